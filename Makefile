@@ -1,0 +1,53 @@
+# failcast: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+OUT := out
+# The demo world is fixed so that every run of `make demo` gives the same files.
+DEMO_SEED ?= 42
+DEMO_AS_OF ?= 2026-11-01T00:00:00Z
+# Debian's own python3 sees Debian's python3-* packages (a python3 earlier on PATH may not).
+PYTHON ?= /usr/bin/python3
+
+.PHONY: all build demo test test-long fuzz notebook-inputs notebooks bench bench-full clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## demo: simulate history, train a model, score the upcoming plan, write prediction CSVs.
+demo: build
+	$(BIN)/simulate --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --out $(OUT)/sim
+	$(BIN)/train --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) --registry $(OUT)/registry --seed $(DEMO_SEED)
+	$(BIN)/score --plan $(OUT)/sim/plan.parquet --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) \
+		--registry $(OUT)/registry --out $(OUT)/score --outcomes $(OUT)/sim/outcomes.parquet
+
+## test: unit, property, example and fuzz-seed tests (fast mode).
+test:
+	$(GO) vet ./...
+	$(GO) test -short -count=1 ./...
+
+## test-long: the whole suite, slow tests included.
+test-long:
+	$(GO) test -count=1 ./...
+
+## notebook-inputs: the files the notebooks read (the demo's outputs).
+notebook-inputs: demo
+
+## notebooks: execute every notebook headless on fresh demo outputs.
+notebooks: notebook-inputs
+	cd notebooks && for nb in *.ipynb; do \
+		$(PYTHON) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=300 \
+			--output-dir ../$(OUT)/notebooks "$$nb" || exit 1; \
+	done
+
+## bench: measure every stage at the quick scale; bench-full at the full scale.
+bench:
+	bash bench/run
+
+bench-full:
+	bash bench/run --full
+
+clean:
+	rm -rf $(BIN) $(OUT)
