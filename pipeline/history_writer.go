@@ -1,0 +1,403 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// DefaultRowGroupRows is the number of rows per row group when
+// WriteOptions.RowGroupRows is zero.
+const DefaultRowGroupRows = 1 << 20
+
+// WriteOptions configures history writers.
+type WriteOptions struct {
+	// RowGroupRows is the number of rows per row group (the unit of
+	// time-range pruning); 0 means DefaultRowGroupRows.
+	RowGroupRows int
+}
+
+func (o WriteOptions) rowGroupRows() int {
+	if o.RowGroupRows <= 0 {
+		return DefaultRowGroupRows
+	}
+	return o.RowGroupRows
+}
+
+// statusBytes holds the contract name of each status as bytes for writing.
+var statusBytes = func() [][]byte {
+	b := make([][]byte, len(statusNames))
+	for i, n := range statusNames {
+		b[i] = []byte(n)
+	}
+	return b
+}()
+
+// HistoryWriter writes one Parquet file of the history contract. Rows must
+// be given in non-decreasing Timestamp order, so row groups are in time
+// order and their statistics prune time-range scans. The file is written
+// under a temporary name in the target directory; Close flushes it and
+// renames it into place, Abort removes it.
+type HistoryWriter struct {
+	path         string
+	file         *atomicFile
+	pw           *parquet.Writer
+	rowGroupRows int
+	inGroup      int   // rows in the current row group
+	rows         int64 // rows written so far
+	lastTS       int64
+	finished     bool
+	err          error // sticky: a failed write poisons the writer
+	values       []parquet.Value
+}
+
+// NewHistoryWriter creates a writer of a history file at path.
+func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
+	f, err := createAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &HistoryWriter{
+		path:         path,
+		file:         f,
+		rowGroupRows: opts.rowGroupRows(),
+		lastTS:       minInt64,
+	}
+	w.pw = parquet.NewWriter(f,
+		historySchema,
+		parquet.Compression(&parquet.Zstd),
+		parquet.DataPageStatistics(true),
+		parquet.PageBufferSize(1<<20),
+		parquet.WriteBufferSize(0), // atomicFile buffers
+		parquet.CreatedBy("failcast", "1", ""),
+	)
+	return w, nil
+}
+
+const minInt64 = -1 << 63
+
+// checkEvents validates a batch before anything of it is written: statuses
+// must be known and timestamps non-decreasing from last. first is the
+// writer-wide index of events[0], used in error messages.
+func checkEvents(path string, events []Event, last int64, first int64) error {
+	for i := range events {
+		e := &events[i]
+		if e.Timestamp < last {
+			return fmt.Errorf("%s: row %d (event %s): timestamp %d is before the previous row's %d; rows must be in non-decreasing timestamp order",
+				path, first+int64(i), e.EventID, e.Timestamp, last)
+		}
+		last = e.Timestamp
+		if e.Status == StatusUnknown || int(e.Status) >= len(statusNames) {
+			return fmt.Errorf("%s: row %d (event %s): column %s: want a contract status, got %s",
+				path, first+int64(i), e.EventID, ColStatus, e.Status)
+		}
+	}
+	return nil
+}
+
+// Write appends events to the file.
+func (w *HistoryWriter) Write(events []Event) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.finished {
+		return fmt.Errorf("%s: write after close", w.path)
+	}
+	if err := checkEvents(w.path, events, w.lastTS, w.rows); err != nil {
+		return err
+	}
+	if err := w.write(events); err != nil {
+		w.err = fmt.Errorf("write %s: %w", w.path, err)
+		return w.err
+	}
+	return nil
+}
+
+// write writes checked events, cutting row groups every rowGroupRows rows.
+func (w *HistoryWriter) write(events []Event) error {
+	for len(events) > 0 {
+		n := min(len(events), w.rowGroupRows-w.inGroup)
+		if err := w.writeColumns(events[:n]); err != nil {
+			return err
+		}
+		w.inGroup += n
+		w.rows += int64(n)
+		w.lastTS = events[n-1].Timestamp
+		events = events[n:]
+		if w.inGroup == w.rowGroupRows {
+			if err := w.pw.Flush(); err != nil {
+				return err
+			}
+			w.inGroup = 0
+		}
+	}
+	return nil
+}
+
+// bytesOf returns the bytes of s without copying; parquet-go copies values
+// into its own buffers.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// writeColumns writes events column by column, avoiding reflection.
+func (w *HistoryWriter) writeColumns(events []Event) error {
+	if cap(w.values) < len(events) {
+		w.values = make([]parquet.Value, len(events))
+	}
+	vals := w.values[:len(events)]
+	cols := w.pw.ColumnWriters()
+	str := func(col int, get func(e *Event) string) error {
+		for i := range events {
+			vals[i] = parquet.ByteArrayValue(bytesOf(get(&events[i]))).Level(0, 0, col)
+		}
+		_, err := cols[col].WriteRowValues(vals)
+		return err
+	}
+	optStr := func(col int, get func(e *Event) string) error {
+		for i := range events {
+			if s := get(&events[i]); s != "" {
+				vals[i] = parquet.ByteArrayValue(bytesOf(s)).Level(0, 1, col)
+			} else {
+				vals[i] = parquet.NullValue().Level(0, 0, col)
+			}
+		}
+		_, err := cols[col].WriteRowValues(vals)
+		return err
+	}
+	var errs []error
+	errs = append(errs,
+		str(hcEventID, func(e *Event) string { return e.EventID }),
+		str(hcMessageID, func(e *Event) string { return e.MessageID }))
+	for i := range events {
+		vals[i] = parquet.Int64Value(events[i].Timestamp).Level(0, 0, hcTimestamp)
+	}
+	_, err := cols[hcTimestamp].WriteRowValues(vals)
+	errs = append(errs, err,
+		str(hcWABAID, func(e *Event) string { return e.WABAID }),
+		str(hcPhoneNumberID, func(e *Event) string { return e.PhoneNumberID }),
+		str(hcRecipient, func(e *Event) string { return e.Recipient }),
+		str(hcCountry, func(e *Event) string { return e.Country }),
+		str(hcCampaignID, func(e *Event) string { return e.CampaignID }),
+		str(hcTemplate, func(e *Event) string { return e.Template }),
+		str(hcLanguage, func(e *Event) string { return e.Language }),
+		str(hcCategory, func(e *Event) string { return e.Category }),
+		str(hcMessageType, func(e *Event) string { return e.MessageType }))
+	for i := range events {
+		if m := events[i].MediaBytes; m != NoMediaBytes {
+			vals[i] = parquet.Int64Value(m).Level(0, 1, hcMediaBytes)
+		} else {
+			vals[i] = parquet.NullValue().Level(0, 0, hcMediaBytes)
+		}
+	}
+	_, err = cols[hcMediaBytes].WriteRowValues(vals)
+	errs = append(errs, err)
+	for i := range events {
+		vals[i] = parquet.ByteArrayValue(statusBytes[events[i].Status]).Level(0, 0, hcStatus)
+	}
+	_, err = cols[hcStatus].WriteRowValues(vals)
+	errs = append(errs, err)
+	for i := range events {
+		if c := events[i].ErrorCode; c != NoErrorCode {
+			vals[i] = parquet.Int32Value(c).Level(0, 1, hcErrorCode)
+		} else {
+			vals[i] = parquet.NullValue().Level(0, 0, hcErrorCode)
+		}
+	}
+	_, err = cols[hcErrorCode].WriteRowValues(vals)
+	errs = append(errs, err,
+		optStr(hcErrorTitle, func(e *Event) string { return e.ErrorTitle }),
+		optStr(hcErrorDetails, func(e *Event) string { return e.ErrorDetails }))
+	for i := range events {
+		vals[i] = parquet.BooleanValue(events[i].Exploration).Level(0, 0, hcExploration)
+	}
+	_, err = cols[hcExploration].WriteRowValues(vals)
+	errs = append(errs, err)
+	clear(vals) // drop references to the callers' strings
+	return errors.Join(errs...)
+}
+
+// finish writes the footer and flushes the temporary file without
+// renaming it.
+func (w *HistoryWriter) finish() error {
+	if w.finished {
+		return w.err
+	}
+	w.finished = true
+	if w.err != nil {
+		w.file.abort()
+		return w.err
+	}
+	if err := w.pw.Close(); err != nil {
+		w.err = fmt.Errorf("write %s: %w", w.path, err)
+		w.file.abort()
+		return w.err
+	}
+	return nil
+}
+
+// Close flushes the file and renames it into place. After a failed Write,
+// Close removes the temporary file and returns the write's error.
+func (w *HistoryWriter) Close() error {
+	if err := w.finish(); err != nil {
+		return err
+	}
+	return w.file.commit()
+}
+
+// Abort removes the temporary file; an earlier file at the path is left
+// untouched. Abort after Close is a no-op.
+func (w *HistoryWriter) Abort() error {
+	w.finished = true
+	return w.file.abort()
+}
+
+// Rows returns the number of rows written so far.
+func (w *HistoryWriter) Rows() int64 { return w.rows }
+
+// PartitionedHistoryWriter writes a hive-partitioned history dataset:
+// dir/dt=YYYY-MM-DD/part-0.parquet, one file per UTC day of Timestamp. Rows
+// must be in non-decreasing Timestamp order. Each partition file is
+// written atomically and all of them are renamed into place on Close.
+type PartitionedHistoryWriter struct {
+	dir      string
+	opts     WriteOptions
+	current  *HistoryWriter
+	day      int64 // UTC day number of current
+	finished []*HistoryWriter
+	rows     int64
+	lastTS   int64
+	closed   bool
+	err      error
+}
+
+// NewPartitionedHistoryWriter creates a writer of a partitioned history
+// dataset under dir.
+func NewPartitionedHistoryWriter(dir string, opts WriteOptions) (*PartitionedHistoryWriter, error) {
+	if dir == "" {
+		return nil, errors.New("partitioned history writer: empty directory")
+	}
+	return &PartitionedHistoryWriter{dir: dir, opts: opts, lastTS: minInt64}, nil
+}
+
+const microsPerDay = 86400 * 1_000_000
+
+// dayOf returns the UTC day number (days since the epoch) of a timestamp.
+func dayOf(ts int64) int64 {
+	d := ts / microsPerDay
+	if ts%microsPerDay < 0 {
+		d--
+	}
+	return d
+}
+
+// PartitionPath returns the path of the partition file of a UTC day in a
+// dataset directory: dir/dt=YYYY-MM-DD/part-0.parquet.
+func PartitionPath(dir string, day time.Time) string {
+	return filepath.Join(dir, "dt="+day.UTC().Format(time.DateOnly), "part-0.parquet")
+}
+
+// Write appends events, starting a new partition file when the UTC day
+// changes.
+func (w *PartitionedHistoryWriter) Write(events []Event) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return fmt.Errorf("%s: write after close", w.dir)
+	}
+	if err := checkEvents(w.dir, events, w.lastTS, w.rows); err != nil {
+		return err
+	}
+	for len(events) > 0 {
+		day := dayOf(events[0].Timestamp)
+		n := 1
+		for n < len(events) && dayOf(events[n].Timestamp) == day {
+			n++
+		}
+		if w.current == nil || day != w.day {
+			if err := w.startDay(day); err != nil {
+				w.err = err
+				return err
+			}
+		}
+		if err := w.current.Write(events[:n]); err != nil {
+			w.err = err
+			return err
+		}
+		w.rows += int64(n)
+		w.lastTS = events[n-1].Timestamp
+		events = events[n:]
+	}
+	return nil
+}
+
+// startDay finishes the current partition (without renaming it) and opens
+// the partition of day.
+func (w *PartitionedHistoryWriter) startDay(day int64) error {
+	if w.current != nil {
+		if err := w.current.finish(); err != nil {
+			return err
+		}
+		w.finished = append(w.finished, w.current)
+		w.current = nil
+	}
+	hw, err := NewHistoryWriter(PartitionPath(w.dir, time.UnixMicro(day*microsPerDay)), w.opts)
+	if err != nil {
+		return err
+	}
+	w.current, w.day = hw, day
+	return nil
+}
+
+// Close finishes the last partition and renames every partition file into
+// place. After a failed Write, Close removes all temporary files and
+// returns the write's error.
+func (w *PartitionedHistoryWriter) Close() error {
+	if w.closed {
+		return w.err
+	}
+	if w.err != nil {
+		w.Abort()
+		return w.err
+	}
+	if w.current != nil {
+		if err := w.current.finish(); err != nil {
+			w.err = err
+			w.Abort()
+			return err
+		}
+		w.finished = append(w.finished, w.current)
+		w.current = nil
+	}
+	w.closed = true
+	for i, hw := range w.finished {
+		if err := hw.file.commit(); err != nil {
+			for _, rest := range w.finished[i+1:] {
+				rest.file.abort()
+			}
+			w.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort removes all temporary partition files; partitions already renamed
+// by a Close are not touched.
+func (w *PartitionedHistoryWriter) Abort() error {
+	w.closed = true
+	var errs []error
+	if w.current != nil {
+		errs = append(errs, w.current.Abort())
+	}
+	for _, hw := range w.finished {
+		errs = append(errs, hw.file.abort())
+	}
+	return errors.Join(errs...)
+}
+
+// Rows returns the number of rows written so far.
+func (w *PartitionedHistoryWriter) Rows() int64 { return w.rows }
