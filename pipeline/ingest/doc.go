@@ -1,0 +1,15 @@
+// Package ingest turns a sender's raw records into history events: it joins
+// the sender's own send log (NDJSON or CSV, one record per send request and
+// the Cloud API's answer) with Meta's status webhook bodies (NDJSON) into
+// pipeline.Event rows, joined by message id (wamid), deduplicated by event
+// id and ordered by time.
+//
+// Every input line either becomes events or becomes a Reject naming the
+// source, the line number and the reason; nothing is lost silently and a
+// malformed line never stops an export. Recipients are pseudonymised with
+// pipeline.RecipientHasher as they are read, so raw numbers never reach
+// the output unless hashing is switched off explicitly.
+//
+// The command cmd/export wraps this package; docs/export.md describes the
+// inputs, the column mapping, the join rules and the reject file.
+package ingest

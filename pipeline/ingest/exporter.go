@@ -1,0 +1,410 @@
+package ingest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/failcast/failcast/pipeline"
+	"github.com/valyala/fastjson"
+)
+
+// Options configure an Exporter.
+type Options struct {
+	// HashKey is the secret key recipients are hashed with
+	// (pipeline.RecipientHasher). Required unless NoHash is set; use the
+	// same key as for the plans that will be scored against this history.
+	HashKey []byte
+	// NoHash keeps recipients as numbers (digits only, as
+	// pipeline.NormalizeNumber leaves them) instead of hashing them.
+	NoHash bool
+	// Mapping overrides where send-log fields are found; nil or empty
+	// means DefaultMapping.
+	Mapping Mapping
+	// OnReject, when set, receives every rejected line as it is found (for
+	// example a RejectWriter's Write). When nil, rejects are kept and
+	// returned by Rejects. An error from OnReject stops the Add call.
+	OnReject func(Reject) error
+}
+
+// Summary counts what an export read and produced.
+type Summary struct {
+	Bytes          int64            // input bytes read
+	SendLogLines   int64            // non-blank send-log lines (CSV: data records)
+	WebhookLines   int64            // non-blank webhook lines
+	BlankLines     int64            // empty lines, skipped
+	Accepted       int64            // send-log records the API accepted (one accepted event each)
+	Refused        int64            // send-log records the API refused (one failed event each)
+	Statuses       int64            // webhook statuses read
+	Inbound        int64            // inbound user messages read
+	SkippedChanges int64            // webhook changes with neither statuses nor messages (other webhook fields)
+	Rejects        int64            // rejected lines
+	RejectsByKind  map[string]int64 // rejected lines by Kind*
+	Events         int64            // events after joining and dropping duplicates
+	Duplicates     int64            // events dropped because their event id was already seen
+	OrphanStatuses int64            // webhook status events with no matching send-log record
+}
+
+// Lines returns the number of non-blank input lines (records) read.
+func (s Summary) Lines() int64 { return s.SendLogLines + s.WebhookLines }
+
+// RejectRate returns the share of non-blank lines that were rejected.
+func (s Summary) RejectRate() float64 {
+	if s.Lines() == 0 {
+		return 0
+	}
+	return float64(s.Rejects) / float64(s.Lines())
+}
+
+// Exporter joins send logs and status webhooks into history events. Add
+// all inputs (in any order), then call Events or WriteEvents once. An
+// Exporter is not safe for concurrent use.
+type Exporter struct {
+	opts     Options
+	hasher   *pipeline.RecipientHasher
+	keys     [numFields][]string // JSON keys of each send-log field
+	paths    [numFields]string
+	mapped   [numFields]bool
+	finished bool
+
+	strs    interner // low-cardinality strings: ids of accounts, campaigns, templates, errors
+	msgs    interner // message ids: wamids, request ids of refused sends
+	sendOf  []int32  // per message id: index of its accepted send, or -1
+	recips  interner // recipient numbers as read
+	recipID []string // per recipient: the hashed (or normalised) value
+	country []uint32 // per recipient: country, interned in strs
+	sends   []sendRec
+	recs    []rec
+
+	categories map[string]uint32 // valid category spellings -> interned contract category
+	msgTypes   map[string]uint32
+	statusByte map[string]pipeline.Status
+
+	parser  fastjson.Parser
+	num     []byte // scratch for number literals
+	pending []pendingEvent
+	skipped int64 // changes of the current line without statuses or messages
+	send    pendingSend
+	fields  [numFields]fieldValue
+	numBuf  [numFields][]byte
+
+	rejects []Reject
+	sum     Summary
+	seq     uint32 // events added so far
+}
+
+// sendRec holds the attributes of one send-log record, which every event
+// of its message carries.
+type sendRec struct {
+	waba, phone, recip, campaign, template, language, category, msgType uint32
+	media                                                               int64
+	exploration                                                         bool
+}
+
+// rec is one event before output. Events from the send log point at their
+// send; webhook statuses are joined to theirs by message id when the
+// export finishes.
+type rec struct {
+	id     string // event id, set when the export finishes
+	ts     int64
+	seq    uint32 // input order, the last sort key
+	msg    uint32
+	send   int32
+	recip  uint32
+	waba   uint32
+	phone  uint32
+	camp   uint32
+	categ  uint32
+	mtype  uint32
+	title  uint32
+	detail uint32
+	code   int32
+	status pipeline.Status
+}
+
+// New returns an Exporter. It fails when neither a hash key nor NoHash is
+// given, or when the mapping names unknown fields or bad paths.
+func New(opts Options) (*Exporter, error) {
+	if len(opts.HashKey) == 0 && !opts.NoHash {
+		return nil, errors.New("ingest: a hash key is required to pseudonymise recipients (or set NoHash)")
+	}
+	x := &Exporter{
+		opts:       opts,
+		strs:       newInterner(),
+		msgs:       newInterner(),
+		recips:     newInterner(),
+		recipID:    []string{""},
+		country:    []uint32{0},
+		sendOf:     []int32{-1},
+		categories: map[string]uint32{},
+		msgTypes:   map[string]uint32{},
+		statusByte: map[string]pipeline.Status{
+			"sent": pipeline.StatusSent, "delivered": pipeline.StatusDelivered,
+			"read": pipeline.StatusRead, "failed": pipeline.StatusFailed,
+		},
+	}
+	if !opts.NoHash {
+		x.hasher = pipeline.NewRecipientHasher(opts.HashKey)
+	}
+	var err error
+	x.paths, x.mapped, err = opts.Mapping.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	for f, p := range x.paths {
+		if x.keys[f], err = splitPath(p); err != nil {
+			return nil, fmt.Errorf("ingest: mapping of %s: %w", sendLogFields[f].name, err)
+		}
+	}
+	for _, c := range pipeline.Categories {
+		x.categories[c] = x.strs.str(c)
+		x.categories[strings.ToUpper(c)] = x.strs.str(c)
+	}
+	for _, t := range pipeline.MessageTypes {
+		x.msgTypes[t] = x.strs.str(t)
+		x.msgTypes[strings.ToUpper(t)] = x.strs.str(t)
+	}
+	x.sum.RejectsByKind = map[string]int64{}
+	return x, nil
+}
+
+// Rejects returns the lines rejected so far, when Options.OnReject is nil.
+func (x *Exporter) Rejects() []Reject { return slices.Clone(x.rejects) }
+
+// Summary returns the counts so far. Events, Duplicates and
+// OrphanStatuses are known once the export has finished.
+func (x *Exporter) Summary() Summary {
+	s := x.sum
+	s.RejectsByKind = maps.Clone(x.sum.RejectsByKind)
+	return s
+}
+
+var errFinished = errors.New("ingest: inputs added after the events were taken")
+
+func (x *Exporter) addReject(source string, line int, e *lineError, raw []byte) error {
+	x.sum.Rejects++
+	x.sum.RejectsByKind[e.kind]++
+	r := Reject{Source: source, Line: line, Kind: e.kind, Reason: e.reason, Raw: string(raw)}
+	if x.opts.OnReject != nil {
+		return x.opts.OnReject(r)
+	}
+	x.rejects = append(x.rejects, r)
+	return nil
+}
+
+// message interns a message id and returns its index.
+func (x *Exporter) message(id []byte) uint32 {
+	m := x.msgs.bytes(id)
+	if int(m) == len(x.sendOf) {
+		x.sendOf = append(x.sendOf, -1)
+	}
+	return m
+}
+
+// recipient interns a recipient number, hashing it the first time.
+func (x *Exporter) recipient(number []byte) uint32 {
+	r := x.recips.bytes(number)
+	if int(r) < len(x.recipID) {
+		return r
+	}
+	raw := x.recips.s[r]
+	var id, country string
+	switch {
+	case strings.HasPrefix(raw, pipeline.HashedPrefix):
+		id = raw // already pseudonymised upstream; its country is unknown
+	case x.hasher != nil:
+		id, country = x.hasher.Hash(raw), pipeline.CountryOfNumber(raw)
+	default:
+		id, country = pipeline.NormalizeNumber(raw), pipeline.CountryOfNumber(raw)
+	}
+	x.recipID = append(x.recipID, id)
+	x.country = append(x.country, x.strs.str(country))
+	return r
+}
+
+// hasDigit reports whether a recipient value can name a number (or is an
+// already hashed recipient).
+func validRecipient(b []byte) bool {
+	if len(b) > len(pipeline.HashedPrefix) && string(b[:len(pipeline.HashedPrefix)]) == pipeline.HashedPrefix {
+		return true
+	}
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// finish joins statuses to sends, assigns event ids, orders events and
+// drops duplicates. It runs once.
+func (x *Exporter) finish() {
+	if x.finished {
+		return
+	}
+	x.finished = true
+	// Account of each phone number, as the webhook envelopes name it, for
+	// send logs that do not record the WABA.
+	phoneWABA := map[uint32]uint32{}
+	for i := range x.recs {
+		r := &x.recs[i]
+		if r.send >= 0 {
+			continue // from the send log
+		}
+		if r.waba != 0 && r.phone != 0 {
+			if _, ok := phoneWABA[r.phone]; !ok {
+				phoneWABA[r.phone] = r.waba
+			}
+		}
+		if r.status == pipeline.StatusInbound {
+			continue
+		}
+		r.send = x.sendOf[r.msg]
+		if r.send < 0 {
+			continue
+		}
+		// What the send log leaves out, its webhooks may tell.
+		s := &x.sends[r.send]
+		if s.category == 0 {
+			s.category = r.categ // the pricing category
+		}
+		if s.phone == 0 {
+			s.phone = r.phone
+		}
+		if s.waba == 0 {
+			s.waba = r.waba
+		}
+	}
+	for i := range x.sends {
+		if s := &x.sends[i]; s.waba == 0 {
+			s.waba = phoneWABA[s.phone]
+		}
+	}
+	for i := range x.recs {
+		r := &x.recs[i]
+		r.id = pipeline.MakeEventID(x.msgs.s[r.msg], r.status, r.ts)
+	}
+	slices.SortFunc(x.recs, func(a, b rec) int {
+		if c := cmp.Compare(a.ts, b.ts); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	out := x.recs[:0]
+	for _, r := range x.recs {
+		if n := len(out); n > 0 && out[n-1].ts == r.ts && out[n-1].id == r.id {
+			x.sum.Duplicates++
+			continue
+		}
+		if r.send < 0 && r.status != pipeline.StatusInbound {
+			x.sum.OrphanStatuses++
+		}
+		out = append(out, r)
+	}
+	clear(x.recs[len(out):])
+	x.recs = out
+	x.sum.Events = int64(len(out))
+}
+
+// event builds the output row of r.
+func (x *Exporter) event(r *rec) pipeline.Event {
+	e := pipeline.Event{
+		EventID:      r.id,
+		MessageID:    x.msgs.s[r.msg],
+		Timestamp:    r.ts,
+		Status:       r.status,
+		ErrorCode:    r.code,
+		ErrorTitle:   x.strs.s[r.title],
+		ErrorDetails: x.strs.s[r.detail],
+		MediaBytes:   pipeline.NoMediaBytes,
+	}
+	if r.send >= 0 {
+		s := &x.sends[r.send]
+		e.WABAID, e.PhoneNumberID = x.strs.s[s.waba], x.strs.s[s.phone]
+		e.Recipient, e.Country = x.recipID[s.recip], x.strs.s[x.country[s.recip]]
+		e.CampaignID, e.Template, e.Language = x.strs.s[s.campaign], x.strs.s[s.template], x.strs.s[s.language]
+		e.Category, e.MessageType = x.strs.s[s.category], x.strs.s[s.msgType]
+		e.MediaBytes, e.Exploration = s.media, s.exploration
+		return e
+	}
+	e.WABAID, e.PhoneNumberID = x.strs.s[r.waba], x.strs.s[r.phone]
+	e.Recipient, e.Country = x.recipID[r.recip], x.strs.s[x.country[r.recip]]
+	e.CampaignID, e.Category, e.MessageType = x.strs.s[r.camp], x.strs.s[r.categ], x.strs.s[r.mtype]
+	return e
+}
+
+// WriteEvents finishes the export and passes the events to fn in batches
+// of at most batchSize (0 means 65536), in time order (then by event id).
+// The batch slice is reused between calls. It returns the final summary.
+func (x *Exporter) WriteEvents(ctx context.Context, batchSize int, fn func([]pipeline.Event) error) (Summary, error) {
+	x.finish()
+	if batchSize <= 0 {
+		batchSize = 1 << 16
+	}
+	batch := make([]pipeline.Event, 0, min(batchSize, len(x.recs)))
+	for i := range x.recs {
+		batch = append(batch, x.event(&x.recs[i]))
+		if len(batch) == batchSize || i == len(x.recs)-1 {
+			if err := ctx.Err(); err != nil {
+				return x.Summary(), fmt.Errorf("ingest: write events: %w", err)
+			}
+			if err := fn(batch); err != nil {
+				return x.Summary(), fmt.Errorf("ingest: write events %d-%d: %w", i+1-len(batch), i, err)
+			}
+			batch = batch[:0]
+		}
+	}
+	return x.Summary(), nil
+}
+
+// Events finishes the export and returns all events, joined, without
+// duplicates, in time order (then by event id), with the final summary.
+func (x *Exporter) Events() ([]pipeline.Event, Summary) {
+	x.finish()
+	events := make([]pipeline.Event, len(x.recs))
+	for i := range x.recs {
+		events[i] = x.event(&x.recs[i])
+	}
+	return events, x.Summary()
+}
+
+// interner stores each distinct string once and names it by index; index
+// 0 is the empty string.
+type interner struct {
+	idx map[string]uint32
+	s   []string
+}
+
+func newInterner() interner {
+	return interner{idx: map[string]uint32{"": 0}, s: []string{""}}
+}
+
+// bytes returns the index of string(b), adding it if new. Looking up an
+// existing string does not allocate.
+func (t *interner) bytes(b []byte) uint32 {
+	if i, ok := t.idx[string(b)]; ok {
+		return i
+	}
+	return t.add(string(b))
+}
+
+func (t *interner) str(s string) uint32 {
+	if i, ok := t.idx[s]; ok {
+		return i
+	}
+	return t.add(s)
+}
+
+func (t *interner) add(s string) uint32 {
+	i := uint32(len(t.s))
+	t.idx[s] = i
+	t.s = append(t.s, s)
+	return i
+}

@@ -1,0 +1,66 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// readLines calls fn with each line of r (1-based number, content without
+// the trailing "\n" or "\r\n"). The line is only valid during the call.
+// Lines of any length are read whole. It returns the bytes read.
+func readLines(ctx context.Context, r io.Reader, fn func(lineNo int, line []byte) error) (int64, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var long []byte
+	var total int64
+	for n := 1; ; n++ {
+		if n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+		}
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		total += int64(len(line))
+		if len(line) > 0 {
+			if ferr := fn(n, trimEOL(line)); ferr != nil {
+				return total, ferr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+// blank reports whether a line holds only white space.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
