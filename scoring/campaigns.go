@@ -1,0 +1,417 @@
+package scoring
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// DefaultSafetyFactor is the share of the number's throughput a throttled
+// campaign is recommended to use (headroom for other traffic).
+const DefaultSafetyFactor = 0.9
+
+// Campaigns aggregates predictions per campaign, for campaigns.csv and the
+// run summary. Memory grows with the number of campaigns, not sends.
+type Campaigns struct {
+	throughput, safety float64
+	byID               map[string]*Campaign
+	actions            [numActions]int
+	risks              [RiskHigh + 1]int
+	warnings           map[string]int
+	sends, stale       int
+}
+
+const numActions = 7
+
+func actionIndex(a Action) int {
+	for i, b := range Actions {
+		if a == b {
+			return i
+		}
+	}
+	return len(Actions) - 2 // never reached: Score only produces listed actions
+}
+
+// Campaign is the aggregate of one campaign's planned sends: one row of
+// campaigns.csv.
+type Campaign struct {
+	ID             string
+	PhoneNumberIDs []string // in order of first appearance
+	Template       string   // of the first send
+	Category       string   // of the first send
+	First, Last    int64    // scheduled_at range, Unix microseconds
+
+	Sends            int
+	ExpectedFailures float64
+	ExpectedByFamily [pipeline.NumFamilies]float64
+	ByRisk           [RiskHigh + 1]int
+	ByAction         [numActions]int
+	Stale            int
+	Warnings         map[string]int // warning kind -> sends
+
+	// Rates, messages per second.
+	PlannedRateMPS  float64 // the plan's CampaignRateMPS, else the peak sends in one second of the schedule
+	PeakNumberMPS   float64 // peak of the number's planned sends per second while the campaign runs (features), NaN if unknown
+	ThroughputMPS   float64
+	RecommendedMPS  float64 // 0 when throttling would not help
+	RateFromPlanMPS float64 // max CampaignRateMPS in the plan, 0 if none given
+
+	PeakUnique24h float64 // max unique recipients of the number in 24 h (features), NaN if unknown
+	TierLimit     float64 // the number's tier limit at that send, NaN if unknown
+
+	MinHoursSincePause float64 // NaN if unknown
+	TemplateDisabled   bool
+	AuthErrors24h      float64 // max over sends, NaN if unknown
+	MinHoursSinceAuth  float64 // NaN if unknown
+
+	Findings []string
+
+	curSec   int64 // calendar second of the last send
+	curCount int   // sends in that second
+	peakSec  int   // most sends in one calendar second
+}
+
+// NewCampaigns returns an empty aggregate for a number throughput (mps,
+// 0 = DefaultThroughputMPS) and a safety factor for recommended rates
+// (0 = DefaultSafetyFactor).
+func NewCampaigns(throughputMPS, safety float64) *Campaigns {
+	if throughputMPS <= 0 {
+		throughputMPS = DefaultThroughputMPS
+	}
+	if safety <= 0 || safety > 1 {
+		safety = DefaultSafetyFactor
+	}
+	return &Campaigns{throughput: throughputMPS, safety: safety, byID: map[string]*Campaign{}, warnings: map[string]int{}}
+}
+
+// Add folds predictions into their campaigns. Predictions of a campaign
+// must come in non-decreasing scheduled_at order (the peak rate is counted
+// per calendar second as sends arrive).
+func (cs *Campaigns) Add(ps []Prediction) {
+	nan := math.NaN()
+	for i := range ps {
+		p := &ps[i]
+		c := cs.byID[p.Send.CampaignID]
+		if c == nil {
+			c = &Campaign{
+				ID: p.Send.CampaignID, Template: p.Send.Template, Category: p.Send.Category,
+				First: p.Send.ScheduledAt, Last: p.Send.ScheduledAt,
+				Warnings: map[string]int{}, ThroughputMPS: cs.throughput,
+				PeakNumberMPS: nan, PeakUnique24h: nan, TierLimit: nan,
+				MinHoursSincePause: nan, AuthErrors24h: nan, MinHoursSinceAuth: nan,
+				curSec: math.MinInt64,
+			}
+			cs.byID[c.ID] = c
+		}
+		c.add(p)
+		cs.sends++
+		cs.actions[actionIndex(p.Action)]++
+		cs.risks[p.Risk]++
+		if p.Stale {
+			cs.stale++
+		}
+		if p.WarningKind != "" {
+			cs.warnings[p.WarningKind]++
+		}
+	}
+}
+
+func (c *Campaign) add(p *Prediction) {
+	s := &p.Send
+	if !slices.Contains(c.PhoneNumberIDs, s.PhoneNumberID) && len(c.PhoneNumberIDs) < 16 {
+		c.PhoneNumberIDs = append(c.PhoneNumberIDs, s.PhoneNumberID)
+	}
+	c.First, c.Last = min(c.First, s.ScheduledAt), max(c.Last, s.ScheduledAt)
+	c.Sends++
+	c.ExpectedFailures += p.PFail
+	for _, f := range ReportedFamilies {
+		c.ExpectedByFamily[f] += p.PFamily[f]
+	}
+	c.ByRisk[p.Risk]++
+	c.ByAction[actionIndex(p.Action)]++
+	if p.Stale {
+		c.Stale++
+	}
+	if p.WarningKind != "" {
+		c.Warnings[p.WarningKind]++
+	}
+	c.RateFromPlanMPS = max(c.RateFromPlanMPS, s.CampaignRateMPS)
+	sec := floorDiv(s.ScheduledAt, 1e6)
+	if sec == c.curSec {
+		c.curCount++
+	} else {
+		c.curSec, c.curCount = sec, 1
+	}
+	c.peakSec = max(c.peakSec, c.curCount)
+
+	f := &p.facts
+	c.PeakNumberMPS = maxKnown(c.PeakNumberMPS, f.numberSends1s)
+	if u := float64(f.unique24h); !math.IsNaN(u) && (math.IsNaN(c.PeakUnique24h) || u > c.PeakUnique24h) {
+		c.PeakUnique24h = u
+		c.TierLimit = float64(f.tierLimit)
+	}
+	c.MinHoursSincePause = minKnown(c.MinHoursSincePause, f.hoursSincePause)
+	if f.disabled > 0 {
+		c.TemplateDisabled = true
+	}
+	c.AuthErrors24h = maxKnown(c.AuthErrors24h, f.authErrors24h)
+	c.MinHoursSinceAuth = minKnown(c.MinHoursSinceAuth, f.hoursSinceAuth)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func maxKnown(cur float64, v float32) float64 {
+	x := float64(v)
+	if math.IsNaN(x) {
+		return cur
+	}
+	if math.IsNaN(cur) || x > cur {
+		return x
+	}
+	return cur
+}
+
+func minKnown(cur float64, v float32) float64 {
+	x := float64(v)
+	if math.IsNaN(x) {
+		return cur
+	}
+	if math.IsNaN(cur) || x < cur {
+		return x
+	}
+	return cur
+}
+
+// Rate findings and flags. Each is derived in finish.
+func (c *Campaign) finish(safety float64) {
+	c.PlannedRateMPS = c.RateFromPlanMPS
+	if c.PlannedRateMPS <= 0 {
+		c.PlannedRateMPS = float64(c.peakSec)
+	}
+	c.Findings = c.Findings[:0]
+	target := c.ThroughputMPS * safety
+	switch {
+	case c.RateAboveThroughput():
+		c.RecommendedMPS = math.Min(c.PlannedRateMPS, target)
+		c.Findings = append(c.Findings, fmt.Sprintf("planned rate %s mps is above the number's throughput of %s mps: about %s%% of sends would fail with 130429; throttle to %s mps",
+			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), count(100*(1-c.ThroughputMPS/c.PlannedRateMPS)), decimal1(c.RecommendedMPS)))
+	case !math.IsNaN(c.PeakNumberMPS) && c.PeakNumberMPS > c.ThroughputMPS:
+		// The campaign alone is within throughput but overlaps other
+		// sends of the same number: scale it down by the overflow.
+		c.RecommendedMPS = math.Min(c.PlannedRateMPS, c.PlannedRateMPS*target/c.PeakNumberMPS)
+		c.Findings = append(c.Findings, fmt.Sprintf("the number's planned sends peak at %s mps while this campaign runs (other campaigns overlap), above its throughput of %s mps; throttle this campaign to %s mps or move it",
+			decimal1(c.PeakNumberMPS), decimal1(c.ThroughputMPS), decimal1(c.RecommendedMPS)))
+	default:
+		c.RecommendedMPS = 0
+	}
+	if c.AboveTierLimit() {
+		c.Findings = append(c.Findings, fmt.Sprintf("the number reaches %s unique recipients in 24 h against its tier limit of %s: sends to new recipients beyond it fail (131048); split the campaign over days",
+			count(c.PeakUnique24h), count(c.TierLimit)))
+	}
+	switch {
+	case c.TemplateDisabled:
+		c.Findings = append(c.Findings, fmt.Sprintf("template %s is permanently disabled (132016): create a new template", quoteName(c.Template)))
+	case c.TemplatePausedRecently():
+		c.Findings = append(c.Findings, fmt.Sprintf("template %s was paused %s h before the features' cutoff (132015): check its quality rating before sending",
+			quoteName(c.Template), hours(c.MinHoursSincePause)))
+	}
+	if c.TokenRisk() {
+		var why string
+		switch {
+		case c.AuthErrors24h > 0:
+			why = fmt.Sprintf("%s auth errors (190) in the 24 h before the features' cutoff", count(c.AuthErrors24h))
+		case !math.IsNaN(c.MinHoursSinceAuth) && c.MinHoursSinceAuth <= authRecentHours:
+			why = fmt.Sprintf("an auth error (190) %s h before the features' cutoff", hours(c.MinHoursSinceAuth))
+		default:
+			why = fmt.Sprintf("%s sends expected to fail with auth errors", decimal1(c.ExpectedByFamily[pipeline.FamilyAuth]))
+		}
+		c.Findings = append(c.Findings, fmt.Sprintf("access token may be expired or expire before the last send at %s (%s): renew it before %s",
+			FormatTime(c.Last), why, FormatTime(c.First)))
+	}
+}
+
+// RateAboveThroughput reports whether the campaign's planned rate exceeds
+// the number's throughput (130429).
+func (c *Campaign) RateAboveThroughput() bool { return c.PlannedRateMPS > c.ThroughputMPS }
+
+// AboveTierLimit reports whether the number's unique recipients in 24 h
+// reach beyond its messaging tier limit during the campaign.
+func (c *Campaign) AboveTierLimit() bool {
+	return !math.IsNaN(c.PeakUnique24h) && !math.IsNaN(c.TierLimit) && c.TierLimit > 0 && c.PeakUnique24h > c.TierLimit
+}
+
+// TemplatePausedRecently reports whether the campaign's template was
+// paused (132015) within a week before the features' cutoff, or disabled.
+func (c *Campaign) TemplatePausedRecently() bool {
+	return c.TemplateDisabled || (!math.IsNaN(c.MinHoursSincePause) && c.MinHoursSincePause <= pauseRecentHours)
+}
+
+// TokenRisk reports whether the access token may be expired or expire
+// before the campaign ends: auth errors in the recent history of its
+// number, or at least one send expected to fail with an auth error.
+func (c *Campaign) TokenRisk() bool {
+	return (!math.IsNaN(c.AuthErrors24h) && c.AuthErrors24h > 0) ||
+		(!math.IsNaN(c.MinHoursSinceAuth) && c.MinHoursSinceAuth <= authRecentHours) ||
+		c.ExpectedByFamily[pipeline.FamilyAuth] >= 1
+}
+
+// TopWarnings returns up to n warning kinds of the campaign with their
+// send counts, most frequent first (ties by kind).
+func (c *Campaign) TopWarnings(n int) []WarningCount { return topWarnings(c.Warnings, n) }
+
+// WarningCount is a warning kind and how many sends carry it.
+type WarningCount struct {
+	Kind    string
+	Summary string
+	Sends   int
+}
+
+func topWarnings(m map[string]int, n int) []WarningCount {
+	out := make([]WarningCount, 0, len(m))
+	for k, v := range m {
+		out = append(out, WarningCount{Kind: k, Summary: WarningSummary(k), Sends: v})
+	}
+	slices.SortFunc(out, func(a, b WarningCount) int {
+		if c := cmp.Compare(b.Sends, a.Sends); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Kind, b.Kind)
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// List finishes the aggregates and returns the campaigns, most expected
+// failures first (ties by campaign id).
+func (cs *Campaigns) List() []*Campaign {
+	out := make([]*Campaign, 0, len(cs.byID))
+	for _, c := range cs.byID {
+		c.finish(cs.safety)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *Campaign) int {
+		if c := cmp.Compare(b.ExpectedFailures, a.ExpectedFailures); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Totals are the counts over all scored sends.
+type Totals struct {
+	Sends, Stale int
+	ByAction     map[Action]int
+	ByRisk       map[Risk]int
+	TopWarnings  []WarningCount // top 5 warning kinds over all sends
+}
+
+// Totals returns the counts over everything added so far.
+func (cs *Campaigns) Totals() Totals {
+	t := Totals{Sends: cs.sends, Stale: cs.stale, ByAction: map[Action]int{}, ByRisk: map[Risk]int{}, TopWarnings: topWarnings(cs.warnings, 5)}
+	for i, a := range Actions {
+		t.ByAction[a] = cs.actions[i]
+	}
+	for r := RiskLow; r <= RiskHigh; r++ {
+		t.ByRisk[r] = cs.risks[r]
+	}
+	return t
+}
+
+// CampaignColumns returns the columns of campaigns.csv, in order.
+func CampaignColumns() []string { return append([]string(nil), campaignColumns...) }
+
+var actionColumns = []string{"sends_suppress", "sends_defer_24h", "sends_throttle", "sends_fix_template", "sends_renew_token", "sends_send_as_planned", "sends_exploration"}
+
+var campaignColumns = func() []string {
+	c := []string{"campaign_id", "phone_number_id", "template_name", "category", "first_scheduled_at", "last_scheduled_at",
+		"planned_sends", "expected_failures"}
+	for _, f := range ReportedFamilies {
+		c = append(c, "expected_"+f.String())
+	}
+	c = append(c, "high_risk_sends", "medium_risk_sends", "share_high_risk")
+	c = append(c, actionColumns...)
+	c = append(c, "stale_sends",
+		"planned_rate_mps", "throughput_mps", "rate_above_throughput", "recommended_rate_mps",
+		"peak_unique_recipients_24h", "tier_limit", "above_tier_limit",
+		"template_paused_recently", "token_risk")
+	for i := 1; i <= 3; i++ {
+		n := strconv.Itoa(i)
+		c = append(c, "top_warning_"+n, "top_warning_"+n+"_sends")
+	}
+	return append(c, "findings", "model_version")
+}()
+
+// WriteCampaigns writes campaigns.csv (RFC 4180, header row) for the
+// campaigns in the order given.
+func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(campaignColumns); err != nil {
+		return fmt.Errorf("write campaigns header: %w", err)
+	}
+	rec := make([]string, 0, len(campaignColumns))
+	for _, c := range campaigns {
+		r := rec[:0]
+		r = append(r, SafeCell(c.ID), SafeCell(strings.Join(c.PhoneNumberIDs, " ")), SafeCell(c.Template), SafeCell(c.Category),
+			FormatTime(c.First), FormatTime(c.Last), strconv.Itoa(c.Sends), decimal2(c.ExpectedFailures))
+		for _, f := range ReportedFamilies {
+			r = append(r, decimal2(c.ExpectedByFamily[f]))
+		}
+		r = append(r, strconv.Itoa(c.ByRisk[RiskHigh]), strconv.Itoa(c.ByRisk[RiskMedium]), FormatProb(float64(c.ByRisk[RiskHigh])/float64(max(c.Sends, 1))))
+		for i := range actionColumns {
+			r = append(r, strconv.Itoa(c.ByAction[i]))
+		}
+		r = append(r, strconv.Itoa(c.Stale),
+			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, decimal1),
+			optionalNaN(c.PeakUnique24h, count), optionalNaN(c.TierLimit, count), boolCell(c.AboveTierLimit()),
+			boolCell(c.TemplatePausedRecently()), boolCell(c.TokenRisk()))
+		top := c.TopWarnings(3)
+		for i := 0; i < 3; i++ {
+			if i < len(top) {
+				r = append(r, SafeCell(top[i].Summary), strconv.Itoa(top[i].Sends))
+			} else {
+				r = append(r, "", "")
+			}
+		}
+		r = append(r, SafeCell(strings.Join(c.Findings, "; ")), SafeCell(modelVersion))
+		if err := cw.Write(r); err != nil {
+			return fmt.Errorf("write campaign %q: %w", c.ID, err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write campaigns: %w", err)
+	}
+	return nil
+}
+
+func decimal2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+func optional(v float64, f func(float64) string) string {
+	if v <= 0 {
+		return ""
+	}
+	return f(v)
+}
+
+func optionalNaN(v float64, f func(float64) string) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return f(v)
+}

@@ -1,0 +1,80 @@
+package scoring
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+func TestEvaluator(t *testing.T) {
+	sc, err := NewScorer(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// p, family, actual outcome
+	rows := []struct {
+		id     string
+		p      float64
+		fam    pipeline.Family
+		failed bool
+		code   int32
+	}{
+		{"a", 0.9, pipeline.FamilyRecipient, true, 131050},  // high, hit, right family
+		{"b", 0.6, pipeline.FamilyRecipient, false, -1},     // high, false alarm
+		{"c", 0.3, pipeline.FamilyAuth, true, 131049},       // medium, hit, wrong family
+		{"d", 0.05, pipeline.FamilyRecipient, true, 130429}, // low, missed
+		{"e", 0.01, pipeline.FamilyRecipient, false, -1},
+		{"f", 0.01, pipeline.FamilyRecipient, false, -1}, // no outcome
+	}
+	var outcomes []pipeline.PlanOutcome
+	var preds []Prediction
+	for _, r := range rows {
+		ps, err := sc.Score(nil, oneRow(testSend(r.id), r.p, r.fam, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		preds = append(preds, ps...)
+		if r.id != "f" {
+			outcomes = append(outcomes, pipeline.PlanOutcome{SendID: r.id, Failed: r.failed, ErrorCode: r.code})
+		}
+	}
+	outcomes = append(outcomes, pipeline.PlanOutcome{SendID: "rejected-row", Failed: true, ErrorCode: 131026})
+	e := NewEvaluator(outcomes)
+	e.Add(preds[:3])
+	e.Add(preds[3:])
+	ev := e.Result()
+	if ev.Sends != 6 || ev.WithOutcome != 5 || ev.MissingOutcome != 1 || ev.UnscoredOutcomes != 1 || ev.Failures != 3 {
+		t.Errorf("counts %+v", ev)
+	}
+	if ev.High != (FlagStats{Flagged: 2, Hits: 1, Precision: 0.5, Recall: 1.0 / 3}) {
+		t.Errorf("high %+v", ev.High)
+	}
+	if ev.MediumOrHigh != (FlagStats{Flagged: 3, Hits: 2, Precision: 2.0 / 3, Recall: 2.0 / 3}) {
+		t.Errorf("medium or high %+v", ev.MediumOrHigh)
+	}
+	wantBrier := (0.01 + 0.36 + 0.49 + 0.9025 + 0.0001) / 5
+	if math.Abs(ev.Brier-wantBrier) > 1e-12 || math.Abs(ev.BaseRate-0.6) > 1e-12 {
+		t.Errorf("brier %v base rate %v, want %v 0.6", ev.Brier, ev.BaseRate, wantBrier)
+	}
+	byFam := map[string]FamilyEvaluation{}
+	for _, f := range ev.ByFamily {
+		byFam[f.Family] = f
+	}
+	if f := byFam["recipient"]; f.Failures != 2 || f.FlaggedMediumOrHigh != 2 || f.LikelyFamilyRight != 1 {
+		t.Errorf("recipient %+v", f)
+	}
+	if f := byFam["throttle"]; f.Failures != 1 || f.FlaggedMediumOrHigh != 0 || f.Recall != 0 {
+		t.Errorf("throttle %+v", f)
+	}
+	var buf bytes.Buffer
+	if err := ev.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back Evaluation
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.High != ev.High {
+		t.Errorf("JSON round trip: %v, %+v", err, back.High)
+	}
+}

@@ -1,0 +1,321 @@
+package scoring
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// Features scoring reads, by index into featureNames.
+const (
+	fRcptMarketing24h        = iota // schedule: marketing messages to the recipient in the trailing 24 h
+	fRcptOptOuts                    // outcome: 131050 failures of the recipient
+	fRcptUndeliverable              // outcome: 131026 failures of the recipient
+	fRcptMarketingLimit             // outcome: 131049 failures of the recipient
+	fRcptHoursSinceInbound          // outcome: hours since the recipient last wrote
+	fRcptSecondsSincePrev           // schedule: seconds since the previous send to the recipient
+	fNumberUnique24h                // schedule: unique recipients of the number in the trailing 24 h
+	fNumberTierLimit                // outcome: the number's inferred tier limit
+	fNumberSends1s                  // schedule: sends of the number in the trailing second
+	fCampaignSends1s                // schedule: sends of the campaign in the trailing second
+	fNumberAuthErrors24h            // outcome: auth errors of the number in 24 h
+	fNumberHoursSinceAuth           // outcome: hours since the number's last auth error
+	fNumberTransient1h              // outcome: transient errors of the number in 1 h
+	fTemplateHoursSincePause        // outcome: hours since the template was last paused
+	fTemplateDisabled               // outcome: 132016 failures of the template
+	fTemplateParamErrors            // outcome: 132000/132012 failures of the template in 24 h
+	fHorizonHours                   // send: hours between the features' cutoff and the send
+	numFeatures
+)
+
+// featureNames are the names of the features scoring reads, as the
+// features layer registers them (docs/features.md).
+var featureNames = [numFeatures]string{
+	fRcptMarketing24h:        "recipient_marketing_sends_24h",
+	fRcptOptOuts:             "recipient_fail_131050_30d",
+	fRcptUndeliverable:       "recipient_fail_131026_30d",
+	fRcptMarketingLimit:      "recipient_fail_131049_7d",
+	fRcptHoursSinceInbound:   "recipient_hours_since_inbound",
+	fRcptSecondsSincePrev:    "recipient_seconds_since_prev_send",
+	fNumberUnique24h:         "number_unique_recipients_24h",
+	fNumberTierLimit:         "number_tier_limit",
+	fNumberSends1s:           "number_sends_1s",
+	fCampaignSends1s:         "campaign_sends_1s",
+	fNumberAuthErrors24h:     "number_auth_errors_24h",
+	fNumberHoursSinceAuth:    "number_hours_since_auth_error",
+	fNumberTransient1h:       "number_transient_errors_1h",
+	fTemplateHoursSincePause: "template_hours_since_pause",
+	fTemplateDisabled:        "template_fail_132016_30d",
+	fTemplateParamErrors:     "template_param_errors_24h",
+	fHorizonHours:            "horizon_hours",
+}
+
+// Recent-event horizons of the warnings.
+const (
+	pairRateSeconds     = 6      // Meta: about one message per 6 s to the same recipient
+	serviceWindowHours  = 24     // the customer service window
+	pauseRecentHours    = 7 * 24 // a pause this recent is still a risk
+	authRecentHours     = 72     // auth errors this recent suggest a token problem
+	neverHoursThreshold = 1e5    // "time since" features use a huge constant for "never"
+)
+
+// row gives the rules one send and its feature values.
+type row struct {
+	fx         *featureIndex
+	i          int
+	send       *pipeline.PlannedSend
+	throughput float64
+}
+
+// get returns feature k of the row; ok is false when the model's feature
+// set has no such feature.
+func (r row) get(k int) (float64, bool) {
+	if r.fx == nil {
+		return 0, false
+	}
+	j := r.fx.cols[k]
+	if j < 0 {
+		return 0, false
+	}
+	return float64(r.fx.x[r.i*r.fx.width+j]), true
+}
+
+// cause is what a rule found: the likely code and a sentence with values.
+type cause struct {
+	family pipeline.Family
+	code   int32
+	kind   string
+	text   string
+}
+
+// rule recognises one failure cause in a send's features.
+type rule struct {
+	kind    string // stable id, used to group warnings in campaigns.csv
+	family  pipeline.Family
+	code    int32
+	summary string // value-free description for campaign summaries
+	match   func(r row) (string, bool)
+}
+
+// rules in priority order within each family: the first that matches
+// names the cause.
+var rules = []rule{
+	{"opted_out", pipeline.FamilyRecipient, 131050, "recipients who stopped marketing messages (131050)", func(r row) (string, bool) {
+		n, ok := r.get(fRcptOptOuts)
+		if !ok || n <= 0 || r.send.Category != pipeline.CategoryMarketing {
+			return "", false
+		}
+		return fmt.Sprintf("recipient stopped marketing messages from this business (%s earlier 131050 failures); opt-out (131050) likely", count(n)), true
+	}},
+	{"undeliverable", pipeline.FamilyRecipient, 131026, "recipients whose number was undeliverable before (131026)", func(r row) (string, bool) {
+		n, ok := r.get(fRcptUndeliverable)
+		if !ok || n <= 0 {
+			return "", false
+		}
+		return fmt.Sprintf("recipient's number was undeliverable in %s recent sends; message undeliverable (131026) likely", count(n)), true
+	}},
+	{"window_closed", pipeline.FamilyRecipient, 131047, "free-form messages outside the 24-hour window (131047)", func(r row) (string, bool) {
+		h, ok := r.get(fRcptHoursSinceInbound)
+		if !ok || r.send.MessageType == "template" || h <= serviceWindowHours {
+			return "", false
+		}
+		if h >= neverHoursThreshold {
+			return fmt.Sprintf("free-form %s message but the recipient never wrote to this business (no open 24-hour window); re-engagement error (131047) likely", r.send.MessageType), true
+		}
+		return fmt.Sprintf("free-form %s message but the recipient last wrote %s h before the features' cutoff (24-hour window closed); re-engagement error (131047) likely", r.send.MessageType, hours(h)), true
+	}},
+	{"marketing_limit", pipeline.FamilyRecipient, 131049, "recipients who already got marketing messages in the last 24 h (131049)", func(r row) (string, bool) {
+		n, ok := r.get(fRcptMarketing24h)
+		if !ok || r.send.Category != pipeline.CategoryMarketing {
+			return "", false
+		}
+		if n >= 1 {
+			return fmt.Sprintf("recipient received %s marketing %s in 24 h; per-user marketing limit (131049) likely", count(n), plural(n, "message", "messages")), true
+		}
+		if m, ok := r.get(fRcptMarketingLimit); ok && m > 0 {
+			return fmt.Sprintf("recipient hit the per-user marketing limit %s %s in the last 7 d; per-user marketing limit (131049) likely", count(m), plural(m, "time", "times")), true
+		}
+		return "", false
+	}},
+	{"pair_rate", pipeline.FamilyThrottle, 131056, "messages to the same recipient within 6 s (131056)", func(r row) (string, bool) {
+		s, ok := r.get(fRcptSecondsSincePrev)
+		if !ok || s >= pairRateSeconds {
+			return "", false
+		}
+		return fmt.Sprintf("previous message to this recipient is only %s s earlier; pair rate limit (131056) likely", decimal1(s)), true
+	}},
+	{"throughput", pipeline.FamilyThrottle, 130429, "campaign rate above the number's throughput (130429)", func(r row) (string, bool) {
+		rate := r.send.CampaignRateMPS
+		if n, ok := r.get(fCampaignSends1s); ok && n > rate {
+			rate = n
+		}
+		if n, ok := r.get(fNumberSends1s); ok && n > rate {
+			rate = n
+		}
+		if rate <= r.throughput {
+			return "", false
+		}
+		return fmt.Sprintf("sends planned at %s mps, above the number's throughput of %s mps; throughput limit (130429) likely", decimal1(rate), decimal1(r.throughput)), true
+	}},
+	{"tier_limit", pipeline.FamilyQuality, 131048, "number above its messaging tier limit (131048)", func(r row) (string, bool) {
+		u, ok1 := r.get(fNumberUnique24h)
+		l, ok2 := r.get(fNumberTierLimit)
+		if !ok1 || !ok2 || l <= 0 || u < l {
+			return "", false
+		}
+		return fmt.Sprintf("number reaches %s unique recipients in 24 h against its tier limit of %s; messaging limit (131048) likely", count(u), count(l)), true
+	}},
+	{"template_params", pipeline.FamilyPayload, 132000, "template with recent parameter errors (132000/132012)", func(r row) (string, bool) {
+		n, ok := r.get(fTemplateParamErrors)
+		if !ok || n <= 0 {
+			return "", false
+		}
+		return fmt.Sprintf("template %s failed with parameter errors %s %s in the last 24 h; template parameter mismatch (132000/132012) likely", quoteName(r.send.Template), count(n), plural(n, "time", "times")), true
+	}},
+	{"media_too_large", pipeline.FamilyMedia, 131053, "media above the type's size limit (131053)", func(r row) (string, bool) {
+		limit, ok := pipeline.MediaLimitBytes[r.send.MessageType]
+		if !ok || r.send.MediaBytes <= limit {
+			return "", false
+		}
+		return fmt.Sprintf("%s is %s MB, above the %s MB limit for %ss; media upload error (131053) likely", r.send.MessageType, megabytes(r.send.MediaBytes), megabytes(limit), r.send.MessageType), true
+	}},
+	{"template_disabled", pipeline.FamilyTemplateState, 132016, "template permanently disabled (132016)", func(r row) (string, bool) {
+		n, ok := r.get(fTemplateDisabled)
+		if !ok || n <= 0 {
+			return "", false
+		}
+		return fmt.Sprintf("template %s was reported permanently disabled %s %s; template disabled (132016) likely", quoteName(r.send.Template), count(n), plural(n, "time", "times")), true
+	}},
+	{"template_paused", pipeline.FamilyTemplateState, 132015, "template paused recently (132015)", func(r row) (string, bool) {
+		h, ok := r.get(fTemplateHoursSincePause)
+		if !ok || h > pauseRecentHours {
+			return "", false
+		}
+		return fmt.Sprintf("template %s was paused %s h before the features' cutoff; template paused (132015) likely", quoteName(r.send.Template), hours(h)), true
+	}},
+	{"token_expired", pipeline.FamilyAuth, 190, "auth errors on the sending number (190: token expired)", func(r row) (string, bool) {
+		n, ok := r.get(fNumberAuthErrors24h)
+		h, okH := r.get(fNumberHoursSinceAuth)
+		switch {
+		case ok && n > 0:
+			return fmt.Sprintf("%s auth %s on this number in the last 24 h; access token expired (190) likely", count(n), plural(n, "error", "errors")), true
+		case okH && h <= authRecentHours:
+			return fmt.Sprintf("last auth error on this number %s h before the features' cutoff; access token expired (190) likely", hours(h)), true
+		}
+		return "", false
+	}},
+	{"outage", pipeline.FamilyTransient, 131000, "transient platform errors (131000/131016/5xx)", func(r row) (string, bool) {
+		n, ok := r.get(fNumberTransient1h)
+		if !ok || n <= 0 {
+			return "", false
+		}
+		return fmt.Sprintf("%s transient platform %s on this number in the hour before the features' cutoff; service error (131000) likely, retry with backoff", count(n), plural(n, "error", "errors")), true
+	}},
+}
+
+// rulesByFamily indexes rules by family, in priority order.
+var rulesByFamily = func() [pipeline.NumFamilies][]int {
+	var idx [pipeline.NumFamilies][]int
+	for k, r := range rules {
+		idx[r.family] = append(idx[r.family], k)
+	}
+	return idx
+}()
+
+// explain finds the cause of a likely failure of family f in the row.
+func explain(f pipeline.Family, r row) (cause, bool) {
+	for _, k := range rulesByFamily[f] {
+		ru := &rules[k]
+		if text, ok := ru.match(r); ok {
+			return cause{family: ru.family, code: ru.code, kind: ru.kind, text: text}, true
+		}
+	}
+	return cause{}, false
+}
+
+// explainAny finds the first cause of any family, in rule order.
+func explainAny(r row) (cause, bool) {
+	for k := range rules {
+		ru := &rules[k]
+		if text, ok := ru.match(r); ok {
+			return cause{family: ru.family, code: ru.code, kind: ru.kind, text: text}, true
+		}
+	}
+	return cause{}, false
+}
+
+// WarningSummary returns the value-free description of a warning kind,
+// used to group warnings per campaign. Kinds without a rule (model-only
+// warnings) are described by their family.
+func WarningSummary(kind string) string {
+	for k := range rules {
+		if rules[k].kind == kind {
+			return rules[k].summary
+		}
+	}
+	if len(kind) > len("model_") && kind[:len("model_")] == "model_" {
+		return kind[len("model_"):] + " failures expected by the model (no single cause in the features)"
+	}
+	return kind
+}
+
+// genericWarning is the warning of a medium or high risk send whose cause
+// the features do not show.
+func genericWarning(f pipeline.Family, code int32, p float64) string {
+	if f == pipeline.FamilyNone || code == pipeline.NoErrorCode {
+		return fmt.Sprintf("failure likely (p_fail %s) but no single cause stands out in the features", decimal4(p))
+	}
+	info, _ := pipeline.LookupCode(code)
+	return fmt.Sprintf("%s failure likely (p_fail %s) with no single cause in the features; most often %s (%d)", f, decimal4(p), lowerFirst(info.Title), code)
+}
+
+func count(v float64) string {
+	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+}
+
+func hours(v float64) string {
+	if v < 10 {
+		return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+}
+
+func decimal1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+func decimal4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+
+func megabytes(b int64) string {
+	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64)
+}
+
+func plural(n float64, one, many string) string {
+	if math.Round(n) == 1 {
+		return one
+	}
+	return many
+}
+
+func quoteName(name string) string {
+	if name == "" {
+		return "(none)"
+	}
+	return strconv.Quote(name)
+}
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	// Keep acronyms and CamelCase names (API, AuthException) as they are.
+	if len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z' {
+		return s
+	}
+	for i := 1; i < len(s) && s[i] != ' '; i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return s
+		}
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}

@@ -1,0 +1,99 @@
+package scoring
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// OutputDir writes a set of output files atomically: each file is written
+// to a temporary file in the target directory and renamed into place only
+// when Commit is called, after every file was written in full. A run that
+// fails calls Abort, which removes the temporary files and leaves the
+// outputs of an earlier run untouched.
+type OutputDir struct {
+	dir   string
+	files []*pendingFile
+	done  bool
+}
+
+type pendingFile struct {
+	name string
+	tmp  *os.File
+	buf  *bufio.Writer
+}
+
+// NewOutputDir creates dir if needed and returns an OutputDir for it.
+func NewOutputDir(dir string) (*OutputDir, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	return &OutputDir{dir: dir}, nil
+}
+
+// Path returns the final path of the output file name.
+func (o *OutputDir) Path(name string) string { return filepath.Join(o.dir, name) }
+
+// Create starts the output file name (a base name) and returns a buffered
+// writer for it. Nothing is visible under the final name before Commit.
+func (o *OutputDir) Create(name string) (io.Writer, error) {
+	if o.done {
+		return nil, fmt.Errorf("output %s: already committed or aborted", o.Path(name))
+	}
+	if name != filepath.Base(name) || name == "." || name == ".." {
+		return nil, fmt.Errorf("output %q: want a file name without directories", name)
+	}
+	tmp, err := os.CreateTemp(o.dir, "."+name+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temporary file for %s: %w", o.Path(name), err)
+	}
+	f := &pendingFile{name: name, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}
+	o.files = append(o.files, f)
+	return f.buf, nil
+}
+
+// Commit flushes, syncs and closes every file, then renames them into
+// place. If any file fails before the renames, none is renamed.
+func (o *OutputDir) Commit() error {
+	if o.done {
+		return errors.New("outputs already committed or aborted")
+	}
+	for _, f := range o.files {
+		err := f.buf.Flush()
+		if err == nil {
+			err = f.tmp.Sync()
+		}
+		if cerr := f.tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			o.Abort()
+			return fmt.Errorf("write %s: %w", o.Path(f.name), err)
+		}
+	}
+	o.done = true
+	for i, f := range o.files {
+		if err := os.Rename(f.tmp.Name(), o.Path(f.name)); err != nil {
+			for _, g := range o.files[i:] {
+				os.Remove(g.tmp.Name())
+			}
+			return fmt.Errorf("write %s: %w", o.Path(f.name), err)
+		}
+	}
+	return nil
+}
+
+// Abort removes every temporary file. It is a no-op after Commit.
+func (o *OutputDir) Abort() {
+	if o.done {
+		return
+	}
+	o.done = true
+	for _, f := range o.files {
+		f.tmp.Close()
+		os.Remove(f.tmp.Name())
+	}
+}

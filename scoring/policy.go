@@ -1,0 +1,169 @@
+package scoring
+
+import (
+	"fmt"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// Risk is the band a send's failure probability falls in, from the model's
+// stored thresholds.
+type Risk uint8
+
+// Risk bands, in increasing order.
+const (
+	RiskLow Risk = iota
+	RiskMedium
+	RiskHigh
+)
+
+var riskNames = [...]string{"low", "medium", "high"}
+
+// String returns "low", "medium" or "high".
+func (r Risk) String() string {
+	if int(r) < len(riskNames) {
+		return riskNames[r]
+	}
+	return fmt.Sprintf("risk(%d)", uint8(r))
+}
+
+// Thresholds are the model's stored decision thresholds on P(fail): a send
+// with p >= High is high risk, one with Medium <= p < High medium risk.
+type Thresholds struct {
+	High, Medium float64
+}
+
+// Validate checks 0 < Medium <= High <= 1.
+func (t Thresholds) Validate() error {
+	if !(t.Medium > 0 && t.Medium <= t.High && t.High <= 1) {
+		return fmt.Errorf("scoring: thresholds want 0 < medium <= high <= 1, got medium %g, high %g", t.Medium, t.High)
+	}
+	return nil
+}
+
+// RiskOf returns the band of probability p.
+func (t Thresholds) RiskOf(p float64) Risk {
+	switch {
+	case p >= t.High:
+		return RiskHigh
+	case p >= t.Medium:
+		return RiskMedium
+	}
+	return RiskLow
+}
+
+// Action is what the sender should do with a planned send. The values are
+// the strings written to predictions.csv; other systems match on them.
+type Action string
+
+// Actions, as written to predictions.csv.
+const (
+	ActionSuppress      Action = "suppress"
+	ActionDefer24h      Action = "defer 24h"
+	ActionThrottle      Action = "throttle"
+	ActionFixTemplate   Action = "fix template"
+	ActionRenewToken    Action = "renew token"
+	ActionSendAsPlanned Action = "send as planned"
+	ActionExploration   Action = "send as planned (exploration)"
+)
+
+// Actions lists every action in a fixed order (the order of summaries).
+var Actions = []Action{ActionSuppress, ActionDefer24h, ActionThrottle, ActionFixTemplate, ActionRenewToken, ActionSendAsPlanned, ActionExploration}
+
+// Explorable reports whether exploration may override the action: only
+// sends the policy would hold back (suppress, defer) are explored, because
+// their outcome would otherwise never be observed again.
+func (a Action) Explorable() bool { return a == ActionSuppress || a == ActionDefer24h }
+
+// ActionFor returns the action for a send of the given risk whose most
+// likely failure is family fam with error code code (pipeline.NoErrorCode
+// when no code is known). Low-risk sends are sent as planned. For medium
+// and high risk the action follows the cause:
+//
+//	recipient, retry never/no (131050, 131026, 130403) -> suppress
+//	recipient, retry later (131049)                    -> defer 24h
+//	re-engagement window closed (131047)               -> fix template
+//	throttle, retry backoff (130429, 131056, 4, 80007) -> throttle
+//	throttle, retry later (131064)                     -> defer 24h
+//	quality (131048: spam / tier limit)                -> throttle
+//	payload (132000, 132012, ...) and media            -> fix template
+//	payload: recipient cannot be sender (131021)       -> suppress
+//	template_state (132015, 132016, flows)             -> fix template
+//	auth (190, 0, 10, ...)                             -> renew token
+//	integrity and account                              -> suppress
+//	transient and unknown                              -> send as planned
+//
+// The table is documented in docs/predictions.md.
+func ActionFor(risk Risk, fam pipeline.Family, code int32) Action {
+	if risk < RiskMedium {
+		return ActionSendAsPlanned
+	}
+	retry := pipeline.RetryNo
+	if code != pipeline.NoErrorCode {
+		info, ok := pipeline.LookupCode(code)
+		if ok && info.Family == fam {
+			retry = info.Retry
+		} else if ok {
+			// The code belongs to another family than the model's
+			// verdict: trust the code, it names a concrete cause.
+			fam, retry = info.Family, info.Retry
+		}
+	}
+	switch fam {
+	case pipeline.FamilyRecipient:
+		switch {
+		case code == 131047:
+			return ActionFixTemplate
+		case code == 131021:
+			return ActionSuppress
+		case retry == pipeline.RetryLater:
+			return ActionDefer24h
+		}
+		return ActionSuppress
+	case pipeline.FamilyThrottle:
+		if retry == pipeline.RetryLater {
+			return ActionDefer24h
+		}
+		return ActionThrottle
+	case pipeline.FamilyQuality:
+		return ActionThrottle
+	case pipeline.FamilyPayload:
+		if code == 131021 {
+			return ActionSuppress
+		}
+		return ActionFixTemplate
+	case pipeline.FamilyMedia, pipeline.FamilyTemplateState:
+		return ActionFixTemplate
+	case pipeline.FamilyAuth:
+		return ActionRenewToken
+	case pipeline.FamilyIntegrity, pipeline.FamilyAccount:
+		return ActionSuppress
+	}
+	return ActionSendAsPlanned
+}
+
+// DefaultCodes is the error code assumed for each family when neither the
+// model's likely codes nor the send's features name one: the family's most
+// common code in Meta's taxonomy.
+var DefaultCodes = map[pipeline.Family]int32{
+	pipeline.FamilyAuth:          190,
+	pipeline.FamilyIntegrity:     368,
+	pipeline.FamilyThrottle:      130429,
+	pipeline.FamilyQuality:       131048,
+	pipeline.FamilyRecipient:     131026,
+	pipeline.FamilyPayload:       132000,
+	pipeline.FamilyMedia:         131053,
+	pipeline.FamilyTemplateState: 132015,
+	pipeline.FamilyTransient:     131000,
+	pipeline.FamilyAccount:       131042,
+}
+
+// ReportedFamilies are the failure families with a p_<family> column, in
+// pipeline class order (none and unknown are left out).
+var ReportedFamilies = func() []pipeline.Family {
+	var fs []pipeline.Family
+	for f := pipeline.FamilyNone + 1; f < pipeline.FamilyUnknown; f++ {
+		fs = append(fs, f)
+	}
+	return fs
+}()

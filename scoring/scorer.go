@@ -1,0 +1,241 @@
+package scoring
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// Config is how a Scorer turns model outputs into predictions.
+type Config struct {
+	// Thresholds are the model's stored "high" and "medium" thresholds.
+	Thresholds Thresholds
+	// LikelyCodes maps a family to its most frequent error code in the
+	// model's training data; DefaultCodes fills the gaps.
+	LikelyCodes map[pipeline.Family]int32
+	// ModelVersion is written to every row.
+	ModelVersion string
+	// AsOf is the time (Unix microseconds) the features were computed at;
+	// warnings of stale sends name it.
+	AsOf int64
+	// Explore is the share (0..1) of sends the policy would suppress or
+	// defer that are sent as planned anyway, so their outcomes are seen.
+	Explore float64
+	// Seed makes the exploration draw reproducible. The draw of a send
+	// depends only on Seed and its send id, not on batch boundaries or
+	// plan order.
+	Seed uint64
+	// ThroughputMPS is the sender number's throughput, messages per
+	// second (Cloud API default 80).
+	ThroughputMPS float64
+}
+
+// DefaultThroughputMPS is the Cloud API's default throughput of a business
+// phone number, messages per second.
+const DefaultThroughputMPS = 80
+
+func (c Config) validate() error {
+	if err := c.Thresholds.Validate(); err != nil {
+		return err
+	}
+	if c.Explore < 0 || c.Explore > 1 {
+		return fmt.Errorf("scoring: exploration share must be within 0..1, got %g", c.Explore)
+	}
+	if c.ThroughputMPS < 0 {
+		return fmt.Errorf("scoring: throughput must not be negative, got %g mps", c.ThroughputMPS)
+	}
+	return nil
+}
+
+// Batch is a batch of planned sends with what the features layer and the
+// model said about them. Row i of every slice belongs to Sends[i].
+type Batch struct {
+	Sends    []pipeline.PlannedSend
+	Features Features
+	// Stale marks sends scored with features older than the model saw in
+	// training (nil: none).
+	Stale []bool
+	// PFail is the model's P(fail) of each send.
+	PFail []float64
+	// PFamily holds P(fail with family f) for each send, indexed by
+	// pipeline.Family (length pipeline.NumFamilies per row; the none entry
+	// is ignored). Nil rows (or a nil slice) mean the model has no family
+	// head: every p_<family> is 0 and the likely family comes from the
+	// features alone.
+	PFamily [][]float64
+}
+
+// Prediction is the verdict on one planned send: one row of predictions.csv.
+type Prediction struct {
+	Send        pipeline.PlannedSend
+	PFail       float64
+	PFamily     [pipeline.NumFamilies]float64 // P(fail with family f)
+	Risk        Risk
+	Family      pipeline.Family // likely family; FamilyNone when the model expects no failure
+	Code        int32           // likely error code; pipeline.NoErrorCode when none
+	Warning     string          // one sentence naming the cause; "" for unremarkable sends
+	WarningKind string          // stable id of the warning's rule ("marketing_limit"); "" when no warning
+	Action      Action
+	Exploration bool
+	Stale       bool
+
+	facts sendFacts // feature values campaign findings need
+}
+
+// sendFacts are the feature values of a send that campaign findings use;
+// NaN when the model's feature set lacks the feature.
+type sendFacts struct {
+	unique24h, tierLimit, numberSends1s, campaignSends1s     float32
+	authErrors24h, hoursSinceAuth, hoursSincePause, disabled float32
+}
+
+func (r row) facts() sendFacts {
+	g := func(k int) float32 {
+		if v, ok := r.get(k); ok {
+			return float32(v)
+		}
+		return float32(math.NaN())
+	}
+	return sendFacts{
+		unique24h: g(fNumberUnique24h), tierLimit: g(fNumberTierLimit),
+		numberSends1s: g(fNumberSends1s), campaignSends1s: g(fCampaignSends1s),
+		authErrors24h: g(fNumberAuthErrors24h), hoursSinceAuth: g(fNumberHoursSinceAuth),
+		hoursSincePause: g(fTemplateHoursSincePause), disabled: g(fTemplateDisabled),
+	}
+}
+
+// Scorer turns batches of model outputs into predictions. It is not safe
+// for concurrent use.
+type Scorer struct {
+	cfg      Config
+	fx       featureIndex
+	stale    string // warning suffix of stale sends
+	staleLow string // warning of stale low-risk sends
+}
+
+// NewScorer returns a Scorer for cfg.
+func NewScorer(cfg Config) (*Scorer, error) {
+	if cfg.ThroughputMPS == 0 {
+		cfg.ThroughputMPS = DefaultThroughputMPS
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	asOf := time.UnixMicro(cfg.AsOf).UTC().Format(time.RFC3339)
+	return &Scorer{
+		cfg:      cfg,
+		stale:    " (stale features: computed as of " + asOf + ", further ahead than the model was trained for)",
+		staleLow: "stale features: computed as of " + asOf + ", further ahead than the model was trained for; the score is less reliable",
+	}, nil
+}
+
+// Score appends the predictions of batch to dst and returns it.
+func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
+	n := len(b.Sends)
+	if len(b.PFail) != n {
+		return dst, fmt.Errorf("scoring: batch of %d sends has %d fail probabilities", n, len(b.PFail))
+	}
+	if b.PFamily != nil && len(b.PFamily) != n {
+		return dst, fmt.Errorf("scoring: batch of %d sends has %d family probability rows", n, len(b.PFamily))
+	}
+	if b.Stale != nil && len(b.Stale) != n {
+		return dst, fmt.Errorf("scoring: batch of %d sends has %d stale flags", n, len(b.Stale))
+	}
+	if err := s.fx.bind(b.Features, n); err != nil {
+		return dst, err
+	}
+	for i := range b.Sends {
+		p := Prediction{Send: b.Sends[i], PFail: b.PFail[i], Code: pipeline.NoErrorCode}
+		if b.PFamily != nil && b.PFamily[i] != nil {
+			pf := b.PFamily[i]
+			if len(pf) != pipeline.NumFamilies {
+				return dst, fmt.Errorf("scoring: send %q: want %d family probabilities, got %d", p.Send.SendID, pipeline.NumFamilies, len(pf))
+			}
+			copy(p.PFamily[:], pf)
+			p.PFamily[pipeline.FamilyNone] = 0
+		}
+		if b.Stale != nil {
+			p.Stale = b.Stale[i]
+		}
+		if !(p.PFail >= 0 && p.PFail <= 1) {
+			return dst, fmt.Errorf("scoring: send %q: P(fail) %v is not a probability", p.Send.SendID, p.PFail)
+		}
+		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS}
+		s.decide(&p, r)
+		p.facts = r.facts()
+		dst = append(dst, p)
+	}
+	return dst, nil
+}
+
+// decide fills risk, likely family and code, warning and action of p.
+func (s *Scorer) decide(p *Prediction, r row) {
+	p.Risk = s.cfg.Thresholds.RiskOf(p.PFail)
+	p.Family = likelyFamily(&p.PFamily)
+	if p.Risk >= RiskMedium {
+		if p.Family == pipeline.FamilyNone {
+			// No family head, or it put no mass on any family: let the
+			// features name the cause.
+			if c, ok := explainAny(r); ok {
+				p.Family, p.Code, p.Warning, p.WarningKind = c.family, c.code, c.text, c.kind
+			}
+		} else if c, ok := explain(p.Family, r); ok {
+			p.Code, p.Warning, p.WarningKind = c.code, c.text, c.kind
+		}
+		if p.Family != pipeline.FamilyNone && p.Code == pipeline.NoErrorCode {
+			p.Code = s.likelyCode(p.Family)
+		}
+		if p.Warning == "" {
+			p.Warning, p.WarningKind = genericWarning(p.Family, p.Code, p.PFail), "model_"+p.Family.String()
+		}
+	} else if p.Family != pipeline.FamilyNone {
+		p.Code = s.likelyCode(p.Family)
+	}
+	p.Action = ActionFor(p.Risk, p.Family, p.Code)
+	if p.Action.Explorable() && s.cfg.Explore > 0 && exploreDraw(s.cfg.Seed, p.Send.SendID) < s.cfg.Explore {
+		p.Action, p.Exploration = ActionExploration, true
+	}
+	if p.Stale {
+		if p.Warning == "" {
+			p.Warning = s.staleLow
+		} else {
+			p.Warning += s.stale
+		}
+	}
+}
+
+func (s *Scorer) likelyCode(f pipeline.Family) int32 {
+	if c, ok := s.cfg.LikelyCodes[f]; ok && pipeline.FamilyOf(c) == f {
+		return c
+	}
+	if c, ok := DefaultCodes[f]; ok {
+		return c
+	}
+	return pipeline.NoErrorCode
+}
+
+// likelyFamily returns the reported family with the highest probability,
+// or FamilyNone when all are zero. Ties go to the earlier family.
+func likelyFamily(pf *[pipeline.NumFamilies]float64) pipeline.Family {
+	best, bestP := pipeline.FamilyNone, 0.0
+	for _, f := range ReportedFamilies {
+		if pf[f] > bestP {
+			best, bestP = f, pf[f]
+		}
+	}
+	return best
+}
+
+// exploreDraw returns a uniform number in [0, 1) determined by seed and
+// the send id alone (a PCG stream keyed on both), so the same send is
+// explored in every run with the same seed, whatever the batch boundaries.
+func exploreDraw(seed uint64, sendID string) float64 {
+	h := fnv.New64a()
+	h.Write([]byte(sendID))
+	src := rand.NewPCG(seed, h.Sum64())
+	return float64(src.Uint64()>>11) / (1 << 53)
+}
