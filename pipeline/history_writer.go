@@ -75,6 +75,7 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 		parquet.WriteBufferSize(0), // atomicFile buffers
 		parquet.CreatedBy("failcast", "1", ""),
 	)
+	w.pw.SetKeyValueMetadata(sortedByKey, ColTimestamp)
 	return w, nil
 }
 
