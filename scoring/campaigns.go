@@ -152,17 +152,17 @@ func (c *Campaign) add(p *Prediction) {
 	c.peakSec = max(c.peakSec, c.curCount)
 
 	f := &p.facts
-	c.PeakNumberMPS = maxKnown(c.PeakNumberMPS, f.numberSends1s)
+	c.PeakNumberMPS = maxKnown(c.PeakNumberMPS, f.phoneMPS)
 	if u := float64(f.unique24h); !math.IsNaN(u) && (math.IsNaN(c.PeakUnique24h) || u > c.PeakUnique24h) {
 		c.PeakUnique24h = u
 		c.TierLimit = float64(f.tierLimit)
 	}
 	c.MinHoursSincePause = minKnown(c.MinHoursSincePause, f.hoursSincePause)
-	if f.disabled > 0 {
+	if f.disabled >= 0.5 {
 		c.TemplateDisabled = true
 	}
 	c.AuthErrors24h = maxKnown(c.AuthErrors24h, f.authErrors24h)
-	c.MinHoursSinceAuth = minKnown(c.MinHoursSinceAuth, f.hoursSinceAuth)
+	c.MinHoursSinceAuth = minKnown(c.MinHoursSinceAuth, f.hoursToken)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -225,16 +225,16 @@ func (c *Campaign) finish(safety float64) {
 	case c.TemplateDisabled:
 		c.Findings = append(c.Findings, fmt.Sprintf("template %s is permanently disabled (132016): create a new template", quoteName(c.Template)))
 	case c.TemplatePausedRecently():
-		c.Findings = append(c.Findings, fmt.Sprintf("template %s was paused %s h before the features' cutoff (132015): check its quality rating before sending",
-			quoteName(c.Template), hours(c.MinHoursSincePause)))
+		c.Findings = append(c.Findings, fmt.Sprintf("template %s was paused (132015) %s before the campaign's first send: check its status and quality rating before sending",
+			quoteName(c.Template), ago(c.MinHoursSincePause)))
 	}
 	if c.TokenRisk() {
 		var why string
 		switch {
-		case c.AuthErrors24h > 0:
-			why = fmt.Sprintf("%s auth errors (190) in the 24 h before the features' cutoff", count(c.AuthErrors24h))
+		case c.AuthErrors24h >= minDecayedCount:
+			why = fmt.Sprintf("about %s auth errors (190) on the number in the last day of history", count(c.AuthErrors24h))
 		case !math.IsNaN(c.MinHoursSinceAuth) && c.MinHoursSinceAuth <= authRecentHours:
-			why = fmt.Sprintf("an auth error (190) %s h before the features' cutoff", hours(c.MinHoursSinceAuth))
+			why = fmt.Sprintf("an auth error (190) %s before the campaign's first send", ago(c.MinHoursSinceAuth))
 		default:
 			why = fmt.Sprintf("%s sends expected to fail with auth errors", decimal1(c.ExpectedByFamily[pipeline.FamilyAuth]))
 		}
@@ -250,11 +250,11 @@ func (c *Campaign) RateAboveThroughput() bool { return c.PlannedRateMPS > c.Thro
 // AboveTierLimit reports whether the number's unique recipients in 24 h
 // reach beyond its messaging tier limit during the campaign.
 func (c *Campaign) AboveTierLimit() bool {
-	return !math.IsNaN(c.PeakUnique24h) && !math.IsNaN(c.TierLimit) && c.TierLimit > 0 && c.PeakUnique24h > c.TierLimit
+	return !math.IsNaN(c.PeakUnique24h) && !math.IsNaN(c.TierLimit) && c.TierLimit > 0 && c.TierLimit < unlimitedTier && c.PeakUnique24h > c.TierLimit
 }
 
 // TemplatePausedRecently reports whether the campaign's template was
-// paused (132015) within a week before the features' cutoff, or disabled.
+// paused (132015) within a week before its first send, or disabled.
 func (c *Campaign) TemplatePausedRecently() bool {
 	return c.TemplateDisabled || (!math.IsNaN(c.MinHoursSincePause) && c.MinHoursSincePause <= pauseRecentHours)
 }
@@ -263,7 +263,7 @@ func (c *Campaign) TemplatePausedRecently() bool {
 // before the campaign ends: auth errors in the recent history of its
 // number, or at least one send expected to fail with an auth error.
 func (c *Campaign) TokenRisk() bool {
-	return (!math.IsNaN(c.AuthErrors24h) && c.AuthErrors24h > 0) ||
+	return (!math.IsNaN(c.AuthErrors24h) && c.AuthErrors24h >= minDecayedCount) ||
 		(!math.IsNaN(c.MinHoursSinceAuth) && c.MinHoursSinceAuth <= authRecentHours) ||
 		c.ExpectedByFamily[pipeline.FamilyAuth] >= 1
 }

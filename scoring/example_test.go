@@ -32,7 +32,7 @@ func ExampleScorer() {
 	pFamily[pipeline.FamilyTransient] = 0.04
 	preds, err := sc.Score(nil, scoring.Batch{
 		Sends:    []pipeline.PlannedSend{send},
-		Features: scoring.Features{Names: []string{"recipient_marketing_sends_24h"}, X: []float32{3}},
+		Features: scoring.Features{Names: []string{"recipient_marketing_24h"}, X: []float32{3}},
 		PFail:    []float64{0.62},
 		PFamily:  [][]float64{pFamily},
 	})

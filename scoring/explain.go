@@ -8,57 +8,71 @@ import (
 	"github.com/failcast/failcast/pipeline"
 )
 
-// Features scoring reads, by index into featureNames.
+// Features scoring reads, by index into featureNames. Counts named
+// "decayed" are exponentially decayed counts (the features layer's time
+// constant is the window); "hours since" features are measured from the
+// send and are NeverHours (1e6) when the event never happened.
 const (
-	fRcptMarketing24h        = iota // schedule: marketing messages to the recipient in the trailing 24 h
-	fRcptOptOuts                    // outcome: 131050 failures of the recipient
-	fRcptUndeliverable              // outcome: 131026 failures of the recipient
-	fRcptMarketingLimit             // outcome: 131049 failures of the recipient
-	fRcptHoursSinceInbound          // outcome: hours since the recipient last wrote
-	fRcptSecondsSincePrev           // schedule: seconds since the previous send to the recipient
-	fNumberUnique24h                // schedule: unique recipients of the number in the trailing 24 h
-	fNumberTierLimit                // outcome: the number's inferred tier limit
-	fNumberSends1s                  // schedule: sends of the number in the trailing second
-	fCampaignSends1s                // schedule: sends of the campaign in the trailing second
-	fNumberAuthErrors24h            // outcome: auth errors of the number in 24 h
-	fNumberHoursSinceAuth           // outcome: hours since the number's last auth error
-	fNumberTransient1h              // outcome: transient errors of the number in 1 h
-	fTemplateHoursSincePause        // outcome: hours since the template was last paused
-	fTemplateDisabled               // outcome: 132016 failures of the template
-	fTemplateParamErrors            // outcome: 132000/132012 failures of the template in 24 h
-	fHorizonHours                   // send: hours between the features' cutoff and the send
+	fRcptMarketing24h         = iota // schedule: marketing sends to the recipient in the trailing 24 h (exact)
+	fRcptHoursSinceOptOut            // outcome: hours since the recipient's last 131050
+	fRcptHoursSinceInvalid           // outcome: hours since the recipient's last 131026
+	fRcptInvalid30d                  // outcome: 131026 failures of the recipient, decayed 30 d
+	fRcptHoursSinceMktLimit          // outcome: hours since the recipient's last 131049
+	fRcptHoursSinceInbound           // outcome: hours since the recipient last wrote
+	fPairHoursSincePrev              // schedule: hours since the previous send from this number to the recipient
+	fPhoneUnique24h                  // schedule: unique recipients of the number in the trailing 24 h
+	fPhoneTierLimit                  // outcome: the number's inferred tier limit (UnlimitedTier = 1e7)
+	fPhoneSends1s                    // schedule: sends of the number in the trailing second
+	fCampaignSends1s                 // schedule: sends of the campaign in the trailing second
+	fPhoneAuthErrors24h              // outcome: auth errors of the number, decayed 24 h
+	fPhoneHoursSinceAuth             // outcome: hours since the number's last auth error
+	fWABAHoursSinceToken             // outcome: hours since the account's last 190
+	fPhoneTransient24h               // outcome: transient errors of the number, decayed 24 h
+	fPhoneHoursSinceTransient        // outcome: hours since the number's last transient error
+	fTemplateHoursSincePause         // outcome: hours since the template was last paused (132015)
+	fTemplateDisabled                // outcome: 1 if the template ever failed with 132016
+	fTemplateParamRate               // outcome: 132000/132012 failures / (sends + 1) of the template, decayed 24 h
+	fHorizonHours                    // send: hours between the features' cutoff and the send
 	numFeatures
 )
 
 // featureNames are the names of the features scoring reads, as the
-// features layer registers them (docs/features.md).
+// features layer registers them (docs/features.md). A test in cmd/score
+// checks that every one exists in features.Specs().
 var featureNames = [numFeatures]string{
-	fRcptMarketing24h:        "recipient_marketing_sends_24h",
-	fRcptOptOuts:             "recipient_fail_131050_30d",
-	fRcptUndeliverable:       "recipient_fail_131026_30d",
-	fRcptMarketingLimit:      "recipient_fail_131049_7d",
-	fRcptHoursSinceInbound:   "recipient_hours_since_inbound",
-	fRcptSecondsSincePrev:    "recipient_seconds_since_prev_send",
-	fNumberUnique24h:         "number_unique_recipients_24h",
-	fNumberTierLimit:         "number_tier_limit",
-	fNumberSends1s:           "number_sends_1s",
-	fCampaignSends1s:         "campaign_sends_1s",
-	fNumberAuthErrors24h:     "number_auth_errors_24h",
-	fNumberHoursSinceAuth:    "number_hours_since_auth_error",
-	fNumberTransient1h:       "number_transient_errors_1h",
-	fTemplateHoursSincePause: "template_hours_since_pause",
-	fTemplateDisabled:        "template_fail_132016_30d",
-	fTemplateParamErrors:     "template_param_errors_24h",
-	fHorizonHours:            "horizon_hours",
+	fRcptMarketing24h:         "recipient_marketing_24h",
+	fRcptHoursSinceOptOut:     "recipient_hours_since_code_131050",
+	fRcptHoursSinceInvalid:    "recipient_hours_since_code_131026",
+	fRcptInvalid30d:           "recipient_code_131026_30d",
+	fRcptHoursSinceMktLimit:   "recipient_hours_since_code_131049",
+	fRcptHoursSinceInbound:    "recipient_hours_since_inbound",
+	fPairHoursSincePrev:       "pair_hours_since_prev_send",
+	fPhoneUnique24h:           "phone_unique_recipients_24h",
+	fPhoneTierLimit:           "phone_tier_limit",
+	fPhoneSends1s:             "phone_sends_1s",
+	fCampaignSends1s:          "campaign_sends_1s",
+	fPhoneAuthErrors24h:       "phone_auth_errors_24h",
+	fPhoneHoursSinceAuth:      "phone_hours_since_auth_error",
+	fWABAHoursSinceToken:      "waba_hours_since_token_expired",
+	fPhoneTransient24h:        "phone_transient_errors_24h",
+	fPhoneHoursSinceTransient: "phone_hours_since_transient_error",
+	fTemplateHoursSincePause:  "template_hours_since_pause",
+	fTemplateDisabled:         "template_disabled",
+	fTemplateParamRate:        "template_param_error_rate_24h",
+	fHorizonHours:             "horizon_hours",
 }
 
-// Recent-event horizons of the warnings.
+// Thresholds of the warnings.
 const (
-	pairRateSeconds     = 6      // Meta: about one message per 6 s to the same recipient
-	serviceWindowHours  = 24     // the customer service window
-	pauseRecentHours    = 7 * 24 // a pause this recent is still a risk
-	authRecentHours     = 72     // auth errors this recent suggest a token problem
-	neverHoursThreshold = 1e5    // "time since" features use a huge constant for "never"
+	pairRateSeconds    = 6      // Meta: about one message per 6 s to the same recipient
+	serviceWindowHours = 24     // the customer service window
+	pauseRecentHours   = 7 * 24 // a pause this recent is still a risk
+	authRecentHours    = 72     // auth errors this recent suggest a token problem
+	neverHours         = 1e5    // "hours since" at or above this means never (features use 1e6)
+	mktLimitRecent     = 7 * 24 // a 131049 this recent shows the recipient is saturated
+	minParamErrorRate  = 0.02   // template parameter failure rate worth a warning
+	minDecayedCount    = 0.5    // a decayed count this high means at least one recent event
+	unlimitedTier      = 1e7    // the features' value of the unlimited tier
 )
 
 // row gives the rules one send and its feature values.
@@ -103,76 +117,78 @@ type rule struct {
 // names the cause.
 var rules = []rule{
 	{"opted_out", pipeline.FamilyRecipient, 131050, "recipients who stopped marketing messages (131050)", func(r row) (string, bool) {
-		n, ok := r.get(fRcptOptOuts)
-		if !ok || n <= 0 || r.send.Category != pipeline.CategoryMarketing {
+		h, ok := r.get(fRcptHoursSinceOptOut)
+		if !ok || h >= neverHours || r.send.Category != pipeline.CategoryMarketing {
 			return "", false
 		}
-		return fmt.Sprintf("recipient stopped marketing messages from this business (%s earlier 131050 failures); opt-out (131050) likely", count(n)), true
+		return fmt.Sprintf("recipient stopped marketing messages from this business (131050 %s before the send); opt-out (131050) likely", ago(h)), true
 	}},
 	{"undeliverable", pipeline.FamilyRecipient, 131026, "recipients whose number was undeliverable before (131026)", func(r row) (string, bool) {
-		n, ok := r.get(fRcptUndeliverable)
-		if !ok || n <= 0 {
+		h, ok := r.get(fRcptHoursSinceInvalid)
+		if !ok || h >= neverHours {
 			return "", false
 		}
-		return fmt.Sprintf("recipient's number was undeliverable in %s recent sends; message undeliverable (131026) likely", count(n)), true
+		if n, ok := r.get(fRcptInvalid30d); ok && n >= 1.5 {
+			return fmt.Sprintf("recipient's number was undeliverable about %s times in 30 d, last %s before the send; message undeliverable (131026) likely", count(n), ago(h)), true
+		}
+		return fmt.Sprintf("recipient's number was undeliverable %s before the send; message undeliverable (131026) likely", ago(h)), true
 	}},
 	{"window_closed", pipeline.FamilyRecipient, 131047, "free-form messages outside the 24-hour window (131047)", func(r row) (string, bool) {
 		h, ok := r.get(fRcptHoursSinceInbound)
 		if !ok || r.send.MessageType == "template" || h <= serviceWindowHours {
 			return "", false
 		}
-		if h >= neverHoursThreshold {
+		if h >= neverHours {
 			return fmt.Sprintf("free-form %s message but the recipient never wrote to this business (no open 24-hour window); re-engagement error (131047) likely", r.send.MessageType), true
 		}
-		return fmt.Sprintf("free-form %s message but the recipient last wrote %s h before the features' cutoff (24-hour window closed); re-engagement error (131047) likely", r.send.MessageType, hours(h)), true
+		return fmt.Sprintf("free-form %s message but the recipient last wrote %s before the send (24-hour window closed); re-engagement error (131047) likely", r.send.MessageType, ago(h)), true
 	}},
 	{"marketing_limit", pipeline.FamilyRecipient, 131049, "recipients who already got marketing messages in the last 24 h (131049)", func(r row) (string, bool) {
-		n, ok := r.get(fRcptMarketing24h)
-		if !ok || r.send.Category != pipeline.CategoryMarketing {
+		if r.send.Category != pipeline.CategoryMarketing {
 			return "", false
 		}
-		if n >= 1 {
+		if n, ok := r.get(fRcptMarketing24h); ok && n >= 1 {
 			return fmt.Sprintf("recipient received %s marketing %s in 24 h; per-user marketing limit (131049) likely", count(n), plural(n, "message", "messages")), true
 		}
-		if m, ok := r.get(fRcptMarketingLimit); ok && m > 0 {
-			return fmt.Sprintf("recipient hit the per-user marketing limit %s %s in the last 7 d; per-user marketing limit (131049) likely", count(m), plural(m, "time", "times")), true
+		if h, ok := r.get(fRcptHoursSinceMktLimit); ok && h <= mktLimitRecent {
+			return fmt.Sprintf("recipient hit the per-user marketing limit %s before the send; per-user marketing limit (131049) likely", ago(h)), true
 		}
 		return "", false
 	}},
 	{"pair_rate", pipeline.FamilyThrottle, 131056, "messages to the same recipient within 6 s (131056)", func(r row) (string, bool) {
-		s, ok := r.get(fRcptSecondsSincePrev)
-		if !ok || s >= pairRateSeconds {
+		h, ok := r.get(fPairHoursSincePrev)
+		if !ok || h*3600 >= pairRateSeconds {
 			return "", false
 		}
-		return fmt.Sprintf("previous message to this recipient is only %s s earlier; pair rate limit (131056) likely", decimal1(s)), true
+		return fmt.Sprintf("previous message from this number to the recipient is only %s s earlier; pair rate limit (131056) likely", decimal1(h*3600)), true
 	}},
 	{"throughput", pipeline.FamilyThrottle, 130429, "campaign rate above the number's throughput (130429)", func(r row) (string, bool) {
-		rate := r.send.CampaignRateMPS
-		if n, ok := r.get(fCampaignSends1s); ok && n > rate {
-			rate = n
+		rate, what := r.send.CampaignRateMPS, "campaign planned at"
+		if n, ok := r.get(fCampaignSends1s); ok && n+1 > rate {
+			rate, what = n+1, "campaign scheduled at"
 		}
-		if n, ok := r.get(fNumberSends1s); ok && n > rate {
-			rate = n
+		if n, ok := r.get(fPhoneSends1s); ok && n+1 > rate {
+			rate, what = n+1, "number's sends scheduled at"
 		}
 		if rate <= r.throughput {
 			return "", false
 		}
-		return fmt.Sprintf("sends planned at %s mps, above the number's throughput of %s mps; throughput limit (130429) likely", decimal1(rate), decimal1(r.throughput)), true
+		return fmt.Sprintf("%s %s mps, above the number's throughput of %s mps; throughput limit (130429) likely", what, decimal1(rate), decimal1(r.throughput)), true
 	}},
 	{"tier_limit", pipeline.FamilyQuality, 131048, "number above its messaging tier limit (131048)", func(r row) (string, bool) {
-		u, ok1 := r.get(fNumberUnique24h)
-		l, ok2 := r.get(fNumberTierLimit)
-		if !ok1 || !ok2 || l <= 0 || u < l {
+		u, ok1 := r.get(fPhoneUnique24h)
+		l, ok2 := r.get(fPhoneTierLimit)
+		if !ok1 || !ok2 || l <= 0 || l >= unlimitedTier || u < l {
 			return "", false
 		}
 		return fmt.Sprintf("number reaches %s unique recipients in 24 h against its tier limit of %s; messaging limit (131048) likely", count(u), count(l)), true
 	}},
 	{"template_params", pipeline.FamilyPayload, 132000, "template with recent parameter errors (132000/132012)", func(r row) (string, bool) {
-		n, ok := r.get(fTemplateParamErrors)
-		if !ok || n <= 0 {
+		v, ok := r.get(fTemplateParamRate)
+		if !ok || v < minParamErrorRate {
 			return "", false
 		}
-		return fmt.Sprintf("template %s failed with parameter errors %s %s in the last 24 h; template parameter mismatch (132000/132012) likely", quoteName(r.send.Template), count(n), plural(n, "time", "times")), true
+		return fmt.Sprintf("template %s failed with parameter errors in %s%% of its recent sends; template parameter mismatch (132000/132012) likely", quoteName(r.send.Template), count(100*v)), true
 	}},
 	{"media_too_large", pipeline.FamilyMedia, 131053, "media above the type's size limit (131053)", func(r row) (string, bool) {
 		limit, ok := pipeline.MediaLimitBytes[r.send.MessageType]
@@ -182,36 +198,42 @@ var rules = []rule{
 		return fmt.Sprintf("%s is %s MB, above the %s MB limit for %ss; media upload error (131053) likely", r.send.MessageType, megabytes(r.send.MediaBytes), megabytes(limit), r.send.MessageType), true
 	}},
 	{"template_disabled", pipeline.FamilyTemplateState, 132016, "template permanently disabled (132016)", func(r row) (string, bool) {
-		n, ok := r.get(fTemplateDisabled)
-		if !ok || n <= 0 {
+		v, ok := r.get(fTemplateDisabled)
+		if !ok || v < 0.5 {
 			return "", false
 		}
-		return fmt.Sprintf("template %s was reported permanently disabled %s %s; template disabled (132016) likely", quoteName(r.send.Template), count(n), plural(n, "time", "times")), true
+		return fmt.Sprintf("template %s was permanently disabled (132016 in history); template disabled (132016) likely", quoteName(r.send.Template)), true
 	}},
 	{"template_paused", pipeline.FamilyTemplateState, 132015, "template paused recently (132015)", func(r row) (string, bool) {
 		h, ok := r.get(fTemplateHoursSincePause)
 		if !ok || h > pauseRecentHours {
 			return "", false
 		}
-		return fmt.Sprintf("template %s was paused %s h before the features' cutoff; template paused (132015) likely", quoteName(r.send.Template), hours(h)), true
+		return fmt.Sprintf("template %s was paused %s before the send; template paused (132015) likely", quoteName(r.send.Template), ago(h)), true
 	}},
-	{"token_expired", pipeline.FamilyAuth, 190, "auth errors on the sending number (190: token expired)", func(r row) (string, bool) {
-		n, ok := r.get(fNumberAuthErrors24h)
-		h, okH := r.get(fNumberHoursSinceAuth)
-		switch {
-		case ok && n > 0:
-			return fmt.Sprintf("%s auth %s on this number in the last 24 h; access token expired (190) likely", count(n), plural(n, "error", "errors")), true
-		case okH && h <= authRecentHours:
-			return fmt.Sprintf("last auth error on this number %s h before the features' cutoff; access token expired (190) likely", hours(h)), true
+	{"token_expired", pipeline.FamilyAuth, 190, "auth errors on the sending number or account (190: token expired)", func(r row) (string, bool) {
+		if n, ok := r.get(fPhoneAuthErrors24h); ok && n >= minDecayedCount {
+			return fmt.Sprintf("about %s auth %s on this number in the last day; access token expired (190) likely", count(n), plural(n, "error", "errors")), true
+		}
+		h, ok := r.get(fPhoneHoursSinceAuth)
+		if w, okW := r.get(fWABAHoursSinceToken); okW && (!ok || w < h) {
+			h, ok = w, true
+		}
+		if ok && h <= authRecentHours {
+			return fmt.Sprintf("last auth error on this account %s before the send; access token expired (190) likely", ago(h)), true
 		}
 		return "", false
 	}},
 	{"outage", pipeline.FamilyTransient, 131000, "transient platform errors (131000/131016/5xx)", func(r row) (string, bool) {
-		n, ok := r.get(fNumberTransient1h)
-		if !ok || n <= 0 {
+		n, ok := r.get(fPhoneTransient24h)
+		if !ok || n < minDecayedCount {
 			return "", false
 		}
-		return fmt.Sprintf("%s transient platform %s on this number in the hour before the features' cutoff; service error (131000) likely, retry with backoff", count(n), plural(n, "error", "errors")), true
+		last := ""
+		if h, ok := r.get(fPhoneHoursSinceTransient); ok && h < neverHours {
+			last = ", the last " + ago(h) + " before the send"
+		}
+		return fmt.Sprintf("about %s transient platform %s on this number in the last day%s; service error (131000) likely, retry with backoff", count(n), plural(n, "error", "errors"), last), true
 	}},
 }
 
@@ -280,6 +302,17 @@ func hours(v float64) string {
 		return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+}
+
+// ago formats a duration in hours for a sentence: "40 min", "5.5 h", "3 d".
+func ago(h float64) string {
+	switch {
+	case h < 1:
+		return count(h*60) + " min"
+	case h < 48:
+		return hours(h) + " h"
+	}
+	return count(h/24) + " d"
 }
 
 func decimal1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }

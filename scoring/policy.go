@@ -150,7 +150,7 @@ var DefaultCodes = map[pipeline.Family]int32{
 	pipeline.FamilyIntegrity:     368,
 	pipeline.FamilyThrottle:      130429,
 	pipeline.FamilyQuality:       131048,
-	pipeline.FamilyRecipient:     131026,
+	pipeline.FamilyRecipient:     131049, // defer rather than suppress when the cause is not visible
 	pipeline.FamilyPayload:       132000,
 	pipeline.FamilyMedia:         131053,
 	pipeline.FamilyTemplateState: 132015,

@@ -89,8 +89,10 @@ type Prediction struct {
 // sendFacts are the feature values of a send that campaign findings use;
 // NaN when the model's feature set lacks the feature.
 type sendFacts struct {
-	unique24h, tierLimit, numberSends1s, campaignSends1s     float32
-	authErrors24h, hoursSinceAuth, hoursSincePause, disabled float32
+	unique24h, tierLimit      float32 // unique recipients of the number in 24 h, its tier limit
+	phoneMPS                  float32 // the number's planned sends in the second up to this send
+	authErrors24h, hoursToken float32 // recent auth errors; hours since the last auth error or 190
+	hoursSincePause, disabled float32
 }
 
 func (r row) facts() sendFacts {
@@ -100,12 +102,16 @@ func (r row) facts() sendFacts {
 		}
 		return float32(math.NaN())
 	}
-	return sendFacts{
-		unique24h: g(fNumberUnique24h), tierLimit: g(fNumberTierLimit),
-		numberSends1s: g(fNumberSends1s), campaignSends1s: g(fCampaignSends1s),
-		authErrors24h: g(fNumberAuthErrors24h), hoursSinceAuth: g(fNumberHoursSinceAuth),
+	f := sendFacts{
+		unique24h: g(fPhoneUnique24h), tierLimit: g(fPhoneTierLimit),
+		phoneMPS:      g(fPhoneSends1s) + 1,
+		authErrors24h: g(fPhoneAuthErrors24h), hoursToken: g(fPhoneHoursSinceAuth),
 		hoursSincePause: g(fTemplateHoursSincePause), disabled: g(fTemplateDisabled),
 	}
+	if w := g(fWABAHoursSinceToken); w < f.hoursToken || math.IsNaN(float64(f.hoursToken)) {
+		f.hoursToken = w
+	}
+	return f
 }
 
 // Scorer turns batches of model outputs into predictions. It is not safe

@@ -67,34 +67,34 @@ func TestScoreWarnings(t *testing.T) {
 	}{
 		{"marketing limit", testSend("s"), 0.6, pipeline.FamilyRecipient, map[string]float32{name(fRcptMarketing24h): 3},
 			131049, "marketing_limit", ActionDefer24h, []string{"recipient received 3 marketing messages in 24 h; per-user marketing limit (131049) likely"}},
-		{"opted out wins over marketing load", testSend("s"), 0.9, pipeline.FamilyRecipient, map[string]float32{name(fRcptMarketing24h): 3, name(fRcptOptOuts): 2},
-			131050, "opted_out", ActionSuppress, []string{"stopped marketing messages", "2 earlier 131050 failures"}},
-		{"undeliverable", testSend("s"), 0.7, pipeline.FamilyRecipient, map[string]float32{name(fRcptUndeliverable): 4},
-			131026, "undeliverable", ActionSuppress, []string{"undeliverable in 4 recent sends", "(131026)"}},
+		{"opted out wins over marketing load", testSend("s"), 0.9, pipeline.FamilyRecipient, map[string]float32{name(fRcptMarketing24h): 3, name(fRcptHoursSinceOptOut): 200},
+			131050, "opted_out", ActionSuppress, []string{"stopped marketing messages", "(131050 8 d before the send)"}},
+		{"undeliverable", testSend("s"), 0.7, pipeline.FamilyRecipient, map[string]float32{name(fRcptHoursSinceInvalid): 30, name(fRcptInvalid30d): 4},
+			131026, "undeliverable", ActionSuppress, []string{"undeliverable about 4 times in 30 d, last 30 h before the send", "(131026)"}},
 		{"window closed", service, 0.7, pipeline.FamilyRecipient, map[string]float32{name(fRcptHoursSinceInbound): 40},
-			131047, "window_closed", ActionFixTemplate, []string{"free-form text message", "40 h", "(131047)"}},
+			131047, "window_closed", ActionFixTemplate, []string{"free-form text message", "last wrote 40 h before the send", "(131047)"}},
 		{"window never opened", service, 0.7, pipeline.FamilyRecipient, map[string]float32{name(fRcptHoursSinceInbound): 1e6},
 			131047, "window_closed", ActionFixTemplate, []string{"never wrote"}},
 		{"recipient without visible cause", testSend("s"), 0.3, pipeline.FamilyRecipient, nil,
 			131049, "model_recipient", ActionDefer24h, []string{"recipient failure likely (p_fail 0.3000)", "(131049)"}},
-		{"pair rate", testSend("s"), 0.4, pipeline.FamilyThrottle, map[string]float32{name(fRcptSecondsSincePrev): 2.5},
+		{"pair rate", testSend("s"), 0.4, pipeline.FamilyThrottle, map[string]float32{name(fPairHoursSincePrev): 2.5 / 3600},
 			131056, "pair_rate", ActionThrottle, []string{"only 2.5 s earlier", "(131056)"}},
 		{"throughput from plan rate", fast, 0.4, pipeline.FamilyThrottle, nil,
 			130429, "throughput", ActionThrottle, []string{"150.0 mps", "throughput of 80.0 mps", "(130429)"}},
-		{"tier", testSend("s"), 0.5, pipeline.FamilyQuality, map[string]float32{name(fNumberUnique24h): 2400, name(fNumberTierLimit): 2000},
+		{"tier", testSend("s"), 0.5, pipeline.FamilyQuality, map[string]float32{name(fPhoneUnique24h): 2400, name(fPhoneTierLimit): 2000},
 			131048, "tier_limit", ActionThrottle, []string{"2400 unique recipients", "tier limit of 2000"}},
-		{"template params", testSend("s"), 0.8, pipeline.FamilyPayload, map[string]float32{name(fTemplateParamErrors): 37},
-			132000, "template_params", ActionFixTemplate, []string{`template "promo_nov" failed with parameter errors 37 times`}},
+		{"template params", testSend("s"), 0.8, pipeline.FamilyPayload, map[string]float32{name(fTemplateParamRate): 0.37},
+			132000, "template_params", ActionFixTemplate, []string{`template "promo_nov" failed with parameter errors in 37% of its recent sends`}},
 		{"media too large", image, 0.8, pipeline.FamilyMedia, nil,
 			131053, "media_too_large", ActionFixTemplate, []string{"image is 6.0 MB, above the 5.0 MB limit for images"}},
 		{"template paused", testSend("s"), 0.8, pipeline.FamilyTemplateState, map[string]float32{name(fTemplateHoursSincePause): 5},
-			132015, "template_paused", ActionFixTemplate, []string{"paused 5 h before"}},
+			132015, "template_paused", ActionFixTemplate, []string{"paused 5 h before the send"}},
 		{"template disabled", testSend("s"), 0.8, pipeline.FamilyTemplateState, map[string]float32{name(fTemplateDisabled): 1, name(fTemplateHoursSincePause): 5},
-			132016, "template_disabled", ActionFixTemplate, []string{"permanently disabled 1 time"}},
-		{"token", testSend("s"), 0.8, pipeline.FamilyAuth, map[string]float32{name(fNumberAuthErrors24h): 12},
-			190, "token_expired", ActionRenewToken, []string{"12 auth errors on this number in the last 24 h"}},
-		{"outage", testSend("s"), 0.3, pipeline.FamilyTransient, map[string]float32{name(fNumberTransient1h): 9},
-			131000, "outage", ActionSendAsPlanned, []string{"9 transient platform errors"}},
+			132016, "template_disabled", ActionFixTemplate, []string{"permanently disabled (132016 in history)"}},
+		{"token", testSend("s"), 0.8, pipeline.FamilyAuth, map[string]float32{name(fPhoneAuthErrors24h): 12},
+			190, "token_expired", ActionRenewToken, []string{"about 12 auth errors on this number in the last day"}},
+		{"outage", testSend("s"), 0.3, pipeline.FamilyTransient, map[string]float32{name(fPhoneTransient24h): 9, name(fPhoneHoursSinceTransient): 4.5},
+			131000, "outage", ActionSendAsPlanned, []string{"about 9 transient platform errors on this number in the last day, the last 4.5 h before the send"}},
 		{"low risk gets no warning", testSend("s"), 0.1, pipeline.FamilyRecipient, map[string]float32{name(fRcptMarketing24h): 3},
 			131049, "", ActionSendAsPlanned, nil},
 	}
@@ -129,7 +129,7 @@ func TestScoreWithoutFamilyHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := oneRow(testSend("s"), 0.7, pipeline.FamilyNone, map[string]float32{featureNames[fRcptOptOuts]: 1})
+	b := oneRow(testSend("s"), 0.7, pipeline.FamilyNone, map[string]float32{featureNames[fRcptHoursSinceOptOut]: 100})
 	b.PFamily = nil
 	ps, err := sc.Score(nil, b)
 	if err != nil {
