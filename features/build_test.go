@@ -1,0 +1,176 @@
+package features
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+func buildAll(t *testing.T, events []pipeline.Event, cfg Config) *Table {
+	t.Helper()
+	tab, err := BuildTraining(context.Background(), &memSource{events: events}, cfg, 0, 0)
+	if err != nil {
+		t.Fatalf("BuildTraining: %v", err)
+	}
+	return tab
+}
+
+func checkFinite(t *testing.T, tab *Table) {
+	t.Helper()
+	for i, v := range tab.X {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("row %d feature %s = %v, want a finite value", i/len(tab.Names), tab.Names[i%len(tab.Names)], v)
+		}
+	}
+}
+
+func TestBuildTrainingShapeAndLabels(t *testing.T) {
+	for _, webhook := range []bool{false, true} {
+		name := "send-log"
+		if webhook {
+			name = "webhook-only"
+		}
+		t.Run(name, func(t *testing.T) {
+			g := smallGen(1)
+			g.WebhookOnly = webhook
+			events := generateAll(g)
+			for _, workers := range []int{1, 2} {
+				cfg := DefaultConfig()
+				cfg.Workers = workers
+				tab := buildAll(t, events, cfg)
+				// Every send but those within LabelDelay of the end is a row.
+				end := events[len(events)-1].Timestamp - cfg.LabelDelay.Microseconds()
+				want := 0
+				seen := map[string]bool{}
+				for _, e := range events {
+					if e.Status == pipeline.StatusInbound || seen[e.MessageID] {
+						continue
+					}
+					seen[e.MessageID] = true
+					if e.Timestamp <= end {
+						want++
+					}
+				}
+				if tab.Rows != want {
+					t.Fatalf("workers %d: %d rows, want %d", workers, tab.Rows, want)
+				}
+				if len(tab.X) != tab.Rows*len(tab.Names) || len(tab.ID) != tab.Rows || len(tab.Stale) != tab.Rows {
+					t.Fatalf("column lengths do not match %d rows", tab.Rows)
+				}
+				checkFinite(t, tab)
+				failed := 0
+				for i := range tab.Rows {
+					if tab.Failed[i] {
+						failed++
+						if tab.Code[i] == pipeline.NoErrorCode || pipeline.Family(tab.Family[i]) != pipeline.FamilyOf(tab.Code[i]) {
+							t.Fatalf("row %d: failed with code %d family %d", i, tab.Code[i], tab.Family[i])
+						}
+					} else if tab.Code[i] != pipeline.NoErrorCode || tab.Family[i] != 0 {
+						t.Fatalf("row %d: not failed but code %d family %d", i, tab.Code[i], tab.Family[i])
+					}
+					if i > 0 && tab.Time[i] < tab.Time[i-1] {
+						t.Fatalf("row %d out of time order", i)
+					}
+					if h := tab.At(i, "horizon_hours"); h < 4 || h >= 28 {
+						t.Fatalf("row %d: horizon %v h, want in [4, 28)", i, h)
+					}
+				}
+				if failed == 0 || failed == tab.Rows {
+					t.Fatalf("%d of %d rows failed; want a mix", failed, tab.Rows)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildTrainingWorkersAgree(t *testing.T) {
+	events := generateAll(smallGen(2))
+	cfg := DefaultConfig()
+	cfg.Workers = 1
+	a := buildAll(t, events, cfg)
+	cfg.Workers = 2
+	b := buildAll(t, events, cfg)
+	if a.Rows != b.Rows {
+		t.Fatalf("rows %d vs %d", a.Rows, b.Rows)
+	}
+	for i := range a.X {
+		if math.Float32bits(a.X[i]) != math.Float32bits(b.X[i]) {
+			t.Fatalf("value %d differs: %v vs %v", i, a.X[i], b.X[i])
+		}
+	}
+}
+
+func TestBuildTrainingRange(t *testing.T) {
+	events := generateAll(smallGen(3))
+	cfg := DefaultConfig()
+	all := buildAll(t, events, cfg)
+	from, to := day0+2*usPerDay, day0+4*usPerDay
+	part, err := BuildTraining(context.Background(), &memSource{events: events}, cfg, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part.Rows == 0 {
+		t.Fatal("no rows in range")
+	}
+	// The rows of a range are the full build's rows in that range, with
+	// the same features (earlier history warms the state) and labels.
+	j := 0
+	for i := range all.Rows {
+		if all.Time[i] < from || all.Time[i] >= to {
+			continue
+		}
+		if part.ID[j] != all.ID[i] || part.Failed[j] != all.Failed[i] {
+			t.Fatalf("row %d: %s/%v vs %s/%v", j, part.ID[j], part.Failed[j], all.ID[i], all.Failed[i])
+		}
+		for k, v := range part.Row(j) {
+			if math.Float32bits(v) != math.Float32bits(all.Row(i)[k]) {
+				t.Fatalf("row %s feature %s: %v vs %v", part.ID[j], part.Names[k], v, all.Row(i)[k])
+			}
+		}
+		j++
+	}
+	if j != part.Rows {
+		t.Fatalf("range build has %d rows, full build %d in range", part.Rows, j)
+	}
+}
+
+func TestBuildTrainingErrors(t *testing.T) {
+	events := generateAll(smallGen(4))[:200]
+	events[150].Timestamp = events[10].Timestamp
+	_, err := BuildTraining(context.Background(), &memSource{events: events}, DefaultConfig(), 0, 0)
+	if err == nil || !strings.Contains(err.Error(), events[150].MessageID) || !strings.Contains(err.Error(), "time order") {
+		t.Fatalf("out-of-order history: err = %v, want one naming %s", err, events[150].MessageID)
+	}
+	bad := DefaultConfig()
+	bad.Refresh = 0
+	if _, err := BuildTraining(context.Background(), &memSource{}, bad, 0, 0); err == nil || !strings.Contains(err.Error(), "Refresh") {
+		t.Fatalf("zero refresh: err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := BuildTraining(ctx, &memSource{events: generateAll(smallGen(4))}, DefaultConfig(), 0, 0); err == nil {
+		t.Fatal("cancelled context: no error")
+	}
+}
+
+func TestTrainingCutoff(t *testing.T) {
+	cfg := DefaultConfig()
+	mid := day0 + 10*usPerDay
+	tests := []struct {
+		t, want int64
+	}{
+		{mid + 4*usPerHour, mid},
+		{mid + 4*usPerHour - 1, mid - usPerDay},
+		{mid + 27*usPerHour, mid},
+		{mid + 28*usPerHour, mid + usPerDay},
+	}
+	for _, tc := range tests {
+		if got := cfg.TrainingCutoff(tc.t); got != tc.want {
+			t.Errorf("TrainingCutoff(%s) = %s, want %s", time.UnixMicro(tc.t).UTC(), time.UnixMicro(got).UTC(), time.UnixMicro(tc.want).UTC())
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package features
+
+import (
+	"strings"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// interner maps strings to dense ids, keeping one copy of each string.
+type interner struct {
+	ids    map[string]int32
+	names  []string
+	lastS  string
+	lastID int32
+}
+
+func newInterner() *interner {
+	in := &interner{ids: make(map[string]int32)}
+	in.id("") // id 0 is the empty string
+	return in
+}
+
+func (in *interner) id(s string) int32 {
+	if s == in.lastS && len(in.names) > 0 {
+		return in.lastID
+	}
+	id, ok := in.ids[s]
+	if !ok {
+		id = int32(len(in.names))
+		c := strings.Clone(s)
+		in.names = append(in.names, c)
+		in.ids[c] = id
+		s = c
+	}
+	in.lastS, in.lastID = s, id
+	return id
+}
+
+// entities interns the entity keys of sends and events.
+type entities struct {
+	recip, phone, tplName, lang, camp, waba, country *interner
+	tpl                                              map[uint64]int32 // tplName<<32|lang -> template id
+}
+
+func newEntities() *entities {
+	return &entities{
+		recip: newInterner(), phone: newInterner(), tplName: newInterner(), lang: newInterner(),
+		camp: newInterner(), waba: newInterner(), country: newInterner(),
+		tpl: make(map[uint64]int32),
+	}
+}
+
+func (en *entities) ids(recip, phone, tpl, lang, camp, waba, country string) entityIDs {
+	k := uint64(uint32(en.tplName.id(tpl)))<<32 | uint64(uint32(en.lang.id(lang)))
+	t, ok := en.tpl[k]
+	if !ok {
+		t = int32(len(en.tpl))
+		en.tpl[k] = t
+	}
+	return entityIDs{
+		recip: en.recip.id(recip), phone: en.phone.id(phone), tpl: t,
+		camp: en.camp.id(camp), waba: en.waba.id(waba), country: en.country.id(country),
+	}
+}
+
+// hashID is FNV-1a (64 bit) of a message id: the key of the message map.
+func hashID(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// message is what the classifier remembers of a send until LabelWindow
+// has passed.
+type message struct {
+	ts     int64
+	ids    entityIDs
+	row    int32
+	failed bool
+}
+
+type msgRef struct {
+	ts   int64
+	hash uint64
+}
+
+// classifier is the first stage: it decides which event is a send, which
+// an outcome, labels training rows, interns entity keys and emits compact
+// records in time order.
+type classifier struct {
+	en          *entities
+	labelWindow int64
+	from, to    int64 // rows for sends in [from, to); records only before to
+	msgs        map[uint64]message
+	queue       []msgRef
+	head        int
+	sawAccepted bool
+	maxTs       int64
+	tab         *Table // identity and label columns of the rows
+	batch       []record
+	emit        func([]record) []record // hands a full batch on, returns an empty one
+}
+
+const recordBatch = 4096
+
+func newClassifier(en *entities, cfg Config, from, to int64, tab *Table, emit func([]record) []record) *classifier {
+	return &classifier{
+		en: en, labelWindow: cfg.LabelWindow.Microseconds(), from: from, to: to,
+		msgs: make(map[uint64]message), tab: tab, emit: emit, maxTs: -1 << 62,
+		batch: make([]record, 0, recordBatch),
+	}
+}
+
+func (c *classifier) push(r record) {
+	c.batch = append(c.batch, r)
+	if len(c.batch) == cap(c.batch) {
+		c.batch = c.emit(c.batch)
+	}
+}
+
+func (c *classifier) flush() {
+	if len(c.batch) > 0 {
+		c.batch = c.emit(c.batch)
+	}
+}
+
+func sendRecord(ids entityIDs, ts int64, category, mtype, template string, media int64) record {
+	return record{
+		kind: recSend, ts: ts, ids: ids, row: -1, code: pipeline.NoErrorCode, media: media,
+		category: indexOf(pipeline.Categories, category), mtype: indexOf(pipeline.MessageTypes, mtype),
+		hasTpl: template != "",
+	}
+}
+
+func failureOf(code int32) (pipeline.Family, uint8) {
+	fam := pipeline.FamilyOf(code)
+	if fam == pipeline.FamilyNone {
+		fam = pipeline.FamilyUnknown // a failure without a code
+	}
+	return fam, codeGroupMask(code, fam)
+}
+
+func (c *classifier) expire(now int64) {
+	limit := now - c.labelWindow
+	for c.head < len(c.queue) && c.queue[c.head].ts < limit {
+		q := c.queue[c.head]
+		if m, ok := c.msgs[q.hash]; ok && m.ts == q.ts {
+			delete(c.msgs, q.hash)
+		}
+		c.head++
+	}
+	if c.head > 4096 && c.head*2 > len(c.queue) {
+		n := copy(c.queue, c.queue[c.head:])
+		c.queue = c.queue[:n]
+		c.head = 0
+	}
+}
+
+// event classifies one history event.
+func (c *classifier) event(e *pipeline.Event) {
+	ts := e.Timestamp
+	if ts > c.maxTs {
+		c.maxTs = ts
+	}
+	c.expire(ts)
+	emit := ts < c.to
+	if e.Status == pipeline.StatusInbound {
+		if emit {
+			ids := c.en.ids(e.Recipient, e.PhoneNumberID, e.Template, e.Language, e.CampaignID, e.WABAID, e.Country)
+			c.push(record{kind: recOutcome, status: e.Status, ts: ts, ids: ids, row: -1, code: pipeline.NoErrorCode})
+		}
+		return
+	}
+	h := hashID(e.MessageID)
+	m, known := c.msgs[h]
+	if !known {
+		if e.Status == pipeline.StatusAccepted {
+			c.sawAccepted = true
+		}
+		isSend := e.Status == pipeline.StatusAccepted || e.Status == pipeline.StatusFailed ||
+			(e.Status == pipeline.StatusSent && !c.sawAccepted)
+		ids := c.en.ids(e.Recipient, e.PhoneNumberID, e.Template, e.Language, e.CampaignID, e.WABAID, e.Country)
+		if !isSend {
+			// An outcome of a message sent before the data starts (or
+			// forgotten after LabelWindow): it still tells about its
+			// recipient and sender.
+			if emit && (e.Status == pipeline.StatusDelivered || e.Status == pipeline.StatusRead || e.Status == pipeline.StatusFailed) {
+				c.push(c.outcome(e, ids))
+			}
+			return
+		}
+		m = message{ts: ts, ids: ids, row: -1}
+		if ts >= c.from && ts < c.to {
+			m.row = c.tab.appendSend(e, c.en, ids)
+		}
+		if emit {
+			r := sendRecord(ids, ts, e.Category, e.MessageType, e.Template, e.MediaBytes)
+			r.row = m.row
+			c.push(r)
+		}
+		c.queue = append(c.queue, msgRef{ts: ts, hash: h})
+		if e.Status != pipeline.StatusFailed {
+			c.msgs[h] = m
+			return
+		}
+		// A lone failed event: a synchronous refusal, both send and outcome.
+	}
+	switch e.Status {
+	case pipeline.StatusFailed:
+		if !m.failed {
+			m.failed = true
+			if m.row >= 0 {
+				c.tab.label(int(m.row), e.ErrorCode)
+			}
+		}
+		c.msgs[h] = m
+		if emit {
+			c.push(c.outcome(e, m.ids))
+		}
+	case pipeline.StatusDelivered, pipeline.StatusRead:
+		if emit {
+			c.push(c.outcome(e, m.ids))
+		}
+	}
+}
+
+func (c *classifier) outcome(e *pipeline.Event, ids entityIDs) record {
+	r := record{kind: recOutcome, status: e.Status, ts: e.Timestamp, ids: ids, row: -1, code: e.ErrorCode}
+	if e.Status == pipeline.StatusFailed {
+		r.family, r.groups = failureOf(e.ErrorCode)
+	}
+	return r
+}

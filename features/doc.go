@@ -1,0 +1,48 @@
+// Package features turns a history of WhatsApp Cloud API status events
+// into point-in-time features for each send, in one chronological pass,
+// with the same code for training examples (BuildTraining) and for
+// scoring upcoming sends (Scorer).
+//
+// # Two clocks
+//
+// Every send at time t is featurized with two clocks:
+//
+//	history ──────────────────────────────────────────────────────▶ time
+//	          outcome events counted       │ buffered, not yet   │
+//	          (statuses, errors, inbound)   │ visible             │
+//	─────────────────────────────────────────┼─────────────────────┼──── t
+//	                                       cutoff(t) <= t - Lead  t
+//	          sends (schedule) counted up to here ───────────────▶│
+//
+// Schedule features (the sender's own sends: counts, rates, unique
+// recipients, pair gaps, template age) see every send strictly before t.
+// Outcome features (deliveries, reads, failures, error codes, inbound
+// messages, and anything derived from them) see only events before
+// cutoff(t). When scoring a plan from an as-of time, cutoff is the as-of
+// time for every send, so a send two days out sees two-day-old outcomes.
+// Training reproduces that staleness: cutoff(t) is the latest point of a
+// Refresh grid (aligned to UTC midnight) at or before t - Lead, and the
+// feature horizon_hours = (t - cutoff) / 1 h tells the model how stale
+// its outcome features are. Scored rows with a horizon beyond Lead +
+// Refresh are marked Stale.
+//
+// Since cutoff(t) never decreases, one pass suffices: outcome events wait
+// in a FIFO (at most Lead + Refresh of them) until the cutoff passes them,
+// while sends update the schedule state as soon as time moves past them.
+//
+// # Sends and labels
+//
+// A send is the first event of a message id: accepted, or sent/failed in
+// webhook-only data; a lone failed event (a synchronous API refusal) is
+// both the send and its outcome. The label of a send is whether a failed
+// event follows within Config.LabelWindow, with the family and code of
+// the first one.
+//
+// # Registry
+//
+// Specs lists every feature with its entity, window, kind (Outcome,
+// Schedule or Send), unit and meaning; SchemaHash identifies the list.
+// docs/features.md is generated from it (go run ./cmd/featuredoc).
+// Features are never NaN: an unknown entity gets zero counts, NeverHours
+// for "hours since" features and 1 in its *_unseen indicator.
+package features

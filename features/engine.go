@@ -1,0 +1,132 @@
+package features
+
+import (
+	"fmt"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// entityIDs are the dense ids of a send's entities.
+type entityIDs struct{ recip, phone, tpl, camp, waba, country int32 }
+
+type recKind uint8
+
+const (
+	recSend    recKind = iota + 1 // a send (history or plan)
+	recOutcome                    // a delivered, read, failed or inbound event
+)
+
+// record is the compact form of an event the state engine consumes.
+type record struct {
+	ts       int64
+	media    int64
+	ids      entityIDs
+	row      int32 // training/scoring row of a send, -1 if none
+	uniq24   int32 // phone's unique recipients in 24 h before the send (set by the engine)
+	code     int32
+	kind     recKind
+	status   pipeline.Status
+	family   pipeline.Family
+	groups   uint8
+	category int8
+	mtype    int8
+	hasTpl   bool
+}
+
+// engine is the state machine with two clocks. Sends advance the schedule
+// clock t; outcome-clock records wait in a FIFO until cutoff(t) passes
+// them. The FIFO holds at most Lead+Refresh worth of records.
+type engine struct {
+	cutoff   func(t int64) int64
+	sched    *scheduleState
+	out      outcomeState
+	fifo     []record // outcome-clock records not yet applied, in time order
+	fifoHead int
+	deferred []record // sends at curTs, added to the schedule state once time moves on
+	curTs    int64
+	x        []float32 // feature rows, row-major
+	rows     int
+	v        view
+}
+
+func newEngine(cutoff func(int64) int64) *engine {
+	return &engine{cutoff: cutoff, sched: newScheduleState(), curTs: -1 << 62}
+}
+
+// setTime moves the schedule clock to t (non-decreasing), folding the
+// sends made before t into the schedule state.
+func (e *engine) setTime(t int64) {
+	if t <= e.curTs {
+		return
+	}
+	for i := range e.deferred {
+		e.sched.add(&e.deferred[i])
+	}
+	e.deferred = e.deferred[:0]
+	e.curTs = t
+}
+
+// drain applies the outcome-clock records before cutoff.
+func (e *engine) drain(cutoff int64) {
+	for e.fifoHead < len(e.fifo) && e.fifo[e.fifoHead].ts < cutoff {
+		e.out.apply(&e.fifo[e.fifoHead])
+		e.fifoHead++
+	}
+	if e.fifoHead > 4096 && e.fifoHead*2 > len(e.fifo) {
+		n := copy(e.fifo, e.fifo[e.fifoHead:])
+		e.fifo = e.fifo[:n]
+		e.fifoHead = 0
+	}
+}
+
+// process consumes one history record.
+func (e *engine) process(r *record) {
+	e.setTime(r.ts)
+	switch r.kind {
+	case recSend:
+		e.send(r, e.cutoff(r.ts))
+		e.fifo = append(e.fifo, *r)
+	case recOutcome:
+		e.fifo = append(e.fifo, *r)
+	}
+	e.drain(e.cutoff(r.ts))
+}
+
+// send featurizes r (when it has a row) with outcomes before cutoff and
+// schedules it for the schedule state.
+func (e *engine) send(r *record, cutoff int64) {
+	e.sched.ensure(&r.ids)
+	e.sched.advance(r.ts)
+	r.uniq24 = e.sched.phoneDay[r.ids.phone].uniq
+	if r.row >= 0 {
+		if int(r.row) != e.rows {
+			panic(fmt.Sprintf("features: row %d featurized out of order (want %d)", r.row, e.rows))
+		}
+		e.drain(cutoff)
+		n := len(e.x)
+		e.x = append(e.x, make([]float32, numFeatures)...)
+		e.featurize(r, cutoff, e.x[n:])
+		e.rows++
+	}
+	e.deferred = append(e.deferred, *r)
+}
+
+// featurize fills one feature row for the send r. Only the outcome state
+// (records before cutoff) and the schedule state (sends before r.ts) are
+// read.
+func (e *engine) featurize(r *record, cutoff int64, row []float32) {
+	e.out.ensure(&r.ids)
+	e.v = view{t: r.ts, cutoff: cutoff, r: r, uniq24: r.uniq24, campUniq: e.sched.camp[r.ids.camp].uniq}
+	for i := range blocks {
+		b := &blocks[i]
+		out := row[b.offset : b.offset+len(b.specs)]
+		switch b.kind {
+		case Send:
+			b.send(&e.v, out)
+		case Schedule:
+			b.schedule(&e.v, e.sched, out)
+		case Outcome:
+			b.outcome(&e.v, &e.out, out)
+		}
+	}
+}

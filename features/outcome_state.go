@@ -1,0 +1,260 @@
+package features
+
+import (
+	"math"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// This file holds the outcome state: what the engine knows from statuses,
+// errors and inbound messages. It is only ever updated by the outcome
+// cursor (records with Timestamp < cutoff) and only read by outcome
+// blocks, so no schedule-clock value can leak outcomes into it.
+
+const (
+	usPerSec  = int64(1_000_000)
+	usPerHour = 3600 * usPerSec
+	usPerDay  = 24 * usPerHour
+)
+
+// Code groups tracked by the group entities (phone, template, campaign,
+// account, country).
+const (
+	grpRateLimit = iota // 130429, 131056, 131048
+	grpTransient        // family transient (131000, 131016, 5xx, ...)
+	grpAuth             // family auth (190, 0, 10, ...)
+	grpToken            // 190, access token expired
+	grpPause            // 132015, template paused
+	grpDisabled         // 132016, template disabled
+	grpParam            // 132000, 132012, template parameter errors
+	numGroups
+)
+
+// codeGroupMask returns the code groups an error code belongs to.
+func codeGroupMask(code int32, fam pipeline.Family) uint8 {
+	var m uint8
+	switch code {
+	case 130429, 131056, 131048:
+		m |= 1 << grpRateLimit
+	case 190:
+		m |= 1 << grpToken
+	case 132015:
+		m |= 1 << grpPause
+	case 132016:
+		m |= 1 << grpDisabled
+	case 132000, 132012:
+		m |= 1 << grpParam
+	}
+	switch fam {
+	case pipeline.FamilyTransient:
+		m |= 1 << grpTransient
+	case pipeline.FamilyAuth:
+		m |= 1 << grpAuth
+	}
+	return m
+}
+
+// Decay time constants. A decayed count c, last updated at L, is worth
+// c*exp(-(T-L)/tau) at time T: a smooth stand-in for "events in the last
+// tau" that needs one float per window instead of a ring of buckets.
+var (
+	recipTau = [3]float64{24 * 3600, 7 * 24 * 3600, 30 * 24 * 3600} // seconds: 24 h, 7 d, 30 d
+	groupTau = [3]float64{1 * 3600, 24 * 3600, 7 * 24 * 3600}       // seconds: 1 h, 24 h, 7 d
+)
+
+func decayFactors(dtSec float64, tau *[3]float64) (f [3]float32) {
+	if dtSec <= 0 {
+		return [3]float32{1, 1, 1}
+	}
+	for i := range f {
+		f[i] = float32(math.Exp(-dtSec / tau[i]))
+	}
+	return f
+}
+
+// recipOutcome is the outcome state of one recipient (148 bytes). Times
+// are Unix seconds, 0 meaning never.
+type recipOutcome struct {
+	last          uint32     // time of the last decay update
+	delivered     [3]float32 // decayed over 24 h, 7 d, 30 d
+	read          [3]float32
+	failed        [3]float32
+	family        [pipeline.NumFamilies]float32 // failures by family, decayed over 30 d
+	code          [5]float32                    // failures by KeyCodes, decayed over 30 d
+	codeLast      [5]uint32
+	lastDelivered uint32
+	lastRead      uint32
+	lastFailed    uint32
+	lastInbound   uint32
+	consecFailed  uint16
+	lastFamily    int8 // -1: no outcome yet
+}
+
+func (r *recipOutcome) decayTo(sec uint32) {
+	if r.last == 0 {
+		r.last = sec
+		return
+	}
+	if sec <= r.last {
+		return
+	}
+	dt := float64(sec - r.last)
+	f := decayFactors(dt, &recipTau)
+	for i := range 3 {
+		r.delivered[i] *= f[i]
+		r.read[i] *= f[i]
+		r.failed[i] *= f[i]
+	}
+	for i := range r.family {
+		r.family[i] *= f[2]
+	}
+	for i := range r.code {
+		r.code[i] *= f[2]
+	}
+	r.last = sec
+}
+
+// groupOutcome is the outcome state of a phone number, template, campaign,
+// account or country (140 bytes).
+type groupOutcome struct {
+	last       int64      // µs of the last decay update
+	sends      [3]float32 // sends whose send event is before cutoff, decayed over 1 h, 24 h, 7 d
+	failed     [3]float32
+	family     [pipeline.NumFamilies]float32 // failures by family, decayed over 7 d
+	group      [numGroups]float32            // failures by code group, decayed over 24 h
+	groupLast  [numGroups]int64              // µs, 0 = never
+	spam131048 int64                         // phone only: µs of the last 131048 (spam rate limit), 0 = never
+	maxUniqOK  int32                         // phone only: most unique recipients in 24 h reached without a 131048 in the 24 h before
+}
+
+func (g *groupOutcome) decayTo(ts int64) {
+	if g.last == 0 {
+		g.last = ts
+		return
+	}
+	if ts <= g.last {
+		return
+	}
+	f := decayFactors(float64(ts-g.last)/1e6, &groupTau)
+	for i := range 3 {
+		g.sends[i] *= f[i]
+		g.failed[i] *= f[i]
+	}
+	for i := range g.family {
+		g.family[i] *= f[2]
+	}
+	for i := range g.group {
+		g.group[i] *= f[1]
+	}
+	g.last = ts
+}
+
+func (g *groupOutcome) addSend(ts int64) {
+	g.decayTo(ts)
+	for i := range g.sends {
+		g.sends[i]++
+	}
+}
+
+func (g *groupOutcome) addFailure(ts int64, fam pipeline.Family, groups uint8) {
+	g.decayTo(ts)
+	for i := range g.failed {
+		g.failed[i]++
+	}
+	g.family[fam]++
+	for i := range numGroups {
+		if groups&(1<<i) != 0 {
+			g.group[i]++
+			g.groupLast[i] = ts
+		}
+	}
+}
+
+// outcomeState is everything known from outcomes before the cutoff.
+type outcomeState struct {
+	recip   []recipOutcome
+	phone   []groupOutcome
+	tpl     []groupOutcome
+	camp    []groupOutcome
+	waba    []groupOutcome
+	country []groupOutcome
+}
+
+func grow[T any](s []T, id int32, zero T) []T {
+	for int(id) >= len(s) {
+		s = append(s, zero)
+	}
+	return s
+}
+
+func (o *outcomeState) ensure(ids *entityIDs) {
+	o.recip = grow(o.recip, ids.recip, recipOutcome{lastFamily: -1})
+	o.phone = grow(o.phone, ids.phone, groupOutcome{})
+	o.tpl = grow(o.tpl, ids.tpl, groupOutcome{})
+	o.camp = grow(o.camp, ids.camp, groupOutcome{})
+	o.waba = grow(o.waba, ids.waba, groupOutcome{})
+	o.country = grow(o.country, ids.country, groupOutcome{})
+}
+
+// apply folds one outcome-clock record into the state.
+func (o *outcomeState) apply(r *record) {
+	o.ensure(&r.ids)
+	sec := uint32(r.ts / usPerSec)
+	switch r.kind {
+	case recSend:
+		o.phone[r.ids.phone].addSend(r.ts)
+		o.tpl[r.ids.tpl].addSend(r.ts)
+		o.camp[r.ids.camp].addSend(r.ts)
+		o.waba[r.ids.waba].addSend(r.ts)
+		o.country[r.ids.country].addSend(r.ts)
+		p := &o.phone[r.ids.phone]
+		if p.spam131048 == 0 || r.ts-p.spam131048 >= usPerDay {
+			p.maxUniqOK = max(p.maxUniqOK, r.uniq24)
+		}
+	case recOutcome:
+		rc := &o.recip[r.ids.recip]
+		switch r.status {
+		case pipeline.StatusDelivered:
+			rc.decayTo(sec)
+			for i := range rc.delivered {
+				rc.delivered[i]++
+			}
+			rc.lastDelivered = sec
+			rc.consecFailed = 0
+			rc.lastFamily = 0
+		case pipeline.StatusRead:
+			rc.decayTo(sec)
+			for i := range rc.read {
+				rc.read[i]++
+			}
+			rc.lastRead = sec
+			rc.consecFailed = 0
+			rc.lastFamily = 0
+		case pipeline.StatusInbound:
+			rc.lastInbound = sec
+		case pipeline.StatusFailed:
+			rc.decayTo(sec)
+			for i := range rc.failed {
+				rc.failed[i]++
+			}
+			rc.family[r.family]++
+			if k := keyCodeIndex(r.code); k >= 0 {
+				rc.code[k]++
+				rc.codeLast[k] = sec
+			}
+			rc.lastFailed = sec
+			if rc.consecFailed < math.MaxUint16 {
+				rc.consecFailed++
+			}
+			rc.lastFamily = int8(r.family)
+			o.phone[r.ids.phone].addFailure(r.ts, r.family, r.groups)
+			if r.code == 131048 {
+				o.phone[r.ids.phone].spam131048 = r.ts
+			}
+			o.tpl[r.ids.tpl].addFailure(r.ts, r.family, r.groups)
+			o.camp[r.ids.camp].addFailure(r.ts, r.family, r.groups)
+			o.waba[r.ids.waba].addFailure(r.ts, r.family, r.groups)
+			o.country[r.ids.country].addFailure(r.ts, r.family, r.groups)
+		}
+	}
+}
