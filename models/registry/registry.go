@@ -171,6 +171,9 @@ func (r *Registry) Stage(version string) (*Staging, error) {
 }
 
 // Dir returns the temporary directory to write the version's files into.
+// It exists and is empty. A writer that insists on creating the directory
+// itself (such as artifact.Write) may remove it first and recreate it at
+// the same path; Commit only needs it to exist by then.
 func (s *Staging) Dir() string { return s.dir }
 
 // Version returns the name the version gets on Commit.
@@ -278,14 +281,20 @@ func (r *Registry) Prune(keep int) ([]string, error) {
 }
 
 // CleanTemp removes what runs that died left behind: temporary version
-// directories and temporary symlinks. Since it requires the lock, no other
-// run can be writing them. It returns the removed paths.
+// directories (every entry of versions/ whose name starts with '.', which
+// covers the temporaries of writers used inside a staging directory) and
+// temporary symlinks. Since it requires the lock, no other run can be
+// writing them. It returns the removed paths.
 func (r *Registry) CleanTemp() ([]string, error) {
 	if r.lock == nil {
 		return nil, ErrNotLocked
 	}
 	var removed []string
-	for _, root := range []string{r.dir, filepath.Join(r.dir, VersionsDir)} {
+	for k, root := range []string{r.dir, filepath.Join(r.dir, VersionsDir)} {
+		prefix := tempPrefix
+		if k == 1 {
+			prefix = "."
+		}
 		entries, err := os.ReadDir(root)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -294,7 +303,7 @@ func (r *Registry) CleanTemp() ([]string, error) {
 			return removed, fmt.Errorf("registry: clean %s: %w", root, err)
 		}
 		for _, e := range entries {
-			if !strings.HasPrefix(e.Name(), tempPrefix) {
+			if !strings.HasPrefix(e.Name(), prefix) {
 				continue
 			}
 			p := filepath.Join(root, e.Name())

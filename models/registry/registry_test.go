@@ -135,6 +135,8 @@ func TestInterruptedRunLeavesChampion(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(s.Dir(), "model.txt"), []byte("half"), 0o644)
+	// Crash inside a writer that builds its own temporary directory.
+	os.MkdirAll(filepath.Join(dir, VersionsDir, ".v2.tmp-123"), 0o755)
 	// Crash between committing and promoting.
 	publish(t, r, "v3", "three")
 	// Crash while replacing the symlink: a temporary link left behind.
@@ -161,8 +163,8 @@ func TestInterruptedRunLeavesChampion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(removed) != 2 {
-		t.Fatalf("CleanTemp removed %v, want the staging dir and the temp symlink", removed)
+	if len(removed) != 3 {
+		t.Fatalf("CleanTemp removed %v, want the staging dir, the writer's temp dir and the temp symlink", removed)
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, VersionsDir))
 	for _, e := range entries {

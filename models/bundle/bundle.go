@@ -1,0 +1,234 @@
+package bundle
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/artifact"
+	"github.com/failcast/failcast/models/gbdt"
+)
+
+// File names of the two models inside a bundle directory.
+const (
+	FailFile   = "fail.gbdt"
+	FamilyFile = "family.gbdt"
+)
+
+// Threshold names stored in the metadata.
+const (
+	ThresholdHigh   = "high"   // chosen at a target precision on validation
+	ThresholdMedium = "medium" // chosen at an alert budget on validation
+)
+
+// Keys of Metadata.Extra.
+const (
+	ExtraLikelyCodes = "likely_codes"
+	ExtraLead        = "lead"
+	ExtraRefresh     = "refresh"
+)
+
+// Bundle is a loaded, verified model bundle.
+type Bundle struct {
+	Dir      string
+	Metadata artifact.Metadata
+	Fail     *gbdt.Model // binary: P(fail)
+	Family   *gbdt.Model // softmax: P(class | fail)
+
+	Lead, Refresh time.Duration    // from Extra; 0 when absent
+	LikelyCodes   map[string]int32 // from Extra; empty when absent
+}
+
+// Save writes a bundle directory at dir (which must not exist) with
+// artifact.Write. md must carry the feature schema hash and names; fail
+// must be a Binary model and family a Softmax model, both over
+// len(md.FeatureNames) features.
+func Save(dir string, md artifact.Metadata, fail, family *gbdt.Model) error {
+	if fail == nil || family == nil {
+		return errors.New("bundle: both the fail and the family model are required")
+	}
+	if err := checkModels(fail, family, len(md.FeatureNames)); err != nil {
+		return err
+	}
+	files := map[string]func(io.Writer) error{
+		FailFile:   func(w io.Writer) error { _, err := fail.WriteTo(w); return err },
+		FamilyFile: func(w io.Writer) error { _, err := family.WriteTo(w); return err },
+	}
+	if err := artifact.Write(dir, md, files); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	return nil
+}
+
+// Load opens and verifies the bundle at dir (checksums, format version,
+// feature schema hash equal to schemaHash; see artifact.Open) and reads
+// both models. A schema mismatch wraps artifact.ErrSchemaMismatch.
+func Load(dir, schemaHash string) (*Bundle, error) {
+	a, err := artifact.Open(dir, schemaHash)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	b := &Bundle{Dir: dir, Metadata: a.Metadata}
+	if b.Fail, err = readModel(a, FailFile); err != nil {
+		return nil, err
+	}
+	if b.Family, err = readModel(a, FamilyFile); err != nil {
+		return nil, err
+	}
+	if err := checkModels(b.Fail, b.Family, len(a.Metadata.FeatureNames)); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	if b.Lead, b.Refresh, b.LikelyCodes, err = parseExtras(a.Metadata.Extra); err != nil {
+		return nil, fmt.Errorf("bundle %s: metadata extra: %w", dir, err)
+	}
+	return b, nil
+}
+
+func readModel(a *artifact.Artifact, name string) (*gbdt.Model, error) {
+	data, err := a.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", a.Dir, err)
+	}
+	m, err := gbdt.Read(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: read %s: %w", a.Dir, name, err)
+	}
+	return m, nil
+}
+
+func checkModels(fail, family *gbdt.Model, features int) error {
+	switch {
+	case fail.Objective() != gbdt.Binary:
+		return fmt.Errorf("bundle: %s is a %s model, want binary", FailFile, fail.Objective())
+	case family.Objective() != gbdt.Softmax:
+		return fmt.Errorf("bundle: %s is a %s model, want softmax", FamilyFile, family.Objective())
+	case fail.NumFeatures() != features:
+		return fmt.Errorf("bundle: %s expects %d features, the metadata names %d", FailFile, fail.NumFeatures(), features)
+	case family.NumFeatures() != features:
+		return fmt.Errorf("bundle: %s expects %d features, the metadata names %d", FamilyFile, family.NumFeatures(), features)
+	}
+	return nil
+}
+
+// NumClass returns the number of classes of pFamily (class 0 included).
+func (b *Bundle) NumClass() int { return b.Family.NumClass() }
+
+// Predict returns P(fail) of every row of X and, per row, the probability
+// of every class (class 0 = no failure), which sum to 1. It panics if X
+// does not have the bundle's number of features, like gbdt's Predict.
+func (b *Bundle) Predict(X models.Matrix) (pFail []float64, pFamily [][]float64) {
+	pFail = b.Fail.PredictProba(X)
+	return pFail, CombineFamily(pFail, b.Family.PredictProbaMulti(X))
+}
+
+// Threshold returns the value of a stored threshold ("high", "medium").
+// ok is false when the bundle has no such threshold; a threshold that was
+// not reached on validation is +Inf (it flags nothing).
+func (b *Bundle) Threshold(name string) (value float64, ok bool) {
+	t, ok := b.Metadata.Thresholds[name]
+	if !ok {
+		return math.NaN(), false
+	}
+	return t.Value, true
+}
+
+// CombineFamily turns P(fail) and P(class | fail) into unconditional
+// class probabilities: P(0) = 1 - P(fail), P(c) = P(fail) * P(c | fail)
+// renormalised over c >= 1. A row whose conditional mass on c >= 1 is 0
+// spreads P(fail) evenly over those classes.
+func CombineFamily(pFail []float64, cond [][]float64) [][]float64 {
+	if len(cond) != len(pFail) {
+		panic(fmt.Sprintf("bundle: %d P(fail) values for %d family rows", len(pFail), len(cond)))
+	}
+	out := make([][]float64, len(pFail))
+	if len(pFail) == 0 {
+		return out
+	}
+	k := len(cond[0])
+	flat := make([]float64, len(pFail)*k)
+	for i, p := range pFail {
+		row := flat[i*k : (i+1)*k]
+		row[0] = 1 - p
+		mass := 0.0
+		for c := 1; c < k; c++ {
+			mass += cond[i][c]
+		}
+		for c := 1; c < k; c++ {
+			if mass > 0 {
+				row[c] = p * cond[i][c] / mass
+			} else {
+				row[c] = p / float64(k-1)
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// SetExtras stores the lead, refresh and likely codes in md.Extra, in the
+// form Load reads back.
+func SetExtras(md *artifact.Metadata, lead, refresh time.Duration, likelyCodes map[string]int32) {
+	if md.Extra == nil {
+		md.Extra = map[string]any{}
+	}
+	md.Extra[ExtraLead] = lead.String()
+	md.Extra[ExtraRefresh] = refresh.String()
+	codes := make(map[string]any, len(likelyCodes))
+	for k, v := range likelyCodes {
+		codes[k] = v
+	}
+	md.Extra[ExtraLikelyCodes] = codes
+}
+
+// parseExtras reads what SetExtras wrote, as it comes back from JSON (or
+// as SetExtras left it, for a Metadata that was never encoded).
+func parseExtras(extra map[string]any) (lead, refresh time.Duration, codes map[string]int32, err error) {
+	codes = map[string]int32{}
+	dur := func(key string) (time.Duration, error) {
+		v, ok := extra[key]
+		if !ok {
+			return 0, nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return 0, fmt.Errorf("%s is %T, want a duration string such as \"4h0m0s\"", key, v)
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", key, err)
+		}
+		return d, nil
+	}
+	if lead, err = dur(ExtraLead); err != nil {
+		return
+	}
+	if refresh, err = dur(ExtraRefresh); err != nil {
+		return
+	}
+	raw, ok := extra[ExtraLikelyCodes]
+	if !ok {
+		return
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return 0, 0, nil, fmt.Errorf("%s is %T, want an object of class name to error code", ExtraLikelyCodes, raw)
+	}
+	for name, v := range m {
+		switch c := v.(type) {
+		case float64:
+			if c != math.Trunc(c) || c < math.MinInt32 || c > math.MaxInt32 {
+				return 0, 0, nil, fmt.Errorf("%s[%s] = %v, want an integer error code", ExtraLikelyCodes, name, c)
+			}
+			codes[name] = int32(c)
+		case int32:
+			codes[name] = c
+		default:
+			return 0, 0, nil, fmt.Errorf("%s[%s] is %T, want an integer error code", ExtraLikelyCodes, name, v)
+		}
+	}
+	return
+}

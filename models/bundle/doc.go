@@ -1,0 +1,24 @@
+// Package bundle is failcast's deployed model: a binary GBDT for P(fail)
+// and a softmax GBDT for the class of a failure, stored together as one
+// artifact directory (see models/artifact). Training writes it with Save;
+// scoring reads it with Load and calls Predict.
+//
+// Files of a bundle directory:
+//
+//	metadata.json   artifact metadata: schema hash, feature names, windows,
+//	                metrics, thresholds ("high", "medium") and Extra
+//	fail.gbdt       binary GBDT: P(fail)
+//	family.gbdt     softmax GBDT over class indices 0..K-1, trained on
+//	                failed rows only: P(class | fail)
+//
+// Class 0 is "no failure". Predict combines the two models:
+// P(class 0) = 1 - P(fail) and, for c >= 1,
+// P(class c) = P(fail) * P(c | fail) / sum over c' >= 1 of P(c' | fail).
+//
+// Metadata Extra keys this package reads and writes (see SetExtras):
+// "likely_codes" (class name -> most frequent error code of that class in
+// training), "lead" and "refresh" (durations as strings such as "4h0m0s").
+//
+// Like the rest of models, the package knows matrices and class indices,
+// not what the classes mean.
+package bundle
