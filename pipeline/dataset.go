@@ -256,6 +256,13 @@ var contractWant = [numHistoryColumns]string{
 
 // describeColumn renders a file column's type for error messages.
 func describeColumn(c *parquet.Column) string {
+	if !c.Leaf() {
+		s := "group"
+		if lt := c.Type().LogicalType(); lt != nil && lt.Value != nil {
+			s = lt.String() + " group"
+		}
+		return s
+	}
 	s := c.Type().Kind().String()
 	if lt := c.Type().LogicalType(); lt != nil && lt.Value != nil {
 		s += " " + lt.String()
