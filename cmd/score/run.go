@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring"
+)
+
+// Output file names.
+const (
+	predictionsFile = "predictions.csv"
+	campaignsFile   = "campaigns.csv"
+	rejectedFile    = "rejected_rows.csv"
+	evaluationFile  = "evaluation.json"
+)
+
+// result is what a run did, for the summary.
+type result struct {
+	Model            string
+	AsOf             time.Time
+	Out              string
+	Sends            int
+	Rejected         int
+	Stale            int
+	ExpectedFailures float64
+	Totals           scoring.Totals
+	Campaigns        []*scoring.Campaign
+	Evaluation       *scoring.Evaluation
+	Elapsed          time.Duration
+}
+
+// maxRejectsInError is how many rejected rows a failing run names.
+const maxRejectsInError = 5
+
+// run scores the plans of o and writes the outputs. Every output is
+// committed only when everything succeeded.
+func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
+	start := time.Now()
+	m, err := loadModel(o, log)
+	if err != nil {
+		return nil, err
+	}
+	asOf := o.AsOf.UnixMicro()
+	out, err := scoring.NewOutputDir(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Abort() // no-op after Commit
+
+	// First pass: validate every plan row once.
+	rw, err := createRejected(out)
+	if err != nil {
+		return nil, err
+	}
+	var firstRejects []string
+	reject := func(r scoring.Rejected) error {
+		msg := fmt.Sprintf("%s: row %d", r.File, r.Row)
+		if r.Column != "" {
+			msg += ": column " + r.Column
+		}
+		msg += ": " + r.Reason
+		if o.BadRows == "fail" {
+			return inputf("bad plan row (--bad-rows fail): %s", msg)
+		}
+		if len(firstRejects) < maxRejectsInError {
+			firstRejects = append(firstRejects, msg)
+		}
+		return rw.Write(r)
+	}
+	p := &plans{asOf: asOf, batchSize: o.BatchSize}
+	if err := p.survey(ctx, o.Plans, reject); err != nil {
+		return nil, err
+	}
+	valid, rejected, unhashed := p.counts()
+	if rejected > 0 {
+		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(rejectedFile), "first", firstRejects[0])
+	}
+	if valid == 0 {
+		return nil, inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
+	}
+	if !p.sorted() {
+		if o.RequireSorted {
+			return nil, inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.unsortedFile())
+		}
+		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.unsortedFile(), "sends", valid,
+			"approx_mb", valid*300>>20)
+	}
+	var hasher *pipeline.RecipientHasher
+	if unhashed > 0 {
+		if key := os.Getenv(o.HashKeyEnv); key != "" {
+			hasher = pipeline.NewRecipientHasher([]byte(key))
+			log.Info("hashing raw recipient numbers of the plan", "sends", unhashed, "key_from", "$"+o.HashKeyEnv)
+		} else {
+			log.Warn("plan recipients are not hashed and no hashing key is set: they match no history (cold start) and are masked in the outputs",
+				"sends", unhashed, "set", "$"+o.HashKeyEnv)
+		}
+	}
+
+	var evaluator *scoring.Evaluator
+	if o.Outcomes != "" {
+		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
+		if err != nil {
+			return nil, inputf("outcomes: %w", err)
+		}
+		evaluator = scoring.NewEvaluator(outcomes)
+	}
+
+	// History -> feature state as of --as-of.
+	ds, err := pipeline.OpenDataset(o.History)
+	if err != nil {
+		return nil, inputf("history: %w", err)
+	}
+	if lo, hi, rows, err := ds.TimeRange(ctx); err == nil {
+		log.Info("history", "dataset", o.History, "events", rows, "from", scoring.FormatTime(lo), "to", scoring.FormatTime(hi))
+		if gap := time.Duration(asOf-hi) * time.Microsecond; gap > m.cfg.Lead+m.cfg.Refresh {
+			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", scoring.FormatTime(hi), "gap", gap.Round(time.Minute).String())
+		}
+	}
+	t0 := time.Now()
+	fs, err := features.NewScorer(ctx, ds, m.cfg, asOf)
+	if err != nil {
+		return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, err))
+	}
+	log.Info("feature state built", "as_of", o.AsOf.Format(time.RFC3339), "seconds", time.Since(t0).Seconds())
+
+	sc, err := scoring.NewScorer(scoring.Config{
+		Thresholds: m.thresholds, LikelyCodes: m.likelyCodes, ModelVersion: m.version,
+		AsOf: asOf, Explore: o.Explore, Seed: o.Seed, ThroughputMPS: o.ThroughputMPS,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pwOut, err := out.Create(predictionsFile)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := scoring.NewPredictionWriter(pwOut, m.version)
+	if err != nil {
+		return nil, err
+	}
+	camps := scoring.NewCampaigns(o.ThroughputMPS, o.Safety)
+	sink := func(preds []scoring.Prediction) error {
+		if err := pw.Write(preds); err != nil {
+			return err
+		}
+		camps.Add(preds)
+		if evaluator != nil {
+			evaluator.Add(preds)
+		}
+		return nil
+	}
+	t1 := time.Now()
+	if err := scorePlans(ctx, p, fs, m, sc, hasher, sink); err != nil {
+		return nil, err
+	}
+	if err := pw.Flush(); err != nil {
+		return nil, err
+	}
+	res := &result{Model: m.version, AsOf: o.AsOf, Out: o.Out, Rejected: rejected}
+	res.Totals = camps.Totals()
+	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
+	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),
+		"sends_per_second", float64(res.Sends)/max(time.Since(t1).Seconds(), 1e-9))
+	if res.Stale > 0 {
+		log.Warn("sends further ahead than the model was trained for were scored with the features as of --as-of (stale_features=true)",
+			"sends", res.Stale, "max_horizon", m.cfg.MaxHorizon().String(), "as_of", o.AsOf.Format(time.RFC3339))
+	}
+
+	res.Campaigns = camps.List()
+	for _, c := range res.Campaigns {
+		res.ExpectedFailures += c.ExpectedFailures
+	}
+	cw, err := out.Create(campaignsFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := scoring.WriteCampaigns(cw, res.Campaigns, m.version); err != nil {
+		return nil, err
+	}
+	if err := rw.Flush(); err != nil {
+		return nil, err
+	}
+	if evaluator != nil {
+		ev := evaluator.Result()
+		res.Evaluation = &ev
+		ew, err := out.Create(evaluationFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := ev.WriteJSON(ew); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := out.Commit(); err != nil {
+		return nil, err
+	}
+	if evaluator == nil {
+		// An evaluation.json of an earlier run would describe other
+		// predictions than the ones just written.
+		if err := os.Remove(out.Path(evaluationFile)); err == nil {
+			log.Info("removed the evaluation of an earlier run (no --outcomes)", "file", out.Path(evaluationFile))
+		}
+	}
+	res.Elapsed = time.Since(start)
+	log.Info("outputs written", "predictions", out.Path(predictionsFile), "campaigns", out.Path(campaignsFile),
+		"rejected_rows", out.Path(rejectedFile), "seconds", res.Elapsed.Seconds())
+	return res, nil
+}
+
+func createRejected(out *scoring.OutputDir) (*scoring.RejectedWriter, error) {
+	w, err := out.Create(rejectedFile)
+	if err != nil {
+		return nil, err
+	}
+	return scoring.NewRejectedWriter(w)
+}
+
+// classify marks errors of reading inputs as input errors (exit 3), except
+// an interrupted run and errors already classified.
+func classify(ctx context.Context, err error) error {
+	var ie *inputError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie), errors.As(err, &ue):
+		return err
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return inputErr(err)
+}
+
+// batchJob is a batch of planned sends with its features, between the
+// feature stage and the model stage.
+type batchJob struct {
+	sends []pipeline.PlannedSend
+	tab   *features.Table
+}
+
+// scorePlans streams the plans through features, the model and scoring in
+// two stages: this goroutine reads plans and computes features (which must
+// see sends in order), a second one runs the model and writes the
+// predictions, so both cores work.
+func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc *scoring.Scorer,
+	hasher *pipeline.RecipientHasher, sink func([]scoring.Prediction) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	const inFlight = 3
+	jobs := make(chan batchJob, inFlight-1)
+	free := make(chan []pipeline.PlannedSend, inFlight+1)
+	for range inFlight + 1 {
+		free <- make([]pipeline.PlannedSend, 0, p.batchSize)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var preds []scoring.Prediction
+		var err error
+		for j := range jobs {
+			if err != nil {
+				continue // drain after a failure
+			}
+			preds, err = predictBatch(preds[:0], j, m, sc)
+			if err == nil {
+				err = sink(preds)
+			}
+			if err != nil {
+				cancel(err)
+			}
+			free <- j.sends[:0]
+		}
+		done <- err
+	}()
+	streamErr := p.stream(ctx, func(batch []pipeline.PlannedSend) error {
+		var buf []pipeline.PlannedSend
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		buf = append(buf[:0], batch...)
+		if hasher != nil {
+			for i := range buf {
+				if !strings.HasPrefix(buf[i].Recipient, pipeline.HashedPrefix) {
+					buf[i].Recipient = hasher.Hash(buf[i].Recipient)
+				}
+			}
+		}
+		tab, err := fs.Next(buf)
+		if err != nil {
+			return err
+		}
+		select {
+		case jobs <- batchJob{sends: buf, tab: tab}:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	close(jobs)
+	sinkErr := <-done
+	if sinkErr != nil {
+		return sinkErr
+	}
+	return streamErr
+}
+
+// predictBatch runs the model on a batch and turns its output into
+// predictions.
+func predictBatch(dst []scoring.Prediction, j batchJob, m *model, sc *scoring.Scorer) ([]scoring.Prediction, error) {
+	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
+	if err := X.Validate(); err != nil {
+		return dst, err
+	}
+	pFail, pFamily := m.Predict(X)
+	return sc.Score(dst, scoring.Batch{
+		Sends:    j.sends,
+		Features: scoring.Features{Names: j.tab.Names, X: j.tab.X},
+		Stale:    j.tab.Stale,
+		PFail:    pFail,
+		PFamily:  pFamily,
+	})
+}
