@@ -1,0 +1,101 @@
+package features
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unsafe"
+)
+
+// StateBytes reports the fixed in-memory state per entity, in bytes, as
+// the engine keeps it (see docs/features.md). Interned keys, map entries
+// and the trailing-window queues come on top.
+func StateBytes() map[string]int {
+	return map[string]int{
+		"recipient": int(unsafe.Sizeof(recipSchedule{}) + unsafe.Sizeof(recipOutcome{})),
+		"phone":     int(unsafe.Sizeof(groupSchedule{}) + unsafe.Sizeof(groupOutcome{}) + unsafe.Sizeof(timeQueue{}) + unsafe.Sizeof(phoneDay{})),
+		"campaign":  int(unsafe.Sizeof(groupSchedule{}) + unsafe.Sizeof(groupOutcome{}) + unsafe.Sizeof(timeQueue{})),
+		"template":  int(unsafe.Sizeof(groupSchedule{}) + unsafe.Sizeof(groupOutcome{})),
+		"waba":      int(unsafe.Sizeof(groupSchedule{}) + unsafe.Sizeof(groupOutcome{})),
+		"country":   int(unsafe.Sizeof(groupSchedule{}) + unsafe.Sizeof(groupOutcome{})),
+		"record":    int(unsafe.Sizeof(record{})),
+	}
+}
+
+// WriteMarkdown writes the feature reference (docs/features.md) generated
+// from the registry.
+func WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	cfg := DefaultConfig()
+	sb := StateBytes()
+	fmt.Fprintf(&b, `# Features
+
+Generated from the registry in package features by `+"`go run ./cmd/featuredoc`"+`; do not edit.
+Feature version %s, %d features, schema hash `+"`%s`"+`.
+
+## Two clocks
+
+Every send at time t is featurized with two clocks (see the package doc):
+
+- **Outcome** features (statuses, errors, inbound messages and anything derived from them) count
+  only events with timestamp < cutoff(t), where cutoff(t) <= t - lead.
+- **Schedule** features (the sender's own sends, planned or made, without outcomes) count every
+  send strictly before t: when scoring, the history's sends before as-of plus the plan's earlier sends.
+- **Send** features are attributes of the send itself.
+
+In training, cutoff(t) is the latest point of a refresh grid (multiples of Refresh since the Unix
+epoch, so aligned to UTC midnight) at or before t - Lead. In scoring, cutoff is the as-of time for
+every planned send. `+"`horizon_hours`"+` = (t - cutoff) / 1 h; training produces horizons in
+[Lead, Lead + Refresh); scored rows beyond Lead + Refresh get the table's Stale flag.
+
+Defaults: Lead %v, Refresh %v, LabelWindow %v, LabelDelay %v.
+
+## Conventions
+
+- Never NaN. An entity never seen gets zero counts, 1 in its `+"`*_unseen`"+` flag, and
+  `+"`NeverHours`"+` = %g for every "hours since" feature (its count is then 0).
+- Counts named for a window ("24h", "7d", "30d") are exact where a mechanism has a sharp threshold
+  (schedule counts: recipient sends and marketing sends, phone sends and unique recipients in 24 h,
+  send rates in 1 s / 10 s / 60 s). Outcome counts are exponentially decayed counts with the window
+  as time constant (an event of age a weighs exp(-a / window)), decayed to the cutoff.
+- Rates are failed / (sends + 1) of decayed counts, where a send counts once its send event is
+  before the cutoff; the +1 shrinks the rates of rarely seen entities toward 0.
+- Messaging tier: the most unique recipients in a trailing 24 h the phone number reached (at a
+  send whose send event is before the cutoff) without a 131048 in the 24 h before, rounded up to
+  the ladder %v, above which it is unlimited (%g). A number never seen starts at 250.
+- Throughput: %d messages per second per phone number.
+- The pair gap uses the phone number + recipient pair within 24 h; the campaign's unique
+  recipients count a recipient again when another campaign messaged it in between (4 bytes per
+  recipient instead of a set per campaign).
+- Non-template sends share one template entity (name ""); so do sends without a country.
+
+## State per entity
+
+| entity | bytes | notes |
+| --- | ---: | --- |
+| recipient | %d | plus about 100 bytes for its interned key and map entry |
+| phone number | %d | plus its trailing-60-s queue of send times (8 bytes per send) |
+| campaign | %d | plus its trailing-10-s queue |
+| template, account, country | %d each | |
+| trailing 24 h | 16 per send | the phone/recipient queue, plus a pair map entry per (phone, recipient) in 24 h |
+| pending outcome | %d per event | events between cutoff and t (at most Lead + Refresh of history) |
+| message id | about 64 | per send within LabelWindow (label tracking) |
+
+`, FeatureVersion, numFeatures, SchemaHash(), cfg.Lead, cfg.Refresh, cfg.LabelWindow, cfg.LabelDelay,
+		float64(NeverHours), TierLadder, float64(UnlimitedTier), ThroughputMPS,
+		sb["recipient"], sb["phone"], sb["campaign"], sb["template"], sb["record"])
+
+	for _, k := range []Kind{Send, Schedule, Outcome} {
+		fmt.Fprintf(&b, "## %s features\n\nRule: %s.\n\n| # | name | entity | window | unit | description |\n| ---: | --- | --- | --- | --- | --- |\n",
+			strings.ToUpper(string(k[:1]))+string(k[1:]), k.Rule())
+		for i, s := range Specs() {
+			if s.Kind != k {
+				continue
+			}
+			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", i, s.Name, s.Entity, s.Window, s.Unit, strings.ReplaceAll(s.Description, "|", `\|`))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,117 @@
+package features
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+func TestScorerOrderErrors(t *testing.T) {
+	events := generateAll(smallGen(51))
+	asOf := day0 + 5*usPerDay
+	cfg := DefaultConfig()
+	plan := planOf(events, asOf)[:20]
+	newScorer := func() *Scorer {
+		sc, err := NewScorer(context.Background(), &memSource{events: events}, cfg, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	tests := []struct {
+		name  string
+		batch func() []pipeline.PlannedSend
+		want  []string
+	}{
+		{"decreasing within a batch", func() []pipeline.PlannedSend {
+			b := append([]pipeline.PlannedSend(nil), plan[:5]...)
+			b[3].ScheduledAt = b[2].ScheduledAt - 1
+			return b
+		}, []string{plan[3].SendID, plan[2].SendID, "non-decreasing"}},
+		{"before as-of", func() []pipeline.PlannedSend {
+			b := append([]pipeline.PlannedSend(nil), plan[:2]...)
+			b[0].ScheduledAt = asOf - 1
+			return b
+		}, []string{plan[0].SendID, "as-of"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := newScorer()
+			_, err := sc.Next(tc.batch())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			// A refused batch changes nothing.
+			got, err := sc.Next(plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := newScorer().Next(plan)
+			for i := range want.X {
+				if math.Float32bits(got.X[i]) != math.Float32bits(want.X[i]) {
+					t.Fatalf("after a refused batch, value %d is %v, want %v", i, got.X[i], want.X[i])
+				}
+			}
+		})
+	}
+	sc := newScorer()
+	if _, err := sc.Next(plan[5:10]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Next(plan[:5]); err == nil || !strings.Contains(err.Error(), plan[0].SendID) {
+		t.Fatalf("a batch earlier than the previous one: err = %v, want one naming %s", err, plan[0].SendID)
+	}
+}
+
+func TestScorerStaleAndSchedule(t *testing.T) {
+	events := generateAll(smallGen(52))
+	asOf := day0 + 5*usPerDay
+	cfg := DefaultConfig()
+	sc, err := NewScorer(context.Background(), &memSource{events: events}, cfg, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := planOf(events, 0)[0]
+	mk := func(id string, at int64) pipeline.PlannedSend {
+		p := base
+		p.SendID, p.ScheduledAt, p.Recipient, p.Category = id, at, "h:scorer-test", pipeline.CategoryMarketing
+		return p
+	}
+	h := cfg.MaxHorizon().Microseconds()
+	tab, err := sc.Next([]pipeline.PlannedSend{
+		mk("a", asOf), mk("b", asOf), mk("c", asOf+usPerHour), mk("d", asOf+h), mk("e", asOf+h+1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStale := []bool{false, false, false, false, true}
+	// Plan sends count for later ones, not for ones at the same time; d and
+	// e are more than 24 h after a-c.
+	wantMkt24 := []float32{0, 0, 2, 0, 1}
+	wantMkt7 := []float32{0, 0, 2, 3, 4}
+	for i := range tab.Rows {
+		if tab.Stale[i] != wantStale[i] {
+			t.Errorf("row %s: stale %v, want %v", tab.ID[i], tab.Stale[i], wantStale[i])
+		}
+		if got := tab.At(i, "recipient_marketing_24h"); got != wantMkt24[i] {
+			t.Errorf("row %s: recipient_marketing_24h %v, want %v", tab.ID[i], got, wantMkt24[i])
+		}
+		if got := tab.At(i, "recipient_marketing_7d"); got != wantMkt7[i] {
+			t.Errorf("row %s: recipient_marketing_7d %v, want %v", tab.ID[i], got, wantMkt7[i])
+		}
+		if got, want := tab.At(i, "horizon_hours"), float32(float64(tab.Time[i]-asOf)/float64(usPerHour)); got != want {
+			t.Errorf("row %s: horizon %v, want %v", tab.ID[i], got, want)
+		}
+	}
+	if got := tab.At(2, "pair_hours_since_prev_send"); got != 1 {
+		t.Errorf("pair gap %v h, want 1", got)
+	}
+}
