@@ -378,8 +378,9 @@ func (x *Exporter) Events() ([]pipeline.Event, Summary) {
 // interner stores each distinct string once and names it by index; index
 // 0 is the empty string.
 type interner struct {
-	idx map[string]uint32
-	s   []string
+	idx  map[string]uint32
+	s    []string
+	last uint32 // the index returned last, tried first (ids repeat in runs)
 }
 
 func newInterner() interner {
@@ -389,10 +390,18 @@ func newInterner() interner {
 // bytes returns the index of string(b), adding it if new. Looking up an
 // existing string does not allocate.
 func (t *interner) bytes(b []byte) uint32 {
-	if i, ok := t.idx[string(b)]; ok {
-		return i
+	if len(b) == 0 {
+		return 0
 	}
-	return t.add(string(b))
+	if string(b) == t.s[t.last] {
+		return t.last
+	}
+	i, ok := t.idx[string(b)]
+	if !ok {
+		i = t.add(string(b))
+	}
+	t.last = i
+	return i
 }
 
 func (t *interner) str(s string) uint32 {

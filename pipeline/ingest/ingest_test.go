@@ -352,7 +352,7 @@ func TestWebhookRejects(t *testing.T) {
 		{"error title not a string", status(`"id":"wamid.G","status":"failed","timestamp":"1790000010","recipient_id":"55119","errors":[{"code":131026,"title":5}]`), ingest.KindWrongType, "title is a number"},
 		{"one bad status rejects the whole batch", status(goodStatus + `},{"id":"wamid.H","status":"sent"`), ingest.KindMissingField, "statuses[1]: no timestamp"},
 		{"inbound without from", `{"entry":[{"id":"880","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.I","timestamp":"1790000010","type":"text"}]}}]}]}`, ingest.KindMissingField, "messages[0]: no from"},
-		{"invalid utf-8", status(goodStatus+`,"biz_opaque_callback_data":"campaign=`+"\xff\xfe"+`"`), ingest.KindInvalidUTF8, "UTF-8"},
+		{"invalid utf-8", status(goodStatus + `,"biz_opaque_callback_data":"campaign=` + "\xff\xfe" + `"`), ingest.KindInvalidUTF8, "UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
