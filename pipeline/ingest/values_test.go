@@ -22,7 +22,7 @@ func TestParseTime(t *testing.T) {
 		{"2026-09-21T16:13:20.000001+02:00", sec*1e6 + 1, true},
 		{"2026-09-21 14:13:20Z", sec * 1e6, true},
 		{"", 0, false},
-		{"0", 0, false},          // 1970: a placeholder, not a time
+		{"0", 0, false},           // 1970: a placeholder, not a time
 		{"-1790000000", 0, false}, // negative
 		{"1.79e9", 0, false},
 		{"1790000000.", 0, false},
