@@ -1,0 +1,468 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring"
+)
+
+// runScore runs the command with args and returns its exit code, stdout
+// and stderr.
+func runScore(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := mainExit(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// readCSV reads a CSV file into its header and rows (as maps).
+func readCSV(t *testing.T, path string) ([]string, []map[string]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var rows []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, c := range recs[0] {
+			m[c] = r[i]
+		}
+		rows = append(rows, m)
+	}
+	return recs[0], rows
+}
+
+// writePlanCSV writes sends as a plan CSV and appends raw extra lines
+// (bad rows) after them.
+func writePlanCSV(t *testing.T, path string, sends []pipeline.PlannedSend, extra ...string) {
+	t.Helper()
+	if err := pipeline.WritePlan(path, sends); err != nil {
+		t.Fatal(err)
+	}
+	if len(extra) == 0 {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range extra {
+		f.WriteString(l + "\n")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// demoPlan is a plan of two campaigns: marketing to recipients that just
+// got marketing messages (and to invalid numbers among them), and a fast
+// utility campaign above throughput.
+func demoPlan() []pipeline.PlannedSend {
+	mk := planSends("mkt-next", pipeline.CategoryMarketing, worldAsOf.Add(5*time.Hour), 100*time.Millisecond, 400, 10)
+	fast := planSends("fast-util", pipeline.CategoryUtility, worldAsOf.Add(6*time.Hour), 5*time.Millisecond, 400, 200)
+	for i := range fast {
+		fast[i].Template = "order_update"
+	}
+	all := append(mk, fast...)
+	slices.SortStableFunc(all, func(a, b pipeline.PlannedSend) int { return int(a.ScheduledAt - b.ScheduledAt) })
+	return all
+}
+
+func TestFeatureNamesExist(t *testing.T) {
+	names := features.Names()
+	for _, n := range scoring.UsedFeatures() {
+		if !slices.Contains(names, n) {
+			t.Errorf("scoring reads feature %q, which the features registry does not define", n)
+		}
+	}
+}
+
+func TestScoreEndToEnd(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.csv")
+	sends := demoPlan()
+	writePlanCSV(t, plan, sends,
+		"bad-type,mkt-next,waba-1,pn-1,h:0000000000000001,BR,promo,pt_BR,marketing,carrier-pigeon,,2026-11-01T07:00:00Z,10",
+		"no-time,mkt-next,waba-1,pn-1,h:0000000000000001,BR,promo,pt_BR,marketing,template,,,10",
+		"bad-rate,mkt-next,waba-1,pn-1,h:0000000000000001,BR,promo,pt_BR,marketing,template,,2026-11-01T07:00:00Z,fast",
+		"too-late,mkt-next,waba-1,pn-1,h:0000000000000001,BR,promo,pt_BR,marketing,template,,2026-10-31T07:00:00Z,10",
+	)
+	// Outcomes of the first sends, to check evaluation.json.
+	var outcomes []pipeline.PlanOutcome
+	for i, s := range sends {
+		if i%2 == 0 {
+			outcomes = append(outcomes, pipeline.PlanOutcome{SendID: s.SendID, Failed: i%4 == 0, ErrorCode: map[bool]int32{true: 131049, false: -1}[i%4 == 0]})
+		}
+	}
+	outcomesPath := filepath.Join(dir, "outcomes.csv")
+	if err := pipeline.WriteOutcomes(outcomesPath, outcomes); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "score")
+	code, stdout, stderr := runScore(t, "--plan", plan, "--history", w.history, "--registry", w.registry,
+		"--as-of", worldAsOf.Format(time.RFC3339), "--out", out, "--outcomes", outcomesPath)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+
+	header, preds := readCSV(t, filepath.Join(out, "predictions.csv"))
+	if !slices.Equal(header, scoring.PredictionColumns()) {
+		t.Errorf("predictions header %v", header)
+	}
+	if len(preds) != len(sends) {
+		t.Fatalf("%d predictions for %d valid sends", len(preds), len(sends))
+	}
+	byID := map[string]map[string]string{}
+	for _, p := range preds {
+		byID[p["send_id"]] = p
+	}
+	// Invalid numbers get a recipient warning and are suppressed.
+	for i := 0; i < 400; i++ {
+		if !invalid(i % worldRecipients) {
+			continue
+		}
+		p := byID[fmt.Sprintf("mkt-next-%06d", i)]
+		if p["risk"] != "high" || p["likely_code"] != "131026" || p["action"] != "suppress" || !strings.Contains(p["warning"], "undeliverable") {
+			t.Errorf("invalid recipient %d: risk %s code %s action %q warning %q", i, p["risk"], p["likely_code"], p["action"], p["warning"])
+		}
+	}
+	// Recipients who got yesterday's evening marketing are at risk of 131049.
+	deferred := 0
+	for _, p := range preds {
+		if p["action"] == "defer 24h" {
+			deferred++
+			if !strings.Contains(p["warning"], "per-user marketing limit (131049)") {
+				t.Errorf("deferred send %s warns %q", p["send_id"], p["warning"])
+			}
+		}
+		if p["model_version"] != "20261101T000000Z-test" || p["stale_features"] != "false" {
+			t.Errorf("send %s: model_version %q stale %q", p["send_id"], p["model_version"], p["stale_features"])
+		}
+	}
+	if deferred == 0 {
+		t.Error("no marketing send deferred")
+	}
+
+	header, camps := readCSV(t, filepath.Join(out, "campaigns.csv"))
+	if !slices.Equal(header, scoring.CampaignColumns()) || len(camps) != 2 {
+		t.Fatalf("campaigns header %v, %d rows", header, len(camps))
+	}
+	for _, c := range camps {
+		switch c["campaign_id"] {
+		case "fast-util":
+			if c["rate_above_throughput"] != "true" || c["recommended_rate_mps"] != "72.0" || !strings.Contains(c["findings"], "130429") {
+				t.Errorf("fast campaign: %v", c)
+			}
+		case "mkt-next":
+			if c["rate_above_throughput"] != "false" || c["recommended_rate_mps"] != "" || c["planned_sends"] != "400" {
+				t.Errorf("marketing campaign: %v", c)
+			}
+		default:
+			t.Errorf("unexpected campaign %q", c["campaign_id"])
+		}
+	}
+
+	_, rejected := readCSV(t, filepath.Join(out, "rejected_rows.csv"))
+	wantRejected := map[string]string{"802": "message_type", "803": "scheduled_at", "804": "campaign_rate_mps", "805": "scheduled_at"}
+	if len(rejected) != len(wantRejected) {
+		t.Fatalf("rejected rows %v", rejected)
+	}
+	for _, r := range rejected {
+		if wantRejected[r["row"]] != r["column"] || r["file"] != plan || r["reason"] == "" {
+			t.Errorf("rejected row %v", r)
+		}
+	}
+
+	var ev scoring.Evaluation
+	b, err := os.ReadFile(filepath.Join(out, "evaluation.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &ev)
+	}
+	if err != nil || ev.WithOutcome != len(outcomes) || ev.MissingOutcome != len(sends)-len(outcomes) {
+		t.Errorf("evaluation %+v (%v)", ev, err)
+	}
+	for _, s := range []string{"scored 800 planned sends in 2 campaigns", filepath.Join(out, "predictions.csv"), "rejected:    4 plan rows",
+		"top campaigns by expected failures", "against the outcomes", "actions: suppress"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("summary lacks %q:\n%s", s, stdout)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 4 {
+		t.Errorf("output dir holds %d entries, want the 4 outputs and no temporaries", len(entries))
+	}
+}
+
+// scoreArgs are the arguments of a run on the test world.
+func scoreArgs(w testWorld, out string, plans ...string) []string {
+	args := []string{"--history", w.history, "--registry", w.registry, "--as-of", worldAsOf.Format(time.RFC3339), "--out", out}
+	for _, p := range plans {
+		args = append(args, "--plan", p)
+	}
+	return args
+}
+
+func TestBadRowsFailKeepsEarlierOutputs(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "score")
+	good := filepath.Join(dir, "good.csv")
+	writePlanCSV(t, good, demoPlan())
+	if code, _, stderr := runScore(t, scoreArgs(w, out, good)...); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	before := map[string][]byte{}
+	for _, name := range []string{"predictions.csv", "campaigns.csv", "rejected_rows.csv"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = b
+	}
+
+	bad := filepath.Join(dir, "bad.csv")
+	other := planSends("other", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 50, 1)
+	writePlanCSV(t, bad, other, "bad-type,other,waba-1,pn-1,h:0000000000000001,BR,promo,pt_BR,utility,carrier-pigeon,,2026-11-01T07:00:00Z,1")
+	code, _, stderr := runScore(t, append(scoreArgs(w, out, bad), "--bad-rows", "fail")...)
+	if code != exitInput {
+		t.Fatalf("--bad-rows fail on a bad row: exit %d, want %d\n%s", code, exitInput, stderr)
+	}
+	for _, s := range []string{bad + ": row 52: column message_type", "carrier-pigeon"} {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("error does not name %q:\n%s", s, stderr)
+		}
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != len(before) {
+		t.Errorf("output dir holds %d entries after the failed run, want the %d earlier outputs", len(entries), len(before))
+	}
+	for name, b := range before {
+		if now, _ := os.ReadFile(filepath.Join(out, name)); !bytes.Equal(now, b) {
+			t.Errorf("%s changed by the failed run", name)
+		}
+	}
+
+	// The same plan with --bad-rows reject scores the good rows.
+	code, stdout, stderr := runScore(t, scoreArgs(w, out, bad)...)
+	if code != exitOK || !strings.Contains(stdout, "scored 50 planned sends") || !strings.Contains(stdout, "rejected:    1 plan rows") {
+		t.Errorf("--bad-rows reject: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestRefusesModelOfOtherFeatureSchema(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "old-model")
+	if err := trainBundle(w.history, model, "20261001T000000Z-old", "0123456789abcdef-other-schema"); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "plan.csv")
+	writePlanCSV(t, plan, demoPlan())
+	out := filepath.Join(dir, "score")
+	code, _, stderr := runScore(t, append(scoreArgs(w, out, plan), "--model", model)...)
+	if code != exitInput {
+		t.Fatalf("exit %d, want %d\n%s", code, exitInput, stderr)
+	}
+	for _, s := range []string{"refusing the model", "feature schema 0123456789abcdef-other-schema", features.SchemaHash()} {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("error lacks %q:\n%s", s, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "predictions.csv")); !os.IsNotExist(err) {
+		t.Error("predictions.csv written although the model was refused")
+	}
+}
+
+func TestUsageAndInputErrors(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.csv")
+	writePlanCSV(t, plan, demoPlan())
+	out := filepath.Join(dir, "score")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no plan", []string{"--history", w.history}, exitUsage, "--plan is required"},
+		{"no history", []string{"--plan", plan}, exitUsage, "--history is required"},
+		{"bad as-of", append(scoreArgs(w, out, plan), "--as-of", "tomorrow"), exitUsage, "RFC 3339"},
+		{"bad explore", append(scoreArgs(w, out, plan), "--explore", "2"), exitUsage, "--explore"},
+		{"bad bad-rows", append(scoreArgs(w, out, plan), "--bad-rows", "ignore"), exitUsage, "reject or fail"},
+		{"unknown flag", append(scoreArgs(w, out, plan), "--speed", "11"), exitUsage, "speed"},
+		{"missing plan file", scoreArgs(w, out, filepath.Join(dir, "nope.csv")), exitInput, "nope.csv"},
+		{"plan of unknown format", scoreArgs(w, out, filepath.Join(dir, "plan.xlsx")), exitInput, "plan.xlsx"},
+		{"missing history", append(scoreArgs(w, out, plan), "--history", filepath.Join(dir, "no-history")), exitInput, "no-history"},
+		{"empty registry", append(scoreArgs(w, out, plan), "--registry", filepath.Join(dir, "empty-registry")), exitInput, "has no current model"},
+		{"missing outcomes", append(scoreArgs(w, out, plan), "--outcomes", filepath.Join(dir, "none.parquet")), exitInput, "none.parquet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runScore(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.msg) {
+				t.Errorf("exit %d, want %d; stderr lacks %q?\n%s", code, tt.code, tt.msg, stderr)
+			}
+		})
+	}
+	if code, _, _ := runScore(t, "--help"); code != exitOK {
+		t.Errorf("--help: exit %d", code)
+	}
+}
+
+// predictionsByID runs the command and returns predictions.csv rows by
+// send id, and the file's bytes.
+func predictionsByID(t *testing.T, args ...string) (map[string]map[string]string, []byte) {
+	t.Helper()
+	code, _, stderr := runScore(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	out := args[slices.Index(args, "--out")+1]
+	path := filepath.Join(out, "predictions.csv")
+	_, rows := readCSV(t, path)
+	m := map[string]map[string]string{}
+	for _, r := range rows {
+		m[r["send_id"]] = r
+	}
+	b, _ := os.ReadFile(path)
+	return m, b
+}
+
+func TestPlanOrder(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	sends := demoPlan()
+	sorted := filepath.Join(dir, "sorted.parquet")
+	if err := pipeline.WritePlan(sorted, sends); err != nil {
+		t.Fatal(err)
+	}
+	_, want := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "a"), sorted)...)
+
+	// The same sends shuffled: sorted in memory, same file.
+	shuffled := slices.Clone(sends)
+	for i := range shuffled {
+		j := (i * 7919) % len(shuffled)
+		shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+	}
+	unsorted := filepath.Join(dir, "unsorted.csv")
+	writePlanCSV(t, unsorted, shuffled)
+	if _, got := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "b"), unsorted)...); !bytes.Equal(got, want) {
+		t.Error("an unsorted plan scores differently from the sorted plan")
+	}
+	code, _, stderr := runScore(t, append(scoreArgs(w, filepath.Join(dir, "c"), unsorted), "--require-sorted")...)
+	if code != exitInput || !strings.Contains(stderr, "unsorted.csv is not in scheduled_at order") {
+		t.Errorf("--require-sorted on an unsorted plan: exit %d\n%s", code, stderr)
+	}
+
+	// Split into two sorted files that overlap in time: merged, same file.
+	var odd, even []pipeline.PlannedSend
+	for i, s := range sends {
+		if i%2 == 0 {
+			even = append(even, s)
+		} else {
+			odd = append(odd, s)
+		}
+	}
+	p1, p2 := filepath.Join(dir, "even.parquet"), filepath.Join(dir, "odd.csv")
+	if err := pipeline.WritePlan(p1, even); err != nil {
+		t.Fatal(err)
+	}
+	writePlanCSV(t, p2, odd)
+	if _, got := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "d"), p1, p2)...); !bytes.Equal(got, want) {
+		t.Error("two overlapping plans score differently from the one plan")
+	}
+	// A comma list is the same as repeated --plan flags.
+	args := scoreArgs(w, filepath.Join(dir, "e"))
+	if _, got := predictionsByID(t, append(args, "--plan", p1+","+p2)...); !bytes.Equal(got, want) {
+		t.Error("--plan a,b scores differently from --plan a --plan b")
+	}
+}
+
+func TestExplorationReproducible(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.parquet")
+	if err := pipeline.WritePlan(plan, demoPlan()); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name, seed, batch string) (map[string]map[string]string, []byte) {
+		return predictionsByID(t, append(scoreArgs(w, filepath.Join(dir, name), plan), "--explore", "0.3", "--seed", seed, "--batch-size", batch)...)
+	}
+	a, aBytes := run("a", "7", "8192")
+	_, bBytes := run("b", "7", "37")
+	c, _ := run("c", "8", "8192")
+	base, _ := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "base"), plan)...)
+	if !bytes.Equal(aBytes, bBytes) {
+		t.Error("same seed, other batch size: different predictions")
+	}
+	explored, held, differ := 0, 0, 0
+	for id, p := range a {
+		want := base[id]["action"]
+		switch {
+		case p["exploration"] == "true":
+			explored++
+			if p["action"] != "send as planned (exploration)" || (want != "suppress" && want != "defer 24h") {
+				t.Errorf("send %s explored: action %q, without exploration %q", id, p["action"], want)
+			}
+		case want == "suppress" || want == "defer 24h":
+			held++
+			if p["action"] != want {
+				t.Errorf("send %s: action %q, want %q", id, p["action"], want)
+			}
+		}
+		if p["exploration"] != c[id]["exploration"] {
+			differ++
+		}
+	}
+	if share := float64(explored) / float64(explored+held); explored == 0 || share < 0.15 || share > 0.45 {
+		t.Errorf("explored %d of %d held-back sends, want about 30%%", explored, explored+held)
+	}
+	if differ == 0 {
+		t.Error("another seed explores the same sends")
+	}
+}
+
+func TestStaleFeatures(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	near := planSends("near", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 20, 1)
+	far := planSends("far", pipeline.CategoryUtility, worldAsOf.Add(40*time.Hour), time.Second, 20, 1)
+	plan := filepath.Join(dir, "plan.parquet")
+	if err := pipeline.WritePlan(plan, append(near, far...)); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "score")
+	code, stdout, stderr := runScore(t, scoreArgs(w, out, plan)...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	_, rows := readCSV(t, filepath.Join(out, "predictions.csv"))
+	for _, r := range rows {
+		stale := strings.HasPrefix(r["send_id"], "far")
+		if (r["stale_features"] == "true") != stale || strings.Contains(r["warning"], "stale features") != stale {
+			t.Errorf("send %s: stale_features %s warning %q", r["send_id"], r["stale_features"], r["warning"])
+		}
+	}
+	if !strings.Contains(stdout, "stale features: 20 sends") || !strings.Contains(stderr, "sends=20") {
+		t.Errorf("stale sends not reported:\n%s\n%s", stdout, stderr)
+	}
+}
