@@ -1,0 +1,28 @@
+// Package simulate is a deterministic simulator of a WhatsApp Business
+// sender's life: WhatsApp Business Accounts (WABAs) with phone numbers,
+// templates and campaigns, and a population of recipients who read, reply,
+// tire of marketing and opt out.
+//
+// Run plays the history window (Config.Days ending at Config.AsOf) and
+// streams the resulting status events, in the history contract of package
+// pipeline, to a Sink in non-decreasing timestamp order. The returned World
+// holds the state at AsOf: World.Plan gives an upcoming campaign plan with
+// risky cases in it, World.Outcomes continues the same world forward to tell
+// what happens to each planned send, and World.Replay (or Replay) re-runs
+// the plan with recommended actions applied and measures the failures they
+// prevent. RawWriter writes the same history as the raw forms a sender has:
+// its own send log and Meta's status webhooks.
+//
+// Every failure mechanism has a cause that is visible before the send, in
+// the history or in the plan: messaging-limit tiers (131048), throughput
+// (130429), pair rate (131056), the per-user marketing limit (131049),
+// opt-outs (131050), invalid numbers (131026), the 24-hour service window
+// (131047), paused and disabled templates (132015, 132016), template
+// parameter bugs (132000, 132012), oversized media (131053), expired access
+// tokens (190) and platform outages (131000, 131016, 500, 503). See
+// docs/simulator.md.
+//
+// Everything is reproducible from Config.Seed. Random draws of a send are
+// keyed on a hash of the seed and the send's identity, not on a shared
+// stream, so changing a plan does not change the draws of other sends.
+package simulate

@@ -1,0 +1,145 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// Sink receives the history, in batches of rows in non-decreasing
+// Timestamp order (ties ordered by EventID). A batch is only valid during
+// the call: the simulator reuses its memory.
+type Sink interface {
+	History(batch []pipeline.Event) error
+}
+
+// SinkFunc adapts a function to a Sink.
+type SinkFunc func(batch []pipeline.Event) error
+
+// History calls f.
+func (f SinkFunc) History(batch []pipeline.Event) error { return f(batch) }
+
+// World is a simulated world as it stands at Config.AsOf, after Run played
+// its history.
+type World struct {
+	eng  *engine
+	plan []pipeline.PlannedSend
+}
+
+// Run simulates the history window of cfg and streams its events to sink
+// (which may be nil, to build the world only). Events are passed in
+// hour-long batches in non-decreasing Timestamp order; events after AsOf
+// (such as late reads of the last sends) are not part of the history.
+func Run(ctx context.Context, cfg Config, sink Sink) (*World, error) {
+	began := time.Now()
+	e, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if sink != nil {
+		e.out = &emitter{sink: sink, asOf: e.asOf, buckets: map[int64][]pipeline.Event{}, next: e.start / usHour, stats: &e.stats}
+	}
+	if err := e.runUntil(ctx, e.asOf); err != nil {
+		return nil, fmt.Errorf("simulate history: %w", err)
+	}
+	if e.out != nil {
+		if err := e.out.flush(e.asOf/usHour + 1); err != nil {
+			return nil, fmt.Errorf("simulate history: %w", err)
+		}
+		e.out = nil
+	}
+	e.stats.Elapsed = time.Since(began)
+	return &World{eng: e}, nil
+}
+
+// Config returns the world's configuration.
+func (w *World) Config() Config { return w.eng.cfg }
+
+// Stats returns what the history run produced.
+func (w *World) Stats() Stats {
+	s := w.eng.stats
+	s.ByCode = make(map[int32]int64, len(w.eng.stats.ByCode))
+	for k, v := range w.eng.stats.ByCode {
+		s.ByCode[k] = v
+	}
+	return s
+}
+
+// String summarises the stats: sends, failure rate and failures by family.
+func (s *Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d events, %d sends, %d inbound, failure rate %.2f%%", s.Events, s.Sends, s.Inbound, 100*s.FailureRate())
+	for f := 1; f < pipeline.NumFamilies; f++ {
+		if n := s.ByFamily[f]; n > 0 {
+			fmt.Fprintf(&b, ", %s %.2f%%", pipeline.Family(f), 100*float64(n)/float64(max(s.Sends, 1)))
+		}
+	}
+	return b.String()
+}
+
+// emitter buffers events by hour and passes each hour to the sink, sorted,
+// once no later action can add to it.
+type emitter struct {
+	sink    Sink
+	asOf    int64
+	buckets map[int64][]pipeline.Event
+	next    int64 // hours before next have been flushed
+	spare   []pipeline.Event
+	stats   *Stats
+}
+
+// add buffers an event; events at or after AsOf are dropped.
+func (o *emitter) add(ev pipeline.Event) {
+	if ev.Timestamp >= o.asOf {
+		return
+	}
+	h := ev.Timestamp / usHour
+	b, ok := o.buckets[h]
+	if !ok && o.spare != nil {
+		b, o.spare = o.spare[:0], nil
+	}
+	o.buckets[h] = append(b, ev)
+}
+
+// advance flushes the hours before the hour of t: actions at t or later
+// only add events at t or later.
+func (o *emitter) advance(t int64) error {
+	if h := t / usHour; h > o.next {
+		return o.flush(h)
+	}
+	return nil
+}
+
+// flush passes the hours before h to the sink.
+func (o *emitter) flush(h int64) error {
+	for ; o.next < h; o.next++ {
+		b, ok := o.buckets[o.next]
+		if !ok {
+			continue
+		}
+		delete(o.buckets, o.next)
+		slices.SortFunc(b, compareEvents)
+		o.stats.Events += int64(len(b))
+		if err := o.sink.History(b); err != nil {
+			return err
+		}
+		clear(b)
+		o.spare = b
+	}
+	return nil
+}
+
+// compareEvents orders events by Timestamp, then EventID.
+func compareEvents(a, b pipeline.Event) int {
+	if a.Timestamp != b.Timestamp {
+		if a.Timestamp < b.Timestamp {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.EventID, b.EventID)
+}
