@@ -46,33 +46,27 @@ type step struct {
 // ranking sorts the rows by descending score and returns one step per
 // distinct score, plus the class totals.
 func ranking(scores []float64, labels []bool) (steps []step, pos, neg int) {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
+	type row struct {
+		score float64
+		label bool
 	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	rows := make([]row, len(scores))
+	for i, s := range scores {
+		rows[i] = row{s, labels[i]}
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.score, a.score) })
 	tp, fp := 0, 0
-	for k, i := range idx {
-		if labels[i] {
+	for k, r := range rows {
+		if r.label {
 			tp++
 		} else {
 			fp++
 		}
-		if k+1 == len(idx) || scores[idx[k+1]] != scores[i] {
-			steps = append(steps, step{score: scores[i], tp: tp, fp: fp})
+		if k+1 == len(rows) || rows[k+1].score != r.score {
+			steps = append(steps, step{score: r.score, tp: tp, fp: fp})
 		}
 	}
 	return steps, tp, fp
-}
-
-// classCounts returns the number of positive and negative labels.
-func classCounts(labels []bool) (pos, neg int) {
-	for _, l := range labels {
-		if l {
-			pos++
-		}
-	}
-	return pos, len(labels) - pos
 }
 
 // ROCAUC returns the area under the ROC curve: the probability that a
@@ -86,6 +80,10 @@ func ROCAUC(scores []float64, labels []bool) (float64, error) {
 	if pos == 0 || neg == 0 {
 		return math.NaN(), ErrOneClass
 	}
+	return aucOf(steps, pos, neg), nil
+}
+
+func aucOf(steps []step, pos, neg int) float64 {
 	var area float64 // in units of positive x negative pairs
 	prevTP, prevFP := 0, 0
 	for _, s := range steps {
@@ -94,7 +92,7 @@ func ROCAUC(scores []float64, labels []bool) (float64, error) {
 		area += float64(s.fp-prevFP) * float64(s.tp+prevTP) / 2
 		prevTP, prevFP = s.tp, s.fp
 	}
-	return area / (float64(pos) * float64(neg)), nil
+	return area / (float64(pos) * float64(neg))
 }
 
 // AveragePrecision returns the step-wise area under the precision-recall
@@ -108,6 +106,10 @@ func AveragePrecision(scores []float64, labels []bool) (float64, error) {
 	if pos == 0 || neg == 0 {
 		return math.NaN(), ErrOneClass
 	}
+	return apOf(steps, pos), nil
+}
+
+func apOf(steps []step, pos int) float64 {
 	var ap float64
 	prevTP := 0
 	for _, s := range steps {
@@ -118,7 +120,7 @@ func AveragePrecision(scores []float64, labels []bool) (float64, error) {
 		ap += float64(s.tp-prevTP) / float64(pos) * precision
 		prevTP = s.tp
 	}
-	return ap, nil
+	return ap
 }
 
 // LogLoss returns the mean negative log-likelihood of the labels under the

@@ -69,10 +69,13 @@ func ComputeAt(scores []float64, labels []bool, precisions, budgets []float64) (
 			return Summary{}, fmt.Errorf("metrics: alert budget %g, want a share of rows in (0, 1]", b)
 		}
 	}
-	s.Positives, _ = classCounts(labels)
-	s.BaseRate = float64(s.Positives) / float64(s.Rows)
-	s.ROCAUC, _ = ROCAUC(scores, labels) // NaN with one class
-	s.PRAUC, _ = AveragePrecision(scores, labels)
+	steps, pos, neg := ranking(scores, labels)
+	s.Positives = pos
+	s.BaseRate = float64(pos) / float64(s.Rows)
+	if pos > 0 && neg > 0 {
+		s.ROCAUC = aucOf(steps, pos, neg)
+		s.PRAUC = apOf(steps, pos)
+	}
 	s.LogLoss, _ = LogLoss(scores, labels)
 	s.Brier, _ = Brier(scores, labels)
 	clipped := make([]float64, len(scores))
@@ -83,14 +86,14 @@ func ComputeAt(scores []float64, labels []bool, precisions, budgets []float64) (
 		s.ECE = ECE(bins)
 	}
 	for _, p := range precisions {
-		t, err := ThresholdForPrecision(scores, labels, p)
-		if errors.Is(err, ErrOneClass) {
-			t = unreached(RulePrecision, p, s.Positives)
+		t := unreached(RulePrecision, p, pos) // one class: no precision target is meaningful
+		if pos > 0 && neg > 0 {
+			t, _ = forPrecision(steps, pos, s.Rows, p) // unreached targets flag nothing
 		}
 		s.AtPrecision = append(s.AtPrecision, t)
 	}
 	for _, b := range budgets {
-		t, _ := ThresholdForBudget(scores, labels, b) // unreached budgets flag nothing
+		t, _ := forBudget(steps, pos, s.Rows, b) // unreached budgets flag nothing
 		s.AtBudget = append(s.AtBudget, t)
 	}
 	return s, nil

@@ -101,10 +101,14 @@ func ThresholdForPrecision(scores []float64, labels []bool, target float64) (Thr
 	if pos == 0 || neg == 0 {
 		return Threshold{}, ErrOneClass
 	}
+	return forPrecision(steps, pos, len(scores), target)
+}
+
+func forPrecision(steps []step, pos, n int, target float64) (Threshold, error) {
 	for k := len(steps) - 1; k >= 0; k-- {
 		s := steps[k]
 		if float64(s.tp) >= target*float64(s.tp+s.fp) {
-			return threshold(RulePrecision, target, s, pos, len(scores)), nil
+			return threshold(RulePrecision, target, s, pos, n), nil
 		}
 	}
 	return unreached(RulePrecision, target, pos), fmt.Errorf("precision %g: %w", target, ErrUnreachable)
@@ -143,7 +147,11 @@ func ThresholdForBudget(scores []float64, labels []bool, budget float64) (Thresh
 		return Threshold{}, err
 	}
 	steps, pos, _ := ranking(scores, labels)
-	k := budgetRows(budget, len(scores))
+	return forBudget(steps, pos, len(scores), budget)
+}
+
+func forBudget(steps []step, pos, n int, budget float64) (Threshold, error) {
+	k := budgetRows(budget, n)
 	best := -1
 	for i, s := range steps {
 		if s.tp+s.fp > k {
@@ -152,9 +160,9 @@ func ThresholdForBudget(scores []float64, labels []bool, budget float64) (Thresh
 		best = i
 	}
 	if best < 0 {
-		return unreached(RuleBudget, budget, pos), fmt.Errorf("alert budget %g (%d of %d rows): %w", budget, k, len(scores), ErrUnreachable)
+		return unreached(RuleBudget, budget, pos), fmt.Errorf("alert budget %g (%d of %d rows): %w", budget, k, n, ErrUnreachable)
 	}
-	return threshold(RuleBudget, budget, steps[best], pos, len(scores)), nil
+	return threshold(RuleBudget, budget, steps[best], pos, n), nil
 }
 
 // PrecisionAtBudget returns the precision of the rows ThresholdForBudget
