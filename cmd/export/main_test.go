@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/pipeline/simulate"
 )
 
 const (
@@ -247,5 +249,65 @@ func TestNoHashKeepsNumbers(t *testing.T) {
 	}
 	if e := readHistory(t, out2); e[0].Recipient != pipeline.NewRecipientHasher([]byte("k")).Hash("5511987654321") {
 		t.Errorf("first event %+v", e[0])
+	}
+}
+
+// The simulator's raw forms, exported by the command, give a history
+// dataset equal to the simulator's own, row for row and field for field.
+func TestRoundTripSimulatorParquet(t *testing.T) {
+	dir := t.TempDir()
+	cfg := simulate.DefaultConfig()
+	cfg.Days, cfg.Recipients, cfg.CampaignsPerDay = 2, 3000, 6
+	if testing.Short() {
+		cfg.Days = 1
+	}
+	simDir := filepath.Join(dir, "sim")
+	hw, err := pipeline.NewPartitionedHistoryWriter(simDir, pipeline.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sendLog, webhooks bytes.Buffer
+	raw, err := simulate.NewRawWriter(cfg, &sendLog, &webhooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = simulate.Run(context.Background(), cfg, simulate.SinkFunc(func(b []pipeline.Event) error {
+		if err := hw.Write(b); err != nil {
+			return err
+		}
+		return raw.History(b)
+	}))
+	if err == nil {
+		err = errors.Join(raw.Close(), hw.Close())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl, wh := filepath.Join(dir, "send-log.ndjson"), filepath.Join(dir, "webhooks.ndjson")
+	os.WriteFile(sl, sendLog.Bytes(), 0o644)
+	os.WriteFile(wh, webhooks.Bytes(), 0o644)
+
+	out := filepath.Join(dir, "export")
+	code, stdout, stderr := runExport(t, env(map[string]string{hashKeyEnv: cfg.HashKey}),
+		"--send-log", sl, "--webhooks", wh, "--out", out, "--partitioned")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "rejects      0 ") || !strings.Contains(stdout, "orphans      0 ") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+	want, got := readHistory(t, simDir), readHistory(t, out)
+	if len(want) < 1000 || len(got) != len(want) {
+		t.Fatalf("exported %d events, the simulator wrote %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("row %d differs:\nexport    %+v\nsimulator %+v", i, got[i], want[i])
+		}
+	}
+	simFiles, _ := filepath.Glob(filepath.Join(simDir, "dt=*", "*.parquet"))
+	outFiles, _ := filepath.Glob(filepath.Join(out, "dt=*", "*.parquet"))
+	if len(simFiles) != len(outFiles) {
+		t.Errorf("partitions: simulator %d, export %d", len(simFiles), len(outFiles))
 	}
 }
