@@ -1,0 +1,19 @@
+// Package gbdt is failcast's production learner: histogram gradient-boosted
+// decision trees for binary log-loss (P(fail)) and multi-class softmax (the
+// error family of a failure).
+//
+// Training quantile-bins every feature into at most 255 bins (a uint8,
+// column-major bin matrix), grows each tree best-first from per-node
+// gradient histograms (building the smaller child and subtracting it from
+// the parent for the sibling) and stops early on a caller-supplied,
+// time-ordered validation set. Histograms are built in parallel over
+// feature groups; every float sum has a fixed order, so a seed gives
+// byte-identical models whatever the number of workers.
+//
+// A trained Model predicts from flat arrays (feature, threshold, children,
+// leaf value per node), never from pointer trees, and is saved in the
+// checksummed binary format described in docs/model-format.md.
+//
+// Like everything under models/, gbdt knows only matrices, labels and
+// scores. GolearnClassifier adapts a Model to golearn's base.Classifier.
+package gbdt

@@ -1,0 +1,209 @@
+package gbdt
+
+import "slices"
+
+// grower grows one tree from gradient histograms. It is reused across
+// trees to recycle histogram buffers.
+type grower struct {
+	maxDepth, maxLeaves int
+	learningRate        float64
+	rule                splitRule
+	bm                  *binMapper
+	hb                  *histBuilder
+	features            []int // active features of the current tree
+	workers             int
+
+	pool    [][]binStat
+	scratch []int32
+}
+
+// nodeWork is a node of the tree being grown: its rows are
+// rows[start:end] of the grower's row index.
+type nodeWork struct {
+	node       int32
+	start, end int
+	g, h       float64
+	depth      int
+	hist       []binStat
+	best       split
+}
+
+// leafRange records which rows of the row index ended in a leaf, so the
+// caller can add the leaf value to their scores without walking the tree.
+type leafRange struct {
+	node       int32
+	start, end int
+}
+
+// grownTree is a finished tree plus the training-only facts callers need.
+type grownTree struct {
+	t        tree
+	splitBin []uint8 // per node: split on bin <= splitBin (internal nodes)
+	leaves   []leafRange
+}
+
+func (gr *grower) getHist() []binStat {
+	if n := len(gr.pool); n > 0 {
+		h := gr.pool[n-1]
+		gr.pool = gr.pool[:n-1]
+		return h
+	}
+	return make([]binStat, gr.hb.layout.size)
+}
+
+func (gr *grower) putHist(h []binStat) {
+	if h != nil {
+		gr.pool = append(gr.pool, h)
+	}
+}
+
+func (gr *grower) canSplit(depth int) bool {
+	return gr.maxDepth == 0 || depth < gr.maxDepth
+}
+
+// evaluate finds the best split of w (w.hist must be filled). It reports
+// whether w can be split.
+func (gr *grower) evaluate(w *nodeWork) bool {
+	if w.end-w.start < 2 {
+		return false
+	}
+	w.best = gr.hb.bestSplit(gr.rule, w.hist, w.g, w.h, gr.features, gr.workers)
+	return w.best.ok
+}
+
+// grow builds a tree on rows (ascending row indices, reordered in place
+// so that every leaf's rows are contiguous) with the given gradients.
+// Growth is best-first: the open node with the largest gain (ties: the
+// lowest node index) is split next, until no node can be split or the
+// tree has maxLeaves leaves.
+func (gr *grower) grow(rows []int32, grads []gradPair) grownTree {
+	var out grownTree
+	t := &out.t
+	var g, h float64
+	for _, r := range rows {
+		g += float64(grads[r].g)
+		h += float64(grads[r].h)
+	}
+	root := nodeWork{node: t.addLeaf(), start: 0, end: len(rows), g: g, h: h}
+	out.splitBin = append(out.splitBin, 0)
+
+	var open []nodeWork   // nodes that can still be split, with their best split
+	var closed []nodeWork // finished leaves
+	if gr.canSplit(0) && len(rows) >= 2 {
+		root.hist = gr.getHist()
+		gr.hb.build(root.hist, rows, grads)
+		if gr.evaluate(&root) {
+			open = append(open, root)
+		} else {
+			gr.putHist(root.hist)
+			closed = append(closed, root)
+		}
+	} else {
+		closed = append(closed, root)
+	}
+
+	leaves := 1
+	for len(open) > 0 && (gr.maxLeaves == 0 || leaves < gr.maxLeaves) {
+		bi := 0
+		for i := 1; i < len(open); i++ {
+			if open[i].best.gain > open[bi].best.gain ||
+				(open[i].best.gain == open[bi].best.gain && open[i].node < open[bi].node) {
+				bi = i
+			}
+		}
+		p := open[bi]
+		open = slices.Delete(open, bi, bi+1)
+
+		s := p.best
+		mid := gr.partition(rows[p.start:p.end], s.feature, uint8(s.bin)) + p.start
+		l := nodeWork{node: t.addLeaf(), start: p.start, end: mid, g: s.gl, h: s.hl, depth: p.depth + 1}
+		r := nodeWork{node: t.addLeaf(), start: mid, end: p.end, g: p.g - s.gl, h: p.h - s.hl, depth: p.depth + 1}
+		out.splitBin = append(out.splitBin, 0, 0)
+		t.feature[p.node] = int32(s.feature)
+		t.threshold[p.node] = gr.bm.edges[s.feature][s.bin]
+		t.left[p.node], t.right[p.node] = l.node, r.node
+		t.gain[p.node] = s.gain
+		out.splitBin[p.node] = uint8(s.bin)
+		leaves++
+
+		if !gr.canSplit(p.depth + 1) {
+			gr.putHist(p.hist)
+			closed = append(closed, l, r)
+			continue
+		}
+		// Build the smaller child's histogram; the larger one's is the
+		// parent's minus it, computed in the parent's buffer.
+		small, large := &l, &r
+		if r.end-r.start < l.end-l.start {
+			small, large = &r, &l
+		}
+		small.hist = gr.getHist()
+		gr.hb.build(small.hist, rows[small.start:small.end], grads)
+		large.hist = p.hist
+		gr.hb.subtract(large.hist, p.hist, small.hist)
+		for _, c := range []*nodeWork{&l, &r} {
+			if gr.evaluate(c) {
+				open = append(open, *c)
+			} else {
+				gr.putHist(c.hist)
+				c.hist = nil
+				closed = append(closed, *c)
+			}
+		}
+	}
+	for _, w := range open {
+		gr.putHist(w.hist)
+		closed = append(closed, w)
+	}
+	slices.SortFunc(closed, func(a, b nodeWork) int { return int(a.node - b.node) })
+	for _, w := range closed {
+		t.value[w.node] = gr.leafValue(w.g, w.h)
+		out.leaves = append(out.leaves, leafRange{node: w.node, start: w.start, end: w.end})
+	}
+	return out
+}
+
+// leafValue is the Newton step -g/(h+lambda), shrunk by the learning rate.
+func (gr *grower) leafValue(g, h float64) float64 {
+	d := h + gr.rule.lambda
+	if d <= 0 {
+		return 0
+	}
+	return -g / d * gr.learningRate
+}
+
+// partition reorders rows (ascending) so that rows whose bin in feature
+// is <= bin come first, both halves staying ascending, and returns the
+// number of those rows.
+func (gr *grower) partition(rows []int32, feature int, bin uint8) int {
+	col := gr.hb.bins.cols[feature]
+	if cap(gr.scratch) < len(rows) {
+		gr.scratch = make([]int32, len(rows))
+	}
+	right := gr.scratch[:0]
+	nl := 0
+	for _, r := range rows {
+		if col[r] <= bin {
+			rows[nl] = r
+			nl++
+		} else {
+			right = append(right, r)
+		}
+	}
+	copy(rows[nl:], right)
+	return nl
+}
+
+// leafOfBinnedRow walks a grown tree on row r's bins.
+func (gt *grownTree) leafOfBinnedRow(bins *binMatrix, r int) int32 {
+	t := &gt.t
+	n := int32(0)
+	for t.left[n] >= 0 {
+		if bins.cols[t.feature[n]][r] <= gt.splitBin[n] {
+			n = t.left[n]
+		} else {
+			n = t.right[n]
+		}
+	}
+	return n
+}

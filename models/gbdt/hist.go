@@ -1,0 +1,194 @@
+package gbdt
+
+// gradPair is one row's gradient and hessian (already multiplied by the
+// row's weight).
+type gradPair struct{ g, h float32 }
+
+// binStat is the gradient and hessian sum of one histogram bin.
+type binStat struct{ g, h float64 }
+
+// histLayout places every feature's bins in one flat histogram: feature f
+// owns hist[offset[f] : offset[f]+nbins[f]]. Constant features own no
+// bins. size includes padding so that any feature's 256-bin view fits.
+type histLayout struct {
+	offset []int
+	nbins  []int
+	size   int
+}
+
+func newHistLayout(bm *binMapper) histLayout {
+	l := histLayout{offset: make([]int, len(bm.edges)), nbins: make([]int, len(bm.edges))}
+	for f := range bm.edges {
+		l.offset[f] = l.size
+		if nb := bm.numBins(f); nb > 1 {
+			l.nbins[f] = nb
+			l.size += nb
+		}
+	}
+	l.size += 256 // padding: every feature has a 256-bin view (see histBuilder.view)
+	return l
+}
+
+// histGroupSize is how many features one histogram task fills in a single
+// pass over a node's rows: each row's gradient is read once per group, and
+// a group's histograms (8 x 255 bins x 16 bytes) stay in L1 cache.
+const histGroupSize = 8
+
+// minParallelHistRows is the node size below which histograms are built
+// on one goroutine: smaller nodes cost less than the hand-off.
+const minParallelHistRows = 4096
+
+// histBuilder fills node histograms for the features a tree may use.
+type histBuilder struct {
+	layout  histLayout
+	bins    *binMatrix
+	groups  [][]int // active features, in groups of histGroupSize
+	workers int
+}
+
+// build fills dst (zeroing it first) with the gradient sums of rows, for
+// every active feature. Each feature's sums are taken in row order by a
+// single goroutine, so the result does not depend on the worker count.
+func (hb *histBuilder) build(dst []binStat, rows []int32, grads []gradPair) {
+	workers := hb.workers
+	if len(rows) < minParallelHistRows {
+		workers = 1
+	}
+	parallelFor(len(hb.groups), workers, func(gi int) {
+		hb.buildGroup(dst, hb.groups[gi], rows, grads)
+	})
+}
+
+func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, grads []gradPair) {
+	for _, f := range group {
+		h := dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]]
+		clear(h)
+	}
+	// Fill four features per pass over the rows: each row's gradient is
+	// loaded once for the four bins it updates. Bins are uint8, so with
+	// 256-entry views the compiler drops the histogram bounds checks (the
+	// layout pads the flat histogram so every view fits).
+	i := 0
+	for ; i+4 <= len(group); i += 4 {
+		c0, c1, c2, c3 := hb.bins.cols[group[i]], hb.bins.cols[group[i+1]], hb.bins.cols[group[i+2]], hb.bins.cols[group[i+3]]
+		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
+		for _, r := range rows {
+			gp := grads[r]
+			g, h := float64(gp.g), float64(gp.h)
+			s := &h0[c0[r]]
+			s.g += g
+			s.h += h
+			s = &h1[c1[r]]
+			s.g += g
+			s.h += h
+			s = &h2[c2[r]]
+			s.g += g
+			s.h += h
+			s = &h3[c3[r]]
+			s.g += g
+			s.h += h
+		}
+	}
+	for ; i < len(group); i++ {
+		col, hv := hb.bins.cols[group[i]], hb.view(dst, group[i])
+		for _, r := range rows {
+			gp := grads[r]
+			s := &hv[col[r]]
+			s.g += float64(gp.g)
+			s.h += float64(gp.h)
+		}
+	}
+}
+
+// view returns feature f's histogram as a 256-bin array.
+func (hb *histBuilder) view(hist []binStat, f int) *[256]binStat {
+	return (*[256]binStat)(hist[hb.layout.offset[f] : hb.layout.offset[f]+256])
+}
+
+// subtract sets dst = parent - child for every active feature.
+func (hb *histBuilder) subtract(dst, parent, child []binStat) {
+	for _, g := range hb.groups {
+		for _, f := range g {
+			lo, hi := hb.layout.offset[f], hb.layout.offset[f]+hb.layout.nbins[f]
+			d, p, c := dst[lo:hi], parent[lo:hi], child[lo:hi]
+			for b := range d {
+				d[b] = binStat{p[b].g - c[b].g, p[b].h - c[b].h}
+			}
+		}
+	}
+}
+
+// split is a candidate split of a node: rows whose bin in feature is <=
+// bin go left.
+type split struct {
+	feature, bin int
+	gain         float64
+	gl, hl       float64 // gradient and hessian sums of the left child
+	ok           bool
+}
+
+// splitRule holds what decides whether a split is allowed and how good it
+// is.
+type splitRule struct {
+	lambda, minChildWeight, minSplitGain float64
+}
+
+// minGain is the smallest loss reduction counted as a real split; below
+// it a gain is rounding noise.
+const minGain = 1e-10
+
+// score is the (doubled) loss reduction term of a node with sums g, h.
+func (r splitRule) score(g, h float64) float64 { return g * g / (h + r.lambda) }
+
+// gain is the loss reduction of splitting (g, h) into (gl, hl) and the
+// rest.
+func (r splitRule) gain(g, h, gl, hl float64) float64 {
+	gr, hr := g-gl, h-hl
+	return 0.5 * (r.score(gl, hl) + r.score(gr, hr) - r.score(g, h))
+}
+
+// allowed reports whether children with hessian sums hl and hr may exist.
+func (r splitRule) allowed(hl, hr float64) bool {
+	return hl >= r.minChildWeight && hr >= r.minChildWeight && hl+r.lambda > 0 && hr+r.lambda > 0
+}
+
+// bestSplitOf scans one feature's histogram for the split with the
+// largest gain; ties keep the lowest bin.
+func (r splitRule) bestSplitOf(f int, h []binStat, g, hs float64) split {
+	best := split{feature: f}
+	var gl, hl float64
+	for b := 0; b+1 < len(h); b++ {
+		gl += h[b].g
+		hl += h[b].h
+		if !r.allowed(hl, hs-hl) {
+			continue
+		}
+		gn := r.gain(g, hs, gl, hl)
+		if gn > r.minSplitGain && gn > minGain && (!best.ok || gn > best.gain) {
+			best = split{feature: f, bin: b, gain: gn, gl: gl, hl: hl, ok: true}
+		}
+	}
+	return best
+}
+
+// bestSplit returns the best split over the active features: features are
+// scanned in parallel but compared in feature order, ties keeping the
+// lowest feature.
+func (hb *histBuilder) bestSplit(r splitRule, hist []binStat, g, h float64, features []int, workers int) split {
+	per := make([]split, len(features))
+	if len(features)*64 < minParallelHistRows {
+		workers = 1
+	}
+	parallelFor(len(features), workers, func(i int) {
+		f := features[i]
+		lo := hb.layout.offset[f]
+		per[i] = r.bestSplitOf(f, hist[lo:lo+hb.layout.nbins[f]], g, h)
+	})
+	var best split
+	for _, s := range per {
+		if s.ok && (!best.ok || s.gain > best.gain) {
+			best = s
+		}
+	}
+	return best
+}

@@ -1,0 +1,194 @@
+package gbdt
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+
+	"github.com/failcast/failcast/models"
+)
+
+// Model is a trained ensemble. Its trees are flat arrays; predicting is
+// safe for concurrent use.
+type Model struct {
+	params        Params // as trained, Workers cleared
+	numFeatures   int
+	numOutputs    int       // trees per round: 1 for Binary, NumClass for Softmax
+	baseScore     []float64 // starting raw score per output
+	trees         []tree    // round-major: tree of round r, output c at r*numOutputs+c
+	bestIteration int
+	history       EvalHistory
+	workers       int
+}
+
+// EvalHistory is the loss after every trained round, including rounds
+// dropped by early stopping. Train is the training log-loss weighted by
+// row and class weights; Valid (empty without a validation set) is the
+// validation log-loss weighted by the validation rows' weights. It is not
+// saved with the model.
+type EvalHistory struct {
+	Train, Valid []float64
+}
+
+// Params returns the parameters the model was trained with (Workers is
+// always 0: it does not shape the model).
+func (m *Model) Params() Params {
+	p := m.params
+	p.ClassWeights = slices.Clone(p.ClassWeights)
+	return p
+}
+
+// Objective returns the model's objective.
+func (m *Model) Objective() Objective { return m.params.Objective }
+
+// NumClass returns the number of classes: 2 for Binary.
+func (m *Model) NumClass() int { return m.params.numLabels() }
+
+// NumFeatures returns the number of columns the model expects.
+func (m *Model) NumFeatures() int { return m.numFeatures }
+
+// NumRounds returns the number of rounds the model keeps.
+func (m *Model) NumRounds() int { return len(m.trees) / m.numOutputs }
+
+// BestIteration returns the 0-based index of the last round the model
+// keeps: the round with the lowest validation loss under early stopping,
+// otherwise the last round trained.
+func (m *Model) BestIteration() int { return m.bestIteration }
+
+// History returns the per-round training and validation losses of Fit
+// (empty for a model read from a file).
+func (m *Model) History() EvalHistory {
+	return EvalHistory{Train: slices.Clone(m.history.Train), Valid: slices.Clone(m.history.Valid)}
+}
+
+// SetWorkers sets how many goroutines prediction uses (0: GOMAXPROCS).
+// Predictions do not depend on it.
+func (m *Model) SetWorkers(n int) {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	m.workers = n
+}
+
+// FeatureImportance returns each feature's total split gain over the kept
+// trees, normalised to sum to 1 (all zeros when no tree splits).
+func (m *Model) FeatureImportance() []float64 {
+	imp := make([]float64, m.numFeatures)
+	for i := range m.trees {
+		t := &m.trees[i]
+		for n, f := range t.feature {
+			if f >= 0 {
+				imp[f] += t.gain[n]
+			}
+		}
+	}
+	total := 0.0
+	for _, v := range imp {
+		total += v
+	}
+	if total > 0 {
+		for f := range imp {
+			imp[f] /= total
+		}
+	}
+	return imp
+}
+
+// predictBlockRows is the row block of parallel prediction: a block's
+// rows walk one tree after another while the tree stays in cache.
+const predictBlockRows = 256
+
+// PredictRaw returns the raw scores (margins) of every row of X,
+// row-major with NumClass() values per row for Softmax and one per row
+// for Binary. It panics if X does not have NumFeatures() columns.
+func (m *Model) PredictRaw(X models.Matrix) []float64 {
+	m.mustMatch(X)
+	k := m.numOutputs
+	out := make([]float64, X.Rows*k)
+	blocks := (X.Rows + predictBlockRows - 1) / predictBlockRows
+	workers := m.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parallelFor(blocks, workers, func(b int) {
+		lo, hi := b*predictBlockRows, min((b+1)*predictBlockRows, X.Rows)
+		scores := out[lo*k : hi*k]
+		for r := lo; r < hi; r++ {
+			copy(scores[(r-lo)*k:(r-lo+1)*k], m.baseScore)
+		}
+		for i := range m.trees {
+			t := &m.trees[i]
+			c := i % k
+			for r := lo; r < hi; r++ {
+				scores[(r-lo)*k+c] += t.predictRow(X.Data[r*X.Cols : (r+1)*X.Cols])
+			}
+		}
+	})
+	return out
+}
+
+// PredictProba returns P(y=1) for every row of X. It panics if the model
+// is not Binary or X does not have NumFeatures() columns.
+func (m *Model) PredictProba(X models.Matrix) []float64 {
+	if m.params.Objective != Binary {
+		panic(fmt.Sprintf("gbdt: PredictProba on a %v model, use PredictProbaMulti", m.params.Objective))
+	}
+	out := m.PredictRaw(X)
+	for i, s := range out {
+		out[i] = sigmoid(s)
+	}
+	return out
+}
+
+// PredictProbaMulti returns, for every row of X, one probability per
+// class (summing to 1); the rows share one backing array. For a Binary
+// model the classes are [0, 1]. It panics if X does not have
+// NumFeatures() columns.
+func (m *Model) PredictProbaMulti(X models.Matrix) [][]float64 {
+	k := m.NumClass()
+	flat := make([]float64, X.Rows*k)
+	raw := m.PredictRaw(X)
+	if m.params.Objective == Binary {
+		for i, s := range raw {
+			p := sigmoid(s)
+			flat[2*i], flat[2*i+1] = 1-p, p
+		}
+	} else {
+		for i := 0; i < X.Rows; i++ {
+			softmaxInto(flat[i*k:(i+1)*k], raw[i*k:(i+1)*k])
+		}
+	}
+	out := make([][]float64, X.Rows)
+	for i := range out {
+		out[i] = flat[i*k : (i+1)*k : (i+1)*k]
+	}
+	return out
+}
+
+func (m *Model) mustMatch(X models.Matrix) {
+	if err := X.Validate(); err != nil {
+		panic(fmt.Sprintf("gbdt: predict: %v", err))
+	}
+	if X.Cols != m.numFeatures {
+		panic(fmt.Sprintf("gbdt: predict: matrix has %d columns, the model expects %d", X.Cols, m.numFeatures))
+	}
+}
+
+// checkFinite reports the first non-finite base score or leaf value; a
+// model with one would predict NaN.
+func (m *Model) checkFinite() error {
+	for c, v := range m.baseScore {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("base score %d is %v", c, v)
+		}
+	}
+	for i := range m.trees {
+		for n, v := range m.trees[i].value {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("tree %d node %d value is %v", i, n, v)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package gbdt
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// parallelFor calls fn(i) for every i in [0, n) on up to workers
+// goroutines. Callers keep results deterministic by writing fn(i)'s result
+// to slot i and combining slots in index order afterwards.
+func parallelFor(n, workers int, fn func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// sumBlockRows is the fixed block size of parallel row sums: partial sums
+// per block are added in block order, so totals do not depend on the
+// number of workers.
+const sumBlockRows = 16384
+
+// parallelSum returns the sum over rows [0, n) of fn(lo, hi), computed
+// per fixed-size block in parallel and added in block order.
+func parallelSum(n, workers int, fn func(lo, hi int) float64) float64 {
+	blocks := (n + sumBlockRows - 1) / sumBlockRows
+	parts := make([]float64, blocks)
+	parallelFor(blocks, workers, func(b int) {
+		parts[b] = fn(b*sumBlockRows, min((b+1)*sumBlockRows, n))
+	})
+	total := 0.0
+	for _, p := range parts {
+		total += p
+	}
+	return total
+}

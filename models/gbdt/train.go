@@ -1,0 +1,379 @@
+package gbdt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/failcast/failcast/models"
+)
+
+// Fit trains a model on train. valid, when not nil, is scored after every
+// round (log-loss, weighted by valid.Weight) and drives early stopping;
+// pass a split that comes after train in time. Fit checks ctx between
+// rounds and returns ctx's error, wrapped, when it is cancelled.
+//
+// The result depends only on p (Workers aside), train and valid: the same
+// seed gives the same model, byte for byte, whatever the worker count.
+func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := train.validate("train", p, -1); err != nil {
+		return nil, err
+	}
+	if valid != nil {
+		if err := valid.validate("valid", p, train.X.Cols); err != nil {
+			return nil, err
+		}
+	}
+	if p.EarlyStoppingRounds > 0 && valid == nil {
+		return nil, errors.New("gbdt: params: EarlyStoppingRounds is set but no validation set was given")
+	}
+	p.ClassWeights = slices.Clone(p.ClassWeights)
+	workers := p.workers()
+	start := time.Now()
+
+	weights := rowWeights(train, p.ClassWeights)
+	sumW := 0.0
+	for _, w := range weights {
+		sumW += w
+	}
+	if !(sumW > 0) {
+		return nil, errors.New("gbdt: train set: all row weights are 0")
+	}
+
+	bm, err := newBinMapper(ctx, train.X, sampleRows(train.X.Rows, p.BinSampleRows, p.Seed), p.MaxBins, workers)
+	if err != nil {
+		return nil, fmt.Errorf("gbdt: binning: %w", err)
+	}
+	bins, err := binAll(ctx, train.X, bm, workers)
+	if err != nil {
+		return nil, fmt.Errorf("gbdt: binning: %w", err)
+	}
+	layout := newHistLayout(bm)
+	var splittable []int
+	for f := range layout.nbins {
+		if layout.nbins[f] > 1 {
+			splittable = append(splittable, f)
+		}
+	}
+
+	k := p.numOutputs()
+	n := train.X.Rows
+	m := &Model{
+		params:      p,
+		numFeatures: train.X.Cols,
+		numOutputs:  k,
+		baseScore:   baseScores(p, train.Y, weights),
+		workers:     workers,
+	}
+	m.params.Workers = 0
+	scores := make([]float64, n*k)
+	for i := range scores {
+		scores[i] = m.baseScore[i%k]
+	}
+	var validScores []float64
+	if valid != nil {
+		validScores = make([]float64, valid.X.Rows*k)
+		for i := range validScores {
+			validScores[i] = m.baseScore[i%k]
+		}
+	}
+	grads := make([][]gradPair, k)
+	for c := range grads {
+		grads[c] = make([]gradPair, n)
+	}
+	gr := &grower{
+		maxDepth:     p.MaxDepth,
+		maxLeaves:    p.MaxLeaves,
+		learningRate: p.LearningRate,
+		rule:         splitRule{lambda: p.Lambda, minChildWeight: p.MinChildWeight, minSplitGain: p.MinSplitGain},
+		bm:           bm,
+		hb:           &histBuilder{layout: layout, bins: bins, workers: workers},
+		workers:      workers,
+	}
+	rowIdx := make([]int32, 0, n)
+	work := make([]int32, 0, n)
+
+	bestRound, bestLoss := -1, math.Inf(1)
+	rounds := 0
+	for round := 0; round < p.NumRounds; round++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("gbdt: fit stopped before round %d: %w", round, err)
+		}
+		loss := computeGradients(p.Objective, k, scores, train.Y, weights, grads, workers) / sumW
+		if round > 0 {
+			m.history.Train = append(m.history.Train, loss)
+		}
+		rng := rand.New(rand.NewPCG(p.Seed, uint64(round)+1))
+		rowIdx = sampleRound(rowIdx[:0], n, p.Subsample, rng)
+		gr.features = sampleFeatures(splittable, p.ColSampleByTree, rng)
+		gr.hb.groups = gr.hb.groups[:0]
+		for i := 0; i < len(gr.features); i += histGroupSize {
+			gr.hb.groups = append(gr.hb.groups, gr.features[i:min(i+histGroupSize, len(gr.features))])
+		}
+
+		for c := 0; c < k; c++ {
+			// grow reorders its rows; every output starts from the same
+			// ascending order.
+			work = append(work[:0], rowIdx...)
+			gt := gr.grow(work, grads[c])
+			addTreeToTrainScores(&gt, work, bins, scores, k, c, len(work) < n, workers)
+			m.trees = append(m.trees, gt.t)
+		}
+		rounds++
+
+		if valid != nil {
+			addTreesToScores(m.trees[len(m.trees)-k:], valid.X, validScores, workers)
+			vloss := logLoss(p.Objective, k, validScores, valid.Y, valid.Weight, workers)
+			m.history.Valid = append(m.history.Valid, vloss)
+			if vloss < bestLoss {
+				bestRound, bestLoss = round, vloss
+			}
+			if p.EarlyStoppingRounds > 0 && round-bestRound >= p.EarlyStoppingRounds {
+				break
+			}
+		}
+	}
+	m.history.Train = append(m.history.Train,
+		computeGradients(p.Objective, k, scores, train.Y, weights, grads, workers)/sumW)
+
+	m.bestIteration = rounds - 1
+	if p.EarlyStoppingRounds > 0 && bestRound >= 0 {
+		m.bestIteration = bestRound
+		m.trees = m.trees[:(bestRound+1)*k]
+	}
+	slog.DebugContext(ctx, "gbdt: fit done",
+		"rows", n, "features", train.X.Cols, "rounds", rounds, "best_iteration", m.bestIteration,
+		"seconds", time.Since(start).Seconds())
+	return m, nil
+}
+
+// sampleRound appends the rows a round's trees grow on: all rows, or a
+// Bernoulli(frac) sample (at least one row), ascending.
+func sampleRound(dst []int32, n int, frac float64, rng *rand.Rand) []int32 {
+	if frac >= 1 {
+		for i := 0; i < n; i++ {
+			dst = append(dst, int32(i))
+		}
+		return dst
+	}
+	for i := 0; i < n; i++ {
+		if rng.Float64() < frac {
+			dst = append(dst, int32(i))
+		}
+	}
+	if len(dst) == 0 {
+		dst = append(dst, int32(rng.IntN(n)))
+	}
+	return dst
+}
+
+// sampleFeatures returns the features a tree may split on: a sorted
+// random subset of round(frac*len) (at least one) of the splittable ones.
+func sampleFeatures(splittable []int, frac float64, rng *rand.Rand) []int {
+	if frac >= 1 || len(splittable) == 0 {
+		return splittable
+	}
+	want := max(1, int(math.Round(frac*float64(len(splittable)))))
+	perm := rng.Perm(len(splittable))[:want]
+	out := make([]int, want)
+	for i, j := range perm {
+		out[i] = splittable[j]
+	}
+	slices.Sort(out)
+	return out
+}
+
+// baseScores is the starting raw score per output: the log-odds of the
+// weighted positive rate (Binary) or the log of each class's weighted
+// frequency (Softmax).
+func baseScores(p Params, y []float32, w []float64) []float64 {
+	counts := make([]float64, p.numLabels())
+	total := 0.0
+	for i, v := range y {
+		counts[int(v)] += w[i]
+		total += w[i]
+	}
+	const floor = 1e-7
+	if p.Objective == Binary {
+		q := min(max(counts[1]/total, floor), 1-floor)
+		return []float64{math.Log(q / (1 - q))}
+	}
+	out := make([]float64, p.NumClass)
+	for c := range out {
+		out[c] = math.Log(max(counts[c]/total, floor))
+	}
+	return out
+}
+
+// minHessian keeps hessians positive when probabilities saturate.
+const minHessian = 1e-16
+
+// computeGradients fills grads from the current scores and returns the
+// weighted log-loss sum of those scores.
+func computeGradients(obj Objective, k int, scores []float64, y []float32, w []float64, grads [][]gradPair, workers int) float64 {
+	return parallelSum(len(y), workers, func(lo, hi int) float64 {
+		loss := 0.0
+		if obj == Binary {
+			g := grads[0]
+			for i := lo; i < hi; i++ {
+				p, l0, l1 := sigmoidLoss(scores[i])
+				label := float64(y[i])
+				g[i] = gradPair{float32((p - label) * w[i]), float32(max(p*(1-p), minHessian) * w[i])}
+				if label > 0.5 {
+					loss += w[i] * l1
+				} else {
+					loss += w[i] * l0
+				}
+			}
+			return loss
+		}
+		prob := make([]float64, k)
+		for i := lo; i < hi; i++ {
+			lse := softmaxInto(prob, scores[i*k:(i+1)*k])
+			label := int(y[i])
+			for c := 0; c < k; c++ {
+				t := 0.0
+				if c == label {
+					t = 1
+				}
+				grads[c][i] = gradPair{float32((prob[c] - t) * w[i]), float32(max(prob[c]*(1-prob[c]), minHessian) * w[i])}
+			}
+			loss += w[i] * (lse - scores[i*k+label])
+		}
+		return loss
+	})
+}
+
+// logLoss is the mean log-loss of scores against y, weighted by w (nil:
+// all 1).
+func logLoss(obj Objective, k int, scores []float64, y []float32, w []float32, workers int) float64 {
+	weight := func(i int) float64 {
+		if w == nil {
+			return 1
+		}
+		return float64(w[i])
+	}
+	sumW := parallelSum(len(y), workers, func(lo, hi int) float64 {
+		s := 0.0
+		for i := lo; i < hi; i++ {
+			s += weight(i)
+		}
+		return s
+	})
+	loss := parallelSum(len(y), workers, func(lo, hi int) float64 {
+		s := 0.0
+		for i := lo; i < hi; i++ {
+			if obj == Binary {
+				s += weight(i) * binaryLoss(scores[i], float64(y[i]))
+				continue
+			}
+			row := scores[i*k : (i+1)*k]
+			s += weight(i) * (logSumExp(row) - row[int(y[i])])
+		}
+		return s
+	})
+	if sumW == 0 {
+		return 0
+	}
+	return loss / sumW
+}
+
+func sigmoid(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
+
+// sigmoidLoss returns p = sigmoid(s) and the log-losses of s for labels 0
+// (-log(1-p)) and 1 (-log p), with one exp and one log1p and no overflow.
+func sigmoidLoss(s float64) (p, loss0, loss1 float64) {
+	if s >= 0 {
+		e := math.Exp(-s) // in (0, 1]
+		l := math.Log1p(e)
+		return 1 / (1 + e), s + l, l
+	}
+	e := math.Exp(s) // in (0, 1)
+	l := math.Log1p(e)
+	return e / (1 + e), l, l - s
+}
+
+// softplus is log(1+exp(x)), computed without overflow.
+func softplus(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+
+// binaryLoss is the log-loss of raw score s for label y in {0, 1}.
+func binaryLoss(s, y float64) float64 {
+	if y > 0.5 {
+		return softplus(-s)
+	}
+	return softplus(s)
+}
+
+func logSumExp(s []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range s {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	for _, v := range s {
+		sum += math.Exp(v - mx)
+	}
+	return mx + math.Log(sum)
+}
+
+// softmaxInto writes softmax(s) to dst and returns logsumexp(s).
+func softmaxInto(dst, s []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range s {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	for c, v := range s {
+		dst[c] = math.Exp(v - mx)
+		sum += dst[c]
+	}
+	for c := range dst {
+		dst[c] /= sum
+	}
+	return mx + math.Log(sum)
+}
+
+// addTreeToTrainScores adds a freshly grown tree (output c of k) to the
+// training scores. Without subsampling every row is in rows (as grow left
+// them) and gets its leaf's value through the leaf ranges; otherwise every
+// row walks the tree on its bins.
+func addTreeToTrainScores(gt *grownTree, rows []int32, bins *binMatrix, scores []float64, k, c int, subsampled bool, workers int) {
+	if !subsampled {
+		for _, l := range gt.leaves {
+			v := gt.t.value[l.node]
+			for _, r := range rows[l.start:l.end] {
+				scores[int(r)*k+c] += v
+			}
+		}
+		return
+	}
+	blocks := (bins.rows + sumBlockRows - 1) / sumBlockRows
+	parallelFor(blocks, workers, func(b int) {
+		for r := b * sumBlockRows; r < min((b+1)*sumBlockRows, bins.rows); r++ {
+			scores[r*k+c] += gt.t.value[gt.leafOfBinnedRow(bins, r)]
+		}
+	})
+}
+
+// addTreesToScores adds one round's trees (one per output) to the raw
+// scores of X, walking them on raw values.
+func addTreesToScores(trees []tree, X models.Matrix, scores []float64, workers int) {
+	k := len(trees)
+	blocks := (X.Rows + sumBlockRows - 1) / sumBlockRows
+	parallelFor(blocks, workers, func(b int) {
+		for r := b * sumBlockRows; r < min((b+1)*sumBlockRows, X.Rows); r++ {
+			row := X.Row(r)
+			for c := range trees {
+				scores[r*k+c] += trees[c].predictRow(row)
+			}
+		}
+	})
+}
