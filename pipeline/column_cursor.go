@@ -33,9 +33,12 @@ var stringFieldOffset = [numHistoryColumns]uintptr{
 	hcErrorDetails:  unsafe.Offsetof(Event{}.ErrorDetails),
 }
 
-// uniqueColumns hold (nearly) unique values: they are copied per value
-// rather than interned.
-var uniqueColumns = [numHistoryColumns]bool{hcEventID: true, hcMessageID: true, hcErrorDetails: true}
+// uniqueColumns hold unique or high-cardinality values. Their PLAIN
+// encoded values are copied per value rather than interned: a map lookup
+// in a table of a million recipients costs cache misses that dominate the
+// scan, while a small allocation is cheap and keeps memory proportional to
+// what the caller retains. Dictionary-encoded pages are always interned.
+var uniqueColumns = [numHistoryColumns]bool{hcEventID: true, hcMessageID: true, hcRecipient: true, hcErrorDetails: true}
 
 // interner makes equal strings share memory. It is bounded: when it holds
 // limit strings it starts over, so memory stays bounded on any dataset.
@@ -496,62 +499,108 @@ func (c *columnCursor) setNumber(e *Event, n int64, ok bool, row int64) error {
 	return nil
 }
 
-// decodeDict decodes rows of a dictionary-encoded page.
+// decodeDict decodes rows of a dictionary-encoded page. Each target type
+// has its own loop; required columns (no definition levels) take a
+// straight path.
 func (c *columnCursor) decodeDict(dst []Event) error {
-	idx := c.idx
-	var size int
 	switch c.hc {
 	case hcStatus:
-		size = len(c.dictStatus)
+		return c.decodeDictStatus(dst)
 	case hcExploration:
-		size = len(c.dictBool)
-	case hcTimestamp, hcMediaBytes, hcErrorCode:
-		size = len(c.dictI64)
-	default:
-		size = len(c.dictStr)
-	}
-	for i := range dst {
-		v, ok := c.valueIndex(c.pos + i)
-		row := c.row + int64(i)
-		if ok && uint(idx[v]) >= uint(size) {
-			return c.errorf(row, "dictionary index %d out of range [0, %d) (corrupt page)", idx[v], size)
+		for i := range dst {
+			v, ok := c.valueIndex(c.pos + i)
+			if ok {
+				ix, err := c.dictIndex(v, len(c.dictBool), i)
+				if err != nil {
+					return err
+				}
+				dst[i].Exploration = c.dictBool[ix]
+			} else {
+				dst[i].Exploration = false
+			}
 		}
-		switch c.hc {
-		case hcStatus:
-			if !ok {
-				return c.errorf(row, "null status")
-			}
-			s := c.dictStatus[idx[v]]
-			if s == StatusUnknown {
-				return c.errorf(row, "unknown status %q (want accepted, sent, delivered, read, failed or inbound)", c.dict.Index(idx[v]).ByteArray())
-			}
-			dst[i].Status = s
-		case hcExploration:
-			dst[i].Exploration = ok && c.dictBool[idx[v]]
-		case hcTimestamp:
-			if !ok {
-				return c.errorf(row, "null timestamp")
-			}
-			dst[i].Timestamp = c.dictI64[idx[v]]
-		case hcMediaBytes, hcErrorCode:
+		return nil
+	case hcTimestamp, hcMediaBytes, hcErrorCode:
+		for i := range dst {
+			v, ok := c.valueIndex(c.pos + i)
+			row := c.row + int64(i)
 			var n int64
 			if ok {
-				if c.dictNull[idx[v]] {
-					ok = false
+				ix, err := c.dictIndex(v, len(c.dictI64), i)
+				if err != nil {
+					return err
 				}
-				n = c.dictI64[idx[v]]
+				n, ok = c.dictI64[ix], !c.dictNull[ix]
+			}
+			if c.hc == hcTimestamp {
+				if !ok {
+					return c.errorf(row, "null timestamp")
+				}
+				dst[i].Timestamp = n
+				continue
 			}
 			if err := c.setNumber(&dst[i], n, ok, row); err != nil {
 				return err
 			}
-		default:
-			p := (*string)(unsafe.Add(unsafe.Pointer(&dst[i]), stringFieldOffset[c.hc]))
-			if ok {
-				*p = c.dictStr[idx[v]]
-			} else {
-				*p = ""
-			}
 		}
+		return nil
+	}
+	off := stringFieldOffset[c.hc]
+	table := c.dictStr
+	if c.defs == nil {
+		idx := c.idx[c.vi : c.vi+len(dst)]
+		for i, ix := range idx {
+			if uint(ix) >= uint(len(table)) {
+				return c.errorf(c.row+int64(i), "dictionary index %d out of range [0, %d) (corrupt page)", ix, len(table))
+			}
+			*(*string)(unsafe.Add(unsafe.Pointer(&dst[i]), off)) = table[ix]
+		}
+		c.vi += len(dst)
+		return nil
+	}
+	for i := range dst {
+		p := (*string)(unsafe.Add(unsafe.Pointer(&dst[i]), off))
+		v, ok := c.valueIndex(c.pos + i)
+		if !ok {
+			*p = ""
+			continue
+		}
+		ix, err := c.dictIndex(v, len(table), i)
+		if err != nil {
+			return err
+		}
+		*p = table[ix]
+	}
+	return nil
+}
+
+// dictIndex returns the dictionary index of value v, checked against the
+// dictionary size; i is the row's offset in the current decode.
+func (c *columnCursor) dictIndex(v, size, i int) (int32, error) {
+	ix := c.idx[v]
+	if uint(ix) >= uint(size) {
+		return 0, c.errorf(c.row+int64(i), "dictionary index %d out of range [0, %d) (corrupt page)", ix, size)
+	}
+	return ix, nil
+}
+
+func (c *columnCursor) decodeDictStatus(dst []Event) error {
+	table := c.dictStatus
+	for i := range dst {
+		v, ok := c.valueIndex(c.pos + i)
+		row := c.row + int64(i)
+		if !ok {
+			return c.errorf(row, "null status")
+		}
+		ix, err := c.dictIndex(v, len(table), i)
+		if err != nil {
+			return err
+		}
+		s := table[ix]
+		if s == StatusUnknown {
+			return c.errorf(row, "unknown status %q (want accepted, sent, delivered, read, failed or inbound)", c.dict.Index(ix).ByteArray())
+		}
+		dst[i].Status = s
 	}
 	return nil
 }
