@@ -197,13 +197,19 @@ func buildWorld(dir string, days, recipients int) (testWorld, error) {
 // trainBundle trains a small fail + family bundle on the history the way
 // cmd/train does and saves it at dir with the given schema hash.
 func trainBundle(history, dir, version, schemaHash string) error {
+	return trainBundleWith(history, dir, version, schemaHash, 30, 15, 4, 10)
+}
+
+// trainBundleWith trains a bundle with the given rounds and depth on the
+// last trainDays days of history.
+func trainBundleWith(history, dir, version, schemaHash string, failRounds, familyRounds, depth, trainDays int) error {
 	ctx := context.Background()
 	ds, err := pipeline.OpenDataset(history)
 	if err != nil {
 		return err
 	}
 	cfg := features.DefaultConfig()
-	tab, err := features.BuildTraining(ctx, ds, cfg, worldAsOf.Add(-10*24*time.Hour).UnixMicro(), worldAsOf.UnixMicro())
+	tab, err := features.BuildTraining(ctx, ds, cfg, worldAsOf.Add(-time.Duration(trainDays)*24*time.Hour).UnixMicro(), worldAsOf.UnixMicro())
 	if err != nil {
 		return err
 	}
@@ -223,7 +229,7 @@ func trainBundle(history, dir, version, schemaHash string) error {
 		}
 	}
 	p := gbdt.DefaultParams()
-	p.NumRounds, p.MaxDepth, p.Seed = 30, 4, worldSeed
+	p.NumRounds, p.MaxDepth, p.Seed = failRounds, depth, worldSeed
 	fail, err := gbdt.Fit(ctx, p, gbdt.Dataset{X: X, Y: y}, nil)
 	if err != nil {
 		return fmt.Errorf("fit fail model: %w", err)
@@ -233,7 +239,7 @@ func trainBundle(history, dir, version, schemaHash string) error {
 		fy[k] = float32(tab.Family[i])
 	}
 	pf := p
-	pf.Objective, pf.NumClass, pf.NumRounds = gbdt.Softmax, pipeline.NumFamilies, 15
+	pf.Objective, pf.NumClass, pf.NumRounds = gbdt.Softmax, pipeline.NumFamilies, familyRounds
 	family, err := gbdt.Fit(ctx, pf, gbdt.Dataset{X: X.SelectRows(failed), Y: fy}, nil)
 	if err != nil {
 		return fmt.Errorf("fit family model: %w", err)
