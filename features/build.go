@@ -71,7 +71,10 @@ func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities,
 				for i := range b {
 					eng.process(&b[i])
 				}
-				free <- b[:0]
+				select {
+				case free <- b[:0]:
+				default: // enough spare buffers
+				}
 			}
 		}()
 		emit = func(b []record) []record {

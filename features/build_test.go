@@ -87,8 +87,13 @@ func TestBuildTrainingShapeAndLabels(t *testing.T) {
 	}
 }
 
+// TestBuildTrainingWorkersAgree runs enough record batches through the
+// two-goroutine pipeline to recycle its buffers many times (fuzzing once
+// found a deadlock there).
 func TestBuildTrainingWorkersAgree(t *testing.T) {
-	events := generateAll(smallGen(2))
+	g := smallGen(2)
+	g.Messages, g.MeanGapUS, g.Recipients = 40000, 20e6, 5000
+	events := generateAll(g)
 	cfg := DefaultConfig()
 	cfg.Workers = 1
 	a := buildAll(t, events, cfg)
