@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -146,4 +147,15 @@ func TestForestStopsOnCancel(t *testing.T) {
 	if f.Forest != nil {
 		t.Error("a cancelled fit left trees behind")
 	}
+}
+
+func ExampleForest() {
+	X, y := thresholdTask(1, 2000, 4)       // y = x0 > 0.3
+	Xnew, ynew := thresholdTask(2, 1000, 4) // later rows
+	f := &Forest{Trees: 10, SampleRows: 2000, Seed: 7}
+	if err := f.Fit(X, y); err != nil {
+		panic(err)
+	}
+	fmt.Printf("accuracy %.2f\n", accuracy(f.PredictProba(Xnew), ynew))
+	// Output: accuracy 1.00
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"reflect"
@@ -23,9 +24,17 @@ import (
 var golearnLogs sync.Once
 
 func quietGolearn() {
-	golearnLogs.Do(func() {
-		base.SetLogger(slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug))
-	})
+	golearnLogs.Do(func() { base.SetLogger(log.New(debugWriter{}, "", 0)) })
+}
+
+// debugWriter logs each write at debug level on the current slog default.
+type debugWriter struct{}
+
+func (debugWriter) Write(p []byte) (int, error) {
+	if msg := strings.TrimSpace(string(p)); msg != "" {
+		slog.Debug("golearn", "msg", msg)
+	}
+	return len(p), nil
 }
 
 // pinProblem pins the Go memory a liblinear problem points to, so that

@@ -218,3 +218,36 @@ func ExampleTimeSplit() {
 	fmt.Println(train, valid, err)
 	// Output: [0 1 2] [4 5] <nil>
 }
+
+func ExampleBacktest() {
+	// One row an hour for 30 days; the label is known 24h after a row.
+	// The windows end just after the latest row (day 29, 23:00).
+	var times []int64
+	var labels []bool
+	for h := range 30 * 24 {
+		times = append(times, int64(h)*Day/24)
+		labels = append(labels, h%7 == 0)
+	}
+	// A "model" that has learnt the rule exactly.
+	fit := func(train, valid []int) ([]float64, error) {
+		scores := make([]float64, len(valid))
+		for j, i := range valid {
+			if i%7 == 0 {
+				scores[j] = 1
+			}
+		}
+		return scores, nil
+	}
+	folds, err := Backtest(context.Background(), times, 3, 5, 24*time.Hour, fit, labels)
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range folds {
+		fmt.Printf("fold %d: train %d rows, validate %d rows from %s, ROC-AUC %.2f\n",
+			f.Fold, f.TrainRows, f.ValidRows, FormatMicros(f.ValidFrom), f.Metrics.ROCAUC)
+	}
+	// Output:
+	// fold 0: train 336 rows, validate 120 rows from 1970-01-15T23:00:00Z, ROC-AUC 1.00
+	// fold 1: train 456 rows, validate 120 rows from 1970-01-20T23:00:00Z, ROC-AUC 1.00
+	// fold 2: train 576 rows, validate 120 rows from 1970-01-25T23:00:00Z, ROC-AUC 1.00
+}
