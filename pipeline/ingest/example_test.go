@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -41,4 +42,38 @@ null
 	// 14:13:24.000 wamid.A delivered 880 promo promo_v1 BR -1
 	// rejected webhooks.ndjson line 2: line is JSON null, want a webhook body object
 	// events 4 rejects 1
+}
+
+func ExampleParseMapping() {
+	m, err := ingest.ParseMapping("recipient=payload.to,template_name=payload.template.name,wamid=answer.messages[0].id")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m[ingest.FieldRecipient], m[ingest.FieldTemplate], m[ingest.FieldMessageID])
+	// Output: payload.to payload.template.name answer.messages[0].id
+}
+
+func ExampleNewRejectWriter() {
+	var buf strings.Builder
+	rw := ingest.NewRejectWriter(&buf)
+	x, err := ingest.New(ingest.Options{HashKey: []byte("secret"), OnReject: rw.Write})
+	if err != nil {
+		panic(err)
+	}
+	bad := `{"entry":[{"id":"880","changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.A","status":"deleted","timestamp":"1790000000","recipient_id":"5511987654321"}]}}]}]}`
+	if err := x.AddWebhooks(context.Background(), "hooks.ndjson", strings.NewReader("\n"+bad+"\n")); err != nil {
+		panic(err)
+	}
+	if err := rw.Flush(); err != nil {
+		panic(err)
+	}
+	var r ingest.Reject
+	if err := json.Unmarshal([]byte(buf.String()), &r); err != nil {
+		panic(err)
+	}
+	fmt.Println(r.Source, r.Line, r.Kind)
+	fmt.Println(r.Reason)
+	// Output:
+	// hooks.ndjson 2 unknown status
+	// entry[0].changes[0]: value.statuses[0]: status "deleted", want sent, delivered, read or failed
 }
