@@ -14,7 +14,7 @@ import (
 type historyRecord struct {
 	EventID       string  `parquet:"event_id,plain"`
 	MessageID     string  `parquet:"message_id,plain"`
-	Timestamp     int64   `parquet:"timestamp,timestamp(microsecond:utc)"`
+	Timestamp     int64   `parquet:"timestamp,timestamp(microsecond:utc),delta"`
 	WABAID        string  `parquet:"waba_id,dict"`
 	PhoneNumberID string  `parquet:"phone_number_id,dict"`
 	Recipient     string  `parquet:"recipient,plain"`
