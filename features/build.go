@@ -45,7 +45,7 @@ func BuildTraining(ctx context.Context, src Source, cfg Config, from, to int64) 
 	if err != nil {
 		return nil, err
 	}
-	tab.X = eng.x
+	tab.X = eng.takeRows()
 	end := cl.maxTs - cfg.LabelDelay.Microseconds()
 	tab.truncate(sort.Search(tab.Rows, func(i int) bool { return tab.Time[i] > end }))
 	slog.Debug("features: training table built", "events", events, "rows", tab.Rows,
@@ -188,7 +188,6 @@ func (s *Scorer) Next(batch []pipeline.PlannedSend) (*Table, error) {
 		s.eng.setTime(r.ts)
 		s.eng.send(&r, s.asOf)
 	}
-	tab.X = s.eng.x
-	s.eng.x, s.eng.rows = nil, 0
+	tab.X = s.eng.takeRows()
 	return tab, nil
 }

@@ -44,7 +44,7 @@ type engine struct {
 	fifoHead int
 	deferred []record // sends at curTs, added to the schedule state once time moves on
 	curTs    int64
-	x        []float32 // feature rows, row-major
+	chunks   [][]float32 // feature rows, row-major, in chunks of chunkRows rows (no regrowth copies)
 	rows     int
 	v        view
 }
@@ -103,12 +103,30 @@ func (e *engine) send(r *record, cutoff int64) {
 			panic(fmt.Sprintf("features: row %d featurized out of order (want %d)", r.row, e.rows))
 		}
 		e.drain(cutoff)
-		n := len(e.x)
-		e.x = append(e.x, make([]float32, numFeatures)...)
-		e.featurize(r, cutoff, e.x[n:])
+		if len(e.chunks) == 0 || len(e.chunks[len(e.chunks)-1]) == chunkRows*numFeatures {
+			e.chunks = append(e.chunks, make([]float32, 0, chunkRows*numFeatures))
+		}
+		c := &e.chunks[len(e.chunks)-1]
+		n := len(*c)
+		*c = (*c)[:n+numFeatures]
+		e.featurize(r, cutoff, (*c)[n:])
 		e.rows++
 	}
 	e.deferred = append(e.deferred, *r)
+}
+
+const chunkRows = 8192
+
+// takeRows returns the feature rows made so far as one row-major slice
+// and starts over.
+func (e *engine) takeRows() []float32 {
+	x := make([]float32, 0, e.rows*numFeatures)
+	for i, c := range e.chunks {
+		x = append(x, c...)
+		e.chunks[i] = nil
+	}
+	e.chunks, e.rows = nil, 0
+	return x
 }
 
 // featurize fills one feature row for the send r. Only the outcome state

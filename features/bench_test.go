@@ -1,0 +1,100 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/failcast/failcast/pipeline"
+)
+
+// benchGen is a realistic mix: many recipients, a few phone numbers,
+// campaigns of a few thousand sends, about 3.3 events per send.
+func benchGen(messages, recipients int) genConfig {
+	return genConfig{
+		Seed: 99, Start: day0, Messages: messages, MeanGapUS: 30 * 86400e6 / float64(messages),
+		Recipients: recipients, Phones: 20, Campaigns: max(1, messages/5000), Templates: 40,
+	}
+}
+
+// BenchmarkBuildTraining featurizes a pre-generated in-memory history
+// (the engine alone: events/s and examples/s).
+func BenchmarkBuildTraining(b *testing.B) {
+	msgs := 300_000
+	if s := os.Getenv("FAILCAST_BENCH_MESSAGES"); s != "" {
+		msgs, _ = strconv.Atoi(s)
+	}
+	events := generateAll(benchGen(msgs, msgs/3))
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Workers = workers
+			src := &memSource{events: events, batchSize: 8192}
+			var rows int
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			for range b.N {
+				tab, err := BuildTraining(context.Background(), src, cfg, 0, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = tab.Rows
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(len(events))/sec, "events/s")
+			b.ReportMetric(float64(rows)/sec, "examples/s")
+			b.ReportMetric(float64(len(events))*float64(b.N)/(cpuSeconds()-cpu0), "events/cpu-s")
+		})
+	}
+}
+
+// BenchmarkBuildTrainingStream generates the history while scanning (the
+// generator runs on the scanning goroutine, like a Parquet decoder) so
+// that big histories fit: FAILCAST_BENCH_MESSAGES=3000000 gives about
+// 10M events with 1M recipients. It reports the peak resident set size.
+func BenchmarkBuildTrainingStream(b *testing.B) {
+	msgs := 300_000
+	if s := os.Getenv("FAILCAST_BENCH_MESSAGES"); s != "" {
+		msgs, _ = strconv.Atoi(s)
+	}
+	g := benchGen(msgs, max(msgs/3, 1))
+	var events int
+	generate(g, func(*pipeline.Event) error { events++; return nil })
+	cfg := DefaultConfig()
+	runtime.GC()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	var rows int
+	for range b.N {
+		tab, err := BuildTraining(context.Background(), &genSource{cfg: g}, cfg, 0, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = tab.Rows
+		runtime.KeepAlive(tab)
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(events)/sec, "events/s")
+	b.ReportMetric(float64(rows)/sec, "examples/s")
+	b.ReportMetric(float64(events)*float64(b.N)/(cpuSeconds()-cpu0), "events/cpu-s")
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(float64(g.Recipients), "recipients")
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+	}
+}
+
+// cpuSeconds is the user + system CPU time of the process so far: the
+// machine is shared, so CPU time measures the engine better than the
+// wall clock.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
