@@ -221,7 +221,9 @@ func runCompare(args []string) error {
 	fmt.Printf("%-22s %12s %12s %12s\n", "metric", "failcast", "xgboost", "ours/theirs")
 	xgbPath := filepath.Join(*dir, "xgb.pred")
 	if _, err := os.Stat(xgbPath); err != nil || *xgbFit == 0 {
-		row := func(name string, v float64, f string) { fmt.Printf("%-22s %12s %12s %12s\n", name, fmt.Sprintf(f, v), "-", "-") }
+		row := func(name string, v float64, f string) {
+			fmt.Printf("%-22s %12s %12s %12s\n", name, fmt.Sprintf(f, v), "-", "-")
+		}
 		row("fit seconds", *oursFit, "%.2f")
 		row("predict rows/s", *oursRate, "%.0f")
 		row("PR-AUC", o.prAUC, "%.4f")

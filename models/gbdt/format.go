@@ -23,6 +23,8 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
+func crc32Of(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
+
 // headerLen is magic plus version; trailerLen is the CRC-32C.
 const (
 	headerLen  = len(Magic) + 4
@@ -100,7 +102,7 @@ func (m *Model) appendBinary(b []byte) []byte {
 			f64(v)
 		}
 	}
-	return le.AppendUint32(b, crc32.Checksum(b, crcTable))
+	return le.AppendUint32(b, crc32Of(b))
 }
 
 // Read reads a model written by WriteTo. It rejects data that is not a
@@ -128,7 +130,7 @@ func parseModel(data []byte) (*Model, error) {
 	}
 	body := data[:len(data)-trailerLen]
 	want := binary.LittleEndian.Uint32(data[len(data)-trailerLen:])
-	if got := crc32.Checksum(body, crcTable); got != want {
+	if got := crc32Of(body); got != want {
 		return nil, fmt.Errorf("gbdt: read model: checksum mismatch (stored %08x, computed %08x): file corrupt or truncated", want, got)
 	}
 	m, err := parseBody(body[headerLen:])
@@ -280,6 +282,7 @@ func parseBody(b []byte) (*Model, error) {
 	if err := m.checkFinite(); err != nil {
 		return nil, err
 	}
+	m.forest = packForest(m.trees)
 	return m, nil
 }
 
@@ -326,9 +329,10 @@ func readTree(r *reader, t *tree, numFeatures int) error {
 		if l == -1 && rt == -1 && f == -1 {
 			continue
 		}
-		// Children come after their parent, so walks always end.
-		if l <= int32(i) || rt <= int32(i) || int(l) >= n || int(rt) >= n || l == rt {
-			return fmt.Errorf("node %d has children %d and %d, want two distinct nodes after it (or -1, -1 for a leaf)", i, l, rt)
+		// Children come after their parent, so walks always end, and are
+		// adjacent (right = left+1), which the prediction layout relies on.
+		if l <= int32(i) || int(l) >= n-1 || rt != l+1 {
+			return fmt.Errorf("node %d has children %d and %d, want adjacent nodes after it (or -1, -1 for a leaf)", i, l, rt)
 		}
 		if f < 0 || int(f) >= numFeatures {
 			return fmt.Errorf("node %d splits on feature %d, want 0..%d", i, f, numFeatures-1)

@@ -17,6 +17,7 @@ type Model struct {
 	numOutputs    int       // trees per round: 1 for Binary, NumClass for Softmax
 	baseScore     []float64 // starting raw score per output
 	trees         []tree    // round-major: tree of round r, output c at r*numOutputs+c
+	forest        forest    // trees packed for prediction (see packForest)
 	bestIteration int
 	history       EvalHistory
 	workers       int
@@ -117,12 +118,8 @@ func (m *Model) PredictRaw(X models.Matrix) []float64 {
 		for r := lo; r < hi; r++ {
 			copy(scores[(r-lo)*k:(r-lo+1)*k], m.baseScore)
 		}
-		for i := range m.trees {
-			t := &m.trees[i]
-			c := i % k
-			for r := lo; r < hi; r++ {
-				scores[(r-lo)*k+c] += t.predictRow(X.Data[r*X.Cols : (r+1)*X.Cols])
-			}
+		for i := range m.forest.roots {
+			m.forest.addTree(i, X.Data, X.Cols, lo, hi, scores, k, i%k)
 		}
 	})
 	return out
@@ -175,8 +172,8 @@ func (m *Model) mustMatch(X models.Matrix) {
 	}
 }
 
-// checkFinite reports the first non-finite base score or leaf value; a
-// model with one would predict NaN.
+// checkFinite reports the first non-finite base score or leaf value (a
+// model with one would predict NaN) or negative or non-finite gain.
 func (m *Model) checkFinite() error {
 	for c, v := range m.baseScore {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -187,6 +184,11 @@ func (m *Model) checkFinite() error {
 		for n, v := range m.trees[i].value {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("tree %d node %d value is %v", i, n, v)
+			}
+		}
+		for n, v := range m.trees[i].gain {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("tree %d node %d gain is %v, want a finite value >= 0", i, n, v)
 			}
 		}
 	}

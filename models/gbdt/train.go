@@ -149,6 +149,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		m.bestIteration = bestRound
 		m.trees = m.trees[:(bestRound+1)*k]
 	}
+	m.forest = packForest(m.trees)
 	slog.DebugContext(ctx, "gbdt: fit done",
 		"rows", n, "features", train.X.Cols, "rounds", rounds, "best_iteration", m.bestIteration,
 		"seconds", time.Since(start).Seconds())

@@ -1,0 +1,55 @@
+package gbdt_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/gbdt"
+)
+
+// A send fails when the recipient's recent failure rate (column 0) is high
+// and the template is new (column 1 is 1).
+func Example() {
+	X := models.NewMatrix(2000, 2)
+	y := make([]float32, X.Rows)
+	for i := 0; i < X.Rows; i++ {
+		rate, isNew := float32(i%100)/100, float32(i%3%2)
+		X.Data[i*2], X.Data[i*2+1] = rate, isNew
+		if rate > 0.7 && isNew == 1 {
+			y[i] = 1
+		}
+	}
+	p := gbdt.DefaultParams()
+	p.NumRounds, p.MaxDepth, p.Seed = 50, 3, 1
+	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var file bytes.Buffer
+	if _, err := m.WriteTo(&file); err != nil {
+		log.Fatal(err)
+	}
+	loaded, err := gbdt.Read(&file)
+	if err != nil {
+		log.Fatal(err)
+	}
+	queries := models.Matrix{Rows: 3, Cols: 2, Data: []float32{
+		0.9, 1, // risky recipient, new template
+		0.9, 0, // risky recipient, known template
+		0.1, 1, // healthy recipient, new template
+	}}
+	for _, p := range loaded.PredictProba(queries) {
+		fmt.Printf("P(fail) > 0.5: %v\n", p > 0.5)
+	}
+	imp := loaded.FeatureImportance()
+	fmt.Printf("both features matter: %v\n", imp[0] > 0.2 && imp[1] > 0.2)
+	// Output:
+	// P(fail) > 0.5: true
+	// P(fail) > 0.5: false
+	// P(fail) > 0.5: false
+	// both features matter: true
+}

@@ -1,0 +1,86 @@
+package gbdt
+
+import "math"
+
+// packedNode is one node of the prediction layout: the three fields a
+// walk reads, in 12 bytes. A walk steps from node n to left+1 when the
+// row's value of feature is not <= threshold (NaN included), else to
+// left. Internal nodes hold the absolute index of their left child (the
+// right child is left+1: the format requires adjacent children). A leaf
+// is a fixed point: threshold NaN and left = its own index - 1, so every
+// row walks exactly depth steps with no branch on the row's data.
+type packedNode struct {
+	feature   int32
+	threshold float32
+	left      int32
+}
+
+// forest is every tree of a model packed back to back for prediction.
+// roots[i] and depths[i] are tree i's root and depth; values[n] is node
+// n's leaf value.
+type forest struct {
+	nodes  []packedNode
+	values []float64
+	roots  []int32
+	depths []int32
+}
+
+// packForest lays trees out for prediction. Walks end in the same leaves
+// as tree.predictRow.
+func packForest(trees []tree) forest {
+	var f forest
+	nan := float32(math.NaN())
+	for i := range trees {
+		t := &trees[i]
+		base := int32(len(f.nodes))
+		f.roots = append(f.roots, base)
+		f.depths = append(f.depths, int32(treeDepthOf(t)))
+		for n := range t.feature {
+			p := packedNode{feature: t.feature[n], threshold: t.threshold[n], left: base + t.left[n]}
+			if t.left[n] < 0 {
+				p = packedNode{feature: 0, threshold: nan, left: base + int32(n) - 1}
+			}
+			f.nodes = append(f.nodes, p)
+			f.values = append(f.values, t.value[n])
+		}
+	}
+	return f
+}
+
+// treeDepthOf is the number of edges on t's longest root-to-leaf path.
+// Children always follow their parent, so one forward pass suffices.
+func treeDepthOf(t *tree) int {
+	depth := make([]int, t.numNodes())
+	deepest := 0
+	for n := range t.left {
+		if l := t.left[n]; l >= 0 {
+			depth[l], depth[t.right[n]] = depth[n]+1, depth[n]+1
+			deepest = max(deepest, depth[n]+1)
+		}
+	}
+	return deepest
+}
+
+// addTree adds tree i's leaf value for rows [lo, hi) of the row-major
+// matrix data (cols wide) to out[(r-lo)*stride+offset].
+func (f *forest) addTree(i int, data []float32, cols, lo, hi int, out []float64, stride, offset int) {
+	nodes, values := f.nodes, f.values
+	root, depth := f.roots[i], f.depths[i]
+	for r := lo; r < hi; r++ {
+		x := data[r*cols : (r+1)*cols]
+		n := root
+		for d := depth; d > 0; d-- {
+			p := nodes[n]
+			n = p.left + b2i(!(x[p.feature] <= p.threshold))
+		}
+		out[(r-lo)*stride+offset] += values[n]
+	}
+}
+
+// b2i is 1 for true; the compiler turns it into a flag move, not a branch.
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
