@@ -631,3 +631,23 @@ func TestWriteEventsBatches(t *testing.T) {
 		t.Errorf("batches %v, %d events, summary %+v", sizes, len(got), sum)
 	}
 }
+
+// A byte order mark and CRLF line ends, as Windows tools write them, are
+// not part of the data.
+func TestBOMAndCRLF(t *testing.T) {
+	data := "\ufeff" + status(goodStatus) + "\r\n" + status(strings.Replace(goodStatus, "delivered", "read", 1)) + "\r\n"
+	events, _, rejects := export(t, ingest.Options{}, input{"webhooks", "w", data})
+	if len(events) != 2 || len(rejects) != 0 {
+		t.Errorf("events %d, rejects %+v", len(events), rejects)
+	}
+	log := "\ufeff" + sendLine(goodAnswer) + "\r\n"
+	events, _, rejects = export(t, ingest.Options{}, input{"ndjson", "l", log})
+	if len(events) != 1 || len(rejects) != 0 {
+		t.Errorf("send log: events %d, rejects %+v", len(events), rejects)
+	}
+	csv := "\ufeffrequest_id,sent_at,recipient,message_id\r\nr1,1790000000,5511987654321,wamid.A\r\n"
+	events, _, rejects = export(t, ingest.Options{}, input{"csv", "c", csv})
+	if len(events) != 1 || len(rejects) != 0 || events[0].MessageID != "wamid.A" {
+		t.Errorf("csv: events %+v, rejects %+v", events, rejects)
+	}
+}

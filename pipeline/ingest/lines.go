@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ func readLines(ctx context.Context, r io.Reader, fn func(lineNo int, line []byte
 		}
 		total += int64(len(line))
 		if len(line) > 0 {
+			if n == 1 {
+				line = bytes.TrimPrefix(line, utf8BOM) // files saved by some editors and tools
+			}
 			if ferr := fn(n, trimEOL(line)); ferr != nil {
 				return total, ferr
 			}
@@ -44,6 +48,8 @@ func readLines(ctx context.Context, r io.Reader, fn func(lineNo int, line []byte
 		}
 	}
 }
+
+var utf8BOM = []byte("\ufeff")
 
 func trimEOL(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\n' {
