@@ -45,11 +45,13 @@ func BuildTraining(ctx context.Context, src Source, cfg Config, from, to int64) 
 	if err != nil {
 		return nil, err
 	}
-	tab.X = eng.takeRows()
 	end := cl.maxTs - cfg.LabelDelay.Microseconds()
+	recipients := len(cl.en.recip.names)
+	eng.release() // the state can go (so can the classifier's maps)
+	tab.X = eng.takeRows()
 	tab.truncate(sort.Search(tab.Rows, func(i int) bool { return tab.Time[i] > end }))
 	slog.Debug("features: training table built", "events", events, "rows", tab.Rows,
-		"recipients", len(cl.en.recip.names), "elapsed", time.Since(start))
+		"recipients", recipients, "elapsed", time.Since(start))
 	return tab, nil
 }
 

@@ -2,6 +2,7 @@ package features
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -40,6 +41,9 @@ func (in *interner) id(s string) int32 {
 type entities struct {
 	recip, phone, tplName, lang, camp, waba, country *interner
 	tpl                                              map[uint64]int32 // tplName<<32|lang -> template id
+	lastTplKey                                       uint64
+	lastTpl                                          int32
+	msgIDs                                           stringArena // message ids of table rows
 }
 
 func newEntities() *entities {
@@ -52,15 +56,35 @@ func newEntities() *entities {
 
 func (en *entities) ids(recip, phone, tpl, lang, camp, waba, country string) entityIDs {
 	k := uint64(uint32(en.tplName.id(tpl)))<<32 | uint64(uint32(en.lang.id(lang)))
-	t, ok := en.tpl[k]
-	if !ok {
-		t = int32(len(en.tpl))
-		en.tpl[k] = t
+	t := en.lastTpl
+	if k != en.lastTplKey || len(en.tpl) == 0 {
+		var ok bool
+		if t, ok = en.tpl[k]; !ok {
+			t = int32(len(en.tpl))
+			en.tpl[k] = t
+		}
+		en.lastTplKey, en.lastTpl = k, t
 	}
 	return entityIDs{
 		recip: en.recip.id(recip), phone: en.phone.id(phone), tpl: t,
 		camp: en.camp.id(camp), waba: en.waba.id(waba), country: en.country.id(country),
 	}
+}
+
+// stringArena copies many short strings into large shared blocks, so a
+// million message ids cost a few allocations instead of a million.
+type stringArena struct{ block []byte }
+
+func (a *stringArena) clone(s string) string {
+	if len(s) > 1024 {
+		return strings.Clone(s)
+	}
+	if len(a.block)+len(s) > cap(a.block) {
+		a.block = make([]byte, 0, 1<<20)
+	}
+	n := len(a.block)
+	a.block = append(a.block, s...)
+	return unsafe.String(unsafe.SliceData(a.block[n:]), len(s))
 }
 
 // hashID is FNV-1a (64 bit) of a message id: the key of the message map.

@@ -2,6 +2,7 @@ package features
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
@@ -63,19 +64,14 @@ func rate(failed, sends, f float32) float32 {
 	return r
 }
 
-var windowNames = map[int64]string{usPerHour: "1h", usPerDay: "24h", 7 * usPerDay: "7d", 30 * usPerDay: "30d"}
-
 func registerBlocks() []block {
 	var bs []block
 
 	// ---- Send features ----
 	typ := newSpecs(Send, "send")
-	for _, mt := range pipeline.MessageTypes {
-		typ.add("send_type_"+mt, "", "flag", fmt.Sprintf("1 if the message type is %q (one-hot over pipeline.MessageTypes)", mt))
-	}
-	for _, c := range pipeline.Categories {
-		typ.add("send_category_"+c, "", "flag", fmt.Sprintf("1 if the category is %q (one-hot over pipeline.Categories)", c))
-	}
+	typ.add("send_type_index", "", "index", "message type as its index in pipeline.MessageTypes ("+strings.Join(pipeline.MessageTypes, ", ")+"), -1 if unknown")
+	typ.add("send_category_index", "", "index", "category as its index in pipeline.Categories ("+strings.Join(pipeline.Categories, ", ")+"), -1 if unknown")
+	typ.add("send_is_marketing", "", "flag", "1 if the category is marketing (per-user marketing limits apply)")
 	typ.add("send_has_template", "", "flag", "1 if the send names a template")
 	typ.add("send_media_mb", "", "MB", "media size in MiB, 0 when there is no media or its size is unknown")
 	typ.add("send_media_over_limit", "", "ratio", "media bytes / the Cloud API size limit of the message type (pipeline.MediaLimitBytes); above 1 the upload fails (131053); 0 when not applicable")
@@ -84,28 +80,23 @@ func registerBlocks() []block {
 	typ.add("horizon_hours", "", "hours", "t - cutoff: how old the newest outcome the send may see is; training spans [lead, lead+refresh)")
 	bs = append(bs, block{kind: Send, specs: typ.specs, send: func(v *view, out []float32) {
 		r := v.r
-		for i := range len(pipeline.MessageTypes) {
-			out[i] = b2f(int(r.mtype) == i)
-		}
-		k := len(pipeline.MessageTypes)
-		for i := range len(pipeline.Categories) {
-			out[k+i] = b2f(int(r.category) == i)
-		}
-		k += len(pipeline.Categories)
-		out[k] = b2f(r.hasTpl)
-		out[k+1], out[k+2] = 0, 0
+		out[0] = float32(r.mtype)
+		out[1] = float32(r.category)
+		out[2] = b2f(r.category == catMarketing)
+		out[3] = b2f(r.hasTpl)
+		out[4], out[5] = 0, 0
 		if r.media > 0 {
-			out[k+1] = float32(float64(r.media) / (1 << 20))
+			out[4] = float32(float64(r.media) / (1 << 20))
 			if r.mtype >= 0 {
 				if lim, ok := pipeline.MediaLimitBytes[pipeline.MessageTypes[r.mtype]]; ok {
-					out[k+2] = float32(float64(r.media) / float64(lim))
+					out[5] = float32(float64(r.media) / float64(lim))
 				}
 			}
 		}
 		tm := time.UnixMicro(v.t).UTC()
-		out[k+3] = float32(tm.Hour())
-		out[k+4] = float32(tm.Weekday())
-		out[k+5] = float32(float64(v.t-v.cutoff) / float64(usPerHour))
+		out[6] = float32(tm.Hour())
+		out[7] = float32(tm.Weekday())
+		out[8] = float32(float64(v.t-v.cutoff) / float64(usPerHour))
 	}})
 
 	// ---- Schedule features ----

@@ -117,9 +117,20 @@ func (e *engine) send(r *record, cutoff int64) {
 
 const chunkRows = 8192
 
+// release drops the state, once the rows are all made, so that its
+// memory can be reclaimed while the rows are assembled.
+func (e *engine) release() {
+	e.sched, e.out, e.fifo, e.deferred = nil, outcomeState{}, nil, nil
+}
+
 // takeRows returns the feature rows made so far as one row-major slice
 // and starts over.
 func (e *engine) takeRows() []float32 {
+	if len(e.chunks) == 1 {
+		x := e.chunks[0]
+		e.chunks, e.rows = nil, 0
+		return x
+	}
 	x := make([]float32, 0, e.rows*numFeatures)
 	for i, c := range e.chunks {
 		x = append(x, c...)

@@ -1,8 +1,6 @@
 package features
 
 import (
-	"strings"
-
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -75,7 +73,7 @@ func (t *Table) appendIdentity(ts int64, id, campaign, phone, recip string, expl
 
 // appendSend adds the identity columns of a history send.
 func (t *Table) appendSend(e *pipeline.Event, en *entities, ids entityIDs) int32 {
-	return t.appendIdentity(e.Timestamp, strings.Clone(e.MessageID), en.camp.names[ids.camp],
+	return t.appendIdentity(e.Timestamp, en.msgIDs.clone(e.MessageID), en.camp.names[ids.camp],
 		en.phone.names[ids.phone], en.recip.names[ids.recip], e.Exploration)
 }
 
