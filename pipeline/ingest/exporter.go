@@ -226,7 +226,7 @@ func (x *Exporter) recipient(number []byte) uint32 {
 	return r
 }
 
-// hasDigit reports whether a recipient value can name a number (or is an
+// validRecipient reports whether a recipient value can name a number (or is an
 // already hashed recipient).
 func validRecipient(b []byte) bool {
 	if len(b) > len(pipeline.HashedPrefix) && string(b[:len(pipeline.HashedPrefix)]) == pipeline.HashedPrefix {
