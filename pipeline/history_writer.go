@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // DefaultRowGroupRows is the number of rows per row group when
@@ -69,7 +70,7 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 	}
 	w.pw = parquet.NewWriter(f,
 		historySchema,
-		parquet.Compression(&parquet.Zstd),
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
 		parquet.DataPageStatistics(true),
 		parquet.PageBufferSize(1<<20),
 		parquet.WriteBufferSize(0), // atomicFile buffers
