@@ -68,6 +68,9 @@ type Campaign struct {
 
 	MinHoursSincePause float64 // NaN if unknown
 	TemplateDisabled   bool
+	ParamErrorRate     float64 // the template's highest parameter error rate over the sends, NaN if unknown
+	FreeFormSends      int     // non-template sends
+	WindowClosedSends  int     // non-template sends whose recipient's 24-hour window is closed
 	AuthErrors24h      float64 // max over sends, NaN if unknown
 	MinHoursSinceAuth  float64 // NaN if unknown
 
@@ -105,7 +108,7 @@ func (cs *Campaigns) Add(ps []Prediction) {
 				First: p.Send.ScheduledAt, Last: p.Send.ScheduledAt,
 				Warnings: map[string]int{}, ThroughputMPS: cs.throughput,
 				PeakNumberMPS: nan, PeakUnique24h: nan, TierLimit: nan,
-				MinHoursSincePause: nan, AuthErrors24h: nan, MinHoursSinceAuth: nan,
+				MinHoursSincePause: nan, AuthErrors24h: nan, MinHoursSinceAuth: nan, ParamErrorRate: nan,
 				curSec: math.MinInt64,
 			}
 			cs.byID[c.ID] = c
@@ -163,6 +166,13 @@ func (c *Campaign) add(p *Prediction) {
 	}
 	c.AuthErrors24h = maxKnown(c.AuthErrors24h, f.authErrors24h)
 	c.MinHoursSinceAuth = minKnown(c.MinHoursSinceAuth, f.hoursToken)
+	c.ParamErrorRate = maxKnown(c.ParamErrorRate, f.paramRate)
+	if f.freeForm {
+		c.FreeFormSends++
+		if f.windowClosed {
+			c.WindowClosedSends++
+		}
+	}
 }
 
 func floorDiv(a, b int64) int64 {
@@ -228,6 +238,14 @@ func (c *Campaign) finish(safety float64) {
 		c.Findings = append(c.Findings, fmt.Sprintf("template %s was paused (132015) %s before the campaign's first send: check its status and quality rating before sending",
 			quoteName(c.Template), ago(c.MinHoursSincePause)))
 	}
+	if c.TemplateParamErrors() {
+		c.Findings = append(c.Findings, fmt.Sprintf("template %s failed with parameter errors (132000/132012) in %s%% of its recent sends: fix the template or its parameters before sending",
+			quoteName(c.Template), count(100*c.ParamErrorRate)))
+	}
+	if c.WindowClosedSends > 0 {
+		c.Findings = append(c.Findings, fmt.Sprintf("%d of %d free-form sends go to recipients whose 24-hour service window is closed (131047): send an approved template instead",
+			c.WindowClosedSends, c.FreeFormSends))
+	}
 	if c.TokenRisk() {
 		var why string
 		switch {
@@ -261,11 +279,23 @@ func (c *Campaign) TemplatePausedRecently() bool {
 
 // TokenRisk reports whether the access token may be expired or expire
 // before the campaign ends: auth errors in the recent history of its
-// number, or at least one send expected to fail with an auth error.
+// number or account, or the model expecting at least one auth failure and
+// 1% of the campaign's sends.
 func (c *Campaign) TokenRisk() bool {
 	return (!math.IsNaN(c.AuthErrors24h) && c.AuthErrors24h >= minDecayedCount) ||
 		(!math.IsNaN(c.MinHoursSinceAuth) && c.MinHoursSinceAuth <= authRecentHours) ||
-		c.ExpectedByFamily[pipeline.FamilyAuth] >= 1
+		c.ExpectedByFamily[pipeline.FamilyAuth] >= max(1, minAuthShare*float64(c.Sends))
+}
+
+// minAuthShare is the share of a campaign's sends the model must expect to
+// fail with auth errors for a token finding without auth errors in the
+// history: a token expiry fails every later send, not a few.
+const minAuthShare = 0.01
+
+// TemplateParamErrors reports whether the campaign's template failed with
+// parameter errors in at least 2% of its recent sends.
+func (c *Campaign) TemplateParamErrors() bool {
+	return !math.IsNaN(c.ParamErrorRate) && c.ParamErrorRate >= minParamErrorRate
 }
 
 // TopWarnings returns up to n warning kinds of the campaign with their
@@ -349,7 +379,7 @@ var campaignColumns = func() []string {
 	c = append(c, "stale_sends",
 		"planned_rate_mps", "throughput_mps", "rate_above_throughput", "recommended_rate_mps",
 		"peak_unique_recipients_24h", "tier_limit", "above_tier_limit",
-		"template_paused_recently", "token_risk")
+		"template_paused_recently", "template_param_error_rate", "window_closed_sends", "token_risk")
 	for i := 1; i <= 3; i++ {
 		n := strconv.Itoa(i)
 		c = append(c, "top_warning_"+n, "top_warning_"+n+"_sends")
@@ -379,7 +409,7 @@ func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) err
 		r = append(r, strconv.Itoa(c.Stale),
 			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, decimal1),
 			optionalNaN(c.PeakUnique24h, count), optionalNaN(c.TierLimit, count), boolCell(c.AboveTierLimit()),
-			boolCell(c.TemplatePausedRecently()), boolCell(c.TokenRisk()))
+			boolCell(c.TemplatePausedRecently()), optionalNaN(c.ParamErrorRate, decimal4), strconv.Itoa(c.WindowClosedSends), boolCell(c.TokenRisk()))
 		top := c.TopWarnings(3)
 		for i := 0; i < 3; i++ {
 			if i < len(top) {

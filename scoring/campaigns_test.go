@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,6 +81,10 @@ func TestCampaignFindings(t *testing.T) {
 			10, false, 0, false, true, false, []string{`template "promo_nov" was paused (132015) 30 h before the campaign's first send`}},
 		{"template paused long ago", campaignOf(t, "paused-old", 10, 1e6, 10, 0.01, pipeline.FamilyTemplateState, map[string]float32{name(fTemplateHoursSincePause): 1000}),
 			10, false, 0, false, false, false, nil},
+		{"template parameter errors", campaignOf(t, "params", 10, 1e6, 10, 0.05, pipeline.FamilyPayload, map[string]float32{name(fTemplateParamRate): 0.82}),
+			10, false, 0, false, false, false, []string{`template "promo_nov" failed with parameter errors (132000/132012) in 82% of its recent sends`}},
+		{"template parameter errors below 2%", campaignOf(t, "params-ok", 10, 1e6, 10, 0.05, pipeline.FamilyPayload, map[string]float32{name(fTemplateParamRate): 0.01}),
+			10, false, 0, false, false, false, nil},
 		{"token from history", campaignOf(t, "token", 10, 1e6, 10, 0.1, pipeline.FamilyAuth, map[string]float32{name(fPhoneAuthErrors24h): 40}),
 			10, false, 0, false, false, true, []string{"access token may be expired", "about 40 auth errors (190)"}},
 		{"token from the model", campaignOf(t, "token-model", 10, 1e6, 10, 0.3, pipeline.FamilyAuth, nil),
@@ -107,6 +112,34 @@ func TestCampaignFindings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCampaignWindowClosed(t *testing.T) {
+	sc, err := NewScorer(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := NewCampaigns(0, 0)
+	for i, h := range []float32{2, 30, 1e6, 20} {
+		s := testSend("w" + strconv.Itoa(i))
+		s.CampaignID, s.Category, s.MessageType, s.Template = "service", pipeline.CategoryService, "text", ""
+		ps, err := sc.Score(nil, oneRow(s, 0.01, pipeline.FamilyRecipient, map[string]float32{featureNames[fRcptHoursSinceInbound]: h}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs.Add(ps)
+	}
+	// A template send never counts, whatever its recipient's window.
+	ps, _ := sc.Score(nil, oneRow(testSend("tpl"), 0.01, pipeline.FamilyRecipient, map[string]float32{featureNames[fRcptHoursSinceInbound]: 1e6}))
+	ps[0].Send.CampaignID = "service"
+	cs.Add(ps)
+	c := cs.List()[0]
+	if c.FreeFormSends != 4 || c.WindowClosedSends != 2 {
+		t.Errorf("free-form %d, window closed %d, want 4 and 2", c.FreeFormSends, c.WindowClosedSends)
+	}
+	if want := "2 of 4 free-form sends go to recipients whose 24-hour service window is closed (131047)"; !strings.Contains(strings.Join(c.Findings, "; "), want) {
+		t.Errorf("findings %q lack %q", c.Findings, want)
 	}
 }
 

@@ -1,9 +1,12 @@
 package scoring
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -18,6 +21,12 @@ type Evaluator struct {
 	sumP     float64
 	sumSq    float64
 	fam      [pipeline.NumFamilies]FamilyEvaluation
+	camps    map[string]*campaignEval
+}
+
+type campaignEval struct {
+	CampaignEvaluation
+	byFamily [pipeline.NumFamilies]int
 }
 
 // Evaluation is the result of an Evaluator; it is written to
@@ -36,7 +45,18 @@ type Evaluation struct {
 	MediumOrHigh FlagStats `json:"medium_or_high"` // risk >= medium
 	AnyAction    FlagStats `json:"any_action"`     // action other than send as planned
 
-	ByFamily []FamilyEvaluation `json:"by_family"` // actual failures per true family
+	ByFamily   []FamilyEvaluation   `json:"by_family"`   // actual failures per true family
+	ByCampaign []CampaignEvaluation `json:"by_campaign"` // expected against actual failures per campaign, most failures first
+}
+
+// CampaignEvaluation compares a campaign's expected failures with its
+// actual ones.
+type CampaignEvaluation struct {
+	CampaignID       string         `json:"campaign_id"`
+	Sends            int            `json:"sends"` // sends with an outcome
+	Failures         int            `json:"failures"`
+	ExpectedFailures float64        `json:"expected_failures"`
+	FailuresByFamily map[string]int `json:"failures_by_family,omitempty"`
 }
 
 // FlagStats are precision and recall of one flag against actual failures.
@@ -62,7 +82,7 @@ func NewEvaluator(outcomes []pipeline.PlanOutcome) *Evaluator {
 	for _, o := range outcomes {
 		m[o.SendID] = o
 	}
-	return &Evaluator{outcomes: m, seen: make(map[string]bool, len(outcomes))}
+	return &Evaluator{outcomes: m, seen: make(map[string]bool, len(outcomes)), camps: map[string]*campaignEval{}}
 }
 
 // Add evaluates a batch of predictions.
@@ -84,6 +104,13 @@ func (e *Evaluator) Add(ps []Prediction) {
 		}
 		e.sumP += p.PFail
 		e.sumSq += (p.PFail - y) * (p.PFail - y)
+		ce := e.camps[p.Send.CampaignID]
+		if ce == nil {
+			ce = &campaignEval{CampaignEvaluation: CampaignEvaluation{CampaignID: p.Send.CampaignID}}
+			e.camps[p.Send.CampaignID] = ce
+		}
+		ce.Sends++
+		ce.ExpectedFailures += p.PFail
 		count := func(s *FlagStats, flagged bool) {
 			if flagged {
 				s.Flagged++
@@ -102,6 +129,8 @@ func (e *Evaluator) Add(ps []Prediction) {
 			}
 			fe := &e.fam[f]
 			fe.Failures++
+			ce.Failures++
+			ce.byFamily[f]++
 			if p.Risk >= RiskMedium {
 				fe.FlaggedMediumOrHigh++
 				if p.Family == f {
@@ -136,6 +165,23 @@ func (e *Evaluator) Result() Evaluation {
 		fe.Recall = ratio(fe.FlaggedMediumOrHigh, fe.Failures)
 		ev.ByFamily = append(ev.ByFamily, fe)
 	}
+	ev.ByCampaign = make([]CampaignEvaluation, 0, len(e.camps))
+	for _, ce := range e.camps {
+		c := ce.CampaignEvaluation
+		c.FailuresByFamily = map[string]int{}
+		for f, n := range ce.byFamily {
+			if n > 0 {
+				c.FailuresByFamily[pipeline.Family(f).String()] = n
+			}
+		}
+		ev.ByCampaign = append(ev.ByCampaign, c)
+	}
+	slices.SortFunc(ev.ByCampaign, func(a, b CampaignEvaluation) int {
+		if c := cmp.Compare(b.Failures, a.Failures); c != 0 {
+			return c
+		}
+		return strings.Compare(a.CampaignID, b.CampaignID)
+	})
 	return ev
 }
 

@@ -33,10 +33,13 @@ type Thresholds struct {
 	High, Medium float64
 }
 
-// Validate checks 0 < Medium <= High <= 1.
+// Validate checks that both thresholds are positive numbers. +Inf is
+// allowed: it is how a model stores a threshold that no score reached on
+// validation, and its band stays empty. A Medium above High leaves the
+// medium band empty.
 func (t Thresholds) Validate() error {
-	if !(t.Medium > 0 && t.Medium <= t.High && t.High <= 1) {
-		return fmt.Errorf("scoring: thresholds want 0 < medium <= high <= 1, got medium %g, high %g", t.Medium, t.High)
+	if !(t.Medium > 0) || !(t.High > 0) {
+		return fmt.Errorf("scoring: thresholds want positive values, got medium %g, high %g", t.Medium, t.High)
 	}
 	return nil
 }

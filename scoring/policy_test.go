@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
@@ -62,6 +63,10 @@ func TestRiskOf(t *testing.T) {
 			t.Errorf("RiskOf(%v) = %v, want %v", tt.p, got, tt.want)
 		}
 	}
+	unreached := Thresholds{High: math.Inf(1), Medium: 0.2}
+	if got := unreached.RiskOf(1); got != RiskMedium {
+		t.Errorf("with an unreached high threshold RiskOf(1) = %v, want medium", got)
+	}
 }
 
 func TestThresholdsValidate(t *testing.T) {
@@ -71,9 +76,11 @@ func TestThresholdsValidate(t *testing.T) {
 	}{
 		{Thresholds{High: 0.5, Medium: 0.2}, true},
 		{Thresholds{High: 0.3, Medium: 0.3}, true},
-		{Thresholds{High: 0.2, Medium: 0.5}, false},
+		{Thresholds{High: math.Inf(1), Medium: 0.2}, true},
+		{Thresholds{High: 0.2, Medium: 0.5}, true},
 		{Thresholds{High: 0.5, Medium: 0}, false},
-		{Thresholds{High: 1.5, Medium: 0.2}, false},
+		{Thresholds{High: math.NaN(), Medium: 0.2}, false},
+		{Thresholds{High: 0.5, Medium: -1}, false},
 	}
 	for _, tt := range tests {
 		if err := tt.th.Validate(); (err == nil) != tt.ok {

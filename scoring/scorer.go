@@ -62,8 +62,8 @@ type Batch struct {
 	// PFail is the model's P(fail) of each send.
 	PFail []float64
 	// PFamily holds P(fail with family f) for each send, indexed by
-	// pipeline.Family (length pipeline.NumFamilies per row; the none entry
-	// is ignored). Nil rows (or a nil slice) mean the model has no family
+	// pipeline.Family (up to pipeline.NumFamilies per row, missing
+	// families are 0; the none entry is ignored). Nil rows (or a nil slice) mean the model has no family
 	// head: every p_<family> is 0 and the likely family comes from the
 	// features alone.
 	PFamily [][]float64
@@ -93,6 +93,8 @@ type sendFacts struct {
 	phoneMPS                  float32 // the number's planned sends in the second up to this send
 	authErrors24h, hoursToken float32 // recent auth errors; hours since the last auth error or 190
 	hoursSincePause, disabled float32
+	paramRate                 float32 // the template's parameter error rate
+	freeForm, windowClosed    bool    // a non-template send; its recipient's 24-hour window is closed
 }
 
 func (r row) facts() sendFacts {
@@ -107,6 +109,11 @@ func (r row) facts() sendFacts {
 		phoneMPS:      g(fPhoneSends1s) + 1,
 		authErrors24h: g(fPhoneAuthErrors24h), hoursToken: g(fPhoneHoursSinceAuth),
 		hoursSincePause: g(fTemplateHoursSincePause), disabled: g(fTemplateDisabled),
+	}
+	f.paramRate = g(fTemplateParamRate)
+	f.freeForm = r.send.MessageType != "template"
+	if h, ok := r.get(fRcptHoursSinceInbound); ok && f.freeForm {
+		f.windowClosed = h > serviceWindowHours
 	}
 	if w := g(fWABAHoursSinceToken); w < f.hoursToken || math.IsNaN(float64(f.hoursToken)) {
 		f.hoursToken = w
@@ -158,10 +165,15 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		p := Prediction{Send: b.Sends[i], PFail: b.PFail[i], Code: pipeline.NoErrorCode}
 		if b.PFamily != nil && b.PFamily[i] != nil {
 			pf := b.PFamily[i]
-			if len(pf) != pipeline.NumFamilies {
-				return dst, fmt.Errorf("scoring: send %q: want %d family probabilities, got %d", p.Send.SendID, pipeline.NumFamilies, len(pf))
+			if len(pf) > pipeline.NumFamilies {
+				return dst, fmt.Errorf("scoring: send %q: want at most %d family probabilities, got %d", p.Send.SendID, pipeline.NumFamilies, len(pf))
 			}
 			copy(p.PFamily[:], pf)
+			for _, v := range pf {
+				if !(v >= 0 && v <= 1) {
+					return dst, fmt.Errorf("scoring: send %q: family probability %v is not a probability", p.Send.SendID, v)
+				}
+			}
 			p.PFamily[pipeline.FamilyNone] = 0
 		}
 		if b.Stale != nil {

@@ -176,7 +176,8 @@ func TestScoreRejectsBadInput(t *testing.T) {
 		{"NaN probability", func(b *Batch) { b.PFail = []float64{math.NaN()} }},
 		{"probability above 1", func(b *Batch) { b.PFail = []float64{1.5} }},
 		{"missing probabilities", func(b *Batch) { b.PFail = nil }},
-		{"short family row", func(b *Batch) { b.PFamily = [][]float64{{0.1}} }},
+		{"long family row", func(b *Batch) { b.PFamily = [][]float64{make([]float64, pipeline.NumFamilies+1)} }},
+		{"NaN family probability", func(b *Batch) { b.PFamily = [][]float64{{0.9, math.NaN()}} }},
 		{"feature matrix shape", func(b *Batch) { b.Features.X = append(b.Features.X, 2) }},
 		{"stale length", func(b *Batch) { b.Stale = []bool{true, false} }},
 	}
