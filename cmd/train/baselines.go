@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/baseline"
+)
+
+// ruleFeature is the categorical column the rule baseline conditions on.
+const ruleFeature = "recipient_last_outcome_family"
+
+// binaryModel is what a baseline offers the trainer.
+type binaryModel interface {
+	Fit(X models.Matrix, y []bool) error
+	PredictProba(X models.Matrix) []float64
+}
+
+// contextFitter is a baseline whose training can be cancelled.
+type contextFitter interface {
+	FitContext(ctx context.Context, X models.Matrix, y []bool) error
+}
+
+// baselineSpec is one baseline to train.
+type baselineSpec struct {
+	name  string
+	model binaryModel
+	X     models.Matrix
+	y     []bool
+	note  string
+}
+
+// fitBaselines trains the comparison models on (a sample of) the training
+// rows and evaluates them on the full validation window.
+func (t *trainer) fitBaselines(ctx context.Context, tab *features.Table, s *splitRows) ([]*candidate, error) {
+	capped := sampleRows(indexes(len(s.train)), t.cfg.BaselineRows, t.cfg.Seed)
+	cappedX := s.trainX.SelectRows(capped)
+	cappedY := pick(s.trainLabels, capped)
+	note := ""
+	if len(capped) < len(s.train) {
+		note = fmt.Sprintf("row cap %d of %d", len(capped), len(s.train))
+	}
+	specs := []baselineSpec{
+		{"logistic regression", &baseline.LogReg{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows}, cappedX, cappedY, note},
+	}
+	specs = append(specs, baselineSpec{"random forest", &baseline.Forest{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows, SampleRows: min(len(capped), baseline.DefaultForestSampleRows)}, cappedX, cappedY, note})
+	if col := tab.Col(ruleFeature); col >= 0 {
+		specs = append(specs, baselineSpec{"rule: " + ruleFeature, &baseline.Rule{Column: col}, s.trainX, s.trainLabels, ""})
+	} else {
+		t.log.Warn("rule baseline skipped: feature not in the table", "feature", ruleFeature)
+	}
+	var out []*candidate
+	for _, sp := range specs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		began := time.Now()
+		var err error
+		if fc, ok := sp.model.(contextFitter); ok {
+			err = fc.FitContext(ctx, sp.X, sp.y)
+		} else {
+			err = sp.model.Fit(sp.X, sp.y)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			// A baseline is for comparison only: report it, do not fail the run.
+			t.log.Warn("baseline failed to train; left out of the comparison", "model", sp.name, "err", err)
+			continue
+		}
+		fit := time.Since(began)
+		c, err := t.evalCandidate(sp.name, sp.model.PredictProba(s.validX), s.validLabels, fit, sp.X.Rows, sp.note)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/artifact"
+	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/metrics"
+	"github.com/failcast/failcast/models/registry"
+)
+
+// compare scores the champion on the challenger's validation rows and
+// decides whether the challenger is promoted. It fills the decision
+// fields of res.
+func (t *trainer) compare(reg *registry.Registry, s *splitRows, res *result) {
+	version, dir, err := reg.Current()
+	switch {
+	case errors.Is(err, registry.ErrNoChampion):
+		res.Promoted, res.Reason = true, "no champion yet"
+		t.log.Info("no champion yet: the challenger will be published")
+		return
+	case err != nil:
+		res.ChampionVersion = version
+		res.Promoted, res.Reason = true, fmt.Sprintf("the champion cannot be read (%v)", err)
+		t.log.Warn("the current champion cannot be read; the challenger will replace it", "err", err)
+		return
+	}
+	res.ChampionVersion = version
+	champ, err := bundle.Load(dir, features.SchemaHash())
+	if err != nil {
+		res.Promoted = true
+		if errors.Is(err, artifact.ErrSchemaMismatch) {
+			res.Reason = "the champion was trained on another feature schema and cannot be evaluated on this validation window"
+			t.log.Info("champion cannot be evaluated: its feature schema differs from this build's; promoting the challenger",
+				"champion", version)
+		} else {
+			res.Reason = fmt.Sprintf("the champion cannot be loaded (%v)", err)
+			t.log.Warn("champion cannot be loaded; promoting the challenger", "champion", version, "err", err)
+		}
+		return
+	}
+	scores, _ := champ.Predict(s.validX)
+	champPR, err := metrics.AveragePrecision(scores, s.validLabels)
+	if err != nil {
+		res.Promoted, res.Reason = true, fmt.Sprintf("the champion's PR-AUC cannot be computed (%v)", err)
+		return
+	}
+	res.ChampionEvaluated, res.ChampionPRAUC = true, champPR
+	diff := res.ValidPRAUC - champPR
+	t.log.Info("champion evaluated on the same validation window", "champion", version,
+		"champion_pr_auc", round4(champPR), "challenger_pr_auc", round4(res.ValidPRAUC), "difference", round4(diff), "tolerance", t.cfg.Tolerance)
+	if res.ValidPRAUC >= champPR-t.cfg.Tolerance {
+		res.Promoted = true
+		res.Reason = fmt.Sprintf("challenger PR-AUC %.4f is not worse than the champion's %.4f (tolerance %g)", res.ValidPRAUC, champPR, t.cfg.Tolerance)
+		return
+	}
+	res.Reason = fmt.Sprintf("challenger PR-AUC %.4f is below the champion's %.4f by %.4f, more than the tolerance %g",
+		res.ValidPRAUC, champPR, math.Abs(diff), t.cfg.Tolerance)
+	if t.cfg.Force {
+		res.Promoted, res.Forced = true, true
+		res.Reason += "; promoted anyway (--force)"
+		t.log.Warn("challenger is worse than the champion; promoting it because of --force", "champion", version)
+	}
+}

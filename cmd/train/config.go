@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything a training run needs. Every field can be set by a
+// flag or by the same key in the YAML config file (--config); flags win.
+type Config struct {
+	History     string   `yaml:"history"`
+	AsOf        AsOf     `yaml:"as-of"`
+	TrainDays   int      `yaml:"train-days"`
+	ValidDays   int      `yaml:"valid-days"`
+	Lead        Duration `yaml:"lead"`
+	Refresh     Duration `yaml:"refresh"`
+	Registry    string   `yaml:"registry"`
+	Seed        uint64   `yaml:"seed"`
+	Tolerance   float64  `yaml:"tolerance"`
+	Force       bool     `yaml:"force"`
+	Keep        int      `yaml:"keep"`
+	Wait        Duration `yaml:"wait"`
+	MetricsFile string   `yaml:"metrics-file"`
+	LogFormat   string   `yaml:"log-format"`
+	Progress    string   `yaml:"progress"`
+	FeaturesOut string   `yaml:"features-out"`
+
+	Rounds       int     `yaml:"rounds"`
+	Depth        int     `yaml:"depth"`
+	LearningRate float64 `yaml:"learning-rate"`
+	EarlyStop    int     `yaml:"early-stop"`
+
+	Baselines    bool `yaml:"baselines"`
+	BaselineRows int  `yaml:"baseline-rows"`
+
+	TargetPrecision float64 `yaml:"target-precision"`
+	AlertBudget     float64 `yaml:"alert-budget"`
+	MinRows         int     `yaml:"min-rows"`
+	MinFailures     int     `yaml:"min-failures"`
+}
+
+// defaultConfig returns the defaults --help shows.
+func defaultConfig() Config {
+	return Config{
+		History:         "out/sim/history",
+		TrainDays:       28,
+		ValidDays:       3,
+		Lead:            Duration(4 * time.Hour),
+		Refresh:         Duration(24 * time.Hour),
+		Registry:        "out/registry",
+		Seed:            1,
+		Tolerance:       0.005,
+		Keep:            14,
+		LogFormat:       "text",
+		Progress:        "auto",
+		Rounds:          300,
+		Depth:           6,
+		LearningRate:    0.1,
+		EarlyStop:       30,
+		Baselines:       true,
+		BaselineRows:    20000,
+		TargetPrecision: 0.8,
+		AlertBudget:     0.1,
+		MinRows:         500,
+		MinFailures:     20,
+	}
+}
+
+// Duration is a time.Duration that reads "4h" from YAML and flags.
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Set parses a Go duration such as "4h" or "90m".
+func (d *Duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 4h or 90m, got %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error { return d.Set(n.Value) }
+
+// AsOf is the run's as-of time; the zero value means "now".
+type AsOf time.Time
+
+func (a AsOf) String() string {
+	if time.Time(a).IsZero() {
+		return "now"
+	}
+	return time.Time(a).UTC().Format(time.RFC3339)
+}
+
+// Set parses RFC 3339 ("2026-11-01T00:00:00Z"), a date ("2026-11-01",
+// midnight UTC) or "now".
+func (a *AsOf) Set(s string) error {
+	if s == "" || s == "now" {
+		*a = AsOf{}
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			*a = AsOf(t.UTC())
+			return nil
+		}
+	}
+	return fmt.Errorf("want an RFC 3339 time (2026-11-01T00:00:00Z), a date (2026-11-01) or now, got %q", s)
+}
+
+// UnmarshalYAML reads an as-of time string.
+func (a *AsOf) UnmarshalYAML(n *yaml.Node) error { return a.Set(n.Value) }
+
+// usageError is bad usage: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// errHelp is returned by parseConfig when --help was asked for.
+var errHelp = flag.ErrHelp
+
+// flagSet binds every flag to c.
+func flagSet(c *Config, configPath *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.StringVar(configPath, "config", "", "YAML config file; its keys are the flag names (history: ..., train-days: ...); flags override it")
+	fs.StringVar(&c.History, "history", c.History, "history dataset: a Parquet file, a directory (hive partitions allowed) or a glob")
+	fs.Var(&c.AsOf, "as-of", "train as of this `time` (RFC 3339 or YYYY-MM-DD, UTC): only history before it is used; reruns of a past night give the same model")
+	fs.IntVar(&c.TrainDays, "train-days", c.TrainDays, "days of history before the validation window to train on")
+	fs.IntVar(&c.ValidDays, "valid-days", c.ValidDays, "the last days before as-of held out for validation, early stopping, thresholds and the champion comparison")
+	fs.Var(&c.Lead, "lead", "how long before a send its risk is scored (a `duration`); features only see history this far before a send, and the gap between training and validation is at least this")
+	fs.Var(&c.Refresh, "refresh", "how often the history export is refreshed, a `duration` (stored with the model)")
+	fs.StringVar(&c.Registry, "registry", c.Registry, "model registry directory (versions/, current, lock)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed, data and as-of give the same model")
+	fs.Float64Var(&c.Tolerance, "tolerance", c.Tolerance, "promote the challenger if its validation PR-AUC is at least the champion's minus this")
+	fs.BoolVar(&c.Force, "force", c.Force, "promote the challenger even if it is worse than the champion")
+	fs.IntVar(&c.Keep, "keep", c.Keep, "versions to keep in the registry (the champion is never deleted); 0 keeps all")
+	fs.Var(&c.Wait, "wait", "if another run holds the registry lock, wait up to this `duration` for it (0: exit 4 at once)")
+	fs.StringVar(&c.MetricsFile, "metrics-file", c.MetricsFile, "write Prometheus metrics to this file (node_exporter textfile format), even when the run fails")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.Progress, "progress", c.Progress, "progress bars on stderr: auto (when stderr is a terminal), always or never")
+	fs.StringVar(&c.FeaturesOut, "features-out", c.FeaturesOut, "also write the training feature table to this Parquet file")
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "GBDT: maximum boosting rounds")
+	fs.IntVar(&c.Depth, "depth", c.Depth, "GBDT: maximum tree depth")
+	fs.Float64Var(&c.LearningRate, "learning-rate", c.LearningRate, "GBDT: learning rate")
+	fs.IntVar(&c.EarlyStop, "early-stop", c.EarlyStop, "GBDT: stop when validation log-loss has not improved for this many rounds (0: never)")
+	fs.BoolVar(&c.Baselines, "baselines", c.Baselines, "also train logistic regression, random forest and rule baselines and report them")
+	fs.IntVar(&c.BaselineRows, "baseline-rows", c.BaselineRows, "row cap for the slow baselines (logistic regression, random forest), sampled with the seed")
+	fs.Float64Var(&c.TargetPrecision, "target-precision", c.TargetPrecision, "precision the \"high\" threshold is chosen for on validation")
+	fs.Float64Var(&c.AlertBudget, "alert-budget", c.AlertBudget, "fraction of sends the \"medium\" threshold flags on validation")
+	fs.IntVar(&c.MinRows, "min-rows", c.MinRows, "refuse to train on fewer training rows than this (exit 3)")
+	fs.IntVar(&c.MinFailures, "min-failures", c.MinFailures, "refuse to train on fewer failed training rows than this (exit 3)")
+	return fs
+}
+
+// parseConfig reads the config file named by --config (if any) and then
+// the flags, which override it. --help prints the usage to stderr and
+// returns errHelp. On a usage error the returned Config holds what could
+// be parsed (so that the metrics file can still be written).
+func parseConfig(args []string, stderr io.Writer) (Config, error) {
+	scratch := defaultConfig()
+	var configPath string
+	fs := flagSet(&scratch, &configPath)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr)
+			return Config{}, errHelp
+		}
+		return scratch, usagef("%v (see train --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return scratch, usagef("unexpected argument %q: train takes flags only (see train --help)", fs.Arg(0))
+	}
+	cfg := defaultConfig()
+	if configPath != "" {
+		if err := loadConfigFile(configPath, &cfg); err != nil {
+			return scratch, err
+		}
+	}
+	// Re-apply the flags given on the command line over the file.
+	var ignored string
+	final := flagSet(&cfg, &ignored)
+	var applyErr error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "config" || applyErr != nil {
+			return
+		}
+		if err := final.Set(f.Name, f.Value.String()); err != nil {
+			applyErr = usagef("flag --%s: %v", f.Name, err)
+		}
+	})
+	if applyErr != nil {
+		return scratch, applyErr
+	}
+	return cfg, cfg.validate()
+}
+
+func loadConfigFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("config file: %v", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return usagef("config file %s: %v (keys are the flag names, such as train-days)", path, err)
+	}
+	return nil
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.History == "":
+		return usagef("--history is required")
+	case c.Registry == "":
+		return usagef("--registry is required")
+	case c.TrainDays < 1:
+		return usagef("--train-days is %d, want at least 1", c.TrainDays)
+	case c.ValidDays < 1:
+		return usagef("--valid-days is %d, want at least 1", c.ValidDays)
+	case c.Lead < 0:
+		return usagef("--lead is %s, want 0 or more", c.Lead)
+	case c.Refresh <= 0:
+		return usagef("--refresh is %s, want more than 0", c.Refresh)
+	case c.Tolerance < 0 || c.Tolerance >= 1:
+		return usagef("--tolerance is %g, want a PR-AUC difference in [0, 1)", c.Tolerance)
+	case c.Keep < 0:
+		return usagef("--keep is %d, want 0 (keep all) or more", c.Keep)
+	case c.Wait < 0:
+		return usagef("--wait is %s, want 0 or more", c.Wait)
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return usagef("--log-format is %q, want text or json", c.LogFormat)
+	case c.Progress != "auto" && c.Progress != "always" && c.Progress != "never":
+		return usagef("--progress is %q, want auto, always or never", c.Progress)
+	case c.Rounds < 1:
+		return usagef("--rounds is %d, want at least 1", c.Rounds)
+	case c.Depth < 1 || c.Depth > 16:
+		return usagef("--depth is %d, want 1 to 16", c.Depth)
+	case !(c.LearningRate > 0 && c.LearningRate <= 1):
+		return usagef("--learning-rate is %g, want (0, 1]", c.LearningRate)
+	case c.EarlyStop < 0:
+		return usagef("--early-stop is %d, want 0 or more", c.EarlyStop)
+	case c.BaselineRows < 1:
+		return usagef("--baseline-rows is %d, want at least 1", c.BaselineRows)
+	case !(c.TargetPrecision > 0 && c.TargetPrecision < 1):
+		return usagef("--target-precision is %g, want (0, 1)", c.TargetPrecision)
+	case !(c.AlertBudget > 0 && c.AlertBudget < 1):
+		return usagef("--alert-budget is %g, want (0, 1)", c.AlertBudget)
+	case c.MinRows < 1:
+		return usagef("--min-rows is %d, want at least 1", c.MinRows)
+	case c.MinFailures < 1:
+		return usagef("--min-failures is %d, want at least 1", c.MinFailures)
+	}
+	return nil
+}
+
+const usageHeader = `train: train failcast's failure models on the history and publish the
+result to the model registry if it is at least as good as the champion.
+
+Usage:
+  train [flags]
+  train --config train.yaml [flags]     (flags override the file)
+
+Flags (default in parentheses):
+`
+
+const usageFooter = `
+Exit codes:
+  0  finished: the model was published, or it was kept out because it is
+     worse than the champion (a log line says which)
+  1  internal failure (the champion and registry are left untouched)
+  2  bad usage: unknown flag, bad value, unreadable config file
+  3  bad or missing input data: no rows, no failures, an empty training or
+     validation window, a history schema mismatch (nothing is published)
+  4  the registry is locked by another run (the message names its pid and
+     start time)
+
+See docs/train.md and docs/scheduling.md.
+`
+
+func printUsage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString(usageHeader)
+	var ignored string
+	c := defaultConfig()
+	fs := flagSet(&c, &ignored)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(&b, " %s", name)
+		}
+		def := f.DefValue
+		switch f.Name {
+		case "as-of":
+			def = "now"
+		case "config", "metrics-file", "features-out":
+			def = "none"
+		}
+		fmt.Fprintf(&b, "\n      %s (%s)\n", usage, def)
+	})
+	b.WriteString(usageFooter)
+	io.WriteString(w, b.String())
+}
