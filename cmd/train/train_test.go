@@ -24,18 +24,22 @@ import (
 
 // sharedHistory is one synthetic history file shared by the tests that
 // only read it.
-var sharedHistory = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "failcast-train-test")
-	if err != nil {
-		return "", err
-	}
-	return synthHistory(dir, defaultSynth())
-})
+var (
+	sharedHistoryDir string
+	sharedHistory    = sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", "failcast-train-test")
+		if err != nil {
+			return "", err
+		}
+		sharedHistoryDir = dir
+		return synthHistory(dir, defaultSynth())
+	})
+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if p, err := sharedHistory(); err == nil && p != "" {
-		os.RemoveAll(filepath.Dir(p))
+	if sharedHistoryDir != "" {
+		os.RemoveAll(sharedHistoryDir)
 	}
 	os.Exit(code)
 }
