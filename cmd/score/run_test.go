@@ -466,3 +466,45 @@ func TestStaleFeatures(t *testing.T) {
 		t.Errorf("stale sends not reported:\n%s\n%s", stdout, stderr)
 	}
 }
+
+func TestRawRecipientNumbers(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	sends := planSends("raw", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 5, 1)
+	for i := range sends {
+		sends[i].Recipient = fmt.Sprintf("+55 11 98765-%04d", 4321+i)
+	}
+	plan := filepath.Join(dir, "plan.csv")
+	writePlanCSV(t, plan, sends)
+	const env = "FAILCAST_TEST_HASH_KEY"
+	hasher := pipeline.NewRecipientHasher([]byte("test-key"))
+	tests := []struct {
+		name string
+		key  string
+		want func(number string) string
+		log  string
+	}{
+		{"no key: masked", "", pipeline.MaskNumber, "plan recipients are not hashed"},
+		{"key: hashed", "test-key", hasher.Hash, "hashing raw recipient numbers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(env, tt.key)
+			out := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
+			code, _, stderr := runScore(t, append(scoreArgs(w, out, plan), "--hash-key-env", env)...)
+			if code != exitOK || !strings.Contains(stderr, tt.log) {
+				t.Fatalf("exit %d, log lacks %q:\n%s", code, tt.log, stderr)
+			}
+			data, _ := os.ReadFile(filepath.Join(out, "predictions.csv"))
+			if bytes.Contains(data, []byte("98765")) {
+				t.Error("a raw phone number reached predictions.csv")
+			}
+			_, rows := readCSV(t, filepath.Join(out, "predictions.csv"))
+			for i, r := range rows {
+				if want := tt.want(sends[i].Recipient); r["recipient"] != want {
+					t.Errorf("send %s: recipient %q, want %q", r["send_id"], r["recipient"], want)
+				}
+			}
+		})
+	}
+}
