@@ -18,7 +18,7 @@ import (
 func benchGen(messages, recipients int) genConfig {
 	return genConfig{
 		Seed: 99, Start: day0, Messages: messages, MeanGapUS: 30 * 86400e6 / float64(messages),
-		Recipients: recipients, Phones: 20, Campaigns: max(1, messages/5000), Templates: 40,
+		Recipients: recipients, Phones: 20, Campaigns: max(1, messages/5000), Templates: 40, Uniform: true,
 	}
 }
 
@@ -55,22 +55,22 @@ func BenchmarkBuildTraining(b *testing.B) {
 
 // BenchmarkBuildTrainingStream generates the history while scanning (the
 // generator runs on the scanning goroutine, like a Parquet decoder) so
-// that big histories fit: FAILCAST_BENCH_MESSAGES=3000000 gives about
-// 8.5M events with 1M recipients. It reports the peak resident set size
+// that big histories fit: FAILCAST_BENCH_MESSAGES=2870000 gives about
+// 10M events with 1M recipients. It reports the peak resident set size
 // of the process, with a soft memory limit of FAILCAST_BENCH_MEMLIMIT_MB
-// (default 1700) as a command would set with GOMEMLIMIT.
+// (default 1900) as a command would set with GOMEMLIMIT.
 func BenchmarkBuildTrainingStream(b *testing.B) {
 	msgs := 300_000
 	if s := os.Getenv("FAILCAST_BENCH_MESSAGES"); s != "" {
 		msgs, _ = strconv.Atoi(s)
 	}
-	g := benchGen(msgs, max(msgs/3, 1))
+	g := benchGen(msgs, max(msgs*36/100, 1))
 	var events int
 	generate(g, func(*pipeline.Event) error { events++; return nil })
 	cfg := DefaultConfig()
 	// Like a command run with GOMEMLIMIT: the collector keeps the heap
 	// near the live data instead of letting it double.
-	limitMB := 1700
+	limitMB := 1900
 	if s := os.Getenv("FAILCAST_BENCH_MEMLIMIT_MB"); s != "" {
 		limitMB, _ = strconv.Atoi(s)
 	}

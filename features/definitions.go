@@ -203,8 +203,7 @@ func registerBlocks() []block {
 	for _, w := range []string{"24h", "7d", "30d"} {
 		ro.add("recipient_failed_"+w, w, "count", "failed sends to the recipient, decayed count (time constant "+w+")")
 	}
-	for f := 1; f < pipeline.NumFamilies; f++ {
-		fam := pipeline.Family(f)
+	for _, fam := range recipFamilies {
 		ro.add("recipient_failed_"+fam.String()+"_30d", "30d", "count", "failures to the recipient of error family "+fam.String()+", decayed count (time constant 30 d)")
 	}
 	for _, c := range KeyCodes {
@@ -234,8 +233,8 @@ func registerBlocks() []block {
 				k++
 			}
 		}
-		for fam := 1; fam < pipeline.NumFamilies; fam++ {
-			out[k] = r.family[fam] * f[2]
+		for i := range recipFamilies {
+			out[k] = r.family[i] * f[2]
 			k++
 		}
 		for i := range KeyCodes {

@@ -2,6 +2,7 @@ package features
 
 import (
 	"fmt"
+	"runtime/debug"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -115,7 +116,10 @@ func (e *engine) send(r *record, cutoff int64) {
 	e.deferred = append(e.deferred, *r)
 }
 
-const chunkRows = 8192
+const (
+	chunkRows    = 8192
+	bigCopyBytes = 256 << 20
+)
 
 // release drops the state, once the rows are all made, so that its
 // memory can be reclaimed while the rows are assembled.
@@ -132,9 +136,16 @@ func (e *engine) takeRows() []float32 {
 		return x
 	}
 	x := make([]float32, 0, e.rows*numFeatures)
+	var copied int
 	for i, c := range e.chunks {
 		x = append(x, c...)
 		e.chunks[i] = nil
+		// For a big table, hand the copied chunks (and the released
+		// state) back now, so the rows are not held twice at the peak.
+		if copied += len(c) * 4; copied >= bigCopyBytes {
+			debug.FreeOSMemory()
+			copied = 0
+		}
 	}
 	e.chunks, e.rows = nil, 0
 	return x

@@ -21,6 +21,7 @@ type genConfig struct {
 	Campaigns   int
 	Templates   int
 	WebhookOnly bool // no accepted events (sends start with sent)
+	Uniform     bool // recipients drawn uniformly (else a few get many messages)
 }
 
 func smallGen(seed uint64) genConfig {
@@ -92,6 +93,9 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 		}
 		// Skewed recipient choice: a few recipients get many messages.
 		ri := int(float64(cfg.Recipients) * rng.Float64() * rng.Float64())
+		if cfg.Uniform {
+			ri = rng.IntN(cfg.Recipients)
+		}
 		camp := (m * cfg.Campaigns / cfg.Messages)
 		tpl := camp % cfg.Templates
 		cat := pipeline.Categories[tpl%3]

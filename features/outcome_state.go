@@ -72,6 +72,20 @@ func decayFactors(dtSec float64, tau *[3]float64) (f [3]float32) {
 	return f
 }
 
+// recipFamilies are the error families each recipient counts separately
+// (the others are account- or template-level causes, counted there).
+var recipFamilies = [...]pipeline.Family{pipeline.FamilyRecipient, pipeline.FamilyThrottle, pipeline.FamilyPayload, pipeline.FamilyMedia, pipeline.FamilyTransient}
+
+var recipFamilyIndex = func() (idx [pipeline.NumFamilies]int8) {
+	for i := range idx {
+		idx[i] = -1
+	}
+	for k, f := range recipFamilies {
+		idx[f] = int8(k)
+	}
+	return idx
+}()
+
 // recipOutcome is the outcome state of one recipient (148 bytes). Times
 // are Unix seconds, 0 meaning never.
 type recipOutcome struct {
@@ -79,8 +93,8 @@ type recipOutcome struct {
 	delivered     [3]float32 // decayed over 24 h, 7 d, 30 d
 	read          [3]float32
 	failed        [3]float32
-	family        [pipeline.NumFamilies]float32 // failures by family, decayed over 30 d
-	code          [5]float32                    // failures by KeyCodes, decayed over 30 d
+	family        [len(recipFamilies)]float32 // failures by recipFamilies, decayed over 30 d
+	code          [5]float32                  // failures by KeyCodes, decayed over 30 d
 	codeLast      [5]uint32
 	lastDelivered uint32
 	lastRead      uint32
@@ -237,7 +251,9 @@ func (o *outcomeState) apply(r *record) {
 			for i := range rc.failed {
 				rc.failed[i]++
 			}
-			rc.family[r.family]++
+			if k := recipFamilyIndex[r.family]; k >= 0 {
+				rc.family[k]++
+			}
 			if k := keyCodeIndex(r.code); k >= 0 {
 				rc.code[k]++
 				rc.codeLast[k] = sec
