@@ -44,6 +44,7 @@ type campaignSpec struct {
 	messageType string  // for service messages
 	audience    []int32 // a given audience (sampling skipped)
 	service     bool
+	established bool // not from a young phone number
 }
 
 // campaignID returns the next campaign id of the UTC day of t.
@@ -71,8 +72,7 @@ func (e *engine) buildCampaign(r *rand.Rand, t int64, spec campaignSpec) *campai
 	if spec.number >= 0 {
 		c.number = int32(spec.number)
 	} else {
-		nums := e.wabas[w].numbers
-		c.number = int32(nums[r.IntN(len(nums))])
+		c.number = int32(e.pickNumber(r, w, t, spec.established))
 	}
 	c.id = e.campaignID(t)
 	c.hash = mix64(hashString(c.id) ^ e.cfg.Seed)
@@ -86,6 +86,21 @@ func (e *engine) buildCampaign(r *rand.Rand, t int64, spec campaignSpec) *campai
 		c.audience = addDuplicates(r, c.audience, spec.dupShare, c.rate)
 	}
 	return c
+}
+
+// pickNumber returns a random phone number of WABA w registered at t (a
+// week before t if established).
+func (e *engine) pickNumber(r *rand.Rand, w int, t int64, established bool) int {
+	if established {
+		t -= 7 * usDay
+	}
+	nums := e.wabas[w].numbers
+	for {
+		n := nums[r.IntN(len(nums))]
+		if e.numbers[n].registeredAt <= t || n == nums[0] {
+			return n
+		}
+	}
 }
 
 // sampleAudience draws size distinct recipients of a pool; heavyShare of
@@ -145,7 +160,7 @@ func (e *engine) mediaBytes(key uint64, messageType string) int64 {
 	case "video":
 		b = logNormal(r, 6<<20, 0.7)
 	default: // image, template image header
-		b = logNormal(r, 1.4*(1<<20), 0.75)
+		b = logNormal(r, 1.4*(1<<20), 0.6)
 	}
 	return max(1024, int64(b))
 }
@@ -153,7 +168,7 @@ func (e *engine) mediaBytes(key uint64, messageType string) int64 {
 // Campaign kinds and their shares of the campaigns of a day.
 var (
 	campaignKinds       = []string{pipeline.CategoryMarketing, pipeline.CategoryUtility, pipeline.CategoryAuthentication, pipeline.CategoryService}
-	campaignKindWeights = []float64{0.6, 0.25, 0.05, 0.10}
+	campaignKindWeights = []float64{0.62, 0.26, 0.05, 0.07}
 	normalRates         = []float64{10, 20, 30, 40, 50, 60, 80}
 	normalRateWeights   = []float64{0.1, 0.15, 0.2, 0.2, 0.15, 0.1, 0.1}
 	serviceTypes        = []string{"text", "image", "document", "video"}
@@ -180,7 +195,7 @@ func (e *engine) planDay(dayStart, from, to int64, add func(*campaign)) {
 	n := int(math.Round(float64(e.cfg.CampaignsPerDay) * uniform(r, 0.7, 1.3)))
 	promo := make([]bool, len(e.wabas))
 	for w := range promo {
-		promo[w] = r.Float64() < 0.15
+		promo[w] = r.Float64() < 0.2
 	}
 	for i := 0; i < n; i++ {
 		if c := p.campaign(campaignKinds[pick(r, campaignKindWeights)], -1); c != nil {
@@ -192,7 +207,7 @@ func (e *engine) planDay(dayStart, from, to int64, add func(*campaign)) {
 		if !on {
 			continue
 		}
-		for k := 0; k < 3; k++ {
+		for k := 0; k < 4; k++ {
 			if c := p.campaign(pipeline.CategoryMarketing, w); c != nil {
 				add(c)
 			}
@@ -214,7 +229,7 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 		if !inRange {
 			return nil
 		}
-		aud := e.recentInbound(ww, p.dayStart-72*usHour, p.dayStart, size, r)
+		aud := e.recentInbound(ww, p.dayStart-18*usHour, p.dayStart, size, r)
 		if len(aud) == 0 {
 			return nil
 		}
@@ -223,28 +238,32 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 	// The sender knows which templates are disabled when it plans the
 	// day, and most of the time it also avoids paused ones.
 	checkPaused := r.Float64() < 0.95
-	t := e.pickTemplate(r, start, kind, max(w, 0), func(t *template) bool {
+	t := e.pickTemplate(r, start, kind, w, func(t *template) bool {
 		return (w < 0 || t.waba == w) && t.disabledAt == 0 && !(checkPaused && t.pausedUntil > p.from)
 	})
 	if t < 0 || (w >= 0 && e.templates[t].waba != w) {
 		return nil
 	}
 	tp := &e.templates[t]
-	nums := e.wabas[tp.waba].numbers
-	number := nums[r.IntN(len(nums))]
+	number := e.pickNumber(r, tp.waba, start, false)
 	median := map[string]float64{pipeline.CategoryMarketing: 900, pipeline.CategoryUtility: 500, pipeline.CategoryAuthentication: 80}[kind]
 	size := int(logNormal(r, median, 0.8))
 	heavy := 0.0
-	if kind == pipeline.CategoryMarketing && (w >= 0 || r.Float64() < 0.4) {
+	if kind == pipeline.CategoryMarketing && (w >= 0 || r.Float64() < 0.5) {
 		heavy = 1
 		size = min(size, e.pools[tp.pool].heavy*9/10)
 	}
 	// Keep under the number's messaging limit, but overshoot now and then.
 	limit := tierLimits[e.numbers[number].tier]
 	overshoot := r.Float64() < 0.05
-	if left := limit - p.budget[int32(number)]; size > left {
+	used, ok := p.budget[int32(number)]
+	if !ok && limit < math.MaxInt {
+		// Recipients reached yesterday evening still count this morning.
+		used = len(e.numbers[number].contacts.last) / 3
+	}
+	if left := limit - used; size > left {
 		if overshoot {
-			size = max(size, int(float64(limit)*uniform(r, 1.2, 2.5)))
+			size = left + int(float64(limit)*uniform(r, 0.1, 0.8))
 		} else {
 			size = max(left, 0)
 		}
@@ -262,18 +281,18 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 		return nil
 	}
 	c := e.buildCampaign(r, start, campaignSpec{template: t, number: number, size: size, rate: rate, heavyShare: heavy, dupShare: 0.003})
-	p.budget[int32(number)] += len(c.audience)
+	p.budget[int32(number)] = used + len(c.audience)
 	return c
 }
 
 // recentInbound returns up to n distinct recipients of WABA w who wrote in
-// [from, to), most recent first.
+// [from, to), drawn at random.
 func (e *engine) recentInbound(w int, from, to int64, n int, r *rand.Rand) []int32 {
 	e.stampGen++
 	gen := e.stampGen
 	var out []int32
 	rec := e.recent[w]
-	for i := len(rec) - 1; i >= 0 && len(out) < n; i-- {
+	for i := len(rec) - 1; i >= 0; i-- {
 		x := rec[i]
 		if x.at >= to {
 			continue
@@ -287,7 +306,7 @@ func (e *engine) recentInbound(w int, from, to int64, n int, r *rand.Rand) []int
 		}
 	}
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
+	return out[:min(n, len(out))]
 }
 
 // startCampaign builds a history campaign and schedules its first send.
@@ -439,7 +458,7 @@ func (e *engine) versionTemplates(dayStart, from int64) {
 			nt := &e.templates[v]
 			nt.bug = interval{at, at + uniformDuration(r, 3*usHour, 36*usHour)}
 			nt.bugCode = 132000
-			if r.Float64() < 0.3 {
+			if r.Float64() < 0.4 {
 				nt.bugCode = 132012
 			}
 		}

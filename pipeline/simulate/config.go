@@ -50,17 +50,20 @@ func DefaultConfig() Config {
 	}
 }
 
-// Scaled returns c with its volume multiplied by factor: the recipient
-// population and the number of campaigns per day grow with it (so events
-// grow about linearly), phone numbers grow with its square root.
+// Scaled returns c with its volume multiplied by factor: WABAs, phone
+// numbers, recipients, templates and campaigns all grow with it, so each
+// WABA lives the same kind of life and the base rates stay as they are
+// while the events grow about linearly.
 func (c Config) Scaled(factor float64) Config {
 	if factor <= 0 || factor == 1 {
 		return c
 	}
-	c.Recipients = max(1, int(math.Round(float64(c.Recipients)*factor)))
-	c.CampaignsPerDay = max(1, int(math.Round(float64(c.CampaignsPerDay)*factor)))
-	c.PhoneNumbers = max(c.WABAs, int(math.Round(float64(c.PhoneNumbers)*math.Sqrt(factor))))
-	c.Templates = max(1, int(math.Round(float64(c.Templates)*math.Sqrt(factor))))
+	scale := func(n int) int { return max(1, int(math.Round(float64(n)*factor))) }
+	c.WABAs = scale(c.WABAs)
+	c.PhoneNumbers = max(c.WABAs, scale(c.PhoneNumbers))
+	c.Recipients = scale(c.Recipients)
+	c.Templates = scale(c.Templates)
+	c.CampaignsPerDay = scale(c.CampaignsPerDay)
 	return c
 }
 

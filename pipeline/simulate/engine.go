@@ -617,20 +617,21 @@ func (e *engine) onIncident(a action) {
 		}
 		v := e.newVersion(t, a.at)
 		nt := &e.templates[v]
-		nt.bug, nt.bugCode = interval{a.at, e.asOf + 30*usHour}, 132000
+		nt.bug, nt.bugCode = interval{a.at, e.asOf + 30*usHour}, 132012
 		e.scripted.buggyTemplate = v
 		e.startCampaign(r, a.at+4*usHour, campaignSpec{template: v, number: -1, size: 300, rate: 30})
 	}
 }
 
 // pickTemplate returns a random template of a category usable at t, of
-// WABA w when it has one, that passes ok; -1 if there is none.
+// WABA w when it has one (any WABA when w < 0), that passes ok; -1 if there
+// is none.
 func (e *engine) pickTemplate(r *rand.Rand, t int64, category string, w int, ok func(*template) bool) int {
 	var best []int
 	for pass := 0; pass < 2 && len(best) == 0; pass++ {
 		for i := range e.templates {
 			tp := &e.templates[i]
-			if tp.category == category && tp.usableAt(t) && (pass == 1 || tp.waba == w) && ok(tp) {
+			if tp.category == category && tp.usableAt(t) && (pass == 1 || w < 0 || tp.waba == w) && ok(tp) {
 				best = append(best, i)
 			}
 		}

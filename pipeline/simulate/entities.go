@@ -148,14 +148,15 @@ type interval struct{ from, to int64 }
 
 // phoneNumber is a sender phone number and its messaging-limit state.
 type phoneNumber struct {
-	id, display string
-	waba        int
-	tier        int
-	contacts    tierTracker
-	peaks       [7]int // daily peak of unique recipients in 24 h, last 7 days
-	peakToday   int
-	upgradedAt  int64
-	quality     decaying // negative quality signals (opt-outs, ecosystem limits)
+	id, display  string
+	waba         int
+	tier         int
+	contacts     tierTracker
+	peaks        [7]int // daily peak of unique recipients in 24 h, last 7 days
+	peakToday    int
+	upgradedAt   int64
+	registeredAt int64    // the sender uses the number from then on
+	quality      decaying // negative quality signals (opt-outs, ecosystem limits)
 }
 
 // Messaging-limit tiers: unique recipients a number may start
@@ -230,6 +231,7 @@ func (e *engine) buildEntities() error {
 	for n := range e.numbers {
 		w := n % cfg.WABAs
 		pn := &e.numbers[n]
+		pn.registeredAt = math.MinInt64
 		pn.id = newID("30")
 		pn.display = newID("1555")[:11]
 		pn.waba = w
@@ -237,8 +239,15 @@ func (e *engine) buildEntities() error {
 		pn.contacts = newTierTracker()
 		e.wabas[w].numbers = append(e.wabas[w].numbers, n)
 	}
-	// The last number is young (lowest tier), so the messaging limit bites.
-	e.numbers[len(e.numbers)-1].tier = 0
+	// The last number (unless it is its WABA's only one) is young: it was
+	// registered two days before as-of, at the lowest tier, so the
+	// messaging limit bites.
+	if last := len(e.numbers) - 1; len(e.wabas[e.numbers[last].waba].numbers) > 1 {
+		young := &e.numbers[last]
+		young.tier = 0
+		young.registeredAt = max(e.start, e.asOf-2*usDay)
+		young.upgradedAt = young.registeredAt
+	}
 
 	// Pools: one per WABA and country of its region.
 	poolOf := map[[2]int]int{}

@@ -114,12 +114,14 @@ func (e *engine) planRisks(add func(*campaign)) {
 	}
 	// Above throughput: planned at 200 messages per second.
 	if t := marketing(0); t >= 0 {
-		add(e.buildCampaign(r, at(10), campaignSpec{template: t, number: -1, size: 1500, rate: 200, dupShare: 0.003}))
+		add(e.buildCampaign(r, at(10), campaignSpec{template: t, number: -1, established: true, size: 1500, rate: 200, dupShare: 0.003}))
 	}
-	// Above the messaging limit: the smallest-tier number, twice its limit.
+	// Above the messaging limit: the smallest-tier number (the young one),
+	// a third over its limit.
 	small := 0
 	for i := range e.numbers {
-		if e.numbers[i].tier < e.numbers[small].tier {
+		n, m := &e.numbers[i], &e.numbers[small]
+		if n.tier < m.tier || n.tier == m.tier && n.registeredAt > m.registeredAt {
 			small = i
 		}
 	}
@@ -131,33 +133,33 @@ func (e *engine) planRisks(add func(*campaign)) {
 	}
 	// A template that is paused now (the pause is in the history).
 	if t := e.scripted.pausedTemplate; t >= 0 {
-		add(e.buildCampaign(r, at(9), campaignSpec{template: t, number: -1, size: 400, rate: 40}))
+		add(e.buildCampaign(r, at(9), campaignSpec{template: t, number: -1, established: true, size: 400, rate: 40}))
 	}
 	// A template version with a parameter bug (failures in the history).
 	if t := e.scripted.buggyTemplate; t >= 0 {
-		add(e.buildCampaign(r, at(12), campaignSpec{template: t, number: -1, size: 500, rate: 30}))
+		add(e.buildCampaign(r, at(12), campaignSpec{template: t, number: -1, established: true, size: 500, rate: 30}))
 	}
 	// Marketing to the most fatigued recipients, opted-out ones included.
 	if t := marketing(0); t >= 0 {
-		add(e.buildCampaign(r, at(8), campaignSpec{template: t, number: -1, rate: 50, audience: e.fatigued(e.templates[t].pool, 600)}))
+		add(e.buildCampaign(r, at(8), campaignSpec{template: t, number: -1, established: true, rate: 50, audience: e.fatigued(e.templates[t].pool, 600)}))
 	}
 	// Service texts to recipients whose last message is a day or more old.
 	for w := range e.wabas {
-		aud := e.recentInbound(w, e.asOf-60*usHour, e.asOf-12*usHour, 250, r)
+		aud := e.recentInbound(w, e.asOf-60*usHour, e.asOf-20*usHour, 250, r)
 		if len(aud) > 0 {
-			add(e.buildCampaign(r, at(6), campaignSpec{service: true, waba: w, number: -1, rate: 10, messageType: "text", audience: aud}))
+			add(e.buildCampaign(r, at(6), campaignSpec{service: true, waba: w, number: -1, established: true, rate: 10, messageType: "text", audience: aud}))
 			break
 		}
 	}
 	// Duplicate audience rows (pair rate).
 	if t := marketing(1 % len(e.wabas)); t >= 0 {
-		add(e.buildCampaign(r, at(14), campaignSpec{template: t, number: -1, size: 1200, rate: 60, dupShare: 0.03}))
+		add(e.buildCampaign(r, at(14), campaignSpec{template: t, number: -1, established: true, size: 1200, rate: 60, dupShare: 0.03}))
 	}
 	// An image template (some media over the limit).
 	if t := e.pickTemplate(r, e.asOf, pipeline.CategoryMarketing, 2%len(e.wabas), func(t *template) bool {
 		return t.media && t.disabledAt == 0 && e.asOf >= t.pausedUntil
 	}); t >= 0 {
-		add(e.buildCampaign(r, at(13), campaignSpec{template: t, number: -1, size: 1000, rate: 50}))
+		add(e.buildCampaign(r, at(13), campaignSpec{template: t, number: -1, established: true, size: 1000, rate: 50}))
 	}
 	// WABA 0's token expires near the end of the plan.
 	gaps := e.wabas[0].gaps
@@ -166,7 +168,7 @@ func (e *engine) planRisks(add func(*campaign)) {
 			return t.waba == 0 && t.disabledAt == 0 && e.asOf >= t.pausedUntil && t.bug.to <= e.asOf
 		}); t >= 0 {
 			start := gaps[i].from - 10*usMinute
-			add(e.buildCampaign(r, start/usSecond*usSecond, campaignSpec{template: t, number: -1, size: 800, rate: 0.5}))
+			add(e.buildCampaign(r, start/usSecond*usSecond, campaignSpec{template: t, number: -1, established: true, size: 800, rate: 0.5}))
 		}
 	}
 }

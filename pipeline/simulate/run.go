@@ -87,8 +87,10 @@ type emitter struct {
 	sink    Sink
 	asOf    int64
 	buckets map[int64][]pipeline.Event
-	next    int64 // hours before next have been flushed
-	spare   []pipeline.Event
+	next    int64              // hours before next have been flushed
+	spare   [][]pipeline.Event // emptied buckets, for reuse
+	out     []pipeline.Event   // sorted batch passed to the sink
+	keys    []sortKey
 	stats   *Stats
 }
 
@@ -99,8 +101,9 @@ func (o *emitter) add(ev pipeline.Event) {
 	}
 	h := ev.Timestamp / usHour
 	b, ok := o.buckets[h]
-	if !ok && o.spare != nil {
-		b, o.spare = o.spare[:0], nil
+	if !ok && len(o.spare) > 0 {
+		b = o.spare[len(o.spare)-1]
+		o.spare = o.spare[:len(o.spare)-1]
 	}
 	o.buckets[h] = append(b, ev)
 }
@@ -122,15 +125,46 @@ func (o *emitter) flush(h int64) error {
 			continue
 		}
 		delete(o.buckets, o.next)
-		slices.SortFunc(b, compareEvents)
-		o.stats.Events += int64(len(b))
-		if err := o.sink.History(b); err != nil {
+		sorted := o.sort(b)
+		o.stats.Events += int64(len(sorted))
+		if err := o.sink.History(sorted); err != nil {
 			return err
 		}
-		clear(b)
-		o.spare = b
+		o.spare, o.out = append(o.spare, b[:0]), sorted[:0]
 	}
 	return nil
+}
+
+// sortKey orders an event without moving it.
+type sortKey struct {
+	at    int64
+	id    string
+	index int32
+}
+
+// sort returns the events of b in (Timestamp, EventID) order, in o.out:
+// sorting small keys and copying each event once is much cheaper than
+// swapping the events themselves.
+func (o *emitter) sort(b []pipeline.Event) []pipeline.Event {
+	keys := o.keys[:0]
+	for i := range b {
+		keys = append(keys, sortKey{b[i].Timestamp, b[i].EventID, int32(i)})
+	}
+	slices.SortFunc(keys, func(x, y sortKey) int {
+		if x.at != y.at {
+			if x.at < y.at {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.id, y.id)
+	})
+	out := o.out[:0]
+	for _, k := range keys {
+		out = append(out, b[k.index])
+	}
+	o.keys = keys[:0]
+	return out
 }
 
 // compareEvents orders events by Timestamp, then EventID.
