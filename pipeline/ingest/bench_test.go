@@ -15,7 +15,8 @@ const base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 // corpus generates Meta-shaped webhook lines and the matching send log,
 // shaped like the reference examples (sent with conversation and pricing;
 // delivered and read batched; failed with errors[]), with varied ids,
-// recipients and times. The same seed gives the same bytes.
+// recipients (a population of sends/4 numbers) and times. The same seed
+// gives the same bytes.
 func corpus(seed uint64, sends int) (webhooks, sendLog []byte) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	wamid := func() string {
@@ -30,9 +31,15 @@ func corpus(seed uint64, sends int) (webhooks, sendLog []byte) {
 	prefixes := []string{"55119", "9198", "52155", "62812", "44770", "1415"}
 	envelope := `{"object":"whatsapp_business_account","entry":[{"id":"880011223344556","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15551230001","phone_number_id":"301122334455667"},"statuses":[`
 	const closing = "]}}]}]}\n"
+	// A recipient population a quarter the size of the sends: people get
+	// several messages over the period of an export.
+	numbers := make([]string, max(1, sends/4))
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("%s%07d", prefixes[rng.IntN(len(prefixes))], rng.IntN(10_000_000))
+	}
 	for i := range sends {
 		id := wamid()
-		to := fmt.Sprintf("%s%07d", prefixes[rng.IntN(len(prefixes))], rng.IntN(10_000_000))
+		to := numbers[rng.IntN(len(numbers))]
 		ts += int64(rng.IntN(2))
 		fmt.Fprintf(&s, `{"request_id":"r-%08d","sent_at":"%d%03d","waba_id":"880011223344556","phone_number_id":"301122334455667","campaign_id":"black-friday-2026","category":"marketing","request":{"messaging_product":"whatsapp","recipient_type":"individual","to":"%s","type":"template","template":{"name":"bf_promo_v3","language":{"code":"pt_BR"}}},"response":{"messaging_product":"whatsapp","contacts":[{"input":"%s","wa_id":"%s"}],"messages":[{"id":"%s","message_status":"accepted"}]}}`+"\n",
 			i, ts-2, rng.IntN(1000), to, to, to, id)
