@@ -56,6 +56,49 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	}
 	defer out.Abort() // no-op after Commit
 
+	// History -> feature state as of --as-of, built on its own goroutine
+	// while the first pass reads the plans.
+	ds, err := pipeline.OpenDataset(o.History)
+	if err != nil {
+		return nil, inputf("history: %w", err)
+	}
+	if lo, hi, rows, err := ds.TimeRange(ctx); err == nil {
+		log.Info("history", "dataset", o.History, "events", rows, "from", scoring.FormatTime(lo), "to", scoring.FormatTime(hi))
+		if gap := time.Duration(asOf-hi) * time.Microsecond; gap > m.cfg.Lead+m.cfg.Refresh {
+			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", scoring.FormatTime(hi), "gap", gap.Round(time.Minute).String())
+		}
+	}
+	foldCtx, cancelFold := context.WithCancel(ctx)
+	defer cancelFold()
+	type folded struct {
+		fs  *features.Scorer
+		err error
+	}
+	foldDone := make(chan folded, 1)
+	go func() {
+		t0 := time.Now()
+		fs, err := features.NewScorer(foldCtx, ds, m.cfg, asOf)
+		if err == nil {
+			log.Info("feature state built", "as_of", o.AsOf.Format(time.RFC3339), "seconds", time.Since(t0).Seconds())
+		}
+		foldDone <- folded{fs, err}
+	}()
+	waitFold := func() (*features.Scorer, error) {
+		f := <-foldDone
+		if f.err != nil {
+			return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, f.err))
+		}
+		return f.fs, nil
+	}
+	// On an early return, stop the fold and wait for it.
+	foldWaited := false
+	defer func() {
+		if !foldWaited {
+			cancelFold()
+			<-foldDone
+		}
+	}()
+
 	// First pass: validate every plan row once.
 	rw, err := createRejected(out)
 	if err != nil {
@@ -114,23 +157,11 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 		evaluator = scoring.NewEvaluator(outcomes)
 	}
 
-	// History -> feature state as of --as-of.
-	ds, err := pipeline.OpenDataset(o.History)
+	foldWaited = true
+	fs, err := waitFold()
 	if err != nil {
-		return nil, inputf("history: %w", err)
+		return nil, err
 	}
-	if lo, hi, rows, err := ds.TimeRange(ctx); err == nil {
-		log.Info("history", "dataset", o.History, "events", rows, "from", scoring.FormatTime(lo), "to", scoring.FormatTime(hi))
-		if gap := time.Duration(asOf-hi) * time.Microsecond; gap > m.cfg.Lead+m.cfg.Refresh {
-			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", scoring.FormatTime(hi), "gap", gap.Round(time.Minute).String())
-		}
-	}
-	t0 := time.Now()
-	fs, err := features.NewScorer(ctx, ds, m.cfg, asOf)
-	if err != nil {
-		return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, err))
-	}
-	log.Info("feature state built", "as_of", o.AsOf.Format(time.RFC3339), "seconds", time.Since(t0).Seconds())
 
 	sc, err := scoring.NewScorer(scoring.Config{
 		Thresholds: m.thresholds, LikelyCodes: m.likelyCodes, ModelVersion: m.version,
