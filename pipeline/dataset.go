@@ -232,7 +232,7 @@ func int96Micros(v deprecated.Int96) int64 {
 	return days*microsPerDay + nanos/1000
 }
 
-// contractTypes describes, per contract column, the types that are accepted.
+// contractWant describes, per contract column, the types that are accepted.
 var contractWant = [numHistoryColumns]string{
 	hcTimestamp:     "TIMESTAMP (INT64 with TIMESTAMP(MILLIS|MICROS|NANOS), or INT96)",
 	hcMediaBytes:    "integer (INT32 or INT64; DOUBLE with whole values accepted)",

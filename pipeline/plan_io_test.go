@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,4 +250,67 @@ func FuzzReadPlanCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadPlanParquetForeign(t *testing.T) {
+	// A plan as pandas might write it: nanosecond times, float media sizes
+	// with NaN, an int rate, optional strings, an extra column.
+	type pandasPlan struct {
+		SendID      *string  `parquet:"send_id,optional"`
+		Recipient   *string  `parquet:"recipient,optional"`
+		ScheduledAt int64    `parquet:"scheduled_at,timestamp(nanosecond)"`
+		Category    string   `parquet:"category,dict"`
+		MessageType string   `parquet:"message_type,dict"`
+		MediaBytes  *float64 `parquet:"media_bytes,optional"`
+		Rate        int64    `parquet:"campaign_rate_mps"`
+		Note        string   `parquet:"note"`
+	}
+	str := func(s string) *string { return &s }
+	num := func(f float64) *float64 { return &f }
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	rows := []pandasPlan{
+		{str("a"), str("h:1"), at.UnixNano(), "marketing", "template", num(math.NaN()), 80, "x"},
+		{nil, str("h:2"), at.UnixNano(), "marketing", "template", nil, 80, "x"},      // row 2: no send id
+		{str("c"), str("h:3"), at.UnixNano(), "promo", "template", nil, 80, "x"},     // row 3: bad category
+		{str("d"), str("h:4"), at.UnixNano(), "utility", "image", num(2.5), 80, "x"}, // row 4: fractional media
+		{str("e"), nil, at.UnixNano(), "utility", "image", nil, 80, "x"},             // row 5: no recipient
+		{str("f"), str("h:6"), at.UnixNano() + 1000, "utility", "image", num(1024), 0, "x"},
+	}
+	path := filepath.Join(t.TempDir(), "plan.parquet")
+	writeRecords(t, path, rows)
+	got, bad, err := readPlanAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PlannedSend{
+		{SendID: "a", Recipient: "h:1", Category: "marketing", MessageType: "template", MediaBytes: NoMediaBytes, ScheduledAt: at.UnixMicro(), CampaignRateMPS: 80},
+		{SendID: "f", Recipient: "h:6", Category: "utility", MessageType: "image", MediaBytes: 1024, ScheduledAt: at.UnixMicro() + 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	wantBad := []struct {
+		row    int
+		column string
+	}{{2, ColSendID}, {3, ColCategory}, {4, ColMediaBytes}, {5, ColRecipient}}
+	if len(bad) != len(wantBad) {
+		t.Fatalf("bad rows %v", bad)
+	}
+	for i, w := range wantBad {
+		if bad[i].Row != w.row || bad[i].Column != w.column {
+			t.Errorf("bad row %v, want row %d column %s", bad[i], w.row, w.column)
+		}
+	}
+
+	// A plan without a required column is refused with a schema error.
+	type noTime struct {
+		SendID string `parquet:"send_id"`
+	}
+	path = filepath.Join(t.TempDir(), "plan.parquet")
+	writeRecords(t, path, []noTime{{"a"}})
+	_, _, err = readPlanAll(path)
+	var se *SchemaError
+	if !errors.As(err, &se) || se.Got != "missing" {
+		t.Fatalf("err = %v, want a SchemaError for a missing column", err)
+	}
 }

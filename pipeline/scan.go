@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/parquet-go/parquet-go"
 )
 
 // DefaultBatchSize is the number of events per Scan callback when
@@ -278,17 +277,20 @@ type groupReader struct {
 }
 
 func newGroupReader(m *fileMeta, g groupMeta, cols []int, from, to int64, in *interner, check bool, rowsRead *atomic.Int64) (r *groupReader, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r, err = nil, fmt.Errorf("%s: row group %d: corrupt file: %v", m.path, g.index, p)
-		}
-	}()
 	if in == nil {
 		in = newInterner(1 << 16)
 	}
 	if _, err := m.rf.acquire(); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("%s: row group %d: corrupt file: %v", m.path, g.index, p)
+		}
+		if err != nil {
+			m.rf.release()
+		}
+	}()
 	rg := m.pf.RowGroups()[g.index]
 	r = &groupReader{meta: m, g: g, remaining: g.rows, from: from, to: to, check: check, lastTS: minInt64, rowsRead: rowsRead}
 	r.filter = !(g.hasStats && g.min >= from && g.max < to)
@@ -637,5 +639,3 @@ func (s *scanner) run(units []unit) (err error) {
 	}
 	return s.emit()
 }
-
-var _ parquet.RowGroup = (*parquet.FileRowGroup)(nil)
