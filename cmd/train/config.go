@@ -66,7 +66,7 @@ func defaultConfig() Config {
 		LearningRate:    0.1,
 		EarlyStop:       30,
 		Baselines:       true,
-		BaselineRows:    20000,
+		BaselineRows:    10000,
 		TargetPrecision: 0.8,
 		AlertBudget:     0.1,
 		MinRows:         500,
