@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -277,8 +278,8 @@ func WarningSummary(kind string) string {
 			return rules[k].summary
 		}
 	}
-	if len(kind) > len("model_") && kind[:len("model_")] == "model_" {
-		return kind[len("model_"):] + " failures expected by the model (no single cause in the features)"
+	if f, ok := strings.CutPrefix(kind, modelKindPrefix); ok && f != "" {
+		return f + " failures expected by the model (no single cause in the features)"
 	}
 	return kind
 }

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
@@ -208,12 +209,17 @@ func (s *Scorer) decide(p *Prediction, r row) {
 			p.Code = s.likelyCode(p.Family)
 		}
 		if p.Warning == "" {
-			p.Warning, p.WarningKind = genericWarning(p.Family, p.Code, p.PFail), "model_"+p.Family.String()
+			p.Warning, p.WarningKind = genericWarning(p.Family, p.Code, p.PFail), modelKindPrefix+p.Family.String()
 		}
 	} else if p.Family != pipeline.FamilyNone {
 		p.Code = s.likelyCode(p.Family)
 	}
 	p.Action = ActionFor(p.Risk, p.Family, p.Code)
+	if p.Action == ActionSuppress && !p.hasEvidence() {
+		// Suppressing drops the send for good: only a cause the features
+		// show justifies it. A verdict of the model alone defers.
+		p.Action = ActionDefer24h
+	}
 	if p.Action.Explorable() && s.cfg.Explore > 0 && exploreDraw(s.cfg.Seed, p.Send.SendID) < s.cfg.Explore {
 		p.Action, p.Exploration = ActionExploration, true
 	}
@@ -225,6 +231,15 @@ func (s *Scorer) decide(p *Prediction, r row) {
 		}
 	}
 }
+
+// hasEvidence reports whether a rule found the cause in the features (as
+// opposed to a warning from the model's verdict alone).
+func (p *Prediction) hasEvidence() bool {
+	return p.WarningKind != "" && !strings.HasPrefix(p.WarningKind, modelKindPrefix)
+}
+
+// modelKindPrefix starts the warning kinds of model-only warnings.
+const modelKindPrefix = "model_"
 
 func (s *Scorer) likelyCode(f pipeline.Family) int32 {
 	if c, ok := s.cfg.LikelyCodes[f]; ok && pipeline.FamilyOf(c) == f {

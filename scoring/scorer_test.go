@@ -77,6 +77,8 @@ func TestScoreWarnings(t *testing.T) {
 			131047, "window_closed", ActionFixTemplate, []string{"never wrote"}},
 		{"recipient without visible cause", testSend("s"), 0.3, pipeline.FamilyRecipient, nil,
 			131049, "model_recipient", ActionDefer24h, []string{"recipient failure likely (p_fail 0.3000)", "(131049)"}},
+		{"integrity by the model alone defers", testSend("s"), 0.8, pipeline.FamilyIntegrity, nil,
+			368, "model_integrity", ActionDefer24h, []string{"integrity failure likely (p_fail 0.8000)"}},
 		{"pair rate", testSend("s"), 0.4, pipeline.FamilyThrottle, map[string]float32{name(fPairHoursSincePrev): 2.5 / 3600},
 			131056, "pair_rate", ActionThrottle, []string{"only 2.5 s earlier", "(131056)"}},
 		{"throughput from plan rate", fast, 0.4, pipeline.FamilyThrottle, nil,
@@ -137,6 +139,32 @@ func TestScoreWithoutFamilyHead(t *testing.T) {
 	}
 	if p := ps[0]; p.Family != pipeline.FamilyRecipient || p.Code != 131050 || p.Action != ActionSuppress {
 		t.Errorf("got family %v code %d action %q, want the features' cause (recipient 131050 suppress)", p.Family, p.Code, p.Action)
+	}
+}
+
+func TestSuppressNeedsEvidence(t *testing.T) {
+	cfg := testConfig()
+	cfg.LikelyCodes = map[pipeline.Family]int32{pipeline.FamilyRecipient: 131026}
+	sc, err := NewScorer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		feats  map[string]float32
+		action Action
+	}{
+		{"model alone", nil, ActionDefer24h},
+		{"undeliverable in history", map[string]float32{featureNames[fRcptHoursSinceInvalid]: 50}, ActionSuppress},
+	}
+	for _, tt := range tests {
+		ps, err := sc.Score(nil, oneRow(testSend("s"), 0.8, pipeline.FamilyRecipient, tt.feats))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := ps[0]; p.Code != 131026 || p.Action != tt.action {
+			t.Errorf("%s: code %d action %q, want 131026 %q", tt.name, p.Code, p.Action, tt.action)
+		}
 	}
 }
 
