@@ -34,17 +34,19 @@ func smallGen(seed uint64) genConfig {
 // day0 is 2025-03-03 00:00 UTC in µs.
 const day0 = int64(1740960000) * 1_000_000
 
+// genEvent is a pending event in the generator's heap: its time and the
+// slot holding it (pointer-free, so the heap is cheap to reorder).
 type genEvent struct {
-	e   pipeline.Event
-	seq int64
+	ts, seq int64
+	slot    int32
 }
 
 type eventHeap []genEvent
 
 func (h eventHeap) Len() int { return len(h) }
 func (h eventHeap) Less(i, j int) bool {
-	if h[i].e.Timestamp != h[j].e.Timestamp {
-		return h[i].e.Timestamp < h[j].e.Timestamp
+	if h[i].ts != h[j].ts {
+		return h[i].ts < h[j].ts
 	}
 	return h[i].seq < h[j].seq
 }
@@ -68,12 +70,38 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 		recips[i] = fmt.Sprintf("h:%016x", uint64(i)*0x9e3779b97f4a7c15+cfg.Seed)
 	}
 	countries := []string{"BR", "IN", "MX", "ID", "NG"}
+	names := func(prefix string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = prefix + strconv.Itoa(i)
+		}
+		return out
+	}
+	phones, camps, tpls, wabas := names("ph", cfg.Phones), names("c", cfg.Campaigns), names("tpl", cfg.Templates), names("waba", 2)
 	lastMkt := make([]int64, cfg.Recipients)
-	var h eventHeap
-	var seq int64
+	var (
+		h     eventHeap
+		seq   int64
+		slots []pipeline.Event
+		free  []int32
+	)
 	push := func(e pipeline.Event) {
 		seq++
-		heap.Push(&h, genEvent{e: e, seq: seq})
+		var slot int32
+		if n := len(free); n > 0 {
+			slot, free = free[n-1], free[:n-1]
+			slots[slot] = e
+		} else {
+			slot = int32(len(slots))
+			slots = append(slots, e)
+		}
+		heap.Push(&h, genEvent{ts: e.Timestamp, seq: seq, slot: slot})
+	}
+	pop := func() error {
+		x := heap.Pop(&h).(genEvent)
+		e := slots[x.slot]
+		free = append(free, x.slot)
+		return fn(&e)
 	}
 	t := cfg.Start
 	burstUntil := int64(0)
@@ -85,9 +113,8 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 			burstUntil = t + 20_000_000
 		}
 		t += int64(gap) + 1
-		for h.Len() > 0 && h[0].e.Timestamp <= t {
-			x := heap.Pop(&h).(genEvent)
-			if err := fn(&x.e); err != nil {
+		for h.Len() > 0 && h[0].ts <= t {
+			if err := pop(); err != nil {
 				return err
 			}
 		}
@@ -106,10 +133,10 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 			media = int64(rng.IntN(6 << 20))
 		}
 		base := pipeline.Event{
-			MessageID: "wamid." + strconv.Itoa(m), WABAID: "waba" + strconv.Itoa(ri%2),
-			PhoneNumberID: "ph" + strconv.Itoa(camp%cfg.Phones), Recipient: recips[ri],
-			Country: countries[ri%len(countries)], CampaignID: "c" + strconv.Itoa(camp),
-			Template: "tpl" + strconv.Itoa(tpl), Language: "pt_BR", Category: cat,
+			MessageID: "wamid." + strconv.Itoa(m), WABAID: wabas[ri%2],
+			PhoneNumberID: phones[camp%cfg.Phones], Recipient: recips[ri],
+			Country: countries[ri%len(countries)], CampaignID: camps[min(camp, cfg.Campaigns-1)],
+			Template: tpls[tpl], Language: "pt_BR", Category: cat,
 			MessageType: mtype, MediaBytes: media, ErrorCode: pipeline.NoErrorCode,
 			Exploration: rng.IntN(50) == 0,
 		}
@@ -172,8 +199,7 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 		}
 	}
 	for h.Len() > 0 {
-		x := heap.Pop(&h).(genEvent)
-		if err := fn(&x.e); err != nil {
+		if err := pop(); err != nil {
 			return err
 		}
 	}
