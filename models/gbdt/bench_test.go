@@ -95,3 +95,80 @@ func BenchmarkPredict(b *testing.B) {
 	b.ReportMetric(rows/time.Since(start).Seconds(), "rows/s")
 	b.ReportMetric(rows/(cpuSeconds()-cpu), "rows/cpu-s")
 }
+
+var benchHist struct {
+	once  sync.Once
+	hb    *histBuilder
+	grads []gradPair
+	rows  []int32
+}
+
+// BenchmarkHistogram builds one node histogram over 80 features on one
+// goroutine: the root (all 1M rows, or -gbdt.rows) and a node holding
+// every third row. It reports ns per row and feature.
+func BenchmarkHistogram(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-row histogram skipped with -short")
+	}
+	benchHist.once.Do(func() {
+		d := benchDataset(*benchRows)
+		bm, err := newBinMapper(context.Background(), d.X, sampleRows(d.X.Rows, 200_000, 1), MaxBinsLimit, 2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bins, err := binAll(context.Background(), d.X, bm, 2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hb := &histBuilder{layout: newHistLayout(bm), bins: bins, workers: *benchWorkers}
+		var features []int
+		for f, nb := range hb.layout.nbins {
+			if nb > 1 {
+				features = append(features, f)
+			}
+		}
+		for i := 0; i < len(features); i += histGroupSize {
+			hb.groups = append(hb.groups, features[i:min(i+histGroupSize, len(features))])
+		}
+		benchHist.hb = hb
+		benchHist.grads = make([]gradPair, d.X.Rows)
+		for i := range benchHist.grads {
+			benchHist.grads[i] = gradPair{float32(i%7) - 3, 0.25}
+		}
+		benchHist.rows = make([]int32, d.X.Rows)
+		for i := range benchHist.rows {
+			benchHist.rows[i] = int32(i)
+		}
+	})
+	hb := benchHist.hb
+	hist := make([]binStat, hb.layout.size)
+	features := 0
+	for _, g := range hb.groups {
+		features += len(g)
+	}
+	for _, tc := range []struct {
+		name string
+		rows []int32
+	}{
+		{"root", benchHist.rows},
+		{"third", everyThird(benchHist.rows)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			start, cpu := time.Now(), cpuSeconds()
+			for range b.N {
+				hb.build(hist, tc.rows, benchHist.grads)
+			}
+			n := float64(b.N * len(tc.rows) * features)
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/row-feature")
+			b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/row-feature")
+		})
+	}
+}
+
+func everyThird(rows []int32) []int32 {
+	var out []int32
+	for i := 0; i < len(rows); i += 3 {
+		out = append(out, rows[i])
+	}
+	return out
+}

@@ -21,18 +21,23 @@ type binMapper struct {
 func (bm *binMapper) numBins(f int) int { return len(bm.edges[f]) + 1 }
 
 // bin returns the bin of value v for feature f.
-func (bm *binMapper) bin(f int, v float32) uint8 {
-	e := bm.edges[f]
-	lo, hi := 0, len(e)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if e[mid] < v {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+func (bm *binMapper) bin(f int, v float32) uint8 { return binOf(bm.edges[f], v) }
+
+// binOf returns the index of the first edge >= v, or len(edges) when v is
+// above them all. The search is branch-free (the comparison feeds a flag
+// move): the answer stays in [base, base+n] while n halves.
+func binOf(edges []float32, v float32) uint8 {
+	n := len(edges)
+	if n == 0 {
+		return 0
 	}
-	return uint8(lo)
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		base += half & -int(b2i(edges[base+half-1] < v))
+		n -= half
+	}
+	return uint8(base + int(b2i(edges[base] < v)))
 }
 
 // binSeedStream separates the binning sample's random stream from the
@@ -106,7 +111,7 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 	if len(vals) == 0 {
 		return nil
 	}
-	slices.Sort(vals)
+	radixSortFloat32(vals)
 	distinct := make([]float32, 0, 64)
 	counts := make([]int, 0, 64)
 	for i, v := range vals {
@@ -156,8 +161,16 @@ type binMatrix struct {
 }
 
 // binBlockRows is the number of rows binned together: a block of rows
-// stays in cache while every feature is binned.
-const binBlockRows = 4096
+// (80 features: 80 KiB) stays in cache while every feature is binned.
+const binBlockRows = 256
+
+// binColumn sets dst[i] to the bin of column f of row i of the row-major
+// block (cols values per row).
+func binColumn(dst []uint8, block []float32, cols, f int, edges []float32) {
+	for i := range dst {
+		dst[i] = binOf(edges, block[i*cols+f])
+	}
+}
 
 // binAll maps every value of X to its bin, in parallel over row blocks.
 // It rejects NaN values, naming the first such row and column.
@@ -175,12 +188,8 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		}
 		lo, hi := b*binBlockRows, min((b+1)*binBlockRows, X.Rows)
 		for f := 0; f < X.Cols; f++ {
-			col := out.cols[f]
-			if len(bm.edges[f]) == 0 {
-				continue // constant feature: every row in bin 0
-			}
-			for r := lo; r < hi; r++ {
-				col[r] = bm.bin(f, X.Data[r*X.Cols+f])
+			if edges := bm.edges[f]; len(edges) > 0 { // constant features stay in bin 0
+				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, edges)
 			}
 		}
 		for r := lo; r < hi; r++ {
@@ -201,4 +210,51 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		}
 	}
 	return out, nil
+}
+
+// radixSortFloat32 sorts non-NaN values ascending (-0 before +0) with an
+// LSD radix sort over their order-preserving integer keys: three passes
+// of 11 bits, much faster than comparison sorting for the bin sample.
+func radixSortFloat32(vals []float32) {
+	if len(vals) < 256 {
+		slices.Sort(vals)
+		return
+	}
+	keys := make([]uint32, len(vals))
+	tmp := make([]uint32, len(vals))
+	for i, v := range vals {
+		b := math.Float32bits(v)
+		if b&0x80000000 != 0 {
+			b = ^b // negative: reverse order
+		} else {
+			b |= 0x80000000
+		}
+		keys[i] = b
+	}
+	var count [2048]int
+	for shift := uint(0); shift < 32; shift += 11 {
+		clear(count[:])
+		for _, k := range keys {
+			count[(k>>shift)&2047]++
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, k := range keys {
+			d := (k >> shift) & 2047
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	for i, k := range keys {
+		if k&0x80000000 != 0 {
+			k &^= 0x80000000
+		} else {
+			k = ^k
+		}
+		vals[i] = math.Float32frombits(k)
+	}
 }

@@ -44,26 +44,45 @@ type histBuilder struct {
 	bins    *binMatrix
 	groups  [][]int // active features, in groups of histGroupSize
 	workers int
+	ordered []gradPair // scratch: a node's gradients in row order
 }
 
-// build fills dst (zeroing it first) with the gradient sums of rows, for
-// every active feature. Each feature's sums are taken in row order by a
-// single goroutine, so the result does not depend on the worker count.
+// build fills dst (zeroing it first) with the gradient sums of rows
+// (ascending row indices), for every active feature. Each feature's sums
+// are taken in row order by a single goroutine, so the result does not
+// depend on the worker count.
 func (hb *histBuilder) build(dst []binStat, rows []int32, grads []gradPair) {
 	workers := hb.workers
 	if len(rows) < minParallelHistRows {
 		workers = 1
 	}
+	if len(rows) == hb.bins.rows {
+		// Every row, in order (rows is ascending without duplicates):
+		// read bins and gradients sequentially.
+		parallelFor(len(hb.groups), workers, func(gi int) {
+			hb.buildGroupAll(dst, hb.groups[gi], grads)
+		})
+		return
+	}
+	// Gather the node's gradients once so every group reads them
+	// sequentially; only the bins are gathered per group.
+	if cap(hb.ordered) < len(rows) {
+		hb.ordered = make([]gradPair, len(rows), hb.bins.rows)
+	}
+	ordered := hb.ordered[:len(rows)]
+	for i, r := range rows {
+		ordered[i] = grads[r]
+	}
 	parallelFor(len(hb.groups), workers, func(gi int) {
-		hb.buildGroup(dst, hb.groups[gi], rows, grads)
+		hb.buildGroup(dst, hb.groups[gi], rows, ordered)
 	})
 }
 
-func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, grads []gradPair) {
-	for _, f := range group {
-		h := dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]]
-		clear(h)
-	}
+// buildGroup fills the histograms of group's features from the node's
+// rows; ordered[i] is the gradient of rows[i].
+func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, ordered []gradPair) {
+	hb.clearGroup(dst, group)
+	ordered = ordered[:len(rows)]
 	// Fill four features per pass over the rows: each row's gradient is
 	// loaded once for the four bins it updates. Bins are uint8, so with
 	// 256-entry views the compiler drops the histogram bounds checks (the
@@ -72,8 +91,8 @@ func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, grad
 	for ; i+4 <= len(group); i += 4 {
 		c0, c1, c2, c3 := hb.bins.cols[group[i]], hb.bins.cols[group[i+1]], hb.bins.cols[group[i+2]], hb.bins.cols[group[i+3]]
 		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
-		for _, r := range rows {
-			gp := grads[r]
+		for k, r := range rows {
+			gp := ordered[k]
 			g, h := float64(gp.g), float64(gp.h)
 			s := &h0[c0[r]]
 			s.g += g
@@ -91,12 +110,53 @@ func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, grad
 	}
 	for ; i < len(group); i++ {
 		col, hv := hb.bins.cols[group[i]], hb.view(dst, group[i])
-		for _, r := range rows {
-			gp := grads[r]
+		for k, r := range rows {
+			gp := ordered[k]
 			s := &hv[col[r]]
 			s.g += float64(gp.g)
 			s.h += float64(gp.h)
 		}
+	}
+}
+
+// buildGroupAll is buildGroup for a node holding every row.
+func (hb *histBuilder) buildGroupAll(dst []binStat, group []int, grads []gradPair) {
+	hb.clearGroup(dst, group)
+	n := hb.bins.rows
+	grads = grads[:n]
+	i := 0
+	for ; i+4 <= len(group); i += 4 {
+		c0, c1, c2, c3 := hb.bins.cols[group[i]][:n], hb.bins.cols[group[i+1]][:n], hb.bins.cols[group[i+2]][:n], hb.bins.cols[group[i+3]][:n]
+		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
+		for r, gp := range grads {
+			g, h := float64(gp.g), float64(gp.h)
+			s := &h0[c0[r]]
+			s.g += g
+			s.h += h
+			s = &h1[c1[r]]
+			s.g += g
+			s.h += h
+			s = &h2[c2[r]]
+			s.g += g
+			s.h += h
+			s = &h3[c3[r]]
+			s.g += g
+			s.h += h
+		}
+	}
+	for ; i < len(group); i++ {
+		col, hv := hb.bins.cols[group[i]][:n], hb.view(dst, group[i])
+		for r, gp := range grads {
+			s := &hv[col[r]]
+			s.g += float64(gp.g)
+			s.h += float64(gp.h)
+		}
+	}
+}
+
+func (hb *histBuilder) clearGroup(dst []binStat, group []int) {
+	for _, f := range group {
+		clear(dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]])
 	}
 }
 
