@@ -57,8 +57,8 @@ func BenchmarkBuildTraining(b *testing.B) {
 // generator runs on the scanning goroutine, like a Parquet decoder) so
 // that big histories fit: FAILCAST_BENCH_MESSAGES=2870000 gives about
 // 10M events with 1M recipients. It reports the peak resident set size
-// of the process, with a soft memory limit of FAILCAST_BENCH_MEMLIMIT_MB
-// (default 1900) as a command would set with GOMEMLIMIT.
+// of the process, optionally with a soft memory limit of
+// FAILCAST_BENCH_MEMLIMIT_MB, as a command would set with GOMEMLIMIT.
 func BenchmarkBuildTrainingStream(b *testing.B) {
 	msgs := 300_000
 	if s := os.Getenv("FAILCAST_BENCH_MESSAGES"); s != "" {
@@ -70,11 +70,10 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 	cfg := DefaultConfig()
 	// Like a command run with GOMEMLIMIT: the collector keeps the heap
 	// near the live data instead of letting it double.
-	limitMB := 1900
 	if s := os.Getenv("FAILCAST_BENCH_MEMLIMIT_MB"); s != "" {
-		limitMB, _ = strconv.Atoi(s)
+		limitMB, _ := strconv.Atoi(s)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(limitMB) << 20))
 	}
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(limitMB) << 20))
 	runtime.GC()
 	b.ResetTimer()
 	cpu0 := cpuSeconds()

@@ -13,16 +13,17 @@ type interner struct {
 	names  []string
 	lastS  string
 	lastID int32
+	cache  bool // remember the last key (for keys that repeat in runs)
 }
 
-func newInterner() *interner {
-	in := &interner{ids: make(map[string]int32)}
+func newInterner(cache bool) *interner {
+	in := &interner{ids: make(map[string]int32), cache: cache}
 	in.id("") // id 0 is the empty string
 	return in
 }
 
 func (in *interner) id(s string) int32 {
-	if s == in.lastS && len(in.names) > 0 {
+	if in.cache && s == in.lastS && len(in.names) > 0 {
 		return in.lastID
 	}
 	id, ok := in.ids[s]
@@ -48,8 +49,8 @@ type entities struct {
 
 func newEntities() *entities {
 	return &entities{
-		recip: newInterner(), phone: newInterner(), tplName: newInterner(), lang: newInterner(),
-		camp: newInterner(), waba: newInterner(), country: newInterner(),
+		recip: newInterner(false), phone: newInterner(true), tplName: newInterner(true), lang: newInterner(true),
+		camp: newInterner(true), waba: newInterner(true), country: newInterner(true),
 		tpl: make(map[uint64]int32),
 	}
 }

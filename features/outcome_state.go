@@ -67,9 +67,19 @@ func decayFactors(dtSec float64, tau *[3]float64) (f [3]float32) {
 		return [3]float32{1, 1, 1}
 	}
 	for i := range f {
-		f[i] = float32(math.Exp(-dtSec / tau[i]))
+		f[i] = float32(expNeg(dtSec / tau[i]))
 	}
 	return f
+}
+
+// expNeg returns exp(-x) for x >= 0. Busy entities are updated every few
+// seconds, where x is tiny and a short series is exact to float32
+// precision and much cheaper than math.Exp.
+func expNeg(x float64) float64 {
+	if x < 1e-3 {
+		return 1 - x*(1-x*(0.5-x*(1.0/6)))
+	}
+	return math.Exp(-x)
 }
 
 // recipFamilies are the error families each recipient counts separately
