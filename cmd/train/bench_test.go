@@ -28,7 +28,7 @@ func BenchmarkTrainRun(b *testing.B) {
 		i++
 		// Distinct version names without sleeping: a clock one minute apart per run.
 		at := time.Date(2026, 11, 1, 2, i, 0, 0, time.UTC)
-		tr := &trainer{cfg: cfg, log: newLogger("text", io.Discard), stderr: io.Discard, now: func() time.Time { return at }}
+		tr := &trainer{cfg: cfg, log: newLogger("text", io.Discard), console: &console{w: io.Discard}, now: func() time.Time { return at }}
 		res, err := tr.run(context.Background())
 		if err != nil {
 			b.Fatal(err)

@@ -64,7 +64,7 @@ func (t *trainer) evalCandidate(name string, scores []float64, labels []bool, fi
 
 // fitCandidates trains the GBDT fail and family models and, with
 // --baselines, the baselines, and evaluates each on validation.
-func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *splitRows, bar *stageBar) (*candidateSet, error) {
+func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *splitRows, bar *bar) (*candidateSet, error) {
 	set := &candidateSet{}
 
 	// P(fail): binary GBDT with early stopping on the validation window.
@@ -103,7 +103,7 @@ func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *spl
 		}
 		set.all = append(set.all, base...)
 	} else {
-		bar.step("")
+		bar.step("baselines (off)")
 	}
 	return set, nil
 }

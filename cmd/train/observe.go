@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -32,83 +33,85 @@ func progressEnabled(mode string, stderr io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// stageBar is a progress bar over a run's stages, or nothing when
-// progress is off.
-type stageBar struct {
+// console is stderr shared by log lines and one progress bar at a time:
+// a log line first erases the bar's line, and the bar is drawn again
+// below it, so the two never run into each other.
+type console struct {
+	mu  sync.Mutex
+	w   io.Writer
 	bar *progressbar.ProgressBar
 }
 
-func newStageBar(enabled bool, w io.Writer, steps int, desc string) *stageBar {
-	if !enabled {
-		return &stageBar{}
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bar == nil {
+		return c.w.Write(p)
 	}
-	return &stageBar{bar: progressbar.NewOptions(steps,
-		progressbar.OptionSetWriter(w),
+	io.WriteString(c.w, "\r\033[2K")
+	n, err := c.w.Write(p)
+	io.WriteString(c.w, c.bar.String())
+	return n, err
+}
+
+// newBar starts a progress bar of max steps on the console (nil when
+// progress is off; every method of *bar accepts nil).
+func (c *console) newBar(enabled bool, max int64, desc, unit string) *bar {
+	if !enabled {
+		return nil
+	}
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(c.w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetWidth(30),
-	)}
+		progressbar.OptionUseANSICodes(true),
+	}
+	if unit != "" {
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit), progressbar.OptionSetPredictTime(true))
+	}
+	b := &bar{c: c, pb: progressbar.NewOptions64(max, opts...)}
+	c.mu.Lock()
+	c.bar = b.pb
+	c.mu.Unlock()
+	b.pb.RenderBlank()
+	return b
 }
 
-// step describes the stage now running and advances the bar past the
-// previous one.
-func (s *stageBar) step(desc string) {
-	if s.bar == nil {
+// bar is a progress bar drawn on a console.
+type bar struct {
+	c  *console
+	pb *progressbar.ProgressBar
+}
+
+// add advances the bar by n.
+func (b *bar) add(n int) {
+	if b != nil {
+		b.pb.Add(n)
+	}
+}
+
+// step advances the bar past the previous stage and names the next one.
+func (b *bar) step(desc string) {
+	if b != nil {
+		b.pb.Describe(desc)
+		b.pb.Add(1)
+	}
+}
+
+// finish removes the bar.
+func (b *bar) finish() {
+	if b == nil {
 		return
 	}
-	s.bar.Describe(desc)
-	s.bar.Add(1)
-}
-
-func (s *stageBar) describe(desc string) {
-	if s.bar != nil {
-		s.bar.Describe(desc)
+	b.c.mu.Lock()
+	if b.c.bar == b.pb {
+		b.c.bar = nil
 	}
-}
-
-func (s *stageBar) finish() {
-	if s.bar != nil {
-		s.bar.Finish()
-		s.bar.Exit()
-	}
-}
-
-// countBar is a progress bar over a count (such as history rows), or
-// nothing when progress is off.
-type countBar struct {
-	bar *progressbar.ProgressBar
-}
-
-func newCountBar(enabled bool, w io.Writer, max int64, desc string) *countBar {
-	if !enabled {
-		return &countBar{}
-	}
-	return &countBar{bar: progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetWidth(30),
-	)}
-}
-
-func (c *countBar) add(n int) {
-	if c.bar != nil {
-		c.bar.Add(n)
-	}
-}
-
-func (c *countBar) finish() {
-	if c.bar != nil {
-		c.bar.Finish()
-		c.bar.Exit()
-	}
+	b.c.mu.Unlock()
+	b.pb.Finish()
+	b.pb.Exit()
 }

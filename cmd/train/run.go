@@ -25,8 +25,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	log := newLogger(cfg.LogFormat, stderr)
-	t := &trainer{cfg: cfg, log: log, stderr: stderr, progress: progressEnabled(cfg.Progress, stderr), now: time.Now}
+	con := &console{w: stderr}
+	log := newLogger(cfg.LogFormat, con)
+	t := &trainer{cfg: cfg, log: log, console: con, progress: progressEnabled(cfg.Progress, stderr), now: time.Now}
 	res, err := t.run(ctx)
 	code := exitCode(err)
 	logOutcome(log, res, err, code, time.Since(start))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -27,7 +26,7 @@ const lockOwner = "failcast train"
 type trainer struct {
 	cfg      Config
 	log      *slog.Logger
-	stderr   io.Writer // progress bars
+	console  *console // stderr, shared by the log and the progress bars
 	progress bool
 	now      func() time.Time
 	// beforePromote, when set, runs after the new version is committed and
@@ -113,7 +112,7 @@ func (t *trainer) run(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bar := newStageBar(t.progress, t.stderr, 6, "fail model")
+	bar := t.console.newBar(t.progress, 5, "fail model", "")
 	defer bar.finish()
 	split, err := t.split(tab, w)
 	if err != nil {
@@ -207,7 +206,7 @@ func (t *trainer) buildFeatures(ctx context.Context, ds *pipeline.Dataset, w win
 	}
 	t.log.Info("building features", "from", evaluate.FormatMicros(w.from), "to", evaluate.FormatMicros(w.to), "history_rows", rows)
 	began := time.Now()
-	fbar := newCountBar(t.progress, t.stderr, rows, "features")
+	fbar := t.console.newBar(t.progress, rows, "features", "rows")
 	src := &historySource{ds: ds, asOf: w.to, onBatch: fbar.add}
 	tab, err := features.BuildTraining(ctx, src, w.featureCfg, w.from, w.to)
 	fbar.finish()

@@ -274,7 +274,7 @@ func TestTrainInterruptedBeforePromotion(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logBuf bytes.Buffer
-	tr := &trainer{cfg: cfg, log: newLogger("text", &logBuf), stderr: &logBuf, now: time.Now,
+	tr := &trainer{cfg: cfg, log: newLogger("text", &logBuf), console: &console{w: &logBuf}, now: time.Now,
 		beforePromote: func() error { return errors.New("simulated crash") }}
 	res, err := tr.run(context.Background())
 	if err == nil || exitCode(err) != exitInternal || res != nil {
