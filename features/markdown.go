@@ -81,9 +81,20 @@ Defaults: Lead %v, Refresh %v, LabelWindow %v, LabelDelay %v.
 | pending outcome | %d per event | events between cutoff and t (at most Lead + Refresh of history) |
 | message id | about 64 | per send within LabelWindow (label tracking) |
 
+Measured with everything included (entity arrays, interned keys, message map, queues):
+`+"`go test -run StateBytesPerRecipient ./features`"+` (about 500 bytes per recipient seen).
+The training table adds %d features x 4 bytes per example plus about 90 bytes of identity and
+label columns: 2.9M examples (10M events) take about 1.4 GB, which dominates the memory of a
+large build; narrow [from, to) to build fewer examples (earlier history still warms the state).
+
+Benchmarks: `+"`go test -run XXX -bench BuildTraining ./features`"+` (events/s, examples/s,
+events per CPU second); `+"`FAILCAST_BENCH_MESSAGES=2870000 go test -run XXX -bench BuildTrainingStream -benchtime 1x ./features`"+`
+streams about 10M synthetic events over 1M recipients and reports the peak RSS
+(`+"`FAILCAST_BENCH_MEMLIMIT_MB`"+` sets a soft memory limit, as GOMEMLIMIT would).
+
 `, FeatureVersion, numFeatures, SchemaHash(), cfg.Lead, cfg.Refresh, cfg.LabelWindow, cfg.LabelDelay,
 		float64(NeverHours), TierLadder, float64(UnlimitedTier), ThroughputMPS,
-		sb["recipient"], sb["phone"], sb["campaign"], sb["template"], sb["record"])
+		sb["recipient"], sb["phone"], sb["campaign"], sb["template"], sb["record"], numFeatures)
 
 	for _, k := range []Kind{Send, Schedule, Outcome} {
 		fmt.Fprintf(&b, "## %s features\n\nRule: %s.\n\n| # | name | entity | window | unit | description |\n| ---: | --- | --- | --- | --- | --- |\n",
