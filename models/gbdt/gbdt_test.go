@@ -3,7 +3,9 @@ package gbdt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -577,6 +579,38 @@ func TestRadixSortFloat32(t *testing.T) {
 			if vals[i] != want[i] {
 				t.Fatalf("n=%d: position %d has %v, want %v", n, i, vals[i], want[i])
 			}
+		}
+	}
+}
+
+// TestFormatHeaderLayout pins the header offsets documented in
+// docs/model-format.md.
+func TestFormatHeaderLayout(t *testing.T) {
+	Xm, ym := synth.Multiclass(2000, 16, 3, 5)
+	p := DefaultParams()
+	p.Objective, p.NumClass, p.NumRounds = Softmax, 3, 4
+	m := fit(t, p, Dataset{X: Xm, Y: ym}, nil)
+	b := modelBytes(t, m)
+	le := binary.LittleEndian
+	tests := []struct {
+		name string
+		got  uint64
+		want uint64
+	}{
+		{"magic", le.Uint64(b[0:]), le.Uint64([]byte("FCGBDT\r\n"))},
+		{"version", uint64(le.Uint32(b[8:])), 1},
+		{"objective", uint64(le.Uint32(b[12:])), 2},
+		{"classes", uint64(le.Uint32(b[16:])), 3},
+		{"features", uint64(le.Uint32(b[20:])), 16},
+		{"rounds", uint64(le.Uint32(b[24:])), 4},
+		{"best iteration", uint64(le.Uint32(b[28:])), 3},
+		{"base score 0", le.Uint64(b[32:]), math.Float64bits(m.baseScore[0])},
+		{"params.NumRounds", uint64(le.Uint32(b[32+3*8:])), 4},
+		{"checksum", uint64(le.Uint32(b[len(b)-4:])), uint64(crc32.Checksum(b[:len(b)-4], crc32.MakeTable(crc32.Castagnoli)))},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.name, tc.got, tc.want)
 		}
 	}
 }
