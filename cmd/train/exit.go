@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -43,6 +44,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return exitInternal // interrupted, whatever stage it reached
 	case errors.Is(err, registry.ErrLocked):
 		return exitLocked
 	case errors.As(err, &de):

@@ -49,6 +49,8 @@ func logOutcome(log *slog.Logger, res *result, err error, code int, took time.Du
 	switch {
 	case err != nil && code == exitLocked:
 		log.Error("another training run holds the registry; nothing done", "err", err, "exit_code", code)
+	case err != nil && errors.Is(err, context.Canceled):
+		log.Error("interrupted; the champion is untouched", "err", err, "exit_code", code)
 	case err != nil && code == exitData:
 		log.Error("bad or missing input data; nothing published", "err", err, "exit_code", code)
 	case err != nil:

@@ -387,3 +387,36 @@ func TestHelp(t *testing.T) {
 }
 
 type flagT = flag.Flag
+
+func TestJSONLogs(t *testing.T) {
+	reg := filepath.Join(t.TempDir(), "registry")
+	code, out := runTrain(t, "--log-format", "json", "--history", filepath.Join(t.TempDir(), "none"), "--registry", reg)
+	if code != exitData {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["msg"] == nil {
+			t.Fatalf("not a JSON log line: %q", l)
+		}
+	}
+	if !strings.Contains(lines[len(lines)-1], `"exit_code":3`) {
+		t.Fatalf("last line %s", lines[len(lines)-1])
+	}
+}
+
+func TestInterruptedByContext(t *testing.T) {
+	hist := history(t)
+	reg := filepath.Join(t.TempDir(), "registry")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stderr bytes.Buffer
+	code := run(ctx, fastArgs(hist, reg), &stderr)
+	if code != exitInternal || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(reg, registry.LockFile)); !os.IsNotExist(err) {
+		t.Fatal("an interrupted run left its lock")
+	}
+}
