@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -457,5 +458,35 @@ func TestScanCancel(t *testing.T) {
 	err = d.Scan(context.Background(), ScanOptions{BatchSize: 100}, func(b []Event) error { return stop })
 	if !errors.Is(err, stop) {
 		t.Fatalf("err = %v, want the callback's error", err)
+	}
+}
+
+func TestScanConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	events := genEvents(3000, 13, day0, 1_000_000, 100)
+	writeHistory(t, filepath.Join(dir, "a.parquet"), events[:2000], WriteOptions{RowGroupRows: 300})
+	writeHistory(t, filepath.Join(dir, "b.parquet"), events[1500:], WriteOptions{RowGroupRows: 300})
+	d, err := OpenDataset(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, 4)
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.Scan(context.Background(), ScanOptions{BatchSize: 128}, func(b []Event) error {
+				counts[i] += len(b)
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range counts {
+		if errs[i] != nil || counts[i] != 3500 {
+			t.Errorf("scan %d: %d rows, err %v; want 3500 rows", i, counts[i], errs[i])
+		}
 	}
 }
