@@ -262,7 +262,9 @@ func (w *HistoryWriter) Rows() int64 { return w.rows }
 // PartitionedHistoryWriter writes a hive-partitioned history dataset:
 // dir/dt=YYYY-MM-DD/part-0.parquet, one file per UTC day of Timestamp. Rows
 // must be in non-decreasing Timestamp order. Each partition file is
-// written atomically and all of them are renamed into place on Close.
+// written atomically and all of them are renamed into place on Close; a
+// partition of the same day already in dir is replaced, partitions of other
+// days are left as they are.
 type PartitionedHistoryWriter struct {
 	dir      string
 	opts     WriteOptions
