@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-
 )
 
 // DefaultBatchSize is the number of events per Scan callback when
