@@ -93,9 +93,13 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	reg := filepath.Join(t.TempDir(), "registry")
 	metricsFile := filepath.Join(t.TempDir(), "train.prom")
 
-	code, log := runTrain(t, fastArgs(hist, reg, "--metrics-file", metricsFile, "--features-out", filepath.Join(t.TempDir(), "f.parquet"))...)
+	featuresOut := filepath.Join(t.TempDir(), "f.parquet")
+	code, log := runTrain(t, fastArgs(hist, reg, "--metrics-file", metricsFile, "--features-out", featuresOut)...)
 	if code != exitOK {
 		t.Fatalf("first run exit %d\n%s", code, log)
+	}
+	if fi, err := os.Stat(featuresOut); err != nil || fi.Size() < 1000 {
+		t.Fatalf("--features-out: %v", err)
 	}
 	first := current(t, reg)
 	dir := filepath.Join(reg, registry.VersionsDir, first)
