@@ -282,8 +282,8 @@ func (r *Registry) Prune(keep int) ([]string, error) {
 
 // CleanTemp removes what runs that died left behind: temporary version
 // directories (every entry of versions/ whose name starts with '.', which
-// covers the temporaries of writers used inside a staging directory) and
-// temporary symlinks. Since it requires the lock, no other run can be
+// covers the temporaries of writers used inside a staging directory),
+// temporary symlinks and stale lock files moved aside. Since it requires the lock, no other run can be
 // writing them. It returns the removed paths.
 func (r *Registry) CleanTemp() ([]string, error) {
 	if r.lock == nil {
@@ -303,7 +303,8 @@ func (r *Registry) CleanTemp() ([]string, error) {
 			return removed, fmt.Errorf("registry: clean %s: %w", root, err)
 		}
 		for _, e := range entries {
-			if !strings.HasPrefix(e.Name(), prefix) {
+			leftover := strings.HasPrefix(e.Name(), prefix) || (k == 0 && strings.HasPrefix(e.Name(), LockFile+".stale-"))
+			if !leftover {
 				continue
 			}
 			p := filepath.Join(root, e.Name())

@@ -141,6 +141,8 @@ func TestInterruptedRunLeavesChampion(t *testing.T) {
 	publish(t, r, "v3", "three")
 	// Crash while replacing the symlink: a temporary link left behind.
 	os.Symlink("versions/v3", filepath.Join(dir, tempPrefix+"current-dead"))
+	// Crash while recovering a stale lock.
+	os.WriteFile(filepath.Join(dir, LockFile+".stale-123"), []byte("{}"), 0o644)
 	l.Unlock()
 
 	r2 := Open(dir, quiet())
@@ -163,8 +165,8 @@ func TestInterruptedRunLeavesChampion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(removed) != 3 {
-		t.Fatalf("CleanTemp removed %v, want the staging dir, the writer's temp dir and the temp symlink", removed)
+	if len(removed) != 4 {
+		t.Fatalf("CleanTemp removed %v, want the staging dir, the writer's temp dir, the temp symlink and the stale lock", removed)
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, VersionsDir))
 	for _, e := range entries {
