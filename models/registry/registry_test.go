@@ -410,3 +410,35 @@ func TestHelperHoldLock(t *testing.T) {
 	fmt.Println("staged")
 	time.Sleep(time.Minute)
 }
+
+// FuzzLockFile feeds arbitrary lock file contents to Lock: it must never
+// panic, and must either take the lock (a stale or unreadable-and-old
+// lock) or report the holder.
+func FuzzLockFile(f *testing.F) {
+	for _, seed := range []string{
+		`{"pid":1,"started_at":"2026-11-01T02:00:00Z","owner":"failcast train"}`,
+		`{"pid":-5}`, `{"pid":99999999}`, `{}`, ``, `null`, `{"pid":"12"}`, "\x00\xff", `{"pid":1e99}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, LockFile)
+		os.WriteFile(path, data, 0o644)
+		old := time.Now().Add(-time.Hour)
+		os.Chtimes(path, old, old)
+		r := Open(dir, quiet())
+		l, err := r.Lock(context.Background(), "fuzz", 0)
+		if err != nil {
+			var le *LockedError
+			if !errors.As(err, &le) || le.Holder.PID <= 0 || !processAlive(le.Holder.PID) {
+				t.Fatalf("Lock refused with %v for content %q", err, data)
+			}
+			return
+		}
+		if info, err := readLockFile(path); err != nil || info.PID != os.Getpid() {
+			t.Fatalf("lock file after taking it: %+v, %v", info, err)
+		}
+		l.Unlock()
+	})
+}
