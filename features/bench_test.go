@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -75,6 +76,24 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(limitMB) << 20))
 	}
 	runtime.GC()
+	stop := make(chan struct{})
+	peakHeap := make(chan uint64)
+	go func() { // sample the live heap while the build runs
+		var peak uint64
+		var ms runtime.MemStats
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				peakHeap <- peak
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+	}()
 	b.ResetTimer()
 	cpu0 := cpuSeconds()
 	var rows int
@@ -92,6 +111,8 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 	b.ReportMetric(float64(events)*float64(b.N)/(cpuSeconds()-cpu0), "events/cpu-s")
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(float64(g.Recipients), "recipients")
+	close(stop)
+	b.ReportMetric(float64(<-peakHeap)/(1<<20), "peak-heap-inuse-MB")
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")

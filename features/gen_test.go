@@ -99,9 +99,9 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 	}
 	pop := func() error {
 		x := heap.Pop(&h).(genEvent)
-		e := slots[x.slot]
+		err := fn(&slots[x.slot])
 		free = append(free, x.slot)
-		return fn(&e)
+		return err
 	}
 	t := cfg.Start
 	burstUntil := int64(0)

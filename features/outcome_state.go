@@ -204,6 +204,9 @@ type outcomeState struct {
 	country []groupOutcome
 }
 
+// grow extends s with zero values to hold index id. It keeps append's
+// growth policy: big slices grow by a quarter, so little capacity sits
+// unused (which matters more at the peak than the garbage left behind).
 func grow[T any](s []T, id int32, zero T) []T {
 	for int(id) >= len(s) {
 		s = append(s, zero)
