@@ -195,18 +195,23 @@ func TestTrainIsReproducible(t *testing.T) {
 	}
 	hist := history(t)
 	root := t.TempDir()
-	var prs [2]float64
-	var thr [2]float64
+	var prs, thr [2]float64
+	var files [2]map[string]string
 	for i := range prs {
 		reg := filepath.Join(root, fmt.Sprint(i))
 		if code, log := runTrain(t, fastArgs(hist, reg, "--baselines=false")...); code != exitOK {
 			t.Fatalf("exit %d\n%s", code, log)
 		}
 		md := readMetadata(t, filepath.Join(reg, registry.VersionsDir, current(t, reg)))
-		prs[i], thr[i] = md.Metrics.Binary.PRAUC, md.Thresholds[bundle.ThresholdMedium].Value
+		prs[i], thr[i], files[i] = md.Metrics.Binary.PRAUC, md.Thresholds[bundle.ThresholdMedium].Value, md.Files
 	}
 	if prs[0] != prs[1] || thr[0] != thr[1] {
 		t.Fatalf("same seed, data and as-of gave PR-AUC %v and thresholds %v", prs, thr)
+	}
+	for _, f := range []string{bundle.FailFile, bundle.FamilyFile} {
+		if files[0][f] == "" || files[0][f] != files[1][f] {
+			t.Fatalf("%s differs between identical runs: %s vs %s", f, files[0][f], files[1][f])
+		}
 	}
 }
 
