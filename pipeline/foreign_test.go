@@ -215,7 +215,7 @@ func TestScanForeignFiles(t *testing.T) {
 			for _, e := range events {
 				rows = append(rows, toSpark(e))
 			}
-			writeRecords(t, path, rows, parquet.MaxRowsPerRowGroup(1000), parquet.Compression(&parquet.Snappy))
+			writeRecords(t, path, rows, parquet.MaxRowsPerRowGroup(1000), parquet.Compression(&parquet.Snappy), parquet.DataPageVersion(1), parquet.PageBufferSize(4096))
 		}, events},
 		{"duckdb millis", func(path string) {
 			var rows []duckRecord
