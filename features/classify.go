@@ -22,6 +22,52 @@ func newInterner(cache bool) *interner {
 	return in
 }
 
+// recipInterner interns recipients. Hashed recipients ("h:" and 16
+// lower-case hex digits, see pipeline.RecipientHasher) are keyed by their
+// 64-bit value, which hashes and compares faster than the string.
+type recipInterner struct {
+	*interner
+	hashed map[uint64]int32
+}
+
+func newRecipInterner() *recipInterner {
+	return &recipInterner{interner: newInterner(false), hashed: make(map[uint64]int32)}
+}
+
+func (r *recipInterner) id(s string) int32 {
+	k, ok := hashedKey(s)
+	if !ok {
+		return r.interner.id(s)
+	}
+	if id, found := r.hashed[k]; found {
+		return id
+	}
+	id := int32(len(r.names))
+	r.names = append(r.names, strings.Clone(s))
+	r.hashed[k] = id
+	return id
+}
+
+// hashedKey parses a hashed recipient "h:" + 16 lower-case hex digits.
+func hashedKey(s string) (uint64, bool) {
+	if len(s) != 18 || s[0] != 'h' || s[1] != ':' {
+		return 0, false
+	}
+	var k uint64
+	for i := 2; i < 18; i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			k = k<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			k = k<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return k, true
+}
+
 func (in *interner) id(s string) int32 {
 	if in.cache && s == in.lastS && len(in.names) > 0 {
 		return in.lastID
@@ -40,16 +86,17 @@ func (in *interner) id(s string) int32 {
 
 // entities interns the entity keys of sends and events.
 type entities struct {
-	recip, phone, tplName, lang, camp, waba, country *interner
-	tpl                                              map[uint64]int32 // tplName<<32|lang -> template id
-	lastTplKey                                       uint64
-	lastTpl                                          int32
-	msgIDs                                           stringArena // message ids of table rows
+	recip                                     *recipInterner
+	phone, tplName, lang, camp, waba, country *interner
+	tpl                                       map[uint64]int32 // tplName<<32|lang -> template id
+	lastTplKey                                uint64
+	lastTpl                                   int32
+	msgIDs                                    stringArena // message ids of table rows
 }
 
 func newEntities() *entities {
 	return &entities{
-		recip: newInterner(false), phone: newInterner(true), tplName: newInterner(true), lang: newInterner(true),
+		recip: newRecipInterner(), phone: newInterner(true), tplName: newInterner(true), lang: newInterner(true),
 		camp: newInterner(true), waba: newInterner(true), country: newInterner(true),
 		tpl: make(map[uint64]int32),
 	}
@@ -107,11 +154,6 @@ type message struct {
 	failed bool
 }
 
-type msgRef struct {
-	ts   int64
-	hash uint64
-}
-
 // classifier is the first stage: it decides which event is a send, which
 // an outcome, labels training rows, interns entity keys and emits compact
 // records in time order.
@@ -119,9 +161,11 @@ type classifier struct {
 	en          *entities
 	labelWindow int64
 	from, to    int64 // rows for sends in [from, to); records only before to
-	msgs        map[uint64]message
-	queue       []msgRef
-	head        int
+	// Messages sent in the current period and the one before; the maps
+	// swap every LabelWindow, so forgetting old messages costs no
+	// per-message work.
+	msgs, older map[uint64]message
+	rotateAt    int64
 	sawAccepted bool
 	maxTs       int64
 	tab         *Table // identity and label columns of the rows
@@ -134,7 +178,7 @@ const recordBatch = 4096
 func newClassifier(en *entities, cfg Config, from, to int64, tab *Table, emit func([]record) []record) *classifier {
 	return &classifier{
 		en: en, labelWindow: cfg.LabelWindow.Microseconds(), from: from, to: to,
-		msgs: make(map[uint64]message), tab: tab, emit: emit, maxTs: -1 << 62,
+		msgs: make(map[uint64]message), older: make(map[uint64]message), rotateAt: -1 << 62, tab: tab, emit: emit, maxTs: -1 << 62,
 		batch: make([]record, 0, recordBatch),
 	}
 }
@@ -168,20 +212,26 @@ func failureOf(code int32) (pipeline.Family, uint8) {
 	return fam, codeGroupMask(code, fam)
 }
 
+// expire forgets the messages sent more than LabelWindow before now.
 func (c *classifier) expire(now int64) {
-	limit := now - c.labelWindow
-	for c.head < len(c.queue) && c.queue[c.head].ts < limit {
-		q := c.queue[c.head]
-		if m, ok := c.msgs[q.hash]; ok && m.ts == q.ts {
-			delete(c.msgs, q.hash)
-		}
-		c.head++
+	if now < c.rotateAt {
+		return
 	}
-	if c.head > 4096 && c.head*2 > len(c.queue) {
-		n := copy(c.queue, c.queue[c.head:])
-		c.queue = c.queue[:n]
-		c.head = 0
+	c.msgs, c.older = c.older, c.msgs
+	clear(c.msgs)
+	c.rotateAt = now + c.labelWindow
+}
+
+// lookup returns the remembered message with id hash h, and whether it is
+// in the older map.
+func (c *classifier) lookup(h uint64, now int64) (m message, inOlder, ok bool) {
+	if m, ok = c.msgs[h]; ok {
+		return m, false, true
 	}
+	if m, ok = c.older[h]; ok && now-m.ts <= c.labelWindow {
+		return m, true, true
+	}
+	return message{}, false, false
 }
 
 // event classifies one history event.
@@ -200,7 +250,7 @@ func (c *classifier) event(e *pipeline.Event) {
 		return
 	}
 	h := hashID(e.MessageID)
-	m, known := c.msgs[h]
+	m, inOlder, known := c.lookup(h, ts)
 	if !known {
 		if e.Status == pipeline.StatusAccepted {
 			c.sawAccepted = true
@@ -226,7 +276,6 @@ func (c *classifier) event(e *pipeline.Event) {
 			r.row = m.row
 			c.push(r)
 		}
-		c.queue = append(c.queue, msgRef{ts: ts, hash: h})
 		if e.Status != pipeline.StatusFailed {
 			c.msgs[h] = m
 			return
@@ -241,7 +290,11 @@ func (c *classifier) event(e *pipeline.Event) {
 				c.tab.label(int(m.row), e.ErrorCode)
 			}
 		}
-		c.msgs[h] = m
+		if inOlder {
+			c.older[h] = m
+		} else {
+			c.msgs[h] = m
+		}
 		if emit {
 			c.push(c.outcome(e, m.ids))
 		}
