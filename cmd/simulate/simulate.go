@@ -84,10 +84,7 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 	}
 	defer os.RemoveAll(stage)
 
-	hw, err := pipeline.NewPartitionedHistoryWriter(filepath.Join(stage, "history"), pipeline.WriteOptions{})
-	if err != nil {
-		return res, err
-	}
+	hw := &dailyWriter{dir: filepath.Join(stage, "history")}
 	sink := simulate.Sink(simulate.SinkFunc(hw.Write))
 	var rw *simulate.RawWriter
 	var rawFiles []*os.File
@@ -113,7 +110,11 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 	}
 	log.Info("simulating", "seed", cfg.Seed, "as_of", cfg.AsOf.Format(time.RFC3339), "days", cfg.Days, "plan_days", cfg.PlanDays,
 		"wabas", cfg.WABAs, "numbers", cfg.PhoneNumbers, "recipients", cfg.Recipients, "campaigns_per_day", cfg.CampaignsPerDay)
-	world, err := simulate.Run(ctx, cfg, sink)
+	async := newAsyncSink(sink)
+	world, err := simulate.Run(ctx, cfg, async)
+	if werr := async.Close(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		hw.Abort()
 		return res, err

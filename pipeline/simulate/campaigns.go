@@ -496,21 +496,11 @@ func (e *engine) onInbound(a action) {
 	}
 	e.recent[w] = append(rec, inboundRecord{a.at, a.a})
 	if e.out != nil {
-		id := wamid(a.key)
-		e.out.add(pipeline.Event{
-			EventID:       pipeline.MakeEventID(id, pipeline.StatusInbound, a.at),
-			MessageID:     id,
-			Timestamp:     a.at,
-			WABAID:        e.wabas[w].id,
-			PhoneNumberID: e.numbers[num].id,
-			Recipient:     e.hashOf[a.a],
-			Country:       countries[rc.country].iso,
-			Category:      pipeline.CategoryService,
-			MessageType:   "text",
-			MediaBytes:    pipeline.NoMediaBytes,
-			Status:        pipeline.StatusInbound,
-			ErrorCode:     pipeline.NoErrorCode,
-		})
+		rec := &sendRecord{
+			messageID: wamid(a.key), category: pipeline.CategoryService, messageType: "text",
+			media: pipeline.NoMediaBytes, waba: int32(w), number: num, template: -1, recipient: a.a,
+		}
+		e.out.add(rec, pipeline.StatusInbound, a.at, pipeline.NoErrorCode)
 	}
 	if e.mode != modeHistory {
 		return

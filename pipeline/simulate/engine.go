@@ -471,22 +471,22 @@ func (e *engine) doSend(s *send) int32 {
 	code, sync := e.attempt(s)
 	e.stats.count(code)
 	r := e.rng
+	var rec *sendRecord
 	if code != pipeline.NoErrorCode {
 		if e.out != nil {
 			if sync {
-				e.out.add(e.event(s, requestID(s.key), pipeline.StatusFailed, s.at, code))
+				e.out.add(e.record(s, requestID(s.key)), pipeline.StatusFailed, s.at, code)
 			} else {
-				id := wamid(s.key)
-				e.out.add(e.event(s, id, pipeline.StatusAccepted, s.at, pipeline.NoErrorCode))
-				e.out.add(e.event(s, id, pipeline.StatusFailed, secondAfter(s.at, uniformDuration(r, usSecond, 5*usSecond)), code))
+				rec = e.record(s, wamid(s.key))
+				e.out.add(rec, pipeline.StatusAccepted, s.at, pipeline.NoErrorCode)
+				e.out.add(rec, pipeline.StatusFailed, secondAfter(s.at, uniformDuration(r, usSecond, 5*usSecond)), code)
 			}
 		}
 		return code
 	}
-	id := ""
 	if e.out != nil {
-		id = wamid(s.key)
-		e.out.add(e.event(s, id, pipeline.StatusAccepted, s.at, pipeline.NoErrorCode))
+		rec = e.record(s, wamid(s.key))
+		e.out.add(rec, pipeline.StatusAccepted, s.at, pipeline.NoErrorCode)
 	}
 	sent := secondAfter(s.at, uniformDuration(r, usSecond, 3*usSecond))
 	var delivered int64
@@ -506,12 +506,12 @@ func (e *engine) doSend(s *send) int32 {
 	replyDraw := r.Float64()
 	replyDelay := int64(logNormal(r, float64(3*usMinute), 1.0))
 	if e.out != nil {
-		e.out.add(e.event(s, id, pipeline.StatusSent, sent, pipeline.NoErrorCode))
+		e.out.add(rec, pipeline.StatusSent, sent, pipeline.NoErrorCode)
 		if delivered >= 0 {
-			e.out.add(e.event(s, id, pipeline.StatusDelivered, secondAfter(delivered, 0), pipeline.NoErrorCode))
+			e.out.add(rec, pipeline.StatusDelivered, secondAfter(delivered, 0), pipeline.NoErrorCode)
 		}
 		if readAt >= 0 {
-			e.out.add(e.event(s, id, pipeline.StatusRead, secondAfter(readAt, 0), pipeline.NoErrorCode))
+			e.out.add(rec, pipeline.StatusRead, secondAfter(readAt, 0), pipeline.NoErrorCode)
 		}
 	}
 	if readAt >= 0 && replyDraw < replyShare {
@@ -535,30 +535,56 @@ func engagement(category string) (read, reply float64) {
 	}
 }
 
-// event builds a history row of a send.
-func (e *engine) event(s *send, messageID string, status pipeline.Status, at int64, code int32) pipeline.Event {
-	ev := pipeline.Event{
-		EventID:       pipeline.MakeEventID(messageID, status, at),
-		MessageID:     messageID,
-		Timestamp:     at,
-		WABAID:        e.wabas[s.waba].id,
-		PhoneNumberID: e.numbers[s.number].id,
-		Recipient:     e.hashOf[s.recipient],
-		Country:       countries[e.recips[s.recipient].country].iso,
-		CampaignID:    s.campaign,
-		Category:      s.category,
-		MessageType:   s.messageType,
-		MediaBytes:    s.media,
-		Status:        status,
-		ErrorCode:     code,
-		Exploration:   s.exploration,
+// sendRecord holds what the events of one message share, until they are
+// all emitted: pending events point to it instead of each carrying a full
+// history row.
+type sendRecord struct {
+	messageID   string
+	campaign    string
+	category    string
+	messageType string
+	media       int64
+	waba        int32
+	number      int32
+	template    int32 // -1: none
+	recipient   int32
+	exploration bool
+}
+
+// record returns the shared record of a send's events.
+func (e *engine) record(s *send, messageID string) *sendRecord {
+	return &sendRecord{
+		messageID: messageID, campaign: s.campaign, category: s.category, messageType: s.messageType,
+		media: s.media, waba: s.waba, number: s.number, template: s.template, recipient: s.recipient,
+		exploration: s.exploration,
 	}
-	if s.template >= 0 {
-		t := &e.templates[s.template]
+}
+
+// event builds the history row of a pending event.
+func (e *engine) event(p *pendingEvent, eventID string) pipeline.Event {
+	r := p.rec
+	ev := pipeline.Event{
+		EventID:       eventID,
+		MessageID:     r.messageID,
+		Timestamp:     p.at,
+		WABAID:        e.wabas[r.waba].id,
+		PhoneNumberID: e.numbers[r.number].id,
+		Recipient:     e.hashOf[r.recipient],
+		Country:       countries[e.recips[r.recipient].country].iso,
+		CampaignID:    r.campaign,
+		Category:      r.category,
+		MessageType:   r.messageType,
+		MediaBytes:    r.media,
+		Status:        p.status,
+		ErrorCode:     p.code,
+		Exploration:   r.exploration,
+	}
+	if r.template >= 0 {
+		t := &e.templates[r.template]
 		ev.Template, ev.Language = t.name, t.language
 	}
-	if code != pipeline.NoErrorCode {
-		ev.ErrorTitle, ev.ErrorDetails = errorText(code)
+	if p.code != pipeline.NoErrorCode {
+		ev.ErrorTitle, ev.ErrorDetails = errorText(p.code)
 	}
 	return ev
 }

@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*World, error) {
 		return nil, err
 	}
 	if sink != nil {
-		e.out = &emitter{sink: sink, asOf: e.asOf, buckets: map[int64][]pipeline.Event{}, next: e.start / usHour, stats: &e.stats}
+		e.out = &emitter{eng: e, sink: sink, asOf: e.asOf, buckets: map[int64][]pendingEvent{}, next: e.start / usHour, stats: &e.stats}
 	}
 	if err := e.runUntil(ctx, e.asOf); err != nil {
 		return nil, fmt.Errorf("simulate history: %w", err)
@@ -84,28 +84,37 @@ func (s *Stats) String() string {
 // emitter buffers events by hour and passes each hour to the sink, sorted,
 // once no later action can add to it.
 type emitter struct {
+	eng     *engine
 	sink    Sink
 	asOf    int64
-	buckets map[int64][]pipeline.Event
-	next    int64              // hours before next have been flushed
-	spare   [][]pipeline.Event // emptied buckets, for reuse
-	out     []pipeline.Event   // sorted batch passed to the sink
+	buckets map[int64][]pendingEvent
+	next    int64            // hours before next have been flushed
+	spare   [][]pendingEvent // emptied buckets, for reuse
+	out     []pipeline.Event // sorted batch passed to the sink
 	keys    []sortKey
 	stats   *Stats
 }
 
+// pendingEvent is an event waiting for its hour to be flushed.
+type pendingEvent struct {
+	at     int64
+	rec    *sendRecord
+	code   int32
+	status pipeline.Status
+}
+
 // add buffers an event; events at or after AsOf are dropped.
-func (o *emitter) add(ev pipeline.Event) {
-	if ev.Timestamp >= o.asOf {
+func (o *emitter) add(rec *sendRecord, status pipeline.Status, at int64, code int32) {
+	if at >= o.asOf {
 		return
 	}
-	h := ev.Timestamp / usHour
+	h := at / usHour
 	b, ok := o.buckets[h]
 	if !ok && len(o.spare) > 0 {
 		b = o.spare[len(o.spare)-1]
 		o.spare = o.spare[:len(o.spare)-1]
 	}
-	o.buckets[h] = append(b, ev)
+	o.buckets[h] = append(b, pendingEvent{at: at, rec: rec, code: code, status: status})
 }
 
 // advance flushes the hours before the hour of t: actions at t or later
@@ -130,6 +139,7 @@ func (o *emitter) flush(h int64) error {
 		if err := o.sink.History(sorted); err != nil {
 			return err
 		}
+		clear(b)
 		o.spare, o.out = append(o.spare, b[:0]), sorted[:0]
 	}
 	return nil
@@ -142,13 +152,13 @@ type sortKey struct {
 	index int32
 }
 
-// sort returns the events of b in (Timestamp, EventID) order, in o.out:
-// sorting small keys and copying each event once is much cheaper than
-// swapping the events themselves.
-func (o *emitter) sort(b []pipeline.Event) []pipeline.Event {
+// sort returns the events of b as history rows in (Timestamp, EventID)
+// order, in o.out.
+func (o *emitter) sort(b []pendingEvent) []pipeline.Event {
 	keys := o.keys[:0]
 	for i := range b {
-		keys = append(keys, sortKey{b[i].Timestamp, b[i].EventID, int32(i)})
+		p := &b[i]
+		keys = append(keys, sortKey{p.at, pipeline.MakeEventID(p.rec.messageID, p.status, p.at), int32(i)})
 	}
 	slices.SortFunc(keys, func(x, y sortKey) int {
 		if x.at != y.at {
@@ -161,7 +171,7 @@ func (o *emitter) sort(b []pipeline.Event) []pipeline.Event {
 	})
 	out := o.out[:0]
 	for _, k := range keys {
-		out = append(out, b[k.index])
+		out = append(out, o.eng.event(&b[k.index], k.id))
 	}
 	o.keys = keys[:0]
 	return out
