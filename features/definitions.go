@@ -172,15 +172,12 @@ func registerBlocks() []block {
 		}
 	}})
 
-	os := newSpecs(Schedule, "template")
-	os.add("template_unseen", "", "flag", "1 if no earlier send of the template (name + language) is known; non-template sends share one entity")
-	os.add("template_age_hours", "", "hours", "hours since the template's first send (0 when unseen)")
-	os.add("waba_unseen", "", "flag", "1 if no earlier send of the business account (WABA) is known")
-	os.add("country_unseen", "", "flag", "1 if no earlier send to the recipient's country is known")
-	for i := 2; i < 4; i++ {
-		os.specs[i].Entity = map[int]string{2: "waba", 3: "country"}[i]
-	}
-	bs = append(bs, block{kind: Schedule, specs: os.specs, schedule: func(v *view, s *scheduleState, out []float32) {
+	ts := newSpecs(Schedule, "template")
+	ts.add("template_unseen", "", "flag", "1 if no earlier send of the template (name + language) is known; non-template sends share one entity")
+	ts.add("template_age_hours", "", "hours", "hours since the template's first send (0 when unseen)")
+	ts.addFor("waba", "waba_unseen", "", "flag", "1 if no earlier send of the business account (WABA) is known")
+	ts.addFor("country", "country_unseen", "", "flag", "1 if no earlier send to the recipient's country is known")
+	bs = append(bs, block{kind: Schedule, specs: ts.specs, schedule: func(v *view, s *scheduleState, out []float32) {
 		g := &s.tpl[v.r.ids.tpl]
 		out[0] = b2f(!g.seen)
 		out[1] = 0
@@ -193,8 +190,7 @@ func registerBlocks() []block {
 
 	// ---- Outcome features ----
 	ro := newSpecs(Outcome, "recipient")
-	for i, w := range []string{"24h", "7d", "30d"} {
-		_ = i
+	for _, w := range []string{"24h", "7d", "30d"} {
 		ro.add("recipient_delivered_"+w, w, "count", "deliveries to the recipient, decayed count (time constant "+w+")")
 	}
 	for _, w := range []string{"24h", "7d", "30d"} {
@@ -326,12 +322,9 @@ func registerBlocks() []block {
 	wo.add("waba_fail_rate_7d", "7d", "ratio", "failed / (sends + 1) of the business account, decayed counts (time constant 7 d)")
 	wo.add("waba_auth_errors_24h", "24h", "count", "auth failures of the business account, decayed count (time constant 24 h)")
 	wo.add("waba_hours_since_token_expired", "", "hours", "hours since the account's last 190 (access token expired); NeverHours if none")
-	wo.add("country_fail_rate_24h", "24h", "ratio", "failed / (sends + 1) to the recipient's country, decayed counts (time constant 24 h)")
-	wo.add("country_fail_rate_7d", "7d", "ratio", "failed / (sends + 1) to the recipient's country, decayed counts (time constant 7 d)")
-	wo.add("country_failed_recipient_rate_7d", "7d", "ratio", "recipient-family failures / (sends + 1) to the recipient's country, decayed counts (time constant 7 d)")
-	for i := 4; i < len(wo.specs); i++ {
-		wo.specs[i].Entity = "country"
-	}
+	wo.addFor("country", "country_fail_rate_24h", "24h", "ratio", "failed / (sends + 1) to the recipient's country, decayed counts (time constant 24 h)")
+	wo.addFor("country", "country_fail_rate_7d", "7d", "ratio", "failed / (sends + 1) to the recipient's country, decayed counts (time constant 7 d)")
+	wo.addFor("country", "country_failed_recipient_rate_7d", "7d", "ratio", "recipient-family failures / (sends + 1) to the recipient's country, decayed counts (time constant 7 d)")
 	bs = append(bs, block{kind: Outcome, specs: wo.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.waba[v.r.ids.waba]
 		f := groupFactors(g, v.cutoff)

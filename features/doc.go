@@ -46,3 +46,5 @@
 // Features are never NaN: an unknown entity gets zero counts, NeverHours
 // for "hours since" features and 1 in its *_unseen indicator.
 package features
+
+//go:generate go run ../cmd/featuredoc -o ../docs/features.md

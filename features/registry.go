@@ -129,7 +129,12 @@ type specList struct {
 }
 
 func (l *specList) add(name, window, unit, desc string) {
-	l.specs = append(l.specs, Spec{Name: name, Entity: l.entity, Window: window, Kind: l.kind, Description: desc, Unit: unit})
+	l.addFor(l.entity, name, window, unit, desc)
+}
+
+// addFor adds a spec of another entity than the list's own.
+func (l *specList) addFor(entity, name, window, unit, desc string) {
+	l.specs = append(l.specs, Spec{Name: name, Entity: entity, Window: window, Kind: l.kind, Description: desc, Unit: unit})
 }
 
 func newSpecs(kind Kind, entity string) *specList { return &specList{entity: entity, kind: kind} }
