@@ -82,7 +82,7 @@ Defaults: Lead %v, Refresh %v, LabelWindow %v, LabelDelay %v.
 | message id | about 64 | per send within LabelWindow (label tracking) |
 
 Measured with everything included (entity arrays, interned keys, message map, queues):
-`+"`go test -run StateBytesPerRecipient ./features`"+` (about 500 bytes per recipient seen).
+`+"`go test -run StateBytesPerRecipient ./features`"+` (420 to 510 bytes per recipient seen on the synthetic histories).
 The training table adds %d features x 4 bytes per example plus about 90 bytes of identity and
 label columns: 2.9M examples (10M events) take about 1.4 GB, which dominates the memory of a
 large build; narrow [from, to) to build fewer examples (earlier history still warms the state).

@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -113,5 +114,54 @@ func TestScorerStaleAndSchedule(t *testing.T) {
 	}
 	if got := tab.At(2, "pair_hours_since_prev_send"); got != 1 {
 		t.Errorf("pair gap %v h, want 1", got)
+	}
+}
+
+// TestScorerMemoryBounded: a long plan over a fixed audience leaves the
+// scorer's state the size of that audience and of one day of sends.
+func TestScorerMemoryBounded(t *testing.T) {
+	events := generateAll(smallGen(53))
+	asOf := events[len(events)-1].Timestamp + 1
+	sc, err := NewScorer(context.Background(), &memSource{events: events}, DefaultConfig(), asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := planOf(events, 0)[0]
+	recipientsBefore := len(sc.eng.sched.recip)
+	const perBatch, batches, gap = 500, 40, int64(60e6) // a send a minute for ~14 days
+	at := asOf
+	for b := range batches {
+		batch := make([]pipeline.PlannedSend, perBatch)
+		for i := range batch {
+			p := base
+			p.SendID = fmt.Sprintf("s%d-%d", b, i)
+			p.Recipient = fmt.Sprintf("h:%016x", i%50)
+			p.ScheduledAt = at
+			at += gap
+			batch[i] = p
+		}
+		tab, err := sc.Next(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Rows != perBatch {
+			t.Fatalf("batch %d: %d rows", b, tab.Rows)
+		}
+	}
+	s := sc.eng.sched
+	if got := len(s.recip); got > recipientsBefore+50 {
+		t.Errorf("%d recipients in the state, want <= %d", got, recipientsBefore+50)
+	}
+	if live, dayOfSends := len(s.day)-s.dayHead, int(usPerDay/gap)+1; live > dayOfSends {
+		t.Errorf("trailing-24-h queue holds %d sends, want <= %d", live, dayOfSends)
+	}
+	if cap(s.day) > 4*(int(usPerDay/gap)+4096) {
+		t.Errorf("trailing-24-h queue capacity %d grew with the plan", cap(s.day))
+	}
+	if n := len(sc.eng.fifo) - sc.eng.fifoHead; n != 0 {
+		t.Errorf("%d outcome records pending; plan sends must not add any", n)
+	}
+	if n := len(sc.eng.deferred); n > 1 {
+		t.Errorf("%d deferred sends, want <= 1", n)
 	}
 }
