@@ -24,7 +24,8 @@ type SinkFunc func(batch []pipeline.Event) error
 func (f SinkFunc) History(batch []pipeline.Event) error { return f(batch) }
 
 // World is a simulated world as it stands at Config.AsOf, after Run played
-// its history.
+// its history. Its methods do not change it (each plays a copy), but they
+// are not safe for concurrent use.
 type World struct {
 	eng  *engine
 	plan []pipeline.PlannedSend
