@@ -161,6 +161,8 @@ func runFit(args []string) error {
 	eta := fs.Float64("eta", 0.1, "learning rate")
 	bins := fs.Int("bins", 255, "max bins per feature")
 	workers := fs.Int("workers", 0, "workers (0: GOMAXPROCS)")
+	seed := fs.Uint64("seed", 0, "training seed (bin sample)")
+	binSample := fs.Int("bin-sample", gbdt.DefaultParams().BinSampleRows, "rows the bin edges are computed from (0: all)")
 	fs.Parse(args)
 	if *dir == "" {
 		return errors.New("fit: -dir is required")
@@ -175,6 +177,7 @@ func runFit(args []string) error {
 	}
 	p := gbdt.DefaultParams()
 	p.NumRounds, p.MaxDepth, p.LearningRate, p.MaxBins, p.Workers = *rounds, *depth, *eta, *bins, *workers
+	p.BinSampleRows, p.Seed = *binSample, *seed
 	start, cpu := time.Now(), cpuSeconds()
 	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
 	if err != nil {

@@ -27,6 +27,9 @@ func (d Dataset) validate(name string, p Params, numFeatures int) error {
 	if d.X.Rows == 0 {
 		return fmt.Errorf("gbdt: %s set has no rows", name)
 	}
+	if d.X.Rows > math.MaxInt32 {
+		return fmt.Errorf("gbdt: %s set has %d rows, at most %d are supported", name, d.X.Rows, math.MaxInt32)
+	}
 	if numFeatures >= 0 && d.X.Cols != numFeatures {
 		return fmt.Errorf("gbdt: %s set has %d columns, want %d like the training set", name, d.X.Cols, numFeatures)
 	}
@@ -50,8 +53,8 @@ func (d Dataset) validate(name string, p Params, numFeatures int) error {
 	return nil
 }
 
-// rowWeight is the training weight of row i: its sample weight times its
-// class weight.
+// rowWeights returns the training weight of every row: its sample weight
+// times its class weight.
 func rowWeights(d Dataset, classWeights []float64) []float64 {
 	w := make([]float64, d.X.Rows)
 	for i := range w {

@@ -126,6 +126,8 @@ func TestMatchesExactGreedy(t *testing.T) {
 		{"continuous depth 5", 250, 3, 5, 0, 0.5, 0.1}, // <= 255 rows: one bin per value
 		{"few distinct values", 300, 5, 4, 7, 2, 1},
 		{"no regularisation", 150, 3, 4, 20, 0, 0},
+		// Large enough for parallel histograms and ordered gradients.
+		{"20k rows depth 6", 20000, 6, 6, 60, 1, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

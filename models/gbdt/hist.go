@@ -38,6 +38,10 @@ const histGroupSize = 8
 // on one goroutine: smaller nodes cost less than the hand-off.
 const minParallelHistRows = 4096
 
+// minParallelSplitFeatures is the feature count below which split search
+// runs on one goroutine: scanning a histogram takes about a microsecond.
+const minParallelSplitFeatures = 32
+
 // histBuilder fills node histograms for the features a tree may use.
 type histBuilder struct {
 	layout  histLayout
@@ -236,7 +240,7 @@ func (r splitRule) bestSplitOf(f int, h []binStat, g, hs float64) split {
 // lowest feature.
 func (hb *histBuilder) bestSplit(r splitRule, hist []binStat, g, h float64, features []int, workers int) split {
 	per := make([]split, len(features))
-	if len(features)*64 < minParallelHistRows {
+	if len(features) < minParallelSplitFeatures {
 		workers = 1
 	}
 	parallelFor(len(features), workers, func(i int) {

@@ -98,7 +98,7 @@ func (m *Model) FeatureImportance() []float64 {
 
 // predictBlockRows is the row block of parallel prediction: a block's
 // rows walk one tree after another while the tree stays in cache.
-const predictBlockRows = 256
+const predictBlockRows = 64
 
 // PredictRaw returns the raw scores (margins) of every row of X,
 // row-major with NumClass() values per row for Softmax and one per row

@@ -133,6 +133,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 			addTreesToScores(m.trees[len(m.trees)-k:], valid.X, validScores, workers)
 			vloss := logLoss(p.Objective, k, validScores, valid.Y, valid.Weight, workers)
 			m.history.Valid = append(m.history.Valid, vloss)
+			slog.DebugContext(ctx, "gbdt: round", "round", round, "train_logloss_before", loss, "valid_logloss_after", vloss)
 			if vloss < bestLoss {
 				bestRound, bestLoss = round, vloss
 			}
