@@ -132,7 +132,8 @@ func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities,
 
 // Scorer featurizes upcoming sends against the history before an as-of
 // time. All plan rows see the outcomes before as-of (cutoff = as-of) and
-// the sends before them: history sends and the plan's earlier sends.
+// the sends before them: history sends and the plan's earlier sends. A
+// Scorer is not safe for concurrent use.
 type Scorer struct {
 	cfg    Config
 	asOf   int64

@@ -7,12 +7,14 @@
 //
 // Every send at time t is featurized with two clocks:
 //
-//	history ──────────────────────────────────────────────────────▶ time
-//	          outcome events counted       │ buffered, not yet   │
-//	          (statuses, errors, inbound)   │ visible             │
-//	─────────────────────────────────────────┼─────────────────────┼──── t
-//	                                       cutoff(t) <= t - Lead  t
-//	          sends (schedule) counted up to here ───────────────▶│
+//	  outcome events counted               outcome events waiting
+//	──────────────────────────────────────┼────────────────────────┼───▶ time
+//	                                   cutoff(t)                   t
+//	                                 (<= t - Lead)
+//	  sends counted (schedule) ──────────────────────────────────▶┤
+//
+//	  training: cutoff(t) = latest Refresh grid point <= t - Lead
+//	  scoring:  cutoff(t) = as-of, for every planned send
 //
 // Schedule features (the sender's own sends: counts, rates, unique
 // recipients, pair gaps, template age) see every send strictly before t.
