@@ -333,7 +333,8 @@ func (c *columnCursor) decode(dst []Event) error {
 	}
 	switch c.bind.kind {
 	case parquet.ByteArray:
-		if err := c.checkValues(need, len(c.offsets)-1); err != nil {
+		// n values have n+1 offsets; a page of nulls only may have none.
+		if err := c.checkValues(need, max(len(c.offsets)-1, 0)); err != nil {
 			return err
 		}
 	case parquet.Int64:
