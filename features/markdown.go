@@ -84,8 +84,9 @@ Defaults: Lead %v, Refresh %v, LabelWindow %v, LabelDelay %v.
 Measured with everything included (entity arrays, interned keys, message map, queues):
 `+"`go test -run StateBytesPerRecipient ./features`"+` (420 to 510 bytes per recipient seen on the synthetic histories).
 The training table adds %d features x 4 bytes per example plus about 90 bytes of identity and
-label columns: 2.9M examples (10M events) take about 1.4 GB, which dominates the memory of a
-large build; narrow [from, to) to build fewer examples (earlier history still warms the state).
+label columns: the 3.5M examples of 10M synthetic events take about 1.7 GB, which dominates the
+memory of a large build (peak RSS 3.0 GB with GOMEMLIMIT=2GiB, 3.9 GB without); narrow
+[from, to) to build fewer examples (earlier history still warms the state).
 
 Benchmarks: `+"`go test -run XXX -bench BuildTraining ./features`"+` (events/s, examples/s,
 events per CPU second); `+"`FAILCAST_BENCH_MESSAGES=2870000 go test -run XXX -bench BuildTrainingStream -benchtime 1x ./features`"+`
