@@ -214,11 +214,16 @@ func TestReproducible(t *testing.T) {
 	leafwise.NumRounds, leafwise.MaxDepth, leafwise.MaxLeaves = 15, 0, 12
 	softmax := DefaultParams()
 	softmax.Objective, softmax.NumClass, softmax.NumRounds, softmax.Subsample, softmax.Seed = Softmax, 3, 10, 0.8, 2
+	// Enough rows for parallel partitioning and gradient gathering.
+	Xl, yl := synth.Binary(3*partitionBlockRows, 16, 6)
+	large := DefaultParams()
+	large.NumRounds = 4
 	tests := []struct {
 		name string
 		p    Params
 		d    Dataset
 	}{
+		{"large binary", large, Dataset{X: Xl, Y: yl}},
 		{"subsampled binary", sub, Dataset{X: X, Y: y}},
 		{"leaf-wise binary", leafwise, Dataset{X: X, Y: y}},
 		{"subsampled softmax", softmax, Dataset{X: Xm, Y: ym}},
@@ -611,6 +616,39 @@ func TestFormatHeaderLayout(t *testing.T) {
 	for _, tc := range tests {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %d, want %d", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestParallelPartitionMatchesSerial(t *testing.T) {
+	n := 5*partitionBlockRows + 123
+	rng := rand.New(rand.NewPCG(3, 3))
+	col := make([]uint8, 2*n)
+	for i := range col {
+		col[i] = uint8(rng.IntN(256))
+	}
+	bins := &binMatrix{rows: len(col), cols: [][]uint8{col}}
+	var rows []int32
+	for i := range col {
+		if rng.IntN(2) == 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	for _, bin := range []uint8{0, 77, 128, 255} {
+		serial := &grower{hb: &histBuilder{bins: bins}, workers: 1}
+		parallel := &grower{hb: &histBuilder{bins: bins}, workers: 3}
+		a, b := slices.Clone(rows), slices.Clone(rows)
+		na, nb := serial.partition(a, 0, bin), parallel.partition(b, 0, bin)
+		if na != nb || !slices.Equal(a, b) {
+			t.Fatalf("bin %d: parallel partition (%d left) differs from serial (%d left)", bin, nb, na)
+		}
+		for i, r := range a {
+			if left := col[r] <= bin; left != (i < na) {
+				t.Fatalf("bin %d: row %d on the wrong side", bin, r)
+			}
+		}
+		if !slices.IsSorted(a[:na]) || !slices.IsSorted(a[na:]) {
+			t.Fatalf("bin %d: halves not ascending", bin)
 		}
 	}
 }

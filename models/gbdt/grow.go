@@ -172,25 +172,71 @@ func (gr *grower) leafValue(g, h float64) float64 {
 	return -g / d * gr.learningRate
 }
 
+// partitionBlockRows is the block size of parallel partitioning; nodes
+// with fewer than two blocks of rows are partitioned on one goroutine.
+const partitionBlockRows = 32768
+
 // partition reorders rows (ascending) so that rows whose bin in feature
 // is <= bin come first, both halves staying ascending, and returns the
-// number of those rows.
+// number of those rows. Large nodes are partitioned in parallel blocks:
+// each block counts its left rows, then scatters its rows to offsets
+// from those counts, which gives the same order as the serial pass.
 func (gr *grower) partition(rows []int32, feature int, bin uint8) int {
 	col := gr.hb.bins.cols[feature]
 	if cap(gr.scratch) < len(rows) {
 		gr.scratch = make([]int32, len(rows))
 	}
-	right := gr.scratch[:0]
-	nl := 0
-	for _, r := range rows {
-		if col[r] <= bin {
-			rows[nl] = r
-			nl++
-		} else {
-			right = append(right, r)
+	blocks := (len(rows) + partitionBlockRows - 1) / partitionBlockRows
+	if blocks < 2 || gr.workers < 2 {
+		right := gr.scratch[:0]
+		nl := 0
+		for _, r := range rows {
+			if col[r] <= bin {
+				rows[nl] = r
+				nl++
+			} else {
+				right = append(right, r)
+			}
 		}
+		copy(rows[nl:], right)
+		return nl
 	}
-	copy(rows[nl:], right)
+	block := func(b int) []int32 {
+		return rows[b*partitionBlockRows : min((b+1)*partitionBlockRows, len(rows))]
+	}
+	lefts := make([]int, blocks)
+	parallelFor(blocks, gr.workers, func(b int) {
+		n := 0
+		for _, r := range block(b) {
+			n += int(b2i(col[r] <= bin))
+		}
+		lefts[b] = n
+	})
+	nl := 0
+	for _, n := range lefts {
+		nl += n
+	}
+	leftAt, rightAt := make([]int, blocks), make([]int, blocks)
+	l, r := 0, nl
+	for b := range lefts {
+		leftAt[b], rightAt[b] = l, r
+		l += lefts[b]
+		r += len(block(b)) - lefts[b]
+	}
+	out := gr.scratch[:len(rows)]
+	parallelFor(blocks, gr.workers, func(b int) {
+		li, ri := leftAt[b], rightAt[b]
+		for _, row := range block(b) {
+			if col[row] <= bin {
+				out[li] = row
+				li++
+			} else {
+				out[ri] = row
+				ri++
+			}
+		}
+	})
+	copy(rows, out)
 	return nl
 }
 

@@ -38,6 +38,9 @@ const histGroupSize = 8
 // on one goroutine: smaller nodes cost less than the hand-off.
 const minParallelHistRows = 4096
 
+// gatherBlockRows is the block size of the parallel gradient gather.
+const gatherBlockRows = 65536
+
 // minParallelSplitFeatures is the feature count below which split search
 // runs on one goroutine: scanning a histogram takes about a microsecond.
 const minParallelSplitFeatures = 32
@@ -74,9 +77,13 @@ func (hb *histBuilder) build(dst []binStat, rows []int32, grads []gradPair) {
 		hb.ordered = make([]gradPair, len(rows), hb.bins.rows)
 	}
 	ordered := hb.ordered[:len(rows)]
-	for i, r := range rows {
-		ordered[i] = grads[r]
-	}
+	blocks := (len(rows) + gatherBlockRows - 1) / gatherBlockRows
+	parallelFor(blocks, workers, func(b int) {
+		lo, hi := b*gatherBlockRows, min((b+1)*gatherBlockRows, len(rows))
+		for i, r := range rows[lo:hi] {
+			ordered[lo+i] = grads[r]
+		}
+	})
 	parallelFor(len(hb.groups), workers, func(gi int) {
 		hb.buildGroup(dst, hb.groups[gi], rows, ordered)
 	})
