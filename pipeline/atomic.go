@@ -7,14 +7,27 @@ import (
 	"path/filepath"
 )
 
+// OutputFileMode is the permission of every file failcast writes through
+// the pipeline package (history, plans, outcomes): readable by everyone,
+// writable by the owner. Temporary files start private (os.CreateTemp's
+// 0600) and get this mode before they are renamed into place.
+const OutputFileMode os.FileMode = 0o644
+
 // atomicFile is a file written under a temporary name in the directory of
 // its final path and renamed into place on commit, so readers never see a
 // half-written file and a failed write leaves an earlier file untouched.
+//
+// Its life is open -> sealed -> done. seal flushes and closes the
+// temporary file (releasing its buffer and descriptor) without renaming
+// it, so many finished files can wait for a joint commit at little cost;
+// commit seals if needed and renames; abort removes the temporary file.
 type atomicFile struct {
-	path string // final path
-	tmp  *os.File
-	buf  *bufio.Writer
-	done bool
+	path    string // final path
+	tmpName string // temporary path
+	tmp     *os.File
+	buf     *bufio.Writer
+	sealed  bool // tmp is flushed, chmodded and closed; tmp and buf are nil
+	done    bool // committed or aborted
 }
 
 // createAtomic creates the temporary file for path. The directory of path
@@ -28,31 +41,56 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
-	return &atomicFile{path: path, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
+	return &atomicFile{path: path, tmpName: tmp.Name(), tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
 }
 
 // Write writes to the temporary file.
-func (f *atomicFile) Write(p []byte) (int, error) { return f.buf.Write(p) }
+func (f *atomicFile) Write(p []byte) (int, error) {
+	if f.sealed || f.done {
+		return 0, fmt.Errorf("write %s: file already finished", f.path)
+	}
+	return f.buf.Write(p)
+}
 
-// commit flushes, syncs and closes the temporary file and renames it to the
-// final path. On failure the temporary file is removed.
-func (f *atomicFile) commit() error {
+// seal flushes and syncs the temporary file, sets its mode to
+// OutputFileMode and closes it, keeping it under its temporary name for
+// commit. On failure the temporary file is removed. Sealing twice is a
+// no-op.
+func (f *atomicFile) seal() error {
 	if f.done {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
-	f.done = true
+	if f.sealed {
+		return nil
+	}
 	err := f.buf.Flush()
+	if err == nil {
+		err = f.tmp.Chmod(OutputFileMode)
+	}
 	if err == nil {
 		err = f.tmp.Sync()
 	}
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(f.tmp.Name(), f.path)
-	}
+	f.tmp, f.buf, f.sealed = nil, nil, true
 	if err != nil {
-		os.Remove(f.tmp.Name())
+		f.done = true
+		os.Remove(f.tmpName)
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// commit seals the temporary file if needed and renames it to the final
+// path. On failure the temporary file is removed.
+func (f *atomicFile) commit() error {
+	if err := f.seal(); err != nil {
+		return err
+	}
+	f.done = true
+	if err := os.Rename(f.tmpName, f.path); err != nil {
+		os.Remove(f.tmpName)
 		return fmt.Errorf("write %s: %w", f.path, err)
 	}
 	return nil
@@ -64,8 +102,11 @@ func (f *atomicFile) abort() error {
 		return nil
 	}
 	f.done = true
-	f.tmp.Close()
-	if err := os.Remove(f.tmp.Name()); err != nil && !os.IsNotExist(err) {
+	if !f.sealed {
+		f.tmp.Close()
+		f.tmp, f.buf, f.sealed = nil, nil, true
+	}
+	if err := os.Remove(f.tmpName); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove temporary file for %s: %w", f.path, err)
 	}
 	return nil

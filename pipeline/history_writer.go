@@ -261,20 +261,31 @@ func (w *HistoryWriter) Rows() int64 { return w.rows }
 
 // PartitionedHistoryWriter writes a hive-partitioned history dataset:
 // dir/dt=YYYY-MM-DD/part-0.parquet, one file per UTC day of Timestamp. Rows
-// must be in non-decreasing Timestamp order. Each partition file is
-// written atomically and all of them are renamed into place on Close; a
-// partition of the same day already in dir is replaced, partitions of other
-// days are left as they are.
+// must be in non-decreasing Timestamp order.
+//
+// Because rows come in time order, a day is complete as soon as a row of
+// a later day arrives: its partition file is then finished (footer
+// written, flushed, synced, closed) under a temporary name, and its
+// buffers are released. Only the current day's file is open at any time,
+// so memory does not grow with the number of days.
+//
+// The dataset is still committed all at once: no partition file is
+// renamed into place before Close, which renames every finished file in
+// day order. A partition of the same day already in dir is replaced,
+// partitions of other days are left as they are. Abort, or Close after a
+// failed Write, removes every temporary file and leaves dir as it was.
+// The finished temporary files take disk space (their final size) until
+// Close or Abort.
 type PartitionedHistoryWriter struct {
-	dir      string
-	opts     WriteOptions
-	current  *HistoryWriter
-	day      int64 // UTC day number of current
-	finished []*HistoryWriter
-	rows     int64
-	lastTS   int64
-	closed   bool
-	err      error
+	dir     string
+	opts    WriteOptions
+	current *HistoryWriter
+	day     int64         // UTC day number of current
+	pending []*atomicFile // sealed files of finished days, in day order
+	rows    int64
+	lastTS  int64
+	closed  bool
+	err     error
 }
 
 // NewPartitionedHistoryWriter creates a writer of a partitioned history
@@ -338,15 +349,11 @@ func (w *PartitionedHistoryWriter) Write(events []Event) error {
 	return nil
 }
 
-// startDay finishes the current partition (without renaming it) and opens
-// the partition of day.
+// startDay finishes the current partition and opens the partition of
+// day.
 func (w *PartitionedHistoryWriter) startDay(day int64) error {
-	if w.current != nil {
-		if err := w.current.finish(); err != nil {
-			return err
-		}
-		w.finished = append(w.finished, w.current)
-		w.current = nil
+	if err := w.finishCurrent(); err != nil {
+		return err
 	}
 	hw, err := NewHistoryWriter(PartitionPath(w.dir, time.UnixMicro(day*microsPerDay)), w.opts)
 	if err != nil {
@@ -356,9 +363,44 @@ func (w *PartitionedHistoryWriter) startDay(day int64) error {
 	return nil
 }
 
+// finishCurrent writes the footer of the current partition, seals its
+// temporary file (flushed, closed, not renamed) and drops the writer so
+// its buffers can be collected.
+func (w *PartitionedHistoryWriter) finishCurrent() error {
+	if w.current == nil {
+		return nil
+	}
+	hw := w.current
+	if err := hw.finish(); err != nil {
+		return err
+	}
+	if err := hw.file.seal(); err != nil {
+		return err
+	}
+	w.pending = append(w.pending, hw.file)
+	w.current = nil
+	return nil
+}
+
+// openFiles returns the number of partition files open for writing (not
+// sealed): at most one.
+func (w *PartitionedHistoryWriter) openFiles() int {
+	n := 0
+	if w.current != nil && !w.current.file.sealed {
+		n++
+	}
+	for _, f := range w.pending {
+		if !f.sealed {
+			n++
+		}
+	}
+	return n
+}
+
 // Close finishes the last partition and renames every partition file into
 // place. After a failed Write, Close removes all temporary files and
-// returns the write's error.
+// returns the write's error. If a rename fails, the partitions renamed
+// before it stay in place and the rest are removed.
 func (w *PartitionedHistoryWriter) Close() error {
 	if w.closed {
 		return w.err
@@ -367,38 +409,35 @@ func (w *PartitionedHistoryWriter) Close() error {
 		w.Abort()
 		return w.err
 	}
-	if w.current != nil {
-		if err := w.current.finish(); err != nil {
-			w.err = err
-			w.Abort()
-			return err
-		}
-		w.finished = append(w.finished, w.current)
-		w.current = nil
+	if err := w.finishCurrent(); err != nil {
+		w.err = err
+		w.Abort()
+		return err
 	}
 	w.closed = true
-	for i, hw := range w.finished {
-		if err := hw.file.commit(); err != nil {
-			for _, rest := range w.finished[i+1:] {
-				rest.file.abort()
+	for i, f := range w.pending {
+		if err := f.commit(); err != nil {
+			for _, rest := range w.pending[i+1:] {
+				rest.abort()
 			}
 			w.err = err
 			return err
 		}
 	}
+	w.pending = nil
 	return nil
 }
 
-// Abort removes all temporary partition files; partitions already renamed
-// by a Close are not touched.
+// Abort removes all temporary partition files, finished or not;
+// partitions already renamed by a Close are not touched.
 func (w *PartitionedHistoryWriter) Abort() error {
 	w.closed = true
 	var errs []error
 	if w.current != nil {
 		errs = append(errs, w.current.Abort())
 	}
-	for _, hw := range w.finished {
-		errs = append(errs, hw.file.abort())
+	for _, f := range w.pending {
+		errs = append(errs, f.abort())
 	}
 	return errors.Join(errs...)
 }
