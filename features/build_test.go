@@ -75,8 +75,9 @@ func TestBuildTrainingShapeAndLabels(t *testing.T) {
 					if i > 0 && tab.Time[i] < tab.Time[i-1] {
 						t.Fatalf("row %d out of time order", i)
 					}
-					if h := tab.At(i, "horizon_hours"); h < 4 || h >= 28 {
-						t.Fatalf("row %d: horizon %v h, want in [4, 28)", i, h)
+					lo, hi := float32(cfg.Lead.Hours()), float32(cfg.MaxHorizon().Hours())
+					if h := tab.At(i, "horizon_hours"); h < lo || h >= hi {
+						t.Fatalf("row %d: horizon %v h, want in [%v, %v)", i, h, lo, hi)
 					}
 				}
 				if failed == 0 || failed == tab.Rows {
@@ -164,6 +165,7 @@ func TestBuildTrainingErrors(t *testing.T) {
 
 func TestTrainingCutoff(t *testing.T) {
 	cfg := DefaultConfig()
+	cfg.Refresh = 24 * time.Hour
 	mid := day0 + 10*usPerDay
 	tests := []struct {
 		t, want int64

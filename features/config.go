@@ -36,12 +36,13 @@ type Config struct {
 	Workers int
 }
 
-// DefaultConfig returns Lead 4 h, Refresh 24 h, LabelWindow 72 h,
+// DefaultConfig returns Lead 4 h, Refresh 48 h (a plan of two days is
+// scored from one as-of time), LabelWindow 72 h,
 // LabelDelay 1 h and two workers.
 func DefaultConfig() Config {
 	return Config{
 		Lead:        4 * time.Hour,
-		Refresh:     24 * time.Hour,
+		Refresh:     48 * time.Hour,
 		LabelWindow: 72 * time.Hour,
 		LabelDelay:  time.Hour,
 		Workers:     2,

@@ -43,7 +43,9 @@ var history = events{
 }
 
 func ExampleBuildTraining() {
-	tab, err := features.BuildTraining(context.Background(), history, features.DefaultConfig(), 0, 0)
+	cfg := features.DefaultConfig()
+	cfg.Refresh = 24 * time.Hour // outcomes refreshed daily: cutoffs at midnight
+	tab, err := features.BuildTraining(context.Background(), history, cfg, 0, 0)
 	if err != nil {
 		fmt.Println(err)
 		return

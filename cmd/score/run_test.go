@@ -445,7 +445,7 @@ func TestStaleFeatures(t *testing.T) {
 	w := getWorld(t)
 	dir := t.TempDir()
 	near := planSends("near", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 20, 1)
-	far := planSends("far", pipeline.CategoryUtility, worldAsOf.Add(40*time.Hour), time.Second, 20, 1)
+	far := planSends("far", pipeline.CategoryUtility, worldAsOf.Add(60*time.Hour), time.Second, 20, 1)
 	plan := filepath.Join(dir, "plan.parquet")
 	if err := pipeline.WritePlan(plan, append(near, far...)); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/failcast/failcast/features"
 )
 
 // Config is everything a training run needs. Every field can be set by a
@@ -54,7 +56,7 @@ func defaultConfig() Config {
 		TrainDays:       28,
 		ValidDays:       3,
 		Lead:            Duration(4 * time.Hour),
-		Refresh:         Duration(24 * time.Hour),
+		Refresh:         Duration(features.DefaultConfig().Refresh),
 		Registry:        "out/registry",
 		Seed:            1,
 		Tolerance:       0.005,
@@ -143,7 +145,7 @@ func flagSet(c *Config, configPath *string) *flag.FlagSet {
 	fs.IntVar(&c.TrainDays, "train-days", c.TrainDays, "days of history before the validation window to train on")
 	fs.IntVar(&c.ValidDays, "valid-days", c.ValidDays, "the last days before as-of held out for validation, early stopping, thresholds and the champion comparison")
 	fs.Var(&c.Lead, "lead", "how long before a send its risk is scored (a `duration`); features only see history this far before a send, and the gap between training and validation is at least this")
-	fs.Var(&c.Refresh, "refresh", "how often the history export is refreshed, a `duration` (stored with the model)")
+	fs.Var(&c.Refresh, "refresh", "spacing of the training cutoff grid, a `duration`: the model is meant to score plans up to this far past their as-of (plus --lead); stored with the model")
 	fs.StringVar(&c.Registry, "registry", c.Registry, "model registry directory (versions/, current, lock)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed, data and as-of give the same model")
 	fs.Float64Var(&c.Tolerance, "tolerance", c.Tolerance, "promote the challenger if its validation PR-AUC is at least the champion's minus this")
