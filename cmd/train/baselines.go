@@ -36,17 +36,26 @@ type baselineSpec struct {
 // fitBaselines trains the comparison models on (a sample of) the training
 // rows and evaluates them on the full validation window.
 func (t *trainer) fitBaselines(ctx context.Context, tab *features.Table, s *splitRows) ([]*candidate, error) {
-	capped := sampleRows(indexes(len(s.train)), t.cfg.BaselineRows, t.cfg.Seed)
-	cappedX := s.trainX.SelectRows(capped)
-	cappedY := pick(s.trainLabels, capped)
-	note := ""
-	if len(capped) < len(s.train) {
-		note = fmt.Sprintf("row cap %d of %d", len(capped), len(s.train))
+	var specs []baselineSpec
+	for _, b := range []struct {
+		name  string
+		limit int
+		model func(rows int) binaryModel
+	}{
+		{"logistic regression", t.cfg.LogRegRows, func(int) binaryModel {
+			return &baseline.LogReg{Seed: t.cfg.Seed, MaxRows: t.cfg.LogRegRows}
+		}},
+		{"random forest", t.cfg.BaselineRows, func(rows int) binaryModel {
+			return &baseline.Forest{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows, SampleRows: min(rows, baseline.DefaultForestSampleRows)}
+		}},
+	} {
+		capped := sampleRows(indexes(len(s.train)), b.limit, t.cfg.Seed)
+		note := ""
+		if len(capped) < len(s.train) {
+			note = fmt.Sprintf("row cap %d of %d", len(capped), len(s.train))
+		}
+		specs = append(specs, baselineSpec{b.name, b.model(len(capped)), s.trainX.SelectRows(capped), pick(s.trainLabels, capped), note})
 	}
-	specs := []baselineSpec{
-		{"logistic regression", &baseline.LogReg{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows}, cappedX, cappedY, note},
-	}
-	specs = append(specs, baselineSpec{"random forest", &baseline.Forest{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows, SampleRows: min(len(capped), baseline.DefaultForestSampleRows)}, cappedX, cappedY, note})
 	if col := tab.Col(ruleFeature); col >= 0 {
 		specs = append(specs, baselineSpec{"rule: " + ruleFeature, &baseline.Rule{Column: col}, s.trainX, s.trainLabels, ""})
 	} else {

@@ -42,6 +42,7 @@ type Config struct {
 
 	Baselines    bool `yaml:"baselines"`
 	BaselineRows int  `yaml:"baseline-rows"`
+	LogRegRows   int  `yaml:"logreg-rows"`
 
 	TargetPrecision float64 `yaml:"target-precision"`
 	AlertBudget     float64 `yaml:"alert-budget"`
@@ -69,6 +70,7 @@ func defaultConfig() Config {
 		EarlyStop:       30,
 		Baselines:       true,
 		BaselineRows:    10000,
+		LogRegRows:      200000,
 		TargetPrecision: 0.8,
 		AlertBudget:     0.1,
 		MinRows:         500,
@@ -161,7 +163,8 @@ func flagSet(c *Config, configPath *string) *flag.FlagSet {
 	fs.Float64Var(&c.LearningRate, "learning-rate", c.LearningRate, "GBDT: learning rate")
 	fs.IntVar(&c.EarlyStop, "early-stop", c.EarlyStop, "GBDT: stop when validation log-loss has not improved for this many rounds (0: never)")
 	fs.BoolVar(&c.Baselines, "baselines", c.Baselines, "also train logistic regression, random forest and rule baselines and report them")
-	fs.IntVar(&c.BaselineRows, "baseline-rows", c.BaselineRows, "row cap for the slow baselines (logistic regression, random forest), sampled with the seed")
+	fs.IntVar(&c.BaselineRows, "baseline-rows", c.BaselineRows, "row cap for the random forest baseline (golearn's split search is slow), sampled with the seed")
+	fs.IntVar(&c.LogRegRows, "logreg-rows", c.LogRegRows, "row cap for the logistic regression baseline, sampled with the seed")
 	fs.Float64Var(&c.TargetPrecision, "target-precision", c.TargetPrecision, "precision the \"high\" threshold is chosen for on validation")
 	fs.Float64Var(&c.AlertBudget, "alert-budget", c.AlertBudget, "fraction of sends the \"medium\" threshold flags on validation")
 	fs.IntVar(&c.MinRows, "min-rows", c.MinRows, "refuse to train on fewer training rows than this (exit 3)")
@@ -260,6 +263,8 @@ func (c Config) validate() error {
 		return usagef("--early-stop is %d, want 0 or more", c.EarlyStop)
 	case c.BaselineRows < 1:
 		return usagef("--baseline-rows is %d, want at least 1", c.BaselineRows)
+	case c.LogRegRows < 1:
+		return usagef("--logreg-rows is %d, want at least 1", c.LogRegRows)
 	case !(c.TargetPrecision > 0 && c.TargetPrecision < 1):
 		return usagef("--target-precision is %g, want (0, 1)", c.TargetPrecision)
 	case !(c.AlertBudget > 0 && c.AlertBudget < 1):
