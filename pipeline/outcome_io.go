@@ -81,8 +81,11 @@ func WriteOutcomes(path string, outcomes []PlanOutcome) error {
 }
 
 // ReadOutcomes reads a plan outcome file written by WriteOutcomes (or any
-// file with send_id, failed and error_code columns). The first invalid row
-// stops the read with a RowError.
+// file with send_id, failed and error_code columns, in any order; other
+// columns are ignored). In CSV, failed is true or false (also True, TRUE,
+// 1 or 0, as pandas and spreadsheets write them) and error_code an integer
+// (a whole decimal such as pandas's "131026.0" is accepted) or empty for
+// none. The first invalid row stops the read with a RowError.
 func ReadOutcomes(path string) ([]PlanOutcome, error) {
 	kind, err := fileFormat(path)
 	if err != nil {
@@ -99,14 +102,29 @@ func ReadOutcomes(path string) ([]PlanOutcome, error) {
 	return readOutcomesParquet(path, f)
 }
 
+// parseWholeNumber parses an integer written as digits ("131026") or as a
+// whole decimal number ("131026.0", "1.31026e5"), as pandas writes an
+// integer column that holds a missing value. ok is false for anything
+// else, including numbers beyond 2^53 written as decimals.
+func parseWholeNumber(s string) (n int64, ok bool) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
 // parseErrorCode parses an error code; empty means none.
 func parseErrorCode(s string) (int32, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return NoErrorCode, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 32)
-	if err != nil {
+	n, ok := parseWholeNumber(s)
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
 		return 0, fmt.Errorf("want an integer error code or empty for none, got %q", s)
 	}
 	return int32(n), nil

@@ -233,8 +233,8 @@ func parseMediaBytes(s string) (int64, error) {
 	if s == "" {
 		return NoMediaBytes, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	n, ok := parseWholeNumber(s) // pandas writes 7340032.0 when the column has gaps
+	if !ok || n < 0 {
 		return 0, fmt.Errorf("want a size in bytes (a whole number >= 0, or empty for none), got %q", s)
 	}
 	return n, nil

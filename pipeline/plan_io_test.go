@@ -314,3 +314,26 @@ func TestReadPlanParquetForeign(t *testing.T) {
 		t.Fatalf("err = %v, want a SchemaError for a missing column", err)
 	}
 }
+
+func TestParseMediaBytes(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr bool
+	}{
+		{"", NoMediaBytes, false},
+		{" 7340032 ", 7340032, false},
+		{"7340032.0", 7340032, false}, // pandas writes an integer column with gaps as floats
+		{"0", 0, false},
+		{"1.5", 0, true},
+		{"-1", 0, true},
+		{"big", 0, true},
+		{"NaN", 0, true},
+	}
+	for _, tc := range tests {
+		got, err := parseMediaBytes(tc.in)
+		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
+			t.Errorf("parseMediaBytes(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
