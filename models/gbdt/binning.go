@@ -99,7 +99,7 @@ func newBinMapper(ctx context.Context, X models.Matrix, sample []int, maxBins, w
 }
 
 func nanError(row, col int) error {
-	return fmt.Errorf("gbdt: row %d column %d is NaN, want a number (missing values are not allowed)", row, col)
+	return fmt.Errorf("train set row %d column %d is NaN, want a number (missing values are not allowed)", row, col)
 }
 
 // quantileEdges sorts vals and returns at most maxBins-1 increasing edges

@@ -349,12 +349,14 @@ func softmaxInto(dst, s []float64) float64 {
 // row walks the tree on its bins.
 func addTreeToTrainScores(gt *grownTree, rows []int32, bins *binMatrix, scores []float64, k, c int, subsampled bool, workers int) {
 	if !subsampled {
-		for _, l := range gt.leaves {
+		// Leaves hold disjoint rows, so they can be added in parallel.
+		parallelFor(len(gt.leaves), workers, func(i int) {
+			l := gt.leaves[i]
 			v := gt.t.value[l.node]
 			for _, r := range rows[l.start:l.end] {
 				scores[int(r)*k+c] += v
 			}
-		}
+		})
 		return
 	}
 	blocks := (bins.rows + sumBlockRows - 1) / sumBlockRows
