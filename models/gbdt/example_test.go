@@ -53,3 +53,34 @@ func Example() {
 	// P(fail) > 0.5: false
 	// both features matter: true
 }
+
+// The error family of a failed send, from one feature: softmax over three
+// classes.
+func ExampleModel_PredictProbaMulti() {
+	X := models.NewMatrix(900, 1)
+	y := make([]float32, X.Rows)
+	for i := range y {
+		X.Data[i] = float32(i % 300) // 0..99 class 0, 100..199 class 1, 200..299 class 2
+		y[i] = float32(i % 300 / 100)
+	}
+	p := gbdt.DefaultParams()
+	p.Objective, p.NumClass, p.NumRounds, p.MaxDepth = gbdt.Softmax, 3, 30, 2
+	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	probs := m.PredictProbaMulti(models.Matrix{Rows: 3, Cols: 1, Data: []float32{20, 150, 280}})
+	for _, pr := range probs {
+		best := 0
+		for c := range pr {
+			if pr[c] > pr[best] {
+				best = c
+			}
+		}
+		fmt.Printf("class %d, %d probabilities\n", best, len(pr))
+	}
+	// Output:
+	// class 0, 3 probabilities
+	// class 1, 3 probabilities
+	// class 2, 3 probabilities
+}
