@@ -13,15 +13,16 @@ import (
 // 0600) and get this mode before they are renamed into place.
 const OutputFileMode os.FileMode = 0o644
 
-// atomicFile is a file written under a temporary name in the directory of
-// its final path and renamed into place on commit, so readers never see a
+// AtomicFile is a file written under a temporary name in the directory of
+// its final path and renamed into place on Commit, so readers never see a
 // half-written file and a failed write leaves an earlier file untouched.
+// Every command that writes outputs uses it.
 //
-// Its life is open -> sealed -> done. seal flushes and closes the
+// Its life is open -> sealed -> done. Seal flushes and closes the
 // temporary file (releasing its buffer and descriptor) without renaming
 // it, so many finished files can wait for a joint commit at little cost;
-// commit seals if needed and renames; abort removes the temporary file.
-type atomicFile struct {
+// Commit seals if needed and renames; Abort removes the temporary file.
+type AtomicFile struct {
 	path    string // final path
 	tmpName string // temporary path
 	tmp     *os.File
@@ -30,9 +31,9 @@ type atomicFile struct {
 	done    bool // committed or aborted
 }
 
-// createAtomic creates the temporary file for path. The directory of path
+// CreateAtomic creates the temporary file for path, buffered. The directory of path
 // is created if needed.
-func createAtomic(path string) (*atomicFile, error) {
+func CreateAtomic(path string) (*AtomicFile, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create directory for %s: %w", path, err)
@@ -41,22 +42,22 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
-	return &atomicFile{path: path, tmpName: tmp.Name(), tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
+	return &AtomicFile{path: path, tmpName: tmp.Name(), tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
 }
 
 // Write writes to the temporary file.
-func (f *atomicFile) Write(p []byte) (int, error) {
+func (f *AtomicFile) Write(p []byte) (int, error) {
 	if f.sealed || f.done {
 		return 0, fmt.Errorf("write %s: file already finished", f.path)
 	}
 	return f.buf.Write(p)
 }
 
-// seal flushes and syncs the temporary file, sets its mode to
+// Seal flushes and syncs the temporary file, sets its mode to
 // OutputFileMode and closes it, keeping it under its temporary name for
 // commit. On failure the temporary file is removed. Sealing twice is a
 // no-op.
-func (f *atomicFile) seal() error {
+func (f *AtomicFile) Seal() error {
 	if f.done {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
@@ -82,10 +83,10 @@ func (f *atomicFile) seal() error {
 	return nil
 }
 
-// commit seals the temporary file if needed and renames it to the final
+// Commit seals the temporary file if needed and renames it to the final
 // path. On failure the temporary file is removed.
-func (f *atomicFile) commit() error {
-	if err := f.seal(); err != nil {
+func (f *AtomicFile) Commit() error {
+	if err := f.Seal(); err != nil {
 		return err
 	}
 	f.done = true
@@ -96,8 +97,8 @@ func (f *atomicFile) commit() error {
 	return nil
 }
 
-// abort closes and removes the temporary file. It is a no-op after commit.
-func (f *atomicFile) abort() error {
+// Abort closes and removes the temporary file. It is a no-op after commit.
+func (f *AtomicFile) Abort() error {
 	if f.done {
 		return nil
 	}
@@ -112,15 +113,16 @@ func (f *atomicFile) abort() error {
 	return nil
 }
 
-// writeFileAtomic writes a whole file atomically with the function write.
-func writeFileAtomic(path string, write func(f *atomicFile) error) error {
-	f, err := createAtomic(path)
+// WriteFileAtomic writes the file path atomically with the function write:
+// if write fails, nothing is left behind and an earlier file stays.
+func WriteFileAtomic(path string, write func(f *AtomicFile) error) error {
+	f, err := CreateAtomic(path)
 	if err != nil {
 		return err
 	}
 	if err := write(f); err != nil {
-		f.abort()
+		f.Abort()
 		return err
 	}
-	return f.commit()
+	return f.Commit()
 }

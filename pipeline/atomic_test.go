@@ -74,35 +74,35 @@ func TestOutputFileMode(t *testing.T) {
 func TestAtomicFileLifecycle(t *testing.T) {
 	tests := []struct {
 		name     string
-		steps    func(f *atomicFile) error
+		steps    func(f *AtomicFile) error
 		wantFile bool // the final file exists afterwards
 	}{
-		{"commit", func(f *atomicFile) error { return f.commit() }, true},
-		{"seal then commit", func(f *atomicFile) error {
-			if err := f.seal(); err != nil {
+		{"commit", func(f *AtomicFile) error { return f.Commit() }, true},
+		{"seal then commit", func(f *AtomicFile) error {
+			if err := f.Seal(); err != nil {
 				return err
 			}
-			return f.commit()
+			return f.Commit()
 		}, true},
-		{"seal then abort", func(f *atomicFile) error {
-			if err := f.seal(); err != nil {
+		{"seal then abort", func(f *AtomicFile) error {
+			if err := f.Seal(); err != nil {
 				return err
 			}
-			return f.abort()
+			return f.Abort()
 		}, false},
-		{"abort", func(f *atomicFile) error { return f.abort() }, false},
-		{"abort after commit is a no-op", func(f *atomicFile) error {
-			if err := f.commit(); err != nil {
+		{"abort", func(f *AtomicFile) error { return f.Abort() }, false},
+		{"abort after commit is a no-op", func(f *AtomicFile) error {
+			if err := f.Commit(); err != nil {
 				return err
 			}
-			return f.abort()
+			return f.Abort()
 		}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "out.txt")
-			f, err := createAtomic(path)
+			f, err := CreateAtomic(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +128,7 @@ func TestAtomicFileLifecycle(t *testing.T) {
 			if _, err := f.Write([]byte("x")); err == nil {
 				t.Fatal("write after finish succeeded")
 			}
-			if err := f.commit(); err == nil {
+			if err := f.Commit(); err == nil {
 				t.Fatal("second commit succeeded")
 			}
 		})

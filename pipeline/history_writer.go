@@ -45,7 +45,7 @@ var statusBytes = func() [][]byte {
 // renames it into place, Abort removes it.
 type HistoryWriter struct {
 	path         string
-	file         *atomicFile
+	file         *AtomicFile
 	pw           *parquet.Writer
 	rowGroupRows int
 	inGroup      int   // rows in the current row group
@@ -58,7 +58,7 @@ type HistoryWriter struct {
 
 // NewHistoryWriter creates a writer of a history file at path.
 func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
-	f, err := createAtomic(path)
+	f, err := CreateAtomic(path)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
 		parquet.DataPageStatistics(true),
 		parquet.PageBufferSize(1<<20),
-		parquet.WriteBufferSize(0), // atomicFile buffers
+		parquet.WriteBufferSize(0), // AtomicFile buffers
 		parquet.CreatedBy("failcast", "1", ""),
 	)
 	w.pw.SetKeyValueMetadata(sortedByKey, ColTimestamp)
@@ -229,12 +229,12 @@ func (w *HistoryWriter) finish() error {
 	}
 	w.finished = true
 	if w.err != nil {
-		w.file.abort()
+		w.file.Abort()
 		return w.err
 	}
 	if err := w.pw.Close(); err != nil {
 		w.err = fmt.Errorf("write %s: %w", w.path, err)
-		w.file.abort()
+		w.file.Abort()
 		return w.err
 	}
 	return nil
@@ -246,14 +246,14 @@ func (w *HistoryWriter) Close() error {
 	if err := w.finish(); err != nil {
 		return err
 	}
-	return w.file.commit()
+	return w.file.Commit()
 }
 
 // Abort removes the temporary file; an earlier file at the path is left
 // untouched. Abort after Close is a no-op.
 func (w *HistoryWriter) Abort() error {
 	w.finished = true
-	return w.file.abort()
+	return w.file.Abort()
 }
 
 // Rows returns the number of rows written so far.
@@ -281,7 +281,7 @@ type PartitionedHistoryWriter struct {
 	opts    WriteOptions
 	current *HistoryWriter
 	day     int64         // UTC day number of current
-	pending []*atomicFile // sealed files of finished days, in day order
+	pending []*AtomicFile // sealed files of finished days, in day order
 	rows    int64
 	lastTS  int64
 	closed  bool
@@ -374,7 +374,7 @@ func (w *PartitionedHistoryWriter) finishCurrent() error {
 	if err := hw.finish(); err != nil {
 		return err
 	}
-	if err := hw.file.seal(); err != nil {
+	if err := hw.file.Seal(); err != nil {
 		return err
 	}
 	w.pending = append(w.pending, hw.file)
@@ -416,9 +416,9 @@ func (w *PartitionedHistoryWriter) Close() error {
 	}
 	w.closed = true
 	for i, f := range w.pending {
-		if err := f.commit(); err != nil {
+		if err := f.Commit(); err != nil {
 			for _, rest := range w.pending[i+1:] {
-				rest.abort()
+				rest.Abort()
 			}
 			w.err = err
 			return err
@@ -437,7 +437,7 @@ func (w *PartitionedHistoryWriter) Abort() error {
 		errs = append(errs, w.current.Abort())
 	}
 	for _, f := range w.pending {
-		errs = append(errs, f.abort())
+		errs = append(errs, f.Abort())
 	}
 	return errors.Join(errs...)
 }

@@ -40,7 +40,7 @@ func WriteOutcomes(path string, outcomes []PlanOutcome) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *atomicFile) error {
+	return WriteFileAtomic(path, func(f *AtomicFile) error {
 		if kind == "parquet" {
 			w := parquet.NewGenericWriter[outcomeRecord](f, parquet.Compression(&parquet.Zstd))
 			recs := make([]outcomeRecord, 0, 4096)

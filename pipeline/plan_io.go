@@ -647,7 +647,7 @@ func WritePlan(path string, sends []PlannedSend) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *atomicFile) error {
+	return WriteFileAtomic(path, func(f *AtomicFile) error {
 		if kind == "parquet" {
 			w := parquet.NewGenericWriter[planRecord](f, parquet.Compression(&parquet.Zstd))
 			recs := make([]planRecord, 0, 4096)

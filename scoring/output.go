@@ -1,12 +1,13 @@
 package scoring
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/failcast/failcast/pipeline"
 )
 
 // OutputDir writes a set of output files atomically: each file is written
@@ -22,8 +23,7 @@ type OutputDir struct {
 
 type pendingFile struct {
 	name string
-	tmp  *os.File
-	buf  *bufio.Writer
+	file *pipeline.AtomicFile
 }
 
 // NewOutputDir creates dir if needed and returns an OutputDir for it.
@@ -46,41 +46,33 @@ func (o *OutputDir) Create(name string) (io.Writer, error) {
 	if name != filepath.Base(name) || name == "." || name == ".." {
 		return nil, fmt.Errorf("output %q: want a file name without directories", name)
 	}
-	tmp, err := os.CreateTemp(o.dir, "."+name+".tmp-*")
+	f, err := pipeline.CreateAtomic(o.Path(name))
 	if err != nil {
-		return nil, fmt.Errorf("create temporary file for %s: %w", o.Path(name), err)
+		return nil, err
 	}
-	f := &pendingFile{name: name, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}
-	o.files = append(o.files, f)
-	return f.buf, nil
+	o.files = append(o.files, &pendingFile{name: name, file: f})
+	return f, nil
 }
 
-// Commit flushes, syncs and closes every file, then renames them into
-// place. If any file fails before the renames, none is renamed.
+// Commit finishes every file, then renames them into place. If any file
+// fails before the renames, none is renamed.
 func (o *OutputDir) Commit() error {
 	if o.done {
 		return errors.New("outputs already committed or aborted")
 	}
 	for _, f := range o.files {
-		err := f.buf.Flush()
-		if err == nil {
-			err = f.tmp.Sync()
-		}
-		if cerr := f.tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := f.file.Seal(); err != nil {
 			o.Abort()
-			return fmt.Errorf("write %s: %w", o.Path(f.name), err)
+			return err
 		}
 	}
 	o.done = true
 	for i, f := range o.files {
-		if err := os.Rename(f.tmp.Name(), o.Path(f.name)); err != nil {
-			for _, g := range o.files[i:] {
-				os.Remove(g.tmp.Name())
+		if err := f.file.Commit(); err != nil {
+			for _, g := range o.files[i+1:] {
+				g.file.Abort()
 			}
-			return fmt.Errorf("write %s: %w", o.Path(f.name), err)
+			return err
 		}
 	}
 	return nil
@@ -93,7 +85,6 @@ func (o *OutputDir) Abort() {
 	}
 	o.done = true
 	for _, f := range o.files {
-		f.tmp.Close()
-		os.Remove(f.tmp.Name())
+		f.file.Abort()
 	}
 }

@@ -34,11 +34,11 @@ var errTooManyRejects = errors.New("too many rejects")
 // says why); the history is then left as it was.
 func export(ctx context.Context, o options, logger *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
-	rejects, err := createAtomic(o.Rejects)
+	rejects, err := pipeline.CreateAtomic(o.Rejects)
 	if err != nil {
 		return err
 	}
-	defer rejects.abort() // no-op after commit
+	defer rejects.Abort() // no-op after commit
 	rw := ingest.NewRejectWriter(rejects)
 	x, err := ingest.New(ingest.Options{HashKey: o.HashKey, NoHash: o.NoHash, Mapping: o.Mapping, OnReject: rw.Write})
 	if err != nil {
@@ -67,7 +67,7 @@ func export(ctx context.Context, o options, logger *slog.Logger, stdout io.Write
 		return err
 	}
 	if sum := x.Summary(); sum.RejectRate() > o.MaxRejectRate {
-		if err := rejects.commit(); err != nil {
+		if err := rejects.Commit(); err != nil {
 			return err
 		}
 		printSummary(stdout, o, sum, readTime, time.Since(start), false)
@@ -93,7 +93,7 @@ func export(ctx context.Context, o options, logger *slog.Logger, stdout io.Write
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", target, err)
 	}
-	if err := rejects.commit(); err != nil {
+	if err := rejects.Commit(); err != nil {
 		return err
 	}
 	if o.Partitioned {
@@ -198,56 +198,4 @@ func printSummary(w io.Writer, o options, s ingest.Summary, read, total time.Dur
 	fmt.Fprintf(w, "orphans      %d statuses without a send-log record\n", s.OrphanStatuses)
 	fmt.Fprintf(w, "duplicates   %d events dropped\n", s.Duplicates)
 	fmt.Fprintf(w, "events       %d written to %s in %.2fs total (%.0f MB/s)\n", s.Events, o.Out, total.Seconds(), mb/max(total.Seconds(), 1e-9))
-}
-
-// atomicFile is an output written under a temporary name in its
-// directory and renamed into place on commit.
-type atomicFile struct {
-	path string
-	tmp  *os.File
-	done bool
-}
-
-func createAtomic(path string) (*atomicFile, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create directory for %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
-	}
-	return &atomicFile{path: path, tmp: tmp}, nil
-}
-
-func (f *atomicFile) Write(p []byte) (int, error) { return f.tmp.Write(p) }
-
-// commit syncs the file and renames it into place.
-func (f *atomicFile) commit() error {
-	if f.done {
-		return nil
-	}
-	f.done = true
-	err := f.tmp.Sync()
-	if cerr := f.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.tmp.Name(), f.path)
-	}
-	if err != nil {
-		os.Remove(f.tmp.Name())
-		return fmt.Errorf("write %s: %w", f.path, err)
-	}
-	return nil
-}
-
-// abort removes the temporary file; a no-op after commit.
-func (f *atomicFile) abort() {
-	if f.done {
-		return
-	}
-	f.done = true
-	f.tmp.Close()
-	os.Remove(f.tmp.Name())
 }

@@ -8,12 +8,11 @@ package main
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/pipeline"
 )
 
 func main() {
@@ -34,27 +33,8 @@ func run(out string) error {
 		_, err := os.Stdout.Write(b.Bytes())
 		return err
 	}
-	return writeAtomic(out, b.Bytes())
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return pipeline.WriteFileAtomic(out, func(f *pipeline.AtomicFile) error {
+		_, err := f.Write(b.Bytes())
+		return err
+	})
 }
