@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/failcast/failcast/models"
@@ -374,17 +375,23 @@ func TestReadRejectsBadFiles(t *testing.T) {
 	}
 }
 
-// cancelAfter is a context whose Err turns to Canceled after n calls.
+// cancelAfter is a context whose Err turns to Canceled after n calls
+// (Fit's workers call Err concurrently).
 type cancelAfter struct {
 	context.Context
-	n int
+	n atomic.Int64
+}
+
+func newCancelAfter(n int64) *cancelAfter {
+	c := &cancelAfter{Context: context.Background()}
+	c.n.Store(n)
+	return c
 }
 
 func (c *cancelAfter) Err() error {
-	if c.n <= 0 {
+	if c.n.Add(-1) < 0 {
 		return context.Canceled
 	}
-	c.n--
 	return nil
 }
 
@@ -401,7 +408,7 @@ func TestFitHonoursCancellation(t *testing.T) {
 		}},
 		// Binning checks ctx once per feature and block; 40 checks get
 		// well into the rounds.
-		{"cancelled between rounds", func() context.Context { return &cancelAfter{Context: context.Background(), n: 40} }},
+		{"cancelled between rounds", func() context.Context { return newCancelAfter(40) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
