@@ -58,7 +58,9 @@ type Params struct {
 	Lambda float64
 	// MinChildWeight is the minimum hessian sum in each child of a split.
 	MinChildWeight float64
-	// MinSplitGain (gamma) is the minimum loss reduction of a split.
+	// MinSplitGain (gamma) is the minimum loss reduction of a split,
+	// ½[GL²/(HL+λ) + GR²/(HR+λ) - G²/(H+λ)] in gradient (G) and hessian
+	// (H) sums; a split must also gain more than 1e-10.
 	MinSplitGain float64
 	// Subsample is the fraction of training rows drawn (without
 	// replacement, per tree) to grow each tree; 1 uses all rows.
