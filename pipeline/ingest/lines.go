@@ -70,3 +70,29 @@ func blank(b []byte) bool {
 	}
 	return true
 }
+
+// addNDJSON reads one NDJSON input of the given kind line by line: blank
+// lines are counted and skipped, every other line is counted in lines and
+// parsed; a malformed line becomes a reject, a good one is committed.
+func (x *Exporter) addNDJSON(ctx context.Context, kind, name string, r io.Reader, lines *int64, parse func([]byte) *lineError, commit func()) error {
+	if x.finished {
+		return errFinished
+	}
+	n, err := readLines(ctx, r, func(lineNo int, line []byte) error {
+		if blank(line) {
+			x.sum.BlankLines++
+			return nil
+		}
+		*lines++
+		if le := parse(line); le != nil {
+			return x.addReject(name, lineNo, le, line)
+		}
+		commit()
+		return nil
+	})
+	x.sum.Bytes += n
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", kind, name, err)
+	}
+	return nil
+}

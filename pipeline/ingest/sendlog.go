@@ -45,26 +45,7 @@ type pendingSend struct {
 // (see Reject); the error is only for failed reads, a failing OnReject or
 // a cancelled ctx. name identifies the input in rejects.
 func (x *Exporter) AddSendLogNDJSON(ctx context.Context, name string, r io.Reader) error {
-	if x.finished {
-		return errFinished
-	}
-	n, err := readLines(ctx, r, func(lineNo int, line []byte) error {
-		if blank(line) {
-			x.sum.BlankLines++
-			return nil
-		}
-		x.sum.SendLogLines++
-		if le := x.parseSendLogLine(line); le != nil {
-			return x.addReject(name, lineNo, le, line)
-		}
-		x.commitSend()
-		return nil
-	})
-	x.sum.Bytes += n
-	if err != nil {
-		return fmt.Errorf("send log %s: %w", name, err)
-	}
-	return nil
+	return x.addNDJSON(ctx, "send log", name, r, &x.sum.SendLogLines, x.parseSendLogLine, x.commitSend)
 }
 
 // parseSendLogLine parses one NDJSON send-log line into x.send.

@@ -27,26 +27,7 @@ type pendingEvent struct {
 // Reject); the error is only for failed reads, a failing OnReject or a
 // cancelled ctx. name identifies the input in rejects.
 func (x *Exporter) AddWebhooks(ctx context.Context, name string, r io.Reader) error {
-	if x.finished {
-		return errFinished
-	}
-	n, err := readLines(ctx, r, func(lineNo int, line []byte) error {
-		if blank(line) {
-			x.sum.BlankLines++
-			return nil
-		}
-		x.sum.WebhookLines++
-		if le := x.parseWebhookLine(line); le != nil {
-			return x.addReject(name, lineNo, le, line)
-		}
-		x.commitPending()
-		return nil
-	})
-	x.sum.Bytes += n
-	if err != nil {
-		return fmt.Errorf("webhooks %s: %w", name, err)
-	}
-	return nil
+	return x.addNDJSON(ctx, "webhooks", name, r, &x.sum.WebhookLines, x.parseWebhookLine, x.commitPending)
 }
 
 // commitPending turns the current line's pending events into records.
