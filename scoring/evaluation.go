@@ -44,6 +44,9 @@ type Evaluation struct {
 	High         FlagStats `json:"high"`           // risk = high
 	MediumOrHigh FlagStats `json:"medium_or_high"` // risk >= medium
 	AnyAction    FlagStats `json:"any_action"`     // action other than send as planned
+	// RuleLastFailed is the rule baseline every model must beat: flag a send
+	// when the recipient's last known outcome was a failure.
+	RuleLastFailed FlagStats `json:"rule_last_send_failed"`
 
 	ByFamily   []FamilyEvaluation   `json:"by_family"`   // actual failures per true family
 	ByCampaign []CampaignEvaluation `json:"by_campaign"` // expected against actual failures per campaign, most failures first
@@ -122,6 +125,7 @@ func (e *Evaluator) Add(ps []Prediction) {
 		count(&e.ev.High, p.Risk == RiskHigh)
 		count(&e.ev.MediumOrHigh, p.Risk >= RiskMedium)
 		count(&e.ev.AnyAction, p.Action != ActionSendAsPlanned)
+		count(&e.ev.RuleLastFailed, p.facts.lastSendFailed)
 		if o.Failed {
 			f := pipeline.FamilyOf(o.ErrorCode)
 			if f == pipeline.FamilyNone {
@@ -151,7 +155,7 @@ func (e *Evaluator) Result() Evaluation {
 		ev.MeanPFail = e.sumP / n
 		ev.Brier = e.sumSq / n
 	}
-	for _, s := range []*FlagStats{&ev.High, &ev.MediumOrHigh, &ev.AnyAction} {
+	for _, s := range []*FlagStats{&ev.High, &ev.MediumOrHigh, &ev.AnyAction, &ev.RuleLastFailed} {
 		s.Precision = ratio(s.Hits, s.Flagged)
 		s.Recall = ratio(s.Hits, ev.Failures)
 	}

@@ -21,18 +21,19 @@ func TestEvaluator(t *testing.T) {
 		fam    pipeline.Family
 		failed bool
 		code   int32
+		last   float32 // recipient_last_outcome_family: the rule baseline flags > 0
 	}{
-		{"a", 0.9, pipeline.FamilyRecipient, true, 131050},  // high, hit, right family
-		{"b", 0.6, pipeline.FamilyRecipient, false, -1},     // high, false alarm
-		{"c", 0.3, pipeline.FamilyAuth, true, 131049},       // medium, hit, wrong family
-		{"d", 0.05, pipeline.FamilyRecipient, true, 130429}, // low, missed
-		{"e", 0.01, pipeline.FamilyRecipient, false, -1},
-		{"f", 0.01, pipeline.FamilyRecipient, false, -1}, // no outcome
+		{"a", 0.9, pipeline.FamilyRecipient, true, 131050, 5},  // high, hit, right family; rule hit
+		{"b", 0.6, pipeline.FamilyRecipient, false, -1, 5},     // high, false alarm; rule false alarm
+		{"c", 0.3, pipeline.FamilyAuth, true, 131049, 0},       // medium, hit, wrong family
+		{"d", 0.05, pipeline.FamilyRecipient, true, 130429, 3}, // low, missed; rule hit
+		{"e", 0.01, pipeline.FamilyRecipient, false, -1, -1},
+		{"f", 0.01, pipeline.FamilyRecipient, false, -1, 5}, // no outcome
 	}
 	var outcomes []pipeline.PlanOutcome
 	var preds []Prediction
 	for _, r := range rows {
-		ps, err := sc.Score(nil, oneRow(testSend(r.id), r.p, r.fam, nil))
+		ps, err := sc.Score(nil, oneRow(testSend(r.id), r.p, r.fam, map[string]float32{featureNames[fRcptLastOutcomeFamily]: r.last}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,6 +55,9 @@ func TestEvaluator(t *testing.T) {
 	}
 	if ev.MediumOrHigh != (FlagStats{Flagged: 3, Hits: 2, Precision: 2.0 / 3, Recall: 2.0 / 3}) {
 		t.Errorf("medium or high %+v", ev.MediumOrHigh)
+	}
+	if ev.RuleLastFailed != (FlagStats{Flagged: 3, Hits: 2, Precision: 2.0 / 3, Recall: 2.0 / 3}) {
+		t.Errorf("rule baseline %+v", ev.RuleLastFailed)
 	}
 	wantBrier := (0.01 + 0.36 + 0.49 + 0.9025 + 0.0001) / 5
 	if math.Abs(ev.Brier-wantBrier) > 1e-12 || math.Abs(ev.BaseRate-0.6) > 1e-12 {

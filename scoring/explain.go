@@ -34,6 +34,7 @@ const (
 	fTemplateDisabled                // outcome: 1 if the template ever failed with 132016
 	fTemplateParamRate               // outcome: 132000/132012 failures / (sends + 1) of the template, decayed 24 h
 	fHorizonHours                    // send: hours between the features' cutoff and the send
+	fRcptLastOutcomeFamily           // outcome: family of the recipient's last outcome (0 none, -1 no outcome yet)
 	numFeatures
 )
 
@@ -61,6 +62,7 @@ var featureNames = [numFeatures]string{
 	fTemplateDisabled:         "template_disabled",
 	fTemplateParamRate:        "template_param_error_rate_24h",
 	fHorizonHours:             "horizon_hours",
+	fRcptLastOutcomeFamily:    "recipient_last_outcome_family",
 }
 
 // Thresholds of the warnings.

@@ -96,6 +96,7 @@ type sendFacts struct {
 	hoursSincePause, disabled float32
 	paramRate                 float32 // the template's parameter error rate
 	freeForm, windowClosed    bool    // a non-template send; its recipient's 24-hour window is closed
+	lastSendFailed            bool    // the recipient's last known outcome was a failure (the rule baseline)
 }
 
 func (r row) facts() sendFacts {
@@ -112,6 +113,7 @@ func (r row) facts() sendFacts {
 		hoursSincePause: g(fTemplateHoursSincePause), disabled: g(fTemplateDisabled),
 	}
 	f.paramRate = g(fTemplateParamRate)
+	f.lastSendFailed = g(fRcptLastOutcomeFamily) > 0
 	f.freeForm = r.send.MessageType != "template"
 	if h, ok := r.get(fRcptHoursSinceInbound); ok && f.freeForm {
 		f.windowClosed = h > serviceWindowHours

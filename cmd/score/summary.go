@@ -62,6 +62,7 @@ func printSummary(w io.Writer, o options, r *result) {
 		p("  high risk:       flagged %d, precision %.3f, recall %.3f\n", ev.High.Flagged, ev.High.Precision, ev.High.Recall)
 		p("  medium or high:  flagged %d, precision %.3f, recall %.3f\n", ev.MediumOrHigh.Flagged, ev.MediumOrHigh.Precision, ev.MediumOrHigh.Recall)
 		p("  any action:      flagged %d, precision %.3f, recall %.3f\n", ev.AnyAction.Flagged, ev.AnyAction.Precision, ev.AnyAction.Recall)
+		p("  rule baseline:   flagged %d, precision %.3f, recall %.3f (recipient's last send failed)\n", ev.RuleLastFailed.Flagged, ev.RuleLastFailed.Precision, ev.RuleLastFailed.Recall)
 		p("  %d of %d failures were flagged medium or high risk in advance; mean p_fail %.4f vs failure rate %.4f\n",
 			ev.MediumOrHigh.Hits, ev.Failures, ev.MeanPFail, ev.BaseRate)
 	}
