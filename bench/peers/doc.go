@@ -1,0 +1,44 @@
+// Command peers compares failcast's models with the tools a user would pick
+// instead, on the same feature table, time split and hyperparameters, and
+// prints the comparison as Markdown tables.
+//
+// Usage:
+//
+//	peers --history DIR --as-of T --dir WORK [--rounds 200] [--depth 6] [--eta 0.1]
+//	      [--bins 255] [--threads 2] [--seed 1] [--xgboost xgboost]
+//	      [--python /usr/bin/python3] [--sklearn-script bench/hgb.py] [--out FILE.md]
+//
+// It builds the training features of the history as cmd/train does
+// (features.BuildTraining with features.DefaultConfig(), sends in the 28 days
+// before the validation window), splits them by time (validation = the last
+// 3 days before --as-of, gap = the 4 h lead) and writes the two sides to
+// WORK as train.csv and valid.csv (label first, no header: XGBoost's CLI
+// layout) and train.f32 and valid.f32 (the same rows as little-endian
+// float32, label first, for Python). Then, one after the other so that
+// they do not share the CPU:
+//
+//   - failcast gbdt (models/gbdt): --rounds rounds of depth --depth, learning
+//     rate --eta, --bins bins, no early stopping, --threads workers;
+//   - the golearn baselines of cmd/train (models/baseline): logistic
+//     regression on at most 200k sampled training rows, a random forest on
+//     at most 10k, and the rule P(fail | recipient_last_outcome_family);
+//   - XGBoost's CLI (Debian package xgboost): the same rounds, depth, eta,
+//     bins, lambda 1, min_child_weight 1, tree_method=hist, nthread=--threads;
+//   - scikit-learn's HistGradientBoostingClassifier (Debian package
+//     python3-sklearn, run by bench/hgb.py): the same rounds, depth, eta,
+//     bins and L2, early stopping off, OMP_NUM_THREADS=--threads.
+//
+// A peer that is not installed is skipped with a message naming the
+// package; nothing is installed. Every model's validation predictions are
+// scored by the same code (models/metrics): PR-AUC (average precision),
+// ROC-AUC and log-loss.
+//
+// Times: a Go model's fit is the wall time of its Fit call (binning
+// included) and its prediction rate the best of three passes over the
+// validation matrix in memory. XGBoost's fit is the CLI's own "Complete
+// Training loop time" (quantile sketch included, CSV loading excluded); its
+// prediction time is the best of three full-model prediction runs minus the
+// best of three runs of a one-round model on the same file, which cancels
+// CSV loading. scikit-learn's times are taken inside Python around fit and
+// predict_proba (loading excluded).
+package main

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errNotInstalled marks a peer that is missing on this machine.
+var errNotInstalled = errors.New("not installed")
+
+// runTool runs name with args in dir, with its output (stdout and stderr)
+// in logPath, and returns the wall seconds.
+func runTool(ctx context.Context, dir, logPath string, env []string, name string, args ...string) (float64, error) {
+	log, err := os.Create(logPath)
+	if err != nil {
+		return 0, err
+	}
+	defer log.Close()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	began := time.Now()
+	err = cmd.Run()
+	wall := time.Since(began).Seconds()
+	if err != nil {
+		out, _ := os.ReadFile(logPath)
+		return wall, fmt.Errorf("%s %s: %w; its output ends with: %s", name, strings.Join(args, " "), err, tail(out, 400))
+	}
+	return wall, nil
+}
+
+// tail returns the last n bytes of b as a string.
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// readPredictions reads one probability per line (blank lines skipped) and
+// checks there are want of them, each a finite number in [0, 1].
+func readPredictions(r io.Reader, name string, want int) ([]float64, error) {
+	out := make([]float64, 0, want)
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: want a probability, got %q", name, line, s)
+		}
+		if math.IsNaN(v) || v < 0 || v > 1 {
+			return nil, fmt.Errorf("%s line %d: %v is not a probability in [0, 1]", name, line, v)
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(out) != want {
+		return nil, fmt.Errorf("%s has %d predictions, want %d (one per validation row)", name, len(out), want)
+	}
+	return out, nil
+}
+
+func readPredictionFile(path string, want int) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readPredictions(f, path, want)
+}
+
+var trainingLoopTime = regexp.MustCompile(`Complete Training loop time: ([0-9.eE+-]+) sec`)
+
+// parseTrainingLoopTime returns the last "Complete Training loop time"
+// XGBoost's CLI logs at verbosity 3.
+func parseTrainingLoopTime(log []byte) (float64, error) {
+	m := trainingLoopTime.FindAllSubmatch(log, -1)
+	if len(m) == 0 {
+		return 0, errors.New(`no "Complete Training loop time" line in XGBoost's log`)
+	}
+	v, err := strconv.ParseFloat(string(m[len(m)-1][1]), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("XGBoost's training loop time %q is not a number of seconds", m[len(m)-1][1])
+	}
+	return v, nil
+}
+
+// xgbConf is the XGBoost CLI configuration for s.
+func xgbConf(s settings, baseScore float64) string {
+	return fmt.Sprintf(`booster = gbtree
+objective = binary:logistic
+tree_method = hist
+nthread = %d
+max_depth = %d
+eta = %g
+max_bin = %d
+lambda = 1
+min_child_weight = 1
+gamma = 0
+subsample = 1
+colsample_bytree = 1
+base_score = %g
+seed = %d
+num_round = %d
+`, s.threads, s.depth, s.eta, s.bins, baseScore, s.seed, s.rounds)
+}
+
+// runXGBoost fits XGBoost's CLI on dir/train.csv and predicts
+// dir/valid.csv (see the package documentation for the timing).
+func runXGBoost(ctx context.Context, bin, dir string, s settings, baseScore float64, trainRows, validRows int) (result, []float64, error) {
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return result{}, nil, fmt.Errorf("%w: %s not found (Debian package xgboost)", errNotInstalled, bin)
+	}
+	version := "xgboost"
+	if out, err := exec.CommandContext(ctx, path, "-V").CombinedOutput(); err == nil {
+		version = strings.ToLower(strings.Replace(strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0]), ":", "", 1))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "xgb.conf"), []byte(xgbConf(s, baseScore)), 0o644); err != nil {
+		return result{}, nil, err
+	}
+	const train, valid = "data=train.csv?format=csv&label_column=0", "test:data=valid.csv?format=csv&label_column=0"
+	log := filepath.Join(dir, "xgb.log")
+	if _, err := runTool(ctx, dir, log, nil, path, "xgb.conf", train, "model_out=xgb.model", "verbosity=3"); err != nil {
+		return result{}, nil, err
+	}
+	out, err := os.ReadFile(log)
+	if err != nil {
+		return result{}, nil, err
+	}
+	fit, err := parseTrainingLoopTime(out)
+	if err != nil {
+		return result{}, nil, fmt.Errorf("%s: %w", log, err)
+	}
+	if _, err := runTool(ctx, dir, log, nil, path, "xgb.conf", train, "num_round=1", "model_out=xgb1.model"); err != nil {
+		return result{}, nil, err
+	}
+	bestFull, bestOne := math.Inf(1), math.Inf(1)
+	for range 3 {
+		w, err := runTool(ctx, dir, log, nil, path, "xgb.conf", "task=pred", "model_in=xgb.model", valid, "name_pred=xgb.pred")
+		if err != nil {
+			return result{}, nil, err
+		}
+		bestFull = min(bestFull, w)
+		if w, err = runTool(ctx, dir, log, nil, path, "xgb.conf", "task=pred", "model_in=xgb1.model", valid, "name_pred=xgb1.pred"); err != nil {
+			return result{}, nil, err
+		}
+		bestOne = min(bestOne, w)
+	}
+	pred, err := readPredictionFile(filepath.Join(dir, "xgb.pred"), validRows)
+	if err != nil {
+		return result{}, nil, err
+	}
+	// The one-round run costs loading plus one tree: scale the difference
+	// to all rounds.
+	d := max((bestFull-bestOne)*float64(s.rounds)/float64(max(s.rounds-1, 1)), 1e-3)
+	r := result{Model: "XGBoost", Tool: version + " CLI, tree_method=hist", TrainRows: trainRows, FitSeconds: fit,
+		PredictRowsPerS: float64(validRows) / d,
+		Note:            fmt.Sprintf("predict: best full run %.2f s minus best 1-round run %.2f s", bestFull, bestOne)}
+	return r, pred, nil
+}
+
+// hgbReport is the JSON line bench/hgb.py prints.
+type hgbReport struct {
+	FitSeconds      float64 `json:"fit_seconds"`
+	PredictRowsPerS float64 `json:"predict_rows_per_s"`
+	Rounds          int     `json:"rounds"`
+	Version         string  `json:"sklearn_version"`
+}
+
+// parseHGBReport reads the last non-empty line of hgb.py's output.
+func parseHGBReport(out []byte) (hgbReport, error) {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	var r hgbReport
+	if err := json.Unmarshal([]byte(last), &r); err != nil {
+		return r, fmt.Errorf("hgb.py output %q: want a JSON report: %w", tail([]byte(last), 200), err)
+	}
+	if !(r.FitSeconds >= 0) || !(r.PredictRowsPerS > 0) || math.IsInf(r.FitSeconds, 0) || math.IsInf(r.PredictRowsPerS, 0) || r.Rounds < 1 {
+		return r, fmt.Errorf("hgb.py report %q: want fit_seconds >= 0, predict_rows_per_s > 0 and rounds >= 1", last)
+	}
+	return r, nil
+}
+
+// runSklearn runs bench/hgb.py on dir/train.f32 and dir/valid.f32.
+func runSklearn(ctx context.Context, python, script, dir string, s settings, cols, trainRows, validRows int) (result, []float64, error) {
+	path, err := exec.LookPath(python)
+	if err != nil {
+		return result{}, nil, fmt.Errorf("%w: %s not found (Debian packages python3 and python3-sklearn)", errNotInstalled, python)
+	}
+	if err := exec.CommandContext(ctx, path, "-c", "import sklearn").Run(); err != nil {
+		return result{}, nil, fmt.Errorf("%w: %s cannot import sklearn (Debian package python3-sklearn)", errNotInstalled, python)
+	}
+	script, err = filepath.Abs(script)
+	if err != nil {
+		return result{}, nil, err
+	}
+	log := filepath.Join(dir, "hgb.log")
+	env := []string{"OMP_NUM_THREADS=" + strconv.Itoa(s.threads)}
+	if _, err := runTool(ctx, dir, log, env, path, script, "--train", "train.f32", "--valid", "valid.f32",
+		"--cols", strconv.Itoa(cols), "--out", "hgb.pred", "--rounds", strconv.Itoa(s.rounds), "--depth", strconv.Itoa(s.depth),
+		"--eta", strconv.FormatFloat(s.eta, 'g', -1, 64), "--bins", strconv.Itoa(s.bins), "--l2", "1",
+		"--seed", strconv.FormatUint(s.seed, 10)); err != nil {
+		return result{}, nil, err
+	}
+	out, err := os.ReadFile(log)
+	if err != nil {
+		return result{}, nil, err
+	}
+	rep, err := parseHGBReport(bytes.TrimSpace(out))
+	if err != nil {
+		return result{}, nil, err
+	}
+	pred, err := readPredictionFile(filepath.Join(dir, "hgb.pred"), validRows)
+	if err != nil {
+		return result{}, nil, err
+	}
+	r := result{Model: "scikit-learn HGB", Tool: "sklearn " + rep.Version + " HistGradientBoostingClassifier", TrainRows: trainRows,
+		FitSeconds: rep.FitSeconds, PredictRowsPerS: rep.PredictRowsPerS, Note: "min_samples_leaf 20 (its default)"}
+	return r, pred, nil
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/pipeline"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		slog.Error("peers failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	history, dir, out    string
+	asOf                 time.Time
+	s                    settings
+	xgboost, python, hgb string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{}
+	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.history, "history", "", "history dataset (required)")
+	asOf := fs.String("as-of", "", "as-of time, RFC 3339 (required): validation is the 3 days before it")
+	fs.StringVar(&o.dir, "dir", "", "work directory for the CSV files, models and predictions (required)")
+	fs.StringVar(&o.out, "out", "", "also write the Markdown tables to this file")
+	fs.IntVar(&o.s.rounds, "rounds", 200, "GBDT boosting rounds (all GBDTs)")
+	fs.IntVar(&o.s.depth, "depth", 6, "GBDT maximum depth")
+	fs.Float64Var(&o.s.eta, "eta", 0.1, "GBDT learning rate")
+	fs.IntVar(&o.s.bins, "bins", 255, "GBDT histogram bins per feature")
+	fs.IntVar(&o.s.threads, "threads", 2, "threads of every model")
+	fs.Uint64Var(&o.s.seed, "seed", 1, "seed of every model and row sample")
+	fs.StringVar(&o.xgboost, "xgboost", "xgboost", "XGBoost CLI binary")
+	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python that has scikit-learn (Debian's sees python3-sklearn)")
+	fs.StringVar(&o.hgb, "sklearn-script", "bench/hgb.py", "the scikit-learn script")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case o.history == "" || o.dir == "" || *asOf == "":
+		return o, errors.New("--history, --as-of and --dir are required")
+	case o.s.rounds < 2 || o.s.depth < 1 || o.s.threads < 1:
+		return o, fmt.Errorf("--rounds %d, --depth %d, --threads %d: want at least 2, 1 and 1", o.s.rounds, o.s.depth, o.s.threads)
+	case o.s.bins < 2 || o.s.bins > 255:
+		return o, fmt.Errorf("--bins is %d, want 2..255", o.s.bins)
+	case !(o.s.eta > 0 && o.s.eta <= 1):
+		return o, fmt.Errorf("--eta is %g, want (0, 1]", o.s.eta)
+	}
+	t, err := time.Parse(time.RFC3339, *asOf)
+	if err != nil {
+		return o, fmt.Errorf("--as-of: want an RFC 3339 time such as 2026-11-01T00:00:00Z, got %q", *asOf)
+	}
+	o.asOf = t.UTC()
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
+	ds, err := pipeline.OpenDataset(o.history)
+	if err != nil {
+		return fmt.Errorf("open the history: %w", err)
+	}
+	rep, err := compare(ctx, ds, o)
+	if err != nil {
+		return err
+	}
+	if err := rep.writeMarkdown(stdout); err != nil {
+		return err
+	}
+	if o.out != "" {
+		return writeAtomic(o.out, func(w *bufio.Writer) error { return rep.writeMarkdown(w) })
+	}
+	return nil
+}
+
+// compare builds the feature table, fits every model on it and scores
+// their validation predictions.
+func compare(ctx context.Context, src features.Source, o options) (*report, error) {
+	began := time.Now()
+	sp, err := buildSplit(ctx, src, trainWindows(o.asOf, 28, 3, features.DefaultConfig().Lead))
+	if err != nil {
+		return nil, fmt.Errorf("history %s: %w", o.history, err)
+	}
+	rep := &report{History: o.history, AsOf: o.asOf.Format(time.RFC3339), Settings: o.s, Features: len(sp.names),
+		TrainRows: sp.trainX.Rows, ValidRows: sp.validX.Rows, TrainRate: positiveRate(sp.trainLabels), ValidRate: positiveRate(sp.validLabels),
+		BuildSeconds: time.Since(began).Seconds(), OursName: "failcast gbdt", PeerNames: []string{"XGBoost", "scikit-learn HGB"}}
+	slog.Info("feature table built", "train_rows", rep.TrainRows, "valid_rows", rep.ValidRows, "seconds", round2(rep.BuildSeconds))
+
+	began = time.Now()
+	for _, f := range []struct {
+		name  string
+		write func(string, models.Matrix, []bool) error
+		train bool
+	}{
+		{"train.csv", writeCSV, true}, {"valid.csv", writeCSV, false},
+		{"train.f32", writeF32, true}, {"valid.f32", writeF32, false},
+	} {
+		X, y := sp.validX, sp.validLabels
+		if f.train {
+			X, y = sp.trainX, sp.trainLabels
+		}
+		if err := f.write(filepath.Join(o.dir, f.name), X, y); err != nil {
+			return nil, err
+		}
+	}
+	rep.WriteSeconds = time.Since(began).Seconds()
+
+	add := func(r result, pred []float64) error {
+		if err := score(&r, pred, sp.validLabels); err != nil {
+			return err
+		}
+		slog.Info("model compared", "model", r.Model, "fit_seconds", round2(r.FitSeconds), "predict_rows_per_s", int(r.PredictRowsPerS),
+			"pr_auc", round4(r.PRAUC), "roc_auc", round4(r.ROCAUC), "log_loss", round4(r.LogLoss))
+		rep.Results = append(rep.Results, r)
+		return nil
+	}
+	for _, m := range goModels(o.s, sp.names, sp.trainX.Rows) {
+		slog.Info("fitting", "model", m.name)
+		r, pred, err := runGo(ctx, m, sp, o.s.seed)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(r, pred); err != nil {
+			return nil, err
+		}
+	}
+	peers := []struct {
+		name string
+		run  func() (result, []float64, error)
+	}{
+		{"XGBoost", func() (result, []float64, error) {
+			return runXGBoost(ctx, o.xgboost, o.dir, o.s, rep.TrainRate, sp.trainX.Rows, sp.validX.Rows)
+		}},
+		{"scikit-learn HGB", func() (result, []float64, error) {
+			return runSklearn(ctx, o.python, o.hgb, o.dir, o.s, len(sp.names), sp.trainX.Rows, sp.validX.Rows)
+		}},
+	}
+	for _, p := range peers {
+		slog.Info("fitting", "model", p.name)
+		r, pred, err := p.run()
+		if errors.Is(err, errNotInstalled) {
+			slog.Warn("peer skipped", "model", p.name, "reason", err)
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: %v", p.name, err))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.name, err)
+		}
+		if err := add(r, pred); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+func round4(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/baseline"
+	"github.com/failcast/failcast/models/gbdt"
+)
+
+// ruleFeature is the column cmd/train's rule baseline conditions on.
+const ruleFeature = "recipient_last_outcome_family"
+
+// Row caps of cmd/train's baselines (its --logreg-rows and --baseline-rows
+// defaults).
+const (
+	logRegRows = 200_000
+	forestRows = 10_000
+)
+
+// settings are the hyperparameters every GBDT of the comparison shares.
+type settings struct {
+	rounds, depth, bins, threads int
+	eta                          float64
+	seed                         uint64
+}
+
+func (s settings) String() string {
+	return fmt.Sprintf("%d rounds, depth %d, learning rate %g, %d bins, %d threads, no early stopping",
+		s.rounds, s.depth, s.eta, s.bins, s.threads)
+}
+
+// classifier is what a Go model of the comparison offers.
+type classifier interface {
+	Fit(ctx context.Context, X models.Matrix, y []bool) error
+	PredictProba(X models.Matrix) []float64
+}
+
+// gbdtClassifier is failcast's GBDT with fixed rounds.
+type gbdtClassifier struct {
+	p gbdt.Params
+	m *gbdt.Model
+}
+
+func (c *gbdtClassifier) Fit(ctx context.Context, X models.Matrix, y []bool) error {
+	Y := make([]float32, len(y))
+	for i, v := range y {
+		Y[i] = label(v)
+	}
+	m, err := gbdt.Fit(ctx, c.p, gbdt.Dataset{X: X, Y: Y}, nil)
+	c.m = m
+	return err
+}
+
+func (c *gbdtClassifier) PredictProba(X models.Matrix) []float64 { return c.m.PredictProba(X) }
+
+// fitter adapts a baseline's Fit(X, y) to classifier.
+type fitter struct {
+	fit     func(X models.Matrix, y []bool) error
+	predict func(X models.Matrix) []float64
+}
+
+func (f fitter) Fit(_ context.Context, X models.Matrix, y []bool) error { return f.fit(X, y) }
+func (f fitter) PredictProba(X models.Matrix) []float64                 { return f.predict(X) }
+
+// goModel is one Go model to compare.
+type goModel struct {
+	name, tool string
+	model      classifier
+	rows       int // training rows cap (0: all)
+	note       string
+}
+
+// goModels returns failcast's GBDT and cmd/train's baselines, set up as
+// cmd/train sets them up for trainRows training rows.
+func goModels(s settings, names []string, trainRows int) []goModel {
+	p := gbdt.DefaultParams()
+	p.NumRounds, p.MaxDepth, p.LearningRate, p.MaxBins = s.rounds, s.depth, s.eta, s.bins
+	p.Workers, p.Seed, p.EarlyStoppingRounds = s.threads, s.seed, 0
+	lr := &baseline.LogReg{Seed: s.seed, MaxRows: logRegRows}
+	fr := &baseline.Forest{Seed: s.seed, MaxRows: forestRows, Workers: s.threads,
+		SampleRows: min(trainRows, forestRows, baseline.DefaultForestSampleRows)}
+	out := []goModel{
+		{name: "failcast gbdt", tool: "models/gbdt", model: &gbdtClassifier{p: p}},
+		{name: "logistic regression", tool: "models/baseline (golearn liblinear)", model: fitter{lr.Fit, lr.PredictProba}, rows: logRegRows},
+		{name: "random forest", tool: "models/baseline (golearn trees)", model: fitter{fr.Fit, fr.PredictProba}, rows: forestRows,
+			note: fmt.Sprintf("%d trees", baseline.DefaultForestTrees)},
+	}
+	for j, n := range names {
+		if n == ruleFeature {
+			r := &baseline.Rule{Column: j}
+			out = append(out, goModel{name: "rule: " + ruleFeature, tool: "models/baseline", model: fitter{r.Fit, r.PredictProba}})
+		}
+	}
+	return out
+}
+
+// runGo fits m on (a sample of) the training rows, times it and its
+// prediction of the validation rows (best of three passes) and returns
+// the predictions.
+func runGo(ctx context.Context, m goModel, sp *split, seed uint64) (result, []float64, error) {
+	X, y := sp.trainX, sp.trainLabels
+	note := m.note
+	if m.rows > 0 && X.Rows > m.rows {
+		rows := sampleRows(indexes(X.Rows), m.rows, seed)
+		X, y = X.SelectRows(rows), pick(y, rows)
+		note = joinNote(note, fmt.Sprintf("row cap %d of %d", m.rows, sp.trainX.Rows))
+	}
+	began := time.Now()
+	if err := m.model.Fit(ctx, X, y); err != nil {
+		return result{}, nil, fmt.Errorf("fit %s: %w", m.name, err)
+	}
+	fit := time.Since(began).Seconds()
+	var pred []float64
+	best := math.Inf(1)
+	for range 3 {
+		began = time.Now()
+		pred = m.model.PredictProba(sp.validX)
+		best = min(best, time.Since(began).Seconds())
+	}
+	r := result{Model: m.name, Tool: m.tool, TrainRows: X.Rows, FitSeconds: fit,
+		PredictRowsPerS: float64(sp.validX.Rows) / max(best, 1e-9), Note: note}
+	return r, pred, nil
+}
+
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/pipeline/simulate"
+)
+
+func TestReadPredictions(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    int
+		out     []float64
+		wantErr string
+	}{
+		{"plain", "0.1\n0.9\n", 2, []float64{0.1, 0.9}, ""},
+		{"blank lines and spaces", "\n 0.25 \n\n1\n0\n", 3, []float64{0.25, 1, 0}, ""},
+		{"exponent", "1e-05\n", 1, []float64{1e-5}, ""},
+		{"too few", "0.1\n", 2, nil, "has 1 predictions, want 2"},
+		{"too many", "0.1\n0.2\n0.3\n", 2, nil, "has 3 predictions, want 2"},
+		{"not a number", "0.1\nabc\n", 2, nil, "line 2: want a probability"},
+		{"above one", "1.5\n", 1, nil, "not a probability"},
+		{"negative", "-0.1\n", 1, nil, "not a probability"},
+		{"NaN", "NaN\n", 1, nil, "not a probability"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readPredictions(strings.NewReader(tt.in), "p.pred", tt.want)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "p.pred") {
+					t.Fatalf("err = %v, want one naming p.pred and containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.out) {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.out)
+			}
+		})
+	}
+}
+
+func FuzzReadPredictions(f *testing.F) {
+	for _, s := range []string{"0.1\n0.9\n", "", "1e-300\n", "nan\n", "0.5\r\n0.5", "\n\n\n", "+Inf\n"} {
+		f.Add(s, 2)
+	}
+	f.Fuzz(func(t *testing.T, in string, want int) {
+		if want < 0 || want > 1000 {
+			return
+		}
+		got, err := readPredictions(strings.NewReader(in), "f", want)
+		if err != nil {
+			return
+		}
+		if len(got) != want {
+			t.Fatalf("%d predictions accepted, want %d", len(got), want)
+		}
+		for _, v := range got {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("accepted %v", v)
+			}
+		}
+	})
+}
+
+func TestParseTrainingLoopTime(t *testing.T) {
+	tests := []struct {
+		name    string
+		log     string
+		want    float64
+		wantErr bool
+	}{
+		{"one line", "[23:38:06] INFO: ./src/cli_main.cc:263: Complete Training loop time: 1.18346 sec\n", 1.18346, false},
+		{"last of two", "Complete Training loop time: 1 sec\nComplete Training loop time: 2.5 sec\n", 2.5, false},
+		{"missing", "[0]\n[1]\nupdate end, 1.18 sec in all\n", 0, true},
+		{"garbage number", "Complete Training loop time: 1.2.3 sec\n", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseTrainingLoopTime([]byte(tt.log))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("parseTrainingLoopTime = %v, %v; want %v (error %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func FuzzParseTrainingLoopTime(f *testing.F) {
+	f.Add("Complete Training loop time: 1.18346 sec")
+	f.Add("Complete Training loop time: -1 sec")
+	f.Add("Complete Training loop time: 1e999 sec")
+	f.Fuzz(func(t *testing.T, log string) {
+		v, err := parseTrainingLoopTime([]byte(log))
+		if err == nil && (v < 0 || math.IsInf(v, 0) || math.IsNaN(v)) {
+			t.Fatalf("accepted %v", v)
+		}
+	})
+}
+
+func TestParseHGBReport(t *testing.T) {
+	tests := []struct {
+		name    string
+		out     string
+		want    hgbReport
+		wantErr string
+	}{
+		{"report", `{"fit_seconds": 4.5, "predict_rows_per_s": 4000.5, "rounds": 20, "sklearn_version": "1.2.1"}`,
+			hgbReport{4.5, 4000.5, 20, "1.2.1"}, ""},
+		{"warnings before", "UserWarning: something\n  warn()\n" + `{"fit_seconds": 1, "predict_rows_per_s": 2, "rounds": 3, "sklearn_version": "1.4"}` + "\n",
+			hgbReport{1, 2, 3, "1.4"}, ""},
+		{"not JSON", "Traceback (most recent call last):\nValueError: x", hgbReport{}, "want a JSON report"},
+		{"no rounds", `{"fit_seconds": 1, "predict_rows_per_s": 2, "rounds": 0}`, hgbReport{}, "rounds >= 1"},
+		{"negative fit", `{"fit_seconds": -1, "predict_rows_per_s": 2, "rounds": 3}`, hgbReport{}, "fit_seconds >= 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseHGBReport([]byte(tt.out))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseHGBReport(f *testing.F) {
+	f.Add(`{"fit_seconds": 4.5, "predict_rows_per_s": 4000.5, "rounds": 20, "sklearn_version": "1.2.1"}`)
+	f.Add("")
+	f.Add("\n\n{}")
+	f.Fuzz(func(t *testing.T, out string) {
+		r, err := parseHGBReport([]byte(out))
+		if err == nil && (r.FitSeconds < 0 || !(r.PredictRowsPerS > 0) || r.Rounds < 1) {
+			t.Fatalf("accepted %+v", r)
+		}
+	})
+}
+
+func TestWriteMatrices(t *testing.T) {
+	X := models.Matrix{Rows: 2, Cols: 3, Data: []float32{0, 1.5, 1e6, -1, 0.017789721, 3}}
+	y := []bool{false, true}
+	dir := t.TempDir()
+	if err := writeCSV(filepath.Join(dir, "m.csv"), X, y); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeF32(filepath.Join(dir, "m.f32"), X, y); err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "m.csv"))
+	if want := "0,0,1.5,1e+06\n1,-1,0.017789721,3\n"; string(csv) != want {
+		t.Errorf("CSV = %q, want %q", csv, want)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "m.f32"))
+	got := make([]float32, len(raw)/4)
+	if err := binary.Read(bytes.NewReader(raw), binary.LittleEndian, got); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{0, 0, 1.5, 1e6, 1, -1, 0.017789721, 3}; !slices.Equal(got, want) {
+		t.Errorf("f32 = %v, want %v", got, want)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("%d files in the directory, want 2 (no temporary files left)", len(entries))
+	}
+}
+
+func TestTrainWindows(t *testing.T) {
+	asOf := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	w := trainWindows(asOf, 28, 3, 4*time.Hour)
+	if got, want := time.UnixMicro(w.validFrom).UTC(), asOf.AddDate(0, 0, -3); !got.Equal(want) {
+		t.Errorf("validFrom = %v, want %v", got, want)
+	}
+	if got, want := time.UnixMicro(w.from).UTC(), time.Date(2026, 9, 30, 20, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("from = %v, want %v (cmd/train's window)", got, want)
+	}
+	if w.asOf != asOf.UnixMicro() || w.gap != 4*time.Hour {
+		t.Errorf("windows = %+v", w)
+	}
+}
+
+func TestSampleRows(t *testing.T) {
+	rows := indexes(100)
+	if got := sampleRows(rows, 200, 1); !slices.Equal(got, rows) {
+		t.Error("a cap above the row count changed the rows")
+	}
+	a, b := sampleRows(rows, 10, 1), sampleRows(rows, 10, 1)
+	if len(a) != 10 || !slices.Equal(a, b) || !slices.IsSorted(a) {
+		t.Errorf("sample = %v and %v, want 10 sorted rows, equal for one seed", a, b)
+	}
+	if slices.Equal(a, sampleRows(rows, 10, 2)) {
+		t.Error("seeds 1 and 2 drew the same sample")
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {1234567.4, "1,234,567"}, {-4500, "-4,500"}, {math.NaN(), "-"}} {
+		if got := thousands(tt.v); got != tt.want {
+			t.Errorf("thousands(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		a, b float64
+		want string
+	}{{1, 2, "0.500"}, {3, 0, "-"}, {math.NaN(), 1, "-"}} {
+		if got := ratio(tt.a, tt.b); got != tt.want {
+			t.Errorf("ratio(%v, %v) = %q, want %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	rep := &report{AsOf: "2026-11-01T00:00:00Z", Settings: settings{rounds: 10, depth: 3, eta: 0.1, bins: 255, threads: 2},
+		Features: 97, TrainRows: 100, ValidRows: 20, TrainRate: 0.05, ValidRate: 0.1,
+		Results: []result{
+			{Model: "failcast gbdt", Tool: "models/gbdt", TrainRows: 100, FitSeconds: 2, PredictRowsPerS: 1e6, PRAUC: 0.8, ROCAUC: 0.9, LogLoss: 0.2},
+			{Model: "XGBoost", Tool: "xgboost", TrainRows: 100, FitSeconds: 4, PredictRowsPerS: 5e5, PRAUC: 0.8, ROCAUC: 0.9, LogLoss: 0.25},
+		},
+		Skipped:  []string{"scikit-learn HGB: not installed"},
+		OursName: "failcast gbdt", PeerNames: []string{"XGBoost", "scikit-learn HGB"},
+	}
+	var b strings.Builder
+	if err := rep.writeMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| failcast gbdt | models/gbdt | 100 | 2.00 | 1,000,000 | 0.8000 | 0.9000 | 0.2000 |  |",
+		"| failcast gbdt / XGBoost | 0.500 | 2.000 | 1.000 | 1.000 | 0.800 |",
+		"- scikit-learn HGB: not installed",
+		"10 rounds, depth 3",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "/ scikit-learn HGB |") {
+		t.Errorf("a ratio against a skipped peer:\n%s", out)
+	}
+}
+
+// memorySource is an in-memory history in time order.
+type memorySource []pipeline.Event
+
+func (m memorySource) Scan(ctx context.Context, opts pipeline.ScanOptions, fn func([]pipeline.Event) error) error {
+	lo, hi := 0, len(m)
+	for lo < hi && opts.From != 0 && m[lo].Timestamp < opts.From {
+		lo++
+	}
+	for hi > lo && opts.To != 0 && m[hi-1].Timestamp >= opts.To {
+		hi--
+	}
+	for i := lo; i < hi; i += 4096 {
+		if err := fn(m[i:min(i+4096, hi)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestCompareSimulated runs the whole comparison on a small simulated
+// world, with the peers made unavailable so that it does not depend on
+// what the machine has installed.
+func TestCompareSimulated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates a world and fits every Go model")
+	}
+	cfg := simulate.DefaultConfig().Scaled(0.1)
+	var events memorySource
+	if _, err := simulate.Run(context.Background(), cfg, simulate.SinkFunc(func(b []pipeline.Event) error {
+		events = append(events, b...)
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	o := options{history: "memory", dir: t.TempDir(), asOf: cfg.AsOf,
+		s:       settings{rounds: 20, depth: 4, eta: 0.2, bins: 64, threads: 2, seed: 1},
+		xgboost: "no-such-xgboost-binary", python: "no-such-python", hgb: "hgb.py"}
+	rep, err := compare(context.Background(), events, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Skipped) != 2 {
+		t.Errorf("skipped = %v, want XGBoost and scikit-learn", rep.Skipped)
+	}
+	byName := map[string]result{}
+	for _, r := range rep.Results {
+		byName[r.Model] = r
+		if r.FitSeconds <= 0 || r.PredictRowsPerS <= 0 || r.PRAUC <= 0 || r.ROCAUC <= 0.5 || r.LogLoss <= 0 {
+			t.Errorf("%s: implausible result %+v", r.Model, r)
+		}
+	}
+	ours, rule := byName["failcast gbdt"], byName["rule: "+ruleFeature]
+	if ours.Model == "" || rule.Model == "" || len(byName) != 4 {
+		t.Fatalf("results = %v, want the GBDT, logistic regression, random forest and the rule", rep.Results)
+	}
+	if ours.PRAUC <= rule.PRAUC {
+		t.Errorf("GBDT PR-AUC %.4f is not above the rule's %.4f", ours.PRAUC, rule.PRAUC)
+	}
+	if ours.TrainRows != rep.TrainRows || rep.ValidRows == 0 {
+		t.Errorf("GBDT trained on %d rows of %d, %d validation rows", ours.TrainRows, rep.TrainRows, rep.ValidRows)
+	}
+	for _, f := range []string{"train.csv", "valid.csv", "train.f32", "valid.f32"} {
+		if st, err := os.Stat(filepath.Join(o.dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	st, _ := os.Stat(filepath.Join(o.dir, "valid.f32"))
+	if want := int64(4 * rep.ValidRows * (rep.Features + 1)); st != nil && st.Size() != want {
+		t.Errorf("valid.f32 has %d bytes, want %d", st.Size(), want)
+	}
+}
