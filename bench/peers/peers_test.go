@@ -327,3 +327,38 @@ func TestCompareSimulated(t *testing.T) {
 		t.Errorf("valid.f32 has %d bytes, want %d", st.Size(), want)
 	}
 }
+
+func TestXGBPredictRate(t *testing.T) {
+	tests := []struct {
+		name            string
+		rows, rounds    int
+		full, one, want float64
+	}{
+		{"scaled to all rounds", 1000, 2, 3, 2, 500},
+		{"200 rounds", 199_000, 200, 2.5, 0.5, 199_000 / (2 * 200.0 / 199)},
+		{"no difference", 1000, 200, 1, 1, math.NaN()},
+		{"one-round run slower", 1000, 200, 1, 1.2, math.NaN()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := xgbPredictRate(tt.rows, tt.rounds, tt.full, tt.one)
+			if math.IsNaN(tt.want) != math.IsNaN(got) || !math.IsNaN(got) && math.Abs(got-tt.want) > 1e-6*tt.want {
+				t.Errorf("xgbPredictRate = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRepeatFile(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	if err := os.WriteFile(src, []byte("1,2\n3,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := repeatFile(src, dst, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dst); string(got) != "1,2\n3,4\n1,2\n3,4\n1,2\n3,4\n" {
+		t.Errorf("repeated file = %q", got)
+	}
+}
