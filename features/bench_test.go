@@ -31,7 +31,7 @@ func BenchmarkBuildTraining(b *testing.B) {
 		msgs, _ = strconv.Atoi(s)
 	}
 	events := generateAll(benchGen(msgs, msgs/3))
-	for _, workers := range []int{1, 2} {
+	for _, workers := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.Workers = workers

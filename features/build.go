@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sort"
+	"sync"
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
@@ -27,9 +27,39 @@ var scanColumns = []string{
 //
 // Outcome features of a send at t see outcome events before
 // cfg.TrainingCutoff(t); schedule features see the sends before t.
+//
+// The table holds every example in memory (about 480 bytes each); for
+// big histories BuildTrainingChunks hands the same rows on in chunks.
 func BuildTraining(ctx context.Context, src Source, cfg Config, from, to int64) (*Table, error) {
-	if err := cfg.Validate(); err != nil {
+	var parts []*Table
+	err := BuildTrainingChunks(ctx, src, cfg, from, to, func(t *Table) error {
+		parts = append(parts, t)
+		return nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	if len(parts) == 0 {
+		return newTable(), nil
+	}
+	return concatTables(parts, parts[0].Names), nil
+}
+
+// ChunkRows is the most rows BuildTrainingChunks hands on at once.
+const ChunkRows = chunkRows
+
+const chunkRows = 8192
+
+// BuildTrainingChunks builds the rows of BuildTraining and hands them to
+// fn in row (time) order, in tables of at most ChunkRows rows, each as
+// soon as its labels are final: LabelWindow after its last send. Memory
+// stays bounded by the engine state and the rows of about one
+// LabelWindow, however many rows the build makes. fn runs on the calling
+// goroutine, one call at a time; the table is fn's to keep. An error
+// from fn stops the build and is returned.
+func BuildTrainingChunks(ctx context.Context, src Source, cfg Config, from, to int64, fn func(*Table) error) error {
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	if to <= 0 {
 		to = math.MaxInt64
@@ -39,69 +69,124 @@ func BuildTraining(ctx context.Context, src Source, cfg Config, from, to int64) 
 		scanTo = to + cfg.LabelWindow.Microseconds()
 	}
 	start := time.Now()
-	tab := newTable()
-	eng := newEngine(cfg.TrainingCutoff)
-	cl, events, err := run(ctx, src, cfg, eng, newEntities(), from, to, scanTo, tab)
-	if err != nil {
-		return nil, err
+	en := newEntities()
+	out := &chunkOut{
+		en: en, names: Names(), fn: fn, store: &rowStore{},
+		labelWindow: cfg.LabelWindow.Microseconds(), labelDelay: cfg.LabelDelay.Microseconds(),
 	}
-	end := cl.maxTs - cfg.LabelDelay.Microseconds()
-	recipients := len(cl.en.recip.names)
-	eng.release() // the state can go (so can the classifier's maps)
-	tab.X = eng.takeRows()
-	tab.truncate(sort.Search(tab.Rows, func(i int) bool { return tab.Time[i] > end }))
-	slog.Debug("features: training table built", "events", events, "rows", tab.Rows,
-		"recipients", recipients, "elapsed", time.Since(start))
-	return tab, nil
+	eng := newEngine(cfg.TrainingCutoff)
+	eng.sched.newChunk = func(first int32) *xChunk { return newXChunk(first, chunkRows) }
+	eng.out.done = out.finished
+	res, err := run(ctx, src, cfg, eng, en, from, to, scanTo, out)
+	if err != nil {
+		return err
+	}
+	// The engine state can go before the last rows are handed on.
+	recipients := len(en.recip.names)
+	eng = nil
+	end := res.maxTs - cfg.LabelDelay.Microseconds()
+	if err := out.emit(end, true); err != nil {
+		return err
+	}
+	slog.Debug("features: training rows built", "events", res.events, "rows", out.emitted,
+		"recipients", recipients, "late_outcomes", res.late, "elapsed", time.Since(start))
+	return nil
 }
 
-// run scans the history into the engine: the classifier on the scanning
-// goroutine, the engine on a second one when cfg.Workers > 1.
-func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities, from, to, scanTo int64, tab *Table) (*classifier, int64, error) {
-	var (
-		emit func([]record) []record
-		wait = func() {}
-		ch   chan []record
-	)
-	if cfg.Workers > 1 {
-		ch = make(chan []record, 8)
-		free := make(chan []record, 10)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for b := range ch {
-				for i := range b {
-					eng.process(&b[i])
-				}
-				select {
-				case free <- b[:0]:
-				default: // enough spare buffers
-				}
-			}
-		}()
-		emit = func(b []record) []record {
-			ch <- b
-			select {
-			case nb := <-free:
-				return nb
-			default:
-				return make([]record, 0, recordBatch)
-			}
+// chunkOut collects the rows of a training build: the identity and
+// label columns from the classifier (rowStore), the feature values from
+// the engine's outcome stage (finished, possibly on another goroutine),
+// and hands each chunk on once both are there and its labels are final.
+type chunkOut struct {
+	en          *entities
+	names       []string
+	fn          func(*Table) error
+	store       *rowStore
+	labelWindow int64
+	labelDelay  int64
+	emitted     int
+
+	mu    sync.Mutex
+	ready []*xChunk // finished by the engine, in row order, not yet taken
+	xs    []*xChunk // taken from ready, not yet handed on
+	stop  bool      // all rows are handed on (the rest are past the end)
+}
+
+// finished takes a chunk whose feature values are all filled.
+func (o *chunkOut) finished(c *xChunk) {
+	o.mu.Lock()
+	o.ready = append(o.ready, c)
+	o.mu.Unlock()
+}
+
+// emit hands on the chunks whose features are filled and whose labels
+// are final, given the latest event time scanned (maxTs). At the end of
+// the build (final), every remaining row up to end = maxTs - LabelDelay
+// goes.
+func (o *chunkOut) emit(maxTs int64, final bool) error {
+	o.mu.Lock()
+	o.xs = append(o.xs, o.ready...)
+	clear(o.ready)
+	o.ready = o.ready[:0]
+	o.mu.Unlock()
+	for len(o.xs) > 0 && !o.stop {
+		lc, x := o.store.chunks[0], o.xs[0]
+		if lc.first != x.first {
+			panic(fmt.Sprintf("features: feature chunk of row %d meets label chunk of row %d", x.first, lc.first))
 		}
-		wait = func() { close(ch); <-done }
-	} else {
-		emit = func(b []record) []record {
-			for i := range b {
-				eng.process(&b[i])
+		n := int(x.done)
+		last := lc.time[n-1]
+		if final {
+			// maxTs is then the end: rows after it are left out.
+			for n > 0 && lc.time[n-1] > maxTs {
+				n--
 			}
-			return b[:0]
+			if n < int(x.done) {
+				o.stop = true
+			}
+		} else if n < chunkRows || last > maxTs-o.labelWindow-1 || last > maxTs-o.labelDelay {
+			// Not full yet, a failure may still label it, or it may be
+			// within LabelDelay of the end of the data.
+			break
+		}
+		o.store.chunks[0] = nil
+		o.store.chunks = o.store.chunks[1:]
+		o.xs[0] = nil
+		o.xs = o.xs[1:]
+		if n == 0 {
+			continue
+		}
+		t := lc.table(n, x.x, o.names, o.en)
+		o.emitted += n
+		if err := o.fn(t); err != nil {
+			return err
 		}
 	}
-	cl := newClassifier(en, cfg, from, to, tab, emit)
+	return nil
+}
+
+// runResult is what a scan of the history leaves besides the state.
+type runResult struct {
+	maxTs  int64 // latest event time scanned
+	events int64
+	late   int64 // outcome events after their message's LabelWindow
+}
+
+// run scans the history into the engine. With cfg.Workers > 1 the
+// classifier runs on the scanning goroutine and the engine on another
+// (with Workers > 2, its two stages on two more).
+func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities, from, to, scanTo int64, out *chunkOut) (runResult, error) {
+	p := newPipeline(cfg.Workers, eng)
+	var store *rowStore
+	if out != nil {
+		store = out.store
+	}
+	cl := newClassifier(en, cfg, from, to, store, p.emit)
 	var (
-		events int64
-		prevTs int64 = math.MinInt64
-		prevID string
+		res     runResult
+		prevTs  int64 = math.MinInt64
+		prevID  string
+		emitErr error // from the consumer of the rows, returned as is
 	)
 	err := src.Scan(ctx, pipeline.ScanOptions{Columns: scanColumns, To: scanTo}, func(batch []pipeline.Event) error {
 		if err := ctx.Err(); err != nil {
@@ -118,16 +203,89 @@ func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities,
 			}
 			prevTs, prevID = e.Timestamp, e.MessageID
 			cl.event(e)
-			events++
+			res.events++
+		}
+		if out != nil {
+			if emitErr = out.emit(cl.maxTs, false); emitErr != nil {
+				return emitErr
+			}
 		}
 		return nil
 	})
 	cl.flush()
-	wait()
-	if err != nil {
-		return nil, events, fmt.Errorf("features: scan history: %w", err)
+	p.wait()
+	eng.out.finish()
+	res.maxTs, res.late = cl.maxTs, cl.late
+	if emitErr != nil {
+		return res, emitErr
 	}
-	return cl, events, nil
+	if err != nil {
+		return res, fmt.Errorf("features: scan history: %w", err)
+	}
+	return res, nil
+}
+
+// pipeline runs the engine's stages over the classifier's record
+// batches: on the calling goroutine (workers <= 1), on one more
+// goroutine (workers == 2), or a goroutine per stage (workers > 2).
+// Batches travel in order and come back to be refilled.
+type stagePipe struct {
+	emit func(*recBatch) *recBatch
+	wait func()
+}
+
+func newPipeline(workers int, eng *engine) stagePipe {
+	if workers <= 1 {
+		return stagePipe{
+			emit: func(b *recBatch) *recBatch {
+				eng.process(b)
+				b.recs = b.recs[:0]
+				return b
+			},
+			wait: func() {},
+		}
+	}
+	stages := []func(*recBatch){eng.process}
+	if workers > 2 {
+		stages = []func(*recBatch){eng.sched.process, eng.out.process}
+	}
+	const depth = 8
+	free := make(chan *recBatch, depth*len(stages)+2)
+	var wg sync.WaitGroup
+	in := make(chan *recBatch, depth)
+	first := in
+	for k, stage := range stages {
+		src, next := in, make(chan *recBatch, depth)
+		last := k == len(stages)-1
+		wg.Go(func() {
+			for b := range src {
+				stage(b)
+				if !last {
+					next <- b
+					continue
+				}
+				b.recs = b.recs[:0]
+				select {
+				case free <- b:
+				default: // enough spare batches
+				}
+			}
+			close(next)
+		})
+		in = next
+	}
+	return stagePipe{
+		emit: func(b *recBatch) *recBatch {
+			first <- b
+			select {
+			case nb := <-free:
+				return nb
+			default:
+				return newRecBatch()
+			}
+		},
+		wait: func() { close(first); wg.Wait() },
+	}
 }
 
 // Scorer featurizes upcoming sends against the history before an as-of
@@ -141,6 +299,7 @@ type Scorer struct {
 	eng    *engine
 	last   int64
 	lastID string
+	batch  recBatch
 }
 
 // NewScorer folds the history before asOf (Unix µs) into the state.
@@ -150,10 +309,10 @@ func NewScorer(ctx context.Context, src Source, cfg Config, asOf int64) (*Scorer
 	}
 	eng := newEngine(func(int64) int64 { return asOf })
 	en := newEntities()
-	if _, _, err := run(ctx, src, cfg, eng, en, math.MaxInt64, asOf, asOf, &Table{}); err != nil {
+	if _, err := run(ctx, src, cfg, eng, en, math.MaxInt64, asOf, asOf, nil); err != nil {
 		return nil, err
 	}
-	eng.drain(asOf)
+	eng.out.drain(asOf)
 	return &Scorer{cfg: cfg, asOf: asOf, en: en, eng: eng, last: asOf}, nil
 }
 
@@ -182,15 +341,24 @@ func (s *Scorer) Next(batch []pipeline.PlannedSend) (*Table, error) {
 	s.last, s.lastID = last, lastID
 	tab := newTable()
 	maxH := s.cfg.MaxHorizon().Microseconds()
+	b := &s.batch
+	b.recs = b.recs[:0]
 	for i := range batch {
 		p := &batch[i]
 		ids := s.en.ids(p.Recipient, p.PhoneNumberID, p.Template, p.Language, p.CampaignID, p.WABAID, p.Country)
 		r := sendRecord(ids, p.ScheduledAt, p.Category, p.MessageType, p.Template, p.MediaBytes)
 		r.row = tab.appendIdentity(p.ScheduledAt, p.SendID, s.en.camp.names[ids.camp], s.en.phone.names[ids.phone], s.en.recip.names[ids.recip], false)
 		tab.Stale[r.row] = p.ScheduledAt-s.asOf > maxH
-		s.eng.setTime(r.ts)
-		s.eng.send(&r, s.asOf)
+		b.recs = append(b.recs, r)
 	}
-	tab.X = s.eng.takeRows()
+	ch := newXChunk(0, int32(len(batch)))
+	s.eng.sched.chunk = ch
+	s.eng.out.chunks = s.eng.out.chunks[:0]
+	b.chunks = append(b.chunks[:0], ch)
+	s.eng.sched.process(b)
+	s.eng.out.score(b)
+	s.eng.sched.chunk = nil
+	s.eng.out.chunks = s.eng.out.chunks[:0]
+	tab.X = ch.x
 	return tab, nil
 }

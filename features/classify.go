@@ -22,52 +22,6 @@ func newInterner(cache bool) *interner {
 	return in
 }
 
-// recipInterner interns recipients. Hashed recipients ("h:" and 16
-// lower-case hex digits, see pipeline.RecipientHasher) are keyed by their
-// 64-bit value, which hashes and compares faster than the string.
-type recipInterner struct {
-	*interner
-	hashed map[uint64]int32
-}
-
-func newRecipInterner() *recipInterner {
-	return &recipInterner{interner: newInterner(false), hashed: make(map[uint64]int32)}
-}
-
-func (r *recipInterner) id(s string) int32 {
-	k, ok := hashedKey(s)
-	if !ok {
-		return r.interner.id(s)
-	}
-	if id, found := r.hashed[k]; found {
-		return id
-	}
-	id := int32(len(r.names))
-	r.names = append(r.names, strings.Clone(s))
-	r.hashed[k] = id
-	return id
-}
-
-// hashedKey parses a hashed recipient "h:" + 16 lower-case hex digits.
-func hashedKey(s string) (uint64, bool) {
-	if len(s) != 18 || s[0] != 'h' || s[1] != ':' {
-		return 0, false
-	}
-	var k uint64
-	for i := 2; i < 18; i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			k = k<<4 | uint64(c-'0')
-		case c >= 'a' && c <= 'f':
-			k = k<<4 | uint64(c-'a'+10)
-		default:
-			return 0, false
-		}
-	}
-	return k, true
-}
-
 func (in *interner) id(s string) int32 {
 	if in.cache && s == in.lastS && len(in.names) > 0 {
 		return in.lastID
@@ -83,6 +37,64 @@ func (in *interner) id(s string) int32 {
 	in.lastS, in.lastID = s, id
 	return id
 }
+
+// recipInterner interns recipients. Hashed recipients ("h:" and 16
+// lower-case hex digits, see pipeline.RecipientHasher) are keyed by their
+// 64-bit value in an open-addressing table, which is faster and smaller
+// than a map of strings; their names are kept in an arena.
+type recipInterner struct {
+	*interner
+	hashed *idTable
+	arena  stringArena
+}
+
+func newRecipInterner() *recipInterner {
+	return &recipInterner{interner: newInterner(false), hashed: newIDTable()}
+}
+
+func (r *recipInterner) id(s string) int32 {
+	k, ok := hashedKey(s)
+	if !ok {
+		return r.interner.id(s)
+	}
+	if id := r.hashed.get(k); id >= 0 {
+		return id
+	}
+	id := int32(len(r.names))
+	r.names = append(r.names, r.arena.clone(s))
+	r.hashed.put(k, id)
+	return id
+}
+
+// hashedKey parses a hashed recipient "h:" + 16 lower-case hex digits.
+func hashedKey(s string) (uint64, bool) {
+	if len(s) != 18 || s[0] != 'h' || s[1] != ':' {
+		return 0, false
+	}
+	var k uint64
+	var bad uint8
+	for i := 2; i < 18; i++ {
+		v := hexValue[s[i]]
+		bad |= v
+		k = k<<4 | uint64(v&15)
+	}
+	return k, bad < 16
+}
+
+// hexValue maps a lower-case hex digit to its value, anything else to
+// 0xff.
+var hexValue = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = uint8(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = uint8(c - 'a' + 10)
+	}
+	return t
+}()
 
 // entities interns the entity keys of sends and events.
 type entities struct {
@@ -120,7 +132,8 @@ func (en *entities) ids(recip, phone, tpl, lang, camp, waba, country string) ent
 }
 
 // stringArena copies many short strings into large shared blocks, so a
-// million message ids cost a few allocations instead of a million.
+// million message ids cost a few allocations instead of a million, and
+// the collector has no pointers to follow inside them.
 type stringArena struct{ block []byte }
 
 func (a *stringArena) clone(s string) string {
@@ -135,7 +148,7 @@ func (a *stringArena) clone(s string) string {
 	return unsafe.String(unsafe.SliceData(a.block[n:]), len(s))
 }
 
-// hashID is FNV-1a (64 bit) of a message id: the key of the message map.
+// hashID is FNV-1a (64 bit) of a message id: the key of the message table.
 func hashID(s string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
@@ -161,37 +174,39 @@ type classifier struct {
 	en          *entities
 	labelWindow int64
 	from, to    int64 // rows for sends in [from, to); records only before to
-	// Messages sent in the current period and the one before; the maps
-	// swap every LabelWindow, so forgetting old messages costs no
+	// The messages sent within two LabelWindows (and a few more, until
+	// the next prune): within one, an outcome labels its send; within
+	// two, it is a late outcome. Pruning every LabelWindow/2 costs no
 	// per-message work.
-	msgs, older map[uint64]message
+	msgs        *msgTable
 	rotateAt    int64
 	sawAccepted bool
 	maxTs       int64
-	tab         *Table // identity and label columns of the rows
-	batch       []record
-	emit        func([]record) []record // hands a full batch on, returns an empty one
+	late        int64     // outcome events of known messages after their LabelWindow
+	rows        *rowStore // identity and label columns of the rows (nil: no rows)
+	batch       *recBatch
+	emit        func(*recBatch) *recBatch // hands a full batch on, returns an empty one
 }
 
 const recordBatch = 4096
 
-func newClassifier(en *entities, cfg Config, from, to int64, tab *Table, emit func([]record) []record) *classifier {
+func newClassifier(en *entities, cfg Config, from, to int64, rows *rowStore, emit func(*recBatch) *recBatch) *classifier {
 	return &classifier{
 		en: en, labelWindow: cfg.LabelWindow.Microseconds(), from: from, to: to,
-		msgs: make(map[uint64]message), older: make(map[uint64]message), rotateAt: -1 << 62, tab: tab, emit: emit, maxTs: -1 << 62,
-		batch: make([]record, 0, recordBatch),
+		msgs: newMsgTable(), rotateAt: -1 << 62, rows: rows, emit: emit, maxTs: -1 << 62,
+		batch: newRecBatch(),
 	}
 }
 
 func (c *classifier) push(r record) {
-	c.batch = append(c.batch, r)
-	if len(c.batch) == cap(c.batch) {
+	c.batch.recs = append(c.batch.recs, r)
+	if len(c.batch.recs) == cap(c.batch.recs) {
 		c.batch = c.emit(c.batch)
 	}
 }
 
 func (c *classifier) flush() {
-	if len(c.batch) > 0 {
+	if len(c.batch.recs) > 0 {
 		c.batch = c.emit(c.batch)
 	}
 }
@@ -212,26 +227,38 @@ func failureOf(code int32) (pipeline.Family, uint8) {
 	return fam, codeGroupMask(code, fam)
 }
 
-// expire forgets the messages sent more than LabelWindow before now.
+// expire forgets the messages sent more than two LabelWindows ago, every
+// half LabelWindow.
 func (c *classifier) expire(now int64) {
 	if now < c.rotateAt {
 		return
 	}
-	c.msgs, c.older = c.older, c.msgs
-	clear(c.msgs)
-	c.rotateAt = now + c.labelWindow
+	c.msgs.prune(now - 2*c.labelWindow)
+	c.rotateAt = now + max(c.labelWindow/2, 1)
 }
 
-// lookup returns the remembered message with id hash h, and whether it is
-// in the older map.
-func (c *classifier) lookup(h uint64, now int64) (m message, inOlder, ok bool) {
-	if m, ok = c.msgs[h]; ok {
-		return m, false, true
+// msgState says what the classifier knows of an event's message.
+type msgState uint8
+
+const (
+	msgUnknown msgState = iota // never seen, or sent more than two LabelWindows ago
+	msgOpen                    // sent within LabelWindow
+	msgLate                    // sent within two LabelWindows
+)
+
+// lookup returns the remembered message with id hash h (nil unless
+// open) and what is known of it.
+func (c *classifier) lookup(h uint64, now int64) (*message, msgState) {
+	m := c.msgs.get(h)
+	switch {
+	case m == nil:
+		return nil, msgUnknown
+	case now-m.ts <= c.labelWindow:
+		return m, msgOpen
+	case now-m.ts <= 2*c.labelWindow:
+		return nil, msgLate
 	}
-	if m, ok = c.older[h]; ok && now-m.ts <= c.labelWindow {
-		return m, true, true
-	}
-	return message{}, false, false
+	return nil, msgUnknown
 }
 
 // event classifies one history event.
@@ -250,8 +277,23 @@ func (c *classifier) event(e *pipeline.Event) {
 		return
 	}
 	h := hashID(e.MessageID)
-	m, inOlder, known := c.lookup(h, ts)
-	if !known {
+	m, state := c.lookup(h, ts)
+	isOutcome := e.Status == pipeline.StatusDelivered || e.Status == pipeline.StatusRead || e.Status == pipeline.StatusFailed
+	if state == msgLate {
+		if isOutcome {
+			// An outcome of a message sent more than LabelWindow ago:
+			// too late for its label, and not a send of its own, but it
+			// still tells about its recipient and sender.
+			c.late++
+			if emit {
+				ids := c.en.ids(e.Recipient, e.PhoneNumberID, e.Template, e.Language, e.CampaignID, e.WABAID, e.Country)
+				c.push(c.outcome(e, ids))
+			}
+			return
+		}
+		state = msgUnknown // a send request reusing an old message id
+	}
+	if state == msgUnknown {
 		if e.Status == pipeline.StatusAccepted {
 			c.sawAccepted = true
 		}
@@ -259,41 +301,37 @@ func (c *classifier) event(e *pipeline.Event) {
 			(e.Status == pipeline.StatusSent && !c.sawAccepted)
 		ids := c.en.ids(e.Recipient, e.PhoneNumberID, e.Template, e.Language, e.CampaignID, e.WABAID, e.Country)
 		if !isSend {
-			// An outcome of a message sent before the data starts (or
-			// forgotten after LabelWindow): it still tells about its
-			// recipient and sender.
-			if emit && (e.Status == pipeline.StatusDelivered || e.Status == pipeline.StatusRead || e.Status == pipeline.StatusFailed) {
+			// An outcome of a message sent before the data starts: it
+			// still tells about its recipient and sender.
+			if emit && isOutcome {
 				c.push(c.outcome(e, ids))
 			}
 			return
 		}
-		m = message{ts: ts, ids: ids, row: -1}
-		if ts >= c.from && ts < c.to {
-			m.row = c.tab.appendSend(e, c.en, ids)
+		msg := message{ts: ts, ids: ids, row: -1}
+		if ts >= c.from && ts < c.to && c.rows != nil {
+			msg.row = c.rows.add(e, c.en, ids)
 		}
 		if emit {
 			r := sendRecord(ids, ts, e.Category, e.MessageType, e.Template, e.MediaBytes)
-			r.row = m.row
+			r.row = msg.row
 			c.push(r)
 		}
+		c.msgs.put(h, msg)
 		if e.Status != pipeline.StatusFailed {
-			c.msgs[h] = m
 			return
 		}
-		// A lone failed event: a synchronous refusal, both send and outcome.
+		// A lone failed event: a synchronous refusal, both send and
+		// outcome.
+		m = c.msgs.get(h)
 	}
 	switch e.Status {
 	case pipeline.StatusFailed:
 		if !m.failed {
 			m.failed = true
 			if m.row >= 0 {
-				c.tab.label(int(m.row), e.ErrorCode)
+				c.rows.label(m.row, e.ErrorCode)
 			}
-		}
-		if inOlder {
-			c.older[h] = m
-		} else {
-			c.msgs[h] = m
 		}
 		if emit {
 			c.push(c.outcome(e, m.ids))

@@ -3,7 +3,6 @@ package features
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -32,6 +31,35 @@ func indexOf(list []string, s string) int8 {
 		}
 	}
 	return -1
+}
+
+// mediaLimits holds pipeline.MediaLimitBytes by message-type index (0:
+// no limit).
+var mediaLimits = func() []int64 {
+	out := make([]int64, len(pipeline.MessageTypes))
+	for i, t := range pipeline.MessageTypes {
+		out[i] = pipeline.MediaLimitBytes[t]
+	}
+	return out
+}()
+
+// hourAndWeekday returns the UTC hour of day and day of week (0 =
+// Sunday) of t (Unix µs), as time.Time's Hour and Weekday would.
+func hourAndWeekday(t int64) (hour, weekday int64) {
+	sec := t / usPerSec
+	if t%usPerSec < 0 {
+		sec--
+	}
+	day := sec / 86400
+	if sec%86400 < 0 {
+		day--
+	}
+	hour = (sec - day*86400) / 3600
+	weekday = (day + 4) % 7 // 1970-01-01 was a Thursday
+	if weekday < 0 {
+		weekday += 7
+	}
+	return hour, weekday
 }
 
 func hoursSinceSec(t int64, last uint32) float32 {
@@ -88,14 +116,14 @@ func registerBlocks() []block {
 		if r.media > 0 {
 			out[4] = float32(float64(r.media) / (1 << 20))
 			if r.mtype >= 0 {
-				if lim, ok := pipeline.MediaLimitBytes[pipeline.MessageTypes[r.mtype]]; ok {
+				if lim := mediaLimits[r.mtype]; lim > 0 {
 					out[5] = float32(float64(r.media) / float64(lim))
 				}
 			}
 		}
-		tm := time.UnixMicro(v.t).UTC()
-		out[6] = float32(tm.Hour())
-		out[7] = float32(tm.Weekday())
+		hour, weekday := hourAndWeekday(v.t)
+		out[6] = float32(hour)
+		out[7] = float32(weekday)
 		out[8] = float32(float64(v.t-v.cutoff) / float64(usPerHour))
 	}})
 
@@ -119,7 +147,7 @@ func registerBlocks() []block {
 		out[4] = float32(countSince(r.mkt[:], tsec-7*86400))
 		out[5] = hoursSinceSec(v.t, last)
 		out[6] = NeverHours
-		if p, ok := s.pair[pairKey(v.r.ids.phone, v.r.ids.recip)]; ok && p > v.t-usPerDay {
+		if p, ok := s.pairLast(v.r.ids.phone, v.r.ids.recip); ok && p > v.t-usPerDay {
 			out[6] = hoursSinceUS(v.t, p)
 		}
 	}})
@@ -220,7 +248,7 @@ func registerBlocks() []block {
 		r := &o.recip[v.r.ids.recip]
 		var f [3]float32
 		if r.last != 0 {
-			f = decayFactors(float64(v.cutoff/usPerSec-int64(r.last)), &recipTau)
+			f = recipFactors(float64(v.cutoff/usPerSec - int64(r.last)))
 		}
 		k := 0
 		for _, c := range [][3]float32{r.delivered, r.read, r.failed} {
@@ -347,5 +375,9 @@ func groupFactors(g *groupOutcome, cutoff int64) [3]float32 {
 	if g.last == 0 {
 		return [3]float32{}
 	}
-	return decayFactors(float64(cutoff-g.last)/1e6, &groupTau)
+	if g.fCutoff != cutoff || g.fLast != g.last {
+		g.f = groupFactorsOf(float64(cutoff-g.last) / 1e6)
+		g.fCutoff, g.fLast = cutoff, g.last
+	}
+	return g.f
 }

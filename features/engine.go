@@ -2,7 +2,6 @@ package features
 
 import (
 	"fmt"
-	"runtime/debug"
 
 	"github.com/failcast/failcast/pipeline"
 )
@@ -17,13 +16,15 @@ const (
 	recOutcome                    // a delivered, read, failed or inbound event
 )
 
-// record is the compact form of an event the state engine consumes.
+// record is the compact form of an event the state engine consumes (64
+// bytes, no pointers).
 type record struct {
 	ts       int64
 	media    int64
 	ids      entityIDs
 	row      int32 // training/scoring row of a send, -1 if none
-	uniq24   int32 // phone's unique recipients in 24 h before the send (set by the engine)
+	uniq24   int32 // phone's unique recipients in 24 h before the send (set by the schedule stage)
+	campUniq int32 // campaign's unique recipients before the send (set by the schedule stage)
 	code     int32
 	kind     recKind
 	status   pipeline.Status
@@ -34,139 +35,206 @@ type record struct {
 	hasTpl   bool
 }
 
-// engine is the state machine with two clocks. Sends advance the schedule
-// clock t; outcome-clock records wait in a FIFO until cutoff(t) passes
-// them. The FIFO holds at most Lead+Refresh worth of records.
+// xChunk holds the feature values of consecutive rows, row-major.
+type xChunk struct {
+	first int32 // row of x[0:numFeatures]
+	rows  int32 // rows it has room for
+	done  int32 // rows the outcome stage has finished
+	x     []float32
+}
+
+func newXChunk(first, rows int32) *xChunk {
+	return &xChunk{first: first, rows: rows, x: make([]float32, int(rows)*numFeatures)}
+}
+
+func (c *xChunk) row(r int32) []float32 {
+	i := int(r-c.first) * numFeatures
+	return c.x[i : i+numFeatures : i+numFeatures]
+}
+
+// recBatch is a batch of records on its way through the engine's
+// stages, with the feature chunks the schedule stage started for it.
+type recBatch struct {
+	recs   []record
+	chunks []*xChunk
+}
+
+func newRecBatch() *recBatch { return &recBatch{recs: make([]record, 0, recordBatch)} }
+
+// The engine is the state machine with two clocks, in two stages that
+// may run on two goroutines, each owning its state:
+//
+//   - the schedule stage keeps the schedule state (sends strictly before
+//     t) and fills the send and schedule features of each row;
+//   - the outcome stage keeps the outcome state: outcome-clock records
+//     wait in a FIFO until cutoff(t) passes them (at most Lead+Refresh
+//     worth of records); it fills the outcome features and hands each
+//     finished chunk of rows on.
+//
+// Records pass through the schedule stage first; the outcome stage needs
+// only what the schedule stage wrote into the record (uniq24, campUniq).
 type engine struct {
+	cutoff func(t int64) int64
+	sched  schedStage
+	out    outStage
+}
+
+type schedStage struct {
 	cutoff   func(t int64) int64
-	sched    *scheduleState
-	out      outcomeState
-	fifo     []record // outcome-clock records not yet applied, in time order
-	fifoHead int
+	state    *scheduleState
 	deferred []record // sends at curTs, added to the schedule state once time moves on
 	curTs    int64
-	chunks   [][]float32 // feature rows, row-major, in chunks of chunkRows rows (no regrowth copies)
-	rows     int
+	chunk    *xChunk // the chunk rows go to
+	// newChunk starts the chunk of a row beyond the current one; nil when
+	// the caller sets chunk (scoring).
+	newChunk func(first int32) *xChunk
+	v        view
+}
+
+type outStage struct {
+	cutoff   func(t int64) int64
+	state    outcomeState
+	fifo     []record // outcome-clock records not yet applied, in time order
+	fifoHead int
+	chunks   []*xChunk     // chunks with rows still to finish, in row order
+	done     func(*xChunk) // takes a finished chunk; nil: keep it (scoring)
 	v        view
 }
 
 func newEngine(cutoff func(int64) int64) *engine {
-	return &engine{cutoff: cutoff, sched: newScheduleState(), curTs: -1 << 62}
+	return &engine{
+		cutoff: cutoff,
+		sched:  schedStage{cutoff: cutoff, state: newScheduleState(), curTs: -1 << 62},
+		out:    outStage{cutoff: cutoff},
+	}
+}
+
+// process runs a batch through both stages.
+func (e *engine) process(b *recBatch) {
+	e.sched.process(b)
+	e.out.process(b)
 }
 
 // setTime moves the schedule clock to t (non-decreasing), folding the
 // sends made before t into the schedule state.
-func (e *engine) setTime(t int64) {
-	if t <= e.curTs {
+func (s *schedStage) setTime(t int64) {
+	if t <= s.curTs {
 		return
 	}
-	for i := range e.deferred {
-		e.sched.add(&e.deferred[i])
+	for i := range s.deferred {
+		s.state.add(&s.deferred[i])
 	}
-	e.deferred = e.deferred[:0]
-	e.curTs = t
+	s.deferred = s.deferred[:0]
+	s.curTs = t
+}
+
+// process runs the schedule stage over a batch, in time order.
+func (s *schedStage) process(b *recBatch) {
+	for i := range b.recs {
+		r := &b.recs[i]
+		s.setTime(r.ts)
+		if r.kind == recSend {
+			if r.row >= 0 && (s.chunk == nil || r.row >= s.chunk.first+s.chunk.rows) {
+				s.chunk = s.newChunk(r.row)
+				b.chunks = append(b.chunks, s.chunk)
+			}
+			s.send(r, s.cutoff(r.ts))
+		}
+	}
+}
+
+// send notes the schedule facts of a send r and, when it has a row,
+// fills the row's send and schedule features with the sends before r.ts.
+func (s *schedStage) send(r *record, cutoff int64) {
+	st := s.state
+	st.ensure(&r.ids)
+	st.advance(r.ts)
+	r.uniq24 = st.phoneDay[r.ids.phone].uniq
+	r.campUniq = st.camp[r.ids.camp].uniq
+	if r.row >= 0 {
+		row := s.chunk.row(r.row)
+		s.v = view{t: r.ts, cutoff: cutoff, r: r}
+		for _, b := range sendBlocks {
+			b.send(&s.v, row[b.offset:b.end])
+		}
+		for _, b := range scheduleBlocks {
+			b.schedule(&s.v, st, row[b.offset:b.end])
+		}
+	}
+	s.deferred = append(s.deferred, *r)
+}
+
+// process runs the outcome stage over a batch, in time order.
+func (o *outStage) process(b *recBatch) {
+	o.chunks = append(o.chunks, b.chunks...)
+	b.chunks = b.chunks[:0]
+	for i := range b.recs {
+		r := &b.recs[i]
+		c := o.cutoff(r.ts)
+		if r.kind == recSend && r.row >= 0 {
+			o.drain(c)
+			o.featurize(r, c)
+		}
+		o.fifo = append(o.fifo, *r)
+		o.drain(c)
+	}
+}
+
+// featurize fills the outcome features of the send r (whose row is in
+// the first pending chunk) from the outcome records before cutoff.
+func (o *outStage) featurize(r *record, cutoff int64) {
+	ch := o.chunks[0]
+	if r.row != ch.first+ch.done {
+		panic(fmt.Sprintf("features: row %d featurized out of order (want %d)", r.row, ch.first+ch.done))
+	}
+	row := ch.row(r.row)
+	o.state.ensure(&r.ids)
+	o.v = view{t: r.ts, cutoff: cutoff, r: r, uniq24: r.uniq24, campUniq: r.campUniq}
+	for _, b := range outcomeBlocks {
+		b.outcome(&o.v, &o.state, row[b.offset:b.end])
+	}
+	ch.done++
+	if ch.done == ch.rows && o.done != nil {
+		o.done(ch)
+		o.chunks[0] = nil
+		o.chunks = o.chunks[1:]
+	}
+}
+
+// score fills the outcome features of a batch of planned sends (rows of
+// the first pending chunk) with cutoff(t); plan sends do not enter the
+// FIFO, their outcomes being unknown.
+func (o *outStage) score(b *recBatch) {
+	o.chunks = append(o.chunks, b.chunks...)
+	b.chunks = b.chunks[:0]
+	for i := range b.recs {
+		r := &b.recs[i]
+		o.featurize(r, o.cutoff(r.ts))
+	}
+}
+
+// finish hands on the last, partly filled chunk.
+func (o *outStage) finish() {
+	if o.done == nil {
+		return
+	}
+	for _, ch := range o.chunks {
+		if ch.done > 0 {
+			o.done(ch)
+		}
+	}
+	o.chunks = nil
 }
 
 // drain applies the outcome-clock records before cutoff.
-func (e *engine) drain(cutoff int64) {
-	for e.fifoHead < len(e.fifo) && e.fifo[e.fifoHead].ts < cutoff {
-		e.out.apply(&e.fifo[e.fifoHead])
-		e.fifoHead++
+func (o *outStage) drain(cutoff int64) {
+	for o.fifoHead < len(o.fifo) && o.fifo[o.fifoHead].ts < cutoff {
+		o.state.apply(&o.fifo[o.fifoHead])
+		o.fifoHead++
 	}
-	if e.fifoHead > 4096 && e.fifoHead*2 > len(e.fifo) {
-		n := copy(e.fifo, e.fifo[e.fifoHead:])
-		e.fifo = e.fifo[:n]
-		e.fifoHead = 0
-	}
-}
-
-// process consumes one history record.
-func (e *engine) process(r *record) {
-	e.setTime(r.ts)
-	switch r.kind {
-	case recSend:
-		e.send(r, e.cutoff(r.ts))
-		e.fifo = append(e.fifo, *r)
-	case recOutcome:
-		e.fifo = append(e.fifo, *r)
-	}
-	e.drain(e.cutoff(r.ts))
-}
-
-// send featurizes r (when it has a row) with outcomes before cutoff and
-// schedules it for the schedule state.
-func (e *engine) send(r *record, cutoff int64) {
-	e.sched.ensure(&r.ids)
-	e.sched.advance(r.ts)
-	r.uniq24 = e.sched.phoneDay[r.ids.phone].uniq
-	if r.row >= 0 {
-		if int(r.row) != e.rows {
-			panic(fmt.Sprintf("features: row %d featurized out of order (want %d)", r.row, e.rows))
-		}
-		e.drain(cutoff)
-		if len(e.chunks) == 0 || len(e.chunks[len(e.chunks)-1]) == chunkRows*numFeatures {
-			e.chunks = append(e.chunks, make([]float32, 0, chunkRows*numFeatures))
-		}
-		c := &e.chunks[len(e.chunks)-1]
-		n := len(*c)
-		*c = (*c)[:n+numFeatures]
-		e.featurize(r, cutoff, (*c)[n:])
-		e.rows++
-	}
-	e.deferred = append(e.deferred, *r)
-}
-
-const (
-	chunkRows    = 8192
-	bigCopyBytes = 256 << 20
-)
-
-// release drops the state, once the rows are all made, so that its
-// memory can be reclaimed while the rows are assembled.
-func (e *engine) release() {
-	e.sched, e.out, e.fifo, e.deferred = nil, outcomeState{}, nil, nil
-}
-
-// takeRows returns the feature rows made so far as one row-major slice
-// and starts over.
-func (e *engine) takeRows() []float32 {
-	if len(e.chunks) == 1 {
-		x := e.chunks[0]
-		e.chunks, e.rows = nil, 0
-		return x
-	}
-	x := make([]float32, 0, e.rows*numFeatures)
-	var copied int
-	for i, c := range e.chunks {
-		x = append(x, c...)
-		e.chunks[i] = nil
-		// For a big table, hand the copied chunks (and the released
-		// state) back now, so the rows are not held twice at the peak.
-		if copied += len(c) * 4; copied >= bigCopyBytes {
-			debug.FreeOSMemory()
-			copied = 0
-		}
-	}
-	e.chunks, e.rows = nil, 0
-	return x
-}
-
-// featurize fills one feature row for the send r. Only the outcome state
-// (records before cutoff) and the schedule state (sends before r.ts) are
-// read.
-func (e *engine) featurize(r *record, cutoff int64, row []float32) {
-	e.out.ensure(&r.ids)
-	e.v = view{t: r.ts, cutoff: cutoff, r: r, uniq24: r.uniq24, campUniq: e.sched.camp[r.ids.camp].uniq}
-	for i := range blocks {
-		b := &blocks[i]
-		out := row[b.offset : b.offset+len(b.specs)]
-		switch b.kind {
-		case Send:
-			b.send(&e.v, out)
-		case Schedule:
-			b.schedule(&e.v, e.sched, out)
-		case Outcome:
-			b.outcome(&e.v, &e.out, out)
-		}
+	if o.fifoHead > 4096 && o.fifoHead*2 > len(o.fifo) {
+		n := copy(o.fifo, o.fifo[o.fifoHead:])
+		o.fifo = o.fifo[:n]
+		o.fifoHead = 0
 	}
 }

@@ -18,7 +18,7 @@ func stateBytes(t testing.TB, messages, recipients int) (perRecipient float64, s
 	en := newEntities()
 	cfg := DefaultConfig()
 	cfg.Workers = 1
-	if _, _, err := run(context.Background(), &genSource{cfg: g}, cfg, eng, en, math.MaxInt64, math.MaxInt64, 0, newTable()); err != nil {
+	if _, err := run(context.Background(), &genSource{cfg: g}, cfg, eng, en, math.MaxInt64, math.MaxInt64, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	runtime.GC()

@@ -62,14 +62,37 @@ var (
 	groupTau = [3]float64{1 * 3600, 24 * 3600, 7 * 24 * 3600}       // seconds: 1 h, 24 h, 7 d
 )
 
-func decayFactors(dtSec float64, tau *[3]float64) (f [3]float32) {
+// recipFactors returns exp(-dtSec/tau) for the recipTau, from one
+// exponential: with g = exp(-dt/210 d), they are g^210, g^30 and g^7
+// (a few multiplications, exact to about 1e-13, far below float32).
+func recipFactors(dtSec float64) [3]float32 {
 	if dtSec <= 0 {
 		return [3]float32{1, 1, 1}
 	}
-	for i := range f {
-		f[i] = float32(expNeg(dtSec / tau[i]))
+	g := expNeg(dtSec / (210 * 86400))
+	g2 := g * g
+	g7 := g2 * g2 * g2 * g
+	g30 := g7 * g7
+	g30 *= g30 * g2
+	g210 := g30 * g30
+	g210 *= g210 * g210 * g30 // g^60 * g^120 * g^30
+	return [3]float32{float32(g210), float32(g30), float32(g7)}
+}
+
+// groupFactorsOf returns exp(-dtSec/tau) for the groupTau from one
+// exponential: with g = exp(-dt/7 d), they are g^168, g^7 and g.
+func groupFactorsOf(dtSec float64) [3]float32 {
+	if dtSec <= 0 {
+		return [3]float32{1, 1, 1}
 	}
-	return f
+	g := expNeg(dtSec / (7 * 86400))
+	g2 := g * g
+	g7 := g2 * g2 * g2 * g
+	h3 := g7 * g7 * g7 // g^21
+	h24 := h3 * h3
+	h24 *= h24
+	h24 *= h24 // g^168
+	return [3]float32{float32(h24), float32(g7), float32(g)}
 }
 
 // expNeg returns exp(-x) for x >= 0. Busy entities are updated every few
@@ -123,7 +146,7 @@ func (r *recipOutcome) decayTo(sec uint32) {
 		return
 	}
 	dt := float64(sec - r.last)
-	f := decayFactors(dt, &recipTau)
+	f := recipFactors(dt)
 	for i := range 3 {
 		r.delivered[i] *= f[i]
 		r.read[i] *= f[i]
@@ -149,6 +172,12 @@ type groupOutcome struct {
 	groupLast  [numGroups]int64              // µs, 0 = never
 	spam131048 int64                         // phone only: µs of the last 131048 (spam rate limit), 0 = never
 	maxUniqOK  int32                         // phone only: most unique recipients in 24 h reached without a 131048 in the 24 h before
+	// The decay factors from last to fCutoff, kept because the state and
+	// the cutoff change only when the cutoff moves on (with the Refresh
+	// grid in training, never when scoring), while every send reads them.
+	f       [3]float32
+	fCutoff int64
+	fLast   int64
 }
 
 func (g *groupOutcome) decayTo(ts int64) {
@@ -159,7 +188,7 @@ func (g *groupOutcome) decayTo(ts int64) {
 	if ts <= g.last {
 		return
 	}
-	f := decayFactors(float64(ts-g.last)/1e6, &groupTau)
+	f := groupFactorsOf(float64(ts-g.last) / 1e6)
 	for i := range 3 {
 		g.sends[i] *= f[i]
 		g.failed[i] *= f[i]

@@ -97,7 +97,8 @@ type block struct {
 	send     func(v *view, out []float32)
 	schedule func(v *view, s *scheduleState, out []float32)
 	outcome  func(v *view, o *outcomeState, out []float32)
-	offset   int
+	offset   int // first column
+	end      int // column after the last
 }
 
 var (
@@ -109,7 +110,11 @@ var (
 		}
 		return n
 	}()
-	nameIndex = func() map[string]int {
+	// The blocks of each kind, for the stage that fills them.
+	sendBlocks     = blocksOf(Send)
+	scheduleBlocks = blocksOf(Schedule)
+	outcomeBlocks  = blocksOf(Outcome)
+	nameIndex      = func() map[string]int {
 		m := make(map[string]int)
 		for i, n := range Names() {
 			if _, dup := m[n]; dup {
@@ -120,6 +125,16 @@ var (
 		return m
 	}()
 )
+
+func blocksOf(k Kind) []*block {
+	var out []*block
+	for i := range blocks {
+		if blocks[i].kind == k {
+			out = append(out, &blocks[i])
+		}
+	}
+	return out
+}
 
 // specList is a small builder for a block's specs.
 type specList struct {
@@ -144,6 +159,7 @@ func fixOffsets(bs []block) []block {
 	for i := range bs {
 		bs[i].offset = off
 		off += len(bs[i].specs)
+		bs[i].end = off
 		for j := range bs[i].specs {
 			if bs[i].specs[j].Kind != bs[i].kind {
 				panic("features: spec kind differs from its block: " + bs[i].specs[j].Name)

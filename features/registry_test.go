@@ -51,19 +51,19 @@ func TestRegistry(t *testing.T) {
 func TestKindsFollowTheirState(t *testing.T) {
 	events := generateAll(smallGen(41))
 	eng := newEngine(DefaultConfig().TrainingCutoff)
-	cl := newClassifier(newEntities(), DefaultConfig(), 0, 1<<62, newTable(), func(b []record) []record {
-		for i := range b {
-			eng.process(&b[i])
-		}
-		return b[:0]
+	eng.sched.newChunk = func(first int32) *xChunk { return newXChunk(first, chunkRows) }
+	cl := newClassifier(newEntities(), DefaultConfig(), 0, 1<<62, &rowStore{}, func(b *recBatch) *recBatch {
+		eng.process(b)
+		b.recs = b.recs[:0]
+		return b
 	})
 	for i := range events[:len(events)/2] {
 		cl.event(&events[i])
 	}
 	cl.flush()
 	r := record{kind: recSend, ts: events[len(events)/2].Timestamp, row: -1, ids: entityIDs{recip: 1, phone: 1, tpl: 1, camp: 1, waba: 1, country: 1}, mtype: 2, media: 1 << 20}
-	eng.sched.ensure(&r.ids)
-	eng.out.ensure(&r.ids)
+	eng.sched.state.ensure(&r.ids)
+	eng.out.state.ensure(&r.ids)
 	v := &view{t: r.ts, cutoff: eng.cutoff(r.ts), r: &r}
 	for _, b := range blocks {
 		out := make([]float32, len(b.specs))
@@ -80,12 +80,12 @@ func TestKindsFollowTheirState(t *testing.T) {
 			if b.send != nil || b.outcome != nil {
 				t.Errorf("schedule block %s has another function", b.specs[0].Name)
 			}
-			b.schedule(v, eng.sched, out)
+			b.schedule(v, eng.sched.state, out)
 		case Outcome:
 			if b.send != nil || b.schedule != nil {
 				t.Errorf("outcome block %s has another function", b.specs[0].Name)
 			}
-			b.outcome(v, &eng.out, out)
+			b.outcome(v, &eng.out.state, out)
 		}
 		for i, x := range out {
 			if math.IsNaN(float64(x)) {

@@ -127,7 +127,7 @@ func TestScorerMemoryBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := planOf(events, 0)[0]
-	recipientsBefore := len(sc.eng.sched.recip)
+	recipientsBefore := len(sc.eng.sched.state.recip)
 	const perBatch, batches, gap = 500, 40, int64(60e6) // a send a minute for ~14 days
 	at := asOf
 	for b := range batches {
@@ -148,7 +148,7 @@ func TestScorerMemoryBounded(t *testing.T) {
 			t.Fatalf("batch %d: %d rows", b, tab.Rows)
 		}
 	}
-	s := sc.eng.sched
+	s := sc.eng.sched.state
 	if got := len(s.recip); got > recipientsBefore+50 {
 		t.Errorf("%d recipients in the state, want <= %d", got, recipientsBefore+50)
 	}
@@ -158,10 +158,10 @@ func TestScorerMemoryBounded(t *testing.T) {
 	if cap(s.day) > 4*(int(usPerDay/gap)+4096) {
 		t.Errorf("trailing-24-h queue capacity %d grew with the plan", cap(s.day))
 	}
-	if n := len(sc.eng.fifo) - sc.eng.fifoHead; n != 0 {
+	if n := len(sc.eng.out.fifo) - sc.eng.out.fifoHead; n != 0 {
 		t.Errorf("%d outcome records pending; plan sends must not add any", n)
 	}
-	if n := len(sc.eng.deferred); n > 1 {
+	if n := len(sc.eng.sched.deferred); n > 1 {
 		t.Errorf("%d deferred sends, want <= 1", n)
 	}
 }

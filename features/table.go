@@ -1,6 +1,8 @@
 package features
 
 import (
+	"runtime/debug"
+
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -71,19 +73,6 @@ func (t *Table) appendIdentity(ts int64, id, campaign, phone, recip string, expl
 	return int32(t.Rows - 1)
 }
 
-// appendSend adds the identity columns of a history send.
-func (t *Table) appendSend(e *pipeline.Event, en *entities, ids entityIDs) int32 {
-	return t.appendIdentity(e.Timestamp, en.msgIDs.clone(e.MessageID), en.camp.names[ids.camp],
-		en.phone.names[ids.phone], en.recip.names[ids.recip], e.Exploration)
-}
-
-func (t *Table) label(row int, code int32) {
-	fam, _ := failureOf(code)
-	t.Failed[row] = true
-	t.Family[row] = uint8(fam)
-	t.Code[row] = code
-}
-
 // truncate keeps the first n rows.
 func (t *Table) truncate(n int) {
 	if n >= t.Rows {
@@ -95,4 +84,143 @@ func (t *Table) truncate(n int) {
 	t.PhoneNumberID, t.Recipient = t.PhoneNumberID[:n], t.Recipient[:n]
 	t.Failed, t.Family, t.Code = t.Failed[:n], t.Family[:n], t.Code[:n]
 	t.Exploration, t.Stale = t.Exploration[:n], t.Stale[:n]
+}
+
+// concatTables joins tables with the same feature names into one,
+// dropping each part once it is copied. Without care the copy would hold
+// every row twice at its peak; so the parts' identity columns go before
+// the feature values are copied, and the copied parts are handed back to
+// the OS every bigCopyBytes (the joined X is fresh memory, resident only
+// as it is written).
+func concatTables(parts []*Table, names []string) *Table {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	n := 0
+	for _, p := range parts {
+		n += p.Rows
+	}
+	t := &Table{Names: names, Rows: n}
+	t.Time = make([]int64, 0, n)
+	t.ID = make([]string, 0, n)
+	t.CampaignID = make([]string, 0, n)
+	t.PhoneNumberID = make([]string, 0, n)
+	t.Recipient = make([]string, 0, n)
+	t.Failed = make([]bool, 0, n)
+	t.Family = make([]uint8, 0, n)
+	t.Code = make([]int32, 0, n)
+	t.Exploration = make([]bool, 0, n)
+	t.Stale = make([]bool, 0, n)
+	for _, p := range parts {
+		t.Time = append(t.Time, p.Time...)
+		t.ID = append(t.ID, p.ID...)
+		t.CampaignID = append(t.CampaignID, p.CampaignID...)
+		t.PhoneNumberID = append(t.PhoneNumberID, p.PhoneNumberID...)
+		t.Recipient = append(t.Recipient, p.Recipient...)
+		t.Failed = append(t.Failed, p.Failed...)
+		t.Family = append(t.Family, p.Family...)
+		t.Code = append(t.Code, p.Code...)
+		t.Exploration = append(t.Exploration, p.Exploration...)
+		t.Stale = append(t.Stale, p.Stale...)
+		x := p.X
+		*p = Table{X: x}
+	}
+	big := n*len(names)*4 >= bigCopyBytes
+	if big {
+		debug.FreeOSMemory()
+	}
+	t.X = make([]float32, 0, n*len(names))
+	copied := 0
+	for i, p := range parts {
+		t.X = append(t.X, p.X...)
+		parts[i] = nil
+		if copied += len(p.X) * 4; big && copied >= bigCopyBytes {
+			debug.FreeOSMemory()
+			copied = 0
+		}
+	}
+	return t
+}
+
+// bigCopyBytes is how much of a big table concatTables copies between
+// handing memory back to the OS.
+const bigCopyBytes = 256 << 20
+
+// labelChunk holds the identity and label columns of up to chunkRows
+// consecutive rows while they are built. Entity columns are ids until
+// the chunk becomes a Table.
+type labelChunk struct {
+	first              int32 // index of the chunk's first row
+	time               []int64
+	id                 []string
+	camp, phone, recip []int32
+	failed             []bool
+	family             []uint8
+	code               []int32
+	expl               []bool
+}
+
+func newLabelChunk(first int32) *labelChunk {
+	return &labelChunk{
+		first: first,
+		time:  make([]int64, 0, chunkRows), id: make([]string, 0, chunkRows),
+		camp: make([]int32, 0, chunkRows), phone: make([]int32, 0, chunkRows), recip: make([]int32, 0, chunkRows),
+		failed: make([]bool, 0, chunkRows), family: make([]uint8, 0, chunkRows), code: make([]int32, 0, chunkRows),
+		expl: make([]bool, 0, chunkRows),
+	}
+}
+
+// table turns the first n rows of the chunk and their feature values x
+// into a Table.
+func (c *labelChunk) table(n int, x []float32, names []string, en *entities) *Table {
+	t := &Table{Names: names, Rows: n, X: x[:n*len(names)], Time: c.time[:n], ID: c.id[:n],
+		Failed: c.failed[:n], Family: c.family[:n], Code: c.code[:n], Exploration: c.expl[:n], Stale: make([]bool, n)}
+	t.CampaignID = make([]string, n)
+	t.PhoneNumberID = make([]string, n)
+	t.Recipient = make([]string, n)
+	for i := range n {
+		t.CampaignID[i] = en.camp.names[c.camp[i]]
+		t.PhoneNumberID[i] = en.phone.names[c.phone[i]]
+		t.Recipient[i] = en.recip.names[c.recip[i]]
+	}
+	return t
+}
+
+// rowStore holds the identity and label columns of the training rows
+// not yet handed on, in chunks of chunkRows rows. Only the classifier's
+// goroutine uses it.
+type rowStore struct {
+	chunks []*labelChunk // pending chunks, in row order
+	rows   int32         // rows added so far
+}
+
+// add appends the identity columns of a history send and returns its row.
+func (s *rowStore) add(e *pipeline.Event, en *entities, ids entityIDs) int32 {
+	row := s.rows
+	if row%chunkRows == 0 {
+		s.chunks = append(s.chunks, newLabelChunk(row))
+	}
+	c := s.chunks[len(s.chunks)-1]
+	c.time = append(c.time, e.Timestamp)
+	c.id = append(c.id, en.msgIDs.clone(e.MessageID))
+	c.camp = append(c.camp, ids.camp)
+	c.phone = append(c.phone, ids.phone)
+	c.recip = append(c.recip, ids.recip)
+	c.failed = append(c.failed, false)
+	c.family = append(c.family, uint8(pipeline.FamilyNone))
+	c.code = append(c.code, pipeline.NoErrorCode)
+	c.expl = append(c.expl, e.Exploration)
+	s.rows++
+	return row
+}
+
+// label marks row as failed with code. The row's chunk is still pending:
+// a chunk is handed on only once its labels are final.
+func (s *rowStore) label(row int32, code int32) {
+	c := s.chunks[int(row-s.chunks[0].first)/chunkRows]
+	i := row - c.first
+	fam, _ := failureOf(code)
+	c.failed[i] = true
+	c.family[i] = uint8(fam)
+	c.code[i] = code
 }

@@ -1,0 +1,192 @@
+package features
+
+// This file holds the open-addressing hash tables of the hot path. Keys
+// are 64-bit hashes or values; a slot holds its key and value together,
+// so a lookup usually costs one cache miss (a Go map touches a control
+// word and a slot in different lines, and holds values it cannot shrink).
+
+// slotIndex spreads a key over a table of 1<<bits slots (Fibonacci
+// hashing: keys such as FNV hashes or hex values need mixing).
+func slotIndex(key uint64, shift uint8) uint64 {
+	return (key * 0x9e3779b97f4a7c15) >> shift
+}
+
+// idTable maps uint64 keys to int32 ids.
+type idTable struct {
+	slots   []idSlot
+	n       int
+	shift   uint8
+	zeroID  int32 // id of key 0, which marks empty slots; -1 if none
+	maxLoad int
+}
+
+type idSlot struct {
+	key uint64
+	id  int32
+}
+
+func newIDTable() *idTable {
+	t := &idTable{zeroID: -1}
+	t.resize(10)
+	return t
+}
+
+func (t *idTable) resize(bits uint8) {
+	old := t.slots
+	t.slots = make([]idSlot, 1<<bits)
+	t.shift = 64 - bits
+	t.maxLoad = len(t.slots) * 3 / 4
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.key == 0 {
+			continue
+		}
+		i := slotIndex(s.key, t.shift)
+		for t.slots[i].key != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}
+
+// get returns the id of key, or -1.
+func (t *idTable) get(key uint64) int32 {
+	if key == 0 {
+		return t.zeroID
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := slotIndex(key, t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.key == key {
+			return s.id
+		}
+		if s.key == 0 {
+			return -1
+		}
+	}
+}
+
+// put sets the id of key, which must not be in the table.
+func (t *idTable) put(key uint64, id int32) {
+	if key == 0 {
+		t.zeroID = id
+		return
+	}
+	if t.n >= t.maxLoad {
+		t.resize(64 - t.shift + 1)
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := slotIndex(key, t.shift)
+	for t.slots[i].key != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = idSlot{key: key, id: id}
+	t.n++
+}
+
+// msgTable maps message-id hashes to what the classifier remembers of
+// the message. Key 0 is stored as 1 (the FNV hash of a message id is
+// 0 about once in 2^64 ids).
+type msgTable struct {
+	slots   []msgSlot
+	spare   []msgSlot // the slots of the last prune, zeroed
+	n       int
+	shift   uint8
+	maxLoad int
+}
+
+type msgSlot struct {
+	key uint64
+	m   message
+}
+
+func newMsgTable() *msgTable {
+	t := &msgTable{}
+	t.resize(10)
+	return t
+}
+
+func msgKey(h uint64) uint64 {
+	if h == 0 {
+		return 1
+	}
+	return h
+}
+
+func (t *msgTable) resize(bits uint8) {
+	old := t.slots
+	t.spare = nil
+	t.slots = make([]msgSlot, 1<<bits)
+	t.shift = 64 - bits
+	t.maxLoad = len(t.slots) * 3 / 4
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.key == 0 {
+			continue
+		}
+		i := slotIndex(s.key, t.shift)
+		for t.slots[i].key != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}
+
+// get returns the message with id hash h, or nil. The pointer is valid
+// until the next put.
+func (t *msgTable) get(h uint64) *message {
+	key := msgKey(h)
+	mask := uint64(len(t.slots) - 1)
+	for i := slotIndex(key, t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.key == key {
+			return &s.m
+		}
+		if s.key == 0 {
+			return nil
+		}
+	}
+}
+
+// put adds or replaces the message with id hash h.
+func (t *msgTable) put(h uint64, m message) {
+	if t.n >= t.maxLoad {
+		t.resize(64 - t.shift + 1)
+	}
+	key := msgKey(h)
+	mask := uint64(len(t.slots) - 1)
+	i := slotIndex(key, t.shift)
+	for ; t.slots[i].key != 0; i = (i + 1) & mask {
+		if t.slots[i].key == key {
+			t.slots[i].m = m
+			return
+		}
+	}
+	t.slots[i] = msgSlot{key: key, m: m}
+	t.n++
+}
+
+// prune keeps the messages sent at or after since, in one pass over
+// the table into a spare one of the same size.
+func (t *msgTable) prune(since int64) {
+	if len(t.spare) != len(t.slots) {
+		t.spare = make([]msgSlot, len(t.slots))
+	}
+	old := t.slots
+	t.slots, t.spare = t.spare, nil
+	t.n = 0
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.key == 0 || s.m.ts < since {
+			continue
+		}
+		i := slotIndex(s.key, t.shift)
+		for t.slots[i].key != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+		t.n++
+	}
+	clear(old)
+	t.spare = old
+}
