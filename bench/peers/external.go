@@ -160,7 +160,7 @@ func repeatFile(src, dst string, reps int) error {
 
 // runXGBoost fits XGBoost's CLI on dir/train.csv and predicts
 // dir/valid.csv (see the package documentation for the timing).
-func runXGBoost(ctx context.Context, bin, dir string, s settings, baseScore float64, trainRows, validRows int) (result, []float64, error) {
+func runXGBoost(ctx context.Context, bin, dir string, env []string, s settings, baseScore float64, trainRows, validRows int) (result, []float64, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		return result{}, nil, fmt.Errorf("%w: %s not found (Debian package xgboost)", errNotInstalled, bin)
@@ -174,7 +174,7 @@ func runXGBoost(ctx context.Context, bin, dir string, s settings, baseScore floa
 	}
 	const train, valid = "data=train.csv?format=csv&label_column=0", "test:data=valid.csv?format=csv&label_column=0"
 	log := filepath.Join(dir, "xgb.log")
-	if _, err := runTool(ctx, dir, log, nil, path, "xgb.conf", train, "model_out=xgb.model", "verbosity=3"); err != nil {
+	if _, err := runTool(ctx, dir, log, env, path, "xgb.conf", train, "model_out=xgb.model", "verbosity=3"); err != nil {
 		return result{}, nil, err
 	}
 	out, err := os.ReadFile(log)
@@ -185,10 +185,10 @@ func runXGBoost(ctx context.Context, bin, dir string, s settings, baseScore floa
 	if err != nil {
 		return result{}, nil, fmt.Errorf("%s: %w", log, err)
 	}
-	if _, err := runTool(ctx, dir, log, nil, path, "xgb.conf", train, "num_round=1", "model_out=xgb1.model"); err != nil {
+	if _, err := runTool(ctx, dir, log, env, path, "xgb.conf", train, "num_round=1", "model_out=xgb1.model"); err != nil {
 		return result{}, nil, err
 	}
-	if _, err := runTool(ctx, dir, log, nil, path, "xgb.conf", "task=pred", "model_in=xgb.model", valid, "name_pred=xgb.pred"); err != nil {
+	if _, err := runTool(ctx, dir, log, env, path, "xgb.conf", "task=pred", "model_in=xgb.model", valid, "name_pred=xgb.pred"); err != nil {
 		return result{}, nil, err
 	}
 	pred, err := readPredictionFile(filepath.Join(dir, "xgb.pred"), validRows)
@@ -205,12 +205,12 @@ func runXGBoost(ctx context.Context, bin, dir string, s settings, baseScore floa
 	const timing = "test:data=timing.csv?format=csv&label_column=0"
 	bestFull, bestOne := math.Inf(1), math.Inf(1)
 	for range 3 {
-		w, err := runTool(ctx, dir, log, nil, path, "xgb.conf", "task=pred", "model_in=xgb.model", timing, "name_pred=timing.pred")
+		w, err := runTool(ctx, dir, log, env, path, "xgb.conf", "task=pred", "model_in=xgb.model", timing, "name_pred=timing.pred")
 		if err != nil {
 			return result{}, nil, err
 		}
 		bestFull = min(bestFull, w)
-		if w, err = runTool(ctx, dir, log, nil, path, "xgb.conf", "task=pred", "model_in=xgb1.model", timing, "name_pred=timing1.pred"); err != nil {
+		if w, err = runTool(ctx, dir, log, env, path, "xgb.conf", "task=pred", "model_in=xgb1.model", timing, "name_pred=timing1.pred"); err != nil {
 			return result{}, nil, err
 		}
 		bestOne = min(bestOne, w)
@@ -249,7 +249,7 @@ func parseHGBReport(out []byte) (hgbReport, error) {
 }
 
 // runSklearn runs bench/hgb.py on dir/train.f32 and dir/valid.f32.
-func runSklearn(ctx context.Context, python, script, dir string, s settings, cols, trainRows, validRows int) (result, []float64, error) {
+func runSklearn(ctx context.Context, python, script, dir string, env []string, s settings, cols, trainRows, validRows int) (result, []float64, error) {
 	path, err := exec.LookPath(python)
 	if err != nil {
 		return result{}, nil, fmt.Errorf("%w: %s not found (Debian packages python3 and python3-sklearn)", errNotInstalled, python)
@@ -262,7 +262,7 @@ func runSklearn(ctx context.Context, python, script, dir string, s settings, col
 		return result{}, nil, err
 	}
 	log := filepath.Join(dir, "hgb.log")
-	env := []string{"OMP_NUM_THREADS=" + strconv.Itoa(s.threads)}
+	env = append([]string{"OMP_NUM_THREADS=" + strconv.Itoa(s.threads)}, env...)
 	if _, err := runTool(ctx, dir, log, env, path, script, "--train", "train.f32", "--valid", "valid.f32",
 		"--cols", strconv.Itoa(cols), "--out", "hgb.pred", "--rounds", strconv.Itoa(s.rounds), "--depth", strconv.Itoa(s.depth),
 		"--eta", strconv.FormatFloat(s.eta, 'g', -1, 64), "--bins", strconv.Itoa(s.bins), "--l2", "1",

@@ -37,6 +37,7 @@ type options struct {
 	asOf                 time.Time
 	s                    settings
 	xgboost, python, hgb string
+	ompWaitPolicy        string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -56,6 +57,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.xgboost, "xgboost", "xgboost", "XGBoost CLI binary")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python that has scikit-learn (Debian's sees python3-sklearn)")
 	fs.StringVar(&o.hgb, "sklearn-script", "bench/hgb.py", "the scikit-learn script")
+	fs.StringVar(&o.ompWaitPolicy, "omp-wait-policy", "PASSIVE",
+		"OMP_WAIT_POLICY of the peers (OpenMP programs): PASSIVE stops idle threads from spinning, which on a shared machine slows them several times; empty keeps the environment's")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -114,7 +117,7 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 	}
 	rep := &report{History: o.history, AsOf: o.asOf.Format(time.RFC3339), Settings: o.s, Features: len(sp.names),
 		TrainRows: sp.trainX.Rows, ValidRows: sp.validX.Rows, TrainRate: positiveRate(sp.trainLabels), ValidRate: positiveRate(sp.validLabels),
-		BuildSeconds: time.Since(began).Seconds(), OursName: "failcast gbdt", PeerNames: []string{"XGBoost", "scikit-learn HGB"}}
+		BuildSeconds: time.Since(began).Seconds(), OMPWaitPolicy: o.ompWaitPolicy, OursName: "failcast gbdt", PeerNames: []string{"XGBoost", "scikit-learn HGB"}}
 	slog.Info("feature table built", "train_rows", rep.TrainRows, "valid_rows", rep.ValidRows, "seconds", round2(rep.BuildSeconds))
 
 	began = time.Now()
@@ -155,15 +158,19 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 			return nil, err
 		}
 	}
+	var env []string
+	if o.ompWaitPolicy != "" {
+		env = []string{"OMP_WAIT_POLICY=" + o.ompWaitPolicy}
+	}
 	peers := []struct {
 		name string
 		run  func() (result, []float64, error)
 	}{
 		{"XGBoost", func() (result, []float64, error) {
-			return runXGBoost(ctx, o.xgboost, o.dir, o.s, rep.TrainRate, sp.trainX.Rows, sp.validX.Rows)
+			return runXGBoost(ctx, o.xgboost, o.dir, env, o.s, rep.TrainRate, sp.trainX.Rows, sp.validX.Rows)
 		}},
 		{"scikit-learn HGB", func() (result, []float64, error) {
-			return runSklearn(ctx, o.python, o.hgb, o.dir, o.s, len(sp.names), sp.trainX.Rows, sp.validX.Rows)
+			return runSklearn(ctx, o.python, o.hgb, o.dir, env, o.s, len(sp.names), sp.trainX.Rows, sp.validX.Rows)
 		}},
 	}
 	for _, p := range peers {

@@ -246,6 +246,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"| failcast gbdt / XGBoost | 0.500 | 2.000 | 1.000 | 1.000 | 0.800 |",
 		"- scikit-learn HGB: not installed",
 		"10 rounds, depth 3",
+		"XGBoost and scikit-learn with OMP_WAIT_POLICY inherited.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, out)

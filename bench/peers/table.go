@@ -46,6 +46,7 @@ type report struct {
 	BuildSeconds         float64 // features and split
 	WriteSeconds         float64 // CSV and f32 files
 	Results              []result
+	OMPWaitPolicy        string   // OMP_WAIT_POLICY given to the peers ("" = inherited)
 	Skipped              []string // peers not run, with the reason
 	OursName             string   // the model the ratios divide by theirs
 	PeerNames            []string // the models the ratios compare with
@@ -57,7 +58,11 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "Feature table: %d training rows (%.2f%% failed), %d validation rows (%.2f%% failed), %d features; "+
 		"validation = the last 3 days before %s, gap = lead 4 h (as cmd/train). Features and split %.1f s, CSV/f32 files %.1f s.\n\n",
 		r.TrainRows, 100*r.TrainRate, r.ValidRows, 100*r.ValidRate, r.Features, r.AsOf, r.BuildSeconds, r.WriteSeconds)
-	fmt.Fprintf(&b, "GBDTs: %s.\n\n", r.Settings)
+	policy := "OMP_WAIT_POLICY=" + r.OMPWaitPolicy
+	if r.OMPWaitPolicy == "" {
+		policy = "OMP_WAIT_POLICY inherited"
+	}
+	fmt.Fprintf(&b, "GBDTs: %s; XGBoost and scikit-learn with %s.\n\n", r.Settings, policy)
 	b.WriteString("| model | tool | train rows | fit s | predict rows/s | PR-AUC | ROC-AUC | log-loss | note |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, x := range r.Results {
