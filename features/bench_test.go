@@ -15,11 +15,14 @@ import (
 )
 
 // benchGen is a realistic mix: many recipients, a few phone numbers,
-// campaigns of a few thousand sends, about 3.3 events per send.
+// campaigns of a few thousand sends, about 2.8 events per send, over
+// about 30 days (bursts above the throughput limit, 100 sends a second
+// for 20 s, take a tenth of the sends, whatever the size).
 func benchGen(messages, recipients int) genConfig {
 	return genConfig{
-		Seed: 99, Start: day0, Messages: messages, MeanGapUS: 30 * 86400e6 / float64(messages),
+		Seed: 99, Start: day0, Messages: messages, MeanGapUS: 27 * 86400e6 / float64(messages),
 		Recipients: recipients, Phones: 20, Campaigns: max(1, messages/5000), Templates: 40, Uniform: true,
+		BurstEvery: 18000, BurstRate: 100,
 	}
 }
 
@@ -56,10 +59,19 @@ func BenchmarkBuildTraining(b *testing.B) {
 
 // BenchmarkBuildTrainingStream generates the history while scanning (the
 // generator runs on the scanning goroutine, like a Parquet decoder) so
-// that big histories fit: FAILCAST_BENCH_MESSAGES=2870000 gives about
-// 10M events with 1M recipients. It reports the peak resident set size
-// of the process, optionally with a soft memory limit of
-// FAILCAST_BENCH_MEMLIMIT_MB, as a command would set with GOMEMLIMIT.
+// that big histories fit: FAILCAST_BENCH_MESSAGES=3500000 gives about
+// 10M events with 1.26M recipients. Sub-benchmarks:
+//
+//   - chunks: BuildTrainingChunks, each chunk checked and dropped (the
+//     memory of a build that streams its rows on);
+//   - table: BuildTraining, the whole table in memory.
+//
+// Each reports the peak live heap and the peak resident set size of the
+// process; the latter only means something with one sub-benchmark per
+// process (-bench BuildTrainingStream/chunks). FAILCAST_BENCH_MEMLIMIT_MB
+// sets a soft memory limit, as a command would with GOMEMLIMIT. The
+// generator's CPU time, measured alone beforehand, is subtracted in
+// engine-events/cpu-s.
 func BenchmarkBuildTrainingStream(b *testing.B) {
 	msgs := 300_000
 	if s := os.Getenv("FAILCAST_BENCH_MESSAGES"); s != "" {
@@ -67,55 +79,86 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 	}
 	g := benchGen(msgs, max(msgs*36/100, 1))
 	var events int
-	generate(g, func(*pipeline.Event) error { events++; return nil })
-	cfg := DefaultConfig()
-	// Like a command run with GOMEMLIMIT: the collector keeps the heap
-	// near the live data instead of letting it double.
+	cpu0 := cpuSeconds()
+	src := &genSource{cfg: g}
+	src.Scan(context.Background(), pipeline.ScanOptions{}, func(batch []pipeline.Event) error { events += len(batch); return nil })
+	genCPU := cpuSeconds() - cpu0
 	if s := os.Getenv("FAILCAST_BENCH_MEMLIMIT_MB"); s != "" {
 		limitMB, _ := strconv.Atoi(s)
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(limitMB) << 20))
 	}
-	runtime.GC()
-	stop := make(chan struct{})
-	peakHeap := make(chan uint64)
-	go func() { // sample the live heap while the build runs
-		var peak uint64
-		var ms runtime.MemStats
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				peakHeap <- peak
-				return
-			case <-tick.C:
-				runtime.ReadMemStats(&ms)
-				peak = max(peak, ms.HeapInuse)
+	builds := map[string]func(cfg Config) (int, error){
+		"chunks": func(cfg Config) (int, error) {
+			rows := 0
+			var last int64
+			err := BuildTrainingChunks(context.Background(), &genSource{cfg: g}, cfg, 0, 0, func(t *Table) error {
+				if t.Rows == 0 || len(t.X) != t.Rows*len(t.Names) || t.Time[0] < last {
+					return fmt.Errorf("chunk of %d rows, %d values, first at %d after %d", t.Rows, len(t.X), t.Time[0], last)
+				}
+				last = t.Time[t.Rows-1]
+				rows += t.Rows
+				return nil
+			})
+			return rows, err
+		},
+		"table": func(cfg Config) (int, error) {
+			tab, err := BuildTraining(context.Background(), &genSource{cfg: g}, cfg, 0, 0)
+			if err != nil {
+				return 0, err
 			}
-		}
-	}()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	var rows int
-	for range b.N {
-		tab, err := BuildTraining(context.Background(), &genSource{cfg: g}, cfg, 0, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows = tab.Rows
-		runtime.KeepAlive(tab)
+			runtime.KeepAlive(tab)
+			return tab.Rows, nil
+		},
 	}
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(float64(events)/sec, "events/s")
-	b.ReportMetric(float64(rows)/sec, "examples/s")
-	b.ReportMetric(float64(events)*float64(b.N)/(cpuSeconds()-cpu0), "events/cpu-s")
-	b.ReportMetric(float64(events), "events")
-	b.ReportMetric(float64(g.Recipients), "recipients")
-	close(stop)
-	b.ReportMetric(float64(<-peakHeap)/(1<<20), "peak-heap-inuse-MB")
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+	for _, name := range []string{"chunks", "table"} {
+		b.Run(name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			runtime.GC()
+			stop := make(chan struct{})
+			peakHeap := make(chan uint64)
+			go func() { // sample the live heap while the build runs
+				var peak uint64
+				var ms runtime.MemStats
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						peakHeap <- peak
+						return
+					case <-tick.C:
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapInuse)
+					}
+				}
+			}()
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			var rows int
+			for range b.N {
+				n, err := builds[name](cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = n
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			cpu := (cpuSeconds() - cpu0) / float64(b.N)
+			b.ReportMetric(float64(events)/sec, "events/s")
+			b.ReportMetric(float64(rows)/sec, "examples/s")
+			b.ReportMetric(float64(events)/cpu, "events/cpu-s")
+			b.ReportMetric(float64(events)/(cpu-genCPU), "engine-events/cpu-s")
+			b.ReportMetric(genCPU, "generator-cpu-s")
+			b.ReportMetric(float64(events), "events")
+			b.ReportMetric(float64(rows), "examples")
+			b.ReportMetric(float64(g.Recipients), "recipients")
+			close(stop)
+			b.ReportMetric(float64(<-peakHeap)/(1<<20), "peak-heap-inuse-MB")
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestBuildTrainingShapeAndLabels(t *testing.T) {
 			g := smallGen(1)
 			g.WebhookOnly = webhook
 			events := generateAll(g)
-			for _, workers := range []int{1, 2} {
+			for _, workers := range []int{1, 2, 3} {
 				cfg := DefaultConfig()
 				cfg.Workers = workers
 				tab := buildAll(t, events, cfg)
@@ -98,14 +99,16 @@ func TestBuildTrainingWorkersAgree(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Workers = 1
 	a := buildAll(t, events, cfg)
-	cfg.Workers = 2
-	b := buildAll(t, events, cfg)
-	if a.Rows != b.Rows {
-		t.Fatalf("rows %d vs %d", a.Rows, b.Rows)
-	}
-	for i := range a.X {
-		if math.Float32bits(a.X[i]) != math.Float32bits(b.X[i]) {
-			t.Fatalf("value %d differs: %v vs %v", i, a.X[i], b.X[i])
+	for _, workers := range []int{2, 3} {
+		cfg.Workers = workers
+		b := buildAll(t, events, cfg)
+		if a.Rows != b.Rows {
+			t.Fatalf("workers %d: rows %d vs %d", workers, a.Rows, b.Rows)
+		}
+		for i := range a.X {
+			if math.Float32bits(a.X[i]) != math.Float32bits(b.X[i]) {
+				t.Fatalf("workers %d: value %d differs: %v vs %v", workers, i, a.X[i], b.X[i])
+			}
 		}
 	}
 }
@@ -180,4 +183,96 @@ func TestTrainingCutoff(t *testing.T) {
 			t.Errorf("TrainingCutoff(%s) = %s, want %s", time.UnixMicro(tc.t).UTC(), time.UnixMicro(got).UTC(), time.UnixMicro(tc.want).UTC())
 		}
 	}
+}
+
+// watchSource remembers the latest event time of the batch it handed
+// out last and of the one before.
+type watchSource struct {
+	Source
+	prev, latest int64
+}
+
+func (s *watchSource) Scan(ctx context.Context, opts pipeline.ScanOptions, fn func([]pipeline.Event) error) error {
+	return s.Source.Scan(ctx, opts, func(b []pipeline.Event) error {
+		if len(b) > 0 {
+			s.prev, s.latest = s.latest, b[len(b)-1].Timestamp
+		}
+		return fn(b)
+	})
+}
+
+// TestBuildTrainingChunks: the chunks are BuildTraining's rows, in order,
+// each handed on soon after its labels are final (so memory stays
+// bounded), and an error of the consumer stops the build.
+func TestBuildTrainingChunks(t *testing.T) {
+	g := smallGen(2)
+	g.Messages, g.MeanGapUS, g.Recipients = 40000, 20e6, 5000 // ~9 days, 5 chunks
+	events := generateAll(g)
+	for _, tc := range []struct {
+		name     string
+		from, to int64
+		workers  int
+	}{
+		{"all", 0, 0, 1},
+		{"all, 3 workers", 0, 0, 3},
+		{"range", day0 + 2*usPerDay, day0 + 6*usPerDay, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Workers = tc.workers
+			want, err := BuildTraining(context.Background(), &memSource{events: events}, cfg, tc.from, tc.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := &watchSource{Source: &memSource{events: events, batchSize: 500}}
+			var parts []*Table
+			early := 0
+			err = BuildTrainingChunks(context.Background(), src, cfg, tc.from, tc.to, func(c *Table) error {
+				if c.Rows == 0 || c.Rows > ChunkRows || len(c.X) != c.Rows*len(c.Names) || len(c.Recipient) != c.Rows {
+					t.Fatalf("chunk of %d rows with %d values, %d recipients", c.Rows, len(c.X), len(c.Recipient))
+				}
+				if src.latest < events[len(events)-1].Timestamp {
+					early++
+					// Handed on at most a batch of events (and the
+					// engine's queue of records) after its labels
+					// became final.
+					if lag := src.prev - c.Time[c.Rows-1]; lag > cfg.LabelWindow.Microseconds()+2*usPerHour {
+						t.Errorf("chunk ending at %d handed on %v after its last send", c.Time[c.Rows-1], time.Duration(lag)*time.Microsecond)
+					}
+				}
+				parts = append(parts, c)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.to == 0 && early == 0 {
+				t.Error("no chunk was handed on before the scan ended")
+			}
+			got := concatTables(parts, want.Names)
+			if got.Rows != want.Rows {
+				t.Fatalf("%d rows in chunks, %d in the table", got.Rows, want.Rows)
+			}
+			for i := range got.Rows {
+				if got.ID[i] != want.ID[i] || got.Time[i] != want.Time[i] || got.Failed[i] != want.Failed[i] || got.Code[i] != want.Code[i] ||
+					got.Recipient[i] != want.Recipient[i] || got.CampaignID[i] != want.CampaignID[i] || got.PhoneNumberID[i] != want.PhoneNumberID[i] {
+					t.Fatalf("row %d: %s differs from %s", i, got.ID[i], want.ID[i])
+				}
+			}
+			if d := diffNames(got.Names, got.X, want.X); len(d) > 0 {
+				t.Fatalf("feature values differ: %v", d[:min(3, len(d))])
+			}
+		})
+	}
+	t.Run("consumer error", func(t *testing.T) {
+		stop := errors.New("disk full")
+		calls := 0
+		err := BuildTrainingChunks(context.Background(), &memSource{events: events}, DefaultConfig(), 0, 0, func(*Table) error {
+			calls++
+			return stop
+		})
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Fatalf("err = %v after %d calls, want %v after 1", err, calls, stop)
+		}
+	})
 }

@@ -176,7 +176,7 @@ type classifier struct {
 	from, to    int64 // rows for sends in [from, to); records only before to
 	// The messages sent within two LabelWindows (and a few more, until
 	// the next prune): within one, an outcome labels its send; within
-	// two, it is a late outcome. Pruning every LabelWindow/2 costs no
+	// two, it is a late outcome. Pruning every LabelWindow costs no
 	// per-message work.
 	msgs        *msgTable
 	rotateAt    int64
@@ -228,13 +228,13 @@ func failureOf(code int32) (pipeline.Family, uint8) {
 }
 
 // expire forgets the messages sent more than two LabelWindows ago, every
-// half LabelWindow.
+// LabelWindow.
 func (c *classifier) expire(now int64) {
 	if now < c.rotateAt {
 		return
 	}
 	c.msgs.prune(now - 2*c.labelWindow)
-	c.rotateAt = now + max(c.labelWindow/2, 1)
+	c.rotateAt = now + c.labelWindow
 }
 
 // msgState says what the classifier knows of an event's message.

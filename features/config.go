@@ -32,20 +32,24 @@ type Config struct {
 	// LabelDelay excludes sends this close to the end of the data from
 	// training: their outcome may not be known yet.
 	LabelDelay time.Duration
-	// Workers > 1 runs event decoding and state updates on two goroutines.
+	// Workers is how many goroutines a build runs on: 1 does everything
+	// on the caller's; 2 decodes and classifies events on the caller's
+	// and runs the state engine on another; 3 or more also split the
+	// engine into its schedule and outcome stages. Results do not depend
+	// on it.
 	Workers int
 }
 
 // DefaultConfig returns Lead 4 h, Refresh 48 h (a plan of two days is
 // scored from one as-of time), LabelWindow 72 h,
-// LabelDelay 1 h and two workers.
+// LabelDelay 1 h and three workers.
 func DefaultConfig() Config {
 	return Config{
 		Lead:        4 * time.Hour,
 		Refresh:     48 * time.Hour,
 		LabelWindow: 72 * time.Hour,
 		LabelDelay:  time.Hour,
-		Workers:     2,
+		Workers:     3,
 	}
 }
 

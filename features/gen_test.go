@@ -22,6 +22,11 @@ type genConfig struct {
 	Templates   int
 	WebhookOnly bool // no accepted events (sends start with sent)
 	Uniform     bool // recipients drawn uniformly (else a few get many messages)
+	// Throughput bursts of 20 s start after one send in BurstEvery (400
+	// if 0) and send BurstRate messages a second (200 times the mean
+	// rate if 0).
+	BurstEvery int
+	BurstRate  float64
 }
 
 func smallGen(seed uint64) genConfig {
@@ -105,11 +110,18 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 	}
 	t := cfg.Start
 	burstUntil := int64(0)
+	burstEvery, burstFactor := 400, 1.0/200
+	if cfg.BurstEvery > 0 {
+		burstEvery = cfg.BurstEvery
+	}
+	if cfg.BurstRate > 0 {
+		burstFactor = 1e6 / cfg.BurstRate / cfg.MeanGapUS
+	}
 	for m := 0; m < cfg.Messages; m++ {
 		gap := rng.ExpFloat64() * cfg.MeanGapUS
 		if t < burstUntil {
-			gap /= 200
-		} else if rng.IntN(400) == 0 {
+			gap *= burstFactor
+		} else if rng.IntN(burstEvery) == 0 {
 			burstUntil = t + 20_000_000
 		}
 		t += int64(gap) + 1

@@ -89,7 +89,6 @@ func (t *idTable) put(key uint64, id int32) {
 // 0 about once in 2^64 ids).
 type msgTable struct {
 	slots   []msgSlot
-	spare   []msgSlot // the slots of the last prune, zeroed
 	n       int
 	shift   uint8
 	maxLoad int
@@ -115,7 +114,6 @@ func msgKey(h uint64) uint64 {
 
 func (t *msgTable) resize(bits uint8) {
 	old := t.slots
-	t.spare = nil
 	t.slots = make([]msgSlot, 1<<bits)
 	t.shift = 64 - bits
 	t.maxLoad = len(t.slots) * 3 / 4
@@ -167,14 +165,23 @@ func (t *msgTable) put(h uint64, m message) {
 }
 
 // prune keeps the messages sent at or after since, in one pass over
-// the table into a spare one of the same size.
+// the table into a new one (of half the size when they are few).
 func (t *msgTable) prune(since int64) {
-	if len(t.spare) != len(t.slots) {
-		t.spare = make([]msgSlot, len(t.slots))
-	}
 	old := t.slots
-	t.slots, t.spare = t.spare, nil
-	t.n = 0
+	bits := 64 - t.shift
+	keep := 0
+	for i := range old {
+		if old[i].key != 0 && old[i].m.ts >= since {
+			keep++
+		}
+	}
+	if bits > 10 && keep < len(old)/4 {
+		bits--
+	}
+	t.slots = make([]msgSlot, 1<<bits)
+	t.shift = 64 - bits
+	t.maxLoad = len(t.slots) * 3 / 4
+	t.n = keep
 	mask := uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s.key == 0 || s.m.ts < since {
@@ -185,8 +192,5 @@ func (t *msgTable) prune(since int64) {
 			i = (i + 1) & mask
 		}
 		t.slots[i] = s
-		t.n++
 	}
-	clear(old)
-	t.spare = old
 }
