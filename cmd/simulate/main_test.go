@@ -29,7 +29,7 @@ func TestSimulateWritesOutputs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "raw/send-log.ndjson", "raw/webhooks.ndjson", "history/dt=2026-10-30/part-0.parquet"} {
+	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv", "raw/send-log.ndjson", "raw/webhooks.ndjson", "history/dt=2026-10-30/part-0.parquet"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("output %s: %v", name, err)
 		}

@@ -145,14 +145,17 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 			return res, err
 		}
 	}
-	if err := pipeline.WriteOutcomes(filepath.Join(stage, "outcomes.parquet"), outcomes); err != nil {
-		return res, err
+	// Outcomes also as CSV: pandas reads it without a Parquet engine.
+	for _, name := range []string{"outcomes.parquet", "outcomes.csv"} {
+		if err := pipeline.WriteOutcomes(filepath.Join(stage, name), outcomes); err != nil {
+			return res, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
 	// Move the outputs into place.
-	moves := []string{"history", "plan.parquet", "plan.csv", "outcomes.parquet"}
+	moves := []string{"history", "plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv"}
 	if raw {
 		moves = append(moves, "raw")
 	}
