@@ -34,7 +34,7 @@ func BenchmarkBuildTraining(b *testing.B) {
 		msgs, _ = strconv.Atoi(s)
 	}
 	events := generateAll(benchGen(msgs, msgs/3))
-	for _, workers := range []int{1, 2, 3} {
+	for _, workers := range []int{1, 2, 3, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.Workers = workers
@@ -68,7 +68,8 @@ func BenchmarkBuildTraining(b *testing.B) {
 //
 // Each reports the peak live heap and the peak resident set size of the
 // process; the latter only means something with one sub-benchmark per
-// process (-bench BuildTrainingStream/chunks). FAILCAST_BENCH_MEMLIMIT_MB
+// process (-bench BuildTrainingStream/chunks). FAILCAST_BENCH_WORKERS
+// sets Config.Workers; FAILCAST_BENCH_MEMLIMIT_MB
 // sets a soft memory limit, as a command would with GOMEMLIMIT. The
 // generator's CPU time, measured alone beforehand, is subtracted in
 // engine-events/cpu-s.
@@ -113,6 +114,9 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 	for _, name := range []string{"chunks", "table"} {
 		b.Run(name, func(b *testing.B) {
 			cfg := DefaultConfig()
+			if s := os.Getenv("FAILCAST_BENCH_WORKERS"); s != "" {
+				cfg.Workers, _ = strconv.Atoi(s)
+			}
 			runtime.GC()
 			stop := make(chan struct{})
 			peakHeap := make(chan uint64)

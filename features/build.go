@@ -54,9 +54,10 @@ const chunkRows = 8192
 // fn in row (time) order, in tables of at most ChunkRows rows, each as
 // soon as its labels are final: LabelWindow after its last send. Memory
 // stays bounded by the engine state and the rows of about one
-// LabelWindow, however many rows the build makes. fn runs on the calling
-// goroutine, one call at a time; the table is fn's to keep. An error
-// from fn stops the build and is returned.
+// LabelWindow, however many rows the build makes. fn is called one call
+// at a time (from the goroutine that classifies events, see
+// Config.Workers); the table is fn's to keep. An error from fn stops the
+// build and is returned as is.
 func BuildTrainingChunks(ctx context.Context, src Source, cfg Config, from, to int64, fn func(*Table) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -173,8 +174,8 @@ type runResult struct {
 }
 
 // run scans the history into the engine. With cfg.Workers > 1 the
-// classifier runs on the scanning goroutine and the engine on another
-// (with Workers > 2, its two stages on two more).
+// engine runs on other goroutines than the scan (see Config.Workers);
+// with Workers > 3 the classifier too, on copies of the events.
 func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities, from, to, scanTo int64, out *chunkOut) (runResult, error) {
 	p := newPipeline(cfg.Workers, eng)
 	var store *rowStore
@@ -188,30 +189,102 @@ func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities,
 		prevID  string
 		emitErr error // from the consumer of the rows, returned as is
 	)
+	classify := func(batch []pipeline.Event) error {
+		for i := range batch {
+			cl.event(&batch[i])
+		}
+		if out != nil {
+			return out.emit(cl.maxTs, false)
+		}
+		return nil
+	}
+	var (
+		handOff func(batch []pipeline.Event) error // takes the events to classify
+		stop    = func() {}
+	)
+	if cfg.Workers <= 3 {
+		handOff = func(batch []pipeline.Event) error {
+			emitErr = classify(batch)
+			return emitErr
+		}
+	} else {
+		// The classifier on its own goroutine, fed copies of the events
+		// (their strings are immutable, so a copy may outlive the batch).
+		const depth = 4
+		events := make(chan []pipeline.Event, depth)
+		free := make(chan []pipeline.Event, depth+2)
+		failed := make(chan error, 1)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var err error
+			for b := range events {
+				if err == nil {
+					if err = classify(b); err != nil {
+						failed <- err
+					}
+				}
+				clear(b)
+				select {
+				case free <- b[:0]:
+				default:
+				}
+			}
+		}()
+		var buf []pipeline.Event
+		handOff = func(batch []pipeline.Event) error {
+			select {
+			case emitErr = <-failed:
+				return emitErr
+			default:
+			}
+			if buf == nil {
+				select {
+				case buf = <-free:
+				default:
+					buf = make([]pipeline.Event, 0, max(len(batch), 1024))
+				}
+			}
+			buf = append(buf, batch...)
+			if len(buf) >= 1024 {
+				events <- buf
+				buf = nil
+			}
+			return nil
+		}
+		stop = func() {
+			if len(buf) > 0 {
+				events <- buf
+			}
+			close(events)
+			<-done
+			select {
+			case err := <-failed:
+				emitErr = err
+			default:
+			}
+		}
+	}
 	err := src.Scan(ctx, pipeline.ScanOptions{Columns: scanColumns, To: scanTo}, func(batch []pipeline.Event) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		n := 0 // events before scanTo: a prefix, since they are in order
 		for i := range batch {
 			e := &batch[i]
 			if e.Timestamp < prevTs {
 				return fmt.Errorf("features: history event of message %q at %s comes after one at %s (message %q): the source must be in time order",
 					e.MessageID, e.Time().Format(time.RFC3339Nano), time.UnixMicro(prevTs).UTC().Format(time.RFC3339Nano), prevID)
 			}
-			if scanTo != 0 && e.Timestamp >= scanTo {
-				continue
-			}
 			prevTs, prevID = e.Timestamp, e.MessageID
-			cl.event(e)
-			res.events++
-		}
-		if out != nil {
-			if emitErr = out.emit(cl.maxTs, false); emitErr != nil {
-				return emitErr
+			if scanTo == 0 || e.Timestamp < scanTo {
+				n++
 			}
 		}
-		return nil
+		res.events += int64(n)
+		return handOff(batch[:n])
 	})
+	stop()
 	cl.flush()
 	p.wait()
 	eng.out.finish()

@@ -33,23 +33,25 @@ type Config struct {
 	// training: their outcome may not be known yet.
 	LabelDelay time.Duration
 	// Workers is how many goroutines a build runs on: 1 does everything
-	// on the caller's; 2 decodes and classifies events on the caller's
-	// and runs the state engine on another; 3 or more also split the
-	// engine into its schedule and outcome stages. Results do not depend
-	// on it.
+	// on the caller's (which scans the source); 2 runs the state engine
+	// on another; 3 splits the engine into its schedule and outcome
+	// stages; 4 or more also classifies the events on a goroutine of its
+	// own (on copies), leaving the caller's to decode the source. The
+	// stages pass batches along, so two cores stay busy whichever is
+	// heaviest. Results do not depend on it.
 	Workers int
 }
 
 // DefaultConfig returns Lead 4 h, Refresh 48 h (a plan of two days is
 // scored from one as-of time), LabelWindow 72 h,
-// LabelDelay 1 h and three workers.
+// LabelDelay 1 h and four workers.
 func DefaultConfig() Config {
 	return Config{
 		Lead:        4 * time.Hour,
 		Refresh:     48 * time.Hour,
 		LabelWindow: 72 * time.Hour,
 		LabelDelay:  time.Hour,
-		Workers:     3,
+		Workers:     4,
 	}
 }
 

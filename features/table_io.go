@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -113,68 +114,127 @@ func parquetSchema(names []string) (*parquet.Schema, error) {
 // DuckDB, with the columns of Record. The file is written under a
 // temporary name in the same directory and renamed into place, so a
 // failed write leaves an earlier file untouched.
-func WriteParquet(path string, t *Table) (err error) {
-	schema, err := parquetSchema(t.Names)
+func WriteParquet(path string, t *Table) error {
+	w, err := NewParquetWriter(path, t.Names)
 	if err != nil {
 		return err
+	}
+	if err := w.Write(t); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+// ParquetWriter writes feature tables one after the other into one
+// Parquet file with the columns of Record, in row groups of at most
+// ParquetRowGroupRows rows, so that memory stays bounded however many
+// rows pass (the chunks of BuildTrainingChunks, say). The file appears
+// under its name on Close; until then it is a temporary file beside it,
+// which Abort removes, leaving any earlier file untouched.
+type ParquetWriter struct {
+	path  string
+	names []string
+	tmp   *os.File
+	buf   *bufio.Writer
+	w     *parquet.Writer
+	rows  []parquet.Row
+	spare []parquet.Row // reused rows
+	cols  parquetColumns
+	n     int64
+}
+
+// ParquetRowGroupRows is the most rows a ParquetWriter puts in one row
+// group.
+const ParquetRowGroupRows = 1 << 16
+
+// parquetColumns are the leaf column indexes of a table's columns.
+type parquetColumns struct {
+	time, id, camp, phone, recip, failed, fam, code, expl, stale int
+	feat                                                         []int
+}
+
+// NewParquetWriter creates the temporary file of path (and its
+// directory) for tables with these feature names.
+func NewParquetWriter(path string, names []string) (*ParquetWriter, error) {
+	schema, err := parquetSchema(names)
+	if err != nil {
+		return nil, err
 	}
 	col := func(name string) int {
 		leaf, _ := schema.Lookup(name)
 		return leaf.ColumnIndex
 	}
-	cTime, cID, cCamp, cPhone, cRecip := col(ColSendTime), col(ColID), col(ColCampaignID), col(ColPhoneNumberID), col(ColRecipient)
-	cFailed, cFam, cCode, cExpl, cStale := col(ColFailed), col(ColErrorFamily), col(ColErrorCode), col(ColExploration), col(ColStale)
-	feat := make([]int, len(t.Names))
-	for j, n := range t.Names {
-		feat[j] = col(n)
+	cols := parquetColumns{
+		time: col(ColSendTime), id: col(ColID), camp: col(ColCampaignID), phone: col(ColPhoneNumberID), recip: col(ColRecipient),
+		failed: col(ColFailed), fam: col(ColErrorFamily), code: col(ColErrorCode), expl: col(ColExploration), stale: col(ColStale),
+		feat: make([]int, len(names)),
 	}
-
+	for j, n := range names {
+		cols.feat[j] = col(n)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
+		return nil, fmt.Errorf("features: write %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
+		return nil, fmt.Errorf("features: write %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
 	buf := bufio.NewWriterSize(tmp, 1<<20)
-	w := parquet.NewWriter(buf, schema, parquet.Compression(&parquet.Zstd))
+	return &ParquetWriter{
+		path: path, names: names, tmp: tmp, buf: buf, cols: cols,
+		w:    parquet.NewWriter(buf, schema, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(ParquetRowGroupRows)),
+		rows: make([]parquet.Row, 0, 256),
+	}, nil
+}
+
+// Rows returns the number of rows written so far.
+func (pw *ParquetWriter) Rows() int64 { return pw.n }
+
+// Write appends the rows of t, whose feature names must be the
+// writer's.
+func (pw *ParquetWriter) Write(t *Table) error {
+	if pw.w == nil {
+		return fmt.Errorf("features: write %s: writer closed", pw.path)
+	}
+	if !slices.Equal(t.Names, pw.names) {
+		return fmt.Errorf("features: write %s: table has %d features (%s...), the file %d", pw.path, len(t.Names), t.Names[:min(3, len(t.Names))], len(pw.names))
+	}
+	c := &pw.cols
 	nf := len(t.Names)
-	rows := make([]parquet.Row, 0, 256)
 	flush := func() error {
-		if _, err := w.WriteRows(rows); err != nil {
-			return fmt.Errorf("features: write %s: %w", path, err)
+		if _, err := pw.w.WriteRows(pw.rows); err != nil {
+			return fmt.Errorf("features: write %s: %w", pw.path, err)
 		}
-		rows = rows[:0]
+		pw.rows = pw.rows[:0]
 		return nil
 	}
 	for i := range t.Rows {
-		row := make(parquet.Row, 10+nf)
-		row[cTime] = parquet.Int64Value(t.Time[i]).Level(0, 0, cTime)
-		row[cID] = parquet.ByteArrayValue([]byte(t.ID[i])).Level(0, 0, cID)
-		row[cCamp] = parquet.ByteArrayValue([]byte(t.CampaignID[i])).Level(0, 0, cCamp)
-		row[cPhone] = parquet.ByteArrayValue([]byte(t.PhoneNumberID[i])).Level(0, 0, cPhone)
-		row[cRecip] = parquet.ByteArrayValue([]byte(t.Recipient[i])).Level(0, 0, cRecip)
-		row[cFailed] = parquet.BooleanValue(t.Failed[i]).Level(0, 0, cFailed)
-		row[cFam] = parquet.ByteArrayValue([]byte(pipeline.Family(t.Family[i]).String())).Level(0, 0, cFam)
+		k := len(pw.rows)
+		if k == len(pw.spare) {
+			pw.spare = append(pw.spare, make(parquet.Row, 10+nf))
+		}
+		row := pw.spare[k] // the writer copies the values
+		row[c.time] = parquet.Int64Value(t.Time[i]).Level(0, 0, c.time)
+		row[c.id] = parquet.ByteArrayValue([]byte(t.ID[i])).Level(0, 0, c.id)
+		row[c.camp] = parquet.ByteArrayValue([]byte(t.CampaignID[i])).Level(0, 0, c.camp)
+		row[c.phone] = parquet.ByteArrayValue([]byte(t.PhoneNumberID[i])).Level(0, 0, c.phone)
+		row[c.recip] = parquet.ByteArrayValue([]byte(t.Recipient[i])).Level(0, 0, c.recip)
+		row[c.failed] = parquet.BooleanValue(t.Failed[i]).Level(0, 0, c.failed)
+		row[c.fam] = parquet.ByteArrayValue([]byte(pipeline.Family(t.Family[i]).String())).Level(0, 0, c.fam)
 		if t.Code[i] == pipeline.NoErrorCode {
-			row[cCode] = parquet.NullValue().Level(0, 0, cCode)
+			row[c.code] = parquet.NullValue().Level(0, 0, c.code)
 		} else {
-			row[cCode] = parquet.Int32Value(t.Code[i]).Level(0, 1, cCode)
+			row[c.code] = parquet.Int32Value(t.Code[i]).Level(0, 1, c.code)
 		}
-		row[cExpl] = parquet.BooleanValue(t.Exploration[i]).Level(0, 0, cExpl)
-		row[cStale] = parquet.BooleanValue(t.Stale[i]).Level(0, 0, cStale)
+		row[c.expl] = parquet.BooleanValue(t.Exploration[i]).Level(0, 0, c.expl)
+		row[c.stale] = parquet.BooleanValue(t.Stale[i]).Level(0, 0, c.stale)
 		for j := range nf {
-			row[feat[j]] = parquet.FloatValue(t.X[i*nf+j]).Level(0, 0, feat[j])
+			row[c.feat[j]] = parquet.FloatValue(t.X[i*nf+j]).Level(0, 0, c.feat[j])
 		}
-		rows = append(rows, row)
-		if len(rows) == cap(rows) {
+		pw.rows = append(pw.rows, row)
+		if len(pw.rows) == cap(pw.rows) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -183,20 +243,48 @@ func WriteParquet(path string, t *Table) (err error) {
 	if err := flush(); err != nil {
 		return err
 	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
-	}
-	if err := buf.Flush(); err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("features: write %s: %w", path, err)
-	}
+	pw.n += int64(t.Rows)
 	return nil
+}
+
+// Close finishes the file and renames it into place.
+func (pw *ParquetWriter) Close() (err error) {
+	if pw.w == nil {
+		return fmt.Errorf("features: write %s: writer closed", pw.path)
+	}
+	defer func() {
+		if err != nil {
+			pw.Abort()
+		}
+	}()
+	w := pw.w
+	pw.w = nil
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("features: write %s: %w", pw.path, err)
+	}
+	if err := pw.buf.Flush(); err != nil {
+		return fmt.Errorf("features: write %s: %w", pw.path, err)
+	}
+	if err := pw.tmp.Sync(); err != nil {
+		return fmt.Errorf("features: write %s: %w", pw.path, err)
+	}
+	if err := pw.tmp.Close(); err != nil {
+		return fmt.Errorf("features: write %s: %w", pw.path, err)
+	}
+	if err := os.Rename(pw.tmp.Name(), pw.path); err != nil {
+		return fmt.Errorf("features: write %s: %w", pw.path, err)
+	}
+	pw.tmp = nil
+	return nil
+}
+
+// Abort discards the temporary file; an earlier file at the path stays.
+// It does nothing after a successful Close.
+func (pw *ParquetWriter) Abort() {
+	pw.w = nil
+	if pw.tmp != nil {
+		pw.tmp.Close()
+		os.Remove(pw.tmp.Name())
+		pw.tmp = nil
+	}
 }

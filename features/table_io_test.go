@@ -1,6 +1,7 @@
 package features
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,5 +119,66 @@ func TestWriteParquetFailureKeepsOldFile(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}
+
+// TestParquetWriterChunks streams the chunks of a build into one file and
+// reads every value back.
+func TestParquetWriterChunks(t *testing.T) {
+	g := smallGen(32)
+	g.Messages, g.MeanGapUS, g.Recipients = 20000, 30e6, 3000
+	events := generateAll(g)
+	cfg := DefaultConfig()
+	want := buildAll(t, events, cfg)
+	path := filepath.Join(t.TempDir(), "features.parquet")
+	pw, err := NewParquetWriter(path, Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := 0
+	err = BuildTrainingChunks(context.Background(), &memSource{events: events}, cfg, 0, 0, func(c *Table) error {
+		chunks++
+		return pw.Write(c)
+	})
+	if err != nil {
+		pw.Abort()
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if chunks < 2 || pw.Rows() != int64(want.Rows) {
+		t.Fatalf("%d chunks, %d rows written, want >= 2 chunks and %d rows", chunks, pw.Rows(), want.Rows)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := parquet.NewReader(pf)
+	for i := 0; ; i++ {
+		m := map[string]any{}
+		if err := r.Read(&m); err != nil {
+			if i != want.Rows {
+				t.Fatalf("read %d rows, want %d (%v)", i, want.Rows, err)
+			}
+			break
+		}
+		if m[ColID] != want.ID[i] || m[ColRecipient] != want.Recipient[i] || m[ColCampaignID] != want.CampaignID[i] || m[ColFailed] != want.Failed[i] {
+			t.Fatalf("row %d: %v %v %v %v, want %s %s %s %v", i, m[ColID], m[ColRecipient], m[ColCampaignID], m[ColFailed], want.ID[i], want.Recipient[i], want.CampaignID[i], want.Failed[i])
+		}
+		for j, n := range want.Names {
+			if m[n] != want.X[i*len(want.Names)+j] {
+				t.Fatalf("row %d %s = %v, want %v", i, n, m[n], want.X[i*len(want.Names)+j])
+			}
+		}
+	}
+	if err := pw.Write(want); err == nil {
+		t.Error("Write after Close: no error")
 	}
 }
