@@ -219,7 +219,8 @@ func TestBuildTrainingChunks(t *testing.T) {
 		{"all", 0, 0, 1},
 		{"all, 3 workers", 0, 0, 3},
 		{"all, 4 workers", 0, 0, 4},
-		{"range", day0 + 2*usPerDay, day0 + 6*usPerDay, 2},
+		{"range", day0 + 2*usPerDay, day0 + 6*usPerDay, 1},
+		{"range, 2 workers", day0 + 2*usPerDay, day0 + 6*usPerDay, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
@@ -235,12 +236,13 @@ func TestBuildTrainingChunks(t *testing.T) {
 				if c.Rows == 0 || c.Rows > ChunkRows || len(c.X) != c.Rows*len(c.Names) || len(c.Recipient) != c.Rows {
 					t.Fatalf("chunk of %d rows with %d values, %d recipients", c.Rows, len(c.X), len(c.Recipient))
 				}
-				if src.latest.Load() < events[len(events)-1].Timestamp {
+				// On one goroutine (with goroutines, how far the scan
+				// runs ahead depends on the scheduler), a chunk is
+				// handed on at most a batch of events and a batch of
+				// records after its labels became final.
+				if tc.workers == 1 && src.latest.Load() < events[len(events)-1].Timestamp {
 					early++
-					// Handed on soon after its labels became final:
-					// within the events in flight between the scan
-					// and the engine (less than a day of them here).
-					if lag := src.prev.Load() - c.Time[c.Rows-1]; lag > cfg.LabelWindow.Microseconds()+24*usPerHour {
+					if lag := src.prev.Load() - c.Time[c.Rows-1]; lag > cfg.LabelWindow.Microseconds()+6*usPerHour {
 						t.Errorf("chunk ending at %d handed on %v after its last send", c.Time[c.Rows-1], time.Duration(lag)*time.Microsecond)
 					}
 				}
@@ -250,7 +252,7 @@ func TestBuildTrainingChunks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.to == 0 && early == 0 {
+			if tc.workers == 1 && early == 0 {
 				t.Error("no chunk was handed on before the scan ended")
 			}
 			got := concatTables(parts, want.Names)

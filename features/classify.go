@@ -276,6 +276,9 @@ func (c *classifier) event(e *pipeline.Event) {
 		}
 		return
 	}
+	if (e.Status == pipeline.StatusSent && c.sawAccepted) || e.Status == pipeline.StatusUnknown {
+		return // neither a send nor an outcome, whatever the message
+	}
 	h := hashID(e.MessageID)
 	m, state := c.lookup(h, ts)
 	isOutcome := e.Status == pipeline.StatusDelivered || e.Status == pipeline.StatusRead || e.Status == pipeline.StatusFailed
