@@ -38,7 +38,22 @@
 // webhook-only data; a lone failed event (a synchronous API refusal) is
 // both the send and its outcome. The label of a send is whether a failed
 // event follows within Config.LabelWindow, with the family and code of
-// the first one.
+// the first one. An outcome event of a message sent between one and two
+// LabelWindows before is a late outcome: no label, no send, but it
+// counts for outcome features (and in the build's debug log).
+//
+// # Building rows
+//
+// BuildTrainingChunks hands the rows on in chunks as soon as their labels
+// are final, so a build of any size holds only the engine state and
+// about one LabelWindow of rows (ParquetWriter writes the chunks to one
+// file); BuildTraining gathers them into one Table. The work runs as a
+// pipeline of stages passing batches: decoding the source, classifying
+// events and interning their keys into dense ids, schedule features,
+// outcome features; Config.Workers sets how many goroutines share them.
+// The hot state is arrays indexed by those ids and open-addressing
+// tables keyed by 64-bit values, so that an event costs a few memory
+// accesses and no allocation.
 //
 // # Registry
 //

@@ -3,6 +3,8 @@ package features_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/failcast/failcast/features"
@@ -87,4 +89,56 @@ func ExampleScorer() {
 	// Output:
 	// s1 horizon=8h stale=false marketing_24h=1 hours_since_131049=23
 	// s2 horizon=58h stale=true marketing_24h=0 hours_since_131049=73
+}
+
+func ExampleBuildTrainingChunks() {
+	cfg := features.DefaultConfig()
+	cfg.Refresh = 24 * time.Hour
+	// Rows come in chunks of at most features.ChunkRows rows, in time
+	// order, once their labels are final; here the history is small
+	// enough for one.
+	err := features.BuildTrainingChunks(context.Background(), history, cfg, 0, 0, func(t *features.Table) error {
+		failed := 0
+		for i := range t.Rows {
+			if t.Failed[i] {
+				failed++
+			}
+		}
+		fmt.Printf("chunk of %d rows from %s, %d failed\n", t.Rows, t.ID[0], failed)
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// chunk of 3 rows from m1, 2 failed
+}
+
+func ExampleParquetWriter() {
+	dir, err := os.MkdirTemp("", "features")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "features.parquet")
+	w, err := features.NewParquetWriter(path, features.Names())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Each chunk goes to the file as it comes; the file appears on Close.
+	err = features.BuildTrainingChunks(context.Background(), history, features.DefaultConfig(), 0, 0, w.Write)
+	if err != nil {
+		w.Abort()
+		fmt.Println(err)
+		return
+	}
+	if err := w.Close(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Rows(), "rows written")
+	// Output:
+	// 3 rows written
 }

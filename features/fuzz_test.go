@@ -81,6 +81,23 @@ func FuzzBuildTraining(f *testing.F) {
 				t.Fatalf("row %d: failed %v code %d family %d", i, a.Failed[i], a.Code[i], a.Family[i])
 			}
 		}
+		// The streamed chunks (classifier on its own goroutine) are the
+		// same rows.
+		cfg.Workers = 4
+		rows := 0
+		err = BuildTrainingChunks(context.Background(), &memSource{events: events, batchSize: 3}, cfg, 0, 0, func(c *Table) error {
+			for i := range c.Rows {
+				j := rows + i
+				if c.ID[i] != a.ID[j] || c.Failed[i] != a.Failed[j] || len(diffNames(c.Names, c.Row(i), a.Row(j))) > 0 {
+					return fmt.Errorf("chunk row %d (%s) differs from row %d (%s)", i, c.ID[i], j, a.ID[j])
+				}
+			}
+			rows += c.Rows
+			return nil
+		})
+		if err != nil || rows != a.Rows {
+			t.Fatalf("chunks: %d rows, want %d (%v)", rows, a.Rows, err)
+		}
 		if len(events) == 0 {
 			return
 		}
