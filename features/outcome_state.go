@@ -69,7 +69,7 @@ func recipFactors(dtSec float64) [3]float32 {
 	if dtSec <= 0 {
 		return [3]float32{1, 1, 1}
 	}
-	g := expNeg(dtSec / (210 * 86400))
+	g := expNeg(dtSec / (210 * recipTau[0]))
 	g2 := g * g
 	g7 := g2 * g2 * g2 * g
 	g30 := g7 * g7
@@ -85,7 +85,7 @@ func groupFactorsOf(dtSec float64) [3]float32 {
 	if dtSec <= 0 {
 		return [3]float32{1, 1, 1}
 	}
-	g := expNeg(dtSec / (7 * 86400))
+	g := expNeg(dtSec / groupTau[2])
 	g2 := g * g
 	g7 := g2 * g2 * g2 * g
 	h3 := g7 * g7 * g7 // g^21
