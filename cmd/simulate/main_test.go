@@ -30,8 +30,14 @@ func TestSimulateWritesOutputs(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv", "raw/send-log.ndjson", "raw/webhooks.ndjson", "history/dt=2026-10-30/part-0.parquet"} {
-		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || st.Size() == 0 {
 			t.Errorf("output %s: %v", name, err)
+			continue
+		}
+		// Others (notebooks, other users' jobs) read the outputs.
+		if perm := st.Mode().Perm(); perm&0o044 != 0o044 {
+			t.Errorf("output %s has mode %v, want it readable by group and others", name, perm)
 		}
 	}
 	parts, _ := filepath.Glob(filepath.Join(dir, "history", "dt=*", "part-0.parquet"))
@@ -49,7 +55,7 @@ func TestSimulateWritesOutputs(t *testing.T) {
 			summary = m
 		}
 	}
-	for _, key := range []string{"events", "sends", "failure_rate", "seconds", "events_per_second", "plan_sends"} {
+	for _, key := range []string{"events", "sends", "failure_rate", "seconds", "events_per_second", "plan_sends", "campaigns_called_off"} {
 		if summary[key] == nil {
 			t.Errorf("summary lacks %s: %v", key, summary)
 		}

@@ -58,7 +58,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			attrs = append(attrs, "fail_"+pipeline.Family(f).String(), fmt.Sprintf("%.2f%%", 100*float64(n)/float64(st.Sends)))
 		}
 	}
-	attrs = append(attrs, "plan_sends", res.planSends, "plan_failure_rate", fmt.Sprintf("%.2f%%", 100*res.planFailureRate),
+	attrs = append(attrs, "campaigns_called_off", st.Cancelled, "campaigns_stopped", st.Stopped, "plan_sends", res.planSends, "plan_failure_rate", fmt.Sprintf("%.2f%%", 100*res.planFailureRate),
 		"seconds", fmt.Sprintf("%.2f", secs), "events_per_second", fmt.Sprintf("%.0f", float64(st.Events)/secs))
 	log.Info("simulated", attrs...)
 	return nil
@@ -100,6 +100,11 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 				return res, fmt.Errorf("create raw file: %w", err)
 			}
 			defer f.Close()
+			// Readable by others whatever the umask, like pipeline's outputs.
+			if err := f.Chmod(pipeline.OutputFileMode); err != nil {
+				hw.Abort()
+				return res, fmt.Errorf("create raw file: %w", err)
+			}
 			rawFiles = append(rawFiles, f)
 		}
 		if rw, err = simulate.NewRawWriter(cfg, rawFiles[0], rawFiles[1]); err != nil {

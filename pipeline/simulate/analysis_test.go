@@ -61,6 +61,17 @@ type analysis struct {
 	tierFailsAtFull int
 	tiers           map[string]*tierTracker
 	recipientIndex  map[string]int32
+
+	// The plan's risks in the history: failures the history already
+	// showed the cause of, hours before (what a model learns them from).
+	firstSeen      int64            // first event of the history
+	lastPause      map[string]int64 // template -> last 132015
+	pauseSince     map[string]int64 // template -> first 132015 of its current pause
+	firstParam     map[string]int64 // template -> first 132000/132012
+	phoneFirst     map[string]int64 // phone number -> first send
+	knownPauseFail int              // 132015s 12 h or more after the first 132015 of the template's pause
+	knownBugFail   int              // 132000/132012s 12 h or more after the template's first one
+	youngTierFail  int              // 131048s of numbers that started sending two days or more into the history
 }
 
 type acceptedSend struct {
@@ -72,6 +83,7 @@ type acceptedSend struct {
 	mktBin                 int
 	afterOptOut, afterDisb bool
 	pairNear               bool // another send to the recipient from the number within 6 s before
+	inWindow               bool // the recipient wrote in the 24 h before the send
 }
 
 type campaignStat struct {
@@ -86,7 +98,8 @@ func newAnalysis() *analysis {
 		delivered: map[string]bool{}, campaigns: map[string]*campaignStat{}, lastInbound: map[string]int64{},
 		pairLast: map[[2]string][2]int64{}, disabled: map[string]int64{}, lastAuth: map[string]int64{},
 		acceptedSince: map[string]int{}, tiers: map[string]*tierTracker{}, recipientIndex: map[string]int32{},
-		lastTS: -1 << 63,
+		lastPause: map[string]int64{}, pauseSince: map[string]int64{}, firstParam: map[string]int64{}, phoneFirst: map[string]int64{},
+		lastTS: -1 << 63, firstSeen: -1,
 	}
 }
 
@@ -112,6 +125,9 @@ func (a *analysis) event(ev *pipeline.Event) {
 		a.outOfOrder++
 	}
 	a.lastTS, a.lastID = ev.Timestamp, ev.EventID
+	if a.firstSeen < 0 {
+		a.firstSeen = ev.Timestamp
+	}
 	a.statuses[ev.Status]++
 	sync := ev.Status == pipeline.StatusFailed && len(ev.MessageID) > 4 && ev.MessageID[:4] == "req-"
 	switch {
@@ -193,6 +209,12 @@ func (a *analysis) record(ev *pipeline.Event) acceptedSend {
 func (a *analysis) newSend(ev *pipeline.Event, sync bool) {
 	a.sends++
 	s := a.record(ev)
+	if _, ok := a.phoneFirst[s.number]; !ok {
+		a.phoneFirst[s.number] = ev.Timestamp
+	}
+	if l, ok := a.lastInbound[ev.Recipient]; ok && ev.Timestamp-l <= usDay {
+		s.inWindow = true
+	}
 	if ev.CampaignID != "" {
 		c := a.campaigns[ev.CampaignID]
 		if c == nil {
@@ -263,7 +285,7 @@ func (a *analysis) failed(ev *pipeline.Event, s *acceptedSend) {
 		a.undeliverable[ev.Recipient] = true
 	case 131047:
 		a.windowFails++
-		if s.at-a.lastInbound[ev.Recipient] <= usDay {
+		if s.inWindow {
 			a.windowFailsInWindow++
 		}
 	case 131053:
@@ -288,6 +310,26 @@ func (a *analysis) failed(ev *pipeline.Event, s *acceptedSend) {
 		}
 		a.lastAuth[w] = s.at
 		a.acceptedSince[w] = 0
+	case 132015:
+		// A pause's refusals less than three days apart are one incident.
+		if l, ok := a.lastPause[s.template]; !ok || s.at-l > 72*usHour {
+			a.pauseSince[s.template] = s.at
+		}
+		if s.at-a.pauseSince[s.template] >= 12*usHour {
+			a.knownPauseFail++
+		}
+		a.lastPause[s.template] = s.at
+	case 132000, 132012:
+		if f, ok := a.firstParam[s.template]; !ok {
+			a.firstParam[s.template] = s.at
+		} else if s.at-f >= 12*usHour {
+			a.knownBugFail++
+		}
+	}
+	if ev.ErrorCode == 131048 && a.phoneFirst[s.number]-a.firstSeen >= 2*usDay {
+		a.youngTierFail++
+	}
+	switch ev.ErrorCode {
 	case 131048:
 		a.tierChecks++
 		n, known := a.tier(s.number).unique(s.at, a.recipientID(ev.Recipient))

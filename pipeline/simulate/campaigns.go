@@ -22,8 +22,18 @@ type campaign struct {
 	messageType string
 	rate        float64 // messages per second
 	start       int64
-	audience    []int32
-	pos         int
+	// watched: the sender calls the campaign off at its start while its
+	// template's incident (pause, disabling, parameter bug) or its WABA's
+	// expired token lasts, once it has known of it for checkAfter (its
+	// reaction time, see holds), and stops it when Meta announces that its
+	// template was paused while it runs. checkAfter is math.MaxInt64 for
+	// campaigns nobody watches (unwatched campaigns, flows) and 0 for the
+	// ones that go out as scripted (scripted incidents and risks, service
+	// follow-ups).
+	watched    bool
+	checkAfter int64
+	audience   []int32
+	pos        int
 }
 
 // sendTime returns the time of the i-th send: sends are spaced 1/rate
@@ -197,6 +207,13 @@ func (e *engine) planDay(dayStart, from, to int64, add func(*campaign)) {
 	for w := range promo {
 		promo[w] = r.Float64() < 0.2
 	}
+	// Triggered messages (order updates, reminders) go out all day, one
+	// flow per marketing and utility template.
+	for t := range e.templates {
+		if c := p.flow(t); c != nil {
+			add(c)
+		}
+	}
 	for i := 0; i < n; i++ {
 		if c := p.campaign(campaignKinds[pick(r, campaignKindWeights)], -1); c != nil {
 			add(c)
@@ -213,6 +230,32 @@ func (e *engine) planDay(dayStart, from, to int64, add func(*campaign)) {
 			}
 		}
 	}
+}
+
+// flow returns the day's flow of triggered messages of template t, or nil
+// (no flow for the template, or outside the planner's range). A flow is a
+// slow campaign from 07:00 to 22:00 UTC to recipients drawn from the
+// template's pool; the automation behind it never looks at errors.
+func (p *dayPlanner) flow(t int) *campaign {
+	e, r := p.e, p.r
+	tp := &e.templates[t]
+	start := p.dayStart + 7*usHour + uniformDuration(r, 0, 30*usMinute)/usSecond*usSecond
+	if tp.category != pipeline.CategoryMarketing && tp.category != pipeline.CategoryUtility || !tp.usableAt(start) || tp.disabledAt != 0 {
+		return nil
+	}
+	size := int(logNormal(r, flowMedianSize, 0.4))
+	number := e.pickNumber(r, tp.waba, start, true)
+	if start < p.from || start >= p.to || size < 10 {
+		return nil
+	}
+	rate := float64(size) / float64(15*usHour/usSecond)
+	c := e.buildCampaign(r, start, campaignSpec{template: t, number: number, size: size, rate: rate})
+	c.checkAfter = math.MaxInt64
+	if _, ok := p.budget[int32(number)]; !ok {
+		p.budget[int32(number)] = len(e.numbers[number].contacts.last) / 3
+	}
+	p.budget[int32(number)] += len(c.audience)
+	return c
 }
 
 // campaign draws one campaign of a kind (of WABA w when w >= 0); nil when
@@ -236,10 +279,15 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 		return e.buildCampaign(r, start, campaignSpec{service: true, waba: ww, number: -1, rate: rate, messageType: mt, audience: aud, dupShare: 0.003})
 	}
 	// The sender knows which templates are disabled when it plans the
-	// day, and most of the time it also avoids paused ones.
-	checkPaused := r.Float64() < 0.95
+	// day (Meta announces it), but not whether one is paused or has a
+	// bug: it learns that from its errors (see holds).
+	watched := r.Float64() < watchedShare
+	checkAfter := int64(math.MaxInt64) // never reacts
+	if watched {
+		checkAfter = uniformDuration(r, usHour/2, 4*usHour)
+	}
 	t := e.pickTemplate(r, start, kind, w, func(t *template) bool {
-		return (w < 0 || t.waba == w) && t.disabledAt == 0 && !(checkPaused && t.pausedUntil > p.from)
+		return (w < 0 || t.waba == w) && t.disabledAt == 0
 	})
 	if t < 0 || (w >= 0 && e.templates[t].waba != w) {
 		return nil
@@ -254,7 +302,7 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 		size = min(size, e.pools[tp.pool].heavy*9/10)
 	}
 	// Keep under the number's messaging limit, but overshoot now and then.
-	limit := tierLimits[e.numbers[number].tier]
+	limit := e.believedLimit(number, start)
 	overshoot := r.Float64() < 0.05
 	used, ok := p.budget[int32(number)]
 	if !ok && limit < math.MaxInt {
@@ -272,8 +320,8 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 	switch {
 	case kind == pipeline.CategoryAuthentication:
 		rate = []float64{0.5, 1, 2}[r.IntN(3)]
-	case r.Float64() < 0.03:
-		rate = float64(100 + 10*r.IntN(21))
+	case r.Float64() < fastCampaignShare:
+		rate = float64(100 + 10*r.IntN(16))
 	default:
 		rate = normalRates[pick(r, normalRateWeights)]
 	}
@@ -281,8 +329,21 @@ func (p *dayPlanner) campaign(kind string, w int) *campaign {
 		return nil
 	}
 	c := e.buildCampaign(r, start, campaignSpec{template: t, number: number, size: size, rate: rate, heavyShare: heavy, dupShare: 0.003})
+	c.watched, c.checkAfter = watched, checkAfter
 	p.budget[int32(number)] = used + len(c.audience)
 	return c
+}
+
+// believedLimit returns the messaging limit the sender plans a number's
+// day with: its tier's, except that the sender does not look up the tier
+// of a number in its first week and assumes youngNumberLimit.
+func (e *engine) believedLimit(number int, t int64) int {
+	n := &e.numbers[number]
+	limit := tierLimits[n.tier]
+	if n.registeredAt > math.MinInt64 && t-n.registeredAt < 7*usDay {
+		limit = max(limit, youngNumberLimit)
+	}
+	return limit
 }
 
 // recentInbound returns up to n distinct recipients of WABA w who wrote in
@@ -323,6 +384,34 @@ func (e *engine) addCampaign(c *campaign) {
 	e.push(action{at: c.start, kind: actCampaignSend, a: int32(len(e.campaigns) - 1)})
 }
 
+// holds reports whether the sender calls campaign c off at time at: its
+// WABA's token has been expired for c.checkAfter, or it has known of its
+// template's incident for c.checkAfter and the incident is not over, or
+// over for less than resumeDelay (Meta announces a pause with its end and
+// a disabled template; the sender knows when its own fix ships).
+func (e *engine) holds(c *campaign, at int64) bool {
+	if c.checkAfter == 0 {
+		return false
+	}
+	// An expired access token (every request refused with 190): the
+	// sender holds campaigns until it is renewed.
+	if gaps := e.wabas[c.waba].gaps; c.checkAfter < math.MaxInt64 {
+		if i := searchIntervals(gaps, at); i >= 0 && at < gaps[i].to && at-gaps[i].from >= c.checkAfter {
+			return true
+		}
+	}
+	if c.template < 0 {
+		return false
+	}
+	tp := &e.templates[c.template]
+	if tp.errorAt == 0 || at-tp.errorSince < c.checkAfter || at-tp.errorAt > templateErrorMemory {
+		return false
+	}
+	// It resumes a day after the incident is over, to be safe.
+	return tp.disabledAt != 0 || at < tp.pausedUntil+resumeDelay ||
+		tp.bugFix == 0 && at >= tp.bug.from && at < tp.bug.to+resumeDelay
+}
+
 // onCampaignSend runs the next send of a history campaign.
 func (e *engine) onCampaignSend(a action) {
 	if e.mode != modeHistory {
@@ -330,6 +419,11 @@ func (e *engine) onCampaignSend(a action) {
 	}
 	c := e.campaigns[a.a]
 	i := c.pos
+	if i == 0 && e.holds(c, a.at) {
+		e.stats.Cancelled++
+		c.audience = nil
+		return
+	}
 	s := send{
 		key:         mix64(c.hash + uint64(i)*0x9e3779b97f4a7c15),
 		at:          a.at,
@@ -346,8 +440,19 @@ func (e *engine) onCampaignSend(a action) {
 	if c.messageType != "template" && c.messageType != "text" || c.template >= 0 && e.templates[c.template].media {
 		s.media = e.mediaBytes(s.key, c.messageType)
 	}
+	pauses := -1
+	if c.template >= 0 {
+		pauses = e.templates[c.template].pauses
+	}
 	e.doSend(&s)
 	c.pos++
+	if c.watched && pauses >= 0 && e.templates[c.template].pauses > pauses {
+		// Meta announces the template's pause (or disabling): the
+		// sender stops the watched campaign it is running.
+		e.stats.Stopped++
+		c.audience = nil
+		return
+	}
 	if c.pos < len(c.audience) {
 		if t := c.sendTime(c.pos); t < e.asOf {
 			e.push(action{at: t, kind: actCampaignSend, a: a.a})
@@ -442,7 +547,7 @@ func (e *engine) versionTemplates(dayStart, from int64) {
 		return
 	}
 	for w := range e.wabas {
-		if r.Float64() >= 0.25 {
+		if r.Float64() >= newVersionChance {
 			continue
 		}
 		cat := pipeline.CategoryMarketing
@@ -454,9 +559,12 @@ func (e *engine) versionTemplates(dayStart, from int64) {
 			continue
 		}
 		v := e.newVersion(t, at)
-		if r.Float64() < 0.25 {
+		if r.Float64() < buggyVersionShare {
 			nt := &e.templates[v]
-			nt.bug = interval{at, at + uniformDuration(r, 3*usHour, 36*usHour)}
+			// The bug lasts until the sender has seen its errors and
+			// shipped a fix: hours to a few days after the first one.
+			nt.bug = interval{at, math.MaxInt64}
+			nt.bugFix = bugFixDelay(r)
 			nt.bugCode = 132000
 			if r.Float64() < 0.4 {
 				nt.bugCode = 132012
@@ -470,6 +578,13 @@ func (e *engine) versionTemplates(dayStart, from int64) {
 	}
 }
 
+// bugFixDelay draws how long after a template bug's first failure the
+// sender's fix goes out: log-normal, median 3 days, between 12 h and a week.
+func bugFixDelay(r *rand.Rand) int64 {
+	d := int64(logNormal(r, float64(72*usHour), 0.4))
+	return min(max(d, 12*usHour), 168*usHour) / usSecond * usSecond
+}
+
 // onInbound records a message from a recipient to the business. It opens
 // the recipient's 24-hour service window.
 func (e *engine) onInbound(a action) {
@@ -479,8 +594,12 @@ func (e *engine) onInbound(a action) {
 		if rc.lastNumber >= 0 {
 			num = rc.lastNumber
 		} else {
+			// A number the WABA has registered by now.
 			nums := e.wabas[rc.waba].numbers
 			num = int32(nums[a.key%uint64(len(nums))])
+			if e.numbers[num].registeredAt > a.at {
+				num = int32(nums[0])
+			}
 		}
 	}
 	rc.lastInbound = a.at

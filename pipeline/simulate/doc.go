@@ -22,6 +22,13 @@
 // tokens (190) and platform outages (131000, 131016, 500, 503). See
 // docs/simulator.md.
 //
+// The simulated sender does not know the platform's hidden state: it
+// learns of a paused or broken template, or an expired token, from the
+// requests the API refuses. Watched campaigns are called off once the
+// sender has reacted; unwatched campaigns and flows of triggered messages
+// keep sending into the incident. So the history holds the cases the plan
+// tests: sends whose cause of failure was visible hours before.
+//
 // Everything is reproducible from Config.Seed. Random draws of a send are
 // keyed on a hash of the seed and the send's identity, not on a shared
 // stream, so changing a plan does not change the draws of other sends.

@@ -137,6 +137,7 @@ const (
 	actSupportReply              // the business answers recipient a from number b
 	actPlanSend                  // planned send a
 	actIncident                  // scripted incident a
+	actBugFix                    // the sender's fix for template a's bug ships
 )
 
 // Scripted incidents.
@@ -235,6 +236,8 @@ func (e *engine) runUntil(ctx context.Context, end int64) error {
 			e.onPlanSend(a)
 		case actIncident:
 			e.onIncident(a)
+		case actBugFix:
+			e.onBugFix(a)
 		}
 	}
 	return nil
@@ -265,11 +268,21 @@ const (
 	pairWindow            = 6 * usSecond
 	pairFailShare         = 0.9
 	bugFailShare          = 0.85
+	newVersionChance      = 0.5  // each day, each WABA publishes a new template version with this chance
+	buggyVersionShare     = 0.12 // new template versions with a parameter bug
+	youngNumberLimit      = 400  // daily unique recipients the sender assumes for a number in its first week
 	backgroundTransient   = 0.0012
 	transientSyncShare    = 0.35
 	windowLength          = usDay
-	templatePauseFeedback = 15.0
-	templatePauseShare    = 0.03 // negative signals per marketing send that pause a template
+	templatePauseFeedback = 10.0
+	templatePauseShare    = 0.02        // negative signals per marketing send that pause a template
+	templateErrorMemory   = 72 * usHour // refusals of a template less apart are one incident
+	fastCampaignShare     = 0.03        // campaigns planned at 100-250 mps
+	flowMedianSize        = 120         // triggered messages a day per template
+	resumeDelay           = 24 * usHour // the sender resumes a template this long after its incident is over
+	watchedShare          = 0.65        // watched campaigns (see campaign.watched)
+	firstPause            = 72 * usHour
+	secondPause           = 96 * usHour
 )
 
 // marketingLimitProbability is the chance that a marketing send is held
@@ -335,12 +348,22 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 	}
 	if tpl != nil && !s.fixTemplate {
 		if tpl.disabledAt != 0 && s.at >= tpl.disabledAt {
+			tpl.templateError(s.at)
 			return 132016, true
 		}
 		if s.at < tpl.pausedUntil {
+			tpl.templateError(s.at)
 			return 132015, true
 		}
 		if s.at >= tpl.bug.from && s.at < tpl.bug.to && u[4] < bugFailShare {
+			if tpl.bugFix > 0 {
+				// The sender notices the errors and fixes its integration
+				// some time later; until then the version keeps failing.
+				tpl.bug.to = s.at + tpl.bugFix
+				tpl.bugFix = 0
+				e.push(action{at: tpl.bug.to, kind: actBugFix, a: s.template})
+			}
+			tpl.templateError(s.at)
 			return tpl.bugCode, true
 		}
 	}
@@ -407,8 +430,17 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 	return pipeline.NoErrorCode, false
 }
 
+// templateError records a refusal for the template at t, which the sender
+// sees: refusals less than templateErrorMemory apart are one incident.
+func (t *template) templateError(at int64) {
+	if t.errorAt == 0 || at-t.errorAt > templateErrorMemory {
+		t.errorSince = at
+	}
+	t.errorAt = at
+}
+
 // feedback adds a negative quality signal to the send's template and phone
-// number. A template whose signals pile up is paused (12 h, then 48 h) and
+// number. A template whose signals pile up is paused (72 h, then 96 h) and
 // disabled at the third pause.
 func (e *engine) feedback(s *send, x float64) {
 	e.numbers[s.number].quality.add(s.at, x)
@@ -437,9 +469,9 @@ func (e *engine) pauseTemplate(t *template, at, duration int64) {
 	case t.pauses >= 3:
 		t.disabledAt = at
 	case t.pauses == 2:
-		t.pausedUntil = at + 48*usHour
+		t.pausedUntil = at + secondPause
 	default:
-		t.pausedUntil = at + 12*usHour
+		t.pausedUntil = at + firstPause
 	}
 }
 
@@ -631,9 +663,9 @@ func (e *engine) onIncident(a action) {
 		if t < 0 {
 			return
 		}
-		e.pauseTemplate(&e.templates[t], a.at, e.asOf+40*usHour-a.at)
+		e.pauseTemplate(&e.templates[t], a.at, 0) // by the rule: 72 h (96 h if it is its second pause)
 		e.scripted.pausedTemplate = t
-		e.startCampaign(r, a.at+3*usHour, campaignSpec{template: t, number: -1, size: 250, rate: 40})
+		e.startCampaign(r, a.at+3*usHour, campaignSpec{template: t, number: -1, size: 100, rate: 40})
 	case incidentBug:
 		t := e.pickTemplate(r, a.at, pipeline.CategoryUtility, 2%len(e.wabas), func(t *template) bool {
 			return t.disabledAt == 0 && a.at >= t.pausedUntil
@@ -646,6 +678,18 @@ func (e *engine) onIncident(a action) {
 		nt.bug, nt.bugCode = interval{a.at, e.asOf + 30*usHour}, 132012
 		e.scripted.buggyTemplate = v
 		e.startCampaign(r, a.at+4*usHour, campaignSpec{template: v, number: -1, size: 300, rate: 30})
+	}
+}
+
+// onBugFix ships the sender's fix of a template's parameter bug: the fix
+// comes with a corrected template version, which replaces the buggy one
+// (history only; in a plan run the bug just ends).
+func (e *engine) onBugFix(a action) {
+	if e.mode != modeHistory {
+		return
+	}
+	if t := int(a.a); e.templates[t].usableAt(a.at) {
+		e.newVersion(t, a.at)
 	}
 }
 
@@ -683,10 +727,16 @@ func (e *engine) newVersion(t int, at int64) int {
 
 // Stats counts what a simulation produced.
 type Stats struct {
-	Events   int64                       // history rows emitted
-	Inbound  int64                       // inbound messages
-	Sends    int64                       // send requests
-	Failures int64                       // failed send requests
+	Events   int64 // history rows emitted
+	Inbound  int64 // inbound messages
+	Sends    int64 // send requests
+	Failures int64 // failed send requests
+	// Cancelled counts campaigns the sender called off at their start
+	// (their template's incident or their WABA's expired token).
+	Cancelled int64
+	// Stopped counts watched campaigns the sender stopped when their
+	// template was paused while they ran.
+	Stopped  int64
 	ByFamily [pipeline.NumFamilies]int64 // failed sends by error family
 	ByCode   map[int32]int64             // failed sends by error code
 	Elapsed  time.Duration               // wall time of the run

@@ -194,11 +194,13 @@ type template struct {
 	name, slug, language, category string
 	version                        int
 	waba, pool                     int
-	createdAt, retiredAt           int64 // the sender uses it in [createdAt, retiredAt)
-	media                          bool  // image header: sends carry media bytes
-	bug                            interval
+	createdAt, retiredAt           int64    // the sender uses it in [createdAt, retiredAt)
+	media                          bool     // image header: sends carry media bytes
+	bug                            interval // parameter bug: sends fail in [from, to)
+	bugFix                         int64    // the sender fixes the bug this long after its first failure (0: fixed or scheduled)
 	bugCode                        int32
 	pausedUntil                    int64
+	errorSince, errorAt            int64 // first and last refusal of the template's current incident (paused, disabled, bug), which the sender sees
 	pauses                         int
 	disabledAt                     int64    // 0 = not disabled
 	feedback                       decaying // negative quality signals
@@ -239,13 +241,30 @@ func (e *engine) buildEntities() error {
 		pn.contacts = newTierTracker()
 		e.wabas[w].numbers = append(e.wabas[w].numbers, n)
 	}
-	// The last number (unless it is its WABA's only one) is young: it was
-	// registered two days before as-of, at the lowest tier, so the
-	// messaging limit bites.
-	if last := len(e.numbers) - 1; len(e.wabas[e.numbers[last].waba].numbers) > 1 {
-		young := &e.numbers[last]
+	// Growth: the last number of every WABA that has several is
+	// registered during the history, at the lowest tier, so the messaging
+	// limit bites while it is young. The last number of all is registered
+	// at as-of (the plan's new number); the others at a random time in
+	// the history window.
+	rg := newStream(cfg.Seed, streamNumbers)
+	for w := range e.wabas {
+		nums := e.wabas[w].numbers
+		if len(nums) < 2 {
+			continue
+		}
+		young := &e.numbers[nums[len(nums)-1]]
 		young.tier = 0
-		young.registeredAt = max(e.start, e.asOf-2*usDay)
+		if nums[len(nums)-1] == len(e.numbers)-1 {
+			young.registeredAt = e.asOf
+		} else {
+			// Not in the first days (the history's start) nor the last
+			// week, when there is room.
+			lo, hi := e.start+3*usDay, e.asOf-6*usDay
+			if hi <= lo {
+				lo, hi = e.start, e.asOf
+			}
+			young.registeredAt = lo + uniformDuration(rg, 0, hi-lo)/usHour*usHour
+		}
 		young.upgradedAt = young.registeredAt
 	}
 

@@ -39,8 +39,15 @@ func (e *engine) buildPlan() []pipeline.PlannedSend {
 			cs = append(cs, c)
 		}
 	}
+	// The sender does not plan watched campaigns on templates it knows
+	// to be paused, disabled or broken at their start.
+	addUnheld := func(c *campaign) {
+		if c != nil && !e.holds(c, c.start) {
+			add(c)
+		}
+	}
 	for day := e.asOf / usDay * usDay; day < end; day += usDay {
-		e.planDay(day, e.asOf, end, add)
+		e.planDay(day, e.asOf, end, addUnheld)
 	}
 	e.planRisks(add)
 
@@ -141,7 +148,7 @@ func (e *engine) planRisks(add func(*campaign)) {
 	}
 	// Marketing to the most fatigued recipients, opted-out ones included.
 	if t := marketing(0); t >= 0 {
-		add(e.buildCampaign(r, at(8), campaignSpec{template: t, number: -1, established: true, rate: 50, audience: e.fatigued(e.templates[t].pool, 600)}))
+		add(e.buildCampaign(r, at(8), campaignSpec{template: t, number: -1, established: true, rate: 50, audience: e.fatigued(e.templates[t].pool, 300)}))
 	}
 	// Service texts to recipients whose last message is a day or more old.
 	for w := range e.wabas {

@@ -295,6 +295,37 @@ func TestMechanismCauses(t *testing.T) {
 	})
 }
 
+// TestHistoryShowsPlanRisks checks that the history holds the scenarios
+// the plan's risky campaigns script, with their causes visible hours
+// before the failures: a model learns a risk only from failures whose
+// cause it could see. The sender does not know the platform's hidden
+// state: it keeps sending with a paused or broken template until it
+// notices, and scheduled flows never notice; new numbers run into their
+// messaging limit; some campaigns are planned above the throughput.
+func TestHistoryShowsPlanRisks(t *testing.T) {
+	_, an := demoWorld(t)
+	fast := 0
+	for _, c := range an.campaigns {
+		if c.sends >= 20 && c.last > c.first && float64(c.sends-1)/(float64(c.last-c.first)/float64(usSecond)) > 1.2*throughputMPS {
+			fast++
+		}
+	}
+	tests := []struct {
+		name     string
+		got, min int
+	}{
+		{"132015 12 h or more after the first 132015 of the template's pause", an.knownPauseFail, 300},
+		{"132000/132012 12 h or more after the template version's first one", an.knownBugFail, 300},
+		{"131048 on numbers registered during the history", an.youngTierFail, 200},
+		{"campaigns above the throughput", fast, 8},
+	}
+	for _, tt := range tests {
+		if tt.got < tt.min {
+			t.Errorf("%s: %d, want at least %d", tt.name, tt.got, tt.min)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		name   string
