@@ -88,7 +88,7 @@ func (a Action) Explorable() bool { return a == ActionSuppress || a == ActionDef
 //	re-engagement window closed (131047)               -> fix template
 //	throttle, retry backoff (130429, 131056, 4, 80007) -> throttle
 //	throttle, retry later (131064)                     -> defer 24h
-//	quality (131048: spam / tier limit)                -> throttle
+//	quality (131048: spam / tier limit)                -> defer 24h
 //	payload (132000, 132012, ...) and media            -> fix template
 //	payload: recipient cannot be sender (131021)       -> suppress
 //	template_state (132015, 132016, flows)             -> fix template
@@ -129,7 +129,9 @@ func ActionFor(risk Risk, fam pipeline.Family, code int32) Action {
 		}
 		return ActionThrottle
 	case pipeline.FamilyQuality:
-		return ActionThrottle
+		// The messaging limit counts unique recipients per rolling 24 h:
+		// a slower send rate does not help, a later day does.
+		return ActionDefer24h
 	case pipeline.FamilyPayload:
 		if code == 131021 {
 			return ActionSuppress

@@ -23,7 +23,7 @@ func TestActionFor(t *testing.T) {
 		{"throughput", RiskHigh, pipeline.FamilyThrottle, 130429, ActionThrottle},
 		{"pair rate", RiskMedium, pipeline.FamilyThrottle, 131056, ActionThrottle},
 		{"enforcement limit", RiskHigh, pipeline.FamilyThrottle, 131064, ActionDefer24h},
-		{"tier limit", RiskHigh, pipeline.FamilyQuality, 131048, ActionThrottle},
+		{"tier limit", RiskHigh, pipeline.FamilyQuality, 131048, ActionDefer24h},
 		{"param count", RiskHigh, pipeline.FamilyPayload, 132000, ActionFixTemplate},
 		{"param format", RiskHigh, pipeline.FamilyPayload, 132012, ActionFixTemplate},
 		{"recipient is sender", RiskHigh, pipeline.FamilyPayload, 131021, ActionSuppress},

@@ -206,6 +206,12 @@ func (s *Scorer) decide(p *Prediction, r row) {
 			}
 		} else if c, ok := explain(p.Family, r); ok {
 			p.Code, p.Warning, p.WarningKind = c.code, c.text, c.kind
+		} else if c, ok := explainAny(r); ok {
+			// The features show no cause of the model's likely family but
+			// a concrete cause of another: the family head is the weaker
+			// witness (it confuses families that share recipients), so the
+			// send takes the cause the features show.
+			p.Family, p.Code, p.Warning, p.WarningKind = c.family, c.code, c.text, c.kind
 		}
 		if p.Family != pipeline.FamilyNone && p.Code == pipeline.NoErrorCode {
 			p.Code = s.likelyCode(p.Family)
