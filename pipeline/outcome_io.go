@@ -42,26 +42,15 @@ func WriteOutcomes(path string, outcomes []PlanOutcome) error {
 	}
 	return WriteFileAtomic(path, func(f *AtomicFile) error {
 		if kind == "parquet" {
-			w := parquet.NewGenericWriter[outcomeRecord](f, parquet.Compression(&parquet.Zstd))
-			recs := make([]outcomeRecord, 0, 4096)
-			for i := 0; i < len(outcomes); i += cap(recs) {
-				recs = recs[:0]
-				for _, o := range outcomes[i:min(len(outcomes), i+cap(recs))] {
-					r := outcomeRecord{SendID: o.SendID, Failed: o.Failed, ErrorFamily: FamilyOf(o.ErrorCode).String()}
-					if o.ErrorCode != NoErrorCode {
-						c := o.ErrorCode
-						r.ErrorCode = &c
-					}
-					recs = append(recs, r)
+			return writeParquetRecords(f, path, len(outcomes), func(i int) outcomeRecord {
+				o := outcomes[i]
+				r := outcomeRecord{SendID: o.SendID, Failed: o.Failed, ErrorFamily: FamilyOf(o.ErrorCode).String()}
+				if o.ErrorCode != NoErrorCode {
+					c := o.ErrorCode
+					r.ErrorCode = &c
 				}
-				if _, err := w.Write(recs); err != nil {
-					return fmt.Errorf("write %s: %w", path, err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			return nil
+				return r
+			})
 		}
 		cw := csv.NewWriter(f)
 		cw.Write(OutcomeColumns)
@@ -201,4 +190,24 @@ func readOutcomesParquet(path string, f *os.File) ([]PlanOutcome, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// writeParquetRecords writes the n records that record makes as one zstd Parquet
+// file to w, in batches; path names the file in errors.
+func writeParquetRecords[T any](w io.Writer, path string, n int, record func(i int) T) error {
+	pw := parquet.NewGenericWriter[T](w, parquet.Compression(&parquet.Zstd))
+	recs := make([]T, 0, 4096)
+	for i := 0; i < n; i += cap(recs) {
+		recs = recs[:0]
+		for j := i; j < min(n, i+cap(recs)); j++ {
+			recs = append(recs, record(j))
+		}
+		if _, err := pw.Write(recs); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err := pw.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

@@ -649,31 +649,19 @@ func WritePlan(path string, sends []PlannedSend) error {
 	}
 	return WriteFileAtomic(path, func(f *AtomicFile) error {
 		if kind == "parquet" {
-			w := parquet.NewGenericWriter[planRecord](f, parquet.Compression(&parquet.Zstd))
-			recs := make([]planRecord, 0, 4096)
-			for i := 0; i < len(sends); i += cap(recs) {
-				recs = recs[:0]
-				for j := i; j < min(len(sends), i+cap(recs)); j++ {
-					s := &sends[j]
-					r := planRecord{
-						SendID: s.SendID, CampaignID: s.CampaignID, WABAID: s.WABAID, PhoneNumberID: s.PhoneNumberID,
-						Recipient: s.Recipient, Country: s.Country, Template: s.Template, Language: s.Language,
-						Category: s.Category, MessageType: s.MessageType, ScheduledAt: s.ScheduledAt, CampaignRateMPS: s.CampaignRateMPS,
-					}
-					if s.MediaBytes != NoMediaBytes {
-						m := s.MediaBytes
-						r.MediaBytes = &m
-					}
-					recs = append(recs, r)
+			return writeParquetRecords(f, path, len(sends), func(j int) planRecord {
+				s := &sends[j]
+				r := planRecord{
+					SendID: s.SendID, CampaignID: s.CampaignID, WABAID: s.WABAID, PhoneNumberID: s.PhoneNumberID,
+					Recipient: s.Recipient, Country: s.Country, Template: s.Template, Language: s.Language,
+					Category: s.Category, MessageType: s.MessageType, ScheduledAt: s.ScheduledAt, CampaignRateMPS: s.CampaignRateMPS,
 				}
-				if _, err := w.Write(recs); err != nil {
-					return fmt.Errorf("write %s: %w", path, err)
+				if s.MediaBytes != NoMediaBytes {
+					m := s.MediaBytes
+					r.MediaBytes = &m
 				}
-			}
-			if err := w.Close(); err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			return nil
+				return r
+			})
 		}
 		cw := csv.NewWriter(f)
 		cw.Write(PlanColumns)
