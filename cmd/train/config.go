@@ -24,6 +24,7 @@ type Config struct {
 	ValidDays   int      `yaml:"valid-days"`
 	Lead        Duration `yaml:"lead"`
 	Refresh     Duration `yaml:"refresh"`
+	Warmup      Duration `yaml:"warmup"`
 	Registry    string   `yaml:"registry"`
 	Seed        uint64   `yaml:"seed"`
 	Tolerance   float64  `yaml:"tolerance"`
@@ -58,6 +59,7 @@ func defaultConfig() Config {
 		ValidDays:       3,
 		Lead:            Duration(4 * time.Hour),
 		Refresh:         Duration(features.DefaultConfig().Refresh),
+		Warmup:          0,
 		Registry:        "out/registry",
 		Seed:            1,
 		Tolerance:       0.005,
@@ -147,6 +149,7 @@ func flagSet(c *Config, configPath *string) *flag.FlagSet {
 	fs.IntVar(&c.TrainDays, "train-days", c.TrainDays, "days of history before the validation window to train on")
 	fs.IntVar(&c.ValidDays, "valid-days", c.ValidDays, "the last days before as-of held out for validation, early stopping, thresholds and the champion comparison")
 	fs.Var(&c.Lead, "lead", "how long before a send its risk is scored (a `duration`); features only see history this far before a send, and the gap between training and validation is at least this")
+	fs.Var(&c.Warmup, "warmup", "history at the start of the dataset that only warms the feature state, a `duration`: sends in it are not training examples, since every entity looks unseen there")
 	fs.Var(&c.Refresh, "refresh", "spacing of the training cutoff grid, a `duration`: the model is meant to score plans up to this far past their as-of (plus --lead); stored with the model")
 	fs.StringVar(&c.Registry, "registry", c.Registry, "model registry directory (versions/, current, lock)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed, data and as-of give the same model")
@@ -243,6 +246,8 @@ func (c Config) validate() error {
 		return usagef("--lead is %s, want 0 or more", c.Lead)
 	case c.Refresh <= 0:
 		return usagef("--refresh is %s, want more than 0", c.Refresh)
+	case c.Warmup < 0:
+		return usagef("--warmup is %s, want 0 or more", c.Warmup)
 	case c.Tolerance < 0 || c.Tolerance >= 1:
 		return usagef("--tolerance is %g, want a PR-AUC difference in [0, 1)", c.Tolerance)
 	case c.Keep < 0:

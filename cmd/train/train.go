@@ -204,11 +204,20 @@ func (t *trainer) buildFeatures(ctx context.Context, ds *pipeline.Dataset, w win
 		return nil, dataErrorf("history %s ends at %s, before the validation window [%s, %s): export more recent history or set --as-of",
 			t.cfg.History, evaluate.FormatMicros(maxT), evaluate.FormatMicros(w.validFrom), evaluate.FormatMicros(w.to))
 	}
-	t.log.Info("building features", "from", evaluate.FormatMicros(w.from), "to", evaluate.FormatMicros(w.to), "history_rows", rows)
+	from := w.from
+	if warm := minT + time.Duration(t.cfg.Warmup).Microseconds(); warm > from {
+		from = warm
+		t.log.Info("the first sends of the history only warm the feature state", "warmup", time.Duration(t.cfg.Warmup).String(), "examples_from", evaluate.FormatMicros(from))
+	}
+	if from >= w.trainTo {
+		return nil, dataErrorf("history %s starts at %s: after --warmup %s no training window is left before %s",
+			t.cfg.History, evaluate.FormatMicros(minT), time.Duration(t.cfg.Warmup), evaluate.FormatMicros(w.trainTo))
+	}
+	t.log.Info("building features", "from", evaluate.FormatMicros(from), "to", evaluate.FormatMicros(w.to), "history_rows", rows)
 	began := time.Now()
 	fbar := t.console.newBar(t.progress, rows, "features", "rows")
 	src := &historySource{ds: ds, asOf: w.to, onBatch: fbar.add}
-	tab, err := features.BuildTraining(ctx, src, w.featureCfg, w.from, w.to)
+	tab, err := features.BuildTraining(ctx, src, w.featureCfg, from, w.to)
 	fbar.finish()
 	if err != nil {
 		var se *pipeline.SchemaError

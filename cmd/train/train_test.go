@@ -345,10 +345,12 @@ func TestTrainBadInput(t *testing.T) {
 		{"as-of before the data", []string{"--as-of", "2020-01-01"}, exitData, "training window is empty"},
 		{"as-of long after the data", []string{"--as-of", "2027-06-01"}, exitData, "before the validation window"},
 		{"too few rows", []string{"--min-rows", "10000000"}, exitData, "--min-rows"},
+		{"warm-up longer than the history", []string{"--warmup", "2000h"}, exitData, "no training window is left"},
 		{"schema mismatch", []string{"--history", badSchema}, exitData, "timestamp"},
 		{"unknown flag", []string{"--nope"}, exitUsage, "flag provided but not defined"},
 		{"bad duration", []string{"--lead", "soon"}, exitUsage, "duration"},
 		{"bad log format", []string{"--log-format", "xml"}, exitUsage, "--log-format"},
+		{"negative warm-up", []string{"--warmup", "-1h"}, exitUsage, "--warmup"},
 		{"positional argument", []string{"extra"}, exitUsage, "unexpected argument"},
 	}
 	for _, tc := range tests {
