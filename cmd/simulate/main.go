@@ -75,3 +75,18 @@ func newLogger(format string, stderr io.Writer) (*slog.Logger, error) {
 	}
 	return nil, usagef("--log-format %q: want text or json", format)
 }
+
+// parseArgs parses a subcommand's flags: --help comes back as
+// flag.ErrHelp, a bad flag or a stray argument as a usage error.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
