@@ -11,6 +11,35 @@ func slotIndex(key uint64, shift uint8) uint64 {
 	return (key * 0x9e3779b97f4a7c15) >> shift
 }
 
+// keyed is a slot of an open-addressing table; key 0 marks an empty slot.
+type keyed interface {
+	idSlot | msgSlot
+	slotKey() uint64
+}
+
+func (s idSlot) slotKey() uint64  { return s.key }
+func (s msgSlot) slotKey() uint64 { return s.key }
+
+// rehash moves the occupied slots of old into a new table of 1<<bits
+// slots (linear probing) and returns it with its shift and load limit.
+func rehash[S keyed](old []S, bits uint8) (slots []S, shift uint8, maxLoad int) {
+	slots = make([]S, 1<<bits)
+	shift = 64 - bits
+	mask := uint64(len(slots) - 1)
+	for _, s := range old {
+		k := s.slotKey()
+		if k == 0 {
+			continue
+		}
+		i := slotIndex(k, shift)
+		for slots[i].slotKey() != 0 {
+			i = (i + 1) & mask
+		}
+		slots[i] = s
+	}
+	return slots, shift, len(slots) * 3 / 4
+}
+
 // idTable maps uint64 keys to int32 ids.
 type idTable struct {
 	slots   []idSlot
@@ -32,21 +61,7 @@ func newIDTable() *idTable {
 }
 
 func (t *idTable) resize(bits uint8) {
-	old := t.slots
-	t.slots = make([]idSlot, 1<<bits)
-	t.shift = 64 - bits
-	t.maxLoad = len(t.slots) * 3 / 4
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s.key == 0 {
-			continue
-		}
-		i := slotIndex(s.key, t.shift)
-		for t.slots[i].key != 0 {
-			i = (i + 1) & mask
-		}
-		t.slots[i] = s
-	}
+	t.slots, t.shift, t.maxLoad = rehash(t.slots, bits)
 }
 
 // get returns the id of key, or -1.
@@ -113,21 +128,7 @@ func msgKey(h uint64) uint64 {
 }
 
 func (t *msgTable) resize(bits uint8) {
-	old := t.slots
-	t.slots = make([]msgSlot, 1<<bits)
-	t.shift = 64 - bits
-	t.maxLoad = len(t.slots) * 3 / 4
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s.key == 0 {
-			continue
-		}
-		i := slotIndex(s.key, t.shift)
-		for t.slots[i].key != 0 {
-			i = (i + 1) & mask
-		}
-		t.slots[i] = s
-	}
+	t.slots, t.shift, t.maxLoad = rehash(t.slots, bits)
 }
 
 // get returns the message with id hash h, or nil. The pointer is valid
