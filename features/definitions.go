@@ -137,7 +137,7 @@ func registerBlocks() []block {
 	rs.add("recipient_hours_since_prev_send", "", "hours", "hours since the previous send to the recipient from any number; NeverHours if none")
 	rs.add("pair_hours_since_prev_send", "24h", "hours", "hours since the previous send from this phone number to this recipient within 24 h (pair rate limit 131056 is about 1 per 6 s); NeverHours if none")
 	bs = append(bs, block{kind: Schedule, specs: rs.specs, schedule: func(v *view, s *scheduleState, out []float32) {
-		r := &s.recip[v.r.ids.recip]
+		r := s.recip.at(v.r.ids.recip)
 		tsec := uint32(v.t / usPerSec)
 		last := r.lastSend()
 		out[0] = b2f(last == 0)
@@ -245,7 +245,7 @@ func registerBlocks() []block {
 	ro.add("recipient_consecutive_failures", "", "count", "failures to the recipient since its last delivery or read")
 	ro.add("recipient_last_outcome_family", "", "index", "family index (pipeline.Family) of the recipient's last outcome: 0 delivered or read, -1 no outcome yet")
 	bs = append(bs, block{kind: Outcome, specs: ro.specs, outcome: func(v *view, o *outcomeState, out []float32) {
-		r := &o.recip[v.r.ids.recip]
+		r := o.recip.at(v.r.ids.recip)
 		var f [3]float32
 		if r.last != 0 {
 			f = recipFactors(float64(v.cutoff/usPerSec - int64(r.last)))

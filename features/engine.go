@@ -105,7 +105,7 @@ func newEngine(cutoff func(int64) int64) *engine {
 	return &engine{
 		cutoff: cutoff,
 		sched:  schedStage{cutoff: cutoff, state: newScheduleState(), curTs: -1 << 62},
-		out:    outStage{cutoff: cutoff},
+		out:    outStage{cutoff: cutoff, state: outcomeState{recip: newPagedState(recipOutcome{lastFamily: -1})}},
 	}
 }
 

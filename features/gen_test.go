@@ -1,7 +1,6 @@
 package features
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -46,22 +45,52 @@ type genEvent struct {
 	slot    int32
 }
 
+// eventHeap is a binary min-heap of pending events by (ts, seq), typed
+// so that the generator's cost stays small next to the engine's.
 type eventHeap []genEvent
 
-func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
+func (h eventHeap) less(i, j int) bool {
 	if h[i].ts != h[j].ts {
 		return h[i].ts < h[j].ts
 	}
 	return h[i].seq < h[j].seq
 }
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)   { *h = append(*h, x.(genEvent)) }
-func (h *eventHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *eventHeap) push(e genEvent) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *eventHeap) pop() genEvent {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && s.less(c+1, c) {
+			c++
+		}
+		if !s.less(c, i) {
+			break
+		}
+		s[i], s[c] = s[c], s[i]
+		i = c
+	}
+	*h = s
+	return top
 }
 
 // generate streams a synthetic history in time order to fn. Failures
@@ -100,10 +129,10 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 			slot = int32(len(slots))
 			slots = append(slots, e)
 		}
-		heap.Push(&h, genEvent{ts: e.Timestamp, seq: seq, slot: slot})
+		h.push(genEvent{ts: e.Timestamp, seq: seq, slot: slot})
 	}
 	pop := func() error {
-		x := heap.Pop(&h).(genEvent)
+		x := h.pop()
 		err := fn(&slots[x.slot])
 		free = append(free, x.slot)
 		return err
@@ -125,7 +154,7 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 			burstUntil = t + 20_000_000
 		}
 		t += int64(gap) + 1
-		for h.Len() > 0 && h[0].ts <= t {
+		for len(h) > 0 && h[0].ts <= t {
 			if err := pop(); err != nil {
 				return err
 			}
@@ -210,7 +239,7 @@ func generate(cfg genConfig, fn func(e *pipeline.Event) error) error {
 			push(in)
 		}
 	}
-	for h.Len() > 0 {
+	for len(h) > 0 {
 		if err := pop(); err != nil {
 			return err
 		}

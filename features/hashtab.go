@@ -165,33 +165,54 @@ func (t *msgTable) put(h uint64, m message) {
 	t.n++
 }
 
-// prune keeps the messages sent at or after since, in one pass over
-// the table into a new one (of half the size when they are few).
+// prune keeps the messages sent at or after since. It works in place,
+// in two sequential passes over the table (a copy into a new table
+// would allocate and fault in a table's worth of memory every
+// LabelWindow, and scatter its writes); it halves the table only when
+// few messages remain.
 func (t *msgTable) prune(since int64) {
-	old := t.slots
-	bits := 64 - t.shift
 	keep := 0
-	for i := range old {
-		if old[i].key != 0 && old[i].m.ts >= since {
-			keep++
-		}
-	}
-	if bits > 10 && keep < len(old)/4 {
-		bits--
-	}
-	t.slots = make([]msgSlot, 1<<bits)
-	t.shift = 64 - bits
-	t.maxLoad = len(t.slots) * 3 / 4
-	t.n = keep
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s.key == 0 || s.m.ts < since {
+	for i := range t.slots {
+		s := &t.slots[i]
+		if s.key == 0 {
 			continue
 		}
-		i := slotIndex(s.key, t.shift)
-		for t.slots[i].key != 0 {
-			i = (i + 1) & mask
+		if s.m.ts < since {
+			*s = msgSlot{}
+			continue
 		}
-		t.slots[i] = s
+		keep++
+	}
+	t.n = keep
+	if bits := 64 - t.shift; bits > 10 && keep < len(t.slots)/4 {
+		t.slots, t.shift, t.maxLoad = rehash(t.slots, bits-1)
+		return
+	}
+	t.reseat()
+}
+
+// reseat moves each message whose probe run was cut by the slots prune
+// emptied back to the first free slot from its home. Starting after an
+// empty slot and going round once, every slot passed is where lookups
+// will find it, so a moved message lands at or before its old slot.
+func (t *msgTable) reseat() {
+	mask := uint64(len(t.slots) - 1)
+	start := uint64(0)
+	for t.slots[start].key != 0 {
+		start++ // a table at most 3/4 full has an empty slot
+	}
+	for n, i := uint64(0), (start+1)&mask; n < mask; n, i = n+1, (i+1)&mask {
+		s := t.slots[i]
+		if s.key == 0 {
+			continue
+		}
+		j := slotIndex(s.key, t.shift)
+		for j != i && t.slots[j].key != 0 {
+			j = (j + 1) & mask
+		}
+		if j != i {
+			t.slots[j] = s
+			t.slots[i] = msgSlot{}
+		}
 	}
 }

@@ -78,6 +78,41 @@ func TestMsgTable(t *testing.T) {
 	}
 }
 
+// TestMsgTablePruneWraps prunes a table whose probe runs wrap from the
+// last slot to the first, with expired messages inside the runs.
+func TestMsgTablePruneWraps(t *testing.T) {
+	tab := newMsgTable()
+	last := uint64(len(tab.slots) - 1)
+	var keys []uint64
+	for k := uint64(1); len(keys) < 600; k++ {
+		if slotIndex(k, tab.shift) >= last-3 { // homes in the last 4 slots
+			keys = append(keys, k)
+		}
+	}
+	want := map[uint64]message{}
+	for i, k := range keys {
+		m := message{ts: int64(i % 3), row: int32(i)}
+		tab.put(k, m)
+		want[k] = m
+	}
+	if len(tab.slots) != 1024 {
+		t.Fatalf("table grew to %d slots; the test needs 1024", len(tab.slots))
+	}
+	tab.prune(1)
+	for k, m := range want {
+		got := tab.get(k)
+		switch {
+		case m.ts < 1 && got != nil:
+			t.Fatalf("get(%#x) = %v after prune, want nil", k, got)
+		case m.ts >= 1 && (got == nil || *got != m):
+			t.Fatalf("get(%#x) = %v after prune, want %v", k, got, m)
+		}
+	}
+	if tab.n != 400 {
+		t.Fatalf("%d messages in the table, want 400", tab.n)
+	}
+}
+
 func FuzzHashedKey(f *testing.F) {
 	for _, s := range []string{"h:00000000000000aa", "h:ffffffffffffffff", "h:0000000000000AA0", "h:0123456789abcdeg", "+5511999", "h:", "h:00000000000000aa0", "x:00000000000000aa"} {
 		f.Add(s)

@@ -225,7 +225,7 @@ func (g *groupOutcome) addFailure(ts int64, fam pipeline.Family, groups uint8) {
 
 // outcomeState is everything known from outcomes before the cutoff.
 type outcomeState struct {
-	recip   []recipOutcome
+	recip   pagedState[recipOutcome]
 	phone   []groupOutcome
 	tpl     []groupOutcome
 	camp    []groupOutcome
@@ -244,7 +244,7 @@ func grow[T any](s []T, id int32, zero T) []T {
 }
 
 func (o *outcomeState) ensure(ids *entityIDs) {
-	o.recip = grow(o.recip, ids.recip, recipOutcome{lastFamily: -1})
+	o.recip.ensure(ids.recip)
 	o.phone = grow(o.phone, ids.phone, groupOutcome{})
 	o.tpl = grow(o.tpl, ids.tpl, groupOutcome{})
 	o.camp = grow(o.camp, ids.camp, groupOutcome{})
@@ -268,7 +268,7 @@ func (o *outcomeState) apply(r *record) {
 			p.maxUniqOK = max(p.maxUniqOK, r.uniq24)
 		}
 	case recOutcome:
-		rc := &o.recip[r.ids.recip]
+		rc := o.recip.at(r.ids.recip)
 		switch r.status {
 		case pipeline.StatusDelivered:
 			rc.decayTo(sec)

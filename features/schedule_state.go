@@ -88,7 +88,7 @@ const (
 
 // scheduleState is everything known from sends strictly before t.
 type scheduleState struct {
-	recip     []recipSchedule
+	recip     pagedState[recipSchedule]
 	phone     []groupSchedule
 	phoneRate []timeQueue // send times in the trailing 60 s
 	phoneDay  []phoneDay
@@ -127,7 +127,7 @@ func newScheduleState() *scheduleState {
 func pairKey(phone, recip int32) uint64 { return uint64(uint32(phone))<<32 | uint64(uint32(recip)) }
 
 func (s *scheduleState) ensure(ids *entityIDs) {
-	s.recip = grow(s.recip, ids.recip, recipSchedule{})
+	s.recip.ensure(ids.recip)
 	for int(ids.phone) >= len(s.phone) {
 		s.phone = append(s.phone, groupSchedule{})
 		s.phoneRate = append(s.phoneRate, timeQueue{})
@@ -145,7 +145,7 @@ func (s *scheduleState) ensure(ids *entityIDs) {
 // pairLast returns the µs of the last send from phone to recipient,
 // which may be more than 24 h ago.
 func (s *scheduleState) pairLast(phone, recip int32) (int64, bool) {
-	rs := &s.recip[recip]
+	rs := s.recip.at(recip)
 	if rs.pairPhone == phone+1 {
 		return rs.pairTs, true
 	}
@@ -162,7 +162,7 @@ func (s *scheduleState) pairLast(phone, recip int32) (int64, bool) {
 // superseded, so that its leaving the window does not end the pair.
 // The queue was advanced to ts.
 func (s *scheduleState) setPair(phone, recip int32, ts int64, day uint32) (added bool, flags uint8) {
-	rs := &s.recip[recip]
+	rs := s.recip.at(recip)
 	inlineLive := rs.pairPhone != 0 && rs.pairTs > ts-usPerDay
 	if inlineLive && rs.pairPhone == phone+1 {
 		s.dayFlags[rs.pairDay-s.dayBase] |= daySuperseded
@@ -208,7 +208,7 @@ func (s *scheduleState) advance(t int64) {
 		pd.uniq--
 		if f&dayOverflow != 0 {
 			delete(s.pair, pairKey(e.phone, e.recip))
-			s.recip[e.recip].overflow--
+			s.recip.at(e.recip).overflow--
 		}
 	}
 	if s.dayHead > 4096 && s.dayHead*2 > len(s.day) {
@@ -234,7 +234,7 @@ func (s *scheduleState) add(r *record) {
 	s.ensure(&r.ids)
 	ids := &r.ids
 	sec := uint32(r.ts / usPerSec)
-	rs := &s.recip[ids.recip]
+	rs := s.recip.at(ids.recip)
 	rs.sends[rs.sendPos&15] = sec
 	rs.sendPos = (rs.sendPos + 1) & 15
 	if r.category == catMarketing {

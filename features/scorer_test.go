@@ -127,7 +127,7 @@ func TestScorerMemoryBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := planOf(events, 0)[0]
-	recipientsBefore := len(sc.eng.sched.state.recip)
+	recipientsBefore := sc.eng.sched.state.recip.len()
 	const perBatch, batches, gap = 500, 40, int64(60e6) // a send a minute for ~14 days
 	at := asOf
 	for b := range batches {
@@ -149,7 +149,7 @@ func TestScorerMemoryBounded(t *testing.T) {
 		}
 	}
 	s := sc.eng.sched.state
-	if got := len(s.recip); got > recipientsBefore+50 {
+	if got := s.recip.len(); got > recipientsBefore+50 {
 		t.Errorf("%d recipients in the state, want <= %d", got, recipientsBefore+50)
 	}
 	if live, dayOfSends := len(s.day)-s.dayHead, int(usPerDay/gap)+1; live > dayOfSends {
