@@ -468,6 +468,25 @@ func readRows(ctx context.Context, path string, pf *parquet.File, fn func(row in
 	return nil
 }
 
+// stringColumn reads one string column of Parquet rows (index -1: the
+// file has no such column), sharing the string of a value equal to the
+// previous one.
+type stringColumn struct {
+	index int
+	last  string
+}
+
+func (c *stringColumn) value(row parquet.Row) string {
+	if c.index < 0 || c.index >= len(row) || row[c.index].IsNull() {
+		return ""
+	}
+	b := row[c.index].ByteArray()
+	if string(b) != c.last {
+		c.last = string(b)
+	}
+	return c.last
+}
+
 // valueString returns a string value ("" when null).
 func valueString(v parquet.Value) string {
 	if v.IsNull() {
@@ -546,21 +565,23 @@ func (pr *planReader) readParquet(f *os.File) error {
 		}
 		return -1
 	}
-	str := func(row parquet.Row, name string) string {
-		if i := idx(name); i >= 0 && i < len(row) {
-			return valueString(row[i])
-		}
-		return ""
-	}
+	// One reader per string column, resolved once; a value equal to the
+	// column's previous one shares its string, so the repeated values of
+	// dictionary columns (campaign, template, category...) cost no
+	// allocation.
+	strCol := func(name string) *stringColumn { return &stringColumn{index: idx(name)} }
+	sendID, campaignID, wabaID, phoneNumberID := strCol(ColSendID), strCol(ColCampaignID), strCol(ColWABAID), strCol(ColPhoneNumberID)
+	recipient, country, template, language := strCol(ColRecipient), strCol(ColCountry), strCol(ColTemplate), strCol(ColLanguage)
+	category, messageType := strCol(ColCategory), strCol(ColMessageType)
 	sched := cols[ColScheduledAt]
 	unit, isTS := timeColumnUnit(sched)
 	schedIdx, mediaIdx, rateIdx := idx(ColScheduledAt), idx(ColMediaBytes), idx(ColCampaignRateMPS)
 	return readRows(pr.ctx, pr.path, pf, func(n int, row parquet.Row) error {
 		fields := planFields{
-			sendID: str(row, ColSendID), campaignID: str(row, ColCampaignID), wabaID: str(row, ColWABAID),
-			phoneNumberID: str(row, ColPhoneNumberID), recipient: str(row, ColRecipient), country: str(row, ColCountry),
-			template: str(row, ColTemplate), language: str(row, ColLanguage), category: str(row, ColCategory),
-			messageType: str(row, ColMessageType),
+			sendID: sendID.value(row), campaignID: campaignID.value(row), wabaID: wabaID.value(row),
+			phoneNumberID: phoneNumberID.value(row), recipient: recipient.value(row), country: country.value(row),
+			template: template.value(row), language: language.value(row), category: category.value(row),
+			messageType: messageType.value(row),
 		}
 		var p PlannedSend
 		if ce := fields.validate(&p); ce != nil {

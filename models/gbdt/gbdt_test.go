@@ -103,6 +103,41 @@ func TestSoftmaxRecoversSeparableClasses(t *testing.T) {
 	}
 }
 
+// TestPredictSkipsEmptyClassTrees trains a softmax model with a class no
+// row has: its trees are single leaves of value 0, prediction skips them,
+// and the scores still equal every tree walked one by one.
+func TestPredictSkipsEmptyClassTrees(t *testing.T) {
+	X := uniformMatrix(2000, 3, 5)
+	y := make([]float32, X.Rows)
+	for i := range y {
+		if X.At(i, 0) > 0 {
+			y[i] = 2 // class 1 never occurs
+		}
+	}
+	p := DefaultParams()
+	p.Objective, p.NumClass, p.NumRounds, p.MaxDepth = Softmax, 3, 10, 4
+	m := fit(t, p, Dataset{X: X, Y: y}, nil)
+	k := m.numOutputs
+	for i := range m.trees {
+		live := slices.Contains(m.forest.live, int32(i))
+		if empty := i%k == 1; empty == live {
+			t.Fatalf("tree %d (class %d): live = %v, want %v (%d nodes, values %v, base %v)", i, i%k, live, !empty, m.trees[i].numNodes(), m.trees[i].value, m.baseScore)
+		}
+	}
+	got := m.PredictRaw(X)
+	for r := 0; r < X.Rows; r++ {
+		for c := 0; c < k; c++ {
+			want := m.baseScore[c]
+			for i := c; i < len(m.trees); i += k {
+				want += m.trees[i].predictRow(X.Row(r))
+			}
+			if got[r*k+c] != want {
+				t.Fatalf("row %d class %d: raw score %v, want %v (every tree walked)", r, c, got[r*k+c], want)
+			}
+		}
+	}
+}
+
 func TestTrainingLossDecreases(t *testing.T) {
 	X, y := synth.Binary(8000, 20, 3)
 	Xm, ym := synth.Multiclass(6000, 16, 4, 3)

@@ -118,8 +118,8 @@ func (m *Model) PredictRaw(X models.Matrix) []float64 {
 		for r := lo; r < hi; r++ {
 			copy(scores[(r-lo)*k:(r-lo+1)*k], m.baseScore)
 		}
-		for i := range m.forest.roots {
-			m.forest.addTree(i, X.Data, X.Cols, lo, hi, scores, k, i%k)
+		for _, i := range m.forest.live {
+			m.forest.addTree(int(i), X.Data, X.Cols, lo, hi, scores, k, int(i)%k)
 		}
 	})
 	return out

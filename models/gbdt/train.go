@@ -100,6 +100,13 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 	}
 	rowIdx := make([]int32, 0, n)
 	work := make([]int32, 0, n)
+	// A class no training row has keeps its base score: its trees are
+	// single leaves of value 0, which prediction skips. (Grown, they
+	// would only nudge an already vanishing probability, at the cost of a
+	// histogram pass per round.)
+	var noRows tree
+	noRows.addLeaf()
+	absent := absentClasses(p, train.Y, weights)
 
 	bestRound, bestLoss := -1, math.Inf(1)
 	rounds := 0
@@ -120,6 +127,10 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		}
 
 		for c := 0; c < k; c++ {
+			if absent[c] {
+				m.trees = append(m.trees, noRows)
+				continue
+			}
 			// grow reorders its rows; every output starts from the same
 			// ascending order.
 			work = append(work[:0], rowIdx...)
@@ -213,6 +224,23 @@ func baseScores(p Params, y []float32, w []float64) []float64 {
 		out[c] = math.Log(max(counts[c]/total, floor))
 	}
 	return out
+}
+
+// absentClasses reports, for a Softmax model, the classes with no
+// weighted training rows.
+func absentClasses(p Params, y []float32, w []float64) []bool {
+	absent := make([]bool, p.numOutputs())
+	if p.Objective != Softmax {
+		return absent
+	}
+	weight := make([]float64, len(absent))
+	for i, v := range y {
+		weight[int(v)] += w[i]
+	}
+	for c := range absent {
+		absent[c] = weight[c] == 0
+	}
+	return absent
 }
 
 // minHessian keeps hessians positive when probabilities saturate.
