@@ -248,6 +248,63 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 	}
 }
 
+// BenchmarkBuildTrainingHistory builds the training rows of a Parquet
+// history on disk (FAILCAST_BENCH_HISTORY, e.g. the history directory of
+// `simulate --scale 6`, about 10M events), streamed as
+// BuildTrainingChunks hands them on: the engine with the real decoder in
+// front of it. Skipped when the variable is unset.
+func BenchmarkBuildTrainingHistory(b *testing.B) {
+	dir := os.Getenv("FAILCAST_BENCH_HISTORY")
+	if dir == "" {
+		b.Skip("set FAILCAST_BENCH_HISTORY to a history dataset")
+	}
+	ds, err := pipeline.OpenDataset(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	if s := os.Getenv("FAILCAST_BENCH_WORKERS"); s != "" {
+		cfg.Workers, _ = strconv.Atoi(s)
+	}
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	var events, rows int
+	for range b.N {
+		src := &countingSource{src: ds}
+		rows = 0
+		err := BuildTrainingChunks(context.Background(), src, cfg, 0, 0, func(t *Table) error {
+			rows += t.Rows
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = src.events
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(events)/sec, "events/s")
+	b.ReportMetric(float64(events)/((cpuSeconds()-cpu0)/float64(b.N)), "events/cpu-s")
+	b.ReportMetric(float64(events), "events")
+	b.ReportMetric(float64(rows), "examples")
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+	}
+}
+
+// countingSource counts the events a Source hands on.
+type countingSource struct {
+	src    Source
+	events int
+}
+
+func (c *countingSource) Scan(ctx context.Context, opts pipeline.ScanOptions, fn func([]pipeline.Event) error) error {
+	return c.src.Scan(ctx, opts, func(batch []pipeline.Event) error {
+		c.events += len(batch)
+		return fn(batch)
+	})
+}
+
 // cpuSeconds is the user + system CPU time of the process so far: the
 // machine is shared, so CPU time measures the engine better than the
 // wall clock.

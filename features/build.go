@@ -39,10 +39,7 @@ func BuildTraining(ctx context.Context, src Source, cfg Config, from, to int64) 
 	if err != nil {
 		return nil, err
 	}
-	if len(parts) == 0 {
-		return newTable(), nil
-	}
-	return concatTables(parts, parts[0].Names), nil
+	return ConcatTables(parts), nil
 }
 
 // ChunkRows is the most rows BuildTrainingChunks hands on at once.

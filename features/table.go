@@ -86,6 +86,17 @@ func (t *Table) truncate(n int) {
 	t.Exploration, t.Stale = t.Exploration[:n], t.Stale[:n]
 }
 
+// ConcatTables joins the tables BuildTrainingChunks hands on, in order,
+// into one (an empty table when there are none), as BuildTraining does.
+// The parts are consumed: their memory goes as they are copied. All parts
+// must have the same feature names.
+func ConcatTables(parts []*Table) *Table {
+	if len(parts) == 0 {
+		return newTable()
+	}
+	return concatTables(parts, parts[0].Names)
+}
+
 // concatTables joins tables with the same feature names into one,
 // dropping each part once it is copied. Without care the copy would hold
 // every row twice at its peak; so the parts' identity columns go before

@@ -108,7 +108,14 @@ func (t *trainer) run(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, asDataError(fmt.Errorf("history: %w", err))
 	}
-	tab, err := t.buildFeatures(ctx, ds, w)
+	var featuresOut *features.ParquetWriter
+	if cfg.FeaturesOut != "" {
+		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {
+			return nil, fmt.Errorf("--features-out: %w", err)
+		}
+		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
+	}
+	tab, err := t.buildFeatures(ctx, ds, w, featuresOut)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +125,11 @@ func (t *trainer) run(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.FeaturesOut != "" {
-		if err := features.WriteParquet(cfg.FeaturesOut, tab); err != nil {
+	if featuresOut != nil {
+		if err := featuresOut.Close(); err != nil {
 			return nil, fmt.Errorf("--features-out: %w", err)
 		}
-		t.log.Info("wrote the training feature table", "path", cfg.FeaturesOut, "rows", tab.Rows)
+		t.log.Info("wrote the training feature table", "path", cfg.FeaturesOut, "rows", featuresOut.Rows())
 	}
 
 	// 2. Candidates.
@@ -187,8 +194,9 @@ func (t *trainer) run(ctx context.Context) (*result, error) {
 }
 
 // buildFeatures builds the feature table of all sends in [from, asOf) and
-// checks that there is data at all.
-func (t *trainer) buildFeatures(ctx context.Context, ds *pipeline.Dataset, w windows) (*features.Table, error) {
+// checks that there is data at all. With out, it also writes the rows to
+// out as they are built (the caller closes it).
+func (t *trainer) buildFeatures(ctx context.Context, ds *pipeline.Dataset, w windows, out *features.ParquetWriter) (*features.Table, error) {
 	minT, maxT, rows, err := ds.TimeRange(ctx)
 	if err != nil {
 		return nil, asDataError(fmt.Errorf("history %s: %w", t.cfg.History, err))
@@ -217,11 +225,24 @@ func (t *trainer) buildFeatures(ctx context.Context, ds *pipeline.Dataset, w win
 	began := time.Now()
 	fbar := t.console.newBar(t.progress, rows, "features", "rows")
 	src := &historySource{ds: ds, asOf: w.to, onBatch: fbar.add}
-	tab, err := features.BuildTraining(ctx, src, w.featureCfg, from, w.to)
+	var parts []*features.Table
+	err = features.BuildTrainingChunks(ctx, src, w.featureCfg, from, w.to, func(part *features.Table) error {
+		if out != nil {
+			if err := out.Write(part); err != nil {
+				return &featuresOutError{err}
+			}
+		}
+		parts = append(parts, part)
+		return nil
+	})
 	fbar.finish()
 	if err != nil {
 		var se *pipeline.SchemaError
-		if errors.As(err, &se) || errors.Is(err, os.ErrNotExist) {
+		var fe *featuresOutError
+		switch {
+		case errors.As(err, &fe):
+			return nil, fmt.Errorf("--features-out: %w", fe.err)
+		case errors.As(err, &se) || errors.Is(err, os.ErrNotExist):
 			return nil, asDataError(fmt.Errorf("history: %w", err))
 		}
 		if ctx.Err() != nil {
@@ -229,12 +250,19 @@ func (t *trainer) buildFeatures(ctx context.Context, ds *pipeline.Dataset, w win
 		}
 		return nil, asDataError(fmt.Errorf("building features from %s: %w", t.cfg.History, err))
 	}
+	tab := features.ConcatTables(parts)
 	t.log.Info("features built", "rows", tab.Rows, "features", len(tab.Names), "history_events_read", src.scanned.Load(), "seconds", time.Since(began).Round(time.Millisecond).Seconds())
 	if tab.Rows == 0 {
 		return nil, dataErrorf("no sends in the training window [%s, %s) of %s", evaluate.FormatMicros(w.from), evaluate.FormatMicros(w.to), t.cfg.History)
 	}
 	return tab, nil
 }
+
+// featuresOutError is a failure writing --features-out during the
+// feature build, told apart from a failure reading the history.
+type featuresOutError struct{ err error }
+
+func (e *featuresOutError) Error() string { return e.err.Error() }
 
 // splitRows is the time-ordered split of a table.
 type splitRows struct {
@@ -251,7 +279,7 @@ func (t *trainer) split(tab *features.Table, w windows) (*splitRows, error) {
 		return nil, asDataError(fmt.Errorf("time split at %s: %w", evaluate.FormatMicros(w.validFrom), err))
 	}
 	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
-	s := &splitRows{train: train, valid: valid, trainX: X.SelectRows(train), validX: X.SelectRows(valid)}
+	s := &splitRows{train: train, valid: valid, trainX: selectRows(X, train), validX: selectRows(X, valid)}
 	s.trainLabels = pick(tab.Failed, train)
 	s.validLabels = pick(tab.Failed, valid)
 	s.trainFailures, s.validFailures = count(s.trainLabels), count(s.validLabels)
@@ -271,6 +299,16 @@ func (t *trainer) split(tab *features.Table, w windows) (*splitRows, error) {
 		return nil, dataErrorf("every one of the %d validation rows failed: the validation window cannot rank models", len(valid))
 	}
 	return s, nil
+}
+
+// selectRows returns the given rows of X: a view of X when they are one
+// ascending run, as a time split of a table in time order is (no copy of
+// what may be gigabytes), else a copy.
+func selectRows(X models.Matrix, rows []int) models.Matrix {
+	if n := len(rows); n > 0 && rows[n-1]-rows[0] == n-1 {
+		return X.Slice(rows[0], rows[n-1]+1)
+	}
+	return X.SelectRows(rows)
 }
 
 func pick[T any](v []T, rows []int) []T {
