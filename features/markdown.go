@@ -97,20 +97,30 @@ A failed event of a message older than that, or never seen, is taken for a refus
 are final (LabelWindow after its last send), so a build holds the engine state and about one
 LabelWindow of rows; `+"`ParquetWriter`"+` writes such chunks to one file as they come.
 `+"`BuildTraining`"+` keeps every row: %d features x 4 bytes per example plus about 90 bytes of identity and label
-columns. On the synthetic history of 10M events (30 days, 1.03M recipients, 2.87M examples) the
-streamed build peaks at about 1.6 GB resident (1.05 GB with GOMEMLIMIT=1GiB) and the in-memory
-one at about 2.5 GB (2.2 GB with GOMEMLIMIT=2GiB), its table alone 1.4 GB; narrow [from, to) to
-build fewer examples (earlier history still warms the state).
+columns. Per-recipient state lives in pages of 8192 entries, so a growing population is never
+copied. Measured on the 2-core development machine (2026-11-24):
 
-The engine spends about 0.6 µs of CPU per event (1.6 to 1.8M events per CPU second on a 1M-event
-history; about 1.1M at 10M events and 1M recipients, where the state no longer fits in the caches).
-Config.Workers spreads its stages (decode, classify, schedule features, outcome features) over
-goroutines, so two cores build about 3M events/s when they are free.
+| history | events | recipients | examples | streamed build | events/s | peak RSS |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| simulated Parquet history (`+"`simulate --scale 3.6 --recipients 300000`"+`) | 12.66M | 1.08M | 3.09M | 5.5-5.7 s | 2.24-2.30M | 1.38-1.47 GB |
+| synthetic stream (generator on the scan goroutine) | 12.26M | 1.26M | 3.50M | 5.8-6.3 s | 1.95-2.10M | 1.45-1.48 GB |
+
+The in-memory build (`+"`BuildTraining`"+`) of the synthetic 3.5M examples peaks at about 2.6 GB: its
+table alone is 1.4 GB, and joining the chunks into one table costs about 3 s more; narrow
+[from, to) to build fewer examples (earlier history still warms the state).
+
+The engine spends about 0.8 µs of CPU per event at 1M recipients (1.25M events per CPU second,
+Parquet decoding included), where the state no longer fits in the caches: most of that time is
+cache misses on the recipient and message tables. Config.Workers spreads its stages (decode,
+classify, schedule features, outcome features) over goroutines, which keeps two cores about 90%%
+busy.
 
 Benchmarks: `+"`go test -run XXX -bench BuildTraining ./features`"+` (events/s, examples/s,
-events per CPU second); `+"`FAILCAST_BENCH_MESSAGES=2870000 go test -run XXX -bench BuildTrainingStream/chunks -benchtime 1x ./features`"+`
-streams about 10M synthetic events over 1M recipients and reports the peak RSS (one sub-benchmark,
-chunks or table, per process; `+"`FAILCAST_BENCH_MEMLIMIT_MB`"+` sets a soft memory limit, as GOMEMLIMIT would).
+events per CPU second); `+"`FAILCAST_BENCH_MESSAGES=3500000 go test -run XXX -bench BuildTrainingStream/chunks -benchtime 1x ./features`"+`
+streams about 12M synthetic events over 1.26M recipients and reports the peak RSS (one sub-benchmark,
+chunks or table, per process; `+"`FAILCAST_BENCH_MEMLIMIT_MB`"+` sets a soft memory limit, as GOMEMLIMIT would);
+`+"`FAILCAST_BENCH_HISTORY=DIR go test -run XXX -bench BuildTrainingHistory -benchtime 1x ./features`"+` builds
+from a Parquet history on disk (the first row of the table above).
 
 `, FeatureVersion, numFeatures, SchemaHash(), cfg.Lead, cfg.Refresh, cfg.LabelWindow, cfg.LabelDelay,
 		float64(NeverHours), TierLadder, float64(UnlimitedTier), ThroughputMPS,
