@@ -363,13 +363,16 @@ func newPipeline(workers int, eng *engine) stagePipe {
 // the sends before them: history sends and the plan's earlier sends. A
 // Scorer is not safe for concurrent use.
 type Scorer struct {
-	cfg    Config
-	asOf   int64
-	en     *entities
-	eng    *engine
-	last   int64
-	lastID string
-	batch  recBatch
+	cfg          Config
+	asOf         int64
+	foldedBefore int64 // the as-of time the history was folded before
+	lastEvent    int64 // Unix µs of the latest history event folded (MinInt64: none)
+	en           *entities
+	eng          *engine
+	last         int64
+	lastID       string
+	scored       bool // Next was called: the state holds plan sends
+	batch        recBatch
 }
 
 // NewScorer folds the history before asOf (Unix µs) into the state.
@@ -379,11 +382,16 @@ func NewScorer(ctx context.Context, src Source, cfg Config, asOf int64) (*Scorer
 	}
 	eng := newEngine(func(int64) int64 { return asOf })
 	en := newEntities()
-	if _, err := run(ctx, src, cfg, eng, en, math.MaxInt64, asOf, asOf, nil); err != nil {
+	res, err := run(ctx, src, cfg, eng, en, math.MaxInt64, asOf, asOf, nil)
+	if err != nil {
 		return nil, err
 	}
 	eng.out.drain(asOf)
-	return &Scorer{cfg: cfg, asOf: asOf, en: en, eng: eng, last: asOf}, nil
+	last := int64(math.MinInt64)
+	if res.events > 0 {
+		last = res.maxTs
+	}
+	return &Scorer{cfg: cfg, asOf: asOf, foldedBefore: asOf, lastEvent: last, en: en, eng: eng, last: asOf}, nil
 }
 
 // AsOf returns the scorer's as-of time (Unix µs), the cutoff of every row.
@@ -409,6 +417,7 @@ func (s *Scorer) Next(batch []pipeline.PlannedSend) (*Table, error) {
 		last, lastID = p.ScheduledAt, p.SendID
 	}
 	s.last, s.lastID = last, lastID
+	s.scored = true
 	tab := newTable()
 	maxH := s.cfg.MaxHorizon().Microseconds()
 	b := &s.batch

@@ -55,6 +55,16 @@
 // tables keyed by 64-bit values, so that an event costs a few memory
 // accesses and no allocation.
 //
+// # Saved state
+//
+// NewScorer folds the whole history before as-of into the state, which
+// is most of the cost of scoring against a large history. WriteState
+// saves that state (before the first Next) and ReadScorer restores it,
+// for a later as-of the history has no event before: the restored
+// Scorer scores exactly as a fresh one would. The file is the state's
+// memory, checksummed, for the build that wrote it (ErrStateMismatch
+// otherwise).
+//
 // # Registry
 //
 // Specs lists every feature with its entity, window, kind (Outcome,

@@ -1,6 +1,7 @@
 package features_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -89,6 +90,39 @@ func ExampleScorer() {
 	// Output:
 	// s1 horizon=8h stale=false marketing_24h=1 hours_since_131049=23
 	// s2 horizon=58h stale=true marketing_24h=0 hours_since_131049=73
+}
+
+func ExampleReadScorer() {
+	cfg := features.DefaultConfig()
+	sc, err := features.NewScorer(context.Background(), history, cfg, at(4, 0))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Save the folded history before scoring anything...
+	var saved bytes.Buffer
+	if err := sc.WriteState(&saved); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// ...and read it back later, as of a later time the history has no
+	// event before (here: two hours on).
+	restored, err := features.ReadScorer(&saved, cfg, at(4, 2))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	send := pipeline.PlannedSend{SendID: "s1", Recipient: "h:00000000000000aa", PhoneNumberID: "p1", WABAID: "w1",
+		CampaignID: "summer", Template: "promo", Language: "en", Category: "marketing", MessageType: "template",
+		MediaBytes: pipeline.NoMediaBytes, ScheduledAt: at(4, 8)}
+	tab, err := restored.Next([]pipeline.PlannedSend{send})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s horizon=%.0fh marketing_24h=%.0f\n", tab.ID[0], tab.At(0, "horizon_hours"), tab.At(0, "recipient_marketing_24h"))
+	// Output:
+	// s1 horizon=6h marketing_24h=1
 }
 
 func ExampleBuildTrainingChunks() {

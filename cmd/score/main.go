@@ -57,6 +57,7 @@ type options struct {
 	HashKeyEnv    string
 	LogFormat     string
 	Top           int
+	StateCache    string // directory of the saved feature state ("" = none)
 }
 
 // usageError is bad usage: exit code 2.
@@ -135,6 +136,7 @@ func parseFlags(args []string, stderr io.Writer, now time.Time) (options, error)
 	fs.StringVar(&o.HashKeyEnv, "hash-key-env", "FAILCAST_HASH_KEY", "environment variable holding the recipient hashing key; when set, plan recipients given as raw numbers are hashed with it so they match the history")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.IntVar(&o.Top, "top", 5, "campaigns and warnings listed in the summary")
+	fs.StringVar(&o.StateCache, "state-cache", "", "directory to keep the history's folded feature state in: a later run against the same, unchanged history reads it back instead of folding every event (used when the whole history is before --as-of; one history's state is kept)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: score --plan PLAN [--plan PLAN...] --history DATASET [flags]
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -62,10 +63,18 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	if err != nil {
 		return nil, inputf("history: %w", err)
 	}
+	historyEnd := int64(math.MaxInt64) // unknown: the state cache is not used
 	if lo, hi, rows, err := ds.TimeRange(ctx); err == nil {
+		historyEnd = hi
 		log.Info("history", "dataset", o.History, "events", rows, "from", scoring.FormatTime(lo), "to", scoring.FormatTime(hi))
 		if gap := time.Duration(asOf-hi) * time.Microsecond; gap > m.cfg.Lead+m.cfg.Refresh {
 			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", scoring.FormatTime(hi), "gap", gap.Round(time.Minute).String())
+		}
+	}
+	var cache *stateCache
+	if o.StateCache != "" {
+		if cache, err = newStateCache(o.StateCache, ds, m.cfg, historyEnd, asOf, log); err != nil {
+			return nil, err
 		}
 	}
 	foldCtx, cancelFold := context.WithCancel(ctx)
@@ -77,7 +86,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	foldDone := make(chan folded, 1)
 	go func() {
 		t0 := time.Now()
-		fs, err := features.NewScorer(foldCtx, ds, m.cfg, asOf)
+		fs, err := foldOrLoad(foldCtx, ds, m.cfg, asOf, cache)
 		if err == nil {
 			log.Info("feature state built", "as_of", o.AsOf.Format(time.RFC3339), "seconds", time.Since(t0).Seconds())
 		}
