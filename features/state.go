@@ -8,7 +8,9 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"runtime"
+	"slices"
 	"time"
 	"unsafe"
 )
@@ -234,9 +236,14 @@ type stateReader struct {
 	err error
 }
 
-// maxStateBytes bounds any one array of a state file, so that a corrupt
-// length fails cleanly instead of asking for all memory.
-const maxStateBytes = 1 << 36
+// maxStateBytes bounds any one array of a state file and maxStringBytes
+// any one string. Arrays are also allocated only as their bytes arrive,
+// so a corrupt length fails at the end of the file, not by asking for
+// all memory.
+const (
+	maxStateBytes  = 1 << 40
+	maxStringBytes = 1 << 20
+)
 
 func (sr *stateReader) fail(err error) {
 	if sr.err == nil {
@@ -291,10 +298,11 @@ func (c crcByteReader) ReadByte() (byte, error) {
 	return b, err
 }
 
-// length reads an array length of elements of size bytes.
-func (sr *stateReader) length(size uintptr) int {
+// length reads the length of an array of elements of size bytes, at
+// most limit bytes in all.
+func (sr *stateReader) length(size uintptr, limit uint64) int {
 	n := sr.u64()
-	if sr.err == nil && n*uint64(max(size, 1)) > maxStateBytes {
+	if sr.err == nil && n*uint64(max(size, 1)) > limit {
 		sr.fail(fmt.Errorf("corrupt length %d", n))
 	}
 	if sr.err != nil {
@@ -304,7 +312,7 @@ func (sr *stateReader) length(size uintptr) int {
 }
 
 func (sr *stateReader) str() string {
-	b := make([]byte, sr.length(1))
+	b := make([]byte, sr.length(1, maxStringBytes))
 	sr.read(b)
 	return string(b)
 }
@@ -341,10 +349,18 @@ func writeRaw[T any](sw *stateWriter, s []T) {
 	sw.write(bytesOf(s))
 }
 
+// readRaw reads what writeRaw wrote. The slice grows as its bytes
+// arrive (by half its size, at least rawStep elements at a time).
 func readRaw[T any](sr *stateReader) []T {
 	var zero T
-	s := make([]T, sr.length(unsafe.Sizeof(zero)))
-	sr.read(bytesOf(s))
+	n := sr.length(unsafe.Sizeof(zero), maxStateBytes)
+	const rawStep = 1 << 16
+	s := make([]T, 0, min(n, rawStep))
+	for len(s) < n && sr.err == nil {
+		k := min(n-len(s), max(len(s)/2, rawStep))
+		s = slices.Grow(s, k)[:len(s)+k]
+		sr.read(bytesOf(s[len(s)-k:]))
+	}
 	return s
 }
 
@@ -357,12 +373,14 @@ func writePaged[T any](sw *stateWriter, p *pagedState[T]) {
 
 func readPaged[T any](sr *stateReader, p *pagedState[T]) {
 	var zero T
-	n := sr.length(unsafe.Sizeof(zero))
-	if n > 0 {
-		p.ensure(int32(n - 1))
+	n := sr.length(unsafe.Sizeof(zero), maxStateBytes)
+	if n > math.MaxInt32 {
+		sr.fail(fmt.Errorf("corrupt length %d", n))
 	}
-	for i := 0; i < n; i += pageSize {
-		sr.read(bytesOf(p.pages[i>>pageBits][:min(pageSize, n-i)]))
+	for i := 0; i < n && sr.err == nil; i += pageSize {
+		last := min(i+pageSize, n)
+		p.ensure(int32(last - 1))
+		sr.read(bytesOf(p.pages[i>>pageBits][:last-i]))
 	}
 }
 
@@ -374,9 +392,10 @@ func writeQueues(sw *stateWriter, qs []timeQueue) {
 }
 
 func readQueues(sr *stateReader) []timeQueue {
-	qs := make([]timeQueue, sr.length(unsafe.Sizeof(timeQueue{})))
-	for i := range qs {
-		qs[i].times = readRaw[int64](sr)
+	n := sr.length(unsafe.Sizeof(timeQueue{}), maxStateBytes)
+	var qs []timeQueue
+	for i := 0; i < n && sr.err == nil; i++ {
+		qs = append(qs, timeQueue{times: readRaw[int64](sr)})
 	}
 	return qs
 }
@@ -406,7 +425,7 @@ func readMap[K comparable, V any](sr *stateReader) map[K]V {
 // readNames restores an interner's names (id 0, the empty string, is
 // already there) and its index.
 func readNames(sr *stateReader, in *interner) {
-	n := sr.length(unsafe.Sizeof(""))
+	n := sr.length(unsafe.Sizeof(""), maxStateBytes)
 	for i := 0; i < n && sr.err == nil; i++ {
 		s := sr.str()
 		if i == 0 {
@@ -420,7 +439,7 @@ func readNames(sr *stateReader, in *interner) {
 // readRecipients restores the recipient interner: hashed recipients go
 // to its table, others to its map, as recipInterner.id put them.
 func readRecipients(sr *stateReader, r *recipInterner) {
-	n := sr.length(unsafe.Sizeof(""))
+	n := sr.length(unsafe.Sizeof(""), maxStateBytes)
 	for i := 0; i < n && sr.err == nil; i++ {
 		s := sr.str()
 		if i == 0 {

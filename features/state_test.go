@@ -161,3 +161,29 @@ func TestStateTypesHaveNoPointers(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadScorer: any bytes give a Scorer or an error, never a panic or
+// an allocation the input does not back.
+func FuzzReadScorer(f *testing.F) {
+	events := generateAll(smallGen(63))[:3000]
+	asOf := events[len(events)-1].Timestamp + 1
+	cfg := DefaultConfig()
+	sc, err := NewScorer(context.Background(), &memSource{events: events}, cfg, asOf)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := sc.WriteState(&buf); err != nil {
+		f.Fatal(err)
+	}
+	saved := buf.Bytes()
+	f.Add(saved)
+	f.Add(saved[:len(saved)/3])
+	f.Add([]byte(stateMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := ReadScorer(bytes.NewReader(data), cfg, asOf)
+		if err == nil && sc.AsOf() != asOf {
+			t.Fatalf("as-of %d, want %d", sc.AsOf(), asOf)
+		}
+	})
+}
