@@ -33,12 +33,12 @@ func indexOf(list []string, s string) int8 {
 	return -1
 }
 
-// mediaLimits holds pipeline.MediaLimitBytes by message-type index (0:
-// no limit).
+// mediaLimits holds pipeline.MediaLimit by message-type index (0: no
+// media).
 var mediaLimits = func() []int64 {
 	out := make([]int64, len(pipeline.MessageTypes))
 	for i, t := range pipeline.MessageTypes {
-		out[i] = pipeline.MediaLimitBytes[t]
+		out[i], _ = pipeline.MediaLimit(t)
 	}
 	return out
 }()
@@ -102,7 +102,7 @@ func registerBlocks() []block {
 	typ.add("send_is_marketing", "", "flag", "1 if the category is marketing (per-user marketing limits apply)")
 	typ.add("send_has_template", "", "flag", "1 if the send names a template")
 	typ.add("send_media_mb", "", "MB", "media size in MiB, 0 when there is no media or its size is unknown")
-	typ.add("send_media_over_limit", "", "ratio", "media bytes / the Cloud API size limit of the message type (pipeline.MediaLimitBytes); above 1 the upload fails (131053); 0 when not applicable")
+	typ.add("send_media_over_limit", "", "ratio", "media bytes / the Cloud API size limit of the message type (pipeline.MediaLimit; a template's media header counts as an image); above 1 the upload fails (131053); 0 without media")
 	typ.add("send_hour_utc", "", "hours", "hour of day of the send, UTC (0-23)")
 	typ.add("send_day_of_week", "", "index", "day of week of the send, UTC (0 = Sunday)")
 	typ.add("horizon_hours", "", "hours", "t - cutoff: how old the newest outcome the send may see is; training spans [lead, lead+refresh)")

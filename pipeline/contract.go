@@ -73,6 +73,20 @@ var MediaLimitBytes = map[string]int64{
 	"sticker":  500 << 10,
 }
 
+// MediaLimit returns the size limit of the media of a send of the given
+// message type, and whether the type carries media. A template send
+// carries media in its header when media_bytes is set; the contract does
+// not say the header's kind, so failcast takes it for an image, the most
+// common header and the strictest limit of the header kinds (image 5 MB,
+// video 16 MB, document 100 MB).
+func MediaLimit(messageType string) (int64, bool) {
+	if messageType == "template" {
+		return MediaLimitBytes["image"], true
+	}
+	l, ok := MediaLimitBytes[messageType]
+	return l, ok
+}
+
 // Event is one row of a history dataset: one status event of one message.
 // Attributes of the send (campaign, template, ...) are repeated on every
 // event of the message so that each row stands alone.

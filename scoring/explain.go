@@ -194,9 +194,12 @@ var rules = []rule{
 		return fmt.Sprintf("template %s failed with parameter errors in %s%% of its recent sends; template parameter mismatch (132000/132012) likely", quoteName(r.send.Template), count(100*v)), true
 	}},
 	{"media_too_large", pipeline.FamilyMedia, 131053, "media above the type's size limit (131053)", func(r row) (string, bool) {
-		limit, ok := pipeline.MediaLimitBytes[r.send.MessageType]
+		limit, ok := pipeline.MediaLimit(r.send.MessageType)
 		if !ok || r.send.MediaBytes <= limit {
 			return "", false
+		}
+		if r.send.MessageType == "template" {
+			return fmt.Sprintf("template media header is %s MB, above the %s MB limit for images (the header is taken for one); media upload error (131053) likely", megabytes(r.send.MediaBytes), megabytes(limit)), true
 		}
 		return fmt.Sprintf("%s is %s MB, above the %s MB limit for %ss; media upload error (131053) likely", r.send.MessageType, megabytes(r.send.MediaBytes), megabytes(limit), r.send.MessageType), true
 	}},

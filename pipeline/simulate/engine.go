@@ -303,12 +303,13 @@ func optOutProbability(day, week int) float64 {
 	return 0.0002 + 0.0015*float64(max(0, day-1)) + 0.0003*float64(max(0, week-5))
 }
 
-// mediaLimit returns the size limit of a send's media.
+// mediaLimit returns the size limit of a send's media (template media
+// headers are images, as pipeline.MediaLimit takes them).
 func mediaLimit(messageType string) int64 {
-	if l, ok := pipeline.MediaLimitBytes[messageType]; ok {
+	if l, ok := pipeline.MediaLimit(messageType); ok {
 		return l
 	}
-	return pipeline.MediaLimitBytes["image"] // template media headers
+	return pipeline.MediaLimitBytes["image"]
 }
 
 // attempt decides the fate of a send and applies its effects on the
@@ -399,7 +400,9 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 			return 131049, false
 		}
 	}
-	if s.media >= 0 && s.media > mediaLimit(s.messageType) {
+	if s.media >= 0 && s.media > mediaLimit(s.messageType) && !s.fixTemplate {
+		// Fixing the template includes its media header: the sender
+		// resizes the file the warning names.
 		return 131053, false
 	}
 	if transient {
