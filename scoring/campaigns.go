@@ -73,6 +73,12 @@ type Campaign struct {
 	WindowClosedSends  int     // non-template sends whose recipient's 24-hour window is closed
 	AuthErrors24h      float64 // max over sends, NaN if unknown
 	MinHoursSinceAuth  float64 // NaN if unknown
+	// Known token expiry (Config.TokenExpiry): the earliest expiry some
+	// of the campaign's sends are at or after, its WABA, and how many
+	// sends are (0, "", 0 when none).
+	TokenExpiresAt        int64
+	TokenWABA             string
+	SendsAfterTokenExpiry int
 
 	Findings []string
 
@@ -164,6 +170,12 @@ func (c *Campaign) add(p *Prediction) {
 	if f.disabled >= 0.5 {
 		c.TemplateDisabled = true
 	}
+	if f.tokenExpiresAt != 0 {
+		c.SendsAfterTokenExpiry++
+		if c.TokenWABA == "" || f.tokenExpiresAt < c.TokenExpiresAt {
+			c.TokenExpiresAt, c.TokenWABA = f.tokenExpiresAt, s.WABAID
+		}
+	}
 	c.AuthErrors24h = maxKnown(c.AuthErrors24h, f.authErrors24h)
 	c.MinHoursSinceAuth = minKnown(c.MinHoursSinceAuth, f.hoursToken)
 	c.ParamErrorRate = maxKnown(c.ParamErrorRate, f.paramRate)
@@ -246,7 +258,14 @@ func (c *Campaign) finish(safety float64) {
 		c.Findings = append(c.Findings, fmt.Sprintf("%d of %d free-form sends go to recipients whose 24-hour service window is closed (131047): send an approved template instead",
 			c.WindowClosedSends, c.FreeFormSends))
 	}
-	if c.TokenRisk() {
+	if c.SendsAfterTokenExpiry > 0 {
+		renewBy := FormatTime(c.TokenExpiresAt)
+		if c.TokenExpiresAt <= c.First {
+			renewBy = "the first send at " + FormatTime(c.First)
+		}
+		c.Findings = append(c.Findings, fmt.Sprintf("the access token of WABA %s expires at %s (token inventory), before %d of the campaign's %d sends: they are refused with 190 unless it is renewed; renew it before %s",
+			c.TokenWABA, FormatTime(c.TokenExpiresAt), c.SendsAfterTokenExpiry, c.Sends, renewBy))
+	} else if c.TokenRisk() {
 		var why string
 		switch {
 		case c.AuthErrors24h >= minDecayedCount:
@@ -278,11 +297,13 @@ func (c *Campaign) TemplatePausedRecently() bool {
 }
 
 // TokenRisk reports whether the access token may be expired or expire
-// before the campaign ends: auth errors in the recent history of its
-// number or account, or the model expecting at least one auth failure and
-// 1% of the campaign's sends.
+// before the campaign ends: the token inventory says so for some of its
+// sends, or auth errors in the recent history of its number or account,
+// or the model expecting at least one auth failure and 1% of the
+// campaign's sends.
 func (c *Campaign) TokenRisk() bool {
-	return (!math.IsNaN(c.AuthErrors24h) && c.AuthErrors24h >= minDecayedCount) ||
+	return c.SendsAfterTokenExpiry > 0 ||
+		(!math.IsNaN(c.AuthErrors24h) && c.AuthErrors24h >= minDecayedCount) ||
 		(!math.IsNaN(c.MinHoursSinceAuth) && c.MinHoursSinceAuth <= authRecentHours) ||
 		c.ExpectedByFamily[pipeline.FamilyAuth] >= max(1, minAuthShare*float64(c.Sends))
 }
@@ -379,7 +400,7 @@ var campaignColumns = func() []string {
 	c = append(c, "stale_sends",
 		"planned_rate_mps", "throughput_mps", "rate_above_throughput", "recommended_rate_mps",
 		"peak_unique_recipients_24h", "tier_limit", "above_tier_limit",
-		"template_paused_recently", "template_param_error_rate", "window_closed_sends", "token_risk")
+		"template_paused_recently", "template_param_error_rate", "window_closed_sends", "token_risk", "token_expires_at")
 	for i := 1; i <= 3; i++ {
 		n := strconv.Itoa(i)
 		c = append(c, "top_warning_"+n, "top_warning_"+n+"_sends")
@@ -409,7 +430,8 @@ func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) err
 		r = append(r, strconv.Itoa(c.Stale),
 			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, decimal1),
 			optionalNaN(c.PeakUnique24h, count), optionalNaN(c.TierLimit, count), boolCell(c.AboveTierLimit()),
-			boolCell(c.TemplatePausedRecently()), optionalNaN(c.ParamErrorRate, decimal4), strconv.Itoa(c.WindowClosedSends), boolCell(c.TokenRisk()))
+			boolCell(c.TemplatePausedRecently()), optionalNaN(c.ParamErrorRate, decimal4), strconv.Itoa(c.WindowClosedSends), boolCell(c.TokenRisk()),
+			tokenExpiryCell(c))
 		top := c.TopWarnings(3)
 		for i := 0; i < 3; i++ {
 			if i < len(top) {
@@ -428,6 +450,15 @@ func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) err
 		return fmt.Errorf("write campaigns: %w", err)
 	}
 	return nil
+}
+
+// tokenExpiryCell is the token_expires_at cell: the known expiry before
+// the campaign's last send, or empty.
+func tokenExpiryCell(c *Campaign) string {
+	if c.SendsAfterTokenExpiry == 0 {
+		return ""
+	}
+	return FormatTime(c.TokenExpiresAt)
 }
 
 func decimal2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }

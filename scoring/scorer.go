@@ -33,7 +33,19 @@ type Config struct {
 	// ThroughputMPS is the sender number's throughput, messages per
 	// second (Cloud API default 80).
 	ThroughputMPS float64
+	// TokenExpiry maps a WABA id to when its access token expires (Unix
+	// µs, pipeline.TokenNeverExpires for never), as the sender's token
+	// inventory says (pipeline.ReadTokenExpiries). A send at or after its
+	// WABA's expiry is refused with 190 unless the token is renewed: it
+	// is scored as such whatever the model says. WABAs not in the map
+	// are left to the model.
+	TokenExpiry map[string]int64
 }
+
+// TokenExpiredPFail is the P(fail) of a send scheduled at or after its
+// WABA's known token expiry: the API refuses it with 190 unless the
+// token is renewed first (not 1: the inventory may be out of date).
+const TokenExpiredPFail = 0.99
 
 // DefaultThroughputMPS is the Cloud API's default throughput of a business
 // phone number, messages per second.
@@ -97,6 +109,7 @@ type sendFacts struct {
 	paramRate                 float32 // the template's parameter error rate
 	freeForm, windowClosed    bool    // a non-template send; its recipient's 24-hour window is closed
 	lastSendFailed            bool    // the recipient's last known outcome was a failure (the rule baseline)
+	tokenExpiresAt            int64   // the send's WABA's known token expiry when the send is at or after it, else 0
 }
 
 func (r row) facts() sendFacts {
@@ -186,8 +199,16 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 			return dst, fmt.Errorf("scoring: send %q: P(fail) %v is not a probability", p.Send.SendID, p.PFail)
 		}
 		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS}
-		s.decide(&p, r)
+		expiry, expired := s.tokenExpired(&p.Send)
+		if expired {
+			s.decideTokenExpired(&p, expiry)
+		} else {
+			s.decide(&p, r)
+		}
 		p.facts = r.facts()
+		if expired {
+			p.facts.tokenExpiresAt = expiry
+		}
 		dst = append(dst, p)
 	}
 	return dst, nil
@@ -239,6 +260,34 @@ func (s *Scorer) decide(p *Prediction, r row) {
 		}
 	}
 }
+
+// tokenExpired reports whether the send is scheduled at or after its
+// WABA's known token expiry, and that expiry.
+func (s *Scorer) tokenExpired(send *pipeline.PlannedSend) (int64, bool) {
+	exp, ok := s.cfg.TokenExpiry[send.WABAID]
+	return exp, ok && exp != pipeline.TokenNeverExpires && send.ScheduledAt >= exp
+}
+
+// decideTokenExpired scores a send its WABA's expired token will refuse:
+// the refusal comes before any other cause, so the whole failure mass
+// goes to auth (190), and the action is to renew the token.
+func (s *Scorer) decideTokenExpired(p *Prediction, expiry int64) {
+	p.PFail = max(p.PFail, TokenExpiredPFail)
+	p.PFamily = [pipeline.NumFamilies]float64{}
+	p.PFamily[pipeline.FamilyAuth] = p.PFail
+	p.Risk, p.Family, p.Code = RiskHigh, pipeline.FamilyAuth, 190
+	when := "at the send"
+	if d := p.Send.ScheduledAt - expiry; d > 0 {
+		when = ago(float64(d) / 3.6e9) + " before the send"
+	}
+	p.Warning = fmt.Sprintf("the access token of WABA %s expires at %s (token inventory), %s: the send is refused with 190 (access token expired) unless the token is renewed first",
+		p.Send.WABAID, FormatTime(expiry), when)
+	p.WarningKind = warnTokenExpiry
+	p.Action = ActionRenewToken
+}
+
+// warnTokenExpiry is the warning kind of sends after a known token expiry.
+const warnTokenExpiry = "token_expiry_known"
 
 // hasEvidence reports whether a rule found the cause in the features (as
 // opposed to a warning from the model's verdict alone).

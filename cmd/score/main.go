@@ -58,6 +58,7 @@ type options struct {
 	LogFormat     string
 	Top           int
 	StateCache    string // directory of the saved feature state ("" = none)
+	Tokens        string // token file: when each WABA's access token expires ("" = unknown)
 }
 
 // usageError is bad usage: exit code 2.
@@ -136,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer, now time.Time) (options, error)
 	fs.StringVar(&o.HashKeyEnv, "hash-key-env", "FAILCAST_HASH_KEY", "environment variable holding the recipient hashing key; when set, plan recipients given as raw numbers are hashed with it so they match the history")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.IntVar(&o.Top, "top", 5, "campaigns and warnings listed in the summary")
+	fs.StringVar(&o.Tokens, "tokens", "", "token file (CSV: waba_id, token_expires_at, e.g. from Meta's debug_token): sends at or after their WABA's token expiry are scored as refused with 190 and get \"renew token\"")
 	fs.StringVar(&o.StateCache, "state-cache", "", "directory to keep the history's folded feature state in: a later run against the same, unchanged history reads it back instead of folding every event (used when the whole history is before --as-of; one history's state is kept)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: score --plan PLAN [--plan PLAN...] --history DATASET [flags]

@@ -157,6 +157,23 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 		}
 	}
 
+	var tokenExpiry map[string]int64
+	if o.Tokens != "" {
+		tokens, err := pipeline.ReadTokenExpiries(o.Tokens)
+		if err != nil {
+			return nil, inputf("tokens: %w", err)
+		}
+		tokenExpiry = make(map[string]int64, len(tokens))
+		expired := 0
+		for _, tk := range tokens {
+			tokenExpiry[tk.WABAID] = tk.ExpiresAt
+			if tk.ExpiresAt != pipeline.TokenNeverExpires && tk.ExpiresAt <= asOf {
+				expired++
+			}
+		}
+		log.Info("token inventory", "file", o.Tokens, "wabas", len(tokens), "expired_at_as_of", expired)
+	}
+
 	var evaluator *scoring.Evaluator
 	if o.Outcomes != "" {
 		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
@@ -174,7 +191,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 
 	sc, err := scoring.NewScorer(scoring.Config{
 		Thresholds: m.thresholds, LikelyCodes: m.likelyCodes, ModelVersion: m.version,
-		AsOf: asOf, Explore: o.Explore, Seed: o.Seed, ThroughputMPS: o.ThroughputMPS,
+		AsOf: asOf, Explore: o.Explore, Seed: o.Seed, ThroughputMPS: o.ThroughputMPS, TokenExpiry: tokenExpiry,
 	})
 	if err != nil {
 		return nil, err

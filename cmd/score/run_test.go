@@ -297,6 +297,10 @@ func TestUsageAndInputErrors(t *testing.T) {
 	plan := filepath.Join(dir, "plan.csv")
 	writePlanCSV(t, plan, demoPlan())
 	out := filepath.Join(dir, "score")
+	badTokens := filepath.Join(dir, "tokens.csv")
+	if err := os.WriteFile(badTokens, []byte("waba_id,token_expires_at\nwaba-1,soon\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -314,6 +318,7 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{"missing history", append(scoreArgs(w, out, plan), "--history", filepath.Join(dir, "no-history")), exitInput, "no-history"},
 		{"empty registry", append(scoreArgs(w, out, plan), "--registry", filepath.Join(dir, "empty-registry")), exitInput, "has no current model"},
 		{"missing outcomes", append(scoreArgs(w, out, plan), "--outcomes", filepath.Join(dir, "none.parquet")), exitInput, "none.parquet"},
+		{"bad token file", append(scoreArgs(w, out, plan), "--tokens", badTokens), exitInput, "row 2: column token_expires_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,5 +511,51 @@ func TestRawRecipientNumbers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTokenInventory: with --tokens, the sends after their WABA's token
+// expiry get "renew token" and the campaign says when to renew.
+func TestTokenInventory(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.csv")
+	sends := demoPlan()
+	writePlanCSV(t, plan, sends)
+	expiry := worldAsOf.Add(5*time.Hour + 20*time.Second) // inside the marketing campaign
+	tokens := filepath.Join(dir, "tokens.csv")
+	if err := pipeline.WriteTokenExpiries(tokens, []pipeline.TokenExpiry{{WABAID: "waba-1", ExpiresAt: expiry.UnixMicro()}}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "score")
+	code, _, stderr := runScore(t, append(scoreArgs(w, out, plan), "--tokens", tokens)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	_, rows := readCSV(t, filepath.Join(out, predictionsFile))
+	after := 0
+	for _, r := range rows {
+		at, err := time.Parse(time.RFC3339, r["scheduled_at"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		renew := r["action"] == "renew token" && r["likely_code"] == "190" && r["risk"] == "high"
+		if !at.Before(expiry) {
+			after++
+			if !renew {
+				t.Fatalf("send %s at %s, after the expiry: action %q code %s risk %s", r["send_id"], r["scheduled_at"], r["action"], r["likely_code"], r["risk"])
+			}
+		} else if r["action"] == "renew token" {
+			t.Fatalf("send %s at %s, before the expiry, gets renew token", r["send_id"], r["scheduled_at"])
+		}
+	}
+	if after == 0 || after == len(rows) {
+		t.Fatalf("%d of %d sends after the expiry; the test wants some on each side", after, len(rows))
+	}
+	_, camps := readCSV(t, filepath.Join(out, campaignsFile))
+	for _, c := range camps {
+		if c["token_risk"] != "true" || c["token_expires_at"] == "" || !strings.Contains(c["findings"], "waba-1") {
+			t.Errorf("campaign %s: token_risk %s token_expires_at %q findings %q", c["campaign_id"], c["token_risk"], c["token_expires_at"], c["findings"])
+		}
 	}
 }
