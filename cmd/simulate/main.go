@@ -8,7 +8,9 @@
 //	simulate replay --plan FILE --predictions FILE [--campaigns FILE] [--json] [world flags]
 //
 // Outputs of a run: history/ (hive-partitioned Parquet, one file per UTC
-// day), plan.parquet and plan.csv, outcomes.parquet and outcomes.csv, and with --raw
+// day), plan.parquet and plan.csv, outcomes.parquet and outcomes.csv,
+// tokens.csv (when each WABA's access token expires, as the sender knows
+// it at as-of: the input of score --tokens), and with --raw
 // raw/send-log.ndjson and raw/webhooks.ndjson. Everything is written to a
 // staging directory first and moved into place only when the whole run
 // succeeded, so a failed run leaves earlier outputs untouched.

@@ -29,7 +29,7 @@ func TestSimulateWritesOutputs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv", "raw/send-log.ndjson", "raw/webhooks.ndjson", "history/dt=2026-10-30/part-0.parquet"} {
+	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv", "tokens.csv", "raw/send-log.ndjson", "raw/webhooks.ndjson", "history/dt=2026-10-30/part-0.parquet"} {
 		st, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || st.Size() == 0 {
 			t.Errorf("output %s: %v", name, err)
@@ -64,6 +64,37 @@ func TestSimulateWritesOutputs(t *testing.T) {
 	if err != nil || len(outcomes) == 0 {
 		t.Fatalf("outcomes: %d, %v", len(outcomes), err)
 	}
+	// tokens.csv: one row per WABA of the plan (the default 3), each with
+	// an expiry.
+	tokens, err := pipeline.ReadTokenExpiries(filepath.Join(dir, "tokens.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planWABAs []string
+	err = pipeline.ReadPlan(context.Background(), filepath.Join(dir, "plan.parquet"), nil, func(batch []pipeline.PlannedSend) error {
+		for _, p := range batch {
+			planWABAs = append(planWABAs, p.WABAID)
+		}
+		return nil
+	})
+	if err != nil || len(planWABAs) == 0 {
+		t.Fatalf("plan: %d sends, %v", len(planWABAs), err)
+	}
+	tokenOf := map[string]int64{}
+	for _, tok := range tokens {
+		tokenOf[tok.WABAID] = tok.ExpiresAt
+		if tok.ExpiresAt == pipeline.TokenNeverExpires {
+			t.Errorf("tokens.csv: WABA %s has no expiry", tok.WABAID)
+		}
+	}
+	if len(tokens) != 3 || len(tokenOf) != 3 {
+		t.Errorf("tokens.csv has %d rows (%d WABAs), want one per WABA (3): %v", len(tokens), len(tokenOf), tokens)
+	}
+	for _, waba := range planWABAs {
+		if _, ok := tokenOf[waba]; !ok {
+			t.Fatalf("plan WABA %s has no row in tokens.csv", waba)
+		}
+	}
 }
 
 func TestSimulateIsReproducible(t *testing.T) {
@@ -73,7 +104,7 @@ func TestSimulateIsReproducible(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 	}
-	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "history/dt=2026-10-31/part-0.parquet"} {
+	for _, name := range []string{"plan.parquet", "plan.csv", "outcomes.parquet", "tokens.csv", "history/dt=2026-10-31/part-0.parquet"} {
 		x, err1 := os.ReadFile(filepath.Join(a, name))
 		y, err2 := os.ReadFile(filepath.Join(b, name))
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {

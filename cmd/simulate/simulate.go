@@ -149,11 +149,15 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 			return res, err
 		}
 	}
+	// The token inventory the sender holds at as-of, for score --tokens.
+	if err := pipeline.WriteTokenExpiries(filepath.Join(stage, "tokens.csv"), world.TokenExpiries()); err != nil {
+		return res, fmt.Errorf("write token file: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
 	// Move the outputs into place.
-	moves := []string{"history", "plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv"}
+	moves := []string{"history", "plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv", "tokens.csv"}
 	if raw {
 		moves = append(moves, "raw")
 	}

@@ -8,10 +8,12 @@
 // pipeline, to a Sink in non-decreasing timestamp order. The returned World
 // holds the state at AsOf: World.Plan gives an upcoming campaign plan with
 // risky cases in it, World.Outcomes continues the same world forward to tell
-// what happens to each planned send, and World.Replay (or Replay) re-runs
-// the plan with recommended actions applied and measures the failures they
-// prevent. RawWriter writes the same history as the raw forms a sender has:
-// its own send log and Meta's status webhooks.
+// what happens to each planned send, World.TokenExpiries tells when each
+// WABA's access token expires as the sender knows it at AsOf, and
+// World.Replay (or Replay) re-runs the plan with recommended actions
+// applied and measures the failures they prevent. RawWriter writes the
+// same history as the raw forms a sender has: its own send log and Meta's
+// status webhooks.
 //
 // Every failure mechanism has a cause that is visible before the send, in
 // the history or in the plan: messaging-limit tiers (131048), throughput
