@@ -21,7 +21,8 @@ demo: build
 	$(BIN)/simulate --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --out $(OUT)/sim
 	$(BIN)/train --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) --registry $(OUT)/registry --seed $(DEMO_SEED)
 	$(BIN)/score --plan $(OUT)/sim/plan.parquet --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) \
-		--registry $(OUT)/registry --out $(OUT)/score --outcomes $(OUT)/sim/outcomes.parquet
+		--registry $(OUT)/registry --out $(OUT)/score --outcomes $(OUT)/sim/outcomes.parquet \
+		--tokens $(OUT)/sim/tokens.csv
 
 ## test: unit, property, example and fuzz-seed tests (fast mode).
 test:
