@@ -9,7 +9,7 @@ DEMO_AS_OF ?= 2026-11-01T00:00:00Z
 # Debian's own python3 sees Debian's python3-* packages (a python3 earlier on PATH may not).
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all build demo test test-long fuzz notebook-inputs notebooks bench bench-full clean
+.PHONY: all build demo test test-long fuzz notebook-inputs notebooks bench bench-full bench-features clean
 
 all: build
 
@@ -49,6 +49,10 @@ bench:
 
 bench-full:
 	bash bench/run --full
+
+## bench-features: the feature engine on ~12.7M events and 1M+ recipients (~2 min).
+bench-features:
+	bash bench/features
 
 clean:
 	rm -rf $(BIN) $(OUT)
