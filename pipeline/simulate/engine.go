@@ -377,7 +377,9 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 	switch {
 	case rc.invalid():
 		return 131026, false
-	case tpl == nil && s.at-rc.lastInbound > windowLength:
+	case tpl == nil && s.at-rc.lastInbound > windowLength && !s.fixTemplate:
+		// Fixing a free-form send outside the 24-hour window means
+		// sending an approved template instead.
 		return 131047, false
 	case marketing && rc.optedOutAt != 0 && s.at >= rc.optedOutAt:
 		return 131050, false

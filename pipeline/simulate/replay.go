@@ -23,7 +23,7 @@ const (
 	Suppress                    // not sent
 	Defer24h                    // sent 24 hours later
 	Throttle                    // sent by a pacer: within the number's throughput and the pair rate
-	FixTemplate                 // the template's bug, pause or oversized media is fixed first: no template or media error
+	FixTemplate                 // the template's bug, pause or oversized media is fixed first, a free-form send outside the window goes as a template: no template, media or 131047 error
 	RenewToken                  // the access token is renewed first: no token error
 )
 
