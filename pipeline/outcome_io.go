@@ -120,35 +120,53 @@ func parseErrorCode(s string) (int32, error) {
 }
 
 func readOutcomesCSV(path string, r io.Reader) ([]PlanOutcome, error) {
-	cr := newCSVReader(r)
-	h, err := readCSVHeader(path, cr, []string{ColSendID, ColFailed, ColErrorCode})
-	if err != nil {
-		return nil, err
-	}
 	var out []PlanOutcome
+	err := readCSVRecords(path, r, []string{ColSendID, ColFailed, ColErrorCode}, func(row int, h csvHeader, rec []string) error {
+		o := PlanOutcome{SendID: strings.TrimSpace(h.get(rec, ColSendID))}
+		if o.SendID == "" {
+			return RowError{File: path, Row: row, Column: ColSendID, Err: errors.New("missing send id")}
+		}
+		var err error
+		if o.Failed, err = strconv.ParseBool(strings.TrimSpace(h.get(rec, ColFailed))); err != nil {
+			return RowError{File: path, Row: row, Column: ColFailed, Err: fmt.Errorf("want true or false, got %q", h.get(rec, ColFailed))}
+		}
+		if o.ErrorCode, err = parseErrorCode(h.get(rec, ColErrorCode)); err != nil {
+			return RowError{File: path, Row: row, Column: ColErrorCode, Err: err}
+		}
+		out = append(out, o)
+		return nil
+	})
+	return out, err
+}
+
+// readCSVRecords reads a CSV file whose header must name the required
+// columns, calling fn with each record and its row number (blank lines
+// skipped). A record with another number of fields than the header
+// fails the read with a RowError, as does any error of fn.
+func readCSVRecords(path string, r io.Reader, required []string, fn func(row int, h csvHeader, rec []string) error) error {
+	cr := newCSVReader(r)
+	h, err := readCSVHeader(path, cr, required)
+	if err != nil {
+		return err
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		row, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
 		if len(rec) != len(h) {
-			return nil, RowError{File: path, Row: row, Err: fmt.Errorf("want %d fields as in the header, got %d", len(h), len(rec))}
+			return RowError{File: path, Row: row, Err: fmt.Errorf("want %d fields as in the header, got %d", len(h), len(rec))}
 		}
-		o := PlanOutcome{SendID: strings.TrimSpace(h.get(rec, ColSendID))}
-		if o.SendID == "" {
-			return nil, RowError{File: path, Row: row, Column: ColSendID, Err: errors.New("missing send id")}
+		if err := fn(row, h, rec); err != nil {
+			return err
 		}
-		if o.Failed, err = strconv.ParseBool(strings.TrimSpace(h.get(rec, ColFailed))); err != nil {
-			return nil, RowError{File: path, Row: row, Column: ColFailed, Err: fmt.Errorf("want true or false, got %q", h.get(rec, ColFailed))}
-		}
-		if o.ErrorCode, err = parseErrorCode(h.get(rec, ColErrorCode)); err != nil {
-			return nil, RowError{File: path, Row: row, Column: ColErrorCode, Err: err}
-		}
-		out = append(out, o)
 	}
 }
 

@@ -48,49 +48,34 @@ func readTokenExpiries(path string, r io.Reader) ([]TokenExpiry, error) {
 	if kind, err := fileFormat(path); err != nil || kind != "csv" {
 		return nil, fmt.Errorf("%s: want a .csv token file", path)
 	}
-	cr := newCSVReader(r)
-	h, err := readCSVHeader(path, cr, TokenColumns)
-	if err != nil {
-		return nil, err
-	}
 	var out []TokenExpiry
 	rowOf := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		row, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
-		}
-		if len(rec) != len(h) {
-			return nil, RowError{File: path, Row: row, Err: fmt.Errorf("want %d fields as in the header, got %d", len(h), len(rec))}
-		}
-		t := TokenExpiry{WABAID: strings.TrimSpace(rec[h[ColWABAID]])}
+	err := readCSVRecords(path, r, TokenColumns, func(row int, h csvHeader, rec []string) error {
+		t := TokenExpiry{WABAID: strings.TrimSpace(h.get(rec, ColWABAID))}
 		if t.WABAID == "" {
-			return nil, RowError{File: path, Row: row, Column: ColWABAID, Err: errors.New("missing WABA id")}
+			return RowError{File: path, Row: row, Column: ColWABAID, Err: errors.New("missing WABA id")}
 		}
 		if first, dup := rowOf[t.WABAID]; dup {
-			return nil, RowError{File: path, Row: row, Column: ColWABAID, Err: fmt.Errorf("WABA %q already has a token in row %d", t.WABAID, first)}
+			return RowError{File: path, Row: row, Column: ColWABAID, Err: fmt.Errorf("WABA %q already has a token in row %d", t.WABAID, first)}
 		}
 		rowOf[t.WABAID] = row
-		switch v := strings.TrimSpace(rec[h[ColTokenExpiresAt]]); {
+		switch v := strings.TrimSpace(h.get(rec, ColTokenExpiresAt)); {
 		case v == "" || strings.EqualFold(v, "never"):
 			t.ExpiresAt = TokenNeverExpires
 		default:
-			if t.ExpiresAt, err = parseScheduledAt(v); err != nil {
-				return nil, RowError{File: path, Row: row, Column: ColTokenExpiresAt, Err: errors.New(strings.Replace(err.Error(), "scheduled time", "expiry", 1))}
+			exp, err := parseScheduledAt(v)
+			if err != nil {
+				return RowError{File: path, Row: row, Column: ColTokenExpiresAt, Err: errors.New(strings.Replace(err.Error(), "scheduled time", "expiry", 1))}
 			}
-			if t.ExpiresAt == TokenNeverExpires {
-				return nil, RowError{File: path, Row: row, Column: ColTokenExpiresAt, Err: errors.New(`the Unix epoch is not an expiry: leave the cell empty or write "never" for a token that does not expire`)}
+			if exp == TokenNeverExpires {
+				return RowError{File: path, Row: row, Column: ColTokenExpiresAt, Err: errors.New(`the Unix epoch is not an expiry: leave the cell empty or write "never" for a token that does not expire`)}
 			}
+			t.ExpiresAt = exp
 		}
 		out = append(out, t)
-	}
+		return nil
+	})
+	return out, err
 }
 
 // WriteTokenExpiries writes a token file (CSV, atomically), sorted by
