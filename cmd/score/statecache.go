@@ -80,31 +80,34 @@ func (c *stateCache) load(cfg features.Config, asOf int64) *features.Scorer {
 	}
 	defer f.Close()
 	t0 := time.Now()
-	fs, err := features.ReadScorer(f, cfg, asOf)
+	sc, err := features.ReadScorer(f, cfg, asOf)
 	if err != nil {
 		c.log.Warn("cannot use the saved feature state: folding the history", "state", c.path, "err", err)
 		return nil
 	}
 	c.log.Info("feature state read from the cache", "state", c.path, "seconds", time.Since(t0).Seconds(),
-		"folded_as_of", time.UnixMicro(fs.FoldedBefore()).UTC().Format(time.RFC3339))
-	return fs
+		"folded_as_of", time.UnixMicro(sc.FoldedBefore()).UTC().Format(time.RFC3339))
+	return sc
 }
 
 // save writes the state of a fresh scorer (before its first Next) and
 // removes the states of other histories. A failure is logged, not
 // returned: the cache only saves time.
-func (c *stateCache) save(fs *features.Scorer) {
+func (c *stateCache) save(sc *features.Scorer) {
 	if !c.usable {
 		return
 	}
 	t0 := time.Now()
-	err := pipeline.WriteFileAtomic(c.path, func(f *pipeline.AtomicFile) error { return fs.WriteState(f) })
+	err := pipeline.WriteFileAtomic(c.path, func(f *pipeline.AtomicFile) error { return sc.WriteState(f) })
 	if err != nil {
 		c.log.Warn("cannot save the feature state", "state", c.path, "err", err)
 		return
 	}
-	st, _ := os.Stat(c.path)
-	c.log.Info("feature state saved to the cache", "state", c.path, "mb", float64(st.Size())/(1<<20), "seconds", time.Since(t0).Seconds())
+	var mb float64
+	if st, err := os.Stat(c.path); err == nil {
+		mb = float64(st.Size()) / (1 << 20)
+	}
+	c.log.Info("feature state saved to the cache", "state", c.path, "mb", mb, "seconds", time.Since(t0).Seconds())
 	old, _ := filepath.Glob(filepath.Join(filepath.Dir(c.path), stateFilePrefix+"*"+stateFileSuffix))
 	for _, p := range old {
 		if p != c.path && strings.HasPrefix(filepath.Base(p), stateFilePrefix) {
@@ -120,16 +123,16 @@ func (c *stateCache) save(fs *features.Scorer) {
 // when a cache is set).
 func foldOrLoad(ctx context.Context, ds *pipeline.Dataset, cfg features.Config, asOf int64, cache *stateCache) (*features.Scorer, error) {
 	if cache != nil {
-		if fs := cache.load(cfg, asOf); fs != nil {
-			return fs, nil
+		if sc := cache.load(cfg, asOf); sc != nil {
+			return sc, nil
 		}
 	}
-	fs, err := features.NewScorer(ctx, ds, cfg, asOf)
+	sc, err := features.NewScorer(ctx, ds, cfg, asOf)
 	if err != nil {
 		return nil, err
 	}
 	if cache != nil {
-		cache.save(fs)
+		cache.save(sc)
 	}
-	return fs, nil
+	return sc, nil
 }
