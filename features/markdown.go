@@ -106,7 +106,7 @@ copied. Measured on the 2-core development machine (2026-11-24):
 | synthetic stream (generator on the scan goroutine) | 12.26M | 1.26M | 3.50M | 5.8-6.3 s | 1.95-2.10M | 1.45-1.48 GB |
 
 The in-memory build (`+"`BuildTraining`"+`) of the synthetic 3.5M examples peaks at about 2.6 GB: its
-table alone is 1.4 GB, and joining the chunks into one table costs about 3 s more; narrow
+table alone is 1.4 GB, and joining the chunks into one table costs about 2 s more; narrow
 [from, to) to build fewer examples (earlier history still warms the state).
 
 The engine spends about 0.8 µs of CPU per event at 1M recipients (1.25M events per CPU second,

@@ -101,8 +101,9 @@ func ConcatTables(parts []*Table) *Table {
 // dropping each part once it is copied. Without care the copy would hold
 // every row twice at its peak; so the parts' identity columns go before
 // the feature values are copied, and the copied parts are handed back to
-// the OS every bigCopyBytes (the joined X is fresh memory, resident only
-// as it is written).
+// the OS every quarter of the table, at least every bigCopyBytes (the
+// joined X is fresh memory, resident only as it is written). The peak of
+// a build is before the join, where the engine state and the parts meet.
 func concatTables(parts []*Table, names []string) *Table {
 	if len(parts) == 1 {
 		return parts[0]
@@ -136,16 +137,21 @@ func concatTables(parts []*Table, names []string) *Table {
 		x := p.X
 		*p = Table{X: x}
 	}
-	big := n*len(names)*4 >= bigCopyBytes
+	total := n * len(names) * 4
+	big := total >= bigCopyBytes
 	if big {
 		debug.FreeOSMemory()
 	}
+	// Each hand-back is a full collection, whose cost grows with the
+	// heap: hand back every quarter of the table (at least bigCopyBytes),
+	// so a big table costs a fixed number of them.
+	every := max(bigCopyBytes, total/4)
 	t.X = make([]float32, 0, n*len(names))
 	copied := 0
 	for i, p := range parts {
 		t.X = append(t.X, p.X...)
 		parts[i] = nil
-		if copied += len(p.X) * 4; big && copied >= bigCopyBytes {
+		if copied += len(p.X) * 4; big && copied >= every {
 			debug.FreeOSMemory()
 			copied = 0
 		}
