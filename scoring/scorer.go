@@ -278,7 +278,7 @@ func (s *Scorer) decideTokenExpired(p *Prediction, expiry int64) {
 	p.Risk, p.Family, p.Code = RiskHigh, pipeline.FamilyAuth, 190
 	when := "at the send"
 	if d := p.Send.ScheduledAt - expiry; d > 0 {
-		when = ago(float64(d) / 3.6e9) + " before the send"
+		when = ago(float64(d)/3.6e9) + " before the send"
 	}
 	p.Warning = fmt.Sprintf("the access token of WABA %s expires at %s (token inventory), %s: the send is refused with 190 (access token expired) unless the token is renewed first",
 		p.Send.WABAID, FormatTime(expiry), when)
