@@ -283,6 +283,9 @@ func WarningSummary(kind string) string {
 			return rules[k].summary
 		}
 	}
+	if kind == warnTokenExpiry {
+		return "sends after their WABA's access token expires (token inventory; 190)"
+	}
 	if f, ok := strings.CutPrefix(kind, modelKindPrefix); ok && f != "" {
 		return f + " failures expected by the model (no single cause in the features)"
 	}

@@ -93,6 +93,9 @@ func TestCampaignKnownTokenExpiry(t *testing.T) {
 	if c.SendsAfterTokenExpiry != 5 || c.TokenExpiresAt != expiry || c.TokenWABA != "w1" || !c.TokenRisk() {
 		t.Fatalf("after expiry %d, expiry %d, WABA %q, risk %v; want 5 sends, %d, w1, true", c.SendsAfterTokenExpiry, c.TokenExpiresAt, c.TokenWABA, c.TokenRisk(), expiry)
 	}
+	if top := c.TopWarnings(1); len(top) != 1 || !strings.Contains(top[0].Summary, "token expires (token inventory; 190)") {
+		t.Errorf("top warnings %v, want the known token expiry described", top)
+	}
 	findings := strings.Join(c.Findings, "; ")
 	for _, w := range []string{"WABA w1 expires at " + FormatTime(expiry), "before 5 of the campaign's 10 sends", "renew it before " + FormatTime(expiry)} {
 		if !strings.Contains(findings, w) {
