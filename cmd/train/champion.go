@@ -12,10 +12,14 @@ import (
 	"github.com/failcast/failcast/models/registry"
 )
 
-// compare scores the champion on the challenger's validation rows and
-// decides whether the challenger is promoted. It fills the decision
-// fields of res.
-func (t *trainer) compare(reg *registry.Registry, s *splitRows, res *result) {
+// compareReplicates is the number of bootstrap replicates of the
+// champion comparison (metrics.ComparePR).
+const compareReplicates = 200
+
+// compare scores the champion on the challenger's validation rows
+// (challenger holds the challenger's P(fail) of them) and decides whether
+// the challenger is promoted. It fills the decision fields of res.
+func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []float64, res *result) {
 	version, dir, err := reg.Current()
 	switch {
 	case errors.Is(err, registry.ErrNoChampion):
@@ -50,8 +54,19 @@ func (t *trainer) compare(reg *registry.Registry, s *splitRows, res *result) {
 	}
 	res.ChampionEvaluated, res.ChampionPRAUC = true, champPR
 	diff := res.ValidPRAUC - champPR
-	t.log.Info("champion evaluated on the same validation window", "champion", version,
-		"champion_pr_auc", round4(champPR), "challenger_pr_auc", round4(res.ValidPRAUC), "difference", round4(diff), "tolerance", t.cfg.Tolerance)
+	// How much of the difference is the noise of the validation rows
+	// drawn: reported, not part of the decision.
+	if pc, err := metrics.ComparePR(scores, challenger, s.validLabels, compareReplicates, t.cfg.Seed); err == nil {
+		res.Paired = &pc
+	} else {
+		t.log.Warn("bootstrap of the champion comparison failed", "err", err)
+	}
+	args := []any{"champion", version, "champion_pr_auc", round4(champPR), "challenger_pr_auc", round4(res.ValidPRAUC),
+		"difference", round4(diff), "tolerance", t.cfg.Tolerance}
+	if pc := res.Paired; pc != nil {
+		args = append(args, "difference_95_low", round4(pc.Low), "difference_95_high", round4(pc.High), "challenger_better_share", round4(pc.ProbBetter))
+	}
+	t.log.Info("champion evaluated on the same validation window", args...)
 	if res.ValidPRAUC >= champPR-t.cfg.Tolerance {
 		res.Promoted = true
 		res.Reason = fmt.Sprintf("challenger PR-AUC %.4f is not worse than the champion's %.4f (tolerance %g)", res.ValidPRAUC, champPR, t.cfg.Tolerance)

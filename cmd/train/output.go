@@ -50,6 +50,10 @@ func (t *trainer) metadata(res *result, w windows, tab *features.Table, s *split
 	bundle.SetExtras(&md, time.Duration(t.cfg.Lead), time.Duration(t.cfg.Refresh), c.likelyCode)
 	md.Extra["as_of"] = w.asOf.Format(time.RFC3339)
 	md.Extra["champion_evaluated"] = res.ChampionEvaluated
+	if pc := res.Paired; pc != nil {
+		md.Extra["champion_difference_95"] = []float64{round4(pc.Low), round4(pc.High)}
+		md.Extra["challenger_better_share"] = round4(pc.ProbBetter)
+	}
 	md.Extra["forced"] = res.Forced
 	imp := map[string]any{}
 	for i, v := range c.fail.FeatureImportance() {
@@ -139,6 +143,9 @@ func (t *trainer) writeReport(dir string, res *result, w windows, tab *features.
 	r.Comparison = &report.Comparison{
 		ChampionVersion: res.ChampionVersion, Evaluated: res.ChampionEvaluated, ChampionPRAUC: res.ChampionPRAUC,
 		ChallengerPRAUC: res.ValidPRAUC, Tolerance: t.cfg.Tolerance, Promoted: res.Promoted, Forced: res.Forced, Reason: res.Reason,
+	}
+	if pc := res.Paired; pc != nil {
+		r.Comparison.DiffLow, r.Comparison.DiffHigh, r.Comparison.ProbBetter, r.Comparison.Replicates = pc.Low, pc.High, pc.ProbBetter, pc.Replicates
 	}
 	if ms := c.familyEval.summary; ms != nil {
 		r.Notes = append(r.Notes, fmt.Sprintf("Error-family model on the %d failed validation sends: accuracy %.3f, macro F1 %.3f, log-loss %.3f. "+

@@ -46,6 +46,7 @@ type result struct {
 	ChampionVersion   string
 	ChampionPRAUC     float64 // NaN when not evaluated
 	ChampionEvaluated bool
+	Paired            *metrics.PairedAP // bootstrap of challenger - champion PR-AUC; nil when not evaluated
 	Pruned            []string
 }
 
@@ -142,7 +143,7 @@ func (t *trainer) run(ctx context.Context) (*result, error) {
 
 	// 3. Champion comparison on the same validation rows.
 	bar.step("champion")
-	t.compare(reg, split, res)
+	t.compare(reg, split, main.valid, res)
 
 	// 4. Write the version (a temporary directory until committed).
 	bar.step("write")

@@ -153,6 +153,10 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	if !strings.Contains(log, "champion evaluated on the same validation window") {
 		t.Fatalf("log does not show the comparison:\n%s", log)
 	}
+	// The same model twice: every bootstrap replicate ties.
+	if got := md2.Extra["champion_difference_95"]; fmt.Sprint(got) != "[0 0]" || md2.Extra["challenger_better_share"] != 0.0 {
+		t.Fatalf("bootstrap of a tie: interval %v, better share %v; want [0 0] and 0", got, md2.Extra["challenger_better_share"])
+	}
 
 	// A much weaker challenger is kept out; exit 0 and a clear line.
 	time.Sleep(1100 * time.Millisecond)
@@ -175,6 +179,9 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	keptOut, _ := os.ReadFile(filepath.Join(vs[2].Dir, report.FileName))
 	if !bytes.Contains(keptOut, []byte("**Kept out")) {
 		t.Fatal("kept-out report does not say so")
+	}
+	if !bytes.Contains(keptOut, []byte("the challenger is better in 0.0% of 200 replicates")) {
+		t.Fatalf("kept-out report does not give the bootstrap of the difference:\n%s", keptOut)
 	}
 
 	// --force promotes it anyway; --keep 2 prunes the oldest.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -78,11 +79,20 @@ type Comparison struct {
 	Evaluated       bool    // the champion was scored on the same validation window
 	ChampionPRAUC   float64 // on the same window; NaN when not evaluated
 	ChallengerPRAUC float64
-	Tolerance       float64
-	Promoted        bool
-	Forced          bool
-	Reason          string // one sentence explaining the decision
+	// Noise of the difference (challenger - champion) over the
+	// validation rows drawn: its central 95% and the share of
+	// bootstrap replicates in which the challenger is better (see
+	// metrics.ComparePR). Replicates is 0 when not estimated.
+	DiffLow, DiffHigh, ProbBetter float64
+	Replicates                    int
+	Tolerance                     float64
+	Promoted                      bool
+	Forced                        bool
+	Reason                        string // one sentence explaining the decision
 }
+
+// signed formats a difference with its sign and four decimals.
+func signed(v float64) string { return fmt.Sprintf("%+.4f", v) }
 
 // Field is one line of the report's summary.
 type Field struct{ Name, Value string }
@@ -189,6 +199,10 @@ func render(r *Report, top []Importance, hasChart func(string) bool) []byte {
 		}
 		fmt.Fprintf(&b, "| champion | %s | %s |\n", champ, champScore)
 		fmt.Fprintf(&b, "| challenger | %s | %s |\n\n", orDash(r.Version), num(c.ChallengerPRAUC))
+		if c.Evaluated && c.Replicates > 0 {
+			fmt.Fprintf(&b, "Difference (challenger - champion) %s; 95%% bootstrap interval over the validation rows [%s, %s]; the challenger is better in %s%% of %d replicates.\n\n",
+				signed(c.ChallengerPRAUC-c.ChampionPRAUC), signed(c.DiffLow), signed(c.DiffHigh), strconv.FormatFloat(100*c.ProbBetter, 'f', 1, 64), c.Replicates)
+		}
 		fmt.Fprintf(&b, "Tolerance: the challenger is promoted when its PR-AUC is at least the champion's minus %s.\n\n", num(c.Tolerance))
 	}
 	if len(r.Summary) > 0 {
