@@ -279,7 +279,7 @@ func registerBlocks() []block {
 	}})
 
 	po := newSpecs(Outcome, "phone")
-	po.add("phone_tier_limit", "", "recipients", "inferred messaging tier: the most unique recipients in 24 h the number reached without a 131048 in the 24 h before, rounded up to 250/2k/10k/100k/unlimited (1e7)")
+	po.add("phone_tier_limit", "", "recipients", "inferred messaging tier: the most unique recipients in 24 h the number reached without a 131048 in the 24 h before or the 10 min after, rounded up to 250/2k/10k/100k/unlimited (1e7)")
 	po.add("phone_unique_24h_over_tier", "24h", "ratio", "phone_unique_recipients_24h / phone_tier_limit; near 1 the tier limit is close")
 	for _, w := range []string{"1h", "24h", "7d"} {
 		po.add("phone_fail_rate_"+w, w, "ratio", "failed / (sends + 1) of the phone number, decayed counts (time constant "+w+")")
@@ -293,7 +293,7 @@ func registerBlocks() []block {
 	bs = append(bs, block{kind: Outcome, specs: po.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.phone[v.r.ids.phone]
 		f := groupFactors(g, v.cutoff)
-		tier := tierOf(g.maxUniqOK)
+		tier := tierOf(g.uniqReached(v.cutoff))
 		out[0] = tier
 		out[1] = float32(v.uniq24) / tier
 		for i := range 3 {
@@ -342,7 +342,7 @@ func registerBlocks() []block {
 		f := groupFactors(g, v.cutoff)
 		out[0] = rate(g.failed[0], g.sends[0], f[0])
 		out[1] = rate(g.failed[1], g.sends[1], f[1])
-		out[2] = float32(v.campUniq) / tierOf(o.phone[v.r.ids.phone].maxUniqOK)
+		out[2] = float32(v.campUniq) / tierOf(o.phone[v.r.ids.phone].uniqReached(v.cutoff))
 	}})
 
 	wo := newSpecs(Outcome, "waba")

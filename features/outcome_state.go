@@ -162,7 +162,7 @@ func (r *recipOutcome) decayTo(sec uint32) {
 }
 
 // groupOutcome is the outcome state of a phone number, template, campaign,
-// account or country (140 bytes).
+// account or country (232 bytes).
 type groupOutcome struct {
 	last       int64      // µs of the last decay update
 	sends      [3]float32 // sends whose send event is before cutoff, decayed over 1 h, 24 h, 7 d
@@ -172,6 +172,13 @@ type groupOutcome struct {
 	groupLast  [numGroups]int64              // µs, 0 = never
 	spam131048 int64                         // phone only: µs of the last 131048 (spam rate limit), 0 = never
 	maxUniqOK  int32                         // phone only: most unique recipients in 24 h reached without a 131048 in the 24 h before
+	// Phone only: credits to maxUniqOK still waiting for a 131048 that
+	// would void them (see creditUnique): the most unique recipients of
+	// the sends in the bucket [pendStart, pendStart+tierCreditDelay)
+	// and in the bucket before it.
+	pendStart   int64
+	pendPrev    int32
+	pendCurrent int32
 	// The decay factors from last to fCutoff, kept because the state and
 	// the cutoff change only when the cutoff moves on (with the Refresh
 	// grid in training, never when scoring), while every send reads them.
@@ -223,6 +230,47 @@ func (g *groupOutcome) addFailure(ts int64, fam pipeline.Family, groups uint8) {
 	}
 }
 
+// tierCreditDelay is how long a send's unique-recipient count waits
+// before it counts as reached without a 131048: the failures of the
+// sends over a messaging limit come seconds after them, and before
+// they come the sends look fine.
+const tierCreditDelay = 10 * 60 * usPerSec
+
+// creditUnique notes a phone's send at ts that reached uniq unique
+// recipients in 24 h. Sends within 24 h after a 131048 earn no credit;
+// the others' credits wait in two buckets of tierCreditDelay and count
+// once the newer bucket is that old (a 131048 meanwhile voids them).
+func (g *groupOutcome) creditUnique(ts int64, uniq int32) {
+	if ts >= g.pendStart+tierCreditDelay {
+		g.maxUniqOK = max(g.maxUniqOK, g.pendPrev)
+		if ts >= g.pendStart+2*tierCreditDelay {
+			g.maxUniqOK = max(g.maxUniqOK, g.pendCurrent)
+			g.pendPrev = 0
+		} else {
+			g.pendPrev = g.pendCurrent
+		}
+		g.pendCurrent = 0
+		g.pendStart = ts - (ts-g.pendStart)%tierCreditDelay
+	}
+	if g.spam131048 == 0 || ts-g.spam131048 >= usPerDay {
+		g.pendCurrent = max(g.pendCurrent, uniq)
+	}
+}
+
+// uniqReached returns the most unique recipients in 24 h the phone
+// reached without a 131048, as known at cutoff: the pending credits
+// count once tierCreditDelay has passed over them by then.
+func (g *groupOutcome) uniqReached(cutoff int64) int32 {
+	m := g.maxUniqOK
+	if cutoff >= g.pendStart+tierCreditDelay {
+		m = max(m, g.pendPrev)
+	}
+	if cutoff >= g.pendStart+2*tierCreditDelay {
+		m = max(m, g.pendCurrent)
+	}
+	return m
+}
+
 // outcomeState is everything known from outcomes before the cutoff.
 type outcomeState struct {
 	recip   pagedState[recipOutcome]
@@ -263,10 +311,7 @@ func (o *outcomeState) apply(r *record) {
 		o.camp[r.ids.camp].addSend(r.ts)
 		o.waba[r.ids.waba].addSend(r.ts)
 		o.country[r.ids.country].addSend(r.ts)
-		p := &o.phone[r.ids.phone]
-		if p.spam131048 == 0 || r.ts-p.spam131048 >= usPerDay {
-			p.maxUniqOK = max(p.maxUniqOK, r.uniq24)
-		}
+		o.phone[r.ids.phone].creditUnique(r.ts, r.uniq24)
 	case recOutcome:
 		rc := o.recip.at(r.ids.recip)
 		switch r.status {
@@ -307,7 +352,10 @@ func (o *outcomeState) apply(r *record) {
 			rc.lastFamily = int8(r.family)
 			o.phone[r.ids.phone].addFailure(r.ts, r.family, r.groups)
 			if r.code == 131048 {
-				o.phone[r.ids.phone].spam131048 = r.ts
+				p := &o.phone[r.ids.phone]
+				// The sends waiting for credit may be the ones over the
+				// limit, this failure's among them: void their credit.
+				p.spam131048, p.pendPrev, p.pendCurrent = r.ts, 0, 0
 			}
 			o.tpl[r.ids.tpl].addFailure(r.ts, r.family, r.groups)
 			o.camp[r.ids.camp].addFailure(r.ts, r.family, r.groups)

@@ -64,6 +64,16 @@ func TestScenarioFeatures(t *testing.T) {
 			s.fail(fmt.Sprintf("p4-%d", i), ts+2, fmt.Sprintf("y%d", i), "p4", "t1", 131048)
 		}
 	}
+	// Phone p5, at the 250 tier, sends to 400 new recipients in 40 s:
+	// the sends beyond 250 fail with 131048 five seconds later, after
+	// sends up to about 300 looked fine.
+	for i := range 400 {
+		ts := asOf - 3*usPerDay + int64(i)*sec/10
+		s.send(fmt.Sprintf("p5-%d", i), ts, fmt.Sprintf("v%d", i), "p5", "t1")
+		if i >= 250 {
+			s.fail(fmt.Sprintf("p5-%d", i), ts+5*sec, fmt.Sprintf("v%d", i), "p5", "t1", 131048)
+		}
+	}
 	// Phone p2 sends 100 messages in the half second before as-of.
 	for i := range 100 {
 		s.send(fmt.Sprintf("b%d", i), asOf-sec/2+int64(i)*1000, fmt.Sprintf("z%d", i), "p2", "t1")
@@ -83,6 +93,7 @@ func TestScenarioFeatures(t *testing.T) {
 		plan("s3", asOf+1*h, "r2", "p1", "t9"),
 		plan("s4", asOf+2*h, "q", "p3", "t1"),
 		plan("s5", asOf+2*h, "q", "p4", "t1"),
+		plan("s6", asOf+2*h, "q", "p5", "t1"),
 		plan("s1", asOf+5*h, "r1", "p1", "t1"),
 	})
 	if err != nil {
@@ -122,6 +133,7 @@ func TestScenarioFeatures(t *testing.T) {
 		{"s4", "phone_tier_limit", 2000},
 		{"s4", "phone_unique_recipients_24h", 0},
 		{"s5", "phone_tier_limit", 250},
+		{"s6", "phone_tier_limit", 250}, // not 2000: the sends over the limit earn no credit
 	}
 	for _, tc := range tests {
 		got := float64(tab.At(row[tc.send], tc.name))
