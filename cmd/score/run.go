@@ -307,39 +307,98 @@ type batchJob struct {
 	tab   *features.Table
 }
 
-// scorePlans streams the plans through features, the model and scoring in
-// two stages: this goroutine reads plans and computes features (which must
-// see sends in order), a second one runs the model and writes the
-// predictions, so both cores work.
+// scoredBatch is a batch's predictions on their way to the sink.
+type scoredBatch struct {
+	sends []pipeline.PlannedSend
+	preds []scoring.Prediction
+}
+
+// scorePlans streams the plans through four stages, each on its own
+// goroutine and in plan order: reading (the calling goroutine),
+// features (hashing raw recipients, then fs.Next: the feature state is
+// sequential), the models and the policy (predictBatch, which spreads
+// rows over the cores), and sink (CSV writing and aggregation). A
+// failure in any stage stops the others; the first error is returned.
 func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc *scoring.Scorer,
 	hasher *pipeline.RecipientHasher, sink func([]scoring.Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	const inFlight = 3
-	jobs := make(chan batchJob, inFlight-1)
-	free := make(chan []pipeline.PlannedSend, inFlight+1)
-	for range inFlight + 1 {
+	const depth = 2 // batches waiting between two stages
+	// Send buffers circulate: reader -> features -> model -> sink -> reader.
+	const buffers = 3*depth + 3
+	free := make(chan []pipeline.PlannedSend, buffers)
+	for range buffers {
 		free <- make([]pipeline.PlannedSend, 0, p.batchSize)
 	}
-	done := make(chan error, 1)
-	go func() {
-		var preds []scoring.Prediction
-		var err error
-		for j := range jobs {
-			if err != nil {
+	freePreds := make(chan []scoring.Prediction, buffers)
+	read := make(chan []pipeline.PlannedSend, depth)
+	jobs := make(chan batchJob, depth)
+	scored := make(chan scoredBatch, depth)
+	fail := func(err error) { cancel(err) }
+
+	featuresDone := make(chan struct{})
+	go func() { // features
+		defer close(featuresDone)
+		defer close(jobs)
+		for buf := range read {
+			if ctx.Err() != nil {
+				free <- buf[:0]
 				continue // drain after a failure
 			}
-			preds, err = predictBatch(preds[:0], j, m, sc)
-			if err == nil {
-				err = sink(preds)
+			if hasher != nil {
+				for i := range buf {
+					if !strings.HasPrefix(buf[i].Recipient, pipeline.HashedPrefix) {
+						buf[i].Recipient = hasher.Hash(buf[i].Recipient)
+					}
+				}
 			}
+			tab, err := fs.Next(buf)
 			if err != nil {
-				cancel(err)
+				fail(err)
+				free <- buf[:0]
+				continue
 			}
-			free <- j.sends[:0]
+			jobs <- batchJob{sends: buf, tab: tab}
 		}
-		done <- err
 	}()
+	go func() { // models and policy
+		defer close(scored)
+		for j := range jobs {
+			if ctx.Err() != nil {
+				free <- j.sends[:0]
+				continue
+			}
+			var preds []scoring.Prediction
+			select {
+			case preds = <-freePreds:
+			default:
+			}
+			preds, err := predictBatch(preds[:0], j, m, sc)
+			if err != nil {
+				fail(err)
+				free <- j.sends[:0]
+				continue
+			}
+			scored <- scoredBatch{sends: j.sends, preds: preds}
+		}
+	}()
+	sinkDone := make(chan struct{})
+	go func() { // sink
+		defer close(sinkDone)
+		for s := range scored {
+			if ctx.Err() == nil {
+				if err := sink(s.preds); err != nil {
+					fail(err)
+				}
+			}
+			select {
+			case freePreds <- s.preds:
+			default:
+			}
+			free <- s.sends[:0]
+		}
+	}()
+
 	streamErr := p.stream(ctx, func(batch []pipeline.PlannedSend) error {
 		var buf []pipeline.PlannedSend
 		select {
@@ -347,35 +406,21 @@ func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-		buf = append(buf[:0], batch...)
-		if hasher != nil {
-			for i := range buf {
-				if !strings.HasPrefix(buf[i].Recipient, pipeline.HashedPrefix) {
-					buf[i].Recipient = hasher.Hash(buf[i].Recipient)
-				}
-			}
-		}
-		tab, err := fs.Next(buf)
-		if err != nil {
-			return err
-		}
-		select {
-		case jobs <- batchJob{sends: buf, tab: tab}:
-			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+		read <- append(buf[:0], batch...)
+		return nil
 	})
-	close(jobs)
-	sinkErr := <-done
-	if sinkErr != nil {
-		return sinkErr
+	close(read)
+	<-featuresDone
+	<-sinkDone
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
-	return streamErr
+	if streamErr != nil {
+		return streamErr
+	}
+	return ctx.Err()
 }
 
-// predictBatch runs the model on a batch and turns its output into
-// predictions.
 func predictBatch(dst []scoring.Prediction, j batchJob, m *model, sc *scoring.Scorer) ([]scoring.Prediction, error) {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -557,5 +560,63 @@ func TestTokenInventory(t *testing.T) {
 		if c["token_risk"] != "true" || c["token_expires_at"] == "" || !strings.Contains(c["findings"], "waba-1") {
 			t.Errorf("campaign %s: token_risk %s token_expires_at %q findings %q", c["campaign_id"], c["token_risk"], c["token_expires_at"], c["findings"])
 		}
+	}
+}
+
+// TestScorePlansStopsOnSinkError: a failure of the last stage stops the
+// pipeline and comes back as is, without a deadlock, whatever the batch
+// it happens at.
+func TestScorePlansStopsOnSinkError(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.csv")
+	writePlanCSV(t, plan, demoPlan()) // 800 sends
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m, err := loadModel(options{Registry: w.registry}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := pipeline.OpenDataset(w.history)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scoring.NewScorer(scoring.Config{Thresholds: m.thresholds, ModelVersion: m.version, AsOf: worldAsOf.UnixMicro()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("disk full")
+	for _, failAt := range []int{1, 2, 5} {
+		t.Run(fmt.Sprint("batch ", failAt), func(t *testing.T) {
+			fs, err := features.NewScorer(context.Background(), ds, m.cfg, worldAsOf.UnixMicro())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &plans{asOf: worldAsOf.UnixMicro(), batchSize: 50}
+			if err := p.survey(context.Background(), []string{plan}, func(scoring.Rejected) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			done := make(chan error, 1)
+			go func() {
+				done <- scorePlans(context.Background(), p, fs, m, sc, nil, func([]scoring.Prediction) error {
+					calls++
+					if calls == failAt {
+						return boom
+					}
+					return nil
+				})
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, boom) {
+					t.Fatalf("err = %v, want the sink's", err)
+				}
+				if calls != failAt {
+					t.Fatalf("sink called %d times, want %d: no batch after the failure", calls, failAt)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("scorePlans did not return after the sink failed")
+			}
+		})
 	}
 }
