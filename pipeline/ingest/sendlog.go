@@ -48,21 +48,31 @@ func (x *Exporter) AddSendLogNDJSON(ctx context.Context, name string, r io.Reade
 	return x.addNDJSON(ctx, "send log", name, r, &x.sum.SendLogLines, x.parseSendLogLine, x.commitSend)
 }
 
-// parseSendLogLine parses one NDJSON send-log line into x.send.
-func (x *Exporter) parseSendLogLine(line []byte) *lineError {
+// parseObjectLine parses one NDJSON line that must be a JSON object
+// (what names it in reasons). The value is valid until the next parse.
+func (x *Exporter) parseObjectLine(line []byte, what string) (*fastjson.Value, *lineError) {
 	if !utf8.Valid(line) {
-		return reject(KindInvalidUTF8, "line is not valid UTF-8")
+		return nil, reject(KindInvalidUTF8, "line is not valid UTF-8")
 	}
 	v, err := x.parser.ParseBytes(line)
 	if err != nil {
-		return reject(KindBadJSON, "%v", err)
+		return nil, reject(KindBadJSON, "%v", err)
 	}
 	switch t := v.Type(); t {
 	case fastjson.TypeObject:
+		return v, nil
 	case fastjson.TypeNull:
-		return reject(KindNull, "line is JSON null, want a send-log object")
+		return nil, reject(KindNull, "line is JSON null, want %s", what)
 	default:
-		return reject(KindNotObject, "line is a JSON %s, want a send-log object", t)
+		return nil, reject(KindNotObject, "line is a JSON %s, want %s", t, what)
+	}
+}
+
+// parseSendLogLine parses one NDJSON send-log line into x.send.
+func (x *Exporter) parseSendLogLine(line []byte) *lineError {
+	v, le := x.parseObjectLine(line, "a send-log object")
+	if le != nil {
+		return le
 	}
 	for f := range numFields {
 		fv := &x.fields[f]

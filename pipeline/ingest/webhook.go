@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/failcast/failcast/pipeline"
 	"github.com/valyala/fastjson"
@@ -64,19 +63,9 @@ func (x *Exporter) commitPending() {
 // parseWebhookLine parses one webhook body into x.pending.
 func (x *Exporter) parseWebhookLine(line []byte) *lineError {
 	x.pending, x.skipped = x.pending[:0], 0
-	if !utf8.Valid(line) {
-		return reject(KindInvalidUTF8, "line is not valid UTF-8")
-	}
-	v, err := x.parser.ParseBytes(line)
-	if err != nil {
-		return reject(KindBadJSON, "%v", err)
-	}
-	switch t := v.Type(); t {
-	case fastjson.TypeObject:
-	case fastjson.TypeNull:
-		return reject(KindNull, "line is JSON null, want a webhook body object")
-	default:
-		return reject(KindNotObject, "line is a JSON %s, want a webhook body object", t)
+	v, le := x.parseObjectLine(line, "a webhook body object")
+	if le != nil {
+		return le
 	}
 	entries := v.Get("entry")
 	if entries == nil {
