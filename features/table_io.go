@@ -1,10 +1,7 @@
 package features
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -12,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -135,8 +133,7 @@ func WriteParquet(path string, t *Table) error {
 type ParquetWriter struct {
 	path  string
 	names []string
-	tmp   *os.File
-	buf   *bufio.Writer
+	file  *atomicfile.File
 	w     *parquet.Writer
 	rows  []parquet.Row
 	spare []parquet.Row // reused rows
@@ -173,18 +170,13 @@ func NewParquetWriter(path string, names []string) (*ParquetWriter, error) {
 	for j, n := range names {
 		cols.feat[j] = col(n)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("features: write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	file, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("features: write %s: %w", path, err)
+		return nil, fmt.Errorf("features: %w", err)
 	}
-	buf := bufio.NewWriterSize(tmp, 1<<20)
 	return &ParquetWriter{
-		path: path, names: names, tmp: tmp, buf: buf, cols: cols,
-		w:    parquet.NewWriter(buf, schema, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(ParquetRowGroupRows)),
+		path: path, names: names, file: file, cols: cols,
+		w:    parquet.NewWriter(file, schema, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(ParquetRowGroupRows)),
 		rows: make([]parquet.Row, 0, 256),
 	}, nil
 }
@@ -262,19 +254,9 @@ func (pw *ParquetWriter) Close() (err error) {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("features: write %s: %w", pw.path, err)
 	}
-	if err := pw.buf.Flush(); err != nil {
-		return fmt.Errorf("features: write %s: %w", pw.path, err)
+	if err := pw.file.Commit(); err != nil {
+		return fmt.Errorf("features: %w", err)
 	}
-	if err := pw.tmp.Sync(); err != nil {
-		return fmt.Errorf("features: write %s: %w", pw.path, err)
-	}
-	if err := pw.tmp.Close(); err != nil {
-		return fmt.Errorf("features: write %s: %w", pw.path, err)
-	}
-	if err := os.Rename(pw.tmp.Name(), pw.path); err != nil {
-		return fmt.Errorf("features: write %s: %w", pw.path, err)
-	}
-	pw.tmp = nil
 	return nil
 }
 
@@ -282,9 +264,5 @@ func (pw *ParquetWriter) Close() (err error) {
 // It does nothing after a successful Close.
 func (pw *ParquetWriter) Abort() {
 	pw.w = nil
-	if pw.tmp != nil {
-		pw.tmp.Close()
-		os.Remove(pw.tmp.Name())
-		pw.tmp = nil
-	}
+	pw.file.Abort()
 }

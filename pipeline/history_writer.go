@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
@@ -45,7 +46,7 @@ var statusBytes = func() [][]byte {
 // renames it into place, Abort removes it.
 type HistoryWriter struct {
 	path         string
-	file         *AtomicFile
+	file         *atomicfile.File
 	pw           *parquet.Writer
 	rowGroupRows int
 	inGroup      int   // rows in the current row group
@@ -58,7 +59,7 @@ type HistoryWriter struct {
 
 // NewHistoryWriter creates a writer of a history file at path.
 func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
-	f, err := CreateAtomic(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
 		parquet.DataPageStatistics(true),
 		parquet.PageBufferSize(1<<20),
-		parquet.WriteBufferSize(0), // AtomicFile buffers
+		parquet.WriteBufferSize(0), // atomicfile.File buffers
 		parquet.CreatedBy("failcast", "1", ""),
 	)
 	w.pw.SetKeyValueMetadata(sortedByKey, ColTimestamp)
@@ -280,8 +281,8 @@ type PartitionedHistoryWriter struct {
 	dir     string
 	opts    WriteOptions
 	current *HistoryWriter
-	day     int64         // UTC day number of current
-	pending []*AtomicFile // sealed files of finished days, in day order
+	day     int64              // UTC day number of current
+	pending []*atomicfile.File // sealed files of finished days, in day order
 	rows    int64
 	lastTS  int64
 	closed  bool
@@ -386,11 +387,11 @@ func (w *PartitionedHistoryWriter) finishCurrent() error {
 // sealed): at most one.
 func (w *PartitionedHistoryWriter) openFiles() int {
 	n := 0
-	if w.current != nil && !w.current.file.sealed {
+	if w.current != nil && !w.current.file.Sealed() {
 		n++
 	}
 	for _, f := range w.pending {
-		if !f.sealed {
+		if !f.Sealed() {
 			n++
 		}
 	}

@@ -132,11 +132,11 @@ func TestPartitionedWriterOneOpenFile(t *testing.T) {
 					t.Fatalf("after row %d: %d finished partitions, want %d", len(events)-len(rest), got, want)
 				}
 				for _, f := range w.pending { // finished, on disk, not yet in place
-					if _, err := os.Stat(f.tmpName); err != nil {
+					if _, err := os.Stat(f.TempName()); err != nil {
 						t.Fatalf("finished partition: %v", err)
 					}
-					if _, err := os.Stat(f.path); !errors.Is(err, fs.ErrNotExist) {
-						t.Fatalf("%s visible before Close (stat err %v)", f.path, err)
+					if _, err := os.Stat(f.Name()); !errors.Is(err, fs.ErrNotExist) {
+						t.Fatalf("%s visible before Close (stat err %v)", f.Name(), err)
 					}
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -40,7 +41,7 @@ func WriteOutcomes(path string, outcomes []PlanOutcome) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, func(f *AtomicFile) error {
+	return atomicfile.WriteFile(path, func(f *atomicfile.File) error {
 		if kind == "parquet" {
 			return writeParquetRecords(f, path, len(outcomes), func(i int) outcomeRecord {
 				o := outcomes[i]

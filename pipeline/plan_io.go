@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -668,7 +669,7 @@ func WritePlan(path string, sends []PlannedSend) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, func(f *AtomicFile) error {
+	return atomicfile.WriteFile(path, func(f *atomicfile.File) error {
 		if kind == "parquet" {
 			return writeParquetRecords(f, path, len(sends), func(j int) planRecord {
 				s := &sends[j]

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/failcast/failcast/internal/atomicfile"
 )
 
 // TokenExpiry is when the access token a WABA's sends use expires: one
@@ -86,7 +88,7 @@ func WriteTokenExpiries(path string, tokens []TokenExpiry) error {
 	}
 	sorted := slices.Clone(tokens)
 	slices.SortFunc(sorted, func(a, b TokenExpiry) int { return strings.Compare(a.WABAID, b.WABAID) })
-	return WriteFileAtomic(path, func(f *AtomicFile) error {
+	return atomicfile.WriteFile(path, func(f *atomicfile.File) error {
 		cw := csv.NewWriter(f)
 		cw.Write(TokenColumns)
 		for _, t := range sorted {

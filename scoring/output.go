@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/internal/atomicfile"
 )
 
 // OutputDir writes a set of output files atomically: each file is written
@@ -23,7 +23,7 @@ type OutputDir struct {
 
 type pendingFile struct {
 	name string
-	file *pipeline.AtomicFile
+	file *atomicfile.File
 }
 
 // NewOutputDir creates dir if needed and returns an OutputDir for it.
@@ -46,7 +46,7 @@ func (o *OutputDir) Create(name string) (io.Writer, error) {
 	if name != filepath.Base(name) || name == "." || name == ".." {
 		return nil, fmt.Errorf("output %q: want a file name without directories", name)
 	}
-	f, err := pipeline.CreateAtomic(o.Path(name))
+	f, err := atomicfile.Create(o.Path(name))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/pipeline/ingest"
 )
@@ -34,7 +35,7 @@ var errTooManyRejects = errors.New("too many rejects")
 // says why); the history is then left as it was.
 func export(ctx context.Context, o options, logger *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
-	rejects, err := pipeline.CreateAtomic(o.Rejects)
+	rejects, err := atomicfile.Create(o.Rejects)
 	if err != nil {
 		return err
 	}

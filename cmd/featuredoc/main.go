@@ -12,7 +12,7 @@ import (
 	"os"
 
 	"github.com/failcast/failcast/features"
-	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/internal/atomicfile"
 )
 
 func main() {
@@ -33,7 +33,7 @@ func run(out string) error {
 		_, err := os.Stdout.Write(b.Bytes())
 		return err
 	}
-	return pipeline.WriteFileAtomic(out, func(f *pipeline.AtomicFile) error {
+	return atomicfile.WriteFile(out, func(f *atomicfile.File) error {
 		_, err := f.Write(b.Bytes())
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -98,7 +99,7 @@ func (c *stateCache) save(sc *features.Scorer) {
 		return
 	}
 	t0 := time.Now()
-	err := pipeline.WriteFileAtomic(c.path, func(f *pipeline.AtomicFile) error { return sc.WriteState(f) })
+	err := atomicfile.WriteFile(c.path, func(f *atomicfile.File) error { return sc.WriteState(f) })
 	if err != nil {
 		c.log.Warn("cannot save the feature state", "state", c.path, "err", err)
 		return

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/pipeline/simulate"
 )
@@ -94,7 +95,7 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 			}
 			defer f.Close()
 			// Readable by others whatever the umask, like pipeline's outputs.
-			if err := f.Chmod(pipeline.OutputFileMode); err != nil {
+			if err := f.Chmod(atomicfile.Mode); err != nil {
 				hw.Abort()
 				return res, fmt.Errorf("create raw file: %w", err)
 			}

@@ -8,8 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
+
+	"github.com/failcast/failcast/internal/atomicfile"
 )
 
 // The model file format is documented in docs/model-format.md; keep the
@@ -348,7 +349,10 @@ func readTree(r *reader, t *tree, numFeatures int) error {
 // file in the same directory and renames it, so a failed write leaves an
 // earlier file at path untouched.
 func (m *Model) WriteFile(path string) error {
-	return writeFileAtomic(path, m.appendBinary(nil))
+	if err := atomicfile.WriteBytes(path, m.appendBinary(nil)); err != nil {
+		return fmt.Errorf("gbdt: %w", err)
+	}
+	return nil
 }
 
 // ReadFile reads a model file written by WriteFile or WriteTo.
@@ -362,30 +366,4 @@ func ReadFile(path string) (*Model, error) {
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
 	return m, nil
-}
-
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("gbdt: write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("gbdt: write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("gbdt: write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("gbdt: write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("gbdt: write %s: %w", path, err)
-	}
-	return nil
 }

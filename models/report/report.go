@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/failcast/failcast/internal/atomicfile"
 )
 
 // FileName is the name of the Markdown report inside a model directory.
@@ -119,6 +121,9 @@ type Report struct {
 // returns the names of the files written. Each file is written to a
 // temporary name and renamed, so a reader never sees half a file.
 func Write(dir string, r *Report) ([]string, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("report: %s is not a directory (write the model version first)", dir)
+	}
 	var written []string
 	charts := map[string]func() ([]byte, error){}
 	if len(r.PR) > 0 {
@@ -151,13 +156,13 @@ func Write(dir string, r *Report) ([]string, error) {
 		if err != nil {
 			return written, fmt.Errorf("report: chart %s: %w", name, err)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, name), png); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name), png); err != nil {
 			return written, fmt.Errorf("report: %w", err)
 		}
 		written = append(written, name)
 	}
 	md := render(r, top, func(name string) bool { _, ok := charts[name]; return ok })
-	if err := writeFileAtomic(filepath.Join(dir, FileName), md); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, FileName), md); err != nil {
 		return written, fmt.Errorf("report: %w", err)
 	}
 	return append(written, FileName), nil
@@ -324,37 +329,4 @@ func orDash(s string) string {
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
-}
-
-// writeFileAtomic writes data to a temporary file in the same directory
-// and renames it over path.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("chmod %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rename %s: %w", path, err)
-	}
-	return nil
 }

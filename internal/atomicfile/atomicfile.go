@@ -1,4 +1,4 @@
-package pipeline
+package atomicfile
 
 import (
 	"bufio"
@@ -7,22 +7,21 @@ import (
 	"path/filepath"
 )
 
-// OutputFileMode is the permission of every file failcast writes through
-// the pipeline package (history, plans, outcomes): readable by everyone,
-// writable by the owner. Temporary files start private (os.CreateTemp's
+// Mode is the permission of every file failcast writes (histories, plans,
+// outcomes, predictions, models, reports): readable by everyone, writable
+// by the owner. Temporary files start private (os.CreateTemp's
 // 0600) and get this mode before they are renamed into place.
-const OutputFileMode os.FileMode = 0o644
+const Mode os.FileMode = 0o644
 
-// AtomicFile is a file written under a temporary name in the directory of
+// File is a file written under a temporary name in the directory of
 // its final path and renamed into place on Commit, so readers never see a
 // half-written file and a failed write leaves an earlier file untouched.
-// Every command that writes outputs uses it.
 //
 // Its life is open -> sealed -> done. Seal flushes and closes the
 // temporary file (releasing its buffer and descriptor) without renaming
 // it, so many finished files can wait for a joint commit at little cost;
 // Commit seals if needed and renames; Abort removes the temporary file.
-type AtomicFile struct {
+type File struct {
 	path    string // final path
 	tmpName string // temporary path
 	tmp     *os.File
@@ -31,9 +30,9 @@ type AtomicFile struct {
 	done    bool // committed or aborted
 }
 
-// CreateAtomic creates the temporary file for path, buffered. The directory of path
+// Create creates the temporary file for path, buffered. The directory of path
 // is created if needed.
-func CreateAtomic(path string) (*AtomicFile, error) {
+func Create(path string) (*File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create directory for %s: %w", path, err)
@@ -42,11 +41,11 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
-	return &AtomicFile{path: path, tmpName: tmp.Name(), tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
+	return &File{path: path, tmpName: tmp.Name(), tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
 }
 
 // Write writes to the temporary file.
-func (f *AtomicFile) Write(p []byte) (int, error) {
+func (f *File) Write(p []byte) (int, error) {
 	if f.sealed || f.done {
 		return 0, fmt.Errorf("write %s: file already finished", f.path)
 	}
@@ -54,10 +53,10 @@ func (f *AtomicFile) Write(p []byte) (int, error) {
 }
 
 // Seal flushes and syncs the temporary file, sets its mode to
-// OutputFileMode and closes it, keeping it under its temporary name for
+// Mode and closes it, keeping it under its temporary name for
 // commit. On failure the temporary file is removed. Sealing twice is a
 // no-op.
-func (f *AtomicFile) Seal() error {
+func (f *File) Seal() error {
 	if f.done {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
@@ -66,7 +65,7 @@ func (f *AtomicFile) Seal() error {
 	}
 	err := f.buf.Flush()
 	if err == nil {
-		err = f.tmp.Chmod(OutputFileMode)
+		err = f.tmp.Chmod(Mode)
 	}
 	if err == nil {
 		err = f.tmp.Sync()
@@ -85,7 +84,7 @@ func (f *AtomicFile) Seal() error {
 
 // Commit seals the temporary file if needed and renames it to the final
 // path. On failure the temporary file is removed.
-func (f *AtomicFile) Commit() error {
+func (f *File) Commit() error {
 	if err := f.Seal(); err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func (f *AtomicFile) Commit() error {
 }
 
 // Abort closes and removes the temporary file. It is a no-op after commit.
-func (f *AtomicFile) Abort() error {
+func (f *File) Abort() error {
 	if f.done {
 		return nil
 	}
@@ -113,10 +112,10 @@ func (f *AtomicFile) Abort() error {
 	return nil
 }
 
-// WriteFileAtomic writes the file path atomically with the function write:
+// WriteFile writes the file path atomically with the function write:
 // if write fails, nothing is left behind and an earlier file stays.
-func WriteFileAtomic(path string, write func(f *AtomicFile) error) error {
-	f, err := CreateAtomic(path)
+func WriteFile(path string, write func(f *File) error) error {
+	f, err := Create(path)
 	if err != nil {
 		return err
 	}
@@ -125,4 +124,23 @@ func WriteFileAtomic(path string, write func(f *AtomicFile) error) error {
 		return err
 	}
 	return f.Commit()
+}
+
+// Sealed reports whether the file is sealed, committed or aborted: its
+// temporary file no longer holds a descriptor or buffer.
+func (f *File) Sealed() bool { return f.sealed || f.done }
+
+// Name returns the final path of the file.
+func (f *File) Name() string { return f.path }
+
+// TempName returns the temporary path the file is written under until
+// Commit.
+func (f *File) TempName() string { return f.tmpName }
+
+// WriteBytes writes data to path atomically.
+func WriteBytes(path string, data []byte) error {
+	return WriteFile(path, func(f *File) error {
+		_, err := f.Write(data)
+		return err
+	})
 }
