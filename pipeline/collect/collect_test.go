@@ -527,3 +527,28 @@ func TestConfigAndSecrets(t *testing.T) {
 		t.Error("NewServer without secrets: no error")
 	}
 }
+
+// A body that cannot be written gets 500 (Meta retries it), never a 200;
+// the receiver takes bodies again once the disk is back.
+func TestWriteFailureIsNot200(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	s, ts := startServer(t, Config{Dir: dir})
+	os.RemoveAll(dir) // the volume went away before the first file
+	if code, err := postSigned(ts.Client(), ts.URL+"/webhook", statusBody(t, 1)); err != nil || code != 500 {
+		t.Fatalf("post without a directory: %d %v, want 500", code, err)
+	}
+	if got := value(s.m.writeErrors); got != 1 {
+		t.Errorf("write_errors_total %v, want 1", got)
+	}
+	if got := value(s.m.requests.WithLabelValues(outcomeFailed)); got != 1 {
+		t.Errorf("requests{outcome=failed} %v, want 1", got)
+	}
+	os.MkdirAll(dir, 0o750)
+	if code, err := postSigned(ts.Client(), ts.URL+"/webhook", statusBody(t, 2)); err != nil || code != 200 {
+		t.Fatalf("post after the directory is back: %d %v, want 200", code, err)
+	}
+	s.Close()
+	if got := storedLines(t, dir); len(got) != 1 || got[0] != statusBody(t, 2) {
+		t.Errorf("stored %d lines, want only the body that got a 200", len(got))
+	}
+}
