@@ -74,8 +74,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WebhookPath == "" {
 		c.WebhookPath = DefaultWebhookPath
 	}
-	if !strings.HasPrefix(c.WebhookPath, "/") {
-		return c, fmt.Errorf("collect: webhook path %q must start with /", c.WebhookPath)
+	if !strings.HasPrefix(c.WebhookPath, "/") || strings.ContainsAny(c.WebhookPath, " {}") {
+		return c, fmt.Errorf("collect: webhook path %q must start with / and hold no spaces or braces", c.WebhookPath)
 	}
 	switch c.WebhookPath {
 	case "/healthz", "/metrics":
