@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -57,6 +54,10 @@ func export(ctx context.Context, o options, logger *slog.Logger, stdout io.Write
 		if err := addFile(ctx, path, add, x, logger); err != nil {
 			return err
 		}
+	}
+	// Directories and globs of webhook files (the receiver's output).
+	if o.Webhooks, err = ingest.ExpandInputs(o.Webhooks); err != nil {
+		return fmt.Errorf("--webhooks: %w", err)
 	}
 	for _, path := range o.Webhooks {
 		if err := addFile(ctx, path, x.AddWebhooks, x, logger); err != nil {
@@ -122,22 +123,14 @@ func sendLogFormat(path, flagFormat string) (string, error) {
 	return "", usagef("send log %s: cannot tell its format from the extension; give --send-log-format ndjson or csv", path)
 }
 
-// addFile reads one input file (gzip-compressed when it ends in .gz).
+// addFile reads one input file (decompressed when it is gzip, told by
+// its first bytes).
 func addFile(ctx context.Context, path string, add func(context.Context, string, io.Reader) error, x *ingest.Exporter, logger *slog.Logger) error {
-	f, err := os.Open(path)
+	r, err := ingest.OpenInput(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	before := x.Summary()
 	start := time.Now()
 	if err := add(ctx, path, r); err != nil {

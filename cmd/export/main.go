@@ -91,13 +91,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: export --send-log FILE[,FILE] --webhooks FILE[,FILE] --out DIR|FILE.parquet [flags]\n\n"+
 			"Joins a send log and Meta status webhooks into a history dataset (see docs/export.md).\n"+
-			"Inputs ending in .gz are decompressed. Exit codes: 0 ok, 1 failure or too many rejects, 2 bad usage.\n\nFlags:\n")
+			"Gzip inputs are decompressed (told by content). A --webhooks directory stands for its .ndjson[.gz] files. Exit codes: 0 ok, 1 failure or too many rejects, 2 bad usage.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	var sendLogs, webhooks, mapping, hashKey string
 	fs.StringVar(&sendLogs, "send-log", "", "send-log `files`, comma-separated (.ndjson/.jsonl/.json or .csv)")
 	fs.StringVar(&o.SendLogFormat, "send-log-format", "auto", "send-log format: auto (by extension), ndjson or csv")
-	fs.StringVar(&webhooks, "webhooks", "", "status webhook NDJSON `files`, comma-separated")
+	fs.StringVar(&webhooks, "webhooks", "", "webhook NDJSON `files`, directories or globs, comma-separated (gzip read by content)")
 	fs.StringVar(&o.Out, "out", "", "output: a `path` ending in .parquet for one file, else a directory")
 	fs.BoolVar(&o.Partitioned, "partitioned", false, "write a directory --out as hive partitions by UTC day (dt=YYYY-MM-DD/part-0.parquet) instead of DIR/history.parquet")
 	fs.StringVar(&o.Rejects, "rejects", "", "reject file `path` (default: rejects.ndjson in the output directory, or FILE.rejects.ndjson next to FILE.parquet)")
