@@ -128,6 +128,7 @@ type Explainer struct {
 	f           *shapForest
 	numFeatures int
 	path        []pathElem
+	inv         []float64 // inv[n] = 1/n, n <= depth+1
 }
 
 // NewExplainer returns an Explainer for m. It returns ErrNoCover when m
@@ -145,7 +146,11 @@ func newExplainer(f *shapForest, numFeatures int) *Explainer {
 	// after its ancestors' paths: (D+1)(D+2)/2 elements for depth D,
 	// plus the leaf level.
 	d := f.maxDepth + 1
-	return &Explainer{f: f, numFeatures: numFeatures, path: make([]pathElem, (d+1)*(d+2)/2+1)}
+	inv := make([]float64, d+2)
+	for n := 1; n < len(inv); n++ {
+		inv[n] = 1 / float64(n)
+	}
+	return &Explainer{f: f, numFeatures: numFeatures, path: make([]pathElem, (d+1)*(d+2)/2+1), inv: inv}
 }
 
 // Bias returns the expected raw score per output (see Contributions.Bias).
@@ -174,11 +179,11 @@ func (e *Explainer) Explain(x []float32, phi []float64) {
 func (e *Explainer) recurse(x []float32, phi []float64, node int32, parent []pathElem, depth int, zero, one float64, feature int32) {
 	path := parent[depth+1:]
 	copy(path[:depth], parent[:depth])
-	extendPath(path, depth, zero, one, feature)
+	extendPath(path, depth, zero, one, feature, e.inv)
 	nd := &e.f.nodes[node]
 	if nd.left < 0 {
 		for i := 1; i <= depth; i++ {
-			w := unwoundPathSum(path, depth, i)
+			w := unwoundPathSum(path, depth, i, e.inv)
 			el := &path[i]
 			phi[el.feature] += w * (el.one - el.zero) * nd.value
 		}
@@ -199,7 +204,7 @@ func (e *Explainer) recurse(x []float32, phi []float64, node int32, parent []pat
 		// The feature was split on above: undo that split's element and
 		// carry its fractions down.
 		inZero, inOne = path[k].zero, path[k].one
-		unwindPath(path, depth, k)
+		unwindPath(path, depth, k, e.inv)
 		depth--
 	}
 	e.recurse(x, phi, hot, path, depth+1, e.f.nodes[hot].frac*inZero, inOne, nd.feature)
@@ -207,34 +212,39 @@ func (e *Explainer) recurse(x []float32, phi []float64, node int32, parent []pat
 }
 
 // extendPath is Algorithm 2's EXTEND: it appends element depth to path
-// and updates the subset-size weights.
-func extendPath(path []pathElem, depth int, zero, one float64, feature int32) {
+// and updates the subset-size weights. inv[n] is 1/n.
+func extendPath(path []pathElem, depth int, zero, one float64, feature int32, inv []float64) {
 	w := 0.0
 	if depth == 0 {
 		w = 1
 	}
 	path[depth] = pathElem{feature: feature, zero: zero, one: one, pweight: w}
-	d1 := float64(depth + 1)
+	oneD, zeroD := one*inv[depth+1], zero*inv[depth+1]
 	for i := depth - 1; i >= 0; i-- {
-		path[i+1].pweight += one * path[i].pweight * float64(i+1) / d1
-		path[i].pweight = zero * path[i].pweight * float64(depth-i) / d1
+		pw := path[i].pweight
+		path[i+1].pweight += oneD * pw * float64(i+1)
+		path[i].pweight = zeroD * pw * float64(depth-i)
 	}
 }
 
 // unwindPath is Algorithm 2's UNWIND: it removes element k of path
 // (depth+1 elements) and restores the weights as if it had never been
 // added.
-func unwindPath(path []pathElem, depth, k int) {
+func unwindPath(path []pathElem, depth, k int, inv []float64) {
 	one, zero := path[k].one, path[k].zero
 	next := path[depth].pweight
 	d1 := float64(depth + 1)
-	for i := depth - 1; i >= 0; i-- {
-		if one != 0 {
+	if one != 0 {
+		d1One, zeroD := d1/one, zero*inv[depth+1]
+		for i := depth - 1; i >= 0; i-- {
 			tmp := path[i].pweight
-			path[i].pweight = next * d1 / (float64(i+1) * one)
-			next = tmp - path[i].pweight*zero*float64(depth-i)/d1
-		} else {
-			path[i].pweight = path[i].pweight * d1 / (zero * float64(depth-i))
+			path[i].pweight = next * d1One * inv[i+1]
+			next = tmp - path[i].pweight*zeroD*float64(depth-i)
+		}
+	} else {
+		d1Zero := d1 / zero
+		for i := depth - 1; i >= 0; i-- {
+			path[i].pweight *= d1Zero * inv[depth-i]
 		}
 	}
 	for i := k; i < depth; i++ {
@@ -244,24 +254,25 @@ func unwindPath(path []pathElem, depth, k int) {
 
 // unwoundPathSum is the total weight path would have without element k,
 // computed without modifying path.
-func unwoundPathSum(path []pathElem, depth, k int) float64 {
+func unwoundPathSum(path []pathElem, depth, k int, inv []float64) float64 {
 	one, zero := path[k].one, path[k].zero
-	next := path[depth].pweight
 	d1 := float64(depth + 1)
 	total := 0.0
 	if one != 0 {
+		next := path[depth].pweight
+		d1One, zeroD := d1/one, zero*inv[depth+1]
 		for i := depth - 1; i >= 0; i-- {
-			tmp := next * d1 / (float64(i+1) * one)
+			tmp := next * d1One * inv[i+1]
 			total += tmp
-			next = path[i].pweight - tmp*zero*float64(depth-i)/d1
+			next = path[i].pweight - tmp*zeroD*float64(depth-i)
 		}
 		return total
 	}
 	// zero > 0: covers are positive.
 	for i := depth - 1; i >= 0; i-- {
-		total += path[i].pweight * d1 / (zero * float64(depth-i))
+		total += path[i].pweight * inv[depth-i]
 	}
-	return total
+	return total * d1 / zero
 }
 
 // shapBlockRows is the row block of parallel Contributions.
