@@ -102,6 +102,18 @@ func OpenDataset(spec string) (*Dataset, error) {
 	return &Dataset{spec: spec, files: files, metas: make(map[string]*fileMeta)}, nil
 }
 
+// OpenDatasetFiles returns the dataset of exactly these Parquet files (no
+// directory walking); it is an error if the list is empty.
+func OpenDatasetFiles(files []string) (*Dataset, error) {
+	if len(files) == 0 {
+		return nil, errors.New("open dataset: no files")
+	}
+	files = slices.Clone(files)
+	slices.Sort(files)
+	files = slices.Compact(files)
+	return &Dataset{spec: strings.Join(files, ","), files: files, metas: make(map[string]*fileMeta)}, nil
+}
+
 // hiddenName reports whether a file or directory is skipped when a
 // dataset directory is walked: hidden entries (our temporary files among
 // them) and "_" entries (Spark's _SUCCESS, _temporary).
