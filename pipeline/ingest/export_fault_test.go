@@ -271,3 +271,20 @@ func killedExportHelper() {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Issue 12 item 19: the reject file holds raw input lines (raw numbers);
+// it was chmodded 0644 whatever the umask. It now gets 0666 &^ umask.
+func TestFaultRejectFileHonoursUmask(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	s1, h1 := writeBatch(t, dir, "b1", 0, 20, "null")
+	cfg := testConfig(filepath.Join(dir, "history"), true, []string{s1}, []string{h1})
+	if _, err := Export(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "history", "rejects.ndjson"))
+	if err != nil || st.Mode().Perm() != 0o640 || st.Size() == 0 {
+		t.Errorf("reject file: %v, %v; want mode 0640 and the reject", st.Mode(), err)
+	}
+}

@@ -56,6 +56,7 @@ type Summary struct {
 	Events         int64            // events after joining and dropping duplicates
 	Duplicates     int64            // events dropped because their event id was already seen
 	OrphanStatuses int64            // webhook status events with no matching send-log record
+	MaskedValues   int64            // free-text values and request ids in which numbers were masked (see Exporter.mask)
 }
 
 // Lines returns the number of non-blank physical input lines read (CSV
@@ -255,6 +256,71 @@ func (x *Exporter) recipient(number []byte) uint32 {
 	x.recipID = append(x.recipID, id)
 	x.country = append(x.country, x.strs.str(country))
 	return r
+}
+
+// minMaskedDigits is the shortest digit run masked in free text: phone
+// numbers have 8 to 15 digits.
+const minMaskedDigits = 8
+
+// mask replaces what may be a phone number in a free-text value (error
+// titles and details, request ids) with its keyed hash, the recipient
+// hash of that number ("h:..."): every run of 8 or more digits, and a '+'
+// followed by 8 or more digits with spaces, dashes, dots or parentheses
+// between them, that stands alone: not inside a longer word of letters
+// and digits (a hex id such as req-4454867485ce2562 is not a number). The hash keeps values distinct and joinable with the
+// recipient column, and no raw number reaches the history. With NoHash
+// values are kept as they are. It returns b itself when nothing is masked.
+func (x *Exporter) mask(b []byte) []byte {
+	if x.hasher == nil || len(b) < minMaskedDigits {
+		return b
+	}
+	var out []byte
+	last := 0 // b[last:] not yet copied to out
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '+' && (c < '0' || c > '9') {
+			i++
+			continue
+		}
+		// A candidate: digits, or '+' then digits with separators.
+		j, digits, end := i, 0, i
+		if c == '+' {
+			j++
+			for j < len(b) {
+				d := b[j]
+				if d >= '0' && d <= '9' {
+					digits++
+					j++
+					end = j
+				} else if d == ' ' || d == '-' || d == '.' || d == '(' || d == ')' {
+					j++
+				} else {
+					break
+				}
+			}
+		} else {
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			digits, end = j-i, j
+		}
+		if digits < minMaskedDigits || (i > 0 && isAlnum(b[i-1])) || (end < len(b) && isAlnum(b[end])) {
+			i = max(j, i+1)
+			continue
+		}
+		out = append(out, b[last:i]...)
+		out = append(out, x.hasher.Hash(string(b[i:end]))...)
+		last, i = end, end
+	}
+	if out == nil {
+		return b
+	}
+	x.sum.MaskedValues++
+	return append(out, b[last:]...)
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // validRecipient reports whether a recipient value can name a number (or is an

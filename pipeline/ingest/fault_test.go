@@ -244,3 +244,34 @@ func errorsAs(err error, target **ingest.ColumnsError) bool {
 }
 
 var _ = pipeline.StatusSent
+
+// Issue 12 item 19: free-text fields carried raw phone numbers into the
+// history. Numbers in error titles and details and in request ids are
+// replaced by their recipient hash unless NoHash is set; hex ids and
+// short numbers stay.
+func TestFaultNumbersMaskedInFreeText(t *testing.T) {
+	refused := `{"request_id":"r-5511987654321-7","sent_at":"2026-10-01T10:00:00Z","request":{"to":"5511987654321"},` +
+		`"response":{"error":{"code":999001,"message":"(#999001) Recipient +55 11 98765-4321 blocked","error_data":{"details":"number 5511987654321 is not on WhatsApp; ref req-4454867485ce2562, code 131026"}}}}`
+	failed := status(`"id":"wamid.F","status":"failed","timestamp":"1790000010","recipient_id":"5511987654321","errors":[{"code":131026,"title":"Undeliverable to 5511987654321","error_data":{"details":"tried 447700900123 twice"}}]`)
+	inputs := []input{{"ndjson", "log.ndjson", refused + "\n"}, {"webhooks", "h.ndjson", failed + "\n"}}
+	h := hasher.Hash("5511987654321")
+
+	events, sum, _ := export(t, ingest.Options{}, inputs...)
+	if len(events) != 2 || sum.MaskedValues != 5 {
+		t.Fatalf("%d events, %d masked values: %+v", len(events), sum.MaskedValues, events)
+	}
+	fail, ref := events[0], events[1] // in time order: the status comes first
+	if ref.Status != pipeline.StatusFailed || ref.MessageID != "r-"+h+"-7" ||
+		ref.ErrorTitle != "Recipient "+h+" blocked" ||
+		ref.ErrorDetails != "number "+h+" is not on WhatsApp; ref req-4454867485ce2562, code 131026" {
+		t.Errorf("refused send: %+v", ref)
+	}
+	if fail.ErrorTitle != "Undeliverable to "+h || fail.ErrorDetails != "tried "+hasher.Hash("447700900123")+" twice" {
+		t.Errorf("failed status: %+v", fail)
+	}
+	// --no-hash keeps everything as it was sent.
+	events, sum, _ = export(t, ingest.Options{NoHash: true}, inputs...)
+	if sum.MaskedValues != 0 || events[1].MessageID != "r-5511987654321-7" || !strings.Contains(events[0].ErrorDetails, "447700900123") {
+		t.Errorf("no-hash: %+v", events)
+	}
+}

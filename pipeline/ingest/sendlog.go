@@ -322,7 +322,7 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 		msg = x.message(p.msgID)
 		prev = x.sendOf[msg]
 	} else {
-		msg = x.message(p.requestID)
+		msg = x.message(x.mask(p.requestID))
 		if i, ok := x.refused[msg]; ok {
 			prev = i
 		}
@@ -367,7 +367,7 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 		if prev < 0 {
 			x.refused[msg] = si
 		}
-		r.title, r.detail = x.strs.bytes(p.title), x.strs.bytes(p.detail)
+		r.title, r.detail = x.strs.bytes(x.mask(p.title)), x.strs.bytes(x.mask(p.detail))
 		x.sum.Refused++
 	}
 	x.recs = append(x.recs, r)

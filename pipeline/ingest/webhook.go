@@ -50,8 +50,8 @@ func (x *Exporter) commitPending(string, int) *lineError {
 			camp:   x.strs.bytes(p.camp),
 			categ:  p.categ,
 			mtype:  p.mtype,
-			title:  x.strs.bytes(p.title),
-			detail: x.strs.bytes(p.detail),
+			title:  x.strs.bytes(x.mask(p.title)),
+			detail: x.strs.bytes(x.mask(p.detail)),
 			code:   p.code,
 			status: p.status,
 		}
