@@ -664,6 +664,7 @@ func printSummary(w io.Writer, s *ExportSummary, wrote bool) {
 		return
 	}
 	fmt.Fprintf(w, "orphans      %d statuses without a send-log record\n", s.OrphanStatuses)
+	fmt.Fprintf(w, "masked       %d free-text values or request ids with numbers replaced by their hash\n", s.MaskedValues)
 	fmt.Fprintf(w, "duplicates   %d events dropped within the inputs, %d already in the history\n", s.Duplicates, s.AlreadyPresent)
 	fmt.Fprintf(w, "merged       %d existing events kept in %d rewritten day(s)\n", s.Existing, s.Days)
 	total := s.TotalTime.Seconds()
