@@ -285,6 +285,9 @@ func checkLayout(cfg ExportConfig) error {
 	if IsParquetFile(cfg.Out) {
 		return nil
 	}
+	if st, err := os.Stat(cfg.Out); err == nil && !st.IsDir() {
+		return exitcode.Inputf("--out %s is a file, not a directory (a single-file history needs a name ending in .parquet)", cfg.Out)
+	}
 	parts, _ := filepath.Glob(filepath.Join(cfg.Out, "dt=*"))
 	_, single := os.Stat(filepath.Join(cfg.Out, "history.parquet"))
 	switch {

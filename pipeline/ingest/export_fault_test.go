@@ -166,6 +166,18 @@ func TestFaultAllRejectedLeavesHistory(t *testing.T) {
 			}
 		})
 	}
+	// An --out of the other layout, or a plain file, is refused.
+	for _, tc := range []struct {
+		out         string
+		partitioned bool
+	}{{out, false}, {filepath.Join(dir, "b1-send.ndjson"), true}} {
+		if _, err := Export(context.Background(), testConfig(tc.out, tc.partitioned, []string{s1}, nil)); exitcode.Of(err) != exitcode.Input {
+			t.Errorf("--out %s (partitioned %v): %v, want an input error", tc.out, tc.partitioned, err)
+		}
+	}
+	if after := snapshot(t, out); !maps_equal(before, after) {
+		t.Error("history changed by a refused run")
+	}
 	// With --timezone the zone-less file exports.
 	cfg := testConfig(out, true, []string{zoneless}, nil)
 	cfg.Timezone = "UTC"
