@@ -9,7 +9,7 @@ DEMO_AS_OF ?= 2026-11-01T00:00:00Z
 # Debian's own python3 sees Debian's python3-* packages (a python3 earlier on PATH may not).
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all build demo test test-long fuzz notebook-inputs notebooks bench bench-full bench-features clean
+.PHONY: all build demo test test-faults test-long fuzz notebook-inputs notebooks bench bench-full bench-features clean
 
 all: build
 
@@ -28,6 +28,11 @@ demo: build
 test:
 	$(GO) vet ./...
 	$(GO) test -short -count=1 ./...
+
+## test-faults: the fault suite (issue 12): every input or crash case that once gave a quietly
+## wrong answer, each showing its defined outcome (TestFault* tests, next to the code they test).
+test-faults:
+	$(GO) test -count=1 -run 'Fault' ./...
 
 ## test-long: the whole suite, slow tests included.
 test-long:

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/failcast/failcast/exitcode"
 )
 
 // A directory of the receiver's files (closed ones gzipped, one plain file
@@ -78,7 +80,7 @@ func TestExportCollectedDirectory(t *testing.T) {
 
 	// An empty directory is named.
 	empty := t.TempDir()
-	if code, _, stderr := runExport(t, key, "--webhooks", empty, "--out", filepath.Join(dir, "e.parquet")); code != exitFailure || !strings.Contains(stderr, empty) {
+	if code, _, stderr := runExport(t, key, "--webhooks", empty, "--out", filepath.Join(dir, "e.parquet")); code != exitcode.Input || !strings.Contains(stderr, empty) {
 		t.Errorf("empty directory: exit %d, stderr %s", code, stderr)
 	}
 }

@@ -7,10 +7,10 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
 	"runtime"
 
 	"github.com/failcast/failcast/internal/atomicfile"
+	"github.com/failcast/failcast/internal/boundedread"
 )
 
 // The model file format is documented in docs/model-format.md; keep the
@@ -108,11 +108,15 @@ func (m *Model) appendBinary(b []byte) []byte {
 	return le.AppendUint32(b, crc32Of(b))
 }
 
+// MaxModelBytes caps what Read and ReadFile read: 1 GiB, far above any
+// model this package trains (a 1,000-tree, 255-leaf model is ~20 MB).
+const MaxModelBytes = 1 << 30
+
 // Read reads a model written by WriteTo. It rejects data that is not a
 // model file, has another format version, fails its checksum (corrupt or
 // truncated) or describes an inconsistent model.
 func Read(r io.Reader) (*Model, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(boundedread.Limit(r, MaxModelBytes, "gbdt model"))
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: read model: %w", err)
 	}
@@ -365,9 +369,11 @@ func (m *Model) WriteFile(path string) error {
 	return nil
 }
 
-// ReadFile reads a model file written by WriteFile or WriteTo.
+// ReadFile reads a model file written by WriteFile or WriteTo. It refuses
+// a path that is not a regular file (a device, a FIFO) and a file larger
+// than MaxModelBytes before reading it.
 func ReadFile(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedread.ReadFile(path, MaxModelBytes)
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: %w", err)
 	}
