@@ -84,8 +84,10 @@ func Command(s Spec, flags func(*pflag.FlagSet), run func(ctx context.Context, e
 }
 
 // Group builds a command that only holds subcommands, such as `registry`.
+// Run alone it prints its help; an unknown subcommand is a usage error.
 func Group(use, short string, children ...*cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Long: short, Args: NoArgs}
+	cmd := &cobra.Command{Use: use, Short: short, Long: short, Args: NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	cmd.AddCommand(children...)
 	return cmd
 }

@@ -21,7 +21,9 @@ import (
 
 func TestParseTime(t *testing.T) {
 	now := time.Date(2026, 11, 24, 2, 15, 0, 0, time.FixedZone("CET", 3600))
-	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, mo, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
 	tests := []struct {
 		in   string
 		want time.Time
