@@ -31,6 +31,13 @@
 // keep sending into the incident. So the history holds the cases the plan
 // tests: sends whose cause of failure was visible hours before.
 //
+// WriteOutputs is the whole `failcast simulate` run: it plays a world and
+// writes its history, plan, outcomes, token file and optionally the raw
+// logs under one directory, through a staging directory so that a failed
+// run leaves earlier outputs untouched. ReplayFromFiles is `failcast
+// simulate replay`: it reads a plan and a scoring run's predictions and
+// campaigns files and replays them.
+//
 // Everything is reproducible from Config.Seed. Random draws of a send are
 // keyed on a hash of the seed and the send's identity, not on a shared
 // stream, so changing a plan does not change the draws of other sends.

@@ -1,4 +1,4 @@
-package main
+package simulate
 
 import (
 	"time"
@@ -9,8 +9,8 @@ import (
 // dailyWriter writes a hive-partitioned history (pipeline.PartitionPath),
 // closing each day's file as soon as the next day starts, so that only one
 // partition is held in memory. Each file is renamed into place when its day
-// is done; the command writes into a staging directory, so the dataset as a
-// whole still appears at once.
+// is done; WriteOutputs writes into a staging directory, so the dataset as
+// a whole still appears at once.
 type dailyWriter struct {
 	dir     string
 	current *pipeline.HistoryWriter

@@ -1,7 +1,8 @@
-package main
+package inspect
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -9,11 +10,47 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/pipeline"
 )
 
-// summary is what inspect reports about a dataset.
-type summary struct {
+// Options say what to read.
+type Options struct {
+	// History is the dataset: a Parquet file, a directory tree, a glob or
+	// hive partitions (pipeline.OpenDataset).
+	History string
+	// From and To bound the event times read (To excluded); zero means
+	// the beginning or the end.
+	From, To time.Time
+	// Columns are history columns to read besides StatColumns; nil reads
+	// every contract column.
+	Columns []string
+}
+
+// StatColumns are the columns the statistics need; they are always read.
+var StatColumns = []string{pipeline.ColTimestamp, pipeline.ColMessageID, pipeline.ColStatus, pipeline.ColErrorCode}
+
+// columns returns the projection: nil (all columns) or StatColumns plus
+// o.Columns. A name that is not a history column is a usage error.
+func (o Options) columns() ([]string, error) {
+	if o.Columns == nil {
+		return nil, nil
+	}
+	cols := slices.Clone(StatColumns)
+	for _, c := range o.Columns {
+		c = strings.TrimSpace(c)
+		if !slices.Contains(pipeline.HistoryColumns, c) {
+			return nil, exitcode.Usagef("--columns: %q is not a history column (want one of %s)", c, strings.Join(pipeline.HistoryColumns, ", "))
+		}
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	return cols, nil
+}
+
+// Summary is what inspect reports about a dataset.
+type Summary struct {
 	Dataset        string           `json:"dataset"`
 	Files          int              `json:"files"`
 	Rows           int64            `json:"rows"`
@@ -24,14 +61,14 @@ type summary struct {
 	Failures       int64            `json:"failures"`
 	FailureRate    float64          `json:"failure_rate"`
 	ByFamily       map[string]int64 `json:"failures_by_family"`
-	TopCodes       []codeCount      `json:"top_codes"`
+	TopCodes       []CodeCount      `json:"top_codes"`
 	Seconds        float64          `json:"scan_seconds"`
 	RowsPerSecond  float64          `json:"scan_rows_per_second"`
 	ColumnsScanned int              `json:"columns_scanned"`
 }
 
-// codeCount is one error code with its count and Meta's meaning.
-type codeCount struct {
+// CodeCount is one error code with its count and Meta's meaning.
+type CodeCount struct {
 	Code   int32  `json:"code"`
 	Count  int64  `json:"count"`
 	Family string `json:"family"`
@@ -43,27 +80,39 @@ type codeCount struct {
 // refused the request synchronously (docs/schema.md).
 const wamidPrefix = "wamid."
 
-// summarize scans ds once. A send is an accepted event (or, in webhook-only
-// data, a sent event), or a failed event of a refused request; the failure
-// rate is failed events over sends.
-func summarize(ctx context.Context, ds *pipeline.Dataset, o options) (*summary, error) {
-	s := &summary{Dataset: o.history, Files: len(ds.Files()), ByStatus: map[string]int64{}, ByFamily: map[string]int64{}}
-	opts := pipeline.ScanOptions{Columns: o.columns}
-	if !o.from.IsZero() {
-		opts.From = o.from.UnixMicro()
+// Summarize opens the dataset and scans it once. A send is an accepted
+// event (or, in webhook-only data, a sent event), or a failed event of a
+// refused request; the failure rate is failed events over sends.
+//
+// Errors carry their exit class: a bad column name is a usage error, a
+// missing or unreadable dataset bad input; an interrupted scan returns the
+// context's error.
+func Summarize(ctx context.Context, o Options) (*Summary, error) {
+	cols, err := o.columns()
+	if err != nil {
+		return nil, err
 	}
-	if !o.to.IsZero() {
-		opts.To = o.to.UnixMicro()
+	ds, err := pipeline.OpenDataset(o.History)
+	if err != nil {
+		return nil, exitcode.AsInput(err)
 	}
-	s.ColumnsScanned = len(o.columns)
-	if o.columns == nil {
+	s := &Summary{Dataset: o.History, Files: len(ds.Files()), ByStatus: map[string]int64{}, ByFamily: map[string]int64{}}
+	opts := pipeline.ScanOptions{Columns: cols}
+	if !o.From.IsZero() {
+		opts.From = o.From.UnixMicro()
+	}
+	if !o.To.IsZero() {
+		opts.To = o.To.UnixMicro()
+	}
+	s.ColumnsScanned = len(cols)
+	if cols == nil {
 		s.ColumnsScanned = len(pipeline.HistoryColumns)
 	}
 	var byStatus [pipeline.StatusInbound + 1]int64
 	codes := map[int32]int64{}
 	var first, last, refused int64
 	start := time.Now()
-	err := ds.Scan(ctx, opts, func(batch []pipeline.Event) error {
+	err = ds.Scan(ctx, opts, func(batch []pipeline.Event) error {
 		if len(batch) == 0 {
 			return nil
 		}
@@ -90,7 +139,10 @@ func summarize(ctx context.Context, ds *pipeline.Dataset, o options) (*summary, 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err // interrupted: not the data's fault
+		}
+		return nil, exitcode.AsInput(err)
 	}
 	s.Seconds = time.Since(start).Seconds()
 	if s.Seconds > 0 {
@@ -116,9 +168,9 @@ func summarize(ctx context.Context, ds *pipeline.Dataset, o options) (*summary, 
 	for code, n := range codes {
 		info, _ := pipeline.LookupCode(code)
 		s.ByFamily[info.Family.String()] += n
-		s.TopCodes = append(s.TopCodes, codeCount{Code: code, Count: n, Family: info.Family.String(), Title: info.Title})
+		s.TopCodes = append(s.TopCodes, CodeCount{Code: code, Count: n, Family: info.Family.String(), Title: info.Title})
 	}
-	slices.SortFunc(s.TopCodes, func(a, b codeCount) int {
+	slices.SortFunc(s.TopCodes, func(a, b CodeCount) int {
 		if a.Count != b.Count {
 			return int(b.Count - a.Count)
 		}
@@ -130,8 +182,15 @@ func summarize(ctx context.Context, ds *pipeline.Dataset, o options) (*summary, 
 	return s, nil
 }
 
-// writeText prints s for a person.
-func (s *summary) writeText(w io.Writer) error {
+// WriteJSON writes s as indented JSON.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// WriteText prints s for a person.
+func (s *Summary) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "dataset\t%s (%d files)\n", s.Dataset, s.Files)
 	fmt.Fprintf(tw, "events\t%d, %s to %s\n", s.Rows, s.From, s.To)

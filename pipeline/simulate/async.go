@@ -1,10 +1,9 @@
-package main
+package simulate
 
 import (
 	"sync"
 
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
 )
 
 // asyncSink hands copies of the history batches to a goroutine that writes
@@ -17,7 +16,7 @@ type asyncSink struct {
 	err     error
 }
 
-func newAsyncSink(s simulate.Sink) *asyncSink {
+func newAsyncSink(s Sink) *asyncSink {
 	a := &asyncSink{
 		batches: make(chan []pipeline.Event, 2),
 		free:    make(chan []pipeline.Event, 4),

@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"bytes"
@@ -18,9 +18,7 @@ var smallWorld = []string{"--days", "3", "--plan-days", "1", "--recipients", "30
 
 func runCmd(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(ctx, args, &out, &errb)
-	return code, out.String(), errb.String()
+	return execute(t, ctx, NewSimulate(), args...)
 }
 
 func TestSimulateWritesOutputs(t *testing.T) {
@@ -149,8 +147,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml", "--days", "1", "--recipients", "500"}, 2},
 		{"extra argument", []string{"now"}, 2},
 		{"help", []string{"-h"}, 0},
+		{"secret as a flag", []string{"--hash-key", "k"}, 2},
 		{"replay without plan", []string{"replay", "--predictions", "p.csv"}, 2},
-		{"replay missing files", []string{"replay", "--plan", "missing.parquet", "--predictions", "missing.csv"}, 1},
+		{"replay missing files", []string{"replay", "--plan", "missing.parquet", "--predictions", "missing.csv"}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,7 +224,7 @@ func TestReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = runCmd(t, context.Background(), args...)
-	if code != 1 || !strings.Contains(stderr, "predictions.csv: row 2") {
+	if code != 3 || !strings.Contains(stderr, "predictions.csv: row 2") {
 		t.Errorf("bad predictions: exit %d, %s", code, stderr)
 	}
 }

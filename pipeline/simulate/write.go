@@ -1,10 +1,8 @@
-package main
+package simulate
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,39 +10,34 @@ import (
 
 	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
 )
 
-func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	world := addWorldFlags(fs)
-	out := fs.String("out", filepath.Join("out", "sim"), "output directory")
-	raw := fs.Bool("raw", false, "also write raw/send-log.ndjson and raw/webhooks.ndjson")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: simulate [flags]\n       simulate replay --plan FILE --predictions FILE [--campaigns FILE] [--json] [world flags]\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	cfg, err := world.config()
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(world.logFormat, stderr)
-	if err != nil {
-		return err
-	}
+// Written is what WriteOutputs wrote.
+type Written struct {
+	Stats           Stats   // of the history
+	PlanSends       int     // sends in the plan
+	PlanFailureRate float64 // share of the plan's sends that fail as planned
+	Seconds         float64 // wall time of the whole run
+}
+
+// WriteOutputs runs the world of cfg and writes its outputs under out:
+// history/ (hive-partitioned Parquet, one file per UTC day), plan.parquet
+// and plan.csv, outcomes.parquet and outcomes.csv, tokens.csv (each WABA's
+// token expiry as the sender knows it at as-of) and, with raw,
+// raw/send-log.ndjson and raw/webhooks.ndjson. It logs the run's settings
+// and a summary to log.
+func WriteOutputs(ctx context.Context, cfg Config, out string, raw bool, log *slog.Logger) (*Written, error) {
 	began := time.Now()
-	res, err := simulateTo(ctx, cfg, *out, *raw, log)
+	log.Info("simulating", "seed", cfg.Seed, "as_of", cfg.AsOf.Format(time.RFC3339), "days", cfg.Days, "plan_days", cfg.PlanDays,
+		"wabas", cfg.WABAs, "numbers", cfg.PhoneNumbers, "recipients", cfg.Recipients, "campaigns_per_day", cfg.CampaignsPerDay)
+	res, err := simulateTo(ctx, cfg, out, raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	secs := time.Since(began).Seconds()
-	st := res.stats
+	res.Seconds = time.Since(began).Seconds()
+	st := res.Stats
 	attrs := []any{
-		"out", *out, "events", st.Events, "sends", st.Sends, "inbound", st.Inbound,
+		"out", out, "events", st.Events, "sends", st.Sends, "inbound", st.Inbound,
 		"failure_rate", fmt.Sprintf("%.2f%%", 100*st.FailureRate()),
 	}
 	for f := 1; f < pipeline.NumFamilies; f++ {
@@ -52,110 +45,102 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			attrs = append(attrs, "fail_"+pipeline.Family(f).String(), fmt.Sprintf("%.2f%%", 100*float64(n)/float64(st.Sends)))
 		}
 	}
-	attrs = append(attrs, "campaigns_called_off", st.Cancelled, "campaigns_stopped", st.Stopped, "plan_sends", res.planSends, "plan_failure_rate", fmt.Sprintf("%.2f%%", 100*res.planFailureRate),
-		"seconds", fmt.Sprintf("%.2f", secs), "events_per_second", fmt.Sprintf("%.0f", float64(st.Events)/secs))
+	attrs = append(attrs, "campaigns_called_off", st.Cancelled, "campaigns_stopped", st.Stopped, "plan_sends", res.PlanSends, "plan_failure_rate", fmt.Sprintf("%.2f%%", 100*res.PlanFailureRate),
+		"seconds", fmt.Sprintf("%.2f", res.Seconds), "events_per_second", fmt.Sprintf("%.0f", float64(st.Events)/res.Seconds))
 	log.Info("simulated", attrs...)
-	return nil
-}
-
-type simulateResult struct {
-	stats           simulate.Stats
-	planSends       int
-	planFailureRate float64
+	return res, nil
 }
 
 // simulateTo runs the world and writes its outputs under out. Everything is
 // written to a staging directory next to the outputs and moved into place
 // at the end; on error the staging directory is removed and earlier
 // outputs are left as they were.
-func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, log *slog.Logger) (res simulateResult, err error) {
+func simulateTo(ctx context.Context, cfg Config, out string, raw bool) (res *Written, err error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return res, fmt.Errorf("create output directory: %w", err)
+		return nil, fmt.Errorf("create output directory: %w", err)
 	}
 	stage, err := os.MkdirTemp(out, ".staging-*")
 	if err != nil {
-		return res, fmt.Errorf("create staging directory: %w", err)
+		return nil, fmt.Errorf("create staging directory: %w", err)
 	}
 	defer os.RemoveAll(stage)
 
 	hw := &dailyWriter{dir: filepath.Join(stage, "history")}
-	sink := simulate.Sink(simulate.SinkFunc(hw.Write))
-	var rw *simulate.RawWriter
+	sink := Sink(SinkFunc(hw.Write))
+	var rw *RawWriter
 	var rawFiles []*os.File
 	if raw {
 		if err := os.MkdirAll(filepath.Join(stage, "raw"), 0o755); err != nil {
 			hw.Abort()
-			return res, fmt.Errorf("create raw directory: %w", err)
+			return nil, fmt.Errorf("create raw directory: %w", err)
 		}
 		for _, name := range []string{"send-log.ndjson", "webhooks.ndjson"} {
 			f, err := os.Create(filepath.Join(stage, "raw", name))
 			if err != nil {
 				hw.Abort()
-				return res, fmt.Errorf("create raw file: %w", err)
+				return nil, fmt.Errorf("create raw file: %w", err)
 			}
 			defer f.Close()
 			// Readable by others whatever the umask, like pipeline's outputs.
 			if err := f.Chmod(atomicfile.Mode); err != nil {
 				hw.Abort()
-				return res, fmt.Errorf("create raw file: %w", err)
+				return nil, fmt.Errorf("create raw file: %w", err)
 			}
 			rawFiles = append(rawFiles, f)
 		}
-		if rw, err = simulate.NewRawWriter(cfg, rawFiles[0], rawFiles[1]); err != nil {
+		if rw, err = NewRawWriter(cfg, rawFiles[0], rawFiles[1]); err != nil {
 			hw.Abort()
-			return res, err
+			return nil, err
 		}
 		sink = teeSink{sink, rw}
 	}
-	log.Info("simulating", "seed", cfg.Seed, "as_of", cfg.AsOf.Format(time.RFC3339), "days", cfg.Days, "plan_days", cfg.PlanDays,
-		"wabas", cfg.WABAs, "numbers", cfg.PhoneNumbers, "recipients", cfg.Recipients, "campaigns_per_day", cfg.CampaignsPerDay)
 	async := newAsyncSink(sink)
-	world, err := simulate.Run(ctx, cfg, async)
+	world, err := Run(ctx, cfg, async)
 	if werr := async.Close(); err == nil {
 		err = werr
 	}
 	if err != nil {
 		hw.Abort()
-		return res, err
+		return nil, err
 	}
 	if err := hw.Close(); err != nil {
-		return res, err
+		return nil, err
 	}
 	if rw != nil {
 		if err := rw.Close(); err != nil {
-			return res, err
+			return nil, err
 		}
 		for _, f := range rawFiles {
 			if err := f.Sync(); err != nil {
-				return res, fmt.Errorf("write %s: %w", f.Name(), err)
+				return nil, fmt.Errorf("write %s: %w", f.Name(), err)
 			}
 			if err := f.Close(); err != nil {
-				return res, fmt.Errorf("write %s: %w", f.Name(), err)
+				return nil, fmt.Errorf("write %s: %w", f.Name(), err)
 			}
 		}
 	}
 	plan := world.Plan()
 	outcomes, err := world.Outcomes(ctx, plan)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	for _, name := range []string{"plan.parquet", "plan.csv"} {
 		if err := pipeline.WritePlan(filepath.Join(stage, name), plan); err != nil {
-			return res, err
+			return nil, err
 		}
 	}
 	// Outcomes also as CSV: pandas reads it without a Parquet engine.
 	for _, name := range []string{"outcomes.parquet", "outcomes.csv"} {
 		if err := pipeline.WriteOutcomes(filepath.Join(stage, name), outcomes); err != nil {
-			return res, err
+			return nil, err
 		}
 	}
 	// The token inventory the sender holds at as-of, for score --tokens.
 	if err := pipeline.WriteTokenExpiries(filepath.Join(stage, "tokens.csv"), world.TokenExpiries()); err != nil {
-		return res, fmt.Errorf("write token file: %w", err)
+		return nil, fmt.Errorf("write token file: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return nil, err
 	}
 	// Move the outputs into place.
 	moves := []string{"history", "plan.parquet", "plan.csv", "outcomes.parquet", "outcomes.csv", "tokens.csv"}
@@ -164,11 +149,10 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 	}
 	for _, name := range moves {
 		if err := replace(filepath.Join(stage, name), filepath.Join(out, name)); err != nil {
-			return res, err
+			return nil, err
 		}
 	}
-	res.stats = world.Stats()
-	res.planSends = len(plan)
+	res = &Written{Stats: world.Stats(), PlanSends: len(plan)}
 	failed := 0
 	for _, o := range outcomes {
 		if o.Failed {
@@ -176,7 +160,7 @@ func simulateTo(ctx context.Context, cfg simulate.Config, out string, raw bool, 
 		}
 	}
 	if len(plan) > 0 {
-		res.planFailureRate = float64(failed) / float64(len(plan))
+		res.PlanFailureRate = float64(failed) / float64(len(plan))
 	}
 	return res, nil
 }
@@ -203,7 +187,7 @@ func replace(src, dst string) error {
 }
 
 // teeSink passes history to several sinks.
-type teeSink []simulate.Sink
+type teeSink []Sink
 
 func (t teeSink) History(batch []pipeline.Event) error {
 	for _, s := range t {
