@@ -4,7 +4,7 @@ import (
 	"sync"
 
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 // asyncSink hands copies of the history batches to a goroutine that writes

@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 // worldFlags are the flags that describe the simulated world; a replay

@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 // A small world: simulate its history, then plan the next day and learn
