@@ -21,6 +21,9 @@
 // deferred sends can be explored (sent anyway) so the model keeps seeing
 // their outcomes. docs/predictions.md documents every column and rule.
 //
+// The files' columns, action words and risk band words are defined once,
+// in package scoring/predictions (the contract readers use too).
+//
 // Every CSV is RFC 4180 (encoding/csv), UTF-8, with a header row and a
 // fixed column order; cells that a spreadsheet would evaluate as a formula
 // are prefixed with a single quote (SafeCell). OutputDir writes all output

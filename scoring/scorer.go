@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // Config is how a Scorer turns model outputs into predictions.
@@ -249,7 +250,7 @@ func (s *Scorer) decide(p *Prediction, r row) {
 		// show justifies it. A verdict of the model alone defers.
 		p.Action = ActionDefer24h
 	}
-	if p.Action.Explorable() && s.cfg.Explore > 0 && exploreDraw(s.cfg.Seed, p.Send.SendID) < s.cfg.Explore {
+	if explorable(p.Action) && s.cfg.Explore > 0 && exploreDraw(s.cfg.Seed, p.Send.SendID) < s.cfg.Explore {
 		p.Action, p.Exploration = ActionExploration, true
 	}
 	if p.Stale {
@@ -312,7 +313,7 @@ func (s *Scorer) likelyCode(f pipeline.Family) int32 {
 // or FamilyNone when all are zero. Ties go to the earlier family.
 func likelyFamily(pf *[pipeline.NumFamilies]float64) pipeline.Family {
 	best, bestP := pipeline.FamilyNone, 0.0
-	for _, f := range ReportedFamilies {
+	for _, f := range predictions.ReportedFamilies {
 		if pf[f] > bestP {
 			best, bestP = f, pf[f]
 		}

@@ -36,5 +36,7 @@
 // stream, so changing a plan does not change the draws of other sends.
 //
 // The simulator is a tool that writes data in failcast's contracts, not a
-// part of them: it sits beside the stages, not in package pipeline.
+// part of them: it sits beside the stages, not in package pipeline, and
+// its replay reads scoring's predictions.csv and campaigns.csv through
+// their contract, package scoring/predictions.
 package simulate

@@ -70,17 +70,6 @@ func ExampleWorld_Replay() {
 	// prevented some failures: true
 }
 
-func ExampleParseAction() {
-	for _, name := range []string{"suppress", "defer 24h", "send as planned (exploration)"} {
-		a, err := simulate.ParseAction(name)
-		fmt.Println(a, err)
-	}
-	// Output:
-	// suppress <nil>
-	// defer 24h <nil>
-	// send as planned <nil>
-}
-
 // RawWriter writes the history as a sender's send log and Meta's webhooks.
 func ExampleWriteRaw() {
 	cfg := simulate.DefaultConfig()

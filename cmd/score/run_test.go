@@ -19,6 +19,7 @@ import (
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // runScore runs the command with args and returns its exit code, stdout
@@ -128,7 +129,7 @@ func TestScoreEndToEnd(t *testing.T) {
 	}
 
 	header, preds := readCSV(t, filepath.Join(out, "predictions.csv"))
-	if !slices.Equal(header, scoring.PredictionColumns()) {
+	if !slices.Equal(header, predictions.Columns()) {
 		t.Errorf("predictions header %v", header)
 	}
 	if len(preds) != len(sends) {
@@ -166,7 +167,7 @@ func TestScoreEndToEnd(t *testing.T) {
 	}
 
 	header, camps := readCSV(t, filepath.Join(out, "campaigns.csv"))
-	if !slices.Equal(header, scoring.CampaignColumns()) || len(camps) != 2 {
+	if !slices.Equal(header, predictions.CampaignColumns()) || len(camps) != 2 {
 		t.Fatalf("campaigns header %v, %d rows", header, len(camps))
 	}
 	for _, c := range camps {

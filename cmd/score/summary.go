@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/failcast/failcast/scoring"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // printSummary writes the short human summary of a run to w: where the
@@ -31,7 +32,7 @@ func printSummary(w io.Writer, o options, r *result) {
 		p("stale features: %d sends are further ahead than the model was trained for (stale_features=true)\n", r.Stale)
 	}
 	var acts []string
-	for _, a := range scoring.Actions {
+	for _, a := range predictions.Actions {
 		if n := t.ByAction[a]; n > 0 {
 			acts = append(acts, fmt.Sprintf("%s %d", a, n))
 		}
