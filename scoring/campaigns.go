@@ -73,7 +73,7 @@ type Campaign struct {
 	WindowClosedSends  int     // non-template sends whose recipient's 24-hour window is closed
 	AuthErrors24h      float64 // max over sends, NaN if unknown
 	MinHoursSinceAuth  float64 // NaN if unknown
-	// Known token expiry (Config.TokenExpiry): the earliest expiry some
+	// Known token expiry (ScorerConfig.TokenExpiry): the earliest expiry some
 	// of the campaign's sends are at or after, its WABA, and how many
 	// sends are (0, "", 0 when none).
 	TokenExpiresAt        int64

@@ -12,8 +12,8 @@ import (
 	"github.com/failcast/failcast/scoring/predictions"
 )
 
-// Config is how a Scorer turns model outputs into predictions.
-type Config struct {
+// ScorerConfig is how a Scorer turns model outputs into predictions.
+type ScorerConfig struct {
 	// Thresholds are the model's stored "high" and "medium" thresholds.
 	Thresholds Thresholds
 	// LikelyCodes maps a family to its most frequent error code in the
@@ -52,7 +52,7 @@ const TokenExpiredPFail = 0.99
 // phone number, messages per second.
 const DefaultThroughputMPS = 80
 
-func (c Config) validate() error {
+func (c ScorerConfig) validate() error {
 	if err := c.Thresholds.Validate(); err != nil {
 		return err
 	}
@@ -141,14 +141,14 @@ func (r row) facts() sendFacts {
 // Scorer turns batches of model outputs into predictions. It is not safe
 // for concurrent use.
 type Scorer struct {
-	cfg      Config
+	cfg      ScorerConfig
 	fx       featureIndex
 	stale    string // warning suffix of stale sends
 	staleLow string // warning of stale low-risk sends
 }
 
 // NewScorer returns a Scorer for cfg.
-func NewScorer(cfg Config) (*Scorer, error) {
+func NewScorer(cfg ScorerConfig) (*Scorer, error) {
 	if cfg.ThroughputMPS == 0 {
 		cfg.ThroughputMPS = DefaultThroughputMPS
 	}
