@@ -112,15 +112,6 @@ func demoPlan() []pipeline.PlannedSend {
 	return all
 }
 
-func TestFeatureNamesExist(t *testing.T) {
-	names := features.Names()
-	for _, n := range UsedFeatures() {
-		if !slices.Contains(names, n) {
-			t.Errorf("scoring reads feature %q, which the features registry does not define", n)
-		}
-	}
-}
-
 func TestScoreEndToEnd(t *testing.T) {
 	w := getWorld(t)
 	dir := t.TempDir()
