@@ -14,7 +14,7 @@ import (
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 func TestReadPredictions(t *testing.T) {

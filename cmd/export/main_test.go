@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 const (

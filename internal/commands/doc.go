@@ -4,7 +4,7 @@
 // of cmd/ run the same commands (cmd/inspect is cli.Main(NewInspect())).
 //
 // A command knows flags, defaults and how to print a result; what it runs
-// lives in the stage packages (inspect, pipeline/simulate, models/registry
+// lives in the stage packages (inspect, simulate, models/registry
 // and models/artifact here; training, scoring and the exporter for the
 // commands still to be wired). See docs/cli.md.
 package commands

@@ -10,7 +10,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/cli"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 // worldFlags are the flags that describe a simulated world; a replay must

@@ -41,4 +41,9 @@
 // Everything is reproducible from Config.Seed. Random draws of a send are
 // keyed on a hash of the seed and the send's identity, not on a shared
 // stream, so changing a plan does not change the draws of other sends.
+//
+// The simulator is a tool that writes data in failcast's contracts, not a
+// part of them: it sits beside the stages, not in package pipeline, and
+// its replay reads scoring's predictions.csv and campaigns.csv through
+// their contract, package scoring/predictions.
 package simulate

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 // A small world: simulate its history, then plan the next day and learn
@@ -68,17 +68,6 @@ func ExampleWorld_Replay() {
 	fmt.Println("prevented some failures:", rep.Prevented > 0)
 	// Output:
 	// prevented some failures: true
-}
-
-func ExampleParseAction() {
-	for _, name := range []string{"suppress", "defer 24h", "send as planned (exploration)"} {
-		a, err := simulate.ParseAction(name)
-		fmt.Println(a, err)
-	}
-	// Output:
-	// suppress <nil>
-	// defer 24h <nil>
-	// send as planned <nil>
 }
 
 // RawWriter writes the history as a sender's send log and Meta's webhooks.

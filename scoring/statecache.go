@@ -1,4 +1,4 @@
-package main
+package scoring
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
@@ -52,11 +53,11 @@ func newStateCache(dir string, ds *pipeline.Dataset, cfg features.Config, histor
 	for _, f := range ds.Files() {
 		st, err := os.Stat(f)
 		if err != nil {
-			return nil, inputf("history: %w", err)
+			return nil, exitcode.Inputf("history: %w", err)
 		}
 		abs, err := filepath.Abs(f)
 		if err != nil {
-			return nil, inputf("history: %w", err)
+			return nil, exitcode.Inputf("history: %w", err)
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00%d\n", abs, st.Size(), st.ModTime().UnixNano())
 	}

@@ -1,4 +1,4 @@
-package main
+package plans
 
 import (
 	"cmp"
@@ -11,8 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/scoring"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // planFile is what the first pass learned about one plan file.
@@ -25,16 +26,16 @@ type planFile struct {
 	unhashed int   // valid rows whose recipient is not hashed
 }
 
-// plans reads plan files in two passes: survey validates every row once
-// (reporting bad rows), stream then hands the valid rows to the scorer in
-// non-decreasing scheduled_at order.
+// Set is a run's plan files, read in two passes: Survey validates every
+// row once (reporting bad rows), Stream then hands the valid rows to the
+// scorer in non-decreasing scheduled_at order.
 //
 // Order: the features layer needs sends in time order. When every file is
-// sorted, stream merges them (one goroutine per file, bounded memory: a
-// few batches per file). When some file is not sorted, stream loads all
+// sorted, Stream merges them (one goroutine per file, bounded memory: a
+// few batches per file). When some file is not sorted, Stream loads all
 // valid rows and sorts them in memory (about 250 bytes per send plus its
-// strings) unless --require-sorted asks to fail instead.
-type plans struct {
+// strings); a caller that wants to fail instead checks Sorted first.
+type Set struct {
 	asOf      int64
 	batchSize int
 	files     []planFile
@@ -71,10 +72,25 @@ func firstDataRow(path string) int {
 	return 1
 }
 
-// survey runs the first pass over every plan file. reject is called for
-// every row that cannot be scored; if it returns an error the survey stops
-// with it.
-func (p *plans) survey(ctx context.Context, paths []string, reject func(scoring.Rejected) error) error {
+// Survey runs the first pass over the plan files at paths (Parquet or CSV
+// in the plan contract): the rows scheduled at or after asOf (Unix µs)
+// will be scored, in batches of batchSize sends. reject is called for
+// every row that cannot be scored (invalid, or scheduled before asOf),
+// with the file, row, column and reason; if it returns an error the
+// survey stops with it. A file that cannot be read (missing, corrupt,
+// wrong columns) is an input error (exitcode.Input) naming it.
+func Survey(ctx context.Context, paths []string, asOf int64, batchSize int, reject func(pipeline.RowError) error) (*Set, error) {
+	if batchSize < 1 {
+		return nil, fmt.Errorf("plans: batch size %d, want at least 1", batchSize)
+	}
+	p := &Set{asOf: asOf, batchSize: batchSize}
+	if err := p.survey(ctx, paths, reject); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Set) survey(ctx context.Context, paths []string, reject func(pipeline.RowError) error) error {
 	asOf := time.UnixMicro(p.asOf).UTC().Format(time.RFC3339)
 	for _, path := range paths {
 		f := planFile{path: path, sorted: true}
@@ -83,7 +99,7 @@ func (p *plans) survey(ctx context.Context, paths []string, reject func(scoring.
 		onBad := func(e pipeline.RowError) error {
 			rows.badRow(e.Row)
 			f.rejected++
-			return reject(scoring.Rejected{File: e.File, Row: e.Row, Column: e.Column, Reason: errText(e.Err)})
+			return reject(e)
 		}
 		err := readPlan(ctx, path, onBad, func(batch []pipeline.PlannedSend) error {
 			for i := range batch {
@@ -91,8 +107,8 @@ func (p *plans) survey(ctx context.Context, paths []string, reject func(scoring.
 				row := rows.validRow()
 				if s.ScheduledAt < p.asOf {
 					f.rejected++
-					err := reject(scoring.Rejected{File: path, Row: row, Column: pipeline.ColScheduledAt,
-						Reason: fmt.Sprintf("send %q is scheduled at %s, before the as-of time %s: too late to score", s.SendID, scoring.FormatTime(s.ScheduledAt), asOf)})
+					err := reject(pipeline.RowError{File: path, Row: row, Column: pipeline.ColScheduledAt,
+						Err: fmt.Errorf("send %q is scheduled at %s, before the as-of time %s: too late to score", s.SendID, formatTime(s.ScheduledAt), asOf)})
 					if err != nil {
 						return err
 					}
@@ -120,26 +136,21 @@ func (p *plans) survey(ctx context.Context, paths []string, reject func(scoring.
 	return nil
 }
 
-// errText is the reason of a rejected row: the error without the file and
-// row prefix RowError adds (they have their own columns).
-func errText(err error) string {
-	var re pipeline.RowError
-	if errors.As(err, &re) {
-		return errText(re.Err)
-	}
-	return err.Error()
-}
+// formatTime formats Unix µs as the CSVs do.
+func formatTime(us int64) string { return time.UnixMicro(us).UTC().Format(predictions.TimeLayout) }
 
-// counts returns the valid and rejected rows over all files.
-func (p *plans) counts() (valid, rejected, unhashed int) {
+// Counts returns the valid and rejected rows over all files, and the
+// valid rows whose recipient is not hashed (pipeline.HashedPrefix).
+func (p *Set) Counts() (valid, rejected, unhashed int) {
 	for _, f := range p.files {
 		valid, rejected, unhashed = valid+f.valid, rejected+f.rejected, unhashed+f.unhashed
 	}
 	return
 }
 
-// sorted reports whether every file is sorted by scheduled_at.
-func (p *plans) sorted() bool {
+// Sorted reports whether every file's valid rows are in scheduled_at
+// order (then Stream needs no sort in memory).
+func (p *Set) Sorted() bool {
 	for _, f := range p.files {
 		if !f.sorted {
 			return false
@@ -148,8 +159,8 @@ func (p *plans) sorted() bool {
 	return true
 }
 
-// unsortedFile names the first file that is not sorted.
-func (p *plans) unsortedFile() string {
+// UnsortedFile names the first file that is not sorted, or "".
+func (p *Set) UnsortedFile() string {
 	for _, f := range p.files {
 		if !f.sorted {
 			return f.path
@@ -188,16 +199,21 @@ func readPlan(ctx context.Context, path string, onBad func(pipeline.RowError) er
 	case ctx.Err() != nil:
 		return err
 	}
-	return inputf("plan %s: %w", path, err)
+	return exitcode.Inputf("plan %s: %w", path, err)
 }
 
 // skipBad is the second pass's bad-row handler: the survey reported them.
 func skipBad(pipeline.RowError) error { return nil }
 
-// stream calls fn with batches of the valid rows of all files in
+// BatchSize is the number of sends of the batches Stream hands over (the
+// last one may be shorter).
+func (p *Set) BatchSize() int { return p.batchSize }
+
+// Stream calls fn with batches of the valid rows of all files in
 // non-decreasing scheduled_at order (ties: file order, then row order).
-// The batch is reused after fn returns.
-func (p *plans) stream(ctx context.Context, fn func([]pipeline.PlannedSend) error) error {
+// The batch is reused after fn returns. Rows are validated again as they
+// are read; the ones Survey reported are skipped.
+func (p *Set) Stream(ctx context.Context, fn func([]pipeline.PlannedSend) error) error {
 	var active []planFile
 	for _, f := range p.files {
 		if f.valid > 0 {
@@ -207,7 +223,7 @@ func (p *plans) stream(ctx context.Context, fn func([]pipeline.PlannedSend) erro
 	switch {
 	case len(active) == 0:
 		return nil
-	case !p.sorted():
+	case !p.Sorted():
 		return p.streamSorted(ctx, active, fn)
 	case len(active) == 1:
 		return p.streamOne(ctx, active[0].path, fn)
@@ -231,7 +247,7 @@ func (p *plans) stream(ctx context.Context, fn func([]pipeline.PlannedSend) erro
 }
 
 // streamOne streams one sorted file, dropping rows before as-of.
-func (p *plans) streamOne(ctx context.Context, path string, fn func([]pipeline.PlannedSend) error) error {
+func (p *Set) streamOne(ctx context.Context, path string, fn func([]pipeline.PlannedSend) error) error {
 	out := make([]pipeline.PlannedSend, 0, p.batchSize)
 	err := readPlan(ctx, path, skipBad, func(batch []pipeline.PlannedSend) error {
 		for i := range batch {
@@ -258,7 +274,7 @@ func (p *plans) streamOne(ctx context.Context, path string, fn func([]pipeline.P
 }
 
 // streamSorted loads every valid row and sorts it in memory.
-func (p *plans) streamSorted(ctx context.Context, files []planFile, fn func([]pipeline.PlannedSend) error) error {
+func (p *Set) streamSorted(ctx context.Context, files []planFile, fn func([]pipeline.PlannedSend) error) error {
 	n := 0
 	for _, f := range files {
 		n += f.valid
@@ -289,7 +305,7 @@ func (p *plans) streamSorted(ctx context.Context, files []planFile, fn func([]pi
 // streamMerged merges sorted files that overlap in time: one reader
 // goroutine per file hands copies of its batches over a channel, and the
 // merge takes the earliest head each time.
-func (p *plans) streamMerged(ctx context.Context, files []planFile, fn func([]pipeline.PlannedSend) error) error {
+func (p *Set) streamMerged(ctx context.Context, files []planFile, fn func([]pipeline.PlannedSend) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	type source struct {

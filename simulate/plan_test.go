@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // demoPlan returns the demo world's plan and its outcomes.
@@ -198,31 +199,33 @@ func TestOutcomesBadPlan(t *testing.T) {
 func TestReplay(t *testing.T) {
 	w, plan, out := demoPlan(t)
 	ctx := context.Background()
-	failing := Actions{Send: map[string]Action{}}
-	throttle := Actions{Send: map[string]Action{}, CampaignRate: map[string]float64{}}
-	renew := Actions{Send: map[string]Action{}}
-	fix := Actions{Send: map[string]Action{}}
-	deferLimited := Actions{Send: map[string]Action{}}
+	failing := Actions{Send: map[string]predictions.Action{}}
+	throttle := Actions{Send: map[string]predictions.Action{}, CampaignRate: map[string]float64{}}
+	renew := Actions{Send: map[string]predictions.Action{}}
+	fix := Actions{Send: map[string]predictions.Action{}}
+	deferLimited := Actions{Send: map[string]predictions.Action{}}
+	explored := Actions{Send: map[string]predictions.Action{}}
 	n190, n429, nTemplate := 0, 0, 0
 	for i, o := range out {
 		id := plan[i].SendID
 		if o.Failed {
-			failing.Send[id] = Suppress
+			failing.Send[id] = predictions.ActionSuppress
+			explored.Send[id] = predictions.ActionExploration
 		}
 		if plan[i].CampaignRateMPS > throughputMPS {
 			throttle.CampaignRate[plan[i].CampaignID] = throughputMPS
 		}
 		switch o.ErrorCode {
 		case 190:
-			renew.Send[id] = RenewToken
+			renew.Send[id] = predictions.ActionRenewToken
 			n190++
 		case 130429:
 			n429++
 		case 132000, 132012, 132015, 132016:
-			fix.Send[id] = FixTemplate
+			fix.Send[id] = predictions.ActionFixTemplate
 			nTemplate++
 		case 131049:
-			deferLimited.Send[id] = Defer24h
+			deferLimited.Send[id] = predictions.ActionDefer24h
 		}
 	}
 	tests := []struct {
@@ -233,6 +236,12 @@ func TestReplay(t *testing.T) {
 		{"no actions", Actions{}, func(t *testing.T, r *ReplayReport) {
 			if r.Prevented != 0 || r.NewFailures != 0 || r.FailuresWithActions != r.FailuresAsPlanned {
 				t.Errorf("no actions changed the outcome: %+v", r)
+			}
+		}},
+		{"exploration is sent as planned", explored, func(t *testing.T, r *ReplayReport) {
+			if r.Prevented != 0 || r.Suppressed != 0 || r.FailuresWithActions != r.FailuresAsPlanned ||
+				r.ByAction[string(predictions.ActionSendAsPlanned)] != r.Sends {
+				t.Errorf("explored sends did not go out as planned: %+v", r)
 			}
 		}},
 		{"suppress every failure", failing, func(t *testing.T, r *ReplayReport) {

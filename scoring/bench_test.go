@@ -1,4 +1,4 @@
-package main
+package scoring
 
 import (
 	"cmp"
@@ -113,15 +113,13 @@ func BenchmarkScore1M(b *testing.B) {
 		b.Skip("builds a 1M-send plan and a full-size model")
 	}
 	w := buildBenchWorld(b)
-	o := options{
-		Plans: []string{w.plan}, History: w.history, AsOf: worldAsOf, Registry: w.registry, Out: filepath.Join(b.TempDir(), "score"),
-		BadRows: "reject", ThroughputMPS: 80, Safety: 0.9, BatchSize: 8192, LogFormat: "text", HashKeyEnv: "FAILCAST_BENCH_NO_KEY",
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := scoreConfig(w.testWorld, filepath.Join(b.TempDir(), "score"), w.plan)
+	cfg.ThroughputMPS, cfg.ThrottleSafety, cfg.BatchSize = 80, 0.9, 8192
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.ResetTimer()
 	var peak uint64
 	for range b.N {
-		res, err := run(context.Background(), o, log)
+		res, err := Run(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package scoring
 
 import (
 	"errors"
@@ -7,60 +7,63 @@ import (
 	"math"
 	"slices"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/registry"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/scoring"
 )
 
 // model is a loaded model bundle with what scoring needs from it.
 type model struct {
 	*bundle.Bundle
 	version     string
-	thresholds  scoring.Thresholds
+	thresholds  Thresholds
 	likelyCodes map[pipeline.Family]int32
 	cfg         features.Config // with the model's lead and refresh
 }
 
-// loadModel loads --model, or the registry's current model. A model
-// trained on another feature schema than this build computes is refused
-// (an input error, exit 3).
-func loadModel(o options, log *slog.Logger) (*model, error) {
-	dir := o.Model
+// loadModel loads the model directory modelDir, or when it is "" the
+// current model of the registry at registryDir, and checks that this
+// build can score with it. It is the one place that knows the saved
+// model's contract: a model trained on another feature schema than this
+// build computes, without risk thresholds, or with more family classes
+// than this build knows is refused (an input error, exit 3).
+func loadModel(registryDir, modelDir string, log *slog.Logger) (*model, error) {
+	dir := modelDir
 	if dir == "" {
-		version, d, err := registry.Open(o.Registry).Current()
+		version, d, err := registry.Open(registryDir).Current()
 		if errors.Is(err, registry.ErrNoChampion) {
-			return nil, inputf("registry %s has no current model: train one first (cmd/train) or pass --model DIR", o.Registry)
+			return nil, exitcode.Inputf("registry %s has no current model: train one first (cmd/train) or pass --model DIR", registryDir)
 		}
 		if err != nil {
-			return nil, inputf("registry %s: current model %s: %w", o.Registry, version, err)
+			return nil, exitcode.Inputf("registry %s: current model %s: %w", registryDir, version, err)
 		}
 		dir = d
 	}
 	b, err := bundle.Load(dir, features.SchemaHash())
 	if errors.Is(err, artifact.ErrSchemaMismatch) {
-		return nil, inputf("refusing the model: %w", err)
+		return nil, exitcode.Inputf("refusing the model: %w", err)
 	}
 	if err != nil {
-		return nil, inputf("load model: %w", err)
+		return nil, exitcode.Inputf("load model: %w", err)
 	}
 	if want := features.Names(); !slices.Equal(b.Metadata.FeatureNames, want) {
-		return nil, inputf("refusing the model %s: its %d feature names differ from the %d this build computes, although the schema hash matches", b.Metadata.ModelVersion, len(b.Metadata.FeatureNames), len(want))
+		return nil, exitcode.Inputf("refusing the model %s: its %d feature names differ from the %d this build computes, although the schema hash matches", b.Metadata.ModelVersion, len(b.Metadata.FeatureNames), len(want))
 	}
 	m := &model{Bundle: b, version: b.Metadata.ModelVersion, likelyCodes: map[pipeline.Family]int32{}}
 	high, okH := b.Threshold(bundle.ThresholdHigh)
 	medium, okM := b.Threshold(bundle.ThresholdMedium)
 	if !okH || !okM {
-		return nil, inputf("model %s stores no %q and %q thresholds: retrain it with this build", m.version, bundle.ThresholdHigh, bundle.ThresholdMedium)
+		return nil, exitcode.Inputf("model %s stores no %q and %q thresholds: retrain it with this build", m.version, bundle.ThresholdHigh, bundle.ThresholdMedium)
 	}
 	if math.IsInf(high, 1) {
 		log.Warn("the model's high-risk threshold was not reached on validation: no send is flagged high", "model", m.version)
 	}
-	m.thresholds = scoring.Thresholds{High: high, Medium: medium}
+	m.thresholds = Thresholds{High: high, Medium: medium}
 	if err := m.thresholds.Validate(); err != nil {
-		return nil, inputf("model %s: %w", m.version, err)
+		return nil, exitcode.Inputf("model %s: %w", m.version, err)
 	}
 	for name, code := range b.LikelyCodes {
 		f, err := pipeline.ParseFamily(name)
@@ -78,7 +81,7 @@ func loadModel(o options, log *slog.Logger) (*model, error) {
 		m.cfg.Refresh = b.Refresh
 	}
 	if n := b.NumClass(); n > pipeline.NumFamilies {
-		return nil, inputf("model %s: family model has %d classes, this build knows %d families", m.version, n, pipeline.NumFamilies)
+		return nil, exitcode.Inputf("model %s: family model has %d classes, this build knows %d families", m.version, n, pipeline.NumFamilies)
 	}
 	log.Info("model loaded", "model", m.version, "dir", dir, "high", fmt.Sprint(high), "medium", fmt.Sprint(medium),
 		"lead", m.cfg.Lead.String(), "refresh", m.cfg.Refresh.String())

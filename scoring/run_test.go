@@ -1,4 +1,4 @@
-package main
+package scoring
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,18 +17,40 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/scoring"
+	"github.com/failcast/failcast/scoring/plans"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
-// runScore runs the command with args and returns its exit code, stdout
-// and stderr.
-func runScore(t *testing.T, args ...string) (int, string, string) {
+// scoreConfig is the configuration of a run on the test world.
+func scoreConfig(w testWorld, out string, plans ...string) Config {
+	cfg := DefaultConfig()
+	cfg.History, cfg.Registry, cfg.AsOf, cfg.Out, cfg.Plans = w.history, w.registry, worldAsOf, out, plans
+	return cfg
+}
+
+// runScore runs cfg and returns its result, error and log.
+func runScore(t *testing.T, cfg Config) (*Result, error, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := mainExit(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+	var log bytes.Buffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	res, err := Run(context.Background(), cfg)
+	return res, err, log.String()
+}
+
+// mustRun runs cfg, fails the test on an error, and returns the result,
+// its summary and the log.
+func mustRun(t *testing.T, cfg Config) (*Result, string, string) {
+	t.Helper()
+	res, err, log := runScore(t, cfg)
+	if err != nil {
+		t.Fatalf("run: %v (exit %d)\nlog:\n%s", err, exitcode.Of(err), log)
+	}
+	var summary bytes.Buffer
+	res.WriteSummary(&summary, 5)
+	return res, summary.String(), log
 }
 
 // readCSV reads a CSV file into its header and rows (as maps).
@@ -89,15 +112,6 @@ func demoPlan() []pipeline.PlannedSend {
 	return all
 }
 
-func TestFeatureNamesExist(t *testing.T) {
-	names := features.Names()
-	for _, n := range scoring.UsedFeatures() {
-		if !slices.Contains(names, n) {
-			t.Errorf("scoring reads feature %q, which the features registry does not define", n)
-		}
-	}
-}
-
 func TestScoreEndToEnd(t *testing.T) {
 	w := getWorld(t)
 	dir := t.TempDir()
@@ -121,14 +135,12 @@ func TestScoreEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "score")
-	code, stdout, stderr := runScore(t, "--plan", plan, "--history", w.history, "--registry", w.registry,
-		"--as-of", worldAsOf.Format(time.RFC3339), "--out", out, "--outcomes", outcomesPath)
-	if code != exitOK {
-		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
-	}
+	cfg := scoreConfig(w, out, plan)
+	cfg.Outcomes = outcomesPath
+	_, stdout, _ := mustRun(t, cfg)
 
 	header, preds := readCSV(t, filepath.Join(out, "predictions.csv"))
-	if !slices.Equal(header, scoring.PredictionColumns()) {
+	if !slices.Equal(header, predictions.Columns()) {
 		t.Errorf("predictions header %v", header)
 	}
 	if len(preds) != len(sends) {
@@ -166,7 +178,7 @@ func TestScoreEndToEnd(t *testing.T) {
 	}
 
 	header, camps := readCSV(t, filepath.Join(out, "campaigns.csv"))
-	if !slices.Equal(header, scoring.CampaignColumns()) || len(camps) != 2 {
+	if !slices.Equal(header, predictions.CampaignColumns()) || len(camps) != 2 {
 		t.Fatalf("campaigns header %v, %d rows", header, len(camps))
 	}
 	for _, c := range camps {
@@ -195,7 +207,7 @@ func TestScoreEndToEnd(t *testing.T) {
 		}
 	}
 
-	var ev scoring.Evaluation
+	var ev Evaluation
 	b, err := os.ReadFile(filepath.Join(out, "evaluation.json"))
 	if err == nil {
 		err = json.Unmarshal(b, &ev)
@@ -214,24 +226,13 @@ func TestScoreEndToEnd(t *testing.T) {
 	}
 }
 
-// scoreArgs are the arguments of a run on the test world.
-func scoreArgs(w testWorld, out string, plans ...string) []string {
-	args := []string{"--history", w.history, "--registry", w.registry, "--as-of", worldAsOf.Format(time.RFC3339), "--out", out}
-	for _, p := range plans {
-		args = append(args, "--plan", p)
-	}
-	return args
-}
-
 func TestBadRowsFailKeepsEarlierOutputs(t *testing.T) {
 	w := getWorld(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "score")
 	good := filepath.Join(dir, "good.csv")
 	writePlanCSV(t, good, demoPlan())
-	if code, _, stderr := runScore(t, scoreArgs(w, out, good)...); code != exitOK {
-		t.Fatalf("first run: exit %d\n%s", code, stderr)
-	}
+	mustRun(t, scoreConfig(w, out, good))
 	before := map[string][]byte{}
 	for _, name := range []string{"predictions.csv", "campaigns.csv", "rejected_rows.csv"} {
 		b, err := os.ReadFile(filepath.Join(out, name))
@@ -244,13 +245,15 @@ func TestBadRowsFailKeepsEarlierOutputs(t *testing.T) {
 	bad := filepath.Join(dir, "bad.csv")
 	other := planSends("other", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 50, 1)
 	writePlanCSV(t, bad, other, "bad-type,other,waba-1,pn-1,h:0000000000000001,BR,promo,pt_BR,utility,carrier-pigeon,,2026-11-01T07:00:00Z,1")
-	code, _, stderr := runScore(t, append(scoreArgs(w, out, bad), "--bad-rows", "fail")...)
-	if code != exitInput {
-		t.Fatalf("--bad-rows fail on a bad row: exit %d, want %d\n%s", code, exitInput, stderr)
+	failCfg := scoreConfig(w, out, bad)
+	failCfg.BadRows = FailOnBadRows
+	_, err, _ := runScore(t, failCfg)
+	if exitcode.Of(err) != exitcode.Input {
+		t.Fatalf("--bad-rows fail on a bad row: %v, exit %d, want %d", err, exitcode.Of(err), exitcode.Input)
 	}
 	for _, s := range []string{bad + ": row 52: column message_type", "carrier-pigeon"} {
-		if !strings.Contains(stderr, s) {
-			t.Errorf("error does not name %q:\n%s", s, stderr)
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not name %q: %v", s, err)
 		}
 	}
 	entries, _ := os.ReadDir(out)
@@ -264,9 +267,9 @@ func TestBadRowsFailKeepsEarlierOutputs(t *testing.T) {
 	}
 
 	// The same plan with --bad-rows reject scores the good rows.
-	code, stdout, stderr := runScore(t, scoreArgs(w, out, bad)...)
-	if code != exitOK || !strings.Contains(stdout, "scored 50 planned sends") || !strings.Contains(stdout, "rejected:    1 plan rows") {
-		t.Errorf("--bad-rows reject: exit %d\n%s\n%s", code, stdout, stderr)
+	_, stdout, _ := mustRun(t, scoreConfig(w, out, bad))
+	if !strings.Contains(stdout, "scored 50 planned sends") || !strings.Contains(stdout, "rejected:    1 plan rows") {
+		t.Errorf("--bad-rows reject:\n%s", stdout)
 	}
 }
 
@@ -280,13 +283,15 @@ func TestRefusesModelOfOtherFeatureSchema(t *testing.T) {
 	plan := filepath.Join(dir, "plan.csv")
 	writePlanCSV(t, plan, demoPlan())
 	out := filepath.Join(dir, "score")
-	code, _, stderr := runScore(t, append(scoreArgs(w, out, plan), "--model", model)...)
-	if code != exitInput {
-		t.Fatalf("exit %d, want %d\n%s", code, exitInput, stderr)
+	cfg := scoreConfig(w, out, plan)
+	cfg.Model = model
+	_, err, _ := runScore(t, cfg)
+	if exitcode.Of(err) != exitcode.Input {
+		t.Fatalf("%v: exit %d, want %d", err, exitcode.Of(err), exitcode.Input)
 	}
 	for _, s := range []string{"refusing the model", "feature schema 0123456789abcdef-other-schema", features.SchemaHash()} {
-		if !strings.Contains(stderr, s) {
-			t.Errorf("error lacks %q:\n%s", s, stderr)
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q: %v", s, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "predictions.csv")); !os.IsNotExist(err) {
@@ -294,7 +299,9 @@ func TestRefusesModelOfOtherFeatureSchema(t *testing.T) {
 	}
 }
 
-func TestUsageAndInputErrors(t *testing.T) {
+// TestInputErrors: inputs that cannot be read fail the run with an input
+// error (exit 3) naming them.
+func TestInputErrors(t *testing.T) {
 	w := getWorld(t)
 	dir := t.TempDir()
 	plan := filepath.Join(dir, "plan.csv")
@@ -306,46 +313,79 @@ func TestUsageAndInputErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		args []string
-		code int
+		set  func(*Config)
 		msg  string
 	}{
-		{"no plan", []string{"--history", w.history}, exitUsage, "--plan is required"},
-		{"no history", []string{"--plan", plan}, exitUsage, "--history is required"},
-		{"bad as-of", append(scoreArgs(w, out, plan), "--as-of", "tomorrow"), exitUsage, "RFC 3339"},
-		{"bad explore", append(scoreArgs(w, out, plan), "--explore", "2"), exitUsage, "--explore"},
-		{"bad bad-rows", append(scoreArgs(w, out, plan), "--bad-rows", "ignore"), exitUsage, "reject or fail"},
-		{"unknown flag", append(scoreArgs(w, out, plan), "--speed", "11"), exitUsage, "speed"},
-		{"missing plan file", scoreArgs(w, out, filepath.Join(dir, "nope.csv")), exitInput, "nope.csv"},
-		{"plan of unknown format", scoreArgs(w, out, filepath.Join(dir, "plan.xlsx")), exitInput, "plan.xlsx"},
-		{"missing history", append(scoreArgs(w, out, plan), "--history", filepath.Join(dir, "no-history")), exitInput, "no-history"},
-		{"empty registry", append(scoreArgs(w, out, plan), "--registry", filepath.Join(dir, "empty-registry")), exitInput, "has no current model"},
-		{"missing outcomes", append(scoreArgs(w, out, plan), "--outcomes", filepath.Join(dir, "none.parquet")), exitInput, "none.parquet"},
-		{"bad token file", append(scoreArgs(w, out, plan), "--tokens", badTokens), exitInput, "row 2: column token_expires_at"},
+		{"missing plan file", func(c *Config) { c.Plans = []string{filepath.Join(dir, "nope.csv")} }, "nope.csv"},
+		{"plan of unknown format", func(c *Config) { c.Plans = []string{filepath.Join(dir, "plan.xlsx")} }, "plan.xlsx"},
+		{"missing history", func(c *Config) { c.History = filepath.Join(dir, "no-history") }, "no-history"},
+		{"empty registry", func(c *Config) { c.Registry = filepath.Join(dir, "empty-registry") }, "has no current model"},
+		{"missing model", func(c *Config) { c.Model = filepath.Join(dir, "no-model") }, "no-model"},
+		{"missing outcomes", func(c *Config) { c.Outcomes = filepath.Join(dir, "none.parquet") }, "none.parquet"},
+		{"bad token file", func(c *Config) { c.Tokens = badTokens }, "row 2: column token_expires_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runScore(t, tt.args...)
-			if code != tt.code || !strings.Contains(stderr, tt.msg) {
-				t.Errorf("exit %d, want %d; stderr lacks %q?\n%s", code, tt.code, tt.msg, stderr)
+			cfg := scoreConfig(w, out, plan)
+			tt.set(&cfg)
+			_, err, _ := runScore(t, cfg)
+			if exitcode.Of(err) != exitcode.Input || !strings.Contains(fmt.Sprint(err), tt.msg) {
+				t.Errorf("%v: exit %d, want %d and an error naming %q", err, exitcode.Of(err), exitcode.Input, tt.msg)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 0 {
+				t.Errorf("a failed run left %d entries in %s", len(entries), out)
 			}
 		})
 	}
-	if code, _, _ := runScore(t, "--help"); code != exitOK {
-		t.Errorf("--help: exit %d", code)
+}
+
+// TestConfigValidate: every bad setting is a usage error (exit 2) naming
+// its flag, and Run refuses it before reading anything.
+func TestConfigValidate(t *testing.T) {
+	valid := DefaultConfig()
+	valid.Plans, valid.History, valid.AsOf = []string{"plan.csv"}, "history", worldAsOf
+	if err := valid.Validate(); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	tests := []struct {
+		name string
+		set  func(*Config)
+		msg  string
+	}{
+		{"no plan", func(c *Config) { c.Plans = nil }, "--plan is required"},
+		{"empty plan name", func(c *Config) { c.Plans = []string{"a.csv", ""} }, "--plan"},
+		{"no history", func(c *Config) { c.History = "" }, "--history is required"},
+		{"no as-of", func(c *Config) { c.AsOf = time.Time{} }, "--as-of"},
+		{"no model", func(c *Config) { c.Registry, c.Model = "", "" }, "--registry or --model"},
+		{"no out", func(c *Config) { c.Out = "" }, "--out"},
+		{"bad bad-rows", func(c *Config) { c.BadRows = "ignore" }, "reject or fail"},
+		{"explore above 1", func(c *Config) { c.Explore = 2 }, "--explore"},
+		{"explore NaN", func(c *Config) { c.Explore = math.NaN() }, "--explore"},
+		{"no throughput", func(c *Config) { c.ThroughputMPS = 0 }, "--throughput-mps"},
+		{"safety above 1", func(c *Config) { c.ThrottleSafety = 1.5 }, "--throttle-safety"},
+		{"batch size 0", func(c *Config) { c.BatchSize = 0 }, "--batch-size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid
+			tt.set(&cfg)
+			err := cfg.Validate()
+			if exitcode.Of(err) != exitcode.Usage || !strings.Contains(fmt.Sprint(err), tt.msg) {
+				t.Errorf("Validate() = %v (exit %d), want a usage error naming %q", err, exitcode.Of(err), tt.msg)
+			}
+			if _, runErr := Run(context.Background(), cfg); exitcode.Of(runErr) != exitcode.Usage {
+				t.Errorf("Run: %v, want the usage error", runErr)
+			}
+		})
 	}
 }
 
-// predictionsByID runs the command and returns predictions.csv rows by
-// send id, and the file's bytes.
-func predictionsByID(t *testing.T, args ...string) (map[string]map[string]string, []byte) {
+// predictionsByID runs cfg and returns predictions.csv rows by send id,
+// and the file's bytes.
+func predictionsByID(t *testing.T, cfg Config) (map[string]map[string]string, []byte) {
 	t.Helper()
-	code, _, stderr := runScore(t, args...)
-	if code != exitOK {
-		t.Fatalf("exit %d\n%s", code, stderr)
-	}
-	out := args[slices.Index(args, "--out")+1]
-	path := filepath.Join(out, "predictions.csv")
+	mustRun(t, cfg)
+	path := filepath.Join(cfg.Out, "predictions.csv")
 	_, rows := readCSV(t, path)
 	m := map[string]map[string]string{}
 	for _, r := range rows {
@@ -363,7 +403,7 @@ func TestPlanOrder(t *testing.T) {
 	if err := pipeline.WritePlan(sorted, sends); err != nil {
 		t.Fatal(err)
 	}
-	_, want := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "a"), sorted)...)
+	_, want := predictionsByID(t, scoreConfig(w, filepath.Join(dir, "a"), sorted))
 
 	// The same sends shuffled: sorted in memory, same file.
 	shuffled := slices.Clone(sends)
@@ -373,12 +413,14 @@ func TestPlanOrder(t *testing.T) {
 	}
 	unsorted := filepath.Join(dir, "unsorted.csv")
 	writePlanCSV(t, unsorted, shuffled)
-	if _, got := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "b"), unsorted)...); !bytes.Equal(got, want) {
+	if _, got := predictionsByID(t, scoreConfig(w, filepath.Join(dir, "b"), unsorted)); !bytes.Equal(got, want) {
 		t.Error("an unsorted plan scores differently from the sorted plan")
 	}
-	code, _, stderr := runScore(t, append(scoreArgs(w, filepath.Join(dir, "c"), unsorted), "--require-sorted")...)
-	if code != exitInput || !strings.Contains(stderr, "unsorted.csv is not in scheduled_at order") {
-		t.Errorf("--require-sorted on an unsorted plan: exit %d\n%s", code, stderr)
+	requireSorted := scoreConfig(w, filepath.Join(dir, "c"), unsorted)
+	requireSorted.RequireSorted = true
+	_, err, _ := runScore(t, requireSorted)
+	if exitcode.Of(err) != exitcode.Input || !strings.Contains(fmt.Sprint(err), "unsorted.csv is not in scheduled_at order") {
+		t.Errorf("--require-sorted on an unsorted plan: %v (exit %d)", err, exitcode.Of(err))
 	}
 
 	// Split into two sorted files that overlap in time: merged, same file.
@@ -395,13 +437,8 @@ func TestPlanOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	writePlanCSV(t, p2, odd)
-	if _, got := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "d"), p1, p2)...); !bytes.Equal(got, want) {
+	if _, got := predictionsByID(t, scoreConfig(w, filepath.Join(dir, "d"), p1, p2)); !bytes.Equal(got, want) {
 		t.Error("two overlapping plans score differently from the one plan")
-	}
-	// A comma list is the same as repeated --plan flags.
-	args := scoreArgs(w, filepath.Join(dir, "e"))
-	if _, got := predictionsByID(t, append(args, "--plan", p1+","+p2)...); !bytes.Equal(got, want) {
-		t.Error("--plan a,b scores differently from --plan a --plan b")
 	}
 }
 
@@ -412,13 +449,15 @@ func TestExplorationReproducible(t *testing.T) {
 	if err := pipeline.WritePlan(plan, demoPlan()); err != nil {
 		t.Fatal(err)
 	}
-	run := func(name, seed, batch string) (map[string]map[string]string, []byte) {
-		return predictionsByID(t, append(scoreArgs(w, filepath.Join(dir, name), plan), "--explore", "0.3", "--seed", seed, "--batch-size", batch)...)
+	run := func(name string, seed uint64, batch int) (map[string]map[string]string, []byte) {
+		cfg := scoreConfig(w, filepath.Join(dir, name), plan)
+		cfg.Explore, cfg.Seed, cfg.BatchSize = 0.3, seed, batch
+		return predictionsByID(t, cfg)
 	}
-	a, aBytes := run("a", "7", "8192")
-	_, bBytes := run("b", "7", "37")
-	c, _ := run("c", "8", "8192")
-	base, _ := predictionsByID(t, scoreArgs(w, filepath.Join(dir, "base"), plan)...)
+	a, aBytes := run("a", 7, 8192)
+	_, bBytes := run("b", 7, 37)
+	c, _ := run("c", 8, 8192)
+	base, _ := predictionsByID(t, scoreConfig(w, filepath.Join(dir, "base"), plan))
 	if !bytes.Equal(aBytes, bBytes) {
 		t.Error("same seed, other batch size: different predictions")
 	}
@@ -459,10 +498,7 @@ func TestStaleFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "score")
-	code, stdout, stderr := runScore(t, scoreArgs(w, out, plan)...)
-	if code != exitOK {
-		t.Fatalf("exit %d\n%s", code, stderr)
-	}
+	_, stdout, stderr := mustRun(t, scoreConfig(w, out, plan))
 	_, rows := readCSV(t, filepath.Join(out, "predictions.csv"))
 	for _, r := range rows {
 		stale := strings.HasPrefix(r["send_id"], "far")
@@ -484,7 +520,6 @@ func TestRawRecipientNumbers(t *testing.T) {
 	}
 	plan := filepath.Join(dir, "plan.csv")
 	writePlanCSV(t, plan, sends)
-	const env = "FAILCAST_TEST_HASH_KEY"
 	hasher := pipeline.NewRecipientHasher([]byte("test-key"))
 	tests := []struct {
 		name string
@@ -497,11 +532,12 @@ func TestRawRecipientNumbers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(env, tt.key)
 			out := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
-			code, _, stderr := runScore(t, append(scoreArgs(w, out, plan), "--hash-key-env", env)...)
-			if code != exitOK || !strings.Contains(stderr, tt.log) {
-				t.Fatalf("exit %d, log lacks %q:\n%s", code, tt.log, stderr)
+			cfg := scoreConfig(w, out, plan)
+			cfg.HashKey, cfg.HashKeyFrom = []byte(tt.key), "$FAILCAST_TEST_HASH_KEY"
+			_, _, log := mustRun(t, cfg)
+			if !strings.Contains(log, tt.log) || !strings.Contains(log, cfg.HashKeyFrom) {
+				t.Fatalf("log lacks %q or %s:\n%s", tt.log, cfg.HashKeyFrom, log)
 			}
 			data, _ := os.ReadFile(filepath.Join(out, "predictions.csv"))
 			if bytes.Contains(data, []byte("98765")) {
@@ -531,11 +567,10 @@ func TestTokenInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "score")
-	code, _, stderr := runScore(t, append(scoreArgs(w, out, plan), "--tokens", tokens)...)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	_, rows := readCSV(t, filepath.Join(out, predictionsFile))
+	cfg := scoreConfig(w, out, plan)
+	cfg.Tokens = tokens
+	mustRun(t, cfg)
+	_, rows := readCSV(t, filepath.Join(out, PredictionsFile))
 	after := 0
 	for _, r := range rows {
 		at, err := time.Parse(time.RFC3339, r["scheduled_at"])
@@ -555,7 +590,7 @@ func TestTokenInventory(t *testing.T) {
 	if after == 0 || after == len(rows) {
 		t.Fatalf("%d of %d sends after the expiry; the test wants some on each side", after, len(rows))
 	}
-	_, camps := readCSV(t, filepath.Join(out, campaignsFile))
+	_, camps := readCSV(t, filepath.Join(out, CampaignsFile))
 	for _, c := range camps {
 		if c["token_risk"] != "true" || c["token_expires_at"] == "" || !strings.Contains(c["findings"], "waba-1") {
 			t.Errorf("campaign %s: token_risk %s token_expires_at %q findings %q", c["campaign_id"], c["token_risk"], c["token_expires_at"], c["findings"])
@@ -572,7 +607,7 @@ func TestScorePlansStopsOnSinkError(t *testing.T) {
 	plan := filepath.Join(dir, "plan.csv")
 	writePlanCSV(t, plan, demoPlan()) // 800 sends
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := loadModel(options{Registry: w.registry}, log)
+	m, err := loadModel(w.registry, "", log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +615,7 @@ func TestScorePlansStopsOnSinkError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := scoring.NewScorer(scoring.Config{Thresholds: m.thresholds, ModelVersion: m.version, AsOf: worldAsOf.UnixMicro()})
+	sc, err := NewScorer(ScorerConfig{Thresholds: m.thresholds, ModelVersion: m.version, AsOf: worldAsOf.UnixMicro()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,14 +626,14 @@ func TestScorePlansStopsOnSinkError(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := &plans{asOf: worldAsOf.UnixMicro(), batchSize: 50}
-			if err := p.survey(context.Background(), []string{plan}, func(scoring.Rejected) error { return nil }); err != nil {
+			p, err := plans.Survey(context.Background(), []string{plan}, worldAsOf.UnixMicro(), 50, func(pipeline.RowError) error { return nil })
+			if err != nil {
 				t.Fatal(err)
 			}
 			calls := 0
 			done := make(chan error, 1)
 			go func() {
-				done <- scorePlans(context.Background(), p, fs, m, sc, nil, func([]scoring.Prediction) error {
+				done <- scorePlans(context.Background(), p, fs, m, sc, nil, func([]Prediction) error {
 					calls++
 					if calls == failAt {
 						return boom

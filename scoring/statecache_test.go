@@ -1,4 +1,4 @@
-package main
+package scoring
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 )
 
 // TestStateCache scores one plan again and again against one history
-// with --state-cache: the state is folded and saved once, read back
+// with a state cache (--state-cache): the state is folded and saved once, read back
 // after, refolded when the history changes or is corrupt, and never used
 // when history events fall after --as-of; the predictions never change.
 func TestStateCache(t *testing.T) {
@@ -32,16 +32,12 @@ func TestStateCache(t *testing.T) {
 		return m
 	}
 	var want []byte
-	run := func(name string, extra ...string) string {
+	run := func(name string, asOf time.Time) string {
 		t.Helper()
-		out := filepath.Join(dir, name)
-		args := append([]string{"--history", history, "--registry", w.registry, "--as-of", worldAsOf.Format(time.RFC3339),
-			"--out", out, "--plan", plan, "--state-cache", cache}, extra...)
-		code, _, stderr := runScore(t, args...)
-		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", name, code, stderr)
-		}
-		got, err := os.ReadFile(filepath.Join(out, predictionsFile))
+		cfg := scoreConfig(w, filepath.Join(dir, name), plan)
+		cfg.History, cfg.StateCache, cfg.AsOf = history, cache, asOf
+		_, _, log := mustRun(t, cfg)
+		got, err := os.ReadFile(filepath.Join(cfg.Out, PredictionsFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +46,7 @@ func TestStateCache(t *testing.T) {
 		} else if !bytes.Equal(got, want) {
 			t.Fatalf("%s: predictions differ from the first run's", name)
 		}
-		return stderr
+		return log
 	}
 	mustSay := func(stderr, what string) {
 		t.Helper()
@@ -59,12 +55,12 @@ func TestStateCache(t *testing.T) {
 		}
 	}
 
-	mustSay(run("fold"), "no saved feature state")
+	mustSay(run("fold", worldAsOf), "no saved feature state")
 	first := states()
 	if len(first) != 1 {
 		t.Fatalf("%d saved states, want 1", len(first))
 	}
-	mustSay(run("read"), "feature state read from the cache")
+	mustSay(run("read", worldAsOf), "feature state read from the cache")
 
 	// A changed history (here: its modification time) has another state;
 	// the old one goes.
@@ -72,7 +68,7 @@ func TestStateCache(t *testing.T) {
 	if err := os.Chtimes(history, later, later); err != nil {
 		t.Fatal(err)
 	}
-	mustSay(run("changed"), "no saved feature state")
+	mustSay(run("changed", worldAsOf), "no saved feature state")
 	if now := states(); len(now) != 1 || now[0] == first[0] {
 		t.Fatalf("states after the history changed: %v (before: %v), want one other", now, first)
 	}
@@ -87,11 +83,10 @@ func TestStateCache(t *testing.T) {
 	if err := os.WriteFile(state, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustSay(run("corrupt"), "cannot use the saved feature state")
-	mustSay(run("repaired"), "feature state read from the cache")
+	mustSay(run("corrupt", worldAsOf), "cannot use the saved feature state")
+	mustSay(run("repaired", worldAsOf), "feature state read from the cache")
 
 	// History after --as-of: a fold of it is not the saved state.
 	want = nil
-	early := worldAsOf.Add(-36 * time.Hour).Format(time.RFC3339)
-	mustSay(run("early", "--as-of", early, "--bad-rows", "reject"), "cache not used")
+	mustSay(run("early", worldAsOf.Add(-36*time.Hour)), "cache not used")
 }

@@ -1,4 +1,4 @@
-package main
+package scoring
 
 import (
 	"fmt"
@@ -6,42 +6,44 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/failcast/failcast/scoring"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
-// printSummary writes the short human summary of a run to w: where the
-// files are, the top risks and the counts by action.
-func printSummary(w io.Writer, o options, r *result) {
+// WriteSummary writes the short human summary of a run to w: where the
+// files are, the top risks and the counts by action, the top campaigns
+// and warnings (top of each; 0 leaves them out) and, with outcomes, the
+// precision and recall of the risk flags.
+func (r *Result) WriteSummary(w io.Writer, top int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("scored %d planned sends in %d campaigns with model %s (features as of %s) in %.1fs\n",
 		r.Sends, len(r.Campaigns), r.Model, r.AsOf.Format("2006-01-02T15:04:05Z"), r.Elapsed.Seconds())
-	p("  predictions: %s\n", filepath.Join(r.Out, predictionsFile))
-	p("  campaigns:   %s\n", filepath.Join(r.Out, campaignsFile))
+	p("  predictions: %s\n", filepath.Join(r.Out, PredictionsFile))
+	p("  campaigns:   %s\n", filepath.Join(r.Out, CampaignsFile))
 	if r.Rejected > 0 {
-		p("  rejected:    %d plan rows, see %s\n", r.Rejected, filepath.Join(r.Out, rejectedFile))
+		p("  rejected:    %d plan rows, see %s\n", r.Rejected, filepath.Join(r.Out, RejectedFile))
 	}
 	if r.Evaluation != nil {
-		p("  evaluation:  %s\n", filepath.Join(r.Out, evaluationFile))
+		p("  evaluation:  %s\n", filepath.Join(r.Out, EvaluationFile))
 	}
 	t := r.Totals
 	p("\nrisk: %d high, %d medium, %d low; expected failures %.1f (%.2f%% of sends)\n",
-		t.ByRisk[scoring.RiskHigh], t.ByRisk[scoring.RiskMedium], t.ByRisk[scoring.RiskLow],
+		t.ByRisk[RiskHigh], t.ByRisk[RiskMedium], t.ByRisk[RiskLow],
 		r.ExpectedFailures, 100*r.ExpectedFailures/float64(max(r.Sends, 1)))
 	if r.Stale > 0 {
 		p("stale features: %d sends are further ahead than the model was trained for (stale_features=true)\n", r.Stale)
 	}
 	var acts []string
-	for _, a := range scoring.Actions {
+	for _, a := range predictions.Actions {
 		if n := t.ByAction[a]; n > 0 {
 			acts = append(acts, fmt.Sprintf("%s %d", a, n))
 		}
 	}
 	p("actions: %s\n", strings.Join(acts, ", "))
 
-	if o.Top > 0 && len(r.Campaigns) > 0 {
+	if top > 0 && len(r.Campaigns) > 0 {
 		p("\ntop campaigns by expected failures:\n")
-		for _, c := range r.Campaigns[:min(o.Top, len(r.Campaigns))] {
-			p("  %-24s %8.1f of %d sends, %d high risk", c.ID, c.ExpectedFailures, c.Sends, c.ByRisk[scoring.RiskHigh])
+		for _, c := range r.Campaigns[:min(top, len(r.Campaigns))] {
+			p("  %-24s %8.1f of %d sends, %d high risk", c.ID, c.ExpectedFailures, c.Sends, c.ByRisk[RiskHigh])
 			if c.RecommendedMPS > 0 {
 				p(", throttle to %.1f mps", c.RecommendedMPS)
 			}
@@ -51,9 +53,9 @@ func printSummary(w io.Writer, o options, r *result) {
 			}
 		}
 	}
-	if o.Top > 0 && len(t.TopWarnings) > 0 {
+	if top > 0 && len(t.TopWarnings) > 0 {
 		p("\ntop warnings:\n")
-		for _, wc := range t.TopWarnings[:min(o.Top, len(t.TopWarnings))] {
+		for _, wc := range t.TopWarnings[:min(top, len(t.TopWarnings))] {
 			p("  %7d  %s\n", wc.Sends, wc.Summary)
 		}
 	}

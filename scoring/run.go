@@ -1,57 +1,72 @@
-package main
+package scoring
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/scoring"
+	"github.com/failcast/failcast/scoring/plans"
 )
 
-// Output file names.
+// The files a run writes to Config.Out.
 const (
-	predictionsFile = "predictions.csv"
-	campaignsFile   = "campaigns.csv"
-	rejectedFile    = "rejected_rows.csv"
-	evaluationFile  = "evaluation.json"
+	PredictionsFile = "predictions.csv"
+	CampaignsFile   = "campaigns.csv"
+	RejectedFile    = "rejected_rows.csv"
+	EvaluationFile  = "evaluation.json"
 )
 
-// result is what a run did, for the summary.
-type result struct {
-	Model            string
-	AsOf             time.Time
-	Out              string
-	Sends            int
-	Rejected         int
-	Stale            int
-	ExpectedFailures float64
-	Totals           scoring.Totals
-	Campaigns        []*scoring.Campaign
-	Evaluation       *scoring.Evaluation
+// Result is what a run did: the counts and aggregates of its summary.
+type Result struct {
+	Model            string    // version of the model used
+	AsOf             time.Time // Config.AsOf
+	Out              string    // Config.Out
+	Sends            int       // planned sends scored
+	Rejected         int       // plan rows rejected (listed in rejected_rows.csv)
+	Stale            int       // sends scored with stale features
+	ExpectedFailures float64   // sum of P(fail) over the scored sends
+	Totals           Totals
+	Campaigns        []*Campaign // by expected failures, descending
+	Evaluation       *Evaluation // with Config.Outcomes, else nil
 	Elapsed          time.Duration
 }
 
 // maxRejectsInError is how many rejected rows a failing run names.
 const maxRejectsInError = 5
 
-// run scores the plans of o and writes the outputs. Every output is
-// committed only when everything succeeded.
-func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
+// Run scores the plans of cfg: it loads the model, folds the history
+// before cfg.AsOf into the feature state, streams the plan's valid rows
+// in time order through features, the models and the action policy, and
+// writes predictions.csv, campaigns.csv, rejected_rows.csv (and
+// evaluation.json with cfg.Outcomes) to cfg.Out. The outputs are
+// committed together only when everything succeeded: a failed or
+// cancelled run leaves the earlier outputs as they were.
+//
+// Errors carry their exit class (package exitcode): Usage for a Config
+// that fails Validate; Input for a plan, history, outcomes or token file
+// that cannot be read, a bad plan row with FailOnBadRows, an unsorted plan
+// with RequireSorted, and a model that is missing or does not match this
+// build's features; anything else is internal.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	m, err := loadModel(o, log)
+	o, log := cfg, cfg.logger()
+	m, err := loadModel(o.Registry, o.Model, log)
 	if err != nil {
 		return nil, err
 	}
 	asOf := o.AsOf.UnixMicro()
-	out, err := scoring.NewOutputDir(o.Out)
+	out, err := NewOutputDir(o.Out)
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +76,14 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	// while the first pass reads the plans.
 	ds, err := pipeline.OpenDataset(o.History)
 	if err != nil {
-		return nil, inputf("history: %w", err)
+		return nil, exitcode.Inputf("history: %w", err)
 	}
 	historyEnd := int64(math.MaxInt64) // unknown: the state cache is not used
 	if lo, hi, rows, err := ds.TimeRange(ctx); err == nil {
 		historyEnd = hi
-		log.Info("history", "dataset", o.History, "events", rows, "from", scoring.FormatTime(lo), "to", scoring.FormatTime(hi))
+		log.Info("history", "dataset", o.History, "events", rows, "from", FormatTime(lo), "to", FormatTime(hi))
 		if gap := time.Duration(asOf-hi) * time.Microsecond; gap > m.cfg.Lead+m.cfg.Refresh {
-			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", scoring.FormatTime(hi), "gap", gap.Round(time.Minute).String())
+			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", FormatTime(hi), "gap", gap.Round(time.Minute).String())
 		}
 	}
 	var cache *stateCache
@@ -114,46 +129,47 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 		return nil, err
 	}
 	var firstRejects []string
-	reject := func(r scoring.Rejected) error {
+	reject := func(e pipeline.RowError) error {
+		r := Rejected{File: e.File, Row: e.Row, Column: e.Column, Reason: errText(e.Err)}
 		msg := fmt.Sprintf("%s: row %d", r.File, r.Row)
 		if r.Column != "" {
 			msg += ": column " + r.Column
 		}
 		msg += ": " + r.Reason
-		if o.BadRows == "fail" {
-			return inputf("bad plan row (--bad-rows fail): %s", msg)
+		if o.BadRows == FailOnBadRows {
+			return exitcode.Inputf("bad plan row (--bad-rows fail): %s", msg)
 		}
 		if len(firstRejects) < maxRejectsInError {
 			firstRejects = append(firstRejects, msg)
 		}
 		return rw.Write(r)
 	}
-	p := &plans{asOf: asOf, batchSize: o.BatchSize}
-	if err := p.survey(ctx, o.Plans, reject); err != nil {
+	p, err := plans.Survey(ctx, o.Plans, asOf, o.BatchSize, reject)
+	if err != nil {
 		return nil, err
 	}
-	valid, rejected, unhashed := p.counts()
+	valid, rejected, unhashed := p.Counts()
 	if rejected > 0 {
-		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(rejectedFile), "first", firstRejects[0])
+		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
 	}
 	if valid == 0 {
-		return nil, inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
+		return nil, exitcode.Inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
 	}
-	if !p.sorted() {
+	if !p.Sorted() {
 		if o.RequireSorted {
-			return nil, inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.unsortedFile())
+			return nil, exitcode.Inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.UnsortedFile())
 		}
-		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.unsortedFile(), "sends", valid,
+		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
 			"approx_mb", valid*300>>20)
 	}
 	var hasher *pipeline.RecipientHasher
 	if unhashed > 0 {
-		if key := os.Getenv(o.HashKeyEnv); key != "" {
-			hasher = pipeline.NewRecipientHasher([]byte(key))
-			log.Info("hashing raw recipient numbers of the plan", "sends", unhashed, "key_from", "$"+o.HashKeyEnv)
+		if len(o.HashKey) > 0 {
+			hasher = pipeline.NewRecipientHasher(o.HashKey)
+			log.Info("hashing raw recipient numbers of the plan", "sends", unhashed, "key_from", o.HashKeyFrom)
 		} else {
 			log.Warn("plan recipients are not hashed and no hashing key is set: they match no history (cold start) and are masked in the outputs",
-				"sends", unhashed, "set", "$"+o.HashKeyEnv)
+				"sends", unhashed, "set", o.HashKeyFrom)
 		}
 	}
 
@@ -161,7 +177,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	if o.Tokens != "" {
 		tokens, err := pipeline.ReadTokenExpiries(o.Tokens)
 		if err != nil {
-			return nil, inputf("tokens: %w", err)
+			return nil, exitcode.Inputf("tokens: %w", err)
 		}
 		tokenExpiry = make(map[string]int64, len(tokens))
 		expired := 0
@@ -174,13 +190,13 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 		log.Info("token inventory", "file", o.Tokens, "wabas", len(tokens), "expired_at_as_of", expired)
 	}
 
-	var evaluator *scoring.Evaluator
+	var evaluator *Evaluator
 	if o.Outcomes != "" {
 		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
 		if err != nil {
-			return nil, inputf("outcomes: %w", err)
+			return nil, exitcode.Inputf("outcomes: %w", err)
 		}
-		evaluator = scoring.NewEvaluator(outcomes)
+		evaluator = NewEvaluator(outcomes)
 	}
 
 	foldWaited = true
@@ -189,23 +205,23 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 		return nil, err
 	}
 
-	sc, err := scoring.NewScorer(scoring.Config{
+	sc, err := NewScorer(ScorerConfig{
 		Thresholds: m.thresholds, LikelyCodes: m.likelyCodes, ModelVersion: m.version,
 		AsOf: asOf, Explore: o.Explore, Seed: o.Seed, ThroughputMPS: o.ThroughputMPS, TokenExpiry: tokenExpiry,
 	})
 	if err != nil {
 		return nil, err
 	}
-	pwOut, err := out.Create(predictionsFile)
+	pwOut, err := out.Create(PredictionsFile)
 	if err != nil {
 		return nil, err
 	}
-	pw, err := scoring.NewPredictionWriter(pwOut, m.version)
+	pw, err := NewPredictionWriter(pwOut, m.version)
 	if err != nil {
 		return nil, err
 	}
-	camps := scoring.NewCampaigns(o.ThroughputMPS, o.Safety)
-	sink := func(preds []scoring.Prediction) error {
+	camps := NewCampaigns(o.ThroughputMPS, o.ThrottleSafety)
+	sink := func(preds []Prediction) error {
 		if err := pw.Write(preds); err != nil {
 			return err
 		}
@@ -222,7 +238,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	if err := pw.Flush(); err != nil {
 		return nil, err
 	}
-	res := &result{Model: m.version, AsOf: o.AsOf, Out: o.Out, Rejected: rejected}
+	res := &Result{Model: m.version, AsOf: o.AsOf, Out: o.Out, Rejected: rejected}
 	res.Totals = camps.Totals()
 	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
 	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),
@@ -236,11 +252,11 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	for _, c := range res.Campaigns {
 		res.ExpectedFailures += c.ExpectedFailures
 	}
-	cw, err := out.Create(campaignsFile)
+	cw, err := out.Create(CampaignsFile)
 	if err != nil {
 		return nil, err
 	}
-	if err := scoring.WriteCampaigns(cw, res.Campaigns, m.version); err != nil {
+	if err := WriteCampaigns(cw, res.Campaigns, m.version); err != nil {
 		return nil, err
 	}
 	if err := rw.Flush(); err != nil {
@@ -249,7 +265,7 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	if evaluator != nil {
 		ev := evaluator.Result()
 		res.Evaluation = &ev
-		ew, err := out.Create(evaluationFile)
+		ew, err := out.Create(EvaluationFile)
 		if err != nil {
 			return nil, err
 		}
@@ -266,38 +282,47 @@ func run(ctx context.Context, o options, log *slog.Logger) (*result, error) {
 	if evaluator == nil {
 		// An evaluation.json of an earlier run would describe other
 		// predictions than the ones just written.
-		if err := os.Remove(out.Path(evaluationFile)); err == nil {
-			log.Info("removed the evaluation of an earlier run (no --outcomes)", "file", out.Path(evaluationFile))
+		if err := os.Remove(out.Path(EvaluationFile)); err == nil {
+			log.Info("removed the evaluation of an earlier run (no --outcomes)", "file", out.Path(EvaluationFile))
 		}
 	}
 	res.Elapsed = time.Since(start)
-	log.Info("outputs written", "predictions", out.Path(predictionsFile), "campaigns", out.Path(campaignsFile),
-		"rejected_rows", out.Path(rejectedFile), "seconds", res.Elapsed.Seconds())
+	log.Info("outputs written", "predictions", out.Path(PredictionsFile), "campaigns", out.Path(CampaignsFile),
+		"rejected_rows", out.Path(RejectedFile), "seconds", res.Elapsed.Seconds())
 	return res, nil
 }
 
-func createRejected(out *scoring.OutputDir) (*scoring.RejectedWriter, error) {
-	w, err := out.Create(rejectedFile)
+func createRejected(out *OutputDir) (*RejectedWriter, error) {
+	w, err := out.Create(RejectedFile)
 	if err != nil {
 		return nil, err
 	}
-	return scoring.NewRejectedWriter(w)
+	return NewRejectedWriter(w)
+}
+
+// errText is the reason of a rejected row: the error without the file and
+// row prefix RowError adds (they have their own columns).
+func errText(err error) string {
+	var re pipeline.RowError
+	if errors.As(err, &re) {
+		return errText(re.Err)
+	}
+	return err.Error()
 }
 
 // classify marks errors of reading inputs as input errors (exit 3), except
 // an interrupted run and errors already classified.
 func classify(ctx context.Context, err error) error {
-	var ie *inputError
-	var ue *usageError
+	var ce *exitcode.Error
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ie), errors.As(err, &ue):
+	case errors.As(err, &ce):
 		return err
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted: %w", err)
 	}
-	return inputErr(err)
+	return exitcode.AsInput(err)
 }
 
 // batchJob is a batch of planned sends with its features, between the
@@ -310,7 +335,7 @@ type batchJob struct {
 // scoredBatch is a batch's predictions on their way to the sink.
 type scoredBatch struct {
 	sends []pipeline.PlannedSend
-	preds []scoring.Prediction
+	preds []Prediction
 }
 
 // scorePlans streams the plans through four stages, each on its own
@@ -319,8 +344,8 @@ type scoredBatch struct {
 // sequential), the models and the policy (predictBatch, which spreads
 // rows over the cores), and sink (CSV writing and aggregation). A
 // failure in any stage stops the others; the first error is returned.
-func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc *scoring.Scorer,
-	hasher *pipeline.RecipientHasher, sink func([]scoring.Prediction) error) error {
+func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model, sc *Scorer,
+	hasher *pipeline.RecipientHasher, sink func([]Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	const depth = 2 // batches waiting between two stages
@@ -328,9 +353,9 @@ func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc
 	const buffers = 3*depth + 3
 	free := make(chan []pipeline.PlannedSend, buffers)
 	for range buffers {
-		free <- make([]pipeline.PlannedSend, 0, p.batchSize)
+		free <- make([]pipeline.PlannedSend, 0, p.BatchSize())
 	}
-	freePreds := make(chan []scoring.Prediction, buffers)
+	freePreds := make(chan []Prediction, buffers)
 	read := make(chan []pipeline.PlannedSend, depth)
 	jobs := make(chan batchJob, depth)
 	scored := make(chan scoredBatch, depth)
@@ -368,7 +393,7 @@ func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc
 				free <- j.sends[:0]
 				continue
 			}
-			var preds []scoring.Prediction
+			var preds []Prediction
 			select {
 			case preds = <-freePreds:
 			default:
@@ -399,7 +424,7 @@ func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc
 		}
 	}()
 
-	streamErr := p.stream(ctx, func(batch []pipeline.PlannedSend) error {
+	streamErr := p.Stream(ctx, func(batch []pipeline.PlannedSend) error {
 		var buf []pipeline.PlannedSend
 		select {
 		case buf = <-free:
@@ -421,15 +446,15 @@ func scorePlans(ctx context.Context, p *plans, fs *features.Scorer, m *model, sc
 	return ctx.Err()
 }
 
-func predictBatch(dst []scoring.Prediction, j batchJob, m *model, sc *scoring.Scorer) ([]scoring.Prediction, error) {
+func predictBatch(dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
 		return dst, err
 	}
 	pFail, pFamily := m.Predict(X)
-	return sc.Score(dst, scoring.Batch{
+	return sc.Score(dst, Batch{
 		Sends:    j.sends,
-		Features: scoring.Features{Names: j.tab.Names, X: j.tab.X},
+		Features: Features{Names: j.tab.Names, X: j.tab.X},
 		Stale:    j.tab.Stale,
 		PFail:    pFail,
 		PFamily:  pFamily,

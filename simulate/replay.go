@@ -2,62 +2,20 @@ package simulate
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
-
-// Action is what the sender does with a planned send.
-type Action uint8
-
-// Actions a scoring run can recommend.
-const (
-	SendAsPlanned Action = iota // unchanged
-	Suppress                    // not sent
-	Defer24h                    // sent 24 hours later
-	Throttle                    // sent by a pacer: within the number's throughput and the pair rate
-	FixTemplate                 // the template's bug, pause or oversized media is fixed first, a free-form send outside the window goes as a template: no template, media or 131047 error
-	RenewToken                  // the access token is renewed first: no token error
-)
-
-var actionNames = [...]string{"send as planned", "suppress", "defer 24h", "throttle", "fix template", "renew token"}
-
-// String returns the action's name as the predictions CSV spells it.
-func (a Action) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return "action(" + strconv.Itoa(int(a)) + ")"
-}
-
-// ParseAction parses an action name of the predictions CSV; "send as
-// planned (exploration)" is SendAsPlanned. Case and surrounding spaces are
-// ignored; an empty name is SendAsPlanned.
-func ParseAction(name string) (Action, error) {
-	n := strings.ToLower(strings.TrimSpace(name))
-	switch n {
-	case "", "send as planned (exploration)":
-		return SendAsPlanned, nil
-	}
-	for i, a := range actionNames {
-		if n == a {
-			return Action(i), nil
-		}
-	}
-	return SendAsPlanned, fmt.Errorf("unknown action %q (want one of %s, send as planned (exploration))", name, strings.Join(actionNames[:], ", "))
-}
 
 // Actions are the recommendations applied in a replay.
 type Actions struct {
-	// Send maps a send id to its action; sends not in it go as planned.
-	Send map[string]Action
+	// Send maps a send id to its action, a word of the predictions
+	// contract; sends not in it, and exploration, go as planned.
+	Send map[string]predictions.Action
 	// CampaignRate maps a campaign id to a recommended rate (messages per
 	// second): the campaign's sends are re-timed to go out at that rate.
 	CampaignRate map[string]float64
@@ -131,21 +89,21 @@ func (w *World) Replay(ctx context.Context, plan []pipeline.PlannedSend, actions
 	var sends []send
 	var index []int // sends[k] is plan[index[k]]
 	for i := range plan {
-		act := actions.Send[plan[i].SendID]
-		rep.ByAction[act.String()]++
+		act := replayAction(actions.Send, plan[i].SendID)
+		rep.ByAction[string(act)]++
 		s := all[i]
 		switch act {
-		case Suppress:
+		case predictions.ActionSuppress:
 			rep.Suppressed++
 			continue
-		case Defer24h:
+		case predictions.ActionDefer24h:
 			rep.Deferred++
 			s.at += usDay
-		case Throttle:
+		case predictions.ActionThrottle:
 			s.paced = true
-		case FixTemplate:
+		case predictions.ActionFixTemplate:
 			s.fixTemplate = true
-		case RenewToken:
+		case predictions.ActionRenewToken:
 			s.renewToken = true
 		}
 		if rate, ok := actions.CampaignRate[plan[i].CampaignID]; ok && rate > 0 && plan[i].CampaignID != "" {
@@ -177,7 +135,7 @@ func (w *World) Replay(ctx context.Context, plan []pipeline.PlannedSend, actions
 	var fam [pipeline.NumFamilies]FamilyReplay
 	for i := range plan {
 		before, after := base[i].ErrorCode, acted[i]
-		act := actions.Send[plan[i].SendID]
+		act := replayAction(actions.Send, plan[i].SendID)
 		fb, fa := pipeline.FamilyOf(before), pipeline.FamilyOf(after)
 		if before != pipeline.NoErrorCode {
 			rep.FailuresAsPlanned++
@@ -194,10 +152,10 @@ func (w *World) Replay(ctx context.Context, plan []pipeline.PlannedSend, actions
 				rep.NewFailures++
 			}
 		}
-		if act == Suppress && before == pipeline.NoErrorCode {
+		if act == predictions.ActionSuppress && before == pipeline.NoErrorCode {
 			rep.GoodSuppressed++
 		}
-		if act == Defer24h && after != pipeline.NoErrorCode {
+		if act == predictions.ActionDefer24h && after != pipeline.NoErrorCode {
 			rep.DeferredFailed++
 		}
 	}
@@ -214,89 +172,28 @@ func (w *World) Replay(ctx context.Context, plan []pipeline.PlannedSend, actions
 	return rep, nil
 }
 
-// ReadSendActions reads a predictions CSV: a header row naming the columns
-// send_id and action (other columns are ignored), then one row per send.
-// name is used in error messages.
-func ReadSendActions(name string, r io.Reader) (map[string]Action, error) {
-	out := map[string]Action{}
-	err := readCSV(name, r, []string{"send_id", "action"}, func(line int, v []string) error {
-		if v[0] == "" {
-			return fmt.Errorf("%s: row %d: column send_id is empty", name, line)
-		}
-		a, err := ParseAction(v[1])
-		if err != nil {
-			return fmt.Errorf("%s: row %d: column action: %w", name, line, err)
-		}
-		out[v[0]] = a
-		return nil
-	})
-	return out, err
+// ReadSendActions reads the action of every send from a predictions CSV
+// through the predictions contract (predictions.ReadActions).
+func ReadSendActions(name string, r io.Reader) (map[string]predictions.Action, error) {
+	return predictions.ReadActions(name, r)
 }
 
-// ReadCampaignRates reads a campaigns CSV: a header row naming the columns
-// campaign_id and recommended_rate_mps (other columns are ignored). An
-// empty rate means no throttling; campaigns without one are left out.
+// ReadCampaignRates reads the recommended rates of the throttled campaigns
+// from a campaigns CSV through the predictions contract
+// (predictions.ReadCampaignRates).
 func ReadCampaignRates(name string, r io.Reader) (map[string]float64, error) {
-	out := map[string]float64{}
-	err := readCSV(name, r, []string{"campaign_id", "recommended_rate_mps"}, func(line int, v []string) error {
-		if strings.TrimSpace(v[1]) == "" {
-			return nil
-		}
-		rate, err := strconv.ParseFloat(strings.TrimSpace(v[1]), 64)
-		if err != nil || rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
-			return fmt.Errorf("%s: row %d: column recommended_rate_mps: want a positive number of messages per second, got %q", name, line, v[1])
-		}
-		out[v[0]] = rate
-		return nil
-	})
-	return out, err
+	return predictions.ReadCampaignRates(name, r)
 }
 
-// readCSV reads a CSV with a header and calls row with the values of the
-// wanted columns of each data row (line is the 1-based file row).
-func readCSV(name string, r io.Reader, want []string, row func(line int, values []string) error) error {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: empty file, want a header row with columns %s", name, strings.Join(want, ", "))
-	}
-	if err != nil {
-		return fmt.Errorf("%s: header: %w", name, err)
-	}
-	cols := make([]int, len(want))
-	for i, w := range want {
-		cols[i] = -1
-		for j, h := range header {
-			h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-			if strings.EqualFold(h, w) {
-				cols[i] = j
-				break
-			}
-		}
-		if cols[i] < 0 {
-			return fmt.Errorf("%s: header has no column %q (want columns %s)", name, w, strings.Join(want, ", "))
-		}
-	}
-	values := make([]string, len(want))
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: row %d: %w", name, line, err)
-		}
-		for i, c := range cols {
-			if c >= len(rec) {
-				return fmt.Errorf("%s: row %d: has %d columns, want at least %d", name, line, len(rec), c+1)
-			}
-			values[i] = strings.Clone(rec[c])
-		}
-		if err := row(line, values); err != nil {
-			return err
-		}
+// replayAction is the action a replay applies to the send id: the
+// recommended one, with exploration and no recommendation played as
+// planned.
+func replayAction(actions map[string]predictions.Action, id string) predictions.Action {
+	switch a := actions[id]; a {
+	case "", predictions.ActionExploration:
+		return predictions.ActionSendAsPlanned
+	default:
+		return a
 	}
 }
 
