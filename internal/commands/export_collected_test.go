@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // still being written, a plain copy beside its finished gzip) exports like
 // the same bodies in one plain file.
 func TestExportCollectedDirectory(t *testing.T) {
-	key := env(map[string]string{hashKeyEnv: "k"})
+	key := map[string]string{"FAILCAST_HASH_KEY": "k"}
 	raw, err := os.ReadFile(refWebhooks)
 	if err != nil {
 		t.Fatal(err)
@@ -47,12 +47,12 @@ func TestExportCollectedDirectory(t *testing.T) {
 		}
 	}
 	ref := filepath.Join(dir, "ref.parquet")
-	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", refWebhooks, "--out", ref); code != exitOK {
+	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", refWebhooks, "--out", ref); code != exitcode.OK {
 		t.Fatalf("reference export: exit %d: %s", code, stderr)
 	}
 	got := filepath.Join(dir, "dir.parquet")
 	code, stdout, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", in, "--out", got)
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Fatalf("directory export: exit %d: %s", code, stderr)
 	}
 	if want := "lines        3 send log, " + strconv.Itoa(len(lines)) + " webhook"; !strings.Contains(stdout, want) {
@@ -71,7 +71,7 @@ func TestExportCollectedDirectory(t *testing.T) {
 	// gzip is told by content: a gzip file without .gz in its name.
 	disguised := filepath.Join(dir, "webhooks.ndjson")
 	os.WriteFile(disguised, gz(string(raw)), 0o644)
-	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", disguised, "--out", filepath.Join(dir, "d.parquet")); code != exitOK {
+	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", disguised, "--out", filepath.Join(dir, "d.parquet")); code != exitcode.OK {
 		t.Fatalf("gzip without .gz: exit %d: %s", code, stderr)
 	}
 	if c := readHistory(t, filepath.Join(dir, "d.parquet")); len(c) != len(a) {

@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/internal/cli"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/simulate"
 )
@@ -24,15 +26,13 @@ const (
 		"error_code=err_code,error_message=err_message,error_details=err_details,exploration=explore"
 )
 
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
-}
-
-// runExport runs the command and returns its exit code and output.
-func runExport(t *testing.T, getenv func(string) string, args ...string) (int, string, string) {
+// runExport runs `export` with args and the hashing key's variable set as
+// vars says (unset when absent), and returns its exit code and output.
+func runExport(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	t.Setenv(cli.HashKeyEnv, vars[cli.HashKeyEnv])
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, getenv, &stdout, &stderr)
+	code := cli.Execute(context.Background(), NewExport(), args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -52,47 +52,48 @@ func readHistory(t *testing.T, spec string) []pipeline.Event {
 	return events
 }
 
-func TestUsageErrors(t *testing.T) {
-	key := env(map[string]string{hashKeyEnv: "k"})
+func TestExportUsageErrors(t *testing.T) {
+	key := map[string]string{"FAILCAST_HASH_KEY": "k"}
 	tests := []struct {
 		name   string
-		getenv func(string) string
+		getenv map[string]string
 		args   []string
 		want   string
 	}{
 		{"no input", key, []string{"--out", "x"}, "no input"},
-		{"no output", key, []string{"--webhooks", refWebhooks}, "--out is required"},
-		{"no hash key", env(nil), []string{"--webhooks", refWebhooks, "--out", "x"}, "--hash-key"},
+		{"no output", key, []string{"--webhooks", refWebhooks}, `required flag(s) "out" not set`},
+		{"no hash key", map[string]string(nil), []string{"--webhooks", refWebhooks, "--out", "x"}, "--hash-key"},
 		{"key and no-hash", key, []string{"--webhooks", refWebhooks, "--out", "x", "--no-hash"}, "exclude each other"},
 		{"partitioned single file", key, []string{"--webhooks", refWebhooks, "--out", "x.parquet", "--partitioned"}, "--partitioned"},
 		{"bad format", key, []string{"--send-log", refSendLog, "--send-log-format", "xml", "--out", "x"}, "--send-log-format"},
 		{"bad mapping", key, []string{"--send-log", refSendLog, "--map", "colour=x", "--out", "x"}, `unknown field "colour"`},
 		{"bad reject rate", key, []string{"--webhooks", refWebhooks, "--max-reject-rate", "2", "--out", "x"}, "--max-reject-rate"},
-		{"unknown flag", key, []string{"--webhook", refWebhooks, "--out", "x"}, "flag provided but not defined"},
-		{"stray argument", key, []string{"--webhooks", refWebhooks, "--out", "x", "extra"}, "unexpected arguments"},
+		{"unknown flag", key, []string{"--webhook", refWebhooks, "--out", "x"}, "unknown flag"},
+		{"stray argument", key, []string{"--webhooks", refWebhooks, "--out", "x", "extra"}, "extra"},
+		{"key given as a flag value", key, []string{"--webhooks", refWebhooks, "--out", "x", "--hash-key-env", "s3cr3t-key!"}, "not its value"},
 		{"bad log format", key, []string{"--webhooks", refWebhooks, "--out", "x", "--log-format", "xml"}, "--log-format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runExport(t, tt.getenv, tt.args...)
-			if code != exitUsage || !strings.Contains(stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tt.want)
+			if code != exitcode.Usage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitcode.Usage, tt.want)
 			}
 		})
 	}
 	dir := t.TempDir()
 	unknownExt := filepath.Join(dir, "log.txt")
 	os.WriteFile(unknownExt, []byte("{}\n"), 0o644)
-	if code, _, stderr := runExport(t, key, "--send-log", unknownExt, "--out", filepath.Join(dir, "out")); code != exitUsage || !strings.Contains(stderr, "--send-log-format") {
+	if code, _, stderr := runExport(t, key, "--send-log", unknownExt, "--out", filepath.Join(dir, "out")); code != exitcode.Usage || !strings.Contains(stderr, "--send-log-format") {
 		t.Errorf("send log of unknown extension: exit %d, %q", code, stderr)
 	}
-	if code, _, _ := runExport(t, key, "-help"); code != exitOK {
+	if code, _, _ := runExport(t, key, "--help"); code != exitcode.OK {
 		t.Errorf("-help: exit %d", code)
 	}
 }
 
 func TestExportOutputs(t *testing.T) {
-	key := env(map[string]string{hashKeyEnv: "k"})
+	key := map[string]string{"FAILCAST_HASH_KEY": "k"}
 	tests := []struct {
 		name    string
 		out     string // relative to a temp dir
@@ -109,7 +110,7 @@ func TestExportOutputs(t *testing.T) {
 			dir := t.TempDir()
 			args := append([]string{"--send-log", refSendLog, "--webhooks", refWebhooks, "--out", filepath.Join(dir, tt.out)}, tt.args...)
 			code, stdout, stderr := runExport(t, key, args...)
-			if code != exitOK {
+			if code != exitcode.OK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			events := readHistory(t, filepath.Join(dir, tt.history))
@@ -137,7 +138,7 @@ func TestExportOutputs(t *testing.T) {
 // the same history.
 func TestExportFormats(t *testing.T) {
 	dir := t.TempDir()
-	key := env(map[string]string{hashKeyEnv: "k"})
+	key := map[string]string{"FAILCAST_HASH_KEY": "k"}
 	gz := filepath.Join(dir, "webhooks.ndjson.gz")
 	raw, err := os.ReadFile(refWebhooks)
 	if err != nil {
@@ -155,11 +156,11 @@ func TestExportFormats(t *testing.T) {
 	os.WriteFile(csvCopy, csvData, 0o644)
 
 	ref := filepath.Join(dir, "ref.parquet")
-	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", refWebhooks, "--out", ref); code != exitOK {
+	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", refWebhooks, "--out", ref); code != exitcode.OK {
 		t.Fatalf("reference export: exit %d: %s", code, stderr)
 	}
 	alt := filepath.Join(dir, "alt.parquet")
-	if code, _, stderr := runExport(t, key, "--send-log", csvCopy, "--send-log-format", "csv", "--map", csvMapping, "--webhooks", gz, "--out", alt); code != exitOK {
+	if code, _, stderr := runExport(t, key, "--send-log", csvCopy, "--send-log-format", "csv", "--map", csvMapping, "--webhooks", gz, "--out", alt); code != exitcode.OK {
 		t.Fatalf("csv + gzip export: exit %d: %s", code, stderr)
 	}
 	if a, b := readHistory(t, ref), readHistory(t, alt); !slices.Equal(a, b) || len(a) != 9 {
@@ -169,7 +170,7 @@ func TestExportFormats(t *testing.T) {
 
 func TestExportRejectsAndRate(t *testing.T) {
 	dir := t.TempDir()
-	key := env(map[string]string{hashKeyEnv: "k"})
+	key := map[string]string{"FAILCAST_HASH_KEY": "k"}
 	raw, _ := os.ReadFile(refWebhooks)
 	bad := filepath.Join(dir, "hooks.ndjson")
 	// 4 good lines and 2 bad ones: a third of the lines is rejected.
@@ -178,7 +179,7 @@ func TestExportRejectsAndRate(t *testing.T) {
 	rejects := filepath.Join(dir, "rejects.ndjson")
 
 	code, stdout, stderr := runExport(t, key, "--webhooks", bad, "--out", out, "--rejects", rejects, "--max-reject-rate", "0.5")
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Fatalf("exit %d with rejects under the limit: %s", code, stderr)
 	}
 	rej, _ := os.ReadFile(rejects)
@@ -195,8 +196,8 @@ func TestExportRejectsAndRate(t *testing.T) {
 	// reject file says why.
 	os.Remove(rejects)
 	code, stdout, _ = runExport(t, key, "--webhooks", bad, "--out", out, "--rejects", rejects, "--max-reject-rate", "0.25")
-	if code != exitInput {
-		t.Errorf("exit %d above --max-reject-rate, want %d", code, exitInput)
+	if code != exitcode.Input {
+		t.Errorf("exit %d above --max-reject-rate, want %d", code, exitcode.Input)
 	}
 	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
 		t.Error("history rewritten although the reject rate was exceeded")
@@ -209,16 +210,16 @@ func TestExportRejectsAndRate(t *testing.T) {
 // A failed run (here: a missing input) leaves earlier outputs untouched.
 func TestFailedRunLeavesOutputs(t *testing.T) {
 	dir := t.TempDir()
-	key := env(map[string]string{hashKeyEnv: "k"})
+	key := map[string]string{"FAILCAST_HASH_KEY": "k"}
 	out := filepath.Join(dir, "h.parquet")
-	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", refWebhooks, "--out", out); code != exitOK {
+	if code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", refWebhooks, "--out", out); code != exitcode.OK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	hist, _ := os.ReadFile(out)
 	rej, _ := os.ReadFile(filepath.Join(dir, "h.rejects.ndjson"))
 	code, _, stderr := runExport(t, key, "--send-log", refSendLog, "--webhooks", filepath.Join(dir, "missing.ndjson"), "--out", out)
-	if code != exitInput || !strings.Contains(stderr, "missing.ndjson") {
-		t.Errorf("exit %d, stderr %q; want %d naming the missing file", code, stderr, exitInput)
+	if code != exitcode.Input || !strings.Contains(stderr, "missing.ndjson") {
+		t.Errorf("exit %d, stderr %q; want %d naming the missing file", code, stderr, exitcode.Input)
 	}
 	if h, _ := os.ReadFile(out); !bytes.Equal(h, hist) {
 		t.Error("history changed by a failed run")
@@ -236,16 +237,17 @@ func TestFailedRunLeavesOutputs(t *testing.T) {
 func TestNoHashKeepsNumbers(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "h.parquet")
-	if code, _, stderr := runExport(t, env(nil), "--webhooks", refWebhooks, "--out", out, "--no-hash"); code != exitOK {
+	if code, _, stderr := runExport(t, map[string]string(nil), "--webhooks", refWebhooks, "--out", out, "--no-hash"); code != exitcode.OK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	events := readHistory(t, out)
 	if len(events) != 6 || !slices.ContainsFunc(events, func(e pipeline.Event) bool { return e.Recipient == "5511987654321" }) {
 		t.Errorf("events %+v", events)
 	}
-	// The key may come from the flag as well as from the environment.
+	// The key may come from another variable named by --hash-key-env.
 	out2 := filepath.Join(dir, "h2.parquet")
-	if code, _, stderr := runExport(t, env(nil), "--webhooks", refWebhooks, "--out", out2, "--hash-key", "k"); code != exitOK {
+	t.Setenv("OTHER_KEY", "k")
+	if code, _, stderr := runExport(t, map[string]string(nil), "--webhooks", refWebhooks, "--out", out2, "--hash-key-env", "OTHER_KEY"); code != exitcode.OK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if e := readHistory(t, out2); e[0].Recipient != pipeline.NewRecipientHasher([]byte("k")).Hash("5511987654321") {
@@ -289,9 +291,9 @@ func TestRoundTripSimulatorParquet(t *testing.T) {
 	os.WriteFile(wh, webhooks.Bytes(), 0o644)
 
 	out := filepath.Join(dir, "export")
-	code, stdout, stderr := runExport(t, env(map[string]string{hashKeyEnv: cfg.HashKey}),
+	code, stdout, stderr := runExport(t, map[string]string{cli.HashKeyEnv: cfg.HashKey},
 		"--send-log", sl, "--webhooks", wh, "--out", out, "--partitioned")
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(stdout, "rejects      0 ") || !strings.Contains(stdout, "orphans      0 ") {
