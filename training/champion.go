@@ -1,4 +1,4 @@
-package main
+package training
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ const compareReplicates = 200
 // compare scores the champion on the challenger's validation rows
 // (challenger holds the challenger's P(fail) of them) and decides whether
 // the challenger is promoted. It fills the decision fields of res.
-func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []float64, res *result) {
+func (t *trainer) compare(reg *registry.Registry, s *Tables, challenger []float64, res *Result) {
 	version, dir, err := reg.Current()
 	switch {
 	case errors.Is(err, registry.ErrNoChampion):
@@ -46,8 +46,8 @@ func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []flo
 		}
 		return
 	}
-	scores, _ := champ.Predict(s.validX)
-	champPR, err := metrics.AveragePrecision(scores, s.validLabels)
+	scores, _ := champ.Predict(s.ValidX)
+	champPR, err := metrics.AveragePrecision(scores, s.ValidLabels)
 	if err != nil {
 		res.Promoted, res.Reason = true, fmt.Sprintf("the champion's PR-AUC cannot be computed (%v)", err)
 		return
@@ -56,7 +56,7 @@ func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []flo
 	diff := res.ValidPRAUC - champPR
 	// How much of the difference is the noise of the validation rows
 	// drawn: reported, not part of the decision.
-	if pc, err := metrics.ComparePR(scores, challenger, s.validLabels, compareReplicates, t.cfg.Seed); err == nil {
+	if pc, err := metrics.ComparePR(scores, challenger, s.ValidLabels, compareReplicates, t.cfg.Seed); err == nil {
 		res.Paired = &pc
 	} else {
 		t.log.Warn("bootstrap of the champion comparison failed", "err", err)
