@@ -10,7 +10,16 @@ import (
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/pipeline"
 )
+
+// modelWant is what the champion must offer to be compared: what the
+// scorer requires of a model (the feature schema this build computes and
+// names, the error families it knows, valid thresholds), so that a
+// champion the scorer would refuse is replaced.
+func modelWant(names []string) bundle.Want {
+	return bundle.Want{SchemaHash: features.SchemaHash(), FeatureNames: names, MaxClasses: pipeline.NumFamilies, Thresholds: true}
+}
 
 // compareReplicates is the number of bootstrap replicates of the
 // champion comparison (metrics.ComparePR).
@@ -33,13 +42,13 @@ func (t *trainer) compare(reg *registry.Registry, s *Tables, challenger []float6
 		return
 	}
 	res.ChampionVersion = version
-	champ, err := bundle.Load(dir, features.SchemaHash())
+	champ, err := bundle.LoadFor(dir, modelWant(s.Table.Names))
 	if err != nil {
 		res.Promoted = true
 		if errors.Is(err, artifact.ErrSchemaMismatch) {
 			res.Reason = "the champion was trained on another feature schema and cannot be evaluated on this validation window"
 			t.log.Info("champion cannot be evaluated: its feature schema differs from this build's; promoting the challenger",
-				"champion", version)
+				"champion", version, "err", err)
 		} else {
 			res.Reason = fmt.Sprintf("the champion cannot be loaded (%v)", err)
 			t.log.Warn("champion cannot be loaded; promoting the challenger", "champion", version, "err", err)

@@ -48,7 +48,7 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 			ChallengerValue: res.ValidPRAUC, Promoted: res.Promoted, Reason: res.Reason, DecidedAt: t.cfg.now().UTC().Truncate(time.Second),
 		},
 	}
-	bundle.SetExtras(&md, t.cfg.Lead, t.cfg.Refresh, c.likelyCode)
+	bundle.SetServing(&md, bundle.Serving{Lead: t.cfg.Lead, Refresh: t.cfg.Refresh, LikelyCodes: c.likelyCode})
 	md.Extra["as_of"] = w.AsOf.Format(time.RFC3339)
 	md.Extra["champion_evaluated"] = res.ChampionEvaluated
 	if pc := res.Paired; pc != nil {

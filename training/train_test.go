@@ -319,31 +319,52 @@ func TestTrainInterruptedBeforePromotion(t *testing.T) {
 	}
 }
 
-func TestTrainChampionWithOtherSchemaIsReplaced(t *testing.T) {
+// TestTrainUnusableChampionIsReplaced: a champion the scorer would refuse
+// (other feature schema, other feature names, no thresholds) cannot be
+// compared and is replaced even by a weak challenger.
+func TestTrainUnusableChampionIsReplaced(t *testing.T) {
 	hist := history(t)
-	reg := filepath.Join(t.TempDir(), "registry")
-	if code, log := runTrain(t, noBaselines(hist, reg)); code != exitcode.OK {
-		t.Fatalf("exit %d\n%s", code, log)
+	tests := []struct {
+		name    string
+		edit    func(m map[string]any)
+		wantLog string
+	}{
+		{"other feature schema", func(m map[string]any) { m["feature_schema_hash"] = "0000" }, "feature schema differs"},
+		{"other feature names", func(m map[string]any) {
+			names := m["feature_names"].([]any)
+			names[0], names[1] = names[1], names[0]
+		}, "feature names differ"},
+		{"no thresholds", func(m map[string]any) { delete(m, "thresholds") }, "thresholds"},
 	}
-	champion := current(t, reg)
-	// Pretend the champion was trained by a build with other features.
-	mdPath := filepath.Join(reg, registry.VersionsDir, champion, artifact.MetadataFile)
-	raw, _ := os.ReadFile(mdPath)
-	var m map[string]any
-	json.Unmarshal(raw, &m)
-	m["feature_schema_hash"] = "0000"
-	raw, _ = json.Marshal(m)
-	os.WriteFile(mdPath, raw, 0o644)
-	time.Sleep(1100 * time.Millisecond)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := filepath.Join(t.TempDir(), "registry")
+			if code, log := runTrain(t, noBaselines(hist, reg)); code != exitcode.OK {
+				t.Fatalf("exit %d\n%s", code, log)
+			}
+			champion := current(t, reg)
+			// Pretend the champion was written by another build.
+			mdPath := filepath.Join(reg, registry.VersionsDir, champion, artifact.MetadataFile)
+			raw, _ := os.ReadFile(mdPath)
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(m)
+			raw, _ = json.Marshal(m)
+			os.WriteFile(mdPath, raw, 0o644)
+			time.Sleep(1100 * time.Millisecond)
 
-	weak := noBaselines(hist, reg)
-	weak.Rounds, weak.Depth = 1, 1
-	code, log := runTrain(t, weak)
-	if code != exitcode.OK {
-		t.Fatalf("exit %d\n%s", code, log)
-	}
-	if current(t, reg) == champion || !strings.Contains(log, "feature schema differs") {
-		t.Fatalf("a champion that cannot be evaluated should be replaced:\n%s", log)
+			weak := noBaselines(hist, reg)
+			weak.Rounds, weak.Depth, weak.Tolerance = 1, 1, 0
+			code, log := runTrain(t, weak)
+			if code != exitcode.OK {
+				t.Fatalf("exit %d\n%s", code, log)
+			}
+			if current(t, reg) == champion || !strings.Contains(log, tc.wantLog) || strings.Contains(log, "champion evaluated") {
+				t.Fatalf("a champion that cannot be evaluated should be replaced:\n%s", log)
+			}
+		})
 	}
 }
 
