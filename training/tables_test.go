@@ -2,6 +2,7 @@ package training
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,5 +96,22 @@ func TestBuildTablesErrors(t *testing.T) {
 				t.Fatalf("err %v (exit %d), want exit %d", err, exitcode.Of(err), tc.want)
 			}
 		})
+	}
+}
+
+func TestSampleRows(t *testing.T) {
+	rows := make([]int, 100)
+	for i := range rows {
+		rows[i] = i
+	}
+	if got := SampleRows(rows, 200, 1); !slices.Equal(got, rows) {
+		t.Error("a cap above the row count changed the rows")
+	}
+	a, b := SampleRows(rows, 10, 1), SampleRows(rows, 10, 1)
+	if len(a) != 10 || !slices.Equal(a, b) || !slices.IsSorted(a) {
+		t.Errorf("sample = %v and %v, want 10 sorted rows, equal for one seed", a, b)
+	}
+	if slices.Equal(a, SampleRows(rows, 10, 2)) {
+		t.Error("seeds 1 and 2 drew the same sample")
 	}
 }
