@@ -15,5 +15,6 @@
 // checksummed binary format described in docs/model-format.md.
 //
 // Like everything under models/, gbdt knows only matrices, labels and
-// scores. GolearnClassifier adapts a Model to golearn's base.Classifier.
+// scores. (bench/golearngbdt adapts a Model to golearn's base.Classifier
+// for experiments; it is not on the production path.)
 package gbdt
