@@ -9,12 +9,41 @@ DEMO_AS_OF ?= 2026-11-01T00:00:00Z
 # Debian's own python3 sees Debian's python3-* packages (a python3 earlier on PATH may not).
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all build demo test test-long fuzz notebook-inputs notebooks bench bench-full bench-features clean
+# The VCS revision `failcast --version` prints when the build carries no
+# VCS stamp of its own (GOFLAGS=-buildvcs=false, or a tree without .git).
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/failcast/failcast/internal/cli.revision=$(REVISION)
+# The container image: built with podman, else buildah (Debian packages).
+IMAGE ?= failcast:dev
+CONTAINER_BUILD ?= $(shell command -v podman >/dev/null 2>&1 && echo "podman build" || echo "buildah bud")
+
+.PHONY: all build demo test test-faults test-long fuzz notebook-inputs notebooks bench bench-full bench-features static image image-multistage clean
 
 all: build
 
+## build: every command into bin/, failcast among them.
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+## static: bin/static/failcast, statically linked (cgo stays on: golearn's
+## liblinear is C++), and the files the image needs beside it.
+static:
+	mkdir -p $(BIN)/static
+	CGO_ENABLED=1 $(GO) build -trimpath -tags netgo,osusergo \
+		-ldflags '-linkmode external -extldflags "-static" $(LDFLAGS)' -o $(BIN)/static/failcast ./cmd/failcast
+	echo 'failcast:x:10001:10001:failcast:/nonexistent:/sbin/nologin' > $(BIN)/static/passwd
+	echo 'failcast:x:10001:' > $(BIN)/static/group
+	cp /etc/ssl/certs/ca-certificates.crt $(BIN)/static/ca-certificates.crt
+
+## image: the container image $(IMAGE) from the host-built static binary
+## (Containerfile: FROM scratch, nothing to download). See docs/container.md.
+image: static
+	$(CONTAINER_BUILD) -f Containerfile -t $(IMAGE) .
+
+## image-multistage: the same image built inside a Go builder image
+## (Dockerfile; needs to pull GO_IMAGE).
+image-multistage:
+	$(CONTAINER_BUILD) -f Dockerfile --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
 ## demo: simulate history, train a model, score the upcoming plan, write prediction CSVs.
 demo: build
@@ -28,6 +57,11 @@ demo: build
 test:
 	$(GO) vet ./...
 	$(GO) test -short -count=1 ./...
+
+## test-faults: the fault suite (issue 12): every input or crash case that once gave a quietly
+## wrong answer, each showing its defined outcome (TestFault* tests, next to the code they test).
+test-faults:
+	$(GO) test -count=1 -run 'Fault' ./...
 
 ## test-long: the whole suite, slow tests included.
 test-long:

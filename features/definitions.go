@@ -2,10 +2,58 @@ package features
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/failcast/failcast/pipeline"
 )
+
+// Names of the features other packages read by name: scoring's warnings
+// and campaign findings explain a send with them. The registrations below
+// use these constants, so a feature keeps one name for the model and for
+// every reader; TestNamedFeaturesRegistered checks each is registered.
+const (
+	NameHorizonHours                  = "horizon_hours"
+	NameRecipientMarketing24h         = "recipient_marketing_24h"
+	NamePairHoursSincePrevSend        = "pair_hours_since_prev_send"
+	NamePhoneSends1s                  = "phone_sends_1s"
+	NamePhoneUniqueRecipients24h      = "phone_unique_recipients_24h"
+	NameCampaignSends1s               = "campaign_sends_1s"
+	NameRecipientHoursSinceInbound    = "recipient_hours_since_inbound"
+	NameRecipientLastOutcomeFamily    = "recipient_last_outcome_family"
+	NamePhoneTierLimit                = "phone_tier_limit"
+	NamePhoneTransientErrors24h       = "phone_transient_errors_24h"
+	NamePhoneAuthErrors24h            = "phone_auth_errors_24h"
+	NamePhoneHoursSinceTransientError = "phone_hours_since_transient_error"
+	NamePhoneHoursSinceAuthError      = "phone_hours_since_auth_error"
+	NameTemplateHoursSincePause       = "template_hours_since_pause"
+	NameTemplateDisabled              = "template_disabled"
+	NameTemplateParamErrorRate24h     = "template_param_error_rate_24h"
+	NameWABAHoursSinceTokenExpired    = "waba_hours_since_token_expired"
+)
+
+// NameRecipientCode30d is the name of the decayed (30 d) count of the
+// recipient's failures with code. Only KeyCodes have the feature: for any
+// other code it panics, so that a reader asking for a feature that does
+// not exist fails when it starts instead of never seeing the feature.
+func NameRecipientCode30d(code int32) string {
+	mustBeKeyCode(code)
+	return fmt.Sprintf("recipient_code_%d_30d", code)
+}
+
+// NameRecipientHoursSinceCode is the name of the hours since the
+// recipient's last failure with code. Only KeyCodes have the feature: for
+// any other code it panics, like NameRecipientCode30d.
+func NameRecipientHoursSinceCode(code int32) string {
+	mustBeKeyCode(code)
+	return fmt.Sprintf("recipient_hours_since_code_%d", code)
+}
+
+func mustBeKeyCode(code int32) {
+	if !slices.Contains(KeyCodes, code) {
+		panic(fmt.Sprintf("features: no per-recipient feature of code %d (KeyCodes are %v)", code, KeyCodes))
+	}
+}
 
 // view is what a block sees of the send being featurized.
 type view struct {
@@ -105,7 +153,7 @@ func registerBlocks() []block {
 	typ.add("send_media_over_limit", "", "ratio", "media bytes / the Cloud API size limit of the message type (pipeline.MediaLimit; a template's media header counts as an image); above 1 the upload fails (131053); 0 without media")
 	typ.add("send_hour_utc", "", "hours", "hour of day of the send, UTC (0-23)")
 	typ.add("send_day_of_week", "", "index", "day of week of the send, UTC (0 = Sunday)")
-	typ.add("horizon_hours", "", "hours", "t - cutoff: how old the newest outcome the send may see is; training spans [lead, lead+refresh)")
+	typ.add(NameHorizonHours, "", "hours", "t - cutoff: how old the newest outcome the send may see is; training spans [lead, lead+refresh)")
 	bs = append(bs, block{kind: Send, specs: typ.specs, send: func(v *view, out []float32) {
 		r := v.r
 		out[0] = float32(r.mtype)
@@ -132,10 +180,10 @@ func registerBlocks() []block {
 	rs.add("recipient_unseen", "", "flag", "1 if no earlier send to the recipient is known (cold start)")
 	rs.add("recipient_sends_24h", "24h", "sends", "sends to the recipient in the trailing 24 h (exact, capped at 16)")
 	rs.add("recipient_sends_7d", "7d", "sends", "sends to the recipient in the trailing 7 d (exact, capped at 16)")
-	rs.add("recipient_marketing_24h", "24h", "sends", "marketing sends to the recipient in the trailing 24 h (exact, capped at 8); several make the per-user marketing limit (131049) likely")
+	rs.add(NameRecipientMarketing24h, "24h", "sends", "marketing sends to the recipient in the trailing 24 h (exact, capped at 8); several make the per-user marketing limit (131049) likely")
 	rs.add("recipient_marketing_7d", "7d", "sends", "marketing sends to the recipient in the trailing 7 d (exact, capped at 8)")
 	rs.add("recipient_hours_since_prev_send", "", "hours", "hours since the previous send to the recipient from any number; NeverHours if none")
-	rs.add("pair_hours_since_prev_send", "24h", "hours", "hours since the previous send from this phone number to this recipient within 24 h (pair rate limit 131056 is about 1 per 6 s); NeverHours if none")
+	rs.add(NamePairHoursSincePrevSend, "24h", "hours", "hours since the previous send from this phone number to this recipient within 24 h (pair rate limit 131056 is about 1 per 6 s); NeverHours if none")
 	bs = append(bs, block{kind: Schedule, specs: rs.specs, schedule: func(v *view, s *scheduleState, out []float32) {
 		r := s.recip.at(v.r.ids.recip)
 		tsec := uint32(v.t / usPerSec)
@@ -154,12 +202,12 @@ func registerBlocks() []block {
 
 	ps := newSpecs(Schedule, "phone")
 	ps.add("phone_unseen", "", "flag", "1 if no earlier send from the phone number is known")
-	ps.add("phone_sends_1s", "1s", "sends", "sends from the phone number in the trailing 1 s")
+	ps.add(NamePhoneSends1s, "1s", "sends", "sends from the phone number in the trailing 1 s")
 	ps.add("phone_sends_10s", "10s", "sends", "sends from the phone number in the trailing 10 s")
 	ps.add("phone_sends_60s", "60s", "sends", "sends from the phone number in the trailing 60 s")
 	ps.add("phone_peak_rate_over_throughput", "60s", "ratio", "max over 1 s, 10 s and 60 s of the send rate / 80 mps throughput; above 1 makes 130429 likely")
 	ps.add("phone_sends_24h", "24h", "sends", "sends from the phone number in the trailing 24 h (exact)")
-	ps.add("phone_unique_recipients_24h", "24h", "recipients", "unique recipients of the phone number in the trailing 24 h (exact), the quantity the messaging tier limits")
+	ps.add(NamePhoneUniqueRecipients24h, "24h", "recipients", "unique recipients of the phone number in the trailing 24 h (exact), the quantity the messaging tier limits")
 	bs = append(bs, block{kind: Schedule, specs: ps.specs, schedule: func(v *view, s *scheduleState, out []float32) {
 		id := v.r.ids.phone
 		q := &s.phoneRate[id]
@@ -176,7 +224,7 @@ func registerBlocks() []block {
 
 	cs := newSpecs(Schedule, "campaign")
 	cs.add("campaign_unseen", "", "flag", "1 if no earlier send of the campaign is known")
-	cs.add("campaign_sends_1s", "1s", "sends", "sends of the campaign in the trailing 1 s")
+	cs.add(NameCampaignSends1s, "1s", "sends", "sends of the campaign in the trailing 1 s")
 	cs.add("campaign_sends_10s", "10s", "sends", "sends of the campaign in the trailing 10 s")
 	cs.add("campaign_rate_10s_over_throughput", "10s", "ratio", "the campaign's send rate over the trailing 10 s / 80 mps throughput")
 	cs.add("campaign_sends_so_far", "", "sends", "sends of the campaign before this one")
@@ -232,18 +280,18 @@ func registerBlocks() []block {
 	}
 	for _, c := range KeyCodes {
 		info, _ := pipeline.LookupCode(c)
-		ro.add(fmt.Sprintf("recipient_code_%d_30d", c), "30d", "count", fmt.Sprintf("failures to the recipient with code %d (%s), decayed count (time constant 30 d)", c, info.Title))
+		ro.add(NameRecipientCode30d(c), "30d", "count", fmt.Sprintf("failures to the recipient with code %d (%s), decayed count (time constant 30 d)", c, info.Title))
 	}
 	for _, c := range KeyCodes {
-		ro.add(fmt.Sprintf("recipient_hours_since_code_%d", c), "", "hours", fmt.Sprintf("hours since the recipient's last %d failure; NeverHours if none", c))
+		ro.add(NameRecipientHoursSinceCode(c), "", "hours", fmt.Sprintf("hours since the recipient's last %d failure; NeverHours if none", c))
 	}
 	ro.add("recipient_hours_since_failure", "", "hours", "hours since the recipient's last failure; NeverHours if none")
 	ro.add("recipient_hours_since_delivery", "", "hours", "hours since the last delivery to the recipient; NeverHours if none")
 	ro.add("recipient_hours_since_read", "", "hours", "hours since the recipient last read a message; NeverHours if none")
-	ro.add("recipient_hours_since_inbound", "", "hours", "hours since the recipient's last inbound message; NeverHours if none")
+	ro.add(NameRecipientHoursSinceInbound, "", "hours", "hours since the recipient's last inbound message; NeverHours if none")
 	ro.add("recipient_service_window_open", "24h", "flag", "1 if the recipient's last known inbound message is less than 24 h before the send (free-form messages allowed; else 131047)")
 	ro.add("recipient_consecutive_failures", "", "count", "failures to the recipient since its last delivery or read")
-	ro.add("recipient_last_outcome_family", "", "index", "family index (pipeline.Family) of the recipient's last outcome: 0 delivered or read, -1 no outcome yet")
+	ro.add(NameRecipientLastOutcomeFamily, "", "index", "family index (pipeline.Family) of the recipient's last outcome: 0 delivered or read, -1 no outcome yet")
 	bs = append(bs, block{kind: Outcome, specs: ro.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		r := o.recip.at(v.r.ids.recip)
 		var f [3]float32
@@ -279,17 +327,17 @@ func registerBlocks() []block {
 	}})
 
 	po := newSpecs(Outcome, "phone")
-	po.add("phone_tier_limit", "", "recipients", "inferred messaging tier: the most unique recipients in 24 h the number reached without a 131048 in the 24 h before or the 10 min after, rounded up to 250/2k/10k/100k/unlimited (1e7)")
+	po.add(NamePhoneTierLimit, "", "recipients", "inferred messaging tier: the most unique recipients in 24 h the number reached without a 131048 in the 24 h before or the 10 min after, rounded up to 250/2k/10k/100k/unlimited (1e7)")
 	po.add("phone_unique_24h_over_tier", "24h", "ratio", "phone_unique_recipients_24h / phone_tier_limit; near 1 the tier limit is close")
 	for _, w := range []string{"1h", "24h", "7d"} {
 		po.add("phone_fail_rate_"+w, w, "ratio", "failed / (sends + 1) of the phone number, decayed counts (time constant "+w+")")
 	}
 	po.add("phone_ratelimit_errors_24h", "24h", "count", "rate-limit failures (130429, 131056, 131048) of the phone number, decayed count (time constant 24 h)")
-	po.add("phone_transient_errors_24h", "24h", "count", "transient failures (131000, 131016, 5xx, ...) of the phone number, decayed count (time constant 24 h)")
-	po.add("phone_auth_errors_24h", "24h", "count", "auth failures (190, 0, 10, ...) of the phone number, decayed count (time constant 24 h)")
+	po.add(NamePhoneTransientErrors24h, "24h", "count", "transient failures (131000, 131016, 5xx, ...) of the phone number, decayed count (time constant 24 h)")
+	po.add(NamePhoneAuthErrors24h, "24h", "count", "auth failures (190, 0, 10, ...) of the phone number, decayed count (time constant 24 h)")
 	po.add("phone_hours_since_ratelimit_error", "", "hours", "hours since the phone number's last rate-limit failure; NeverHours if none")
-	po.add("phone_hours_since_transient_error", "", "hours", "hours since the phone number's last transient failure; NeverHours if none")
-	po.add("phone_hours_since_auth_error", "", "hours", "hours since the phone number's last auth failure; NeverHours if none")
+	po.add(NamePhoneHoursSinceTransientError, "", "hours", "hours since the phone number's last transient failure; NeverHours if none")
+	po.add(NamePhoneHoursSinceAuthError, "", "hours", "hours since the phone number's last auth failure; NeverHours if none")
 	bs = append(bs, block{kind: Outcome, specs: po.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.phone[v.r.ids.phone]
 		f := groupFactors(g, v.cutoff)
@@ -315,9 +363,9 @@ func registerBlocks() []block {
 		to.add("template_fail_rate_"+fam.String()+"_7d", "7d", "ratio", "failures of family "+fam.String()+" / (sends + 1) of the template, decayed counts (time constant 7 d)")
 	}
 	to.add("template_pauses_24h", "24h", "count", "132015 (template paused) failures of the template, decayed count (time constant 24 h)")
-	to.add("template_hours_since_pause", "", "hours", "hours since the template's last 132015 (paused); NeverHours if none")
-	to.add("template_disabled", "", "flag", "1 if the template ever failed with 132016 (permanently disabled)")
-	to.add("template_param_error_rate_24h", "24h", "ratio", "parameter failures (132000, 132012) / (sends + 1) of the template, decayed counts (time constant 24 h)")
+	to.add(NameTemplateHoursSincePause, "", "hours", "hours since the template's last 132015 (paused); NeverHours if none")
+	to.add(NameTemplateDisabled, "", "flag", "1 if the template ever failed with 132016 (permanently disabled)")
+	to.add(NameTemplateParamErrorRate24h, "24h", "ratio", "parameter failures (132000, 132012) / (sends + 1) of the template, decayed counts (time constant 24 h)")
 	bs = append(bs, block{kind: Outcome, specs: to.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.tpl[v.r.ids.tpl]
 		f := groupFactors(g, v.cutoff)
@@ -349,7 +397,7 @@ func registerBlocks() []block {
 	wo.add("waba_fail_rate_24h", "24h", "ratio", "failed / (sends + 1) of the business account, decayed counts (time constant 24 h)")
 	wo.add("waba_fail_rate_7d", "7d", "ratio", "failed / (sends + 1) of the business account, decayed counts (time constant 7 d)")
 	wo.add("waba_auth_errors_24h", "24h", "count", "auth failures of the business account, decayed count (time constant 24 h)")
-	wo.add("waba_hours_since_token_expired", "", "hours", "hours since the account's last 190 (access token expired); NeverHours if none")
+	wo.add(NameWABAHoursSinceTokenExpired, "", "hours", "hours since the account's last 190 (access token expired); NeverHours if none")
 	wo.addFor("country", "country_fail_rate_24h", "24h", "ratio", "failed / (sends + 1) to the recipient's country, decayed counts (time constant 24 h)")
 	wo.addFor("country", "country_fail_rate_7d", "7d", "ratio", "failed / (sends + 1) to the recipient's country, decayed counts (time constant 7 d)")
 	wo.addFor("country", "country_failed_recipient_rate_7d", "7d", "ratio", "recipient-family failures / (sends + 1) to the recipient's country, decayed counts (time constant 7 d)")

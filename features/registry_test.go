@@ -146,3 +146,38 @@ func TestDocIsCurrent(t *testing.T) {
 		t.Fatalf("docs/features.md is stale or missing (%v); regenerate it from the repository root with: go run ./cmd/featuredoc", err)
 	}
 }
+
+// TestNamedFeaturesRegistered: every feature name declared for readers
+// (Name* constants and functions) is a registered feature, so a reader
+// that uses them reads a feature that exists.
+func TestNamedFeaturesRegistered(t *testing.T) {
+	named := []string{
+		NameHorizonHours, NameRecipientMarketing24h, NamePairHoursSincePrevSend, NamePhoneSends1s,
+		NamePhoneUniqueRecipients24h, NameCampaignSends1s, NameRecipientHoursSinceInbound,
+		NameRecipientLastOutcomeFamily, NamePhoneTierLimit, NamePhoneTransientErrors24h, NamePhoneAuthErrors24h,
+		NamePhoneHoursSinceTransientError, NamePhoneHoursSinceAuthError, NameTemplateHoursSincePause,
+		NameTemplateDisabled, NameTemplateParamErrorRate24h, NameWABAHoursSinceTokenExpired,
+	}
+	for _, c := range KeyCodes {
+		named = append(named, NameRecipientCode30d(c), NameRecipientHoursSinceCode(c))
+	}
+	registered := map[string]bool{}
+	for _, n := range Names() {
+		registered[n] = true
+	}
+	for _, n := range named {
+		if !registered[n] {
+			t.Errorf("feature %q is declared for readers but not registered", n)
+		}
+	}
+	for _, name := range []func(int32) string{NameRecipientCode30d, NameRecipientHoursSinceCode} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("a feature name of a code outside KeyCodes did not panic")
+				}
+			}()
+			name(131000)
+		}()
+	}
+}

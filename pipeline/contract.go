@@ -27,9 +27,28 @@ const (
 	StatusRead
 	StatusFailed
 	StatusInbound
+
+	// Account-level events: one per kind of webhook field Meta sends
+	// besides message statuses. They carry no message: MessageID is "",
+	// and what they say is in AccountValue, AccountNumber and AccountUntil
+	// (see docs/schema.md for one example row of each).
+	StatusTemplateStatus     // message_template_status_update: AccountValue APPROVED, PAUSED, FLAGGED, DISABLED, REJECTED, REINSTATED, ARCHIVED...; AccountNumber the pause number (1, 2) of a PAUSED; AccountUntil the disable date of a FLAGGED
+	StatusTemplateQuality    // message_template_quality_update: AccountValue GREEN, YELLOW, RED or UNKNOWN
+	StatusTemplateCategory   // template_category_update: Category the new category, AccountValue the previous one
+	StatusPhoneQuality       // phone_number_quality_update: AccountValue the event (FLAGGED, UPGRADE, DOWNGRADE, ONBOARDING, ...); AccountNumber the messaging limit (unique users per 24 h; NoLimit when unlimited)
+	StatusBusinessCapability // business_capability_update: AccountNumber the daily conversation limit of the business portfolio (NoLimit when unlimited)
+	StatusAccountUpdate      // account_update: AccountValue the event (ACCOUNT_VIOLATION, ACCOUNT_RESTRICTION, ...) with the restriction type after a colon; AccountUntil its expiry
+	StatusAccountAlert       // account_alerts: AccountValue the alert type, ErrorDetails its description
+	StatusUserPreference     // user_preferences: Recipient the user (hashed), AccountValue "stop" or "resume" of marketing messages
 )
 
-var statusNames = [...]string{"unknown", "accepted", "sent", "delivered", "read", "failed", "inbound"}
+var statusNames = [...]string{"unknown", "accepted", "sent", "delivered", "read", "failed", "inbound",
+	"template_status", "template_quality", "template_category", "phone_quality", "business_capability",
+	"account_update", "account_alert", "user_preference"}
+
+// IsAccountEvent reports whether s is an account-level event kind rather
+// than a message status.
+func (s Status) IsAccountEvent() bool { return s >= StatusTemplateStatus && int(s) < len(statusNames) }
 
 // String returns the contract's lower-case name of s.
 func (s Status) String() string {
@@ -46,7 +65,7 @@ func ParseStatus(name string) (Status, error) {
 			return Status(i), nil
 		}
 	}
-	return StatusUnknown, fmt.Errorf("unknown status %q (want accepted, sent, delivered, read, failed or inbound)", name)
+	return StatusUnknown, fmt.Errorf("unknown status %q (want a message status: accepted, sent, delivered, read, failed, inbound; or an account event: template_status, template_quality, template_category, phone_quality, business_capability, account_update, account_alert, user_preference)", name)
 }
 
 // Categories of a WhatsApp conversation (pricing category of a template).
@@ -109,7 +128,18 @@ type Event struct {
 	ErrorTitle    string
 	ErrorDetails  string
 	Exploration   bool // the send went out as an exploration send (score --explore)
+
+	// Account-level events only (Status.IsAccountEvent); zero otherwise.
+	AccountValue  string // the event's state or kind, e.g. PAUSED, RED, stop
+	AccountNumber int64  // a count or limit (pause number, messaging limit); NoAccountNumber when absent
+	AccountUntil  int64  // a time the event names (disable date, restriction expiry), µs since the epoch UTC; 0 when absent
 }
+
+// NoAccountNumber marks an Event without an AccountNumber.
+const NoAccountNumber int64 = -1
+
+// NoLimit is the AccountNumber of an unlimited messaging limit.
+const NoLimit int64 = 1 << 62
 
 // Time returns e.Timestamp as a time.Time in UTC.
 func (e *Event) Time() time.Time { return time.UnixMicro(e.Timestamp).UTC() }
@@ -159,6 +189,9 @@ const (
 	ColErrorTitle    = "error_title"
 	ColErrorDetails  = "error_details"
 	ColExploration   = "exploration"
+	ColAccountValue  = "account_value"
+	ColAccountNumber = "account_number"
+	ColAccountUntil  = "account_until"
 )
 
 // HistoryColumns lists the history contract's columns in order.

@@ -30,8 +30,11 @@ type Dataset struct {
 	spec  string
 	files []string
 
-	mu    sync.Mutex
-	metas map[string]*fileMeta // parsed footers by path
+	mu       sync.Mutex
+	metas    map[string]*fileMeta // parsed footers by path
+	checked  bool                 // Check has run
+	checkErr error
+	misfiled map[string]Misfiled // by path, from Check
 }
 
 // OpenDataset resolves spec to a list of Parquet files. spec is one file, a
@@ -102,6 +105,18 @@ func OpenDataset(spec string) (*Dataset, error) {
 	return &Dataset{spec: spec, files: files, metas: make(map[string]*fileMeta)}, nil
 }
 
+// OpenDatasetFiles returns the dataset of exactly these Parquet files (no
+// directory walking); it is an error if the list is empty.
+func OpenDatasetFiles(files []string) (*Dataset, error) {
+	if len(files) == 0 {
+		return nil, errors.New("open dataset: no files")
+	}
+	files = slices.Clone(files)
+	slices.Sort(files)
+	files = slices.Compact(files)
+	return &Dataset{spec: strings.Join(files, ","), files: files, metas: make(map[string]*fileMeta)}, nil
+}
+
 // hiddenName reports whether a file or directory is skipped when a
 // dataset directory is walked: hidden entries (our temporary files among
 // them) and "_" entries (Spark's _SUCCESS, _temporary).
@@ -119,6 +134,9 @@ func (d *Dataset) Files() []string { return slices.Clone(d.files) }
 // returns min > max (min = math.MaxInt64, max = math.MinInt64) and 0 rows.
 func (d *Dataset) TimeRange(ctx context.Context) (min, max int64, rows int64, err error) {
 	min, max = maxInt64, minInt64
+	if err := d.Check(ctx); err != nil {
+		return 0, 0, 0, err
+	}
 	for _, path := range d.files {
 		if err := ctx.Err(); err != nil {
 			return 0, 0, 0, err
@@ -339,6 +357,7 @@ func bindColumn(path string, hc int, c *parquet.Column) colBinding {
 type fileMeta struct {
 	mu     sync.Mutex // guards groups' measured fields
 	path   string
+	size   int64
 	day    int64 // UTC day number of the hive partition (dt=YYYY-MM-DD)
 	hasDay bool
 	rf     *lazyReaderAt
@@ -402,7 +421,7 @@ func openFileMeta(path string) (m *fileMeta, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
 	}
-	m = &fileMeta{path: path, rf: rf, pf: pf}
+	m = &fileMeta{path: path, size: size, rf: rf, pf: pf}
 	m.day, m.hasDay = partitionDay(path)
 	if v, ok := pf.Lookup(sortedByKey); ok && v == ColTimestamp {
 		m.sorted = true

@@ -118,11 +118,17 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 		from = minInt64
 	}
 
+	if err := d.Check(ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	misfiled := d.misfiled
+	d.mu.Unlock()
 	var units []unit
 	var metas []*fileMeta
 	for _, path := range d.files {
 		if day, ok := partitionDay(path); ok {
-			if day*microsPerDay >= to || (day+1)*microsPerDay <= from {
+			if _, bad := misfiled[path]; !bad && (day*microsPerDay >= to || (day+1)*microsPerDay <= from) {
 				stats.FilesPruned.Add(1)
 				continue
 			}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // DefaultSafetyFactor is the share of the number's throughput a throttled
@@ -23,20 +24,19 @@ type Campaigns struct {
 	throughput, safety float64
 	byID               map[string]*Campaign
 	actions            [numActions]int
-	risks              [RiskHigh + 1]int
+	risks              [predictions.NumRisks]int
 	warnings           map[string]int
 	sends, stale       int
 }
 
+// numActions is len(predictions.Actions), as a constant for array sizes.
 const numActions = 7
 
 func actionIndex(a Action) int {
-	for i, b := range Actions {
-		if a == b {
-			return i
-		}
+	if i := a.Index(); i >= 0 {
+		return i
 	}
-	return len(Actions) - 2 // never reached: Score only produces listed actions
+	return numActions - 2 // never reached: Score only produces listed actions
 }
 
 // Campaign is the aggregate of one campaign's planned sends: one row of
@@ -51,7 +51,7 @@ type Campaign struct {
 	Sends            int
 	ExpectedFailures float64
 	ExpectedByFamily [pipeline.NumFamilies]float64
-	ByRisk           [RiskHigh + 1]int
+	ByRisk           [predictions.NumRisks]int
 	ByAction         [numActions]int
 	Stale            int
 	Warnings         map[string]int // warning kind -> sends
@@ -73,7 +73,7 @@ type Campaign struct {
 	WindowClosedSends  int     // non-template sends whose recipient's 24-hour window is closed
 	AuthErrors24h      float64 // max over sends, NaN if unknown
 	MinHoursSinceAuth  float64 // NaN if unknown
-	// Known token expiry (Config.TokenExpiry): the earliest expiry some
+	// Known token expiry (ScorerConfig.TokenExpiry): the earliest expiry some
 	// of the campaign's sends are at or after, its WABA, and how many
 	// sends are (0, "", 0 when none).
 	TokenExpiresAt        int64
@@ -140,7 +140,7 @@ func (c *Campaign) add(p *Prediction) {
 	c.First, c.Last = min(c.First, s.ScheduledAt), max(c.Last, s.ScheduledAt)
 	c.Sends++
 	c.ExpectedFailures += p.PFail
-	for _, f := range ReportedFamilies {
+	for _, f := range predictions.ReportedFamilies {
 		c.ExpectedByFamily[f] += p.PFamily[f]
 	}
 	c.ByRisk[p.Risk]++
@@ -375,7 +375,7 @@ type Totals struct {
 // Totals returns the counts over everything added so far.
 func (cs *Campaigns) Totals() Totals {
 	t := Totals{Sends: cs.sends, Stale: cs.stale, ByAction: map[Action]int{}, ByRisk: map[Risk]int{}, TopWarnings: topWarnings(cs.warnings, 5)}
-	for i, a := range Actions {
+	for i, a := range predictions.Actions {
 		t.ByAction[a] = cs.actions[i]
 	}
 	for r := RiskLow; r <= RiskHigh; r++ {
@@ -384,32 +384,12 @@ func (cs *Campaigns) Totals() Totals {
 	return t
 }
 
-// CampaignColumns returns the columns of campaigns.csv, in order.
-func CampaignColumns() []string { return append([]string(nil), campaignColumns...) }
+// campaignColumns are the columns of campaigns.csv (the predictions
+// contract); WriteCampaigns writes its cells in their order.
+var campaignColumns = predictions.CampaignColumns()
 
-var actionColumns = []string{"sends_suppress", "sends_defer_24h", "sends_throttle", "sends_fix_template", "sends_renew_token", "sends_send_as_planned", "sends_exploration"}
-
-var campaignColumns = func() []string {
-	c := []string{"campaign_id", "phone_number_id", "template_name", "category", "first_scheduled_at", "last_scheduled_at",
-		"planned_sends", "expected_failures"}
-	for _, f := range ReportedFamilies {
-		c = append(c, "expected_"+f.String())
-	}
-	c = append(c, "high_risk_sends", "medium_risk_sends", "share_high_risk")
-	c = append(c, actionColumns...)
-	c = append(c, "stale_sends",
-		"planned_rate_mps", "throughput_mps", "rate_above_throughput", "recommended_rate_mps",
-		"peak_unique_recipients_24h", "tier_limit", "above_tier_limit",
-		"template_paused_recently", "template_param_error_rate", "window_closed_sends", "token_risk", "token_expires_at")
-	for i := 1; i <= 3; i++ {
-		n := strconv.Itoa(i)
-		c = append(c, "top_warning_"+n, "top_warning_"+n+"_sends")
-	}
-	return append(c, "findings", "model_version")
-}()
-
-// WriteCampaigns writes campaigns.csv (RFC 4180, header row) for the
-// campaigns in the order given.
+// WriteCampaigns writes campaigns.csv (RFC 4180, header row; the columns
+// of predictions.CampaignColumns) for the campaigns in the order given.
 func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(campaignColumns); err != nil {
@@ -420,11 +400,11 @@ func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) err
 		r := rec[:0]
 		r = append(r, SafeCell(c.ID), SafeCell(strings.Join(c.PhoneNumberIDs, " ")), SafeCell(c.Template), SafeCell(c.Category),
 			FormatTime(c.First), FormatTime(c.Last), strconv.Itoa(c.Sends), decimal2(c.ExpectedFailures))
-		for _, f := range ReportedFamilies {
+		for _, f := range predictions.ReportedFamilies {
 			r = append(r, decimal2(c.ExpectedByFamily[f]))
 		}
 		r = append(r, strconv.Itoa(c.ByRisk[RiskHigh]), strconv.Itoa(c.ByRisk[RiskMedium]), FormatProb(float64(c.ByRisk[RiskHigh])/float64(max(c.Sends, 1))))
-		for i := range actionColumns {
+		for i := range numActions {
 			r = append(r, strconv.Itoa(c.ByAction[i]))
 		}
 		r = append(r, strconv.Itoa(c.Stale),

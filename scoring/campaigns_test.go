@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
+
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // campaignOf scores n sends of campaign id spaced 1/rate seconds apart,
@@ -174,7 +176,7 @@ func TestCampaignsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(recs[0], CampaignColumns()) || len(recs) != 3 {
+	if !slices.Equal(recs[0], predictions.CampaignColumns()) || len(recs) != 3 {
 		t.Fatalf("header %v, %d records", recs[0], len(recs))
 	}
 	col := func(r []string, name string) string {

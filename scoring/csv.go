@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // SafeCell protects a CSV cell against formula injection: a cell that
@@ -27,12 +28,9 @@ func SafeCell(s string) string {
 	return s
 }
 
-// TimeLayout is the layout of times in the CSVs: RFC 3339 in UTC with
-// milliseconds, the same number of characters in every row.
-const TimeLayout = "2006-01-02T15:04:05.000Z"
-
-// FormatTime formats Unix microseconds as TimeLayout.
-func FormatTime(us int64) string { return time.UnixMicro(us).UTC().Format(TimeLayout) }
+// FormatTime formats Unix microseconds as predictions.TimeLayout, the
+// layout of times in the CSVs.
+func FormatTime(us int64) string { return time.UnixMicro(us).UTC().Format(predictions.TimeLayout) }
 
 // probStrings holds "0.0000" ... "1.0000": every probability rounded to
 // four decimals, so writing one allocates nothing.
@@ -56,16 +54,9 @@ func FormatProb(p float64) string {
 	return probStrings[int(math.Round(p*10000))]
 }
 
-// PredictionColumns returns the columns of predictions.csv, in order.
-func PredictionColumns() []string { return append([]string(nil), predictionColumns...) }
-
-var predictionColumns = func() []string {
-	c := []string{"send_id", "campaign_id", "phone_number_id", "recipient", "scheduled_at", "p_fail", "risk", "likely_family", "likely_code"}
-	for _, f := range ReportedFamilies {
-		c = append(c, "p_"+f.String())
-	}
-	return append(c, "warning", "action", "exploration", "stale_features", "model_version")
-}()
+// predictionColumns are the columns of predictions.csv (the predictions
+// contract); PredictionWriter writes its cells in their order.
+var predictionColumns = predictions.Columns()
 
 // OutputRecipient returns the recipient as predictions.csv shows it: a
 // hashed recipient ("h:...") unchanged, anything else masked to its last
@@ -94,7 +85,8 @@ func isMasked(r string) bool {
 	return true
 }
 
-// PredictionWriter writes predictions.csv: RFC 4180 (encoding/csv), UTF-8,
+// PredictionWriter writes predictions.csv (the columns of
+// predictions.Columns): RFC 4180 (encoding/csv), UTF-8,
 // a header row, '.' decimal point, probabilities with four decimals.
 type PredictionWriter struct {
 	w       *csv.Writer
@@ -137,7 +129,7 @@ func (pw *PredictionWriter) Write(ps []Prediction) error {
 			familyCell(p.Family),
 			pw.code(p.Code),
 		)
-		for _, f := range ReportedFamilies {
+		for _, f := range predictions.ReportedFamilies {
 			r = append(r, FormatProb(p.PFamily[f]))
 		}
 		r = append(r, SafeCell(p.Warning), string(p.Action), boolCell(p.Exploration), boolCell(p.Stale), pw.version)

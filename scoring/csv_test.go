@@ -8,16 +8,9 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
-)
 
-func TestPredictionColumns(t *testing.T) {
-	want := []string{"send_id", "campaign_id", "phone_number_id", "recipient", "scheduled_at", "p_fail", "risk",
-		"likely_family", "likely_code", "p_auth", "p_integrity", "p_throttle", "p_quality", "p_recipient", "p_payload",
-		"p_media", "p_template_state", "p_transient", "p_account", "warning", "action", "exploration", "stale_features", "model_version"}
-	if got := PredictionColumns(); !slices.Equal(got, want) {
-		t.Errorf("columns\n got %v\nwant %v", got, want)
-	}
-}
+	"github.com/failcast/failcast/scoring/predictions"
+)
 
 func TestSafeCell(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -115,7 +108,7 @@ func TestPredictionWriterFormat(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("%d records, want header + 2", len(recs))
 	}
-	if !slices.Equal(recs[0], PredictionColumns()) {
+	if !slices.Equal(recs[0], predictions.Columns()) {
 		t.Errorf("header %v", recs[0])
 	}
 	col := func(r []string, name string) string { return r[slices.Index(recs[0], name)] }

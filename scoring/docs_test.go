@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // TestDocsListEveryColumn keeps docs/predictions.md in step with the CSVs:
@@ -15,9 +17,9 @@ func TestDocsListEveryColumn(t *testing.T) {
 	}
 	doc := string(b)
 	var cols []string
-	cols = append(cols, PredictionColumns()...)
-	cols = append(cols, CampaignColumns()...)
-	cols = append(cols, RejectedColumns()...)
+	cols = append(cols, predictions.Columns()...)
+	cols = append(cols, predictions.CampaignColumns()...)
+	cols = append(cols, predictions.RejectedColumns()...)
 	for _, c := range cols {
 		switch {
 		case strings.HasPrefix(c, "expected_") && c != "expected_failures":
@@ -33,7 +35,7 @@ func TestDocsListEveryColumn(t *testing.T) {
 			t.Errorf("docs/predictions.md does not document column %q", c)
 		}
 	}
-	for _, a := range Actions {
+	for _, a := range predictions.Actions {
 		if !strings.Contains(doc, "`"+string(a)+"`") {
 			t.Errorf("docs/predictions.md does not document action %q", a)
 		}

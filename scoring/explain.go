@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -38,31 +39,30 @@ const (
 	numFeatures
 )
 
-// featureNames are the names of the features scoring reads, as the
-// features layer registers them (docs/features.md). A test in cmd/score
-// checks that every one exists in features.Specs().
+// featureNames are the names of the features scoring reads, declared by
+// the features layer that registers them (docs/features.md).
 var featureNames = [numFeatures]string{
-	fRcptMarketing24h:         "recipient_marketing_24h",
-	fRcptHoursSinceOptOut:     "recipient_hours_since_code_131050",
-	fRcptHoursSinceInvalid:    "recipient_hours_since_code_131026",
-	fRcptInvalid30d:           "recipient_code_131026_30d",
-	fRcptHoursSinceMktLimit:   "recipient_hours_since_code_131049",
-	fRcptHoursSinceInbound:    "recipient_hours_since_inbound",
-	fPairHoursSincePrev:       "pair_hours_since_prev_send",
-	fPhoneUnique24h:           "phone_unique_recipients_24h",
-	fPhoneTierLimit:           "phone_tier_limit",
-	fPhoneSends1s:             "phone_sends_1s",
-	fCampaignSends1s:          "campaign_sends_1s",
-	fPhoneAuthErrors24h:       "phone_auth_errors_24h",
-	fPhoneHoursSinceAuth:      "phone_hours_since_auth_error",
-	fWABAHoursSinceToken:      "waba_hours_since_token_expired",
-	fPhoneTransient24h:        "phone_transient_errors_24h",
-	fPhoneHoursSinceTransient: "phone_hours_since_transient_error",
-	fTemplateHoursSincePause:  "template_hours_since_pause",
-	fTemplateDisabled:         "template_disabled",
-	fTemplateParamRate:        "template_param_error_rate_24h",
-	fHorizonHours:             "horizon_hours",
-	fRcptLastOutcomeFamily:    "recipient_last_outcome_family",
+	fRcptMarketing24h:         features.NameRecipientMarketing24h,
+	fRcptHoursSinceOptOut:     features.NameRecipientHoursSinceCode(131050),
+	fRcptHoursSinceInvalid:    features.NameRecipientHoursSinceCode(131026),
+	fRcptInvalid30d:           features.NameRecipientCode30d(131026),
+	fRcptHoursSinceMktLimit:   features.NameRecipientHoursSinceCode(131049),
+	fRcptHoursSinceInbound:    features.NameRecipientHoursSinceInbound,
+	fPairHoursSincePrev:       features.NamePairHoursSincePrevSend,
+	fPhoneUnique24h:           features.NamePhoneUniqueRecipients24h,
+	fPhoneTierLimit:           features.NamePhoneTierLimit,
+	fPhoneSends1s:             features.NamePhoneSends1s,
+	fCampaignSends1s:          features.NameCampaignSends1s,
+	fPhoneAuthErrors24h:       features.NamePhoneAuthErrors24h,
+	fPhoneHoursSinceAuth:      features.NamePhoneHoursSinceAuthError,
+	fWABAHoursSinceToken:      features.NameWABAHoursSinceTokenExpired,
+	fPhoneTransient24h:        features.NamePhoneTransientErrors24h,
+	fPhoneHoursSinceTransient: features.NamePhoneHoursSinceTransientError,
+	fTemplateHoursSincePause:  features.NameTemplateHoursSincePause,
+	fTemplateDisabled:         features.NameTemplateDisabled,
+	fTemplateParamRate:        features.NameTemplateParamErrorRate24h,
+	fHorizonHours:             features.NameHorizonHours,
+	fRcptLastOutcomeFamily:    features.NameRecipientLastOutcomeFamily,
 }
 
 // Thresholds of the warnings.

@@ -6,9 +6,10 @@ import (
 
 // Features are the feature values of a batch of sends, as the features
 // layer computed them: column names and a row-major matrix with one row per
-// send (X[i*len(Names)+j] is feature Names[j] of send i). Scoring reads the
-// features it knows by name (see UsedFeatures) and ignores the others; a
-// feature it knows that is missing only silences the warnings built on it.
+// send (X[i*len(Names)+j] is feature Names[j] of send i). Scoring reads
+// the features it knows by name (the features.Name* names) and ignores the
+// others; a feature it knows that is missing only silences the warnings
+// built on it.
 type Features struct {
 	Names []string
 	X     []float32
@@ -62,7 +63,3 @@ func sameSlice(a, b []string) bool {
 	}
 	return true
 }
-
-// UsedFeatures returns the names of the features scoring reads for
-// warnings and campaign findings, in a fixed order.
-func UsedFeatures() []string { return append([]string(nil), featureNames[:]...) }

@@ -4,28 +4,19 @@ import (
 	"fmt"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
-// Risk is the band a send's failure probability falls in, from the model's
-// stored thresholds.
-type Risk uint8
+// Risk is the band a send's failure probability falls in. Its words are
+// defined by the predictions contract.
+type Risk = predictions.Risk
 
 // Risk bands, in increasing order.
 const (
-	RiskLow Risk = iota
-	RiskMedium
-	RiskHigh
+	RiskLow    = predictions.RiskLow
+	RiskMedium = predictions.RiskMedium
+	RiskHigh   = predictions.RiskHigh
 )
-
-var riskNames = [...]string{"low", "medium", "high"}
-
-// String returns "low", "medium" or "high".
-func (r Risk) String() string {
-	if int(r) < len(riskNames) {
-		return riskNames[r]
-	}
-	return fmt.Sprintf("risk(%d)", uint8(r))
-}
 
 // Thresholds are the model's stored decision thresholds on P(fail): a send
 // with p >= High is high risk, one with Medium <= p < High medium risk.
@@ -55,28 +46,26 @@ func (t Thresholds) RiskOf(p float64) Risk {
 	return RiskLow
 }
 
-// Action is what the sender should do with a planned send. The values are
-// the strings written to predictions.csv; other systems match on them.
-type Action string
+// Action is what the sender should do with a planned send. Its words
+// (written to predictions.csv, matched on by other systems) are defined by
+// the predictions contract; Actions lists them in a fixed order.
+type Action = predictions.Action
 
-// Actions, as written to predictions.csv.
+// The actions, as written to predictions.csv.
 const (
-	ActionSuppress      Action = "suppress"
-	ActionDefer24h      Action = "defer 24h"
-	ActionThrottle      Action = "throttle"
-	ActionFixTemplate   Action = "fix template"
-	ActionRenewToken    Action = "renew token"
-	ActionSendAsPlanned Action = "send as planned"
-	ActionExploration   Action = "send as planned (exploration)"
+	ActionSuppress      = predictions.ActionSuppress
+	ActionDefer24h      = predictions.ActionDefer24h
+	ActionThrottle      = predictions.ActionThrottle
+	ActionFixTemplate   = predictions.ActionFixTemplate
+	ActionRenewToken    = predictions.ActionRenewToken
+	ActionSendAsPlanned = predictions.ActionSendAsPlanned
+	ActionExploration   = predictions.ActionExploration
 )
 
-// Actions lists every action in a fixed order (the order of summaries).
-var Actions = []Action{ActionSuppress, ActionDefer24h, ActionThrottle, ActionFixTemplate, ActionRenewToken, ActionSendAsPlanned, ActionExploration}
-
-// Explorable reports whether exploration may override the action: only
+// explorable reports whether exploration may override the action: only
 // sends the policy would hold back (suppress, defer) are explored, because
 // their outcome would otherwise never be observed again.
-func (a Action) Explorable() bool { return a == ActionSuppress || a == ActionDefer24h }
+func explorable(a Action) bool { return a == ActionSuppress || a == ActionDefer24h }
 
 // ActionFor returns the action for a send of the given risk whose most
 // likely failure is family fam with error code code (pipeline.NoErrorCode
@@ -162,13 +151,3 @@ var DefaultCodes = map[pipeline.Family]int32{
 	pipeline.FamilyTransient:     131000,
 	pipeline.FamilyAccount:       131042,
 }
-
-// ReportedFamilies are the failure families with a p_<family> column, in
-// pipeline class order (none and unknown are left out).
-var ReportedFamilies = func() []pipeline.Family {
-	var fs []pipeline.Family
-	for f := pipeline.FamilyNone + 1; f < pipeline.FamilyUnknown; f++ {
-		fs = append(fs, f)
-	}
-	return fs
-}()

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/pipeline"
+
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 func TestActionFor(t *testing.T) {
@@ -90,10 +92,10 @@ func TestThresholdsValidate(t *testing.T) {
 }
 
 func TestActionsListed(t *testing.T) {
-	if len(Actions) != numActions || len(actionColumns) != numActions {
-		t.Fatalf("%d actions, %d action columns, numActions %d", len(Actions), len(actionColumns), numActions)
+	if len(predictions.Actions) != numActions {
+		t.Fatalf("%d actions, numActions %d", len(predictions.Actions), numActions)
 	}
-	for i, a := range Actions {
+	for i, a := range predictions.Actions {
 		if actionIndex(a) != i {
 			t.Errorf("actionIndex(%q) = %d, want %d", a, actionIndex(a), i)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
 // Rejected is a plan row that could not be scored and why.
@@ -15,9 +17,6 @@ type Rejected struct {
 	Reason string
 }
 
-// RejectedColumns returns the columns of rejected_rows.csv, in order.
-func RejectedColumns() []string { return []string{"file", "row", "column", "reason"} }
-
 // RejectedWriter writes rejected_rows.csv: one row per rejected plan row.
 type RejectedWriter struct {
 	w *csv.Writer
@@ -27,7 +26,7 @@ type RejectedWriter struct {
 // NewRejectedWriter writes the header to w and returns the writer.
 func NewRejectedWriter(w io.Writer) (*RejectedWriter, error) {
 	rw := &RejectedWriter{w: csv.NewWriter(w)}
-	if err := rw.w.Write(RejectedColumns()); err != nil {
+	if err := rw.w.Write(predictions.RejectedColumns()); err != nil {
 		return nil, fmt.Errorf("write rejected rows header: %w", err)
 	}
 	return rw, nil

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
 )
 
-// Config is how a Scorer turns model outputs into predictions.
-type Config struct {
+// ScorerConfig is how a Scorer turns model outputs into predictions.
+type ScorerConfig struct {
 	// Thresholds are the model's stored "high" and "medium" thresholds.
 	Thresholds Thresholds
 	// LikelyCodes maps a family to its most frequent error code in the
@@ -51,7 +52,7 @@ const TokenExpiredPFail = 0.99
 // phone number, messages per second.
 const DefaultThroughputMPS = 80
 
-func (c Config) validate() error {
+func (c ScorerConfig) validate() error {
 	if err := c.Thresholds.Validate(); err != nil {
 		return err
 	}
@@ -140,14 +141,14 @@ func (r row) facts() sendFacts {
 // Scorer turns batches of model outputs into predictions. It is not safe
 // for concurrent use.
 type Scorer struct {
-	cfg      Config
+	cfg      ScorerConfig
 	fx       featureIndex
 	stale    string // warning suffix of stale sends
 	staleLow string // warning of stale low-risk sends
 }
 
 // NewScorer returns a Scorer for cfg.
-func NewScorer(cfg Config) (*Scorer, error) {
+func NewScorer(cfg ScorerConfig) (*Scorer, error) {
 	if cfg.ThroughputMPS == 0 {
 		cfg.ThroughputMPS = DefaultThroughputMPS
 	}
@@ -249,7 +250,7 @@ func (s *Scorer) decide(p *Prediction, r row) {
 		// show justifies it. A verdict of the model alone defers.
 		p.Action = ActionDefer24h
 	}
-	if p.Action.Explorable() && s.cfg.Explore > 0 && exploreDraw(s.cfg.Seed, p.Send.SendID) < s.cfg.Explore {
+	if explorable(p.Action) && s.cfg.Explore > 0 && exploreDraw(s.cfg.Seed, p.Send.SendID) < s.cfg.Explore {
 		p.Action, p.Exploration = ActionExploration, true
 	}
 	if p.Stale {
@@ -312,7 +313,7 @@ func (s *Scorer) likelyCode(f pipeline.Family) int32 {
 // or FamilyNone when all are zero. Ties go to the earlier family.
 func likelyFamily(pf *[pipeline.NumFamilies]float64) pipeline.Family {
 	best, bestP := pipeline.FamilyNone, 0.0
-	for _, f := range ReportedFamilies {
+	for _, f := range predictions.ReportedFamilies {
 		if pf[f] > bestP {
 			best, bestP = f, pf[f]
 		}

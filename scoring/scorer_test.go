@@ -12,8 +12,8 @@ import (
 
 var testAsOf = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 
-func testConfig() Config {
-	return Config{
+func testConfig() ScorerConfig {
+	return ScorerConfig{
 		Thresholds:   Thresholds{High: 0.5, Medium: 0.2},
 		LikelyCodes:  map[pipeline.Family]int32{pipeline.FamilyRecipient: 131049, pipeline.FamilyPayload: 132012},
 		ModelVersion: "20261101T020000Z-abc123",
@@ -225,7 +225,7 @@ func TestScoreRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewScorer(Config{Thresholds: Thresholds{High: 0.5, Medium: 0.2}, Explore: 1.5}); err == nil {
+	if _, err := NewScorer(ScorerConfig{Thresholds: Thresholds{High: 0.5, Medium: 0.2}, Explore: 1.5}); err == nil {
 		t.Error("NewScorer accepted an exploration share of 1.5")
 	}
 }

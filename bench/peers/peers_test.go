@@ -13,7 +13,7 @@ import (
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 	"github.com/failcast/failcast/training"
 )
 

@@ -10,8 +10,12 @@
 // --outcomes) to --out, atomically. docs/predictions.md documents the
 // files; `score --help` lists every flag.
 //
-// Exit codes: 0 ok, 2 bad usage, 3 bad input (plan, history, outcomes) or
-// a model that does not match this build's features, 1 internal failure.
+// Exit codes (package exitcode): 0 ok, 2 bad usage, 3 bad input (plan,
+// history, outcomes) or a model that does not match this build's
+// features, 1 internal failure.
+//
+// The stage itself is scoring.Run; this command parses the flags into a
+// scoring.Config and calls it.
 package main
 
 import (
@@ -27,76 +31,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/scoring"
 )
 
-// Exit codes.
-const (
-	exitOK       = 0
-	exitInternal = 1
-	exitUsage    = 2
-	exitInput    = 3
-)
-
-// options are the command's settings, from flags.
+// options are the command's settings, from flags: the run's Config and
+// what only the command uses.
 type options struct {
-	Plans         []string
-	History       string
-	AsOf          time.Time
-	Registry      string
-	Model         string
-	Out           string
-	BadRows       string // reject or fail
-	Explore       float64
-	Seed          uint64
-	Outcomes      string
-	ThroughputMPS float64
-	Safety        float64
-	BatchSize     int
-	RequireSorted bool
-	HashKeyEnv    string
-	LogFormat     string
-	Top           int
-	StateCache    string // directory of the saved feature state ("" = none)
-	Tokens        string // token file: when each WABA's access token expires ("" = unknown)
-}
-
-// usageError is bad usage: exit code 2.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
-
-// inputError is bad input data or a mismatched model: exit code 3.
-type inputError struct{ err error }
-
-func (e *inputError) Error() string { return e.err.Error() }
-func (e *inputError) Unwrap() error { return e.err }
-
-func inputErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &inputError{err}
-}
-
-func inputf(format string, args ...any) error { return &inputError{fmt.Errorf(format, args...)} }
-
-// exitCode maps a run's error to the exit code.
-func exitCode(err error) int {
-	var ue *usageError
-	var ie *inputError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ue):
-		return exitUsage
-	case errors.As(err, &ie):
-		return exitInput
-	}
-	return exitInternal
+	scoring.Config
+	LogFormat string // text or json
+	Top       int    // campaigns and warnings in the summary
 }
 
 // planList is a repeatable flag whose values may also be comma lists.
@@ -113,28 +57,29 @@ func (p *planList) Set(v string) error {
 	return nil
 }
 
-// parseFlags reads the command line. now is the default --as-of.
-func parseFlags(args []string, stderr io.Writer, now time.Time) (options, error) {
-	var o options
+// parseFlags reads the command line. now is the default --as-of; getenv
+// looks up the hashing key's environment variable (--hash-key-env).
+func parseFlags(args []string, stderr io.Writer, now time.Time, getenv func(string) string) (options, error) {
+	o := options{Config: scoring.DefaultConfig()}
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var plans planList
-	var asOf string
+	var asOf, badRows, hashKeyEnv string
 	fs.Var(&plans, "plan", "campaign plan to score, .parquet or .csv in the plan contract (repeatable, or a comma list; required)")
 	fs.StringVar(&o.History, "history", "", "history dataset: a Parquet file, a directory, a glob or hive partitions (required)")
 	fs.StringVar(&asOf, "as-of", "", "time the features are computed at, RFC 3339 (default now); only history before it is used and plan sends before it are rejected")
-	fs.StringVar(&o.Registry, "registry", "out/registry", "model registry; its current model is used unless --model is given")
+	fs.StringVar(&o.Registry, "registry", o.Registry, "model registry; its current model is used unless --model is given")
 	fs.StringVar(&o.Model, "model", "", "model directory to use instead of the registry's current model")
-	fs.StringVar(&o.Out, "out", "out/score", "output directory for predictions.csv, campaigns.csv, rejected_rows.csv and evaluation.json")
-	fs.StringVar(&o.BadRows, "bad-rows", "reject", "what to do with an invalid plan row: reject (skip it, list it in rejected_rows.csv) or fail (stop the run, exit 3)")
+	fs.StringVar(&o.Out, "out", o.Out, "output directory for predictions.csv, campaigns.csv, rejected_rows.csv and evaluation.json")
+	fs.StringVar(&badRows, "bad-rows", string(o.BadRows), "what to do with an invalid plan row: reject (skip it, list it in rejected_rows.csv) or fail (stop the run, exit 3)")
 	fs.Float64Var(&o.Explore, "explore", 0, "share (0..1) of would-be suppressed or deferred sends sent anyway as exploration, so the model keeps seeing their outcomes")
-	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the exploration draw (the draw of a send depends only on the seed and its send id)")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the exploration draw (the draw of a send depends only on the seed and its send id)")
 	fs.StringVar(&o.Outcomes, "outcomes", "", "true outcomes of the plan (.parquet or .csv, e.g. the simulator's outcomes.parquet): print precision and recall of the risk flags and write evaluation.json")
-	fs.Float64Var(&o.ThroughputMPS, "throughput-mps", scoring.DefaultThroughputMPS, "throughput of a sender phone number, messages per second")
-	fs.Float64Var(&o.Safety, "throttle-safety", scoring.DefaultSafetyFactor, "share of the throughput a throttled campaign is recommended to use (0..1]")
-	fs.IntVar(&o.BatchSize, "batch-size", 8192, "planned sends per scoring batch")
+	fs.Float64Var(&o.ThroughputMPS, "throughput-mps", o.ThroughputMPS, "throughput of a sender phone number, messages per second")
+	fs.Float64Var(&o.ThrottleSafety, "throttle-safety", o.ThrottleSafety, "share of the throughput a throttled campaign is recommended to use (0..1]")
+	fs.IntVar(&o.BatchSize, "batch-size", o.BatchSize, "planned sends per scoring batch")
 	fs.BoolVar(&o.RequireSorted, "require-sorted", false, "fail (exit 3) when plan rows are not in scheduled_at order instead of sorting them in memory")
-	fs.StringVar(&o.HashKeyEnv, "hash-key-env", "FAILCAST_HASH_KEY", "environment variable holding the recipient hashing key; when set, plan recipients given as raw numbers are hashed with it so they match the history")
+	fs.StringVar(&hashKeyEnv, "hash-key-env", "FAILCAST_HASH_KEY", "environment variable holding the recipient hashing key; when set, plan recipients given as raw numbers are hashed with it so they match the history")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.IntVar(&o.Top, "top", 5, "campaigns and warnings listed in the summary")
 	fs.StringVar(&o.Tokens, "tokens", "", "token file (CSV: waba_id, token_expires_at, e.g. from Meta's debug_token): sends at or after their WABA's token expiry are scored as refused with 190 and get \"renew token\"")
@@ -159,41 +104,34 @@ Flags:
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
 		}
-		return o, &usageError{err}
+		return o, exitcode.Wrap(exitcode.Usage, err)
 	}
 	if fs.NArg() > 0 {
-		return o, usagef("unexpected arguments %q (give plans with --plan)", fs.Args())
+		return o, exitcode.Usagef("unexpected arguments %q (give plans with --plan)", fs.Args())
 	}
 	o.Plans = plans
+	o.BadRows = scoring.BadRows(badRows)
 	switch {
-	case len(o.Plans) == 0:
-		return o, usagef("--plan is required")
-	case o.History == "":
-		return o, usagef("--history is required")
-	case o.BadRows != "reject" && o.BadRows != "fail":
-		return o, usagef("--bad-rows %q: want reject or fail", o.BadRows)
-	case !(o.Explore >= 0 && o.Explore <= 1):
-		return o, usagef("--explore %v: want a share within 0..1", o.Explore)
-	case !(o.ThroughputMPS > 0):
-		return o, usagef("--throughput-mps %v: want a positive rate", o.ThroughputMPS)
-	case !(o.Safety > 0 && o.Safety <= 1):
-		return o, usagef("--throttle-safety %v: want a share within (0, 1]", o.Safety)
-	case o.BatchSize < 1:
-		return o, usagef("--batch-size %d: want at least 1", o.BatchSize)
 	case o.LogFormat != "text" && o.LogFormat != "json":
-		return o, usagef("--log-format %q: want text or json", o.LogFormat)
+		return o, exitcode.Usagef("--log-format %q: want text or json", o.LogFormat)
 	case o.Top < 0:
-		return o, usagef("--top %d: want 0 or more", o.Top)
+		return o, exitcode.Usagef("--top %d: want 0 or more", o.Top)
 	}
 	o.AsOf = now.UTC()
 	if asOf != "" {
 		t, err := time.Parse(time.RFC3339, asOf)
 		if err != nil {
-			return o, usagef("--as-of %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", asOf)
+			return o, exitcode.Usagef("--as-of %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", asOf)
 		}
 		o.AsOf = t.UTC()
 	}
-	return o, nil
+	o.HashKeyFrom = "$" + hashKeyEnv
+	if hashKeyEnv != "" {
+		if key := getenv(hashKeyEnv); key != "" {
+			o.HashKey = []byte(key)
+		}
+	}
+	return o, o.Validate()
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -206,23 +144,24 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 
 // mainExit runs the command and returns its exit code.
 func mainExit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr, time.Now())
+	o, err := parseFlags(args, stderr, time.Now(), os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+		return exitcode.OK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "score: %v (see score --help)\n", err)
-		return exitUsage
+		return exitcode.Usage
 	}
 	log := newLogger(o.LogFormat, stderr)
-	res, err := run(ctx, o, log)
+	o.Logger = log
+	res, err := scoring.Run(ctx, o.Config)
 	if err != nil {
-		code := exitCode(err)
+		code := exitcode.Of(err)
 		log.Error("scoring failed", "err", err, "exit_code", code)
 		return code
 	}
-	printSummary(stdout, o, res)
-	return exitOK
+	res.WriteSummary(stdout, o.Top)
+	return exitcode.OK
 }
 
 func main() {

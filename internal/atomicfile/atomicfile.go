@@ -2,7 +2,11 @@ package atomicfile
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -28,6 +32,7 @@ type File struct {
 	buf     *bufio.Writer
 	sealed  bool // tmp is flushed, chmodded and closed; tmp and buf are nil
 	done    bool // committed or aborted
+	umask   bool // keep the mode the umask gave (CreateUmask): no chmod
 }
 
 // Create creates the temporary file for path, buffered. The directory of path
@@ -42,6 +47,35 @@ func Create(path string) (*File, error) {
 		return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
 	return &File{path: path, tmpName: tmp.Name(), tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}, nil
+}
+
+// CreateUmask is Create for files that must not be more readable than
+// the user's umask allows (files holding raw input, such as the export's
+// reject file): the file gets mode 0666 &^ umask, as os.Create gives,
+// instead of Mode.
+func CreateUmask(path string) (*File, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create directory for %s: %w", path, err)
+	}
+	for range 100 {
+		name := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+randomSuffix())
+		tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666) // the kernel applies the umask
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create temporary file for %s: %w", path, err)
+		}
+		return &File{path: path, tmpName: name, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20), umask: true}, nil
+	}
+	return nil, fmt.Errorf("create temporary file for %s: no free name", path)
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Write writes to the temporary file.
@@ -64,7 +98,7 @@ func (f *File) Seal() error {
 		return nil
 	}
 	err := f.buf.Flush()
-	if err == nil {
+	if err == nil && !f.umask {
 		err = f.tmp.Chmod(Mode)
 	}
 	if err == nil {

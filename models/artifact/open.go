@@ -10,10 +10,11 @@ import (
 	"hash"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/failcast/failcast/internal/boundedread"
 )
 
 // Errors Open and Artifact.Open wrap, for errors.Is.
@@ -21,6 +22,14 @@ var (
 	ErrFormatVersion  = errors.New("artifact: unsupported format version")
 	ErrChecksum       = errors.New("artifact: checksum mismatch")
 	ErrSchemaMismatch = errors.New("artifact: feature schema mismatch")
+)
+
+// Size caps of the files Open reads: metadata.json and every model file
+// must be regular files (not devices, FIFOs or directories, also behind a
+// symlink) no larger than these, or Open refuses them before reading.
+const (
+	MaxMetadataBytes  = 16 << 20 // 16 MiB
+	MaxModelFileBytes = 1 << 30  // 1 GiB
 )
 
 // Artifact is an opened, verified model directory.
@@ -36,7 +45,7 @@ type Artifact struct {
 // Pass wantSchemaHash "" only to inspect a model, never to score with it.
 func Open(dir string, wantSchemaHash string) (*Artifact, error) {
 	path := filepath.Join(dir, MetadataFile)
-	raw, err := os.ReadFile(path)
+	raw, err := boundedread.ReadFile(path, MaxMetadataBytes)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: %w", err)
 	}
@@ -80,7 +89,7 @@ func Open(dir string, wantSchemaHash string) (*Artifact, error) {
 }
 
 func verifyFile(path, want string) error {
-	f, err := os.Open(path)
+	f, _, err := boundedread.Open(path, MaxModelFileBytes)
 	if err != nil {
 		return fmt.Errorf("artifact: %w", err)
 	}
@@ -105,7 +114,7 @@ func (a *Artifact) Open(name string) (io.ReadCloser, error) {
 			strings.Join(slices.Sorted(maps.Keys(a.Metadata.Files)), ", "))
 	}
 	path := filepath.Join(a.Dir, name)
-	f, err := os.Open(path)
+	f, _, err := boundedread.Open(path, MaxModelFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: %w", err)
 	}
@@ -124,7 +133,7 @@ func (a *Artifact) ReadFile(name string) ([]byte, error) {
 }
 
 type verifyingReader struct {
-	f    *os.File
+	f    io.ReadCloser
 	h    hash.Hash
 	want string
 	path string

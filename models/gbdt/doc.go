@@ -14,6 +14,13 @@
 // leaf value per node), never from pointer trees, and is saved in the
 // checksummed binary format described in docs/model-format.md.
 //
+// Contributions explains predictions: exact TreeSHAP values (Lundberg et
+// al. 2018, path-dependent) of every feature to a row's raw score, which
+// add up with the model's expected score to that score; TopReasons picks
+// the largest. It needs each node's cover, the number of training rows
+// reaching it, which SetCover records after training and the model file
+// keeps.
+//
 // Like everything under models/, gbdt knows only matrices, labels and
 // scores. (bench/golearngbdt adapts a Model to golearn's base.Classifier
 // for experiments; it is not on the production path.)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/gbdt"
@@ -83,4 +84,47 @@ func ExampleModel_PredictProbaMulti() {
 	// class 0, 3 probabilities
 	// class 1, 3 probabilities
 	// class 2, 3 probabilities
+}
+
+// Why a send is risky: the exact TreeSHAP contributions of each feature
+// to the log-odds of P(fail), largest first.
+func ExampleModel_Contributions() {
+	X := models.NewMatrix(2000, 3)
+	y := make([]float32, X.Rows)
+	for i := 0; i < X.Rows; i++ {
+		rate, isNew, noise := float32(i%100)/100, float32(i%3%2), float32(i%7)
+		X.Data[i*3], X.Data[i*3+1], X.Data[i*3+2] = rate, isNew, noise
+		if rate > 0.7 && isNew == 1 {
+			y[i] = 1
+		}
+	}
+	p := gbdt.DefaultParams()
+	p.NumRounds, p.MaxDepth, p.Seed = 50, 3, 1
+	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Cover: how many training rows reach each node (saved with the model).
+	if err := m.SetCover(context.Background(), X); err != nil {
+		log.Fatal(err)
+	}
+
+	send := models.Matrix{Rows: 1, Cols: 3, Data: []float32{0.9, 1, 3}}
+	var c gbdt.Contributions
+	if err := m.Contributions(context.Background(), send, &c); err != nil {
+		log.Fatal(err)
+	}
+	names := []string{"recipient_failure_rate", "template_is_new", "noise"}
+	for _, r := range gbdt.TopReasons(c.Of(0, 0), 2, nil) {
+		fmt.Printf("%s raises the risk: %v\n", names[r.Feature], r.Contribution > 0)
+	}
+	sum := c.Bias[0]
+	for _, v := range c.Of(0, 0) {
+		sum += v
+	}
+	fmt.Printf("bias + contributions = raw score: %v\n", math.Abs(sum-m.PredictRaw(send)[0]) < 1e-9)
+	// Output:
+	// recipient_failure_rate raises the risk: true
+	// template_is_new raises the risk: true
+	// bias + contributions = raw score: true
 }

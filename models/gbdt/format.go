@@ -7,10 +7,10 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
 	"runtime"
 
 	"github.com/failcast/failcast/internal/atomicfile"
+	"github.com/failcast/failcast/internal/boundedread"
 )
 
 // The model file format is documented in docs/model-format.md; keep the
@@ -18,8 +18,9 @@ import (
 const (
 	// Magic opens every model file.
 	Magic = "FCGBDT\r\n"
-	// FormatVersion is the layout version this package writes and reads.
-	FormatVersion = 1
+	// FormatVersion is the layout version this package writes. Read also
+	// reads version 1 (version 2 without the cover section).
+	FormatVersion = 2
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -103,14 +104,19 @@ func (m *Model) appendBinary(b []byte) []byte {
 			f64(v)
 		}
 	}
+	b = m.appendCover(b)
 	return le.AppendUint32(b, crc32Of(b))
 }
+
+// MaxModelBytes caps what Read and ReadFile read: 1 GiB, far above any
+// model this package trains (a 1,000-tree, 255-leaf model is ~20 MB).
+const MaxModelBytes = 1 << 30
 
 // Read reads a model written by WriteTo. It rejects data that is not a
 // model file, has another format version, fails its checksum (corrupt or
 // truncated) or describes an inconsistent model.
 func Read(r io.Reader) (*Model, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(boundedread.Limit(r, MaxModelBytes, "gbdt model"))
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: read model: %w", err)
 	}
@@ -126,15 +132,16 @@ func parseModel(data []byte) (*Model, error) {
 	if len(data) < headerLen+trailerLen {
 		return nil, fmt.Errorf("gbdt: read model: file is %d bytes, too short for a model (truncated?)", len(data))
 	}
-	if v := binary.LittleEndian.Uint32(data[len(Magic):]); v != FormatVersion {
-		return nil, fmt.Errorf("gbdt: read model: format version %d, this reader supports only version %d", v, FormatVersion)
+	version := binary.LittleEndian.Uint32(data[len(Magic):])
+	if version != 1 && version != FormatVersion {
+		return nil, fmt.Errorf("gbdt: read model: format version %d, this reader supports versions 1 and %d", version, FormatVersion)
 	}
 	body := data[:len(data)-trailerLen]
 	want := binary.LittleEndian.Uint32(data[len(data)-trailerLen:])
 	if got := crc32Of(body); got != want {
 		return nil, fmt.Errorf("gbdt: read model: checksum mismatch (stored %08x, computed %08x): file corrupt or truncated", want, got)
 	}
-	m, err := parseBody(body[headerLen:])
+	m, err := parseBody(body[headerLen:], version)
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: read model: %w", err)
 	}
@@ -191,7 +198,9 @@ func (r *reader) count(size int, what string) int {
 // maxFormatInt bounds integer fields that become ints.
 const maxFormatInt = math.MaxInt32
 
-func parseBody(b []byte) (*Model, error) {
+// parseBody decodes the body (between header and checksum) of a file of
+// the given format version.
+func parseBody(b []byte, version uint32) (*Model, error) {
 	r := &reader{b: b}
 	m := &Model{workers: runtime.GOMAXPROCS(0)}
 	p := &m.params
@@ -277,6 +286,11 @@ func parseBody(b []byte) (*Model, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if version >= 2 {
+		if err := readCover(r, m.trees); err != nil {
+			return nil, err
+		}
+	}
 	if r.off != len(b) {
 		return nil, fmt.Errorf("%d unexpected bytes after the last tree", len(b)-r.off)
 	}
@@ -355,9 +369,11 @@ func (m *Model) WriteFile(path string) error {
 	return nil
 }
 
-// ReadFile reads a model file written by WriteFile or WriteTo.
+// ReadFile reads a model file written by WriteFile or WriteTo. It refuses
+// a path that is not a regular file (a device, a FIFO) and a file larger
+// than MaxModelBytes before reading it.
 func ReadFile(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedread.ReadFile(path, MaxModelBytes)
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: %w", err)
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/failcast/failcast/models"
 )
 
-// fuzzSeedModels returns the files of a small binary and softmax model.
+// fuzzSeedModels returns the files of a small binary and softmax model,
+// without and with node cover.
 func fuzzSeedModels(f *testing.F) [][]byte {
 	X := uniformMatrix(300, 3, 31)
 	y := labelBy(X, func(x []float32) bool { return x[0] > 0.1 })
@@ -31,7 +32,16 @@ func fuzzSeedModels(f *testing.F) [][]byte {
 	}
 	a, _ := bm.MarshalBinary()
 	b, _ := sm.MarshalBinary()
-	return [][]byte{a, b}
+	// The same models with the cover section.
+	if err := bm.SetCover(context.Background(), X); err != nil {
+		f.Fatal(err)
+	}
+	if err := sm.SetCover(context.Background(), X); err != nil {
+		f.Fatal(err)
+	}
+	ac, _ := bm.MarshalBinary()
+	bc, _ := sm.MarshalBinary()
+	return [][]byte{a, b, ac, bc}
 }
 
 // checkParsed asserts what any accepted model must satisfy: it predicts
@@ -48,6 +58,12 @@ func checkParsed(t *testing.T, m *Model, file []byte) {
 		}
 	}
 	m.FeatureImportance()
+	if m.HasCover() {
+		var c Contributions
+		if err := m.Contributions(context.Background(), X, &c); err != nil {
+			t.Fatalf("accepted model with cover: Contributions: %v", err)
+		}
+	}
 	if file != nil {
 		again, _ := m.MarshalBinary()
 		if !bytes.Equal(again, file) {
@@ -79,7 +95,7 @@ func FuzzParseBody(f *testing.F) {
 		f.Add(s[headerLen : len(s)-trailerLen])
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, err := parseBody(body)
+		m, err := parseBody(body, FormatVersion)
 		if err != nil {
 			return
 		}

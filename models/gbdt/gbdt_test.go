@@ -390,7 +390,7 @@ func TestReadRejectsBadFiles(t *testing.T) {
 	}{
 		{"empty", nil, "not a gbdt model file"},
 		{"wrong magic", mutate(func(b []byte) []byte { b[0] = 'X'; return b }), "not a gbdt model file"},
-		{"wrong version", mutate(func(b []byte) []byte { b[len(Magic)] = 2; return b }), "format version 2"},
+		{"wrong version", mutate(func(b []byte) []byte { b[len(Magic)] = 3; return b }), "format version 3"},
 		{"truncated header", good[:len(Magic)+2], "too short"},
 		{"truncated body", good[:len(good)/2], "checksum mismatch"},
 		{"truncated checksum", good[:len(good)-1], "checksum mismatch"},
@@ -645,7 +645,7 @@ func TestFormatHeaderLayout(t *testing.T) {
 		want uint64
 	}{
 		{"magic", le.Uint64(b[0:]), le.Uint64([]byte("FCGBDT\r\n"))},
-		{"version", uint64(le.Uint32(b[8:])), 1},
+		{"version", uint64(le.Uint32(b[8:])), 2},
 		{"objective", uint64(le.Uint32(b[12:])), 2},
 		{"classes", uint64(le.Uint32(b[16:])), 3},
 		{"features", uint64(le.Uint32(b[20:])), 16},

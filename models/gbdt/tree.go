@@ -6,7 +6,9 @@ package gbdt
 // <= threshold (NaN goes right). A leaf has feature, left and right -1
 // and holds its output in value (already scaled by the learning rate).
 // gain is the loss reduction of an internal node's split (0 for leaves);
-// it feeds feature importance.
+// it feeds feature importance. cover, nil until SetCover (or a model file
+// with a cover section) sets it, is the number of reference rows reaching
+// each node; TreeSHAP needs it (see shap.go).
 type tree struct {
 	feature   []int32
 	threshold []float32
@@ -14,6 +16,7 @@ type tree struct {
 	right     []int32
 	value     []float64
 	gain      []float64
+	cover     []uint64
 }
 
 func (t *tree) numNodes() int { return len(t.feature) }

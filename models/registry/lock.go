@@ -8,18 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // LockFile is the name of the lock file inside a registry directory.
 const LockFile = "lock"
-
-// unreadableLockGrace is how long a lock file whose content cannot be read
-// (its holder died between creating and writing it) is respected before it
-// is treated as stale.
-const unreadableLockGrace = 30 * time.Second
 
 // pollInterval is how often Lock retries while waiting for a holder.
 var pollInterval = 500 * time.Millisecond
@@ -56,7 +51,7 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("registry is locked by %s (lock file %s); wait for it to finish, or remove the file if that process is gone", e.Holder, e.Path)
+	return fmt.Sprintf("registry is locked by %s (lock file %s); wait for it to finish (the lock is released by the system when that process ends, however it ends)", e.Holder, e.Path)
 }
 
 // Is makes errors.Is(err, ErrLocked) true.
@@ -66,6 +61,7 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 type Lock struct {
 	reg  *Registry
 	path string
+	fl   *flock.Flock
 	info LockInfo
 }
 
@@ -73,9 +69,14 @@ type Lock struct {
 func (l *Lock) Info() LockInfo { return l.info }
 
 // Lock takes the registry's lock for this process, creating the registry
-// directory if needed. If another live process holds it, Lock waits up to
-// wait (0: not at all) and then returns a *LockedError. A lock left by a
-// process that is no longer alive is taken over, with a log line.
+// directory if needed. The lock is an OS file lock (flock) on the lock
+// file, which the kernel releases when its holder dies, however it dies:
+// a lock can never be left stale, even where process ids repeat (a job
+// that is PID 1 of its container on every run). The file also holds the
+// holder's details (LockInfo) for messages. If another process holds
+// the lock, Lock waits up to wait (0: not at all) and then returns a
+// *LockedError naming the holder. A lock file left by a dead holder is
+// taken over with a log line.
 func (r *Registry) Lock(ctx context.Context, owner string, wait time.Duration) (*Lock, error) {
 	if r.lock != nil {
 		return nil, fmt.Errorf("registry %s: lock already held by this Registry", r.dir)
@@ -87,25 +88,35 @@ func (r *Registry) Lock(ctx context.Context, owner string, wait time.Duration) (
 	info := LockInfo{PID: os.Getpid(), StartedAt: r.now().UTC().Truncate(time.Second), Owner: owner}
 	deadline := r.now().Add(wait)
 	for {
-		err := createLockFile(path, info)
-		if err == nil {
-			l := &Lock{reg: r, path: path, info: info}
+		fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
+		ok, err := fl.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("registry: lock %s: %w", path, err)
+		}
+		if ok {
+			// The previous holder removes the file before releasing it: make
+			// sure the path still names the file we locked.
+			held, herr := fl.Stat()
+			now, nerr := os.Stat(path)
+			if herr != nil || nerr != nil || !os.SameFile(held, now) {
+				fl.Unlock()
+				continue
+			}
+			if prev, err := readLockFile(path); err == nil {
+				r.log.Warn("registry: recovered a stale lock from a process that is no longer running", "lock", path, "holder", prev.String())
+			} else if st, _ := os.Stat(path); st != nil && st.Size() > 0 {
+				r.log.Warn("registry: recovered an unreadable stale lock", "lock", path)
+			}
+			if err := writeLockInfo(path, info); err != nil {
+				os.Remove(path)
+				fl.Unlock()
+				return nil, err
+			}
+			l := &Lock{reg: r, path: path, fl: fl, info: info}
 			r.lock = l
 			return l, nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("registry: create lock %s: %w", path, err)
-		}
-		holder, stale, err := r.inspectLock(path)
-		if err != nil {
-			return nil, err
-		}
-		if stale {
-			if err := r.breakStaleLock(path, holder); err != nil {
-				return nil, err
-			}
-			continue
-		}
+		holder, _ := readLockFile(path) // zero (unknown) while the holder is writing it
 		if !r.now().Before(deadline) {
 			return nil, &LockedError{Path: path, Holder: holder}
 		}
@@ -118,21 +129,21 @@ func (r *Registry) Lock(ctx context.Context, owner string, wait time.Duration) (
 	}
 }
 
-// Unlock removes the lock file if it is still this process's.
+// Unlock removes the lock file and releases the OS lock (in this order,
+// so that a waiting process never locks a file that is being removed).
 func (l *Lock) Unlock() error {
 	if l == nil || l.reg.lock != l {
 		return nil
 	}
 	l.reg.lock = nil
-	got, err := readLockFile(l.path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("registry: read lock %s before removing it: %w", l.path, err)
+	defer l.fl.Unlock()
+	held, herr := l.fl.Stat()
+	now, err := os.Stat(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	if got != l.info {
-		return fmt.Errorf("registry: lock %s is now held by %s, not removing it", l.path, got)
+	if err != nil || herr != nil || !os.SameFile(held, now) {
+		return fmt.Errorf("registry: lock %s was replaced while held, not removing it", l.path)
 	}
 	if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("registry: remove lock: %w", err)
@@ -140,23 +151,21 @@ func (l *Lock) Unlock() error {
 	return nil
 }
 
-// createLockFile creates path exclusively and writes info into it.
-func createLockFile(path string, info LockInfo) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
+// writeLockInfo writes the holder's details into the locked file.
+func writeLockInfo(path string, info LockInfo) error {
 	data, _ := json.Marshal(info)
 	data = append(data, '\n')
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("registry: write lock %s: %w", path, err)
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("write lock: %w", err)
+		return fmt.Errorf("registry: write lock %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("sync lock: %w", err)
+		return fmt.Errorf("registry: sync lock %s: %w", path, err)
 	}
 	return f.Close()
 }
@@ -171,63 +180,6 @@ func readLockFile(path string) (LockInfo, error) {
 		return LockInfo{}, fmt.Errorf("lock file %s: want JSON with a positive pid, got %q", path, truncate(data, 80))
 	}
 	return info, nil
-}
-
-// inspectLock reads the lock at path and says whether its holder is gone.
-func (r *Registry) inspectLock(path string) (LockInfo, bool, error) {
-	info, err := readLockFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return LockInfo{}, true, nil // released meanwhile: retry at once
-	}
-	if err != nil {
-		st, serr := os.Stat(path)
-		if serr != nil {
-			return LockInfo{}, true, nil
-		}
-		// The holder may be between creating and writing the file.
-		return LockInfo{}, r.now().Sub(st.ModTime()) > unreadableLockGrace, nil
-	}
-	return info, !processAlive(info.PID), nil
-}
-
-// breakStaleLock removes a stale lock. It first moves the file aside under
-// a name of its own, so that two processes recovering the same stale lock
-// cannot remove a fresh lock the other has just created.
-func (r *Registry) breakStaleLock(path string, holder LockInfo) error {
-	aside := path + ".stale-" + strconv.Itoa(os.Getpid())
-	if err := os.Rename(path, aside); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // someone else recovered it
-		}
-		return fmt.Errorf("registry: move stale lock %s aside: %w", path, err)
-	}
-	got, err := readLockFile(aside)
-	if err == nil && holder.PID != 0 && got != holder {
-		// We moved a lock that is not the stale one we inspected: a
-		// concurrent run took over in between. Put it back.
-		if lerr := os.Link(aside, path); lerr != nil {
-			r.log.Warn("registry: could not restore a live lock moved aside", "lock", path, "err", lerr)
-		}
-		os.Remove(aside)
-		return nil
-	}
-	os.Remove(aside)
-	if holder.PID == 0 {
-		r.log.Warn("registry: removed an unreadable stale lock", "lock", path)
-	} else {
-		r.log.Warn("registry: recovered a stale lock from a process that is no longer running", "lock", path, "holder", holder.String())
-	}
-	return nil
-}
-
-// processAlive reports whether a process with this pid exists. A process
-// that exists but belongs to another user counts as alive.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func truncate(b []byte, n int) string {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/failcast/failcast/pipeline"
 	"github.com/valyala/fastjson"
@@ -29,6 +30,12 @@ type Options struct {
 	// example a RejectWriter's Write). When nil, rejects are kept and
 	// returned by Rejects. An error from OnReject stops the Add call.
 	OnReject func(Reject) error
+	// Location is the time zone of send-log times written without one
+	// ("2026-09-20 09:01:00"); nil rejects them (--timezone).
+	Location *time.Location
+	// MaxLineBytes caps an input line or CSV record; 0 means
+	// DefaultMaxLineBytes. Longer lines are rejected (KindTooLong).
+	MaxLineBytes int
 }
 
 // Summary counts what an export read and produced.
@@ -37,27 +44,32 @@ type Summary struct {
 	SendLogLines   int64            // non-blank send-log lines (CSV: data records)
 	WebhookLines   int64            // non-blank webhook lines
 	BlankLines     int64            // empty lines, skipped
+	EmptyWebhooks  int64            // webhook lines that parse but carry nothing (entry:[], statuses:[]): neither events nor rejects
 	Accepted       int64            // send-log records the API accepted (one accepted event each)
 	Refused        int64            // send-log records the API refused (one failed event each)
 	Statuses       int64            // webhook statuses read
 	Inbound        int64            // inbound user messages read
 	SkippedChanges int64            // webhook changes with neither statuses nor messages (other webhook fields)
-	Rejects        int64            // rejected lines
+	Rejects        int64            // rejects (entries in the reject file)
+	RejectedLines  int64            // physical lines of the rejects (a CSV record may span several)
 	RejectsByKind  map[string]int64 // rejected lines by Kind*
 	Events         int64            // events after joining and dropping duplicates
 	Duplicates     int64            // events dropped because their event id was already seen
 	OrphanStatuses int64            // webhook status events with no matching send-log record
+	MaskedValues   int64            // free-text values and request ids in which numbers were masked (see Exporter.mask)
 }
 
-// Lines returns the number of non-blank input lines (records) read.
+// Lines returns the number of non-blank physical input lines read (CSV
+// headers excluded).
 func (s Summary) Lines() int64 { return s.SendLogLines + s.WebhookLines }
 
-// RejectRate returns the share of non-blank lines that were rejected.
+// RejectRate returns the share of non-blank physical lines that were
+// rejected.
 func (s Summary) RejectRate() float64 {
 	if s.Lines() == 0 {
 		return 0
 	}
-	return float64(s.Rejects) / float64(s.Lines())
+	return float64(s.RejectedLines) / float64(s.Lines())
 }
 
 // Exporter joins send logs and status webhooks into history events. Add
@@ -71,12 +83,13 @@ type Exporter struct {
 	mapped   [numFields]bool
 	finished bool
 
-	strs    interner // low-cardinality strings: ids of accounts, campaigns, templates, errors
-	msgs    interner // message ids: wamids, request ids of refused sends
-	sendOf  []int32  // per message id: index of its accepted send, or -1
-	recips  interner // recipient numbers as read
-	recipID []string // per recipient: the hashed (or normalised) value
-	country []uint32 // per recipient: country, interned in strs
+	strs    interner         // low-cardinality strings: ids of accounts, campaigns, templates, errors
+	msgs    interner         // message ids: wamids, request ids of refused sends
+	sendOf  []int32          // per message id: index of its accepted send, or -1
+	refused map[uint32]int32 // per request id of a refused send: index of its send
+	recips  interner         // recipient numbers as read
+	recipID []string         // per recipient: the hashed (or normalised) value
+	country []uint32         // per recipient: country, interned in strs
 	sends   []sendRec
 	recs    []rec
 
@@ -92,9 +105,12 @@ type Exporter struct {
 	fields  [numFields]fieldValue
 	numBuf  [numFields][]byte
 
-	rejects []Reject
-	sum     Summary
-	seq     uint32 // events added so far
+	rejects  []Reject
+	sum      Summary
+	source   string          // the input being read
+	warned   map[string]bool // warnings given, by what and name
+	warnings []string
+	seq      uint32 // events added so far
 }
 
 // sendRec holds the attributes of one send-log record, which every event
@@ -103,6 +119,9 @@ type sendRec struct {
 	waba, phone, recip, campaign, template, language, category, msgType uint32
 	media                                                               int64
 	exploration                                                         bool
+	ts                                                                  int64  // sent_at
+	source                                                              uint32 // input name, interned in strs
+	line                                                                int32  // first line of the record
 }
 
 // rec is one event before output. Events from the send log point at their
@@ -140,6 +159,7 @@ func New(opts Options) (*Exporter, error) {
 		recipID:    []string{""},
 		country:    []uint32{0},
 		sendOf:     []int32{-1},
+		refused:    map[uint32]int32{},
 		categories: map[string]uint32{},
 		msgTypes:   map[string]uint32{},
 		statusByte: map[string]pipeline.Status{
@@ -169,11 +189,18 @@ func New(opts Options) (*Exporter, error) {
 		x.msgTypes[strings.ToUpper(t)] = x.strs.str(t)
 	}
 	x.sum.RejectsByKind = map[string]int64{}
+	x.warned = map[string]bool{}
 	return x, nil
 }
 
 // Rejects returns the lines rejected so far, when Options.OnReject is nil.
 func (x *Exporter) Rejects() []Reject { return slices.Clone(x.rejects) }
+
+// Warnings returns what the export noticed about its inputs that is not
+// a reject: input columns (CSV) and top-level keys (NDJSON send logs) that
+// no field uses, each with the closest field ("did you mean --map
+// template=tpl?").
+func (x *Exporter) Warnings() []string { return slices.Clone(x.warnings) }
 
 // Summary returns the counts so far. Events, Duplicates and
 // OrphanStatuses are known once the export has finished.
@@ -185,10 +212,15 @@ func (x *Exporter) Summary() Summary {
 
 var errFinished = errors.New("ingest: inputs added after the events were taken")
 
-func (x *Exporter) addReject(source string, line int, e *lineError, raw []byte) error {
+// addReject records a reject of nlines physical lines starting at line.
+func (x *Exporter) addReject(source string, line, nlines int, e *lineError, raw []byte) error {
 	x.sum.Rejects++
+	x.sum.RejectedLines += int64(nlines)
 	x.sum.RejectsByKind[e.kind]++
 	r := Reject{Source: source, Line: line, Kind: e.kind, Reason: e.reason, Raw: string(raw)}
+	if nlines > 1 {
+		r.Lines = nlines
+	}
 	if x.opts.OnReject != nil {
 		return x.opts.OnReject(r)
 	}
@@ -224,6 +256,71 @@ func (x *Exporter) recipient(number []byte) uint32 {
 	x.recipID = append(x.recipID, id)
 	x.country = append(x.country, x.strs.str(country))
 	return r
+}
+
+// minMaskedDigits is the shortest digit run masked in free text: phone
+// numbers have 8 to 15 digits.
+const minMaskedDigits = 8
+
+// mask replaces what may be a phone number in a free-text value (error
+// titles and details, request ids) with its keyed hash, the recipient
+// hash of that number ("h:..."): every run of 8 or more digits, and a '+'
+// followed by 8 or more digits with spaces, dashes, dots or parentheses
+// between them, that stands alone: not inside a longer word of letters
+// and digits (a hex id such as req-4454867485ce2562 is not a number). The hash keeps values distinct and joinable with the
+// recipient column, and no raw number reaches the history. With NoHash
+// values are kept as they are. It returns b itself when nothing is masked.
+func (x *Exporter) mask(b []byte) []byte {
+	if x.hasher == nil || len(b) < minMaskedDigits {
+		return b
+	}
+	var out []byte
+	last := 0 // b[last:] not yet copied to out
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '+' && (c < '0' || c > '9') {
+			i++
+			continue
+		}
+		// A candidate: digits, or '+' then digits with separators.
+		j, digits, end := i, 0, i
+		if c == '+' {
+			j++
+			for j < len(b) {
+				d := b[j]
+				if d >= '0' && d <= '9' {
+					digits++
+					j++
+					end = j
+				} else if d == ' ' || d == '-' || d == '.' || d == '(' || d == ')' {
+					j++
+				} else {
+					break
+				}
+			}
+		} else {
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			digits, end = j-i, j
+		}
+		if digits < minMaskedDigits || (i > 0 && isAlnum(b[i-1])) || (end < len(b) && isAlnum(b[end])) {
+			i = max(j, i+1)
+			continue
+		}
+		out = append(out, b[last:i]...)
+		out = append(out, x.hasher.Hash(string(b[i:end]))...)
+		last, i = end, end
+	}
+	if out == nil {
+		return b
+	}
+	x.sum.MaskedValues++
+	return append(out, b[last:]...)
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // validRecipient reports whether a recipient value can name a number (or is an

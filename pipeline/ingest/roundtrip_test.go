@@ -7,7 +7,7 @@ import (
 
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/pipeline/ingest"
-	"github.com/failcast/failcast/pipeline/simulate"
+	"github.com/failcast/failcast/simulate"
 )
 
 // smallWorld is a simulated world small enough for a unit test.

@@ -1,11 +1,12 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -54,6 +55,9 @@ func (x *Exporter) parseObjectLine(line []byte, what string) (*fastjson.Value, *
 	if !utf8.Valid(line) {
 		return nil, reject(KindInvalidUTF8, "line is not valid UTF-8")
 	}
+	if le := rawControlInString(line); le != nil {
+		return nil, le
+	}
 	v, err := x.parser.ParseBytes(line)
 	if err != nil {
 		return nil, reject(KindBadJSON, "%v", err)
@@ -73,6 +77,9 @@ func (x *Exporter) parseSendLogLine(line []byte) *lineError {
 	v, le := x.parseObjectLine(line, "a send-log object")
 	if le != nil {
 		return le
+	}
+	if x.sum.SendLogLines <= keyCheckLines {
+		x.checkTopLevelKeys(v)
 	}
 	for f := range numFields {
 		fv := &x.fields[f]
@@ -95,6 +102,37 @@ func (x *Exporter) parseSendLogLine(line []byte) *lineError {
 		}
 	}
 	return x.buildSend()
+}
+
+// keyCheckLines is how many NDJSON send-log lines (from the start of the
+// export) have their top-level keys checked against the mapping.
+const keyCheckLines = 1000
+
+// checkTopLevelKeys warns about top-level keys of a send-log object that
+// no field's path starts with.
+func (x *Exporter) checkTopLevelKeys(v *fastjson.Value) {
+	o, err := v.Object()
+	if err != nil {
+		return
+	}
+	o.Visit(func(k []byte, _ *fastjson.Value) {
+		for f := range numFields {
+			if x.keys[f][0] == string(k) {
+				return
+			}
+		}
+		key := string(k)
+		if x.warned["key\x00"+key] {
+			return
+		}
+		var absent []field
+		for f := range numFields {
+			if v.Get(x.keys[f]...) == nil {
+				absent = append(absent, f)
+			}
+		}
+		x.warnUnused("key", x.source, key, absent)
+	})
 }
 
 // fieldName names a field and where it was looked for, for reasons.
@@ -137,6 +175,18 @@ func (x *Exporter) requiredText(f field, numberOK bool) ([]byte, *lineError) {
 func (x *Exporter) buildSend() *lineError {
 	p := &x.send
 	*p = pendingSend{media: pipeline.NoMediaBytes, code: pipeline.NoErrorCode}
+	var missing []string
+	for _, f := range []field{fRequestID, fSentAt, fRecipient} {
+		if x.fields[f].kind == kindAbsent || len(x.fields[f].b) == 0 && x.fields[f].kind == kindString {
+			missing = append(missing, x.fieldName(f))
+		}
+	}
+	if a, b := &x.fields[fMessageID], &x.fields[fErrorCode]; len(missing) > 0 && len(a.b) == 0 && len(b.b) == 0 && a.kind != kindOther && b.kind != kindOther {
+		missing = append(missing, "the API's answer ("+x.fieldName(fMessageID)+" or "+x.fieldName(fErrorCode)+")")
+	}
+	if len(missing) > 1 {
+		return reject(KindMissingField, "no %s", strings.Join(missing, ", no "))
+	}
 	var le *lineError
 	if p.requestID, le = x.requiredText(fRequestID, true); le != nil {
 		return le
@@ -146,7 +196,7 @@ func (x *Exporter) buildSend() *lineError {
 		return le
 	}
 	var err error
-	if p.ts, err = parseTime(ts); err != nil {
+	if p.ts, err = parseTime(ts, x.opts.Location); err != nil {
 		return reject(KindBadTimestamp, "%s: %v", x.fieldName(fSentAt), err)
 	}
 	if p.recip, le = x.requiredText(fRecipient, true); le != nil {
@@ -258,13 +308,39 @@ func errorTitle(code int32, message []byte) []byte {
 }
 
 // commitSend records x.send: an accepted event (message id = wamid) or,
-// for a refused request, a failed event (message id = request id).
-func (x *Exporter) commitSend() {
+// for a refused request, a failed event (message id = request id). A
+// record whose message id an earlier record already gave to another
+// recipient or time is rejected (KindConflict): a wamid (or a request id)
+// names one send. The same send given twice (same recipient and time) is
+// kept, and dropped later as a duplicate event.
+func (x *Exporter) commitSend(source string, line int) *lineError {
 	p := &x.send
+	recip := x.recipient(p.recip)
+	var msg uint32
+	var prev int32 = -1
+	if p.code == pipeline.NoErrorCode {
+		msg = x.message(p.msgID)
+		prev = x.sendOf[msg]
+	} else {
+		msg = x.message(x.mask(p.requestID))
+		if i, ok := x.refused[msg]; ok {
+			prev = i
+		}
+	}
+	if prev >= 0 {
+		if s := &x.sends[prev]; x.recipID[s.recip] != x.recipID[recip] || s.ts != p.ts {
+			what := "message id"
+			if p.code != pipeline.NoErrorCode {
+				what = "request id of a refused send"
+			}
+			return reject(KindConflict, "%s %q was already used by %s line %d for another recipient or time; a message id names one send",
+				what, x.msgs.s[msg], x.strs.s[s.source], s.line)
+		}
+	}
 	s := sendRec{
 		waba:        x.strs.bytes(p.waba),
 		phone:       x.strs.bytes(p.phone),
-		recip:       x.recipient(p.recip),
+		recip:       recip,
 		campaign:    x.strs.bytes(p.camp),
 		template:    x.strs.bytes(p.template),
 		language:    x.strs.bytes(p.language),
@@ -272,122 +348,281 @@ func (x *Exporter) commitSend() {
 		msgType:     p.mtype,
 		media:       p.media,
 		exploration: p.exploration,
+		ts:          p.ts,
+		source:      x.strs.str(source),
+		line:        int32(line),
 	}
 	si := int32(len(x.sends))
 	x.sends = append(x.sends, s)
-	r := rec{ts: p.ts, seq: x.seq, send: si, code: p.code}
+	r := rec{ts: p.ts, seq: x.seq, send: si, code: p.code, msg: msg}
 	x.seq++
 	if p.code == pipeline.NoErrorCode {
-		r.msg, r.status = x.message(p.msgID), pipeline.StatusAccepted
-		if x.sendOf[r.msg] < 0 {
-			x.sendOf[r.msg] = si
+		r.status = pipeline.StatusAccepted
+		if prev < 0 {
+			x.sendOf[msg] = si
 		}
 		x.sum.Accepted++
 	} else {
-		r.msg, r.status = x.message(p.requestID), pipeline.StatusFailed
-		r.title, r.detail = x.strs.bytes(p.title), x.strs.bytes(p.detail)
+		r.status = pipeline.StatusFailed
+		if prev < 0 {
+			x.refused[msg] = si
+		}
+		r.title, r.detail = x.strs.bytes(x.mask(p.title)), x.strs.bytes(x.mask(p.detail))
 		x.sum.Refused++
 	}
 	x.recs = append(x.recs, r)
+	return nil
 }
+
+// maxRecordLines is the most physical lines one CSV record may span
+// (quoted line breaks). A quoted field still open after that many lines,
+// or at the end of the file, is taken for an unclosed quote: its first
+// line is rejected alone and reading goes on at the next line.
+const maxRecordLines = 64
 
 // AddSendLogCSV reads a send log as CSV with a header row. A field is read
 // from the column its Mapping names; unmapped fields are looked up by
 // their default path, their name and aliases ("recipient", "to", ...).
-// Missing required columns are an error for the whole file; malformed
-// records are rejected.
+// Missing required columns are an error for the whole file (a
+// *ColumnsError listing all of them); header columns no field uses are
+// named in Warnings with the closest field; malformed records are
+// rejected. Records are assembled from physical lines: an unclosed quote
+// costs one rejected line, not the rest of the file, and rejects are
+// counted in physical lines.
 func (x *Exporter) AddSendLogCSV(ctx context.Context, name string, r io.Reader) error {
 	if x.finished {
 		return errFinished
 	}
-	rec := &recorder{r: r}
-	cr := csv.NewReader(rec)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		x.sum.Bytes += rec.total
-		return nil
+	c := &csvInput{x: x, name: name}
+	n, err := readLines(ctx, r, x.maxLine(), c.feed)
+	if err == nil {
+		err = c.flush()
 	}
+	x.sum.Bytes += n
 	if err != nil {
-		return fmt.Errorf("send log %s: header: %w", name, err)
-	}
-	cols, err := x.csvColumns(header)
-	if err != nil {
+		if IsInputError(err) {
+			return err
+		}
 		return fmt.Errorf("send log %s: %w", name, err)
 	}
-	width := len(header)
-	prev := cr.InputOffset()
-	rec.discard(prev)
-	for n := 0; ; n++ {
-		if n&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				x.sum.Bytes += rec.total
-				return fmt.Errorf("send log %s: %w", name, err)
-			}
-		}
-		record, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		off := cr.InputOffset()
-		raw := trimEOL(rec.slice(prev, off))
-		prev = off
-		var le *lineError
-		var line int
-		var perr *csv.ParseError
-		switch {
-		case errors.As(err, &perr):
-			line = perr.StartLine
-			le = reject(KindBadCSV, "%v", perr.Err)
-		case err != nil:
-			x.sum.Bytes += rec.total
-			return fmt.Errorf("send log %s: %w", name, err)
-		default:
-			line, _ = cr.FieldPos(0)
-			if len(record) == 1 && record[0] == "" {
-				x.sum.BlankLines++
-				rec.discard(off)
-				continue
-			}
-			le = x.parseSendLogRecord(record, cols, width)
-		}
-		x.sum.SendLogLines++
-		if le != nil {
-			if err := x.addReject(name, line, le, raw); err != nil {
-				return err
-			}
-		} else {
-			x.commitSend()
-		}
-		rec.discard(off)
-	}
-	x.sum.Bytes += rec.total
 	return nil
 }
 
+// csvInput assembles CSV records from physical lines.
+type csvInput struct {
+	x         *Exporter
+	name      string
+	header    bool // the header has been read
+	cols      [numFields]int
+	width     int
+	pend      []physLine // lines of a record whose quoted field is still open (text copied)
+	pendBytes int
+	fields    [][]byte
+	scratch   []byte
+	joined    []byte
+}
+
+func countQuotes(b []byte) int { return bytes.Count(b, []byte{'"'}) }
+
+// feed takes the next physical line.
+func (c *csvInput) feed(l physLine) error {
+	if len(c.pend) == 0 {
+		switch {
+		case l.tooLong && !c.header:
+			return fmt.Errorf("header line of %d bytes is longer than the limit of %d", l.size, c.x.maxLine())
+		case l.tooLong:
+			c.x.sum.SendLogLines++
+			return c.x.addReject(c.name, l.no, 1, c.x.tooLongReject(l), l.text)
+		case blank(l.text):
+			c.x.sum.BlankLines++
+			return nil
+		case countQuotes(l.text)%2 == 0:
+			return c.record(l.no, 1, l.text)
+		}
+		c.pend = append(c.pend, physLine{no: l.no, text: bytes.Clone(l.text)})
+		c.pendBytes = len(l.text)
+		return nil
+	}
+	c.pend = append(c.pend, physLine{no: l.no, text: bytes.Clone(l.text), tooLong: l.tooLong, size: l.size})
+	if l.tooLong || c.pendBytes+1+len(l.text) > c.x.maxLine() || len(c.pend) > maxRecordLines {
+		return c.unclosed("within %d lines or %d bytes", maxRecordLines, c.x.maxLine())
+	}
+	c.pendBytes += 1 + len(l.text)
+	if countQuotes(l.text)%2 == 0 {
+		return nil // the field is still open
+	}
+	c.joined = c.joined[:0]
+	for i, p := range c.pend {
+		if i > 0 {
+			c.joined = append(c.joined, '\n')
+		}
+		c.joined = append(c.joined, p.text...)
+	}
+	first, n := c.pend[0].no, len(c.pend)
+	c.pend = c.pend[:0]
+	return c.record(first, n, c.joined)
+}
+
+// unclosed rejects the first pending line (its quoted field never closes)
+// and feeds the lines after it again.
+func (c *csvInput) unclosed(format string, args ...any) error {
+	first := c.pend[0]
+	rest := slices.Clone(c.pend[1:])
+	c.pend = c.pend[:0]
+	if !c.header {
+		return fmt.Errorf("header: a quoted field opened on line %d does not close", first.no)
+	}
+	c.x.sum.SendLogLines++
+	le := reject(KindBadCSV, "a quoted field opened on this line does not close "+format+"; this line is rejected alone and reading goes on at the next line", args...)
+	if err := c.x.addReject(c.name, first.no, 1, le, first.text); err != nil {
+		return err
+	}
+	for _, l := range rest {
+		if err := c.feed(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush ends the input: a quoted field still open is an unclosed quote.
+func (c *csvInput) flush() error {
+	for len(c.pend) > 0 {
+		if err := c.unclosed("before the end of the file"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record handles one whole record of n physical lines starting at line.
+func (c *csvInput) record(line, n int, text []byte) error {
+	x := c.x
+	var err error
+	c.fields, c.scratch, err = splitCSV(text, c.fields[:0], c.scratch)
+	if !c.header {
+		if err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		header := make([]string, len(c.fields))
+		for i, f := range c.fields {
+			header[i] = string(f)
+		}
+		c.header, c.width = true, len(header)
+		c.cols, err = x.csvColumns(c.name, header)
+		return err
+	}
+	x.sum.SendLogLines += int64(n)
+	var le *lineError
+	if err != nil {
+		le = reject(KindBadCSV, "%v", err)
+	} else {
+		le = x.parseSendLogRecord(c.fields, c.cols, c.width)
+	}
+	if le == nil {
+		le = x.commitSend(c.name, line)
+	}
+	if le != nil {
+		return x.addReject(c.name, line, n, le, text)
+	}
+	return nil
+}
+
+// splitCSV splits one CSV record (RFC 4180: fields separated by commas,
+// quoted fields with "" for a quote, line breaks inside quotes) into
+// fields, with encoding/csv's strictness: a quote inside an unquoted field
+// or text after a closing quote is an error. Quoted fields are unescaped
+// into scratch; fields are valid until the next call.
+func splitCSV(rec []byte, dst [][]byte, scratch []byte) ([][]byte, []byte, error) {
+	if cap(scratch) < len(rec) {
+		scratch = make([]byte, 0, len(rec)) // never grows below: fields alias it
+	}
+	scratch = scratch[:0]
+	i := 0
+	for {
+		if i < len(rec) && rec[i] == '"' {
+			i++
+			start := len(scratch)
+			for {
+				j := bytes.IndexByte(rec[i:], '"')
+				if j < 0 {
+					return dst, scratch, errors.New(`extraneous or missing " in quoted-field`)
+				}
+				scratch = append(scratch, rec[i:i+j]...)
+				i += j + 1
+				if i < len(rec) && rec[i] == '"' {
+					scratch = append(scratch, '"')
+					i++
+					continue
+				}
+				break
+			}
+			dst = append(dst, scratch[start:len(scratch):len(scratch)])
+			if i == len(rec) {
+				return dst, scratch, nil
+			}
+			if rec[i] != ',' {
+				return dst, scratch, errors.New(`extraneous or missing " in quoted-field`)
+			}
+			i++
+			continue
+		}
+		end := len(rec)
+		if j := bytes.IndexByte(rec[i:], ','); j >= 0 {
+			end = i + j
+		}
+		f := rec[i:end]
+		if bytes.IndexByte(f, '"') >= 0 {
+			return dst, scratch, errors.New(`bare " in non-quoted-field`)
+		}
+		dst = append(dst, f)
+		if end == len(rec) {
+			return dst, scratch, nil
+		}
+		i = end + 1
+	}
+}
+
+// ColumnsError is a CSV send log without columns for required fields. It
+// lists all of them at once.
+type ColumnsError struct {
+	Source  string
+	Missing []string // what is missing and how to map it, one entry per field
+	Header  []string
+}
+
+func (e *ColumnsError) Error() string {
+	return fmt.Sprintf("send log %s: %d required field(s) have no column: %s (header: %s)",
+		e.Source, len(e.Missing), strings.Join(e.Missing, "; "), strings.Join(e.Header, ","))
+}
+
 // csvColumns finds the column of each field in a CSV header; -1 when the
-// file has no such column.
-func (x *Exporter) csvColumns(header []string) ([numFields]int, error) {
+// file has no such column. Header columns no field uses become warnings.
+func (x *Exporter) csvColumns(source string, header []string) ([numFields]int, error) {
 	var cols [numFields]int
+	clean := make([]string, len(header))
+	for i, h := range header {
+		clean[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	}
 	find := func(name string) int {
-		for i, h := range header {
-			if strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) == name {
+		for i, h := range clean {
+			if h == name {
 				return i
 			}
 		}
-		for i, h := range header {
-			if strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")), name) {
+		for i, h := range clean {
+			if strings.EqualFold(h, name) {
 				return i
 			}
 		}
 		return -1
 	}
+	var missing []string
 	for f, spec := range sendLogFields {
 		cols[f] = find(x.paths[f])
 		if x.mapped[f] {
 			if cols[f] < 0 {
-				return cols, fmt.Errorf("no column %q for field %s (header: %s)", x.paths[f], spec.name, strings.Join(header, ","))
+				missing = append(missing, fmt.Sprintf("no column %q for field %s (from --map)", x.paths[f], spec.name))
 			}
 			continue
 		}
@@ -398,65 +633,184 @@ func (x *Exporter) csvColumns(header []string) ([numFields]int, error) {
 			cols[f] = find(alt)
 		}
 		if cols[f] >= 0 {
-			x.paths[f] = strings.TrimSpace(strings.TrimPrefix(header[cols[f]], "\ufeff"))
+			x.paths[f] = clean[cols[f]]
+		}
+	}
+	used := make([]bool, len(header))
+	var unbound []field
+	for f := range numFields {
+		if cols[f] >= 0 {
+			used[cols[f]] = true
+		} else {
+			unbound = append(unbound, f)
 		}
 	}
 	for _, f := range []field{fRequestID, fSentAt, fRecipient} {
-		if cols[f] < 0 {
-			return cols, fmt.Errorf("no column for required field %s (want a header %q or --map %s=HEADER)", sendLogFields[f].name, sendLogFields[f].name, sendLogFields[f].name)
+		if cols[f] < 0 && !x.mapped[f] {
+			missing = append(missing, fmt.Sprintf("required field %s (want a header %q or --map %s=HEADER%s)",
+				sendLogFields[f].name, sendLogFields[f].name, sendLogFields[f].name, suggestColumn(f, clean, used)))
 		}
 	}
-	if cols[fMessageID] < 0 && cols[fErrorCode] < 0 {
-		return cols, fmt.Errorf("no column for %s nor %s: the API's answer is needed (use --map %s=HEADER)", FieldMessageID, FieldErrorCode, FieldMessageID)
+	if cols[fMessageID] < 0 && cols[fErrorCode] < 0 && !x.mapped[fMessageID] && !x.mapped[fErrorCode] {
+		missing = append(missing, fmt.Sprintf("the API's answer: no column for %s nor %s (use --map %s=HEADER,%s=HEADER)",
+			FieldMessageID, FieldErrorCode, FieldMessageID, FieldErrorCode))
+	}
+	for i, h := range clean {
+		if !used[i] {
+			x.warnUnused("column", source, h, unbound)
+		}
+	}
+	if len(missing) > 0 {
+		return cols, &ColumnsError{Source: source, Missing: missing, Header: header}
 	}
 	return cols, nil
 }
 
+// suggestColumn names an unused header column close to field f, as a hint
+// for a missing required field.
+func suggestColumn(f field, header []string, used []bool) string {
+	best, bestScore := "", 99.0
+	for i, h := range header {
+		if used[i] {
+			continue
+		}
+		if s, ok := closeness(h, f); ok && s < bestScore {
+			best, bestScore = h, s
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; column %q looks like it", best)
+}
+
+// warnUnused records that an input column (CSV) or top-level key (NDJSON)
+// maps to no field, with the closest of the fields that have no column.
+func (x *Exporter) warnUnused(what, source, name string, candidates []field) {
+	key := what + "\x00" + name
+	if x.warned[key] || len(x.warned) >= 100 {
+		return
+	}
+	x.warned[key] = true
+	var best field = -1
+	bestScore := 99.0
+	for _, f := range candidates {
+		if s, ok := closeness(name, f); ok && s < bestScore {
+			best, bestScore = f, s
+		}
+	}
+	msg := fmt.Sprintf("%s: %s `%s` is not used", source, what, name)
+	if best >= 0 {
+		msg += fmt.Sprintf("; did you mean --map %s=%s?", sendLogFields[best].name, name)
+	} else {
+		msg += " (no field is close; the fields are listed in docs/export.md)"
+	}
+	x.warnings = append(x.warnings, msg)
+}
+
+// closeness scores how well an input column name fits field f (lower is
+// better): an abbreviation of one of its names (the letters in order,
+// same first letter: tpl, cat, err_code), a shared prefix of 4 or more
+// letters, or a small edit distance.
+func closeness(col string, f field) (float64, bool) {
+	c := normName(col)
+	if c == "" {
+		return 0, false
+	}
+	spec := sendLogFields[f]
+	names := append([]string{spec.name}, spec.aliases...)
+	best, ok := 99.0, false
+	for _, n := range names {
+		n = normName(n)
+		var s float64
+		switch {
+		case c == n:
+			s = 0
+		case c[0] == n[0] && isSubsequence(c, n):
+			s = 1 + float64(len(n)-len(c))/100
+		case commonPrefix(c, n) >= 4:
+			s = 1.5 + float64(len(n)-commonPrefix(c, n))/100
+		default:
+			d := editDistance(c, n)
+			if d > max(1, len(n)/3) {
+				continue
+			}
+			s = 2 + float64(d)
+		}
+		if s < best {
+			best, ok = s, true
+		}
+	}
+	return best, ok
+}
+
+func normName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isSubsequence(short, long string) bool {
+	i := 0
+	for j := 0; i < len(short) && j < len(long); j++ {
+		if short[i] == long[j] {
+			i++
+		}
+	}
+	return i == len(short)
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 // parseSendLogRecord parses one CSV record into x.send.
-func (x *Exporter) parseSendLogRecord(record []string, cols [numFields]int, width int) *lineError {
+func (x *Exporter) parseSendLogRecord(record [][]byte, cols [numFields]int, width int) *lineError {
 	if len(record) != width {
 		return reject(KindBadCSV, "record has %d fields, the header has %d", len(record), width)
 	}
 	for f := range numFields {
 		fv := &x.fields[f]
 		*fv = fieldValue{}
-		if c := cols[f]; c >= 0 && record[c] != "" {
-			if !utf8.ValidString(record[c]) {
+		if c := cols[f]; c >= 0 && len(record[c]) > 0 {
+			if !utf8.Valid(record[c]) {
 				return reject(KindInvalidUTF8, "%s is not valid UTF-8", x.fieldName(f))
 			}
-			fv.b, fv.kind = []byte(record[c]), kindString
+			for _, ch := range record[c] {
+				if ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' {
+					return reject(KindControlChar, "%s holds the control character U+%04X", x.fieldName(f), ch)
+				}
+			}
+			fv.b, fv.kind = record[c], kindString
 		}
 	}
 	return x.buildSend()
-}
-
-// recorder keeps what a reader returned, so that the raw text of a CSV
-// record can go into a reject.
-type recorder struct {
-	r     io.Reader
-	buf   []byte
-	base  int64 // input offset of buf[0]
-	total int64
-}
-
-func (rc *recorder) Read(p []byte) (int, error) {
-	n, err := rc.r.Read(p)
-	rc.buf = append(rc.buf, p[:n]...)
-	rc.total += int64(n)
-	return n, err
-}
-
-// slice returns the input between two offsets not yet discarded.
-func (rc *recorder) slice(from, to int64) []byte {
-	return rc.buf[from-rc.base : to-rc.base]
-}
-
-// discard forgets the input before offset upTo (lazily, in large steps).
-func (rc *recorder) discard(upTo int64) {
-	k := int(upTo - rc.base)
-	if k < 1<<16 || k < len(rc.buf)/2 {
-		return
-	}
-	rc.buf = rc.buf[:copy(rc.buf, rc.buf[k:])]
-	rc.base = upTo
 }

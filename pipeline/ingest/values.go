@@ -67,8 +67,9 @@ func parseUnix(b []byte) (int64, error) {
 
 // parseTime parses an RFC 3339 time ("2026-09-21T13:33:20.120Z", a space
 // instead of the T is accepted) or a Unix time (see parseUnix) and returns
-// Unix microseconds.
-func parseTime(b []byte) (int64, error) {
+// Unix microseconds. A time without a zone ("2026-09-20 09:01:00") is read
+// in loc; with a nil loc it is an error naming --timezone.
+func parseTime(b []byte, loc *time.Location) (int64, error) {
 	if len(b) > 4 && b[4] == '-' {
 		s := string(b)
 		if len(s) > 10 && s[10] == ' ' {
@@ -76,7 +77,15 @@ func parseTime(b []byte) (int64, error) {
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return 0, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds or milliseconds", b)
+			lt, lerr := time.Parse(localLayout, s)
+			switch {
+			case lerr == nil && loc == nil:
+				return 0, fmt.Errorf("timestamp %q has no time zone: give --timezone (for example --timezone UTC or --timezone America/Sao_Paulo) to read such times", b)
+			case lerr == nil:
+				t = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), loc)
+			default:
+				return 0, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds or milliseconds", b)
+			}
 		}
 		us := t.UnixMicro()
 		if us < minMicros || us >= maxMicros {
@@ -89,6 +98,40 @@ func parseTime(b []byte) (int64, error) {
 		return 0, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds or milliseconds", b)
 	}
 	return us, err
+}
+
+// localLayout is an RFC 3339 time without its zone.
+const localLayout = "2006-01-02T15:04:05.999999999"
+
+// rawControlInString finds a raw control character (below U+0020) inside
+// a JSON string, which JSON forbids (it must be escaped, e.g. \u0000) and
+// which would otherwise reach ids and names as it is. Tabs and line
+// breaks between tokens are fine.
+func rawControlInString(line []byte) *lineError {
+	has := false
+	for _, c := range line {
+		if c < 0x20 {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return nil
+	}
+	in, esc := false, false
+	for i, c := range line {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case in && c < 0x20:
+			return reject(KindControlChar, "raw control character U+%04X at byte %d inside a JSON string (JSON wants it escaped)", c, i)
+		}
+	}
+	return nil
 }
 
 // parseInt parses an optionally signed decimal integer that fits in bits.

@@ -33,7 +33,7 @@ func TestParseTime(t *testing.T) {
 		{"21/09/2026", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parseTime([]byte(tt.in))
+		got, err := parseTime([]byte(tt.in), nil)
 		if (err == nil) != tt.ok || tt.ok && got != tt.want {
 			t.Errorf("parseTime(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
 		}

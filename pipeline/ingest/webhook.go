@@ -29,9 +29,14 @@ func (x *Exporter) AddWebhooks(ctx context.Context, name string, r io.Reader) er
 	return x.addNDJSON(ctx, "webhooks", name, r, &x.sum.WebhookLines, x.parseWebhookLine, x.commitPending)
 }
 
-// commitPending turns the current line's pending events into records.
-func (x *Exporter) commitPending() {
+// commitPending turns the current line's pending events into records. A
+// line without events or skipped changes (entry:[], statuses:[]) is
+// counted in EmptyWebhooks.
+func (x *Exporter) commitPending(string, int) *lineError {
 	x.sum.SkippedChanges += x.skipped
+	if len(x.pending) == 0 && x.skipped == 0 {
+		x.sum.EmptyWebhooks++
+	}
 	for i := range x.pending {
 		p := &x.pending[i]
 		r := rec{
@@ -45,8 +50,8 @@ func (x *Exporter) commitPending() {
 			camp:   x.strs.bytes(p.camp),
 			categ:  p.categ,
 			mtype:  p.mtype,
-			title:  x.strs.bytes(p.title),
-			detail: x.strs.bytes(p.detail),
+			title:  x.strs.bytes(x.mask(p.title)),
+			detail: x.strs.bytes(x.mask(p.detail)),
 			code:   p.code,
 			status: p.status,
 		}
@@ -58,6 +63,7 @@ func (x *Exporter) commitPending() {
 			x.sum.Statuses++
 		}
 	}
+	return nil
 }
 
 // parseWebhookLine parses one webhook body into x.pending.

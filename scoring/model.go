@@ -1,0 +1,89 @@
+package scoring
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/artifact"
+	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/pipeline"
+)
+
+// model is a loaded model bundle with what scoring needs from it.
+type model struct {
+	*bundle.Bundle
+	version     string
+	thresholds  Thresholds
+	likelyCodes map[pipeline.Family]int32
+	cfg         features.Config // with the model's lead and refresh
+}
+
+// loadModel loads the model directory modelDir, or when it is "" the
+// current model of the registry at registryDir, and checks that this
+// build can score with it. It is the one place that knows the saved
+// model's contract: a model trained on another feature schema than this
+// build computes, without risk thresholds, or with more family classes
+// than this build knows is refused (an input error, exit 3).
+func loadModel(registryDir, modelDir string, log *slog.Logger) (*model, error) {
+	dir := modelDir
+	if dir == "" {
+		version, d, err := registry.Open(registryDir).Current()
+		if errors.Is(err, registry.ErrNoChampion) {
+			return nil, exitcode.Inputf("registry %s has no current model: train one first (cmd/train) or pass --model DIR", registryDir)
+		}
+		if err != nil {
+			return nil, exitcode.Inputf("registry %s: current model %s: %w", registryDir, version, err)
+		}
+		dir = d
+	}
+	b, err := bundle.Load(dir, features.SchemaHash())
+	if errors.Is(err, artifact.ErrSchemaMismatch) {
+		return nil, exitcode.Inputf("refusing the model: %w", err)
+	}
+	if err != nil {
+		return nil, exitcode.Inputf("load model: %w", err)
+	}
+	if want := features.Names(); !slices.Equal(b.Metadata.FeatureNames, want) {
+		return nil, exitcode.Inputf("refusing the model %s: its %d feature names differ from the %d this build computes, although the schema hash matches", b.Metadata.ModelVersion, len(b.Metadata.FeatureNames), len(want))
+	}
+	m := &model{Bundle: b, version: b.Metadata.ModelVersion, likelyCodes: map[pipeline.Family]int32{}}
+	high, okH := b.Threshold(bundle.ThresholdHigh)
+	medium, okM := b.Threshold(bundle.ThresholdMedium)
+	if !okH || !okM {
+		return nil, exitcode.Inputf("model %s stores no %q and %q thresholds: retrain it with this build", m.version, bundle.ThresholdHigh, bundle.ThresholdMedium)
+	}
+	if math.IsInf(high, 1) {
+		log.Warn("the model's high-risk threshold was not reached on validation: no send is flagged high", "model", m.version)
+	}
+	m.thresholds = Thresholds{High: high, Medium: medium}
+	if err := m.thresholds.Validate(); err != nil {
+		return nil, exitcode.Inputf("model %s: %w", m.version, err)
+	}
+	for name, code := range b.LikelyCodes {
+		f, err := pipeline.ParseFamily(name)
+		if err != nil {
+			log.Warn("model names an unknown family in its likely codes; ignored", "family", name)
+			continue
+		}
+		m.likelyCodes[f] = code
+	}
+	m.cfg = features.DefaultConfig()
+	if b.Lead > 0 {
+		m.cfg.Lead = b.Lead
+	}
+	if b.Refresh > 0 {
+		m.cfg.Refresh = b.Refresh
+	}
+	if n := b.NumClass(); n > pipeline.NumFamilies {
+		return nil, exitcode.Inputf("model %s: family model has %d classes, this build knows %d families", m.version, n, pipeline.NumFamilies)
+	}
+	log.Info("model loaded", "model", m.version, "dir", dir, "high", fmt.Sprint(high), "medium", fmt.Sprint(medium),
+		"lead", m.cfg.Lead.String(), "refresh", m.cfg.Refresh.String())
+	return m, nil
+}

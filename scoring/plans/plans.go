@@ -1,0 +1,400 @@
+package plans
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/predictions"
+)
+
+// planFile is what the first pass learned about one plan file.
+type planFile struct {
+	path     string
+	valid    int   // rows that will be scored
+	rejected int   // invalid rows and rows scheduled before as-of
+	sorted   bool  // valid rows are in non-decreasing scheduled_at order
+	min, max int64 // scheduled_at range of valid rows
+	unhashed int   // valid rows whose recipient is not hashed
+}
+
+// Set is a run's plan files, read in two passes: Survey validates every
+// row once (reporting bad rows), Stream then hands the valid rows to the
+// scorer in non-decreasing scheduled_at order.
+//
+// Order: the features layer needs sends in time order. When every file is
+// sorted, Stream merges them (one goroutine per file, bounded memory: a
+// few batches per file). When some file is not sorted, Stream loads all
+// valid rows and sorts them in memory (about 250 bytes per send plus its
+// strings); a caller that wants to fail instead checks Sorted first.
+type Set struct {
+	asOf      int64
+	batchSize int
+	files     []planFile
+}
+
+// rowNumbers assigns row numbers to valid rows in the first pass: ReadPlan
+// reports bad rows (with their numbers) before it hands over the valid
+// rows after them, so a valid row takes the next number no bad row holds.
+// CSV rows are counted as lines with the header on row 1 (records spanning
+// several lines shift the count); Parquet rows from 1.
+type rowNumbers struct {
+	next int
+	bad  []int // reported bad rows not yet passed
+}
+
+func (r *rowNumbers) badRow(n int) { r.bad = append(r.bad, n) }
+
+func (r *rowNumbers) validRow() int {
+	for len(r.bad) > 0 && r.bad[0] <= r.next {
+		if r.bad[0] == r.next {
+			r.next++
+		}
+		r.bad = r.bad[1:]
+	}
+	n := r.next
+	r.next++
+	return n
+}
+
+func firstDataRow(path string) int {
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		return 2
+	}
+	return 1
+}
+
+// Survey runs the first pass over the plan files at paths (Parquet or CSV
+// in the plan contract): the rows scheduled at or after asOf (Unix µs)
+// will be scored, in batches of batchSize sends. reject is called for
+// every row that cannot be scored (invalid, or scheduled before asOf),
+// with the file, row, column and reason; if it returns an error the
+// survey stops with it. A file that cannot be read (missing, corrupt,
+// wrong columns) is an input error (exitcode.Input) naming it.
+func Survey(ctx context.Context, paths []string, asOf int64, batchSize int, reject func(pipeline.RowError) error) (*Set, error) {
+	if batchSize < 1 {
+		return nil, fmt.Errorf("plans: batch size %d, want at least 1", batchSize)
+	}
+	p := &Set{asOf: asOf, batchSize: batchSize}
+	if err := p.survey(ctx, paths, reject); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Set) survey(ctx context.Context, paths []string, reject func(pipeline.RowError) error) error {
+	asOf := time.UnixMicro(p.asOf).UTC().Format(time.RFC3339)
+	for _, path := range paths {
+		f := planFile{path: path, sorted: true}
+		rows := rowNumbers{next: firstDataRow(path)}
+		last := int64(0)
+		onBad := func(e pipeline.RowError) error {
+			rows.badRow(e.Row)
+			f.rejected++
+			return reject(e)
+		}
+		err := readPlan(ctx, path, onBad, func(batch []pipeline.PlannedSend) error {
+			for i := range batch {
+				s := &batch[i]
+				row := rows.validRow()
+				if s.ScheduledAt < p.asOf {
+					f.rejected++
+					err := reject(pipeline.RowError{File: path, Row: row, Column: pipeline.ColScheduledAt,
+						Err: fmt.Errorf("send %q is scheduled at %s, before the as-of time %s: too late to score", s.SendID, formatTime(s.ScheduledAt), asOf)})
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				if f.valid == 0 {
+					f.min, f.max = s.ScheduledAt, s.ScheduledAt
+				} else if s.ScheduledAt < last {
+					f.sorted = false
+				}
+				f.min, f.max = min(f.min, s.ScheduledAt), max(f.max, s.ScheduledAt)
+				last = s.ScheduledAt
+				f.valid++
+				if !strings.HasPrefix(s.Recipient, pipeline.HashedPrefix) {
+					f.unhashed++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.files = append(p.files, f)
+	}
+	return nil
+}
+
+// formatTime formats Unix µs as the CSVs do.
+func formatTime(us int64) string { return time.UnixMicro(us).UTC().Format(predictions.TimeLayout) }
+
+// Counts returns the valid and rejected rows over all files, and the
+// valid rows whose recipient is not hashed (pipeline.HashedPrefix).
+func (p *Set) Counts() (valid, rejected, unhashed int) {
+	for _, f := range p.files {
+		valid, rejected, unhashed = valid+f.valid, rejected+f.rejected, unhashed+f.unhashed
+	}
+	return
+}
+
+// Sorted reports whether every file's valid rows are in scheduled_at
+// order (then Stream needs no sort in memory).
+func (p *Set) Sorted() bool {
+	for _, f := range p.files {
+		if !f.sorted {
+			return false
+		}
+	}
+	return true
+}
+
+// UnsortedFile names the first file that is not sorted, or "".
+func (p *Set) UnsortedFile() string {
+	for _, f := range p.files {
+		if !f.sorted {
+			return f.path
+		}
+	}
+	return ""
+}
+
+// callbackError carries an error of readPlan's callback through
+// pipeline.ReadPlan, to tell it from an error reading the file.
+type callbackError struct{ err error }
+
+func (e *callbackError) Error() string { return e.err.Error() }
+
+// readPlan is pipeline.ReadPlan with its errors sorted out: an error of fn
+// or onBad is returned as it is, an error reading the file (missing,
+// corrupt, wrong columns) becomes an input error naming the file.
+func readPlan(ctx context.Context, path string, onBad func(pipeline.RowError) error, fn func([]pipeline.PlannedSend) error) error {
+	err := pipeline.ReadPlan(ctx, path, func(e pipeline.RowError) error {
+		if err := onBad(e); err != nil {
+			return &callbackError{err}
+		}
+		return nil
+	}, func(b []pipeline.PlannedSend) error {
+		if err := fn(b); err != nil {
+			return &callbackError{err}
+		}
+		return nil
+	})
+	var ce *callbackError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return ce.err
+	case ctx.Err() != nil:
+		return err
+	}
+	return exitcode.Inputf("plan %s: %w", path, err)
+}
+
+// skipBad is the second pass's bad-row handler: the survey reported them.
+func skipBad(pipeline.RowError) error { return nil }
+
+// BatchSize is the number of sends of the batches Stream hands over (the
+// last one may be shorter).
+func (p *Set) BatchSize() int { return p.batchSize }
+
+// Stream calls fn with batches of the valid rows of all files in
+// non-decreasing scheduled_at order (ties: file order, then row order).
+// The batch is reused after fn returns. Rows are validated again as they
+// are read; the ones Survey reported are skipped.
+func (p *Set) Stream(ctx context.Context, fn func([]pipeline.PlannedSend) error) error {
+	var active []planFile
+	for _, f := range p.files {
+		if f.valid > 0 {
+			active = append(active, f)
+		}
+	}
+	switch {
+	case len(active) == 0:
+		return nil
+	case !p.Sorted():
+		return p.streamSorted(ctx, active, fn)
+	case len(active) == 1:
+		return p.streamOne(ctx, active[0].path, fn)
+	}
+	// Files that follow each other in time need no merge.
+	sequential := true
+	for i := 1; i < len(active); i++ {
+		if active[i].min < active[i-1].max {
+			sequential = false
+		}
+	}
+	if sequential {
+		for _, f := range active {
+			if err := p.streamOne(ctx, f.path, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return p.streamMerged(ctx, active, fn)
+}
+
+// streamOne streams one sorted file, dropping rows before as-of.
+func (p *Set) streamOne(ctx context.Context, path string, fn func([]pipeline.PlannedSend) error) error {
+	out := make([]pipeline.PlannedSend, 0, p.batchSize)
+	err := readPlan(ctx, path, skipBad, func(batch []pipeline.PlannedSend) error {
+		for i := range batch {
+			if batch[i].ScheduledAt < p.asOf {
+				continue
+			}
+			out = append(out, batch[i])
+			if len(out) == p.batchSize {
+				if err := fn(out); err != nil {
+					return err
+				}
+				out = out[:0]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(out) > 0 {
+		return fn(out)
+	}
+	return nil
+}
+
+// streamSorted loads every valid row and sorts it in memory.
+func (p *Set) streamSorted(ctx context.Context, files []planFile, fn func([]pipeline.PlannedSend) error) error {
+	n := 0
+	for _, f := range files {
+		n += f.valid
+	}
+	all := make([]pipeline.PlannedSend, 0, n)
+	for _, f := range files {
+		err := readPlan(ctx, f.path, skipBad, func(batch []pipeline.PlannedSend) error {
+			for i := range batch {
+				if batch[i].ScheduledAt >= p.asOf {
+					all = append(all, batch[i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	slices.SortStableFunc(all, func(a, b pipeline.PlannedSend) int { return cmp.Compare(a.ScheduledAt, b.ScheduledAt) })
+	for lo := 0; lo < len(all); lo += p.batchSize {
+		if err := fn(all[lo:min(lo+p.batchSize, len(all))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// streamMerged merges sorted files that overlap in time: one reader
+// goroutine per file hands copies of its batches over a channel, and the
+// merge takes the earliest head each time.
+func (p *Set) streamMerged(ctx context.Context, files []planFile, fn func([]pipeline.PlannedSend) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type source struct {
+		ch  chan []pipeline.PlannedSend
+		cur []pipeline.PlannedSend
+	}
+	srcs := make([]*source, len(files))
+	var wg sync.WaitGroup
+	errs := make([]error, len(files))
+	for k, f := range files {
+		src := &source{ch: make(chan []pipeline.PlannedSend, 2)}
+		srcs[k] = src
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(src.ch)
+			err := readPlan(ctx, f.path, skipBad, func(batch []pipeline.PlannedSend) error {
+				cp := make([]pipeline.PlannedSend, 0, len(batch))
+				for i := range batch {
+					if batch[i].ScheduledAt >= p.asOf {
+						cp = append(cp, batch[i])
+					}
+				}
+				if len(cp) == 0 {
+					return nil
+				}
+				select {
+				case src.ch <- cp:
+					return nil
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			})
+			if err != nil {
+				errs[k] = err
+				cancel(err)
+			}
+		}()
+	}
+	mergeErr := func() error {
+		out := make([]pipeline.PlannedSend, 0, p.batchSize)
+		for {
+			best := -1
+			for k, s := range srcs {
+				if len(s.cur) == 0 {
+					b, ok := <-s.ch
+					if !ok {
+						continue
+					}
+					s.cur = b
+				}
+				if best < 0 || s.cur[0].ScheduledAt < srcs[best].cur[0].ScheduledAt {
+					best = k
+				}
+			}
+			if best < 0 {
+				break
+			}
+			s := srcs[best]
+			out = append(out, s.cur[0])
+			s.cur = s.cur[1:]
+			if len(out) == p.batchSize {
+				if err := fn(out); err != nil {
+					return err
+				}
+				out = out[:0]
+			}
+		}
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		if len(out) > 0 {
+			return fn(out)
+		}
+		return nil
+	}()
+	if mergeErr != nil {
+		cancel(mergeErr)
+		// Drain so that readers blocked on a send see the cancellation.
+		for _, s := range srcs {
+			for range s.ch {
+			}
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, mergeErr) {
+			return err
+		}
+	}
+	return mergeErr
+}

@@ -1,0 +1,462 @@
+package scoring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/pipeline"
+	"github.com/failcast/failcast/scoring/plans"
+)
+
+// The files a run writes to Config.Out.
+const (
+	PredictionsFile = "predictions.csv"
+	CampaignsFile   = "campaigns.csv"
+	RejectedFile    = "rejected_rows.csv"
+	EvaluationFile  = "evaluation.json"
+)
+
+// Result is what a run did: the counts and aggregates of its summary.
+type Result struct {
+	Model            string    // version of the model used
+	AsOf             time.Time // Config.AsOf
+	Out              string    // Config.Out
+	Sends            int       // planned sends scored
+	Rejected         int       // plan rows rejected (listed in rejected_rows.csv)
+	Stale            int       // sends scored with stale features
+	ExpectedFailures float64   // sum of P(fail) over the scored sends
+	Totals           Totals
+	Campaigns        []*Campaign // by expected failures, descending
+	Evaluation       *Evaluation // with Config.Outcomes, else nil
+	Elapsed          time.Duration
+}
+
+// maxRejectsInError is how many rejected rows a failing run names.
+const maxRejectsInError = 5
+
+// Run scores the plans of cfg: it loads the model, folds the history
+// before cfg.AsOf into the feature state, streams the plan's valid rows
+// in time order through features, the models and the action policy, and
+// writes predictions.csv, campaigns.csv, rejected_rows.csv (and
+// evaluation.json with cfg.Outcomes) to cfg.Out. The outputs are
+// committed together only when everything succeeded: a failed or
+// cancelled run leaves the earlier outputs as they were.
+//
+// Errors carry their exit class (package exitcode): Usage for a Config
+// that fails Validate; Input for a plan, history, outcomes or token file
+// that cannot be read, a bad plan row with FailOnBadRows, an unsorted plan
+// with RequireSorted, and a model that is missing or does not match this
+// build's features; anything else is internal.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	o, log := cfg, cfg.logger()
+	m, err := loadModel(o.Registry, o.Model, log)
+	if err != nil {
+		return nil, err
+	}
+	asOf := o.AsOf.UnixMicro()
+	out, err := NewOutputDir(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Abort() // no-op after Commit
+
+	// History -> feature state as of --as-of, built on its own goroutine
+	// while the first pass reads the plans.
+	ds, err := pipeline.OpenDataset(o.History)
+	if err != nil {
+		return nil, exitcode.Inputf("history: %w", err)
+	}
+	historyEnd := int64(math.MaxInt64) // unknown: the state cache is not used
+	if lo, hi, rows, err := ds.TimeRange(ctx); err == nil {
+		historyEnd = hi
+		log.Info("history", "dataset", o.History, "events", rows, "from", FormatTime(lo), "to", FormatTime(hi))
+		if gap := time.Duration(asOf-hi) * time.Microsecond; gap > m.cfg.Lead+m.cfg.Refresh {
+			log.Warn("history ends long before the as-of time: features miss the most recent outcomes", "history_end", FormatTime(hi), "gap", gap.Round(time.Minute).String())
+		}
+	}
+	var cache *stateCache
+	if o.StateCache != "" {
+		if cache, err = newStateCache(o.StateCache, ds, m.cfg, historyEnd, asOf, log); err != nil {
+			return nil, err
+		}
+	}
+	foldCtx, cancelFold := context.WithCancel(ctx)
+	defer cancelFold()
+	type folded struct {
+		fs  *features.Scorer
+		err error
+	}
+	foldDone := make(chan folded, 1)
+	go func() {
+		t0 := time.Now()
+		fs, err := foldOrLoad(foldCtx, ds, m.cfg, asOf, cache)
+		if err == nil {
+			log.Info("feature state built", "as_of", o.AsOf.Format(time.RFC3339), "seconds", time.Since(t0).Seconds())
+		}
+		foldDone <- folded{fs, err}
+	}()
+	waitFold := func() (*features.Scorer, error) {
+		f := <-foldDone
+		if f.err != nil {
+			return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, f.err))
+		}
+		return f.fs, nil
+	}
+	// On an early return, stop the fold and wait for it.
+	foldWaited := false
+	defer func() {
+		if !foldWaited {
+			cancelFold()
+			<-foldDone
+		}
+	}()
+
+	// First pass: validate every plan row once.
+	rw, err := createRejected(out)
+	if err != nil {
+		return nil, err
+	}
+	var firstRejects []string
+	reject := func(e pipeline.RowError) error {
+		r := Rejected{File: e.File, Row: e.Row, Column: e.Column, Reason: errText(e.Err)}
+		msg := fmt.Sprintf("%s: row %d", r.File, r.Row)
+		if r.Column != "" {
+			msg += ": column " + r.Column
+		}
+		msg += ": " + r.Reason
+		if o.BadRows == FailOnBadRows {
+			return exitcode.Inputf("bad plan row (--bad-rows fail): %s", msg)
+		}
+		if len(firstRejects) < maxRejectsInError {
+			firstRejects = append(firstRejects, msg)
+		}
+		return rw.Write(r)
+	}
+	p, err := plans.Survey(ctx, o.Plans, asOf, o.BatchSize, reject)
+	if err != nil {
+		return nil, err
+	}
+	valid, rejected, unhashed := p.Counts()
+	if rejected > 0 {
+		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
+	}
+	if valid == 0 {
+		return nil, exitcode.Inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
+	}
+	if !p.Sorted() {
+		if o.RequireSorted {
+			return nil, exitcode.Inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.UnsortedFile())
+		}
+		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
+			"approx_mb", valid*300>>20)
+	}
+	var hasher *pipeline.RecipientHasher
+	if unhashed > 0 {
+		if len(o.HashKey) > 0 {
+			hasher = pipeline.NewRecipientHasher(o.HashKey)
+			log.Info("hashing raw recipient numbers of the plan", "sends", unhashed, "key_from", o.HashKeyFrom)
+		} else {
+			log.Warn("plan recipients are not hashed and no hashing key is set: they match no history (cold start) and are masked in the outputs",
+				"sends", unhashed, "set", o.HashKeyFrom)
+		}
+	}
+
+	var tokenExpiry map[string]int64
+	if o.Tokens != "" {
+		tokens, err := pipeline.ReadTokenExpiries(o.Tokens)
+		if err != nil {
+			return nil, exitcode.Inputf("tokens: %w", err)
+		}
+		tokenExpiry = make(map[string]int64, len(tokens))
+		expired := 0
+		for _, tk := range tokens {
+			tokenExpiry[tk.WABAID] = tk.ExpiresAt
+			if tk.ExpiresAt != pipeline.TokenNeverExpires && tk.ExpiresAt <= asOf {
+				expired++
+			}
+		}
+		log.Info("token inventory", "file", o.Tokens, "wabas", len(tokens), "expired_at_as_of", expired)
+	}
+
+	var evaluator *Evaluator
+	if o.Outcomes != "" {
+		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
+		if err != nil {
+			return nil, exitcode.Inputf("outcomes: %w", err)
+		}
+		evaluator = NewEvaluator(outcomes)
+	}
+
+	foldWaited = true
+	fs, err := waitFold()
+	if err != nil {
+		return nil, err
+	}
+
+	sc, err := NewScorer(ScorerConfig{
+		Thresholds: m.thresholds, LikelyCodes: m.likelyCodes, ModelVersion: m.version,
+		AsOf: asOf, Explore: o.Explore, Seed: o.Seed, ThroughputMPS: o.ThroughputMPS, TokenExpiry: tokenExpiry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pwOut, err := out.Create(PredictionsFile)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := NewPredictionWriter(pwOut, m.version)
+	if err != nil {
+		return nil, err
+	}
+	camps := NewCampaigns(o.ThroughputMPS, o.ThrottleSafety)
+	sink := func(preds []Prediction) error {
+		if err := pw.Write(preds); err != nil {
+			return err
+		}
+		camps.Add(preds)
+		if evaluator != nil {
+			evaluator.Add(preds)
+		}
+		return nil
+	}
+	t1 := time.Now()
+	if err := scorePlans(ctx, p, fs, m, sc, hasher, sink); err != nil {
+		return nil, err
+	}
+	if err := pw.Flush(); err != nil {
+		return nil, err
+	}
+	res := &Result{Model: m.version, AsOf: o.AsOf, Out: o.Out, Rejected: rejected}
+	res.Totals = camps.Totals()
+	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
+	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),
+		"sends_per_second", float64(res.Sends)/max(time.Since(t1).Seconds(), 1e-9))
+	if res.Stale > 0 {
+		log.Warn("sends further ahead than the model was trained for were scored with the features as of --as-of (stale_features=true)",
+			"sends", res.Stale, "max_horizon", m.cfg.MaxHorizon().String(), "as_of", o.AsOf.Format(time.RFC3339))
+	}
+
+	res.Campaigns = camps.List()
+	for _, c := range res.Campaigns {
+		res.ExpectedFailures += c.ExpectedFailures
+	}
+	cw, err := out.Create(CampaignsFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteCampaigns(cw, res.Campaigns, m.version); err != nil {
+		return nil, err
+	}
+	if err := rw.Flush(); err != nil {
+		return nil, err
+	}
+	if evaluator != nil {
+		ev := evaluator.Result()
+		res.Evaluation = &ev
+		ew, err := out.Create(EvaluationFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := ev.WriteJSON(ew); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := out.Commit(); err != nil {
+		return nil, err
+	}
+	if evaluator == nil {
+		// An evaluation.json of an earlier run would describe other
+		// predictions than the ones just written.
+		if err := os.Remove(out.Path(EvaluationFile)); err == nil {
+			log.Info("removed the evaluation of an earlier run (no --outcomes)", "file", out.Path(EvaluationFile))
+		}
+	}
+	res.Elapsed = time.Since(start)
+	log.Info("outputs written", "predictions", out.Path(PredictionsFile), "campaigns", out.Path(CampaignsFile),
+		"rejected_rows", out.Path(RejectedFile), "seconds", res.Elapsed.Seconds())
+	return res, nil
+}
+
+func createRejected(out *OutputDir) (*RejectedWriter, error) {
+	w, err := out.Create(RejectedFile)
+	if err != nil {
+		return nil, err
+	}
+	return NewRejectedWriter(w)
+}
+
+// errText is the reason of a rejected row: the error without the file and
+// row prefix RowError adds (they have their own columns).
+func errText(err error) string {
+	var re pipeline.RowError
+	if errors.As(err, &re) {
+		return errText(re.Err)
+	}
+	return err.Error()
+}
+
+// classify marks errors of reading inputs as input errors (exit 3), except
+// an interrupted run and errors already classified.
+func classify(ctx context.Context, err error) error {
+	var ce *exitcode.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return err
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return exitcode.AsInput(err)
+}
+
+// batchJob is a batch of planned sends with its features, between the
+// feature stage and the model stage.
+type batchJob struct {
+	sends []pipeline.PlannedSend
+	tab   *features.Table
+}
+
+// scoredBatch is a batch's predictions on their way to the sink.
+type scoredBatch struct {
+	sends []pipeline.PlannedSend
+	preds []Prediction
+}
+
+// scorePlans streams the plans through four stages, each on its own
+// goroutine and in plan order: reading (the calling goroutine),
+// features (hashing raw recipients, then fs.Next: the feature state is
+// sequential), the models and the policy (predictBatch, which spreads
+// rows over the cores), and sink (CSV writing and aggregation). A
+// failure in any stage stops the others; the first error is returned.
+func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model, sc *Scorer,
+	hasher *pipeline.RecipientHasher, sink func([]Prediction) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	const depth = 2 // batches waiting between two stages
+	// Send buffers circulate: reader -> features -> model -> sink -> reader.
+	const buffers = 3*depth + 3
+	free := make(chan []pipeline.PlannedSend, buffers)
+	for range buffers {
+		free <- make([]pipeline.PlannedSend, 0, p.BatchSize())
+	}
+	freePreds := make(chan []Prediction, buffers)
+	read := make(chan []pipeline.PlannedSend, depth)
+	jobs := make(chan batchJob, depth)
+	scored := make(chan scoredBatch, depth)
+	fail := func(err error) { cancel(err) }
+
+	featuresDone := make(chan struct{})
+	go func() { // features
+		defer close(featuresDone)
+		defer close(jobs)
+		for buf := range read {
+			if ctx.Err() != nil {
+				free <- buf[:0]
+				continue // drain after a failure
+			}
+			if hasher != nil {
+				for i := range buf {
+					if !strings.HasPrefix(buf[i].Recipient, pipeline.HashedPrefix) {
+						buf[i].Recipient = hasher.Hash(buf[i].Recipient)
+					}
+				}
+			}
+			tab, err := fs.Next(buf)
+			if err != nil {
+				fail(err)
+				free <- buf[:0]
+				continue
+			}
+			jobs <- batchJob{sends: buf, tab: tab}
+		}
+	}()
+	go func() { // models and policy
+		defer close(scored)
+		for j := range jobs {
+			if ctx.Err() != nil {
+				free <- j.sends[:0]
+				continue
+			}
+			var preds []Prediction
+			select {
+			case preds = <-freePreds:
+			default:
+			}
+			preds, err := predictBatch(preds[:0], j, m, sc)
+			if err != nil {
+				fail(err)
+				free <- j.sends[:0]
+				continue
+			}
+			scored <- scoredBatch{sends: j.sends, preds: preds}
+		}
+	}()
+	sinkDone := make(chan struct{})
+	go func() { // sink
+		defer close(sinkDone)
+		for s := range scored {
+			if ctx.Err() == nil {
+				if err := sink(s.preds); err != nil {
+					fail(err)
+				}
+			}
+			select {
+			case freePreds <- s.preds:
+			default:
+			}
+			free <- s.sends[:0]
+		}
+	}()
+
+	streamErr := p.Stream(ctx, func(batch []pipeline.PlannedSend) error {
+		var buf []pipeline.PlannedSend
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		read <- append(buf[:0], batch...)
+		return nil
+	})
+	close(read)
+	<-featuresDone
+	<-sinkDone
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if streamErr != nil {
+		return streamErr
+	}
+	return ctx.Err()
+}
+
+func predictBatch(dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
+	if err := X.Validate(); err != nil {
+		return dst, err
+	}
+	pFail, pFamily := m.Predict(X)
+	return sc.Score(dst, Batch{
+		Sends:    j.sends,
+		Features: Features{Names: j.tab.Names, X: j.tab.X},
+		Stale:    j.tab.Stale,
+		PFail:    pFail,
+		PFamily:  pFamily,
+	})
+}
