@@ -12,12 +12,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/training"
 )
 
-// Config is everything a training run needs. Every field can be set by a
-// flag or by the same key in the YAML config file (--config); flags win.
-type Config struct {
+// options are the command's flags and config-file keys: training.Config
+// in flag-friendly types, plus how to log and draw progress.
+type options struct {
 	History     string   `yaml:"history"`
 	AsOf        AsOf     `yaml:"as-of"`
 	TrainDays   int      `yaml:"train-days"`
@@ -51,32 +52,31 @@ type Config struct {
 	MinFailures     int     `yaml:"min-failures"`
 }
 
-// defaultConfig returns the defaults --help shows.
-func defaultConfig() Config {
-	return Config{
-		History:         "out/sim/history",
-		TrainDays:       28,
-		ValidDays:       3,
-		Lead:            Duration(4 * time.Hour),
-		Refresh:         Duration(features.DefaultConfig().Refresh),
-		Warmup:          0,
-		Registry:        "out/registry",
-		Seed:            1,
-		Tolerance:       0.005,
-		Keep:            14,
-		LogFormat:       "text",
-		Progress:        "auto",
-		Rounds:          300,
-		Depth:           6,
-		LearningRate:    0.1,
-		EarlyStop:       30,
-		Baselines:       true,
-		BaselineRows:    10000,
-		LogRegRows:      200000,
-		TargetPrecision: 0.8,
-		AlertBudget:     0.1,
-		MinRows:         500,
-		MinFailures:     20,
+// defaultOptions returns the defaults --help shows: training.DefaultConfig's.
+func defaultOptions() options {
+	d := training.DefaultConfig()
+	return options{
+		History: d.History, AsOf: AsOf(d.AsOf), TrainDays: d.TrainDays, ValidDays: d.ValidDays,
+		Lead: Duration(d.Lead), Refresh: Duration(d.Refresh), Warmup: Duration(d.Warmup),
+		Registry: d.Registry, Seed: d.Seed, Tolerance: d.Tolerance, Force: d.Force, Keep: d.Keep, Wait: Duration(d.Wait),
+		MetricsFile: d.MetricsFile, LogFormat: "text", Progress: "auto", FeaturesOut: d.FeaturesOut,
+		Rounds: d.Rounds, Depth: d.Depth, LearningRate: d.LearningRate, EarlyStop: d.EarlyStop,
+		Baselines: d.Baselines, BaselineRows: d.BaselineRows, LogRegRows: d.LogRegRows,
+		TargetPrecision: d.TargetPrecision, AlertBudget: d.AlertBudget, MinRows: d.MinRows, MinFailures: d.MinFailures,
+	}
+}
+
+// config returns the training.Config of the options (without the logger
+// and progress writer, which run sets).
+func (o options) config() training.Config {
+	return training.Config{
+		History: o.History, AsOf: time.Time(o.AsOf), TrainDays: o.TrainDays, ValidDays: o.ValidDays,
+		Lead: time.Duration(o.Lead), Refresh: time.Duration(o.Refresh), Warmup: time.Duration(o.Warmup),
+		Registry: o.Registry, Seed: o.Seed, Tolerance: o.Tolerance, Force: o.Force, Keep: o.Keep, Wait: time.Duration(o.Wait),
+		MetricsFile: o.MetricsFile, FeaturesOut: o.FeaturesOut,
+		Rounds: o.Rounds, Depth: o.Depth, LearningRate: o.LearningRate, EarlyStop: o.EarlyStop,
+		Baselines: o.Baselines, BaselineRows: o.BaselineRows, LogRegRows: o.LogRegRows,
+		TargetPrecision: o.TargetPrecision, AlertBudget: o.AlertBudget, MinRows: o.MinRows, MinFailures: o.MinFailures,
 	}
 }
 
@@ -127,21 +127,13 @@ func (a *AsOf) Set(s string) error {
 // UnmarshalYAML reads an as-of time string.
 func (a *AsOf) UnmarshalYAML(n *yaml.Node) error { return a.Set(n.Value) }
 
-// usageError is bad usage: exit code 2.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
+var usagef = exitcode.Usagef
 
 // errHelp is returned by parseConfig when --help was asked for.
 var errHelp = flag.ErrHelp
 
 // flagSet binds every flag to c.
-func flagSet(c *Config, configPath *string) *flag.FlagSet {
+func flagSet(c *options, configPath *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.StringVar(configPath, "config", "", "YAML config file; its keys are the flag names (history: ..., train-days: ...); flags override it")
 	fs.StringVar(&c.History, "history", c.History, "history dataset: a Parquet file, a directory (hive partitions allowed) or a glob")
@@ -179,8 +171,8 @@ func flagSet(c *Config, configPath *string) *flag.FlagSet {
 // the flags, which override it. --help prints the usage to stderr and
 // returns errHelp. On a usage error the returned Config holds what could
 // be parsed (so that the metrics file can still be written).
-func parseConfig(args []string, stderr io.Writer) (Config, error) {
-	scratch := defaultConfig()
+func parseConfig(args []string, stderr io.Writer) (options, error) {
+	scratch := defaultOptions()
 	var configPath string
 	fs := flagSet(&scratch, &configPath)
 	fs.SetOutput(io.Discard)
@@ -188,14 +180,14 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stderr)
-			return Config{}, errHelp
+			return options{}, errHelp
 		}
 		return scratch, usagef("%v (see train --help)", err)
 	}
 	if fs.NArg() > 0 {
 		return scratch, usagef("unexpected argument %q: train takes flags only (see train --help)", fs.Arg(0))
 	}
-	cfg := defaultConfig()
+	cfg := defaultOptions()
 	if configPath != "" {
 		if err := loadConfigFile(configPath, &cfg); err != nil {
 			return scratch, err
@@ -219,7 +211,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	return cfg, cfg.validate()
 }
 
-func loadConfigFile(path string, cfg *Config) error {
+func loadConfigFile(path string, cfg *options) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return usagef("config file: %v", err)
@@ -232,54 +224,15 @@ func loadConfigFile(path string, cfg *Config) error {
 	return nil
 }
 
-func (c Config) validate() error {
+// validate checks the command's own settings, then training's.
+func (o options) validate() error {
 	switch {
-	case c.History == "":
-		return usagef("--history is required")
-	case c.Registry == "":
-		return usagef("--registry is required")
-	case c.TrainDays < 1:
-		return usagef("--train-days is %d, want at least 1", c.TrainDays)
-	case c.ValidDays < 1:
-		return usagef("--valid-days is %d, want at least 1", c.ValidDays)
-	case c.Lead < 0:
-		return usagef("--lead is %s, want 0 or more", c.Lead)
-	case c.Refresh <= 0:
-		return usagef("--refresh is %s, want more than 0", c.Refresh)
-	case c.Warmup < 0:
-		return usagef("--warmup is %s, want 0 or more", c.Warmup)
-	case c.Tolerance < 0 || c.Tolerance >= 1:
-		return usagef("--tolerance is %g, want a PR-AUC difference in [0, 1)", c.Tolerance)
-	case c.Keep < 0:
-		return usagef("--keep is %d, want 0 (keep all) or more", c.Keep)
-	case c.Wait < 0:
-		return usagef("--wait is %s, want 0 or more", c.Wait)
-	case c.LogFormat != "text" && c.LogFormat != "json":
-		return usagef("--log-format is %q, want text or json", c.LogFormat)
-	case c.Progress != "auto" && c.Progress != "always" && c.Progress != "never":
-		return usagef("--progress is %q, want auto, always or never", c.Progress)
-	case c.Rounds < 1:
-		return usagef("--rounds is %d, want at least 1", c.Rounds)
-	case c.Depth < 1 || c.Depth > 16:
-		return usagef("--depth is %d, want 1 to 16", c.Depth)
-	case !(c.LearningRate > 0 && c.LearningRate <= 1):
-		return usagef("--learning-rate is %g, want (0, 1]", c.LearningRate)
-	case c.EarlyStop < 0:
-		return usagef("--early-stop is %d, want 0 or more", c.EarlyStop)
-	case c.BaselineRows < 1:
-		return usagef("--baseline-rows is %d, want at least 1", c.BaselineRows)
-	case c.LogRegRows < 1:
-		return usagef("--logreg-rows is %d, want at least 1", c.LogRegRows)
-	case !(c.TargetPrecision > 0 && c.TargetPrecision < 1):
-		return usagef("--target-precision is %g, want (0, 1)", c.TargetPrecision)
-	case !(c.AlertBudget > 0 && c.AlertBudget < 1):
-		return usagef("--alert-budget is %g, want (0, 1)", c.AlertBudget)
-	case c.MinRows < 1:
-		return usagef("--min-rows is %d, want at least 1", c.MinRows)
-	case c.MinFailures < 1:
-		return usagef("--min-failures is %d, want at least 1", c.MinFailures)
+	case o.LogFormat != "text" && o.LogFormat != "json":
+		return usagef("--log-format is %q, want text or json", o.LogFormat)
+	case o.Progress != "auto" && o.Progress != "always" && o.Progress != "never":
+		return usagef("--progress is %q, want auto, always or never", o.Progress)
 	}
-	return nil
+	return o.config().Validate()
 }
 
 const usageHeader = `train: train failcast's failure models on the history and publish the
@@ -310,7 +263,7 @@ func printUsage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString(usageHeader)
 	var ignored string
-	c := defaultConfig()
+	c := defaultOptions()
 	fs := flagSet(&c, &ignored)
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)

@@ -1,16 +1,20 @@
 package main
 
 import (
-	"errors"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/training"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -23,28 +27,28 @@ func TestParseConfig(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    func() []string
-		check   func(Config) bool
+		check   func(options) bool
 		wantErr string
 	}{
-		{"defaults", func() []string { return nil }, func(c Config) bool {
+		{"defaults", func() []string { return nil }, func(c options) bool {
 			return c.History == "out/sim/history" && c.Registry == "out/registry" && time.Duration(c.Lead) == 4*time.Hour &&
 				time.Time(c.AsOf).IsZero() && c.Baselines && c.Keep == 14
 		}, ""},
 		{"config file", func() []string {
 			return []string{"--config", file("history: /data/h\ntrain-days: 10\nlead: 2h\nas-of: 2026-11-01\nbaselines: false\n")}
-		}, func(c Config) bool {
+		}, func(c options) bool {
 			return c.History == "/data/h" && c.TrainDays == 10 && time.Duration(c.Lead) == 2*time.Hour &&
 				time.Time(c.AsOf).Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) && !c.Baselines
 		}, ""},
 		{"flags override the file, wherever --config is", func() []string {
 			return []string{"--train-days", "3", "--config", file("train-days: 10\nvalid-days: 5\n"), "--lead=1h"}
-		}, func(c Config) bool {
+		}, func(c options) bool {
 			return c.TrainDays == 3 && c.ValidDays == 5 && time.Duration(c.Lead) == time.Hour
 		}, ""},
 		{"explicit false flag overrides a true file value", func() []string {
 			return []string{"--config", file("force: true\n"), "--force=false"}
-		}, func(c Config) bool { return !c.Force }, ""},
-		{"empty config file", func() []string { return []string{"--config", file("")} }, func(c Config) bool { return c.Rounds == 300 }, ""},
+		}, func(c options) bool { return !c.Force }, ""},
+		{"empty config file", func() []string { return []string{"--config", file("")} }, func(c options) bool { return c.Rounds == 300 }, ""},
 		{"unknown key", func() []string { return []string{"--config", file("trian-days: 3\n")} }, nil, "field trian-days not found"},
 		{"bad yaml value", func() []string { return []string{"--config", file("lead: soon\n")} }, nil, "duration"},
 		{"missing file", func() []string { return []string{"--config", filepath.Join(dir, "none.yaml")} }, nil, "no such file"},
@@ -56,8 +60,7 @@ func TestParseConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parseConfig(tc.args(), io.Discard)
 			if tc.wantErr != "" {
-				var ue *usageError
-				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.wantErr) {
+				if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got %v, want a usage error containing %q", err, tc.wantErr)
 				}
 				return
@@ -67,77 +70,6 @@ func TestParseConfig(t *testing.T) {
 			}
 			if !tc.check(c) {
 				t.Fatalf("config %+v", c)
-			}
-		})
-	}
-}
-
-func TestExitCode(t *testing.T) {
-	tests := []struct {
-		err  error
-		want int
-	}{
-		{nil, exitOK},
-		{errors.New("boom"), exitInternal},
-		{usagef("bad flag"), exitUsage},
-		{dataErrorf("no rows"), exitData},
-		{&registry.LockedError{Path: "lock"}, exitLocked},
-		{asDataError(errors.New("wrapped")), exitData},
-	}
-	for _, tc := range tests {
-		if got := exitCode(tc.err); got != tc.want {
-			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
-		}
-	}
-}
-
-func TestMetricsFile(t *testing.T) {
-	finished := time.Date(2026, 11, 1, 2, 30, 0, 0, time.UTC)
-	tests := []struct {
-		name      string
-		previous  string // "" for no previous file
-		m         runMetrics
-		want      []string
-		wantNot   []string
-		wantError bool
-	}{
-		{"success sets the time", "", runMetrics{Duration: 90 * time.Second, Rows: 1000, ValidPRAUC: 0.5, Promoted: true, Finished: finished},
-			[]string{"failcast_train_last_success_timestamp_seconds 1.7935002e+09", "failcast_train_rows 1000", "failcast_train_promoted 1",
-				"failcast_train_exit_code 0", "failcast_train_duration_seconds 90", "failcast_train_valid_pr_auc 0.5", "# TYPE failcast_train_rows gauge"}, nil, false},
-		{"failure keeps the previous success", "failcast_train_last_success_timestamp_seconds 1.5e+09\n",
-			runMetrics{ExitCode: exitData, ValidPRAUC: math.NaN(), Finished: finished},
-			[]string{"failcast_train_last_success_timestamp_seconds 1.5e+09", "failcast_train_exit_code 3", "failcast_train_promoted 0"},
-			[]string{"failcast_train_valid_pr_auc"}, false},
-		{"failure without history leaves it absent", "", runMetrics{ExitCode: exitInternal, ValidPRAUC: math.NaN(), Finished: finished},
-			[]string{"failcast_train_exit_code 1"}, []string{"last_success"}, false},
-		{"corrupt previous file", "this is { not prometheus", runMetrics{ExitCode: exitLocked, ValidPRAUC: math.NaN(), Finished: finished},
-			[]string{"failcast_train_exit_code 4"}, []string{"last_success"}, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "sub", "train.prom")
-			if tc.previous != "" {
-				os.MkdirAll(filepath.Dir(path), 0o755)
-				os.WriteFile(path, []byte(tc.previous), 0o644)
-			}
-			err := writeMetricsFile(path, tc.m)
-			if (err != nil) != tc.wantError {
-				t.Fatalf("err %v, want error %v", err, tc.wantError)
-			}
-			got, _ := os.ReadFile(path)
-			for _, w := range tc.want {
-				if !strings.Contains(string(got), w) {
-					t.Errorf("lacks %q:\n%s", w, got)
-				}
-			}
-			for _, w := range tc.wantNot {
-				if strings.Contains(string(got), w) {
-					t.Errorf("has %q:\n%s", w, got)
-				}
-			}
-			entries, _ := os.ReadDir(filepath.Dir(path))
-			if len(entries) != 1 {
-				t.Fatalf("%d files in the metrics directory: temporary file left?", len(entries))
 			}
 		})
 	}
@@ -160,7 +92,7 @@ func FuzzConfigFile(f *testing.F) {
 		}
 		c, err := parseConfig([]string{"--config", path}, io.Discard)
 		if err != nil {
-			if exitCode(err) != exitUsage {
+			if exitcode.Of(err) != exitcode.Usage {
 				t.Fatalf("rejection %v is not a usage error", err)
 			}
 			return
@@ -169,4 +101,111 @@ func FuzzConfigFile(f *testing.F) {
 			t.Fatal("accepted an invalid config")
 		}
 	})
+}
+
+// runTrain runs the command in-process and returns its exit code and
+// stderr.
+func runTrain(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stderr bytes.Buffer
+	code := run(context.Background(), args, &stderr)
+	return code, stderr.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantLog string
+	}{
+		{"unknown flag", []string{"--nope"}, "flag provided but not defined"},
+		{"bad duration", []string{"--lead", "soon"}, "duration"},
+		{"bad log format", []string{"--log-format", "xml"}, "--log-format"},
+		{"negative warm-up", []string{"--warmup", "-1h"}, "--warmup"},
+		{"positional argument", []string{"extra"}, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := filepath.Join(t.TempDir(), "registry")
+			metricsFile := filepath.Join(t.TempDir(), "m.prom")
+			// A previous success whose time must survive the failure.
+			os.WriteFile(metricsFile, []byte("failcast_train_last_success_timestamp_seconds 1.7e+09\n"), 0o644)
+			args := append([]string{"--history", filepath.Join(t.TempDir(), "none"), "--registry", reg, "--metrics-file", metricsFile}, tc.args...)
+			code, log := runTrain(t, args...)
+			if code != exitcode.Usage || !strings.Contains(log, tc.wantLog) {
+				t.Fatalf("exit %d (want %d), log lacks %q:\n%s", code, exitcode.Usage, tc.wantLog, log)
+			}
+			if _, err := os.Stat(reg); !os.IsNotExist(err) {
+				t.Fatal("a run with bad flags touched the registry")
+			}
+			prom, _ := os.ReadFile(metricsFile)
+			if !strings.Contains(string(prom), "failcast_train_exit_code 2") ||
+				!strings.Contains(string(prom), "failcast_train_last_success_timestamp_seconds 1.7e+09") {
+				t.Fatalf("metrics file after failure:\n%s", prom)
+			}
+		})
+	}
+}
+
+// TestFlagsReachTheConfig checks that every flag lands in its
+// training.Config field.
+func TestFlagsReachTheConfig(t *testing.T) {
+	o, err := parseConfig([]string{"--history", "/h", "--registry", "/r", "--as-of", "2026-11-01", "--train-days", "9", "--valid-days", "4",
+		"--lead", "2h", "--refresh", "12h", "--warmup", "24h", "--seed", "7", "--tolerance", "0.01", "--force", "--keep", "3", "--wait", "1m",
+		"--metrics-file", "/m.prom", "--features-out", "/f.parquet", "--rounds", "50", "--depth", "5", "--learning-rate", "0.2", "--early-stop", "6",
+		"--baselines=false", "--baseline-rows", "100", "--logreg-rows", "200", "--target-precision", "0.7", "--alert-budget", "0.2",
+		"--min-rows", "11", "--min-failures", "12"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := training.Config{History: "/h", Registry: "/r", AsOf: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), TrainDays: 9, ValidDays: 4,
+		Lead: 2 * time.Hour, Refresh: 12 * time.Hour, Warmup: 24 * time.Hour, Seed: 7, Tolerance: 0.01, Force: true, Keep: 3, Wait: time.Minute,
+		MetricsFile: "/m.prom", FeaturesOut: "/f.parquet", Rounds: 50, Depth: 5, LearningRate: 0.2, EarlyStop: 6,
+		Baselines: false, BaselineRows: 100, LogRegRows: 200, TargetPrecision: 0.7, AlertBudget: 0.2, MinRows: 11, MinFailures: 12}
+	if got := o.config(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("config\n got %+v\nwant %+v", got, want)
+	}
+	if got := defaultOptions().config(); !reflect.DeepEqual(got, training.DefaultConfig()) {
+		t.Fatalf("defaults differ from training.DefaultConfig:\n got %+v\nwant %+v", got, training.DefaultConfig())
+	}
+}
+func TestHelp(t *testing.T) {
+	code, out := runTrain(t, "--help")
+	if code != exitcode.OK {
+		t.Fatalf("exit %d", code)
+	}
+	var names []string
+	c := defaultOptions()
+	var ignored string
+	flagSet(&c, &ignored).VisitAll(func(f *flagT) { names = append(names, f.Name) })
+	for _, n := range names {
+		if !strings.Contains(out, "--"+n+" ") && !strings.Contains(out, "--"+n+"\n") {
+			t.Errorf("--help does not document --%s", n)
+		}
+	}
+	for _, want := range []string{"Exit codes:", "4  the registry is locked", "(out/registry)", "(4h0m0s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+type flagT = flag.Flag
+
+func TestJSONLogs(t *testing.T) {
+	reg := filepath.Join(t.TempDir(), "registry")
+	code, out := runTrain(t, "--log-format", "json", "--history", filepath.Join(t.TempDir(), "none"), "--registry", reg)
+	if code != exitcode.Input {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["msg"] == nil {
+			t.Fatalf("not a JSON log line: %q", l)
+		}
+	}
+	if !strings.Contains(lines[len(lines)-1], `"exit_code":3`) {
+		t.Fatalf("last line %s", lines[len(lines)-1])
+	}
 }

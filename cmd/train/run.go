@@ -7,62 +7,59 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"time"
+
+	"golang.org/x/term"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/training"
 )
 
-// run is the whole command: parse, train, report, write the metrics file.
-// It returns the exit code.
+// run is the whole command: parse the flags, then training.Run (which
+// logs the outcome and writes the metrics file). It returns the exit code.
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	start := time.Now()
-	cfg, err := parseConfig(args, stderr)
+	opts, err := parseConfig(args, stderr)
 	if errors.Is(err, errHelp) {
-		return exitOK
+		return exitcode.OK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
-		if cfg.MetricsFile != "" {
-			writeMetricsFile(cfg.MetricsFile, runMetrics{Duration: time.Since(start), ValidPRAUC: math.NaN(), ExitCode: exitUsage, Finished: time.Now()})
+		if opts.MetricsFile != "" {
+			training.WriteMetricsFile(opts.MetricsFile, training.RunMetrics{Duration: time.Since(start), ValidPRAUC: math.NaN(),
+				ExitCode: exitcode.Usage, Finished: time.Now()})
 		}
-		return exitUsage
+		return exitcode.Usage
 	}
-	con := &console{w: stderr}
-	log := newLogger(cfg.LogFormat, con)
-	t := &trainer{cfg: cfg, log: log, console: con, progress: progressEnabled(cfg.Progress, stderr), now: time.Now}
-	res, err := t.run(ctx)
-	code := exitCode(err)
-	logOutcome(log, res, err, code, time.Since(start))
-	if cfg.MetricsFile != "" {
-		m := runMetrics{Duration: time.Since(start), ValidPRAUC: math.NaN(), ExitCode: code, Finished: time.Now()}
-		if res != nil {
-			m.Rows, m.ValidPRAUC, m.Promoted = res.TrainRows, res.ValidPRAUC, res.Promoted
-		}
-		if err := writeMetricsFile(cfg.MetricsFile, m); err != nil {
-			log.Warn("metrics file", "err", err)
-		}
+	cfg := opts.config()
+	con := training.NewConsole(stderr)
+	cfg.Log = newLogger(opts.LogFormat, con)
+	if progressEnabled(opts.Progress, stderr) {
+		cfg.Progress = con
 	}
-	return code
+	_, err = training.Run(ctx, cfg)
+	return exitcode.Of(err)
 }
 
-// logOutcome logs the run's final line.
-func logOutcome(log *slog.Logger, res *result, err error, code int, took time.Duration) {
-	secs := math.Round(took.Seconds()*10) / 10
-	switch {
-	case err != nil && code == exitLocked:
-		log.Error("another training run holds the registry; nothing done", "err", err, "exit_code", code)
-	case err != nil && errors.Is(err, context.Canceled):
-		log.Error("interrupted; the champion is untouched", "err", err, "exit_code", code)
-	case err != nil && code == exitData:
-		log.Error("bad or missing input data; nothing published", "err", err, "exit_code", code)
-	case err != nil:
-		log.Error("training failed; the champion is untouched", "err", err, "exit_code", code)
-	case res.Promoted:
-		log.Info("published: the new model is the champion", "version", res.Version, "valid_pr_auc", round4(res.ValidPRAUC),
-			"previous", res.ChampionVersion, "reason", res.Reason, "seconds", secs, "exit_code", code)
-	default:
-		log.Info("kept out: the challenger is worse than the champion, which stays", "version", res.Version,
-			"valid_pr_auc", round4(res.ValidPRAUC), "champion", res.ChampionVersion, "champion_pr_auc", round4(res.ChampionPRAUC),
-			"reason", res.Reason, "seconds", secs, "exit_code", code)
+// newLogger returns the run's logger: text or JSON lines on w.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+// progressEnabled decides whether to draw progress bars: "auto" draws them
+// only when stderr is a terminal, so logs of scheduled runs stay clean.
+func progressEnabled(mode string, stderr io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

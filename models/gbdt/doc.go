@@ -22,5 +22,6 @@
 // keeps.
 //
 // Like everything under models/, gbdt knows only matrices, labels and
-// scores. GolearnClassifier adapts a Model to golearn's base.Classifier.
+// scores. (bench/golearngbdt adapts a Model to golearn's base.Classifier
+// for experiments; it is not on the production path.)
 package gbdt

@@ -1,11 +1,14 @@
-package gbdt
+package golearngbdt
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/gbdt"
 	"github.com/sjwhitworth/golearn/base"
 	"github.com/sjwhitworth/golearn/evaluation"
 )
@@ -64,7 +67,7 @@ func TestGolearnConfusionMatrix(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			train := golearnGrid(t, 1500, tc.classes, tc.label)
 			test := golearnGrid(t, 400, tc.classes, tc.label)
-			p := DefaultParams()
+			p := gbdt.DefaultParams()
 			p.NumRounds, p.MaxDepth, p.LearningRate = 30, 3, 0.3
 			var c base.Classifier = NewGolearnClassifier(p)
 			if err := c.Fit(train); err != nil {
@@ -112,7 +115,7 @@ func TestGolearnConfusionMatrix(t *testing.T) {
 }
 
 func TestGolearnRejectsBadUse(t *testing.T) {
-	if _, err := NewGolearnClassifier(DefaultParams()).Predict(base.NewDenseInstances()); err == nil {
+	if _, err := NewGolearnClassifier(gbdt.DefaultParams()).Predict(base.NewDenseInstances()); err == nil {
 		t.Error("Predict before Fit succeeded")
 	}
 
@@ -132,8 +135,18 @@ func TestGolearnRejectsBadUse(t *testing.T) {
 		g.Set(sCountry, i, country.GetSysValFromString(v))
 		g.Set(sCls, i, cls.GetSysValFromString([]string{"ok", "failed"}[i%2]))
 	}
-	err := NewGolearnClassifier(DefaultParams()).Fit(g)
+	err := NewGolearnClassifier(gbdt.DefaultParams()).Fit(g)
 	if err == nil || !strings.Contains(err.Error(), `attribute "country"`) {
 		t.Errorf("Fit on a categorical feature: error %v, want one naming attribute \"country\"", err)
 	}
+}
+
+// uniformMatrix returns an n x cols matrix of uniform values in [-1, 1).
+func uniformMatrix(n, cols int, seed uint64) models.Matrix {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	X := models.NewMatrix(n, cols)
+	for i := range X.Data {
+		X.Data[i] = float32(2*rng.Float64() - 1)
+	}
+	return X
 }

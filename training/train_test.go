@@ -1,12 +1,12 @@
-package main
+package training
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
@@ -53,21 +54,32 @@ func history(t *testing.T) string {
 	return p
 }
 
-// fastArgs are the flags of a quick training run on the synthetic data.
-func fastArgs(hist, reg string, extra ...string) []string {
-	return append([]string{
-		"--history", hist, "--registry", reg, "--as-of", testAsOf.Format(time.RFC3339),
-		"--train-days", "6", "--valid-days", "2", "--rounds", "40", "--depth", "4", "--early-stop", "10",
-		"--min-rows", "200", "--min-failures", "10", "--baseline-rows", "3000", "--progress", "never",
-	}, extra...)
+// fastConfig is the config of a quick training run on the synthetic data.
+func fastConfig(hist, reg string) Config {
+	c := DefaultConfig()
+	c.History, c.Registry, c.AsOf = hist, reg, testAsOf
+	c.TrainDays, c.ValidDays, c.Rounds, c.Depth, c.EarlyStop = 6, 2, 40, 4, 10
+	c.MinRows, c.MinFailures, c.BaselineRows = 200, 10, 3000
+	return c
 }
 
-// runTrain runs the command in-process and returns its exit code and log.
-func runTrain(t *testing.T, args ...string) (int, string) {
+// runTrain runs training and returns its exit code and log.
+func runTrain(t *testing.T, cfg Config) (int, string) {
 	t.Helper()
-	var stderr bytes.Buffer
-	code := run(context.Background(), args, &stderr)
-	return code, stderr.String()
+	var log bytes.Buffer
+	cfg.Log = slog.New(slog.NewTextHandler(&log, nil))
+	res, err := Run(context.Background(), cfg)
+	if (err == nil) != (res != nil) {
+		t.Fatalf("Run returned result %v and error %v", res, err)
+	}
+	return exitcode.Of(err), log.String()
+}
+
+// noBaselines is fastConfig without the baselines.
+func noBaselines(hist, reg string) Config {
+	c := fastConfig(hist, reg)
+	c.Baselines = false
+	return c
 }
 
 func current(t *testing.T, reg string) string {
@@ -94,8 +106,10 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	metricsFile := filepath.Join(t.TempDir(), "train.prom")
 
 	featuresOut := filepath.Join(t.TempDir(), "f.parquet")
-	code, log := runTrain(t, fastArgs(hist, reg, "--metrics-file", metricsFile, "--features-out", featuresOut)...)
-	if code != exitOK {
+	cfg := fastConfig(hist, reg)
+	cfg.MetricsFile, cfg.FeaturesOut = metricsFile, featuresOut
+	code, log := runTrain(t, cfg)
+	if code != exitcode.OK {
 		t.Fatalf("first run exit %d\n%s", code, log)
 	}
 	if fi, err := os.Stat(featuresOut); err != nil || fi.Size() < 1000 {
@@ -138,8 +152,9 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	// Second run, same data and seed: the champion is scored on the same
 	// validation window, ties, and the challenger is promoted.
 	time.Sleep(1100 * time.Millisecond) // version names have one-second resolution
-	code, log = runTrain(t, fastArgs(hist, reg, "--metrics-file", metricsFile, "--baselines=false")...)
-	if code != exitOK {
+	cfg.FeaturesOut, cfg.Baselines = "", false
+	code, log = runTrain(t, cfg)
+	if code != exitcode.OK {
 		t.Fatalf("second run exit %d\n%s", code, log)
 	}
 	second := current(t, reg)
@@ -160,9 +175,10 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 
 	// A much weaker challenger is kept out; exit 0 and a clear line.
 	time.Sleep(1100 * time.Millisecond)
-	weak := fastArgs(hist, reg, "--rounds", "1", "--depth", "1", "--early-stop", "0", "--tolerance", "0", "--metrics-file", metricsFile, "--baselines=false")
-	code, log = runTrain(t, weak...)
-	if code != exitOK || !strings.Contains(log, "kept out") {
+	weak := cfg
+	weak.Rounds, weak.Depth, weak.EarlyStop, weak.Tolerance = 1, 1, 0, 0
+	code, log = runTrain(t, weak)
+	if code != exitcode.OK || !strings.Contains(log, "kept out") {
 		t.Fatalf("weak challenger: exit %d\n%s", code, log)
 	}
 	if current(t, reg) != second {
@@ -186,8 +202,9 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 
 	// --force promotes it anyway; --keep 2 prunes the oldest.
 	time.Sleep(1100 * time.Millisecond)
-	code, log = runTrain(t, append(weak, "--force", "--keep", "2")...)
-	if code != exitOK || !strings.Contains(log, "--force") {
+	weak.Force, weak.Keep = true, 2
+	code, log = runTrain(t, weak)
+	if code != exitcode.OK || !strings.Contains(log, "--force") {
 		t.Fatalf("forced run: exit %d\n%s", code, log)
 	}
 	vs, _ = registry.Open(reg).Versions()
@@ -206,7 +223,7 @@ func TestTrainIsReproducible(t *testing.T) {
 	var files [2]map[string]string
 	for i := range prs {
 		reg := filepath.Join(root, fmt.Sprint(i))
-		if code, log := runTrain(t, fastArgs(hist, reg, "--baselines=false")...); code != exitOK {
+		if code, log := runTrain(t, noBaselines(hist, reg)); code != exitcode.OK {
 			t.Fatalf("exit %d\n%s", code, log)
 		}
 		md := readMetadata(t, filepath.Join(reg, registry.VersionsDir, current(t, reg)))
@@ -232,9 +249,9 @@ func TestTrainRefusesLockedRegistry(t *testing.T) {
 	}
 	defer lock.Unlock()
 	start := time.Now()
-	code, log := runTrain(t, fastArgs(hist, reg)...)
-	if code != exitLocked {
-		t.Fatalf("exit %d, want %d\n%s", code, exitLocked, log)
+	code, log := runTrain(t, fastConfig(hist, reg))
+	if code != exitcode.Locked {
+		t.Fatalf("exit %d, want %d\n%s", code, exitcode.Locked, log)
 	}
 	if !strings.Contains(log, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(log, "started at") {
 		t.Fatalf("message does not name the holder:\n%s", log)
@@ -261,8 +278,8 @@ func TestTrainRecoversStaleLock(t *testing.T) {
 	leftover := filepath.Join(reg, registry.VersionsDir, ".tmp-20261031T020000Z-123")
 	os.MkdirAll(leftover, 0o755)
 
-	code, log := runTrain(t, fastArgs(hist, reg, "--baselines=false")...)
-	if code != exitOK {
+	code, log := runTrain(t, noBaselines(hist, reg))
+	if code != exitcode.OK {
 		t.Fatalf("exit %d\n%s", code, log)
 	}
 	if !strings.Contains(log, "stale lock") || !strings.Contains(log, "leftover") {
@@ -279,21 +296,16 @@ func TestTrainRecoversStaleLock(t *testing.T) {
 func TestTrainInterruptedBeforePromotion(t *testing.T) {
 	hist := history(t)
 	reg := filepath.Join(t.TempDir(), "registry")
-	if code, log := runTrain(t, fastArgs(hist, reg, "--baselines=false")...); code != exitOK {
+	if code, log := runTrain(t, noBaselines(hist, reg)); code != exitcode.OK {
 		t.Fatalf("exit %d\n%s", code, log)
 	}
 	champion := current(t, reg)
 	time.Sleep(1100 * time.Millisecond)
 
-	cfg, err := parseConfig(fastArgs(hist, reg, "--baselines=false"), os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logBuf bytes.Buffer
-	tr := &trainer{cfg: cfg, log: newLogger("text", &logBuf), console: &console{w: &logBuf}, now: time.Now,
-		beforePromote: func() error { return errors.New("simulated crash") }}
-	res, err := tr.run(context.Background())
-	if err == nil || exitCode(err) != exitInternal || res != nil {
+	cfg := noBaselines(hist, reg)
+	cfg.beforePromote = func() error { return errors.New("simulated crash") }
+	res, err := Run(context.Background(), cfg)
+	if err == nil || exitcode.Of(err) != exitcode.Internal || res != nil {
 		t.Fatalf("crashed run: res %v err %v", res, err)
 	}
 	if got := current(t, reg); got != champion {
@@ -307,29 +319,52 @@ func TestTrainInterruptedBeforePromotion(t *testing.T) {
 	}
 }
 
-func TestTrainChampionWithOtherSchemaIsReplaced(t *testing.T) {
+// TestTrainUnusableChampionIsReplaced: a champion the scorer would refuse
+// (other feature schema, other feature names, no thresholds) cannot be
+// compared and is replaced even by a weak challenger.
+func TestTrainUnusableChampionIsReplaced(t *testing.T) {
 	hist := history(t)
-	reg := filepath.Join(t.TempDir(), "registry")
-	if code, log := runTrain(t, fastArgs(hist, reg, "--baselines=false")...); code != exitOK {
-		t.Fatalf("exit %d\n%s", code, log)
+	tests := []struct {
+		name    string
+		edit    func(m map[string]any)
+		wantLog string
+	}{
+		{"other feature schema", func(m map[string]any) { m["feature_schema_hash"] = "0000" }, "feature schema differs"},
+		{"other feature names", func(m map[string]any) {
+			names := m["feature_names"].([]any)
+			names[0], names[1] = names[1], names[0]
+		}, "feature names differ"},
+		{"no thresholds", func(m map[string]any) { delete(m, "thresholds") }, "thresholds"},
 	}
-	champion := current(t, reg)
-	// Pretend the champion was trained by a build with other features.
-	mdPath := filepath.Join(reg, registry.VersionsDir, champion, artifact.MetadataFile)
-	raw, _ := os.ReadFile(mdPath)
-	var m map[string]any
-	json.Unmarshal(raw, &m)
-	m["feature_schema_hash"] = "0000"
-	raw, _ = json.Marshal(m)
-	os.WriteFile(mdPath, raw, 0o644)
-	time.Sleep(1100 * time.Millisecond)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := filepath.Join(t.TempDir(), "registry")
+			if code, log := runTrain(t, noBaselines(hist, reg)); code != exitcode.OK {
+				t.Fatalf("exit %d\n%s", code, log)
+			}
+			champion := current(t, reg)
+			// Pretend the champion was written by another build.
+			mdPath := filepath.Join(reg, registry.VersionsDir, champion, artifact.MetadataFile)
+			raw, _ := os.ReadFile(mdPath)
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(m)
+			raw, _ = json.Marshal(m)
+			os.WriteFile(mdPath, raw, 0o644)
+			time.Sleep(1100 * time.Millisecond)
 
-	code, log := runTrain(t, fastArgs(hist, reg, "--baselines=false", "--rounds", "1", "--depth", "1")...)
-	if code != exitOK {
-		t.Fatalf("exit %d\n%s", code, log)
-	}
-	if current(t, reg) == champion || !strings.Contains(log, "feature schema differs") {
-		t.Fatalf("a champion that cannot be evaluated should be replaced:\n%s", log)
+			weak := noBaselines(hist, reg)
+			weak.Rounds, weak.Depth, weak.Tolerance = 1, 1, 0
+			code, log := runTrain(t, weak)
+			if code != exitcode.OK {
+				t.Fatalf("exit %d\n%s", code, log)
+			}
+			if current(t, reg) == champion || !strings.Contains(log, tc.wantLog) || strings.Contains(log, "champion evaluated") {
+				t.Fatalf("a champion that cannot be evaluated should be replaced:\n%s", log)
+			}
+		})
 	}
 }
 
@@ -343,22 +378,19 @@ func TestTrainBadInput(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		args     []string
+		edit     func(*Config)
 		wantCode int
 		wantLog  string
 	}{
-		{"missing history", []string{"--history", filepath.Join(t.TempDir(), "nope")}, exitData, "no such file"},
-		{"no failures", []string{"--history", noFailHist}, exitData, "no failed sends"},
-		{"as-of before the data", []string{"--as-of", "2020-01-01"}, exitData, "training window is empty"},
-		{"as-of long after the data", []string{"--as-of", "2027-06-01"}, exitData, "before the validation window"},
-		{"too few rows", []string{"--min-rows", "10000000"}, exitData, "--min-rows"},
-		{"warm-up longer than the history", []string{"--warmup", "2000h"}, exitData, "no training window is left"},
-		{"schema mismatch", []string{"--history", badSchema}, exitData, "timestamp"},
-		{"unknown flag", []string{"--nope"}, exitUsage, "flag provided but not defined"},
-		{"bad duration", []string{"--lead", "soon"}, exitUsage, "duration"},
-		{"bad log format", []string{"--log-format", "xml"}, exitUsage, "--log-format"},
-		{"negative warm-up", []string{"--warmup", "-1h"}, exitUsage, "--warmup"},
-		{"positional argument", []string{"extra"}, exitUsage, "unexpected argument"},
+		{"missing history", func(c *Config) { c.History = filepath.Join(t.TempDir(), "nope") }, exitcode.Input, "no such file"},
+		{"no failures", func(c *Config) { c.History = noFailHist }, exitcode.Input, "no failed sends"},
+		{"as-of before the data", func(c *Config) { c.AsOf = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) }, exitcode.Input, "training window is empty"},
+		{"as-of long after the data", func(c *Config) { c.AsOf = time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC) }, exitcode.Input, "before the validation window"},
+		{"too few rows", func(c *Config) { c.MinRows = 10000000 }, exitcode.Input, "--min-rows"},
+		{"warm-up longer than the history", func(c *Config) { c.Warmup = 2000 * time.Hour }, exitcode.Input, "no training window is left"},
+		{"schema mismatch", func(c *Config) { c.History = badSchema }, exitcode.Input, "timestamp"},
+		{"negative warm-up", func(c *Config) { c.Warmup = -time.Hour }, exitcode.Usage, "--warmup"},
+		{"no registry", func(c *Config) { c.Registry = "" }, exitcode.Usage, "--registry is required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -366,10 +398,15 @@ func TestTrainBadInput(t *testing.T) {
 			metricsFile := filepath.Join(t.TempDir(), "m.prom")
 			// A previous success whose time must survive the failure.
 			os.WriteFile(metricsFile, []byte("failcast_train_last_success_timestamp_seconds 1.7e+09\n"), 0o644)
-			args := append(fastArgs(hist, reg, "--metrics-file", metricsFile), tc.args...)
-			code, log := runTrain(t, args...)
+			cfg := fastConfig(hist, reg)
+			cfg.MetricsFile = metricsFile
+			tc.edit(&cfg)
+			code, log := runTrain(t, cfg)
 			if code != tc.wantCode || !strings.Contains(log, tc.wantLog) {
 				t.Fatalf("exit %d (want %d), log lacks %q:\n%s", code, tc.wantCode, tc.wantLog, log)
+			}
+			if cfg.Registry == "" {
+				return
 			}
 			if _, _, err := registry.Open(reg).Current(); !errors.Is(err, registry.ErrNoChampion) {
 				t.Fatalf("a failed run published something: %v", err)
@@ -383,56 +420,17 @@ func TestTrainBadInput(t *testing.T) {
 	}
 }
 
-func TestHelp(t *testing.T) {
-	code, out := runTrain(t, "--help")
-	if code != exitOK {
-		t.Fatalf("exit %d", code)
-	}
-	var names []string
-	c := defaultConfig()
-	var ignored string
-	flagSet(&c, &ignored).VisitAll(func(f *flagT) { names = append(names, f.Name) })
-	for _, n := range names {
-		if !strings.Contains(out, "--"+n+" ") && !strings.Contains(out, "--"+n+"\n") {
-			t.Errorf("--help does not document --%s", n)
-		}
-	}
-	for _, want := range []string{"Exit codes:", "4  the registry is locked", "(out/registry)", "(4h0m0s)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("--help lacks %q", want)
-		}
-	}
-}
-
-type flagT = flag.Flag
-
-func TestJSONLogs(t *testing.T) {
-	reg := filepath.Join(t.TempDir(), "registry")
-	code, out := runTrain(t, "--log-format", "json", "--history", filepath.Join(t.TempDir(), "none"), "--registry", reg)
-	if code != exitData {
-		t.Fatalf("exit %d", code)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	for _, l := range lines {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil || m["msg"] == nil {
-			t.Fatalf("not a JSON log line: %q", l)
-		}
-	}
-	if !strings.Contains(lines[len(lines)-1], `"exit_code":3`) {
-		t.Fatalf("last line %s", lines[len(lines)-1])
-	}
-}
-
 func TestInterruptedByContext(t *testing.T) {
 	hist := history(t)
 	reg := filepath.Join(t.TempDir(), "registry")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var stderr bytes.Buffer
-	code := run(ctx, fastArgs(hist, reg), &stderr)
-	if code != exitInternal || !strings.Contains(stderr.String(), "interrupted") {
-		t.Fatalf("exit %d\n%s", code, stderr.String())
+	var log bytes.Buffer
+	cfg := fastConfig(hist, reg)
+	cfg.Log = slog.New(slog.NewTextHandler(&log, nil))
+	_, err := Run(ctx, cfg)
+	if code := exitcode.Of(err); code != exitcode.Internal || !errors.Is(err, context.Canceled) || !strings.Contains(log.String(), "interrupted") {
+		t.Fatalf("exit %d, err %v\n%s", code, err, log.String())
 	}
 	if _, err := os.Stat(filepath.Join(reg, registry.LockFile)); !os.IsNotExist(err) {
 		t.Fatal("an interrupted run left its lock")

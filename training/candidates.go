@@ -1,4 +1,4 @@
-package main
+package training
 
 import (
 	"context"
@@ -64,14 +64,15 @@ func (t *trainer) evalCandidate(name string, scores []float64, labels []bool, fi
 
 // fitCandidates trains the GBDT fail and family models and, with
 // --baselines, the baselines, and evaluates each on validation.
-func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *splitRows, bar *bar) (*candidateSet, error) {
+func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*candidateSet, error) {
 	set := &candidateSet{}
+	tab := s.Table
 
 	// P(fail): binary GBDT with early stopping on the validation window.
 	p := t.gbdtParams()
 	p.Objective = gbdt.Binary
-	train := gbdt.Dataset{X: s.trainX, Y: boolsToY(s.trainLabels)}
-	valid := gbdt.Dataset{X: s.validX, Y: boolsToY(s.validLabels)}
+	train := gbdt.Dataset{X: s.TrainX, Y: boolsToY(s.TrainLabels)}
+	valid := gbdt.Dataset{X: s.ValidX, Y: boolsToY(s.ValidLabels)}
 	began := time.Now()
 	fail, err := gbdt.Fit(ctx, p, train, &valid)
 	if err != nil {
@@ -79,7 +80,7 @@ func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *spl
 	}
 	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds)
 	set.fail = fail
-	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.validX), s.validLabels, time.Since(began), len(s.train), fmt.Sprintf("%d rounds kept", fail.NumRounds()))
+	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), len(s.Train), fmt.Sprintf("%d rounds kept", fail.NumRounds()))
 	if err != nil {
 		return nil, err
 	}
@@ -88,16 +89,16 @@ func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *spl
 
 	// P(family | fail): softmax GBDT on the failed rows.
 	bar.step("family model")
-	family, eval, err := t.fitFamily(ctx, tab, s, main.valid)
+	family, eval, err := t.fitFamily(ctx, s, main.valid)
 	if err != nil {
 		return nil, err
 	}
 	set.family, set.familyEval = family, eval
-	set.likelyCode = likelyCodes(tab, s.train)
+	set.likelyCode = likelyCodes(tab, s.Train)
 
 	if t.cfg.Baselines {
 		bar.step("baselines")
-		base, err := t.fitBaselines(ctx, tab, s)
+		base, err := t.fitBaselines(ctx, s)
 		if err != nil {
 			return nil, err
 		}
@@ -110,9 +111,10 @@ func (t *trainer) fitCandidates(ctx context.Context, tab *features.Table, s *spl
 
 // fitFamily trains the error-family model on the failed training rows and
 // evaluates it on the validation window.
-func (t *trainer) fitFamily(ctx context.Context, tab *features.Table, s *splitRows, validFail []float64) (*gbdt.Model, familyEval, error) {
-	failedTrain := failedRows(tab, s.train)
-	failedValid := failedRows(tab, s.valid)
+func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64) (*gbdt.Model, familyEval, error) {
+	tab := s.Table
+	failedTrain := failedRows(tab, s.Train)
+	failedValid := failedRows(tab, s.Valid)
 	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
 	p := t.gbdtParams()
 	p.Objective = gbdt.Softmax
@@ -147,11 +149,11 @@ func (t *trainer) fitFamily(ctx context.Context, tab *features.Table, s *splitRo
 		eval.summary = &ms
 	}
 	// One-vs-rest on every validation row with P(family) = P(fail) * P(family | fail).
-	pFamily := bundle.CombineFamily(validFail, model.PredictProbaMulti(s.validX))
+	pFamily := bundle.CombineFamily(validFail, model.PredictProbaMulti(s.ValidX))
 	for f := 1; f < pipeline.NumFamilies; f++ {
-		scores := make([]float64, len(s.valid))
-		labels := make([]bool, len(s.valid))
-		for k, i := range s.valid {
+		scores := make([]float64, len(s.Valid))
+		labels := make([]bool, len(s.Valid))
+		for k, i := range s.Valid {
 			scores[k] = pFamily[k][f]
 			labels[k] = tab.Failed[i] && int(tab.Family[i]) == f
 		}
@@ -250,9 +252,10 @@ func flatten(rows [][]float64) []float64 {
 	return out
 }
 
-// sampleRows returns up to n of rows, drawn without replacement with the
-// seed and returned in their original order.
-func sampleRows(rows []int, n int, seed uint64) []int {
+// SampleRows returns up to n of rows, drawn without replacement with the
+// seed and returned in their original order: the row cap of the
+// baselines (Config.BaselineRows, Config.LogRegRows).
+func SampleRows(rows []int, n int, seed uint64) []int {
 	if len(rows) <= n {
 		return rows
 	}

@@ -1,4 +1,4 @@
-package gbdt
+package golearngbdt
 
 import (
 	"bytes"
@@ -10,20 +10,21 @@ import (
 	"slices"
 
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/gbdt"
 	"github.com/sjwhitworth/golearn/base"
 )
 
 // GolearnClassifier adapts gbdt to golearn's base.Classifier, so golearn
 // grids, evaluation.GetConfusionMatrix and cross-validation work with it.
 // Every non-class attribute must be a FloatAttribute and the single class
-// attribute a CategoricalAttribute; two class values train a Binary
-// model, more a Softmax one. Predict picks the most probable class.
+// attribute a CategoricalAttribute; two class values train a gbdt.Binary
+// model, more a gbdt.Softmax one. Predict picks the most probable class.
 type GolearnClassifier struct {
 	// Params are used by Fit; Objective and NumClass are set from the
 	// class attribute.
-	Params Params
+	Params gbdt.Params
 	// Model is the trained model (nil before Fit or Load).
-	Model *Model
+	Model *gbdt.Model
 
 	features []string // attribute names, in the model's column order
 	classes  []string // class values, by class index
@@ -32,16 +33,16 @@ type GolearnClassifier struct {
 var _ base.Classifier = (*GolearnClassifier)(nil)
 
 // NewGolearnClassifier returns an unfitted adapter using p.
-func NewGolearnClassifier(p Params) *GolearnClassifier {
+func NewGolearnClassifier(p gbdt.Params) *GolearnClassifier {
 	return &GolearnClassifier{Params: p}
 }
 
 // String names the classifier and its state.
 func (c *GolearnClassifier) String() string {
 	if c.Model == nil {
-		return "gbdt.GolearnClassifier(unfitted)"
+		return "golearngbdt.GolearnClassifier(unfitted)"
 	}
-	return fmt.Sprintf("gbdt.GolearnClassifier(%v, %d classes, %d features, %d rounds)",
+	return fmt.Sprintf("golearngbdt.GolearnClassifier(%v, %d classes, %d features, %d rounds)",
 		c.Model.Objective(), c.Model.NumClass(), c.Model.NumFeatures(), c.Model.NumRounds())
 }
 
@@ -124,11 +125,11 @@ func (c *GolearnClassifier) Fit(grid base.FixedDataGrid) error {
 	}
 	p := c.Params
 	if len(classes) == 2 {
-		p.Objective, p.NumClass = Binary, 0
+		p.Objective, p.NumClass = gbdt.Binary, 0
 	} else {
-		p.Objective, p.NumClass = Softmax, len(classes)
+		p.Objective, p.NumClass = gbdt.Softmax, len(classes)
 	}
-	m, err := Fit(context.Background(), p, Dataset{X: X, Y: y}, nil)
+	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
 	if err != nil {
 		return err
 	}
@@ -175,7 +176,7 @@ func (c *GolearnClassifier) GetMetadata() base.ClassifierMetadataV1 {
 		FormatVersion:      1,
 		ClassifierName:     golearnClassifierName,
 		ClassifierVersion:  golearnClassifierVersion,
-		ClassifierMetadata: map[string]interface{}{"model_format_version": FormatVersion},
+		ClassifierMetadata: map[string]interface{}{"model_format_version": gbdt.FormatVersion},
 	}
 }
 
@@ -258,7 +259,7 @@ func (c *GolearnClassifier) LoadWithPrefix(r *base.ClassifierDeserializer, prefi
 	if err != nil {
 		return err
 	}
-	m, err := Read(bytes.NewReader(b))
+	m, err := gbdt.Read(bytes.NewReader(b))
 	if err != nil {
 		return err
 	}

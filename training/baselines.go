@@ -1,17 +1,16 @@
-package main
+package training
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/baseline"
 )
 
-// ruleFeature is the categorical column the rule baseline conditions on.
-const ruleFeature = "recipient_last_outcome_family"
+// RuleFeature is the categorical column the rule baseline conditions on.
+const RuleFeature = "recipient_last_outcome_family"
 
 // binaryModel is what a baseline offers the trainer.
 type binaryModel interface {
@@ -35,7 +34,8 @@ type baselineSpec struct {
 
 // fitBaselines trains the comparison models on (a sample of) the training
 // rows and evaluates them on the full validation window.
-func (t *trainer) fitBaselines(ctx context.Context, tab *features.Table, s *splitRows) ([]*candidate, error) {
+func (t *trainer) fitBaselines(ctx context.Context, s *Tables) ([]*candidate, error) {
+	tab := s.Table
 	var specs []baselineSpec
 	for _, b := range []struct {
 		name  string
@@ -49,17 +49,17 @@ func (t *trainer) fitBaselines(ctx context.Context, tab *features.Table, s *spli
 			return &baseline.Forest{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows, SampleRows: min(rows, baseline.DefaultForestSampleRows)}
 		}},
 	} {
-		capped := sampleRows(indexes(len(s.train)), b.limit, t.cfg.Seed)
+		capped := SampleRows(indexes(len(s.Train)), b.limit, t.cfg.Seed)
 		note := ""
-		if len(capped) < len(s.train) {
-			note = fmt.Sprintf("row cap %d of %d", len(capped), len(s.train))
+		if len(capped) < len(s.Train) {
+			note = fmt.Sprintf("row cap %d of %d", len(capped), len(s.Train))
 		}
-		specs = append(specs, baselineSpec{b.name, b.model(len(capped)), s.trainX.SelectRows(capped), pick(s.trainLabels, capped), note})
+		specs = append(specs, baselineSpec{b.name, b.model(len(capped)), s.TrainX.SelectRows(capped), pick(s.TrainLabels, capped), note})
 	}
-	if col := tab.Col(ruleFeature); col >= 0 {
-		specs = append(specs, baselineSpec{"rule: " + ruleFeature, &baseline.Rule{Column: col}, s.trainX, s.trainLabels, ""})
+	if col := tab.Col(RuleFeature); col >= 0 {
+		specs = append(specs, baselineSpec{"rule: " + RuleFeature, &baseline.Rule{Column: col}, s.TrainX, s.TrainLabels, ""})
 	} else {
-		t.log.Warn("rule baseline skipped: feature not in the table", "feature", ruleFeature)
+		t.log.Warn("rule baseline skipped: feature not in the table", "feature", RuleFeature)
 	}
 	var out []*candidate
 	for _, sp := range specs {
@@ -82,7 +82,7 @@ func (t *trainer) fitBaselines(ctx context.Context, tab *features.Table, s *spli
 			continue
 		}
 		fit := time.Since(began)
-		c, err := t.evalCandidate(sp.name, sp.model.PredictProba(s.validX), s.validLabels, fit, sp.X.Rows, sp.note)
+		c, err := t.evalCandidate(sp.name, sp.model.PredictProba(s.ValidX), s.ValidLabels, fit, sp.X.Rows, sp.note)
 		if err != nil {
 			return nil, err
 		}

@@ -1,48 +1,28 @@
-package main
+package training
 
 import (
 	"io"
-	"log/slog"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
-// newLogger returns the run's logger: text or JSON lines on w.
-func newLogger(format string, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// progressEnabled decides whether to draw progress bars: "auto" draws them
-// only when stderr is a terminal, so logs of scheduled runs stay clean.
-func progressEnabled(mode string, stderr io.Writer) bool {
-	switch mode {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	f, ok := stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// console is stderr shared by log lines and one progress bar at a time:
-// a log line first erases the bar's line, and the bar is drawn again
-// below it, so the two never run into each other.
-type console struct {
+// Console is a writer (stderr) shared by log lines and one progress bar
+// at a time: a log line first erases the bar's line, and the bar is drawn
+// again below it, so the two never run into each other. Give the same
+// Console to the logger's handler and to Config.Progress.
+type Console struct {
 	mu  sync.Mutex
 	w   io.Writer
 	bar *progressbar.ProgressBar
 }
 
-func (c *console) Write(p []byte) (int, error) {
+// NewConsole returns a Console writing to w.
+func NewConsole(w io.Writer) *Console { return &Console{w: w} }
+
+// Write writes a log line above the progress bar, if one is drawn.
+func (c *Console) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bar == nil {
@@ -55,9 +35,9 @@ func (c *console) Write(p []byte) (int, error) {
 }
 
 // newBar starts a progress bar of max steps on the console (nil when
-// progress is off; every method of *bar accepts nil).
-func (c *console) newBar(enabled bool, max int64, desc, unit string) *bar {
-	if !enabled {
+// progress is off or c is nil; every method of *bar accepts nil).
+func (c *Console) newBar(enabled bool, max int64, desc, unit string) *bar {
+	if !enabled || c == nil {
 		return nil
 	}
 	opts := []progressbar.Option{
@@ -83,7 +63,7 @@ func (c *console) newBar(enabled bool, max int64, desc, unit string) *bar {
 
 // bar is a progress bar drawn on a console.
 type bar struct {
-	c  *console
+	c  *Console
 	pb *progressbar.ProgressBar
 }
 

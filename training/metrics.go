@@ -1,4 +1,4 @@
-package main
+package training
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -24,8 +25,8 @@ const (
 	metricExitCode    = "failcast_train_exit_code"
 )
 
-// runMetrics is what one run reports in the metrics file.
-type runMetrics struct {
+// RunMetrics is what one run reports in the metrics file.
+type RunMetrics struct {
 	Duration   time.Duration
 	Rows       int     // training rows; 0 if the run failed before counting
 	ValidPRAUC float64 // NaN if the run failed before evaluating
@@ -34,14 +35,16 @@ type runMetrics struct {
 	Finished   time.Time
 }
 
-// writeMetricsFile writes m to path atomically. A successful run (exit 0)
+// WriteMetricsFile writes m to path atomically (node_exporter textfile
+// format). Run calls it with Config.MetricsFile; a command calls it for a
+// run that failed before Run, such as on a bad flag. A successful run (exit 0)
 // sets the last success time to m.Finished; a failed run carries over the
 // previous file's value, so an alert on its age fires when runs keep
 // failing (and the metric stays absent until a first success).
-func writeMetricsFile(path string, m runMetrics) error {
+func WriteMetricsFile(path string, m RunMetrics) error {
 	lastSuccess := math.NaN()
 	var warning error
-	if m.ExitCode == exitOK {
+	if m.ExitCode == exitcode.OK {
 		lastSuccess = float64(m.Finished.UnixMilli()) / 1000
 	} else {
 		prev, err := readGauge(path, metricLastSuccess)

@@ -1,4 +1,4 @@
-package main
+package training
 
 import (
 	"fmt"
@@ -16,19 +16,20 @@ import (
 )
 
 // metadata fills the bundle's metadata.json.
-func (t *trainer) metadata(res *result, w windows, tab *features.Table, s *splitRows, c *candidateSet,
+func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 	th map[string]metrics.Threshold, started time.Time) artifact.Metadata {
-	binary := metrics.Compute(c.main.valid, s.validLabels)
+	tab := s.Table
+	binary := metrics.Compute(c.main.valid, s.ValidLabels)
 	md := artifact.Metadata{
 		ModelVersion:      res.Version,
 		CreatedAt:         started.UTC().Truncate(time.Second),
 		FeatureSchemaHash: features.SchemaHash(),
 		FeatureNames:      tab.Names,
-		TrainWindow:       artifact.WindowFromMicros(evaluate.Window(tab.Time, s.train)),
-		ValidWindow:       artifact.WindowFromMicros(evaluate.Window(tab.Time, s.valid)),
-		LeadTime:          artifact.Duration(w.gap),
-		Rows: artifact.Rows{Train: len(s.train), Valid: len(s.valid),
-			TrainPositives: s.trainFailures, ValidPositives: s.validFailures},
+		TrainWindow:       artifact.WindowFromMicros(evaluate.Window(tab.Time, s.Train)),
+		ValidWindow:       artifact.WindowFromMicros(evaluate.Window(tab.Time, s.Valid)),
+		LeadTime:          artifact.Duration(w.Gap),
+		Rows: artifact.Rows{Train: len(s.Train), Valid: len(s.Valid),
+			TrainPositives: s.TrainFailures, ValidPositives: s.ValidFailures},
 		Hyperparameters: map[string]any{
 			"rounds": t.cfg.Rounds, "depth": t.cfg.Depth, "learning_rate": t.cfg.LearningRate, "early_stop": t.cfg.EarlyStop,
 			"fail_rounds_kept": c.fail.NumRounds(), "family_rounds_kept": c.family.NumRounds(),
@@ -44,11 +45,11 @@ func (t *trainer) metadata(res *result, w windows, tab *features.Table, s *split
 		},
 		Champion: &artifact.Champion{
 			ComparedWith: res.ChampionVersion, Metric: "pr_auc", ChampionValue: finiteOr(res.ChampionPRAUC, 0),
-			ChallengerValue: res.ValidPRAUC, Promoted: res.Promoted, Reason: res.Reason, DecidedAt: t.now().UTC().Truncate(time.Second),
+			ChallengerValue: res.ValidPRAUC, Promoted: res.Promoted, Reason: res.Reason, DecidedAt: t.cfg.now().UTC().Truncate(time.Second),
 		},
 	}
-	bundle.SetExtras(&md, time.Duration(t.cfg.Lead), time.Duration(t.cfg.Refresh), c.likelyCode)
-	md.Extra["as_of"] = w.asOf.Format(time.RFC3339)
+	bundle.SetServing(&md, bundle.Serving{Lead: t.cfg.Lead, Refresh: t.cfg.Refresh, LikelyCodes: c.likelyCode})
+	md.Extra["as_of"] = w.AsOf.Format(time.RFC3339)
 	md.Extra["champion_evaluated"] = res.ChampionEvaluated
 	if pc := res.Paired; pc != nil {
 		md.Extra["champion_difference_95"] = []float64{round4(pc.Low), round4(pc.High)}
@@ -62,7 +63,7 @@ func (t *trainer) metadata(res *result, w windows, tab *features.Table, s *split
 		}
 	}
 	md.Extra["feature_importance"] = imp
-	if bins, err := metrics.Reliability(c.main.valid, s.validLabels, 10); err == nil {
+	if bins, err := metrics.Reliability(c.main.valid, s.ValidLabels, 10); err == nil {
 		var cal []map[string]any
 		for _, b := range bins {
 			cal = append(cal, map[string]any{"lower": b.Lower, "upper": b.Upper, "count": b.Count,
@@ -83,8 +84,9 @@ func (t *trainer) metadata(res *result, w windows, tab *features.Table, s *split
 }
 
 // writeReport writes report.md and its charts into dir.
-func (t *trainer) writeReport(dir string, res *result, w windows, tab *features.Table, s *splitRows, c *candidateSet,
+func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *candidateSet,
 	th map[string]metrics.Threshold, started time.Time) error {
+	tab := s.Table
 	r := &report.Report{
 		Title:           "failcast model",
 		Version:         res.Version,
@@ -94,12 +96,12 @@ func (t *trainer) writeReport(dir string, res *result, w windows, tab *features.
 		ClassTitle:      "Error families",
 	}
 	r.Summary = []report.Field{
-		{Name: "as of", Value: w.asOf.Format(time.RFC3339)},
-		{Name: "training sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", len(s.train), s.trainFailures,
-			evaluate.FormatMicros(w.from), evaluate.FormatMicros(w.trainTo))},
-		{Name: "validation sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", len(s.valid), s.validFailures,
-			evaluate.FormatMicros(w.validFrom), evaluate.FormatMicros(w.to))},
-		{Name: "gap (lead)", Value: w.gap.String()},
+		{Name: "as of", Value: w.AsOf.Format(time.RFC3339)},
+		{Name: "training sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", len(s.Train), s.TrainFailures,
+			evaluate.FormatMicros(w.From.UnixMicro()), evaluate.FormatMicros(w.TrainTo.UnixMicro()))},
+		{Name: "validation sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", len(s.Valid), s.ValidFailures,
+			evaluate.FormatMicros(w.ValidFrom.UnixMicro()), evaluate.FormatMicros(w.AsOf.UnixMicro()))},
+		{Name: "gap (lead)", Value: w.Gap.String()},
 		{Name: "features", Value: fmt.Sprintf("%d (schema %.12s)", len(tab.Names), features.SchemaHash())},
 		{Name: "seed", Value: fmt.Sprint(t.cfg.Seed)},
 		{Name: "GBDT", Value: fmt.Sprintf("depth %d, learning rate %g, %d of at most %d rounds kept (early stopping %d)",
@@ -113,14 +115,14 @@ func (t *trainer) writeReport(dir string, res *result, w windows, tab *features.
 			Name: x.name, PRAUC: x.summary.PRAUC, ROCAUC: x.summary.ROCAUC, LogLoss: x.summary.LogLoss, Brier: x.summary.Brier,
 			RecallAtPrecision: x.recallAtP, FitSeconds: x.fitSeconds, TrainRows: x.trainRows, Note: x.note,
 		})
-		if pr, err := metrics.PRCurve(x.valid, s.validLabels); err == nil {
+		if pr, err := metrics.PRCurve(x.valid, s.ValidLabels); err == nil {
 			pts := make([]report.Point, len(pr))
 			for i, p := range pr {
 				pts[i] = report.Point{X: p.Recall, Y: p.Precision}
 			}
 			r.PR = append(r.PR, report.Curve{Name: x.name, Points: pts, AUC: x.summary.PRAUC})
 		}
-		if roc, err := metrics.ROCCurve(x.valid, s.validLabels); err == nil {
+		if roc, err := metrics.ROCCurve(x.valid, s.ValidLabels); err == nil {
 			pts := make([]report.Point, len(roc))
 			for i, p := range roc {
 				pts[i] = report.Point{X: p.FPR, Y: p.TPR}
@@ -128,7 +130,7 @@ func (t *trainer) writeReport(dir string, res *result, w windows, tab *features.
 			r.ROC = append(r.ROC, report.Curve{Name: x.name, Points: pts, AUC: x.summary.ROCAUC})
 		}
 	}
-	if bins, err := metrics.Reliability(c.main.valid, s.validLabels, 10); err == nil {
+	if bins, err := metrics.Reliability(c.main.valid, s.ValidLabels, 10); err == nil {
 		for _, b := range bins {
 			r.Calibration = append(r.Calibration, report.CalibrationBin{MeanPredicted: b.MeanPredicted, Observed: b.ObservedRate, Count: b.Count})
 		}

@@ -1,8 +1,7 @@
-package main
+package training
 
 import (
 	"context"
-	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,19 +16,16 @@ func BenchmarkTrainRun(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reg := filepath.Join(b.TempDir(), "registry")
-	cfg, err := parseConfig(fastArgs(hist, reg, "--baselines=false", "--keep", "2"), io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := noBaselines(hist, filepath.Join(b.TempDir(), "registry"))
+	cfg.Keep = 2
 	rows := 0
 	i := 0
 	for b.Loop() {
 		i++
 		// Distinct version names without sleeping: a clock one minute apart per run.
 		at := time.Date(2026, 11, 1, 2, i, 0, 0, time.UTC)
-		tr := &trainer{cfg: cfg, log: newLogger("text", io.Discard), console: &console{w: io.Discard}, now: func() time.Time { return at }}
-		res, err := tr.run(context.Background())
+		cfg.Now = func() time.Time { return at }
+		res, err := Run(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

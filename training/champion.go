@@ -1,4 +1,4 @@
-package main
+package training
 
 import (
 	"errors"
@@ -10,7 +10,16 @@ import (
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/pipeline"
 )
+
+// modelWant is what the champion must offer to be compared: what the
+// scorer requires of a model (the feature schema this build computes and
+// names, the error families it knows, valid thresholds), so that a
+// champion the scorer would refuse is replaced.
+func modelWant(names []string) bundle.Want {
+	return bundle.Want{SchemaHash: features.SchemaHash(), FeatureNames: names, MaxClasses: pipeline.NumFamilies, Thresholds: true}
+}
 
 // compareReplicates is the number of bootstrap replicates of the
 // champion comparison (metrics.ComparePR).
@@ -19,7 +28,7 @@ const compareReplicates = 200
 // compare scores the champion on the challenger's validation rows
 // (challenger holds the challenger's P(fail) of them) and decides whether
 // the challenger is promoted. It fills the decision fields of res.
-func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []float64, res *result) {
+func (t *trainer) compare(reg *registry.Registry, s *Tables, challenger []float64, res *Result) {
 	version, dir, err := reg.Current()
 	switch {
 	case errors.Is(err, registry.ErrNoChampion):
@@ -33,21 +42,21 @@ func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []flo
 		return
 	}
 	res.ChampionVersion = version
-	champ, err := bundle.Load(dir, features.SchemaHash())
+	champ, err := bundle.LoadFor(dir, modelWant(s.Table.Names))
 	if err != nil {
 		res.Promoted = true
 		if errors.Is(err, artifact.ErrSchemaMismatch) {
 			res.Reason = "the champion was trained on another feature schema and cannot be evaluated on this validation window"
 			t.log.Info("champion cannot be evaluated: its feature schema differs from this build's; promoting the challenger",
-				"champion", version)
+				"champion", version, "err", err)
 		} else {
 			res.Reason = fmt.Sprintf("the champion cannot be loaded (%v)", err)
 			t.log.Warn("champion cannot be loaded; promoting the challenger", "champion", version, "err", err)
 		}
 		return
 	}
-	scores, _ := champ.Predict(s.validX)
-	champPR, err := metrics.AveragePrecision(scores, s.validLabels)
+	scores, _ := champ.Predict(s.ValidX)
+	champPR, err := metrics.AveragePrecision(scores, s.ValidLabels)
 	if err != nil {
 		res.Promoted, res.Reason = true, fmt.Sprintf("the champion's PR-AUC cannot be computed (%v)", err)
 		return
@@ -56,7 +65,7 @@ func (t *trainer) compare(reg *registry.Registry, s *splitRows, challenger []flo
 	diff := res.ValidPRAUC - champPR
 	// How much of the difference is the noise of the validation rows
 	// drawn: reported, not part of the decision.
-	if pc, err := metrics.ComparePR(scores, challenger, s.validLabels, compareReplicates, t.cfg.Seed); err == nil {
+	if pc, err := metrics.ComparePR(scores, challenger, s.ValidLabels, compareReplicates, t.cfg.Seed); err == nil {
 		res.Paired = &pc
 	} else {
 		t.log.Warn("bootstrap of the champion comparison failed", "err", err)
