@@ -48,7 +48,7 @@ image-multistage:
 ## demo: simulate history, train a model, score the upcoming plan, write prediction CSVs.
 demo: build
 	$(BIN)/failcast simulate --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --out $(OUT)/sim
-	$(BIN)/train --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) --registry $(OUT)/registry --seed $(DEMO_SEED)
+	$(BIN)/failcast train --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) --registry $(OUT)/registry --seed $(DEMO_SEED)
 	$(BIN)/failcast score --plan $(OUT)/sim/plan.parquet --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) \
 		--registry $(OUT)/registry --out $(OUT)/score --outcomes $(OUT)/sim/outcomes.parquet \
 		--tokens $(OUT)/sim/tokens.csv

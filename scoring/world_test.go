@@ -261,7 +261,7 @@ func trainBundleWith(history, dir, version, schemaHash string, failRounds, famil
 			bundle.ThresholdMedium: {Threshold: metrics.Threshold{Rule: "budget", Target: 0.1, Reached: true, Value: 0.2}},
 		},
 	}
-	bundle.SetExtras(&md, cfg.Lead, cfg.Refresh, codes)
+	bundle.SetServing(&md, bundle.Serving{Lead: cfg.Lead, Refresh: cfg.Refresh, LikelyCodes: codes})
 	return bundle.Save(dir, md, fail, family)
 }
 

@@ -275,15 +275,8 @@ func SetServing(md *artifact.Metadata, s Serving) {
 	md.Extra[ExtraLikelyCodes] = codes
 }
 
-// SetExtras stores the lead, refresh and likely codes in md.
-//
-// Deprecated: use SetServing.
-func SetExtras(md *artifact.Metadata, lead, refresh time.Duration, likelyCodes map[string]int32) {
-	SetServing(md, Serving{Lead: lead, Refresh: refresh, LikelyCodes: likelyCodes})
-}
-
-// parseExtras reads what SetExtras wrote, as it comes back from JSON (or
-// as SetExtras left it, for a Metadata that was never encoded).
+// parseExtras reads what SetServing wrote, as it comes back from JSON (or
+// as SetServing left it, for a Metadata that was never encoded).
 func parseExtras(extra map[string]any) (lead, refresh time.Duration, codes map[string]int32, err error) {
 	codes = map[string]int32{}
 	dur := func(key string) (time.Duration, error) {
