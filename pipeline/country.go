@@ -11,7 +11,8 @@ import (
 // (github.com/nyaruka/phonenumbers) places it, or "" when it cannot be
 // told. number is E.164 with or without the "+" ("+14165550123",
 // "5511987654321", as WhatsApp's wa_id writes it); spaces, dashes, dots
-// and parentheses are ignored.
+// and parentheses are ignored; anything else (a hashed recipient "h:...")
+// gives "".
 //
 // A calling code used by one country gives that country. A calling code
 // shared by several (+1: US, Canada and the Caribbean; +44: the UK,
@@ -32,11 +33,15 @@ func CountryOf(number string) string {
 	digits := buf[:0]
 	for i := 0; i < len(number); i++ {
 		c := number[i]
-		if c >= '0' && c <= '9' {
+		switch {
+		case c >= '0' && c <= '9':
 			if len(digits) == cap(digits) {
 				return "" // longer than any phone number
 			}
 			digits = append(digits, c)
+		case c == '+' || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return "" // not a number: a hashed recipient ("h:..."), a name
 		}
 	}
 	// E.164: at most 15 digits; a calling code of 1-3 digits and at least
