@@ -215,7 +215,8 @@ func TestCountryOf(t *testing.T) {
 		{"+1 212 555 0123", "US"},  // New York, formatted
 		{"+12122345678", "US"},     //
 		{"+18765550123", "JM"},     // Jamaica shares +1
-		{"+12120345678", ""},       // exchange 0: neither US nor CA
+		{"+12120345678", "US"},     // exchange 0: not valid, but area code 212 is New York's
+		{"+14160345678", "CA"},     // exchange 0 in Toronto's area code
 		{"+15551230001", ""},       // 555 is no area code
 		{"5511987654321", "BR"},    //
 		{"+447700900123", "GB"},    // Ofcom's drama range: GB, the main region left
