@@ -199,7 +199,15 @@ var HistoryColumns = []string{
 	ColEventID, ColMessageID, ColTimestamp, ColWABAID, ColPhoneNumberID, ColRecipient,
 	ColCountry, ColCampaignID, ColTemplate, ColLanguage, ColCategory, ColMessageType,
 	ColMediaBytes, ColStatus, ColErrorCode, ColErrorTitle, ColErrorDetails, ColExploration,
+	ColAccountValue, ColAccountNumber, ColAccountUntil,
 }
+
+// OptionalHistoryColumns are the history columns a file may lack: they
+// came after the first version of the contract (the account-event
+// columns), so histories written before them still read, their rows
+// taking the absent values (AccountValue "", AccountNumber
+// NoAccountNumber, AccountUntil 0).
+var OptionalHistoryColumns = []string{ColAccountValue, ColAccountNumber, ColAccountUntil}
 
 // Plan column names, in contract order.
 const (

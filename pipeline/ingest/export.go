@@ -222,14 +222,14 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 		}
 	}
 	sum.ReadTime = time.Since(start)
-	sum.Warnings = x.Warnings()
-	for _, w := range sum.Warnings {
-		log.Warn(w)
-	}
 	if err := rw.Flush(); err != nil {
 		return nil, err
 	}
 	x.finish()
+	sum.Warnings = x.Warnings()
+	for _, w := range sum.Warnings {
+		log.Warn(w)
+	}
 	sum.Summary = x.Summary()
 	var fail error
 	switch {
@@ -651,7 +651,17 @@ func printSummary(w io.Writer, s *ExportSummary, wrote bool) {
 	fmt.Fprintf(w, "read         %d files, %.1f MB in %.2fs (%.0f MB/s)\n", s.Files, mb, read, mb/max(read, 1e-9))
 	fmt.Fprintf(w, "lines        %d send log, %d webhook, %d blank, %d empty webhook bodies\n", s.SendLogLines, s.WebhookLines, s.BlankLines, s.EmptyWebhooks)
 	fmt.Fprintf(w, "send log     %d accepted, %d refused by the API\n", s.Accepted, s.Refused)
-	fmt.Fprintf(w, "webhooks     %d statuses, %d inbound messages, %d other changes skipped\n", s.Statuses, s.Inbound, s.SkippedChanges)
+	fmt.Fprintf(w, "webhooks     %d statuses, %d inbound messages, %d account events, %d changes without statuses or messages skipped\n", s.Statuses, s.Inbound, s.AccountEventCount(), s.SkippedChanges)
+	for _, k := range slices.Sorted(maps.Keys(s.AccountEvents)) {
+		fmt.Fprintf(w, "  %-19s %d\n", k, s.AccountEvents[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.UnknownFields)) {
+		fmt.Fprintf(w, "not understood  field %q: %d change(s), not in the history\n", k, s.UnknownFields[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.UnknownValues)) {
+		fmt.Fprintf(w, "not understood  %s: %d event(s) kept without it\n", k, s.UnknownValues[k])
+	}
+	fmt.Fprintf(w, "countries    %d recipients without a country from their number, %d send-log countries overruled by the number\n", s.CountryUnknown, s.CountryConflicts)
 	fmt.Fprintf(w, "rejects      %d (%d lines, %.3f%% of lines) -> %s\n", s.Rejects, s.RejectedLines, 100*s.RejectRate(), s.RejectsFile)
 	for _, k := range slices.Sorted(maps.Keys(s.RejectsByKind)) {
 		fmt.Fprintf(w, "  %-17s %d\n", k, s.RejectsByKind[k])

@@ -24,6 +24,7 @@ const (
 	FieldErrorCode     = "error_code"
 	FieldErrorMessage  = "error_message"
 	FieldErrorDetails  = "error_details"
+	FieldCountry       = "country"
 )
 
 // field indexes the send-log fields in sendLogFields order.
@@ -46,6 +47,7 @@ const (
 	fErrorCode
 	fErrorMessage
 	fErrorDetails
+	fCountry
 	numFields
 )
 
@@ -75,6 +77,7 @@ var sendLogFields = [numFields]fieldSpec{
 	fErrorCode:     {FieldErrorCode, "response.error.code", []string{"code"}},
 	fErrorMessage:  {FieldErrorMessage, "response.error.message", nil},
 	fErrorDetails:  {FieldErrorDetails, "response.error.error_data.details", nil},
+	fCountry:       {FieldCountry, "country", []string{"recipient_country", "country_code"}},
 }
 
 // lookupField finds a field by its name or one of its aliases.

@@ -34,11 +34,11 @@ type fieldValue struct {
 
 // pendingSend is the send-log record of the current line.
 type pendingSend struct {
-	requestID, msgID, waba, phone, recip, camp, template, language, title, detail []byte
-	categ, mtype                                                                  uint32
-	ts, media                                                                     int64
-	code                                                                          int32
-	exploration                                                                   bool
+	requestID, msgID, waba, phone, recip, camp, template, language, title, detail, country []byte
+	categ, mtype                                                                           uint32
+	ts, media                                                                              int64
+	code                                                                                   int32
+	exploration                                                                            bool
 }
 
 // AddSendLogNDJSON reads a send log as NDJSON, one send request per line,
@@ -212,7 +212,7 @@ func (x *Exporter) buildSend() *lineError {
 	}{
 		{fWABAID, &p.waba, true}, {fPhoneNumberID, &p.phone, true}, {fCampaign, &p.camp, true},
 		{fTemplate, &p.template, false}, {fLanguage, &p.language, false}, {fMessageID, &p.msgID, false},
-		{fErrorMessage, &p.title, false}, {fErrorDetails, &p.detail, false},
+		{fErrorMessage, &p.title, false}, {fErrorDetails, &p.detail, false}, {fCountry, &p.country, false},
 	} {
 		if *o.dst, le = x.text(o.f, o.num); le != nil {
 			return le
@@ -338,6 +338,7 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 		}
 	}
 	s := sendRec{
+		country:     x.sendCountry(p.country, recip, source, line),
 		waba:        x.strs.bytes(p.waba),
 		phone:       x.strs.bytes(p.phone),
 		recip:       recip,
@@ -372,6 +373,34 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 	}
 	x.recs = append(x.recs, r)
 	return nil
+}
+
+// sendCountry checks a send-log record's own country (the country field,
+// when the log has one) against the country of its number, which wins:
+// a disagreement is counted (Summary.CountryConflicts) and warned about.
+// Where the number gives no country (a shared calling code it fits no
+// region of), the record's country is used. It returns the record's
+// country override, interned in strs, or 0 to use the number's.
+func (x *Exporter) sendCountry(b []byte, recip uint32, source string, line int) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	c := strings.ToUpper(strings.TrimSpace(string(b)))
+	if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+		x.sum.UnknownValues[fmt.Sprintf("send log %s %q (want ISO 3166-1 alpha-2)", x.fieldName(fCountry), b)]++
+		return 0
+	}
+	parsed := x.strs.s[x.country[recip]]
+	switch {
+	case parsed == "": // an invalid number, or a pre-hashed recipient: only the log knows
+		return x.strs.str(c)
+	case parsed != c:
+		if x.sum.CountryConflicts == 0 {
+			x.firstConflict = fmt.Sprintf("%s line %d: %s %s, the number is in %s", source, line, x.fieldName(fCountry), c, parsed)
+		}
+		x.sum.CountryConflicts++
+	}
+	return 0
 }
 
 // maxRecordLines is the most physical lines one CSV record may span
