@@ -35,6 +35,7 @@ type engine struct {
 	recips        []recipient
 	numberOf      []string // recipient -> phone number (shared, read-only)
 	hashOf        []string // recipient -> hashed number (shared, read-only)
+	countryOf     []string // recipient -> ISO country parsed from its number, as export labels it (shared, read-only)
 	templates     []template
 	templateIndex map[string]int // name|language -> template
 	outages       []outage
@@ -607,7 +608,7 @@ func (e *engine) event(p *pendingEvent, eventID string) pipeline.Event {
 		WABAID:        e.wabas[r.waba].id,
 		PhoneNumberID: e.numbers[r.number].id,
 		Recipient:     e.hashOf[r.recipient],
-		Country:       countries[e.recips[r.recipient].country].iso,
+		Country:       e.countryOf[r.recipient],
 		CampaignID:    r.campaign,
 		Category:      r.category,
 		MessageType:   r.messageType,
