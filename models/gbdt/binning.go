@@ -153,11 +153,13 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 	return edges
 }
 
-// binMatrix is the column-major uint8 bin matrix: the bin of row r in
-// feature f is cols[f][r].
+// binMatrix is the uint8 bin matrix: the bin of row r in feature f is
+// cols[f][r]. byRow holds the same bins row-major, for the splittable
+// features only (empty when not built).
 type binMatrix struct {
-	rows int
-	cols [][]uint8
+	rows  int
+	cols  [][]uint8
+	byRow rowBins
 }
 
 // binBlockRows is the number of rows binned together: a block of rows
@@ -179,7 +181,13 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 	out := &binMatrix{rows: X.Rows, cols: make([][]uint8, X.Cols)}
 	for f := range out.cols {
 		out.cols[f] = data[f*X.Rows : (f+1)*X.Rows : (f+1)*X.Rows]
+		if len(bm.edges[f]) > 0 {
+			out.byRow.feature = append(out.byRow.feature, f)
+		}
 	}
+	rb := &out.byRow
+	rb.width = len(rb.feature)
+	rb.data = make([]uint8, X.Rows*rb.width)
 	blocks := (X.Rows + binBlockRows - 1) / binBlockRows
 	errs := make([]error, blocks)
 	parallelFor(blocks, workers, func(b int) {
@@ -188,8 +196,15 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		}
 		lo, hi := b*binBlockRows, min((b+1)*binBlockRows, X.Rows)
 		for f := 0; f < X.Cols; f++ {
-			if edges := bm.edges[f]; len(edges) > 0 { // constant features stay in bin 0
-				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, edges)
+			if len(bm.edges[f]) > 0 { // constant features stay in bin 0
+				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, bm.edges[f])
+			}
+		}
+		for j, f := range rb.feature {
+			col := out.cols[f][lo:hi]
+			dst := rb.data[lo*rb.width+j : hi*rb.width]
+			for i, v := range col {
+				dst[i*rb.width] = v
 			}
 		}
 		for r := lo; r < hi; r++ {
