@@ -200,3 +200,28 @@ func randomShare(rows []int32, k int) []int32 {
 	}
 	return out
 }
+
+// BenchmarkBinning maps -gbdt.rows x 80 synthetic values to their bins
+// (edges from a 200k-row sample, as Fit does): the fixed cost of every
+// fit. Skipped with -short.
+func BenchmarkBinning(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-row binning skipped with -short")
+	}
+	d := benchDataset(*benchRows)
+	workers := max(*benchWorkers, 1)
+	bm, err := newBinMapper(context.Background(), d.X, sampleRows(d.X.Rows, 200_000, 1), MaxBinsLimit, workers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start, cpu := time.Now(), cpuSeconds()
+	for range b.N {
+		if _, err := binAll(context.Background(), d.X, bm, workers); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(b.N * len(d.X.Data))
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/value")
+	b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/value")
+}

@@ -135,3 +135,46 @@ func TestQuantiseGrads(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeIndex checks the bucketed bin search against the binary search
+// over all edges, on edges and values that crowd buckets, sit on bucket
+// bounds and reach the float32 extremes.
+func TestEdgeIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	inf := float32(math.Inf(1))
+	normal := make([]float32, 20000)
+	for i := range normal {
+		normal[i] = float32(math.Round(rng.NormFloat64()*1000) / 1000)
+	}
+	skewed := make([]float32, 20000)
+	for i := range skewed {
+		skewed[i] = float32(math.Exp(rng.NormFloat64() * 6)) // most edges in the first buckets
+	}
+	tests := []struct {
+		name  string
+		edges []float32
+		vals  []float32
+	}{
+		{"normal quantiles", quantileEdges(slices.Clone(normal), 255), normal},
+		{"skewed quantiles", quantileEdges(slices.Clone(skewed), 255), skewed},
+		{"one edge", []float32{0.5}, []float32{0, 0.5, 0.50001, 1, -inf, inf}},
+		{"two close edges", []float32{1, math.Nextafter32(1, 2)}, []float32{1, math.Nextafter32(1, 2), 2, 0}},
+		{"infinite edge", []float32{-inf, 0, 1}, []float32{-inf, -1, 0, 0.5, 1, 2, inf}},
+		{"extreme range", []float32{-math.MaxFloat32, 0, math.MaxFloat32}, []float32{-inf, -math.MaxFloat32, -1, 0, 1, math.MaxFloat32, inf}},
+		{"integers", []float32{0.5, 1.5, 2.5, 3.5}, []float32{0, 1, 2, 3, 4, 2.5, 3.5, -7, 100}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ix := newEdgeIndex(tc.edges)
+			vals := slices.Clone(tc.vals)
+			for _, e := range tc.edges { // the edges and their neighbours
+				vals = append(vals, e, math.Nextafter32(e, -inf), math.Nextafter32(e, inf))
+			}
+			for _, v := range vals {
+				if got, want := ix.bin(v), binOf(tc.edges, v); got != want {
+					t.Fatalf("value %v: bin %d, binary search %d", v, got, want)
+				}
+			}
+		})
+	}
+}
