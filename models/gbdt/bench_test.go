@@ -16,7 +16,7 @@ var (
 	benchRows     = flag.Int("gbdt.rows", 1_000_000, "training rows of BenchmarkFit1M")
 	benchRounds   = flag.Int("gbdt.rounds", 100, "boosting rounds of BenchmarkFit1M")
 	benchWorkers  = flag.Int("gbdt.workers", 0, "workers of the fit benchmarks (0: GOMAXPROCS)")
-	benchRowShare = flag.Int("gbdt.rowshare", 0, "nodes with at most 1/rowshare of the rows get row-wise histograms (0: the default)")
+	benchRowShare = flag.Int("gbdt.rowshare", -1, "nodes with at most 1/rowshare of the rows get row-wise histograms (0: none; -1: the default)")
 )
 
 // benchCols is the feature count of failcast's feature layer.
@@ -44,7 +44,7 @@ func benchFit(b *testing.B, rows, rounds int) {
 	d := benchDataset(rows)
 	p := DefaultParams()
 	p.NumRounds, p.Workers = rounds, *benchWorkers
-	if *benchRowShare > 0 {
+	if *benchRowShare >= 0 {
 		defer func(v int) { rowWiseShare = v }(rowWiseShare)
 		rowWiseShare = *benchRowShare
 	}
@@ -73,6 +73,25 @@ func BenchmarkFit1M(b *testing.B) {
 
 // BenchmarkFit100k is the quick fit benchmark for development.
 func BenchmarkFit100k(b *testing.B) { benchFit(b, 100_000, 50) }
+
+// BenchmarkFitLayouts fits 30 rounds on 1M rows (-gbdt.rows) with
+// histograms of small nodes built row-wise (the default) and with every
+// histogram built column-wise, interleaved. Skipped with -short.
+func BenchmarkFitLayouts(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-row fits skipped with -short")
+	}
+	for _, tc := range []struct {
+		name  string
+		share int
+	}{{"row-wise-small-nodes", rowWiseShare}, {"column-wise", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			defer func(v int) { rowWiseShare = v }(rowWiseShare)
+			rowWiseShare = tc.share
+			benchFit(b, *benchRows, 30)
+		})
+	}
+}
 
 var benchModel struct {
 	once sync.Once

@@ -23,7 +23,17 @@ const rowBlockRows = 8192
 // row-wise (see BenchmarkHistogram: the two layouts cost about the same
 // at a third of the rows, and row-wise is several times cheaper below a
 // tenth).
+// 0 turns row-wise building off.
 var rowWiseShare = 8
+
+// rowWiseLimit is the largest node, in rows, built row-wise when n rows
+// are trained on.
+func rowWiseLimit(n int) int {
+	if rowWiseShare <= 0 {
+		return 0
+	}
+	return n / rowWiseShare
+}
 
 // rowBins is the row-major copy of the bins of the splittable features:
 // row r's bins are data[r*width : (r+1)*width], feature[j] being the

@@ -95,7 +95,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		learningRate: p.LearningRate,
 		rule:         splitRule{lambda: p.Lambda, minChildWeight: p.MinChildWeight, minSplitGain: p.MinSplitGain},
 		bm:           bm,
-		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: n / rowWiseShare},
+		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWiseLimit(n)},
 		workers:      workers,
 	}
 	fixed := make([]binStat, n) // one output's gradients in fixed point
