@@ -36,6 +36,7 @@ type Result struct {
 	Totals           Totals
 	Campaigns        []*Campaign // by expected failures, descending
 	Evaluation       *Evaluation // with Config.Outcomes, else nil
+	Drift            *DriftReport // the plan's features against the model's training distributions
 	Elapsed          time.Duration
 }
 
@@ -63,6 +64,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	o, log := cfg, cfg.logger()
 	m, err := loadModel(o.Registry, o.Model, log)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.prepareExtras(o, log); err != nil {
 		return nil, err
 	}
 	asOf := o.AsOf.UnixMicro()
@@ -262,6 +266,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := rw.Flush(); err != nil {
 		return nil, err
 	}
+	if err := res.writeDrift(out, m, log); err != nil {
+		return nil, err
+	}
 	if evaluator != nil {
 		ev := evaluator.Result()
 		res.Evaluation = &ev
@@ -398,7 +405,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 			case preds = <-freePreds:
 			default:
 			}
-			preds, err := predictBatch(preds[:0], j, m, sc)
+			preds, err := predictBatch(ctx, preds[:0], j, m, sc)
 			if err != nil {
 				fail(err)
 				free <- j.sends[:0]
@@ -446,17 +453,26 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 	return ctx.Err()
 }
 
-func predictBatch(dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
 		return dst, err
 	}
 	pFail, pFamily := m.Predict(X)
-	return sc.Score(dst, Batch{
+	if m.drift != nil {
+		if err := m.drift.Add(X); err != nil {
+			return dst, err
+		}
+	}
+	out, err := sc.Score(dst, Batch{
 		Sends:    j.sends,
 		Features: Features{Names: j.tab.Names, X: j.tab.X},
 		Stale:    j.tab.Stale,
 		PFail:    pFail,
 		PFamily:  pFamily,
 	})
+	if err != nil {
+		return out, err
+	}
+	return out, m.reasons.fill(ctx, X, out[len(dst):])
 }
