@@ -196,9 +196,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	var evaluator *Evaluator
 	if o.Outcomes != "" {
-		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
+		outcomes, err := readOutcomes(ctx, o, p, hasher, log)
 		if err != nil {
-			return nil, exitcode.Inputf("outcomes: %w", err)
+			return nil, err
 		}
 		evaluator = NewEvaluator(outcomes)
 	}
