@@ -36,8 +36,9 @@ type Result struct {
 	Totals           Totals
 	Campaigns        []*Campaign // by expected failures, descending
 	Evaluation       *Evaluation // with Config.Outcomes, else nil
-	Drift            *DriftReport // the plan's features against the model's training distributions
 	Elapsed          time.Duration
+
+	Drift *DriftReport // the plan's features against the model's training distributions
 }
 
 // maxRejectsInError is how many rejected rows a failing run names.

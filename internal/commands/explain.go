@@ -61,7 +61,7 @@ the base value (the expected log-odds over the training rows). Base value plus
 the contributions equals the log-odds of the fail model's P(fail), before any
 adjustment score makes afterwards (a known token expiry, a calibration step).
 predictions.csv's reasons column (score --reasons) holds the top 3 of these.`,
-		Example: `  failcast explain --send-id cmp-20261101-03-000042 --plan plan.parquet --history history/ --registry models/ --as-of 2026-11-01`,
+		Example:  `  failcast explain --send-id cmp-20261101-03-000042 --plan plan.parquet --history history/ --registry models/ --as-of 2026-11-01`,
 		Config:   true,
 		Required: []string{"plan", "history", "send-id"},
 	},
