@@ -81,6 +81,9 @@ type Config struct {
 	// in, read back by a later run against the same, unchanged history
 	// (--state-cache; "" = none).
 	StateCache string
+	// Reasons says which sends get the top features of their P(fail) in
+	// predictions.csv's reasons column (--reasons; "" = off).
+	Reasons Reasons
 	// Logger receives the run's progress and warnings (the command's
 	// --log-format chooses its handler); nil discards them.
 	Logger *slog.Logger
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		ThrottleSafety: DefaultSafetyFactor,
 		BatchSize:      8192,
 		HashKeyFrom:    "$FAILCAST_HASH_KEY",
+		Reasons:        ReasonsOff,
 	}
 }
 
@@ -123,6 +127,8 @@ func (c Config) Validate() error {
 		return exitcode.Usagef("--throughput-mps %v: want a positive rate", c.ThroughputMPS)
 	case !(c.ThrottleSafety > 0 && c.ThrottleSafety <= 1):
 		return exitcode.Usagef("--throttle-safety %v: want a share within (0, 1]", c.ThrottleSafety)
+	case !c.Reasons.valid():
+		return exitcode.Usagef("--reasons %q: want off, flagged or all", c.Reasons)
 	case c.BatchSize < 1:
 		return exitcode.Usagef("--batch-size %d: want at least 1", c.BatchSize)
 	}

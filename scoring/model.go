@@ -9,6 +9,7 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/registry"
 	"github.com/failcast/failcast/pipeline"
 )
@@ -20,6 +21,8 @@ type model struct {
 	thresholds  Thresholds
 	likelyCodes map[pipeline.Family]int32
 	cfg         features.Config // with the model's lead and refresh
+	reasons     *reasoner       // nil: no reasons (Config.Reasons off)
+	drift       *drift.Meter    // nil: the model stores no reference distributions
 }
 
 // loadModel loads the model directory modelDir, or when it is "" the

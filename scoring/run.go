@@ -37,6 +37,8 @@ type Result struct {
 	Campaigns        []*Campaign // by expected failures, descending
 	Evaluation       *Evaluation // with Config.Outcomes, else nil
 	Elapsed          time.Duration
+
+	Drift *DriftReport // the plan's features against the model's training distributions
 }
 
 // maxRejectsInError is how many rejected rows a failing run names.
@@ -63,6 +65,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	o, log := cfg, cfg.logger()
 	m, err := loadModel(o.Registry, o.Model, log)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.prepareExtras(o, log); err != nil {
 		return nil, err
 	}
 	asOf := o.AsOf.UnixMicro()
@@ -192,9 +197,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	var evaluator *Evaluator
 	if o.Outcomes != "" {
-		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
+		outcomes, err := readOutcomes(ctx, o, p, hasher, log)
 		if err != nil {
-			return nil, exitcode.Inputf("outcomes: %w", err)
+			return nil, err
 		}
 		evaluator = NewEvaluator(outcomes)
 	}
@@ -260,6 +265,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	if err := rw.Flush(); err != nil {
+		return nil, err
+	}
+	if err := res.writeDrift(out, m, log); err != nil {
 		return nil, err
 	}
 	if evaluator != nil {
@@ -398,7 +406,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 			case preds = <-freePreds:
 			default:
 			}
-			preds, err := predictBatch(preds[:0], j, m, sc)
+			preds, err := predictBatch(ctx, preds[:0], j, m, sc)
 			if err != nil {
 				fail(err)
 				free <- j.sends[:0]
@@ -446,17 +454,26 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 	return ctx.Err()
 }
 
-func predictBatch(dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
 		return dst, err
 	}
 	pFail, pFamily := m.Predict(X)
-	return sc.Score(dst, Batch{
+	if m.drift != nil {
+		if err := m.drift.Add(X); err != nil {
+			return dst, err
+		}
+	}
+	out, err := sc.Score(dst, Batch{
 		Sends:    j.sends,
 		Features: Features{Names: j.tab.Names, X: j.tab.X},
 		Stale:    j.tab.Stale,
 		PFail:    pFail,
 		PFamily:  pFamily,
 	})
+	if err != nil {
+		return out, err
+	}
+	return out, m.reasons.fill(ctx, X, out[len(dst):])
 }

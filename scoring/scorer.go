@@ -93,6 +93,7 @@ type Prediction struct {
 	Code        int32           // likely error code; pipeline.NoErrorCode when none
 	Warning     string          // one sentence naming the cause; "" for unremarkable sends
 	WarningKind string          // stable id of the warning's rule ("marketing_limit"); "" when no warning
+	Reasons     string          // top TreeSHAP contributions to P(fail)'s log-odds (AppendReasons); "" when not computed
 	Action      Action
 	Exploration bool
 	Stale       bool

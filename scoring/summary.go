@@ -39,6 +39,7 @@ func (r *Result) WriteSummary(w io.Writer, top int) {
 		}
 	}
 	p("actions: %s\n", strings.Join(acts, ", "))
+	r.writeDriftSummary(w)
 
 	if top > 0 && len(r.Campaigns) > 0 {
 		p("\ntop campaigns by expected failures:\n")

@@ -154,6 +154,7 @@ func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *
 			"The per-family chart scores P(family) = P(fail) x P(family | fail) one-vs-rest on all validation sends; precision and recall are those of the family model's top class on failed sends.",
 			ms.Rows, ms.Accuracy, ms.MacroF1, ms.LogLoss))
 	}
+	r.Notes = append(r.Notes, driftNotes(res.Drift)...)
 	if codes := c.likelyCode; len(codes) > 0 {
 		names := make([]string, 0, len(codes))
 		for n := range codes {

@@ -12,6 +12,7 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/models/registry"
@@ -39,6 +40,8 @@ type Result struct {
 	ChampionEvaluated bool              // the champion was scored on the same validation rows
 	Paired            *metrics.PairedAP // bootstrap of challenger - champion PR-AUC; nil when not evaluated
 	Pruned            []string          // versions removed by Keep
+
+	Drift []drift.FeatureDrift // validation window against training, per feature (PSI)
 }
 
 // Candidate is one model's validation result.
@@ -205,6 +208,9 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	defer stage.Abort()
 	thresholds := t.thresholds(main.valid, split.ValidLabels)
 	meta := t.metadata(res, w, split, cands, thresholds, started)
+	if err := t.prepareServing(ctx, split, cands, &meta, res); err != nil {
+		return nil, err
+	}
 	// artifact.Write creates the directory itself, atomically.
 	if err := os.Remove(stage.Dir()); err != nil {
 		return nil, fmt.Errorf("prepare the staging directory: %w", err)

@@ -29,7 +29,7 @@ func runScore(ctx context.Context, env cli.Env, cfg scoring.Config, top int) err
 // Config the flags make.
 func newScore(run func(context.Context, cli.Env, scoring.Config, int) error) *cobra.Command {
 	cfg := scoring.DefaultConfig()
-	var badRows, hashKeyEnv string
+	var badRows, hashKeyEnv, reasons string
 	top := 5
 	return cli.Command(cli.Spec{
 		Use:   "score",
@@ -64,6 +64,8 @@ the action policy.`,
 			f.BoolVar(&cfg.RequireSorted, "require-sorted", false, "fail (exit 3) when plan rows are not in scheduled_at order instead of sorting them in memory")
 			f.StringVar(&cfg.Tokens, "tokens", "", "token file (CSV: waba_id, token_expires_at, e.g. from Meta's debug_token): sends at or after their WABA's token expiry are scored as refused with 190 and get \"renew token\"")
 			f.StringVar(&cfg.StateCache, "state-cache", "", "directory to keep the history's folded feature state in; a later run against the same, unchanged history reads it back")
+			cli.EnumVar(f, &reasons, "reasons", string(scoring.ReasonsOff), []string{string(scoring.ReasonsOff), string(scoring.ReasonsFlagged), string(scoring.ReasonsAll)},
+				"reasons column of predictions.csv, the top 3 TreeSHAP contributions to P(fail): off, flagged (medium and high risk sends) or all (costly: see docs/predictions.md)")
 			f.IntVar(&top, "top", top, "campaigns and warnings listed in the summary")
 			cli.HashKeyEnvVar(f, &hashKeyEnv)
 		},
@@ -72,6 +74,7 @@ the action policy.`,
 				return exitcode.Usagef("--top %d: want 0 or more", top)
 			}
 			cfg.BadRows = scoring.BadRows(badRows)
+			cfg.Reasons = scoring.Reasons(reasons)
 			cfg.HashKeyFrom = "$" + hashKeyEnv
 			if key, ok := cli.LookupSecret(hashKeyEnv); ok {
 				cfg.HashKey = []byte(key)
