@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/internal/atomicfile"
+	"github.com/failcast/failcast/internal/boundedread"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -36,6 +37,18 @@ func (e RowError) Error() string {
 }
 
 func (e RowError) Unwrap() error { return e.Err }
+
+// ErrNotRegularFile is matched by the error for a plan, outcome or token
+// file that is not a regular file (a FIFO, a device, a directory): such
+// inputs are refused before anything is read, since a FIFO would block
+// the open and could not be read twice (plans are read in two passes).
+var ErrNotRegularFile = boundedread.ErrNotRegular
+
+// openRegular opens an input file that must be a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, _, err := boundedread.OpenRegular(path)
+	return f, err
+}
 
 // planBatchSize is the number of plan rows per ReadPlan callback.
 const planBatchSize = 8192
@@ -73,7 +86,7 @@ func ReadPlan(ctx context.Context, path string, onBadRow func(RowError) error, f
 	if onBadRow == nil {
 		onBadRow = func(e RowError) error { return e }
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return fmt.Errorf("read plan: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -38,7 +37,7 @@ var TokenColumns = []string{ColWABAID, ColTokenExpiresAt}
 // microseconds; empty or "never" means the token does not expire. A bad
 // or repeated row fails the read with a RowError naming it.
 func ReadTokenExpiries(path string) ([]TokenExpiry, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read token file: %w", err)
 	}
