@@ -64,7 +64,7 @@ func readTokenExpiries(path string, r io.Reader) ([]TokenExpiry, error) {
 		case v == "" || strings.EqualFold(v, "never"):
 			t.ExpiresAt = TokenNeverExpires
 		default:
-			exp, err := parseScheduledAt(v)
+			exp, err := parseScheduledAt(v, nil)
 			if err != nil {
 				return RowError{File: path, Row: row, Column: ColTokenExpiresAt, Err: errors.New(strings.Replace(err.Error(), "scheduled time", "expiry", 1))}
 			}

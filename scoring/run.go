@@ -36,6 +36,7 @@ type Result struct {
 	Totals           Totals
 	Campaigns        []*Campaign // by expected failures, descending
 	Evaluation       *Evaluation // with Config.Outcomes, else nil
+	Warnings         []string    // what the run noticed in its inputs without stopping (unused plan columns)
 	Elapsed          time.Duration
 }
 
@@ -61,6 +62,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	start := time.Now()
 	o, log := cfg, cfg.logger()
+	res := &Result{}
 	m, err := loadModel(o.Registry, o.Model, log)
 	if err != nil {
 		return nil, err
@@ -144,7 +146,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return rw.Write(r)
 	}
-	p, err := plans.Survey(ctx, o.Plans, asOf, o.BatchSize, reject)
+	planOpts, err := o.planOptions(func(w string) {
+		res.Warnings = append(res.Warnings, w)
+		log.Warn(w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, err := plans.SurveyWith(ctx, o.Plans, planOpts, asOf, o.BatchSize, reject)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := pw.Flush(); err != nil {
 		return nil, err
 	}
-	res := &Result{Model: m.version, AsOf: o.AsOf, Out: o.Out, Rejected: rejected}
+	res.Model, res.AsOf, res.Out, res.Rejected = m.version, o.AsOf, o.Out, rejected
 	res.Totals = camps.Totals()
 	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
 	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring"
 )
 
@@ -64,8 +65,10 @@ func parseFlags(args []string, stderr io.Writer, now time.Time, getenv func(stri
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var plans planList
-	var asOf, badRows, hashKeyEnv string
+	var asOf, badRows, hashKeyEnv, mapping string
 	fs.Var(&plans, "plan", "campaign plan to score, .parquet or .csv in the plan contract (repeatable, or a comma list; required)")
+	fs.StringVar(&mapping, "map", "", "plan columns under other names: comma-separated column=file-column pairs such as recipient=phone,scheduled_at=send_time (docs/predictions.md, Plan files)")
+	fs.StringVar(&o.Timezone, "timezone", "", "IANA time zone of plan times written without one (2026-11-01 09:00:00), e.g. UTC or America/Sao_Paulo; without it such rows are rejected")
 	fs.StringVar(&o.History, "history", "", "history dataset: a Parquet file, a directory, a glob or hive partitions (required)")
 	fs.StringVar(&asOf, "as-of", "", "time the features are computed at, RFC 3339 (default now); only history before it is used and plan sends before it are rejected")
 	fs.StringVar(&o.Registry, "registry", o.Registry, "model registry; its current model is used unless --model is given")
@@ -111,6 +114,11 @@ Flags:
 	}
 	o.Plans = plans
 	o.BadRows = scoring.BadRows(badRows)
+	if m, err := pipeline.ParsePlanMapping(mapping); err != nil {
+		return o, exitcode.Usagef("--map: %v", err)
+	} else if len(m) > 0 {
+		o.PlanMapping = m
+	}
 	switch {
 	case o.LogFormat != "text" && o.LogFormat != "json":
 		return o, exitcode.Usagef("--log-format %q: want text or json", o.LogFormat)

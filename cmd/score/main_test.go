@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -60,6 +61,11 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("hash key %q from %q", o.HashKey, o.HashKeyFrom)
 			}
 		}},
+		{"plan columns and time zone", append(slices.Clone(base), "--map", "recipient=phone, template=tpl", "--timezone", "America/Sao_Paulo"), nil, func(t *testing.T, o options) {
+			if len(o.PlanMapping) != 2 || o.PlanMapping["recipient"] != "phone" || o.PlanMapping["template_name"] != "tpl" || o.Timezone != "America/Sao_Paulo" {
+				t.Errorf("mapping %v, timezone %q", o.PlanMapping, o.Timezone)
+			}
+		}},
 		{"no hash key set", base, nil, func(t *testing.T, o options) {
 			if o.HashKey != nil || o.HashKeyFrom != "$FAILCAST_HASH_KEY" {
 				t.Errorf("hash key %q from %q", o.HashKey, o.HashKeyFrom)
@@ -84,7 +90,8 @@ func configEqual(a, b scoring.Config) bool {
 		a.Model == b.Model && a.Out == b.Out && a.BadRows == b.BadRows && a.Explore == b.Explore && a.Seed == b.Seed &&
 		a.Outcomes == b.Outcomes && a.ThroughputMPS == b.ThroughputMPS && a.ThrottleSafety == b.ThrottleSafety &&
 		a.BatchSize == b.BatchSize && a.RequireSorted == b.RequireSorted && bytes.Equal(a.HashKey, b.HashKey) &&
-		a.HashKeyFrom == b.HashKeyFrom && a.Tokens == b.Tokens && a.StateCache == b.StateCache
+		a.HashKeyFrom == b.HashKeyFrom && a.Tokens == b.Tokens && a.StateCache == b.StateCache &&
+		maps.Equal(a.PlanMapping, b.PlanMapping) && a.Timezone == b.Timezone
 }
 
 // runScore runs the command with args and returns its exit code, stdout
@@ -113,6 +120,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad bad-rows", append(slices.Clone(base), "--bad-rows", "ignore"), exitcode.Usage, "reject or fail"},
 		{"bad log format", append(slices.Clone(base), "--log-format", "xml"), exitcode.Usage, "--log-format"},
 		{"negative top", append(slices.Clone(base), "--top", "-1"), exitcode.Usage, "--top"},
+		{"bad map", append(slices.Clone(base), "--map", "recipient"), exitcode.Usage, "--map: mapping pair 1"},
+		{"unknown map column", append(slices.Clone(base), "--map", "tmpl=x"), exitcode.Usage, `unknown plan column "tmpl"`},
+		{"bad timezone", append(slices.Clone(base), "--timezone", "Mars/Olympus"), exitcode.Usage, "--timezone"},
 		{"unknown flag", append(slices.Clone(base), "--speed", "11"), exitcode.Usage, "speed"},
 		{"extra argument", append(slices.Clone(base), "plan2.csv"), exitcode.Usage, "unexpected arguments"},
 		{"input error from the run", append(slices.Clone(base), "--registry", filepath.Join(dir, "empty-registry")), exitcode.Input, "has no current model"},
