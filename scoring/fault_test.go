@@ -72,3 +72,54 @@ func TestFaultPlanAsWrittenScored(t *testing.T) {
 		t.Errorf("warnings %q, want one containing %q", res.Warnings, want)
 	}
 }
+
+// Issue 12 item 10: a send that names a template is a template send,
+// whatever its message_type says (plans often give a template with a
+// media header the header's kind). Before, a template send typed "image"
+// got the free-form 24-hour-window warning and its campaign the "send an
+// approved template instead" finding; a template typed "text" with a
+// 7 MB header was never checked against the header's limit.
+func TestFaultTemplateSendWhateverItsType(t *testing.T) {
+	sc, err := NewScorer(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := map[string]float32{featureNames[fRcptHoursSinceInbound]: 1e6} // the recipient never wrote
+	tpl := func(id, messageType string, media int64) pipeline.PlannedSend {
+		s := testSend(id)
+		s.MessageType, s.MediaBytes = messageType, media
+		return s
+	}
+	tests := []struct {
+		name     string
+		send     pipeline.PlannedSend
+		fam      pipeline.Family
+		kind     string
+		contains string
+	}{
+		{"template typed image: no window warning", tpl("a", "image", 1<<20), pipeline.FamilyRecipient, "model_recipient", ""},
+		{"template typed video: no window warning", tpl("b", "video", pipeline.NoMediaBytes), pipeline.FamilyRecipient, "model_recipient", ""},
+		{"video header within the video limit", tpl("c", "video", 10<<20), pipeline.FamilyMedia, "model_media", ""},
+		{"video header above it", tpl("d", "video", 20<<20), pipeline.FamilyMedia, "media_too_large", "template media header (video) is 20.0 MB, above the 16.0 MB limit for video headers"},
+		{"header of a template typed text: taken for an image", tpl("e", "text", 7<<20), pipeline.FamilyMedia, "media_too_large", "template media header is 7.0 MB, above the 5.0 MB limit for image headers (the header is taken for an image)"},
+		{"a free-form image still gets the window warning", func() pipeline.PlannedSend { s := tpl("f", "image", 1<<20); s.Template = ""; return s }(),
+			pipeline.FamilyRecipient, "window_closed", "free-form image message"},
+	}
+	cs := NewCampaigns(0, 0)
+	for _, tt := range tests {
+		ps, err := sc.Score(nil, oneRow(tt.send, 0.6, tt.fam, closed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := ps[0]; p.WarningKind != tt.kind || !strings.Contains(p.Warning, tt.contains) {
+			t.Errorf("%s: warning %q (%s), want %s containing %q", tt.name, p.Warning, p.WarningKind, tt.kind, tt.contains)
+		}
+		if tt.send.Template != "" {
+			cs.Add(ps)
+		}
+	}
+	c := cs.List()[0]
+	if c.FreeFormSends != 0 || c.WindowClosedSends != 0 || strings.Contains(strings.Join(c.Findings, "; "), "send an approved template instead") {
+		t.Errorf("campaign of template sends: free-form %d, window closed %d, findings %q", c.FreeFormSends, c.WindowClosedSends, c.Findings)
+	}
+}

@@ -128,7 +128,7 @@ func (r row) facts() sendFacts {
 	}
 	f.paramRate = g(fTemplateParamRate)
 	f.lastSendFailed = g(fRcptLastOutcomeFamily) > 0
-	f.freeForm = r.send.MessageType != "template"
+	f.freeForm = !pipeline.IsTemplateSend(r.send.Template, r.send.MessageType)
 	if h, ok := r.get(fRcptHoursSinceInbound); ok && f.freeForm {
 		f.windowClosed = h > serviceWindowHours
 	}
