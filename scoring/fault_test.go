@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring/predictions"
 )
@@ -121,5 +122,106 @@ func TestFaultTemplateSendWhateverItsType(t *testing.T) {
 	c := cs.List()[0]
 	if c.FreeFormSends != 0 || c.WindowClosedSends != 0 || strings.Contains(strings.Join(c.Findings, "; "), "send an approved template instead") {
 		t.Errorf("campaign of template sends: free-form %d, window closed %d, findings %q", c.FreeFormSends, c.WindowClosedSends, c.Findings)
+	}
+}
+
+// writeKeyedHistory writes the test world's history to one file whose
+// recipients are the numbers number(i) keyed by key (hashed with it, or
+// digits with pipeline.UnhashedFingerprint), recording fingerprint.
+func writeKeyedHistory(t *testing.T, path string, key func(number string) string, fingerprint string) {
+	t.Helper()
+	byID := make(map[string]string, worldRecipients)
+	for i := range worldRecipients {
+		byID[recipientID(i)] = key(worldNumber(i))
+	}
+	events := worldHistory(worldDays, worldRecipients)
+	for i := range events {
+		events[i].Recipient = byID[events[i].Recipient]
+	}
+	w, err := pipeline.NewHistoryWriter(path, pipeline.WriteOptions{HashKeyFingerprint: fingerprint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(events); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// worldNumber is the phone number of test-world recipient i.
+func worldNumber(i int) string { return fmt.Sprintf("+55 11 9%04d-%04d", i/10000, i%10000) }
+
+// Issue 12 item 11: scoring raw numbers against a history exported with
+// another key (or --no-hash) made every recipient a cold start with exit
+// 0 and a confident "send as planned". The history records its key's
+// fingerprint (pipeline.HashKeyMetaKey); score refuses a key that does
+// not match (exit 3, naming the history file and the key's variable), and
+// warns when few plan recipients are found in the history.
+func TestFaultHashKeyMismatch(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	k1 := pipeline.NewRecipientHasher([]byte("key-one"))
+	hashed := filepath.Join(dir, "hashed.parquet")
+	writeKeyedHistory(t, hashed, k1.Hash, pipeline.HashKeyFingerprint([]byte("key-one")))
+	numbers := filepath.Join(dir, "numbers.parquet")
+	writeKeyedHistory(t, numbers, pipeline.NormalizeNumber, pipeline.UnhashedFingerprint)
+
+	sends := planSends("raw", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 200, 1)
+	for i := range sends {
+		sends[i].Recipient = worldNumber(i % worldRecipients)
+	}
+	raw := filepath.Join(dir, "raw.csv")
+	writePlanCSV(t, raw, sends)
+	strangers := slices.Clone(sends) // pre-hashed recipients the history never saw
+	for i := range strangers {
+		strangers[i].Recipient = pipeline.NewRecipientHasher([]byte("key-two")).Hash(strangers[i].Recipient)
+	}
+	other := filepath.Join(dir, "strangers.csv")
+	writePlanCSV(t, other, strangers)
+
+	const from = "$FAILCAST_TEST_HASH_KEY"
+	tests := []struct {
+		name, history, plan, key string
+		exit                     int    // 0: the run succeeds
+		contains                 string // in the error, or in the log
+		lowShare                 bool   // the few-recipients warning
+	}{
+		{"the history's key", hashed, raw, "key-one", 0, "hashing raw recipient numbers", false},
+		{"another key", hashed, raw, "key-two", exitcode.Input,
+			"the history was exported with a key of fingerprint " + pipeline.HashKeyFingerprint([]byte("key-one")) + " (failcast.hash_key_fingerprint in " + hashed + "), but the key in " + from + " has fingerprint " + pipeline.HashKeyFingerprint([]byte("key-two")), false},
+		{"no key for raw numbers", hashed, raw, "", exitcode.Input, "200 plan recipients are raw numbers and no hashing key is set in " + from, false},
+		{"a key against a --no-hash history", numbers, raw, "key-one", exitcode.Input, "the history was exported with --no-hash", false},
+		{"numbers against a --no-hash history", numbers, raw, "", 0, "compared as digits", false},
+		{"pre-hashed with another key", hashed, other, "", 0, "few plan recipients are found in the history", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := scoreConfig(w, filepath.Join(dir, "out"), tt.plan)
+			cfg.History, cfg.HashKey, cfg.HashKeyFrom = tt.history, []byte(tt.key), from
+			res, err, log := runScore(t, cfg)
+			if tt.exit != 0 {
+				if exitcode.Of(err) != tt.exit || !strings.Contains(fmt.Sprint(err), tt.contains) {
+					t.Fatalf("err %v (exit %d), want exit %d containing %q", err, exitcode.Of(err), tt.exit, tt.contains)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, log)
+			}
+			if !strings.Contains(log, tt.contains) {
+				t.Errorf("log lacks %q:\n%s", tt.contains, log)
+			}
+			low := float64(res.RecipientsFound) < MinKnownRecipientShare*float64(res.RecipientsChecked)
+			if res.RecipientsChecked != len(sends) || low != tt.lowShare {
+				t.Errorf("found %d of %d recipients; want all %d checked, low share %v", res.RecipientsFound, res.RecipientsChecked, len(sends), tt.lowShare)
+			}
+			var summary strings.Builder
+			res.WriteSummary(&summary, 0)
+			if strings.Contains(summary.String(), "recipients the history knows") != tt.lowShare {
+				t.Errorf("summary:\n%s", summary.String())
+			}
+		})
 	}
 }

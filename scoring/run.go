@@ -37,7 +37,12 @@ type Result struct {
 	Campaigns        []*Campaign // by expected failures, descending
 	Evaluation       *Evaluation // with Config.Outcomes, else nil
 	Warnings         []string    // what the run noticed in its inputs without stopping (unused plan columns)
-	Elapsed          time.Duration
+	// RecipientsFound of RecipientsChecked scored sends go to recipients
+	// the history has an outcome of (sends are checked when the model's
+	// features include recipient_last_outcome_family); below
+	// MinKnownRecipientShare the run warns.
+	RecipientsFound, RecipientsChecked int
+	Elapsed                            time.Duration
 }
 
 // maxRejectsInError is how many rejected rows a failing run names.
@@ -171,15 +176,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
 			"approx_mb", valid*300>>20)
 	}
-	var hasher *pipeline.RecipientHasher
-	if unhashed > 0 {
-		if len(o.HashKey) > 0 {
-			hasher = pipeline.NewRecipientHasher(o.HashKey)
-			log.Info("hashing raw recipient numbers of the plan", "sends", unhashed, "key_from", o.HashKeyFrom)
-		} else {
-			log.Warn("plan recipients are not hashed and no hashing key is set: they match no history (cold start) and are masked in the outputs",
-				"sends", unhashed, "set", o.HashKeyFrom)
-		}
+	rekey, err := recipientKeying(ds, o, unhashed, log)
+	if err != nil {
+		return nil, err
 	}
 
 	var tokenExpiry map[string]int64
@@ -230,18 +229,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	camps := NewCampaigns(o.ThroughputMPS, o.ThrottleSafety)
+	var known recipientCounter
 	sink := func(preds []Prediction) error {
 		if err := pw.Write(preds); err != nil {
 			return err
 		}
 		camps.Add(preds)
+		known.add(preds)
 		if evaluator != nil {
 			evaluator.Add(preds)
 		}
 		return nil
 	}
 	t1 := time.Now()
-	if err := scorePlans(ctx, p, fs, m, sc, hasher, sink); err != nil {
+	if err := scorePlans(ctx, p, fs, m, sc, rekey, sink); err != nil {
 		return nil, err
 	}
 	if err := pw.Flush(); err != nil {
@@ -249,6 +250,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.Model, res.AsOf, res.Out, res.Rejected = m.version, o.AsOf, o.Out, rejected
 	res.Totals = camps.Totals()
+	res.RecipientsChecked, res.RecipientsFound = known.checked, known.found
+	known.warn(log, o)
 	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
 	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),
 		"sends_per_second", float64(res.Sends)/max(time.Since(t1).Seconds(), 1e-9))
@@ -349,12 +352,12 @@ type scoredBatch struct {
 
 // scorePlans streams the plans through four stages, each on its own
 // goroutine and in plan order: reading (the calling goroutine),
-// features (hashing raw recipients, then fs.Next: the feature state is
+// features (rekeying raw recipients, see recipientKeying, then fs.Next: the feature state is
 // sequential), the models and the policy (predictBatch, which spreads
 // rows over the cores), and sink (CSV writing and aggregation). A
 // failure in any stage stops the others; the first error is returned.
 func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model, sc *Scorer,
-	hasher *pipeline.RecipientHasher, sink func([]Prediction) error) error {
+	rekey func(string) string, sink func([]Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	const depth = 2 // batches waiting between two stages
@@ -379,10 +382,10 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 				free <- buf[:0]
 				continue // drain after a failure
 			}
-			if hasher != nil {
+			if rekey != nil {
 				for i := range buf {
 					if !strings.HasPrefix(buf[i].Recipient, pipeline.HashedPrefix) {
-						buf[i].Recipient = hasher.Hash(buf[i].Recipient)
+						buf[i].Recipient = rekey(buf[i].Recipient)
 					}
 				}
 			}

@@ -52,7 +52,7 @@ func TestScoreWarnings(t *testing.T) {
 	service.Category, service.MessageType, service.Template = pipeline.CategoryService, "text", ""
 	image := testSend("s")
 	image.MessageType, image.MediaBytes, image.Template = "image", 6<<20, "" // free-form
-	headerMedia := testSend("s") // a marketing template with an image header
+	headerMedia := testSend("s")                                             // a marketing template with an image header
 	headerMedia.MediaBytes = 6 << 20
 	fast := testSend("s")
 	fast.CampaignRateMPS = 150
