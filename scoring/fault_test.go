@@ -1,11 +1,16 @@
 package scoring
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -224,4 +229,102 @@ func TestFaultHashKeyMismatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// snapshotDir returns the names and contents of the files in dir.
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		m[e.Name()] = string(b)
+	}
+	return m
+}
+
+// Issue 12 item 17 (score): score renamed its files one by one, so a run
+// killed (or failing) between the renames left a new predictions.csv next
+// to an old campaigns.csv, and killed runs left their temporary files
+// (.predictions.csv.tmp-*) for ever. The outputs are now written into a
+// new directory switched into place in one step: a run killed just
+// before the switch leaves the earlier outputs intact, the next run
+// removes what it left, and a run that cannot switch changes nothing.
+func TestFaultScoreOutputsSwitchTogether(t *testing.T) {
+	if os.Getenv("FAILCAST_TEST_KILL_SCORE") != "" {
+		killedScoreHelper()
+		return
+	}
+	w := getWorld(t)
+	dir := t.TempDir()
+	plan1, plan2 := filepath.Join(dir, "plan1.csv"), filepath.Join(dir, "plan2.csv")
+	writePlanCSV(t, plan1, planSends("first", pipeline.CategoryUtility, worldAsOf.Add(2*time.Hour), time.Second, 30, 1))
+	writePlanCSV(t, plan2, planSends("second", pipeline.CategoryMarketing, worldAsOf.Add(3*time.Hour), time.Second, 40, 1))
+	out := filepath.Join(dir, "score")
+	mustRun(t, scoreConfig(w, out, plan1))
+	before := snapshotDir(t, out)
+
+	// A run killed (SIGKILL) with its outputs staged, before the switch.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultScoreOutputsSwitchTogether$")
+	cmd.Env = append(os.Environ(), "FAILCAST_TEST_KILL_SCORE="+strings.Join([]string{w.history, w.registry, out, plan2}, "|"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("helper: %v, want killed by SIGKILL; stderr %s", err, stderr.String())
+	}
+	if after := snapshotDir(t, out); !maps.Equal(before, after) {
+		t.Fatalf("a killed run changed the outputs: %v", slices.Sorted(maps.Keys(after)))
+	}
+	stages, _ := filepath.Glob(filepath.Join(dir, ".score.stage-*"))
+	if len(stages) != 1 {
+		t.Fatalf("staging directories after the kill: %v, want the killed run's one", stages)
+	}
+	// What a run of the earlier version left when killed mid-write.
+	oldTmp := filepath.Join(out, ".predictions.csv.tmp-123456")
+	os.WriteFile(oldTmp, []byte("half a file"), 0o644)
+
+	// The next run removes both and switches all its files together.
+	res, _, log := mustRun(t, scoreConfig(w, out, plan2))
+	if left, _ := filepath.Glob(filepath.Join(dir, ".score.stage-*")); len(left) != 0 {
+		t.Errorf("staging directories left: %v", left)
+	}
+	if _, err := os.Stat(oldTmp); !errors.Is(err, os.ErrNotExist) || !strings.Contains(log, "removed leftovers of killed runs") {
+		t.Errorf("temporary file of a killed run left (%v)\n%s", err, log)
+	}
+	_, preds := readCSV(t, filepath.Join(out, PredictionsFile))
+	_, camps := readCSV(t, filepath.Join(out, CampaignsFile))
+	if res.Sends != 40 || len(preds) != 40 || len(camps) != 1 || camps[0]["campaign_id"] != "second" || preds[0]["campaign_id"] != "second" {
+		t.Errorf("outputs of the second run: %d predictions, campaigns %v", len(preds), camps)
+	}
+
+	// A run whose files cannot all be put in place changes none of them
+	// (campaigns.csv is a directory: the old per-file renames replaced
+	// predictions.csv, then failed on it).
+	mixed := filepath.Join(dir, "mixed")
+	mustRun(t, scoreConfig(w, mixed, plan1))
+	os.Remove(filepath.Join(mixed, CampaignsFile))
+	os.Mkdir(filepath.Join(mixed, CampaignsFile), 0o755)
+	before = snapshotDir(t, mixed)
+	_, err, _ = runScore(t, scoreConfig(w, mixed, plan2))
+	if err == nil || !maps.Equal(before, snapshotDir(t, mixed)) {
+		t.Errorf("err %v; outputs changed: a new predictions.csv beside a campaigns.csv that is not its own", err)
+	}
+}
+
+// killedScoreHelper runs score and kills its own process once the
+// outputs are staged, just before the switch (as kill -9 would at the
+// worst moment).
+func killedScoreHelper() {
+	p := strings.Split(os.Getenv("FAILCAST_TEST_KILL_SCORE"), "|")
+	testHookBeforeSwitch = func() { syscall.Kill(os.Getpid(), syscall.SIGKILL); select {} }
+	cfg := DefaultConfig()
+	cfg.History, cfg.Registry, cfg.Out, cfg.Plans, cfg.AsOf = p[0], p[1], p[2], p[3:], worldAsOf
+	_, err := Run(context.Background(), cfg)
+	fmt.Fprintln(os.Stderr, "score returned instead of being killed:", err)
+	os.Exit(3)
 }

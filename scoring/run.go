@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -53,14 +52,17 @@ const maxRejectsInError = 5
 // in time order through features, the models and the action policy, and
 // writes predictions.csv, campaigns.csv, rejected_rows.csv (and
 // evaluation.json with cfg.Outcomes) to cfg.Out. The outputs are
-// committed together only when everything succeeded: a failed or
-// cancelled run leaves the earlier outputs as they were.
+// committed together only when everything succeeded, by switching a new
+// directory into cfg.Out's place (OutputDir): a failed, cancelled or
+// killed run leaves the earlier outputs as they were, and an earlier
+// run's evaluation.json never sits beside other predictions.
 //
 // Errors carry their exit class (package exitcode): Usage for a Config
 // that fails Validate; Input for a plan, history, outcomes or token file
 // that cannot be read, a bad plan row with FailOnBadRows, an unsorted plan
-// with RequireSorted, and a model that is missing or does not match this
-// build's features; anything else is internal.
+// with RequireSorted, a hash key that does not match the history's, and a
+// model that is missing or does not match this build's features; Locked
+// when another run writes cfg.Out; anything else is internal.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	asOf := o.AsOf.UnixMicro()
-	out, err := NewOutputDir(o.Out)
+	out, err := NewOutputDir(o.Out, log)
 	if err != nil {
 		return nil, err
 	}
@@ -290,13 +292,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err := out.Commit(); err != nil {
 		return nil, err
-	}
-	if evaluator == nil {
-		// An evaluation.json of an earlier run would describe other
-		// predictions than the ones just written.
-		if err := os.Remove(out.Path(EvaluationFile)); err == nil {
-			log.Info("removed the evaluation of an earlier run (no --outcomes)", "file", out.Path(EvaluationFile))
-		}
 	}
 	res.Elapsed = time.Since(start)
 	log.Info("outputs written", "predictions", out.Path(PredictionsFile), "campaigns", out.Path(CampaignsFile),

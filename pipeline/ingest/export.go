@@ -17,7 +17,6 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/gofrs/flock"
 )
 
 // DefaultMaxRejectRate is the share of rejected input lines above which
@@ -271,19 +270,14 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 // one history at once (and leftovers can be cleaned safely). The kernel
 // releases it when the holder dies.
 func lockOutput(out string) (func(), error) {
-	path := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".lock")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create directory for %s: %w", out, err)
-	}
-	fl := flock.New(path)
-	ok, err := fl.TryLock()
+	release, ok, err := atomicfile.TryLock(out)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, err
 	}
 	if !ok {
-		return nil, exitcode.Wrap(exitcode.Locked, fmt.Errorf("another export is writing %s (lock %s); wait for it to finish", out, path))
+		return nil, exitcode.Wrap(exitcode.Locked, fmt.Errorf("another export is writing %s (lock %s); wait for it to finish", out, atomicfile.LockPath(out)))
 	}
-	return func() { fl.Unlock() }, nil
+	return release, nil
 }
 
 // checkLayout refuses to mix the two directory layouts.
