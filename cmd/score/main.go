@@ -7,12 +7,13 @@
 // history before --as-of into point-in-time features, runs the current
 // model of the registry (or --model), and writes predictions.csv,
 // campaigns.csv and rejected_rows.csv (and evaluation.json with
-// --outcomes) to --out, atomically. docs/predictions.md documents the
+// --outcomes) to --out, switched into place together. docs/predictions.md documents the
 // files; `score --help` lists every flag.
 //
 // Exit codes (package exitcode): 0 ok, 2 bad usage, 3 bad input (plan,
-// history, outcomes) or a model that does not match this build's
-// features, 1 internal failure.
+// history, outcomes, a hash key that is not the history's) or a model
+// that does not match this build's features, 4 another run writes --out,
+// 1 internal failure.
 //
 // The stage itself is scoring.Run; this command parses the flags into a
 // scoring.Config and calls it.
@@ -96,8 +97,9 @@ campaign) and rejected_rows.csv to --out, atomically; docs/predictions.md
 documents every column and the action policy.
 
 Exit codes: 0 ok; 2 bad usage; 3 bad input (plan, history, outcomes, a bad
-plan row with --bad-rows fail) or a model trained on other features than
-this build computes; 1 internal failure.
+plan row with --bad-rows fail, a hash key that is not the history's) or a
+model trained on other features than this build computes; 4 another run
+writes --out; 1 internal failure.
 
 Flags:
 `)
