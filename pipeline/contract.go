@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -104,6 +105,35 @@ func MediaLimit(messageType string) (int64, bool) {
 	}
 	l, ok := MediaLimitBytes[messageType]
 	return l, ok
+}
+
+// IsTemplateSend reports whether a send is a template message. A send
+// that names a template is one whatever its message type says: plans
+// often give a template with a media header the header's kind (image,
+// video, document) as its type.
+func IsTemplateSend(template, messageType string) bool {
+	return template != "" || messageType == "template"
+}
+
+// templateHeaderKinds are the media kinds a template header can be.
+var templateHeaderKinds = []string{"image", "video", "document"}
+
+// SendMediaLimit returns the size limit of a send's media, the kind the
+// limit is for, whether that kind was assumed, and whether the send's
+// type carries media at all. A template send's media is its header: of
+// the kind its message type names when that is a header kind, else taken
+// for an image (MediaLimit("template"): the strictest header limit). Any
+// other send's media is of its message type (MediaLimit).
+func SendMediaLimit(template, messageType string) (limit int64, kind string, assumed, ok bool) {
+	if IsTemplateSend(template, messageType) {
+		if slices.Contains(templateHeaderKinds, messageType) {
+			return MediaLimitBytes[messageType], messageType, false, true
+		}
+		l, _ := MediaLimit("template")
+		return l, "image", true, true
+	}
+	l, ok := MediaLimit(messageType)
+	return l, messageType, false, ok
 }
 
 // Event is one row of a history dataset: one status event of one message.

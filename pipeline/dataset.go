@@ -368,6 +368,8 @@ type fileMeta struct {
 	cols   [numHistoryColumns]colBinding
 	sorted bool // rows are declared in non-decreasing timestamp order
 	groups []groupMeta
+	// hashKey is the file's recorded hash-key fingerprint (HashKeyMetaKey), "" if none.
+	hashKey string
 }
 
 // groupMeta describes one row group.
@@ -429,6 +431,7 @@ func openFileMeta(path string) (m *fileMeta, err error) {
 	if v, ok := pf.Lookup(sortedByKey); ok && v == ColTimestamp {
 		m.sorted = true
 	}
+	m.hashKey, _ = pf.Lookup(HashKeyMetaKey)
 	index := make(map[string]int, len(HistoryColumns))
 	for i, c := range HistoryColumns {
 		index[c] = i

@@ -21,6 +21,10 @@ type WriteOptions struct {
 	// RowGroupRows is the number of rows per row group (the unit of
 	// time-range pruning); 0 means DefaultRowGroupRows.
 	RowGroupRows int
+	// HashKeyFingerprint is recorded in the file's key-value metadata
+	// under HashKeyMetaKey: HashKeyFingerprint of the key recipients were
+	// hashed with, or UnhashedFingerprint. "" records nothing.
+	HashKeyFingerprint string
 }
 
 func (o WriteOptions) rowGroupRows() int {
@@ -78,6 +82,9 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 		parquet.CreatedBy("failcast", "1", ""),
 	)
 	w.pw.SetKeyValueMetadata(sortedByKey, ColTimestamp)
+	if opts.HashKeyFingerprint != "" {
+		w.pw.SetKeyValueMetadata(HashKeyMetaKey, opts.HashKeyFingerprint)
+	}
 	return w, nil
 }
 

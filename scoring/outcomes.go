@@ -23,7 +23,7 @@ func IsHistoryDir(path string) bool {
 // readOutcomes reads Config.Outcomes: an outcome file as it is, or a
 // history dataset exported after the plan ran, from which the plan's
 // outcomes are derived (package scoring/outcomes).
-func readOutcomes(ctx context.Context, o Config, p *plans.Set, hasher *pipeline.RecipientHasher, log *slog.Logger) ([]pipeline.PlanOutcome, error) {
+func readOutcomes(ctx context.Context, o Config, p *plans.Set, rekey func(string) string, log *slog.Logger) ([]pipeline.PlanOutcome, error) {
 	if !IsHistoryDir(o.Outcomes) {
 		out, err := pipeline.ReadOutcomes(o.Outcomes)
 		if err != nil {
@@ -31,7 +31,7 @@ func readOutcomes(ctx context.Context, o Config, p *plans.Set, hasher *pipeline.
 		}
 		return out, nil
 	}
-	sends, err := PlanSends(ctx, p, hasher)
+	sends, err := PlanSends(ctx, p, rekey)
 	if err != nil {
 		return nil, err
 	}
@@ -47,13 +47,14 @@ func readOutcomes(ctx context.Context, o Config, p *plans.Set, hasher *pipeline.
 }
 
 // PlanSends returns the valid sends of the plans, in time order, with raw
-// recipients hashed by hasher (when not nil) as scoring hashes them.
-func PlanSends(ctx context.Context, p *plans.Set, hasher *pipeline.RecipientHasher) ([]pipeline.PlannedSend, error) {
+// recipients keyed by rekey (when not nil: hashed, or normalised digits
+// for an unhashed history) as scoring keys them.
+func PlanSends(ctx context.Context, p *plans.Set, rekey func(string) string) ([]pipeline.PlannedSend, error) {
 	var sends []pipeline.PlannedSend
 	err := p.Stream(ctx, func(batch []pipeline.PlannedSend) error {
 		for _, s := range batch {
-			if hasher != nil && !strings.HasPrefix(s.Recipient, pipeline.HashedPrefix) {
-				s.Recipient = hasher.Hash(s.Recipient)
+			if rekey != nil && !strings.HasPrefix(s.Recipient, pipeline.HashedPrefix) {
+				s.Recipient = rekey(s.Recipient)
 			}
 			sends = append(sends, s)
 		}
@@ -113,7 +114,11 @@ func DeriveOutcomes(ctx context.Context, cfg OutcomesConfig) (*outcomes.Result, 
 		}
 		hasher = pipeline.NewRecipientHasher(cfg.HashKey)
 	}
-	sends, err := PlanSends(ctx, p, hasher)
+	var rekey func(string) string
+	if hasher != nil {
+		rekey = hasher.Hash
+	}
+	sends, err := PlanSends(ctx, p, rekey)
 	if err != nil {
 		return nil, err
 	}

@@ -111,6 +111,7 @@ type sendFacts struct {
 	paramRate                 float32 // the template's parameter error rate
 	freeForm, windowClosed    bool    // a non-template send; its recipient's 24-hour window is closed
 	lastSendFailed            bool    // the recipient's last known outcome was a failure (the rule baseline)
+	knownRecipient            int8    // 1: the history has an outcome of the recipient, 0: none, -1: unknown (no such feature)
 	tokenExpiresAt            int64   // the send's WABA's known token expiry when the send is at or after it, else 0
 }
 
@@ -128,8 +129,15 @@ func (r row) facts() sendFacts {
 		hoursSincePause: g(fTemplateHoursSincePause), disabled: g(fTemplateDisabled),
 	}
 	f.paramRate = g(fTemplateParamRate)
-	f.lastSendFailed = g(fRcptLastOutcomeFamily) > 0
-	f.freeForm = r.send.MessageType != "template"
+	last := g(fRcptLastOutcomeFamily)
+	f.lastSendFailed = last > 0
+	switch {
+	case math.IsNaN(float64(last)):
+		f.knownRecipient = -1
+	case last >= 0:
+		f.knownRecipient = 1
+	}
+	f.freeForm = !pipeline.IsTemplateSend(r.send.Template, r.send.MessageType)
 	if h, ok := r.get(fRcptHoursSinceInbound); ok && f.freeForm {
 		f.windowClosed = h > serviceWindowHours
 	}

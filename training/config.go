@@ -46,6 +46,14 @@ type Config struct {
 	MinRows         int     // --min-rows: fewest training rows accepted (else an input error)
 	MinFailures     int     // --min-failures: fewest failed training rows accepted (else an input error)
 
+	// HashKey is the recipient hashing key the history is expected to be
+	// hashed with (from the environment, never a flag; HashKeyFrom names
+	// where it came from in messages). A history that records another
+	// key's fingerprint is refused (an input error); an empty key checks
+	// only that the history's files agree with each other.
+	HashKey     []byte
+	HashKeyFrom string
+
 	// Log receives the run's log lines; nil discards them.
 	Log *slog.Logger
 	// Progress, when not nil, gets progress bars. Pass the *Console the

@@ -157,6 +157,9 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
 	}
+	if err := pipeline.CheckHashKey(ds, cfg.HashKey, cfg.HashKeyFrom); err != nil {
+		return nil, err
+	}
 	var featuresOut *features.ParquetWriter
 	if cfg.FeaturesOut != "" {
 		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {

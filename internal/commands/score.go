@@ -8,6 +8,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/cli"
+	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring"
 )
 
@@ -29,7 +30,7 @@ func runScore(ctx context.Context, env cli.Env, cfg scoring.Config, top int) err
 // Config the flags make.
 func newScore(run func(context.Context, cli.Env, scoring.Config, int) error) *cobra.Command {
 	cfg := scoring.DefaultConfig()
-	var badRows, hashKeyEnv, reasons string
+	var badRows, hashKeyEnv, reasons, planMapping string
 	top := 5
 	return cli.Command(cli.Spec{
 		Use:   "score",
@@ -48,6 +49,8 @@ the action policy.`,
 	},
 		func(f *pflag.FlagSet) {
 			f.StringSliceVar(&cfg.Plans, "plan", nil, "campaign plan to score, .parquet or .csv in the plan contract (repeatable, or a comma list)")
+			f.StringVar(&planMapping, "map", "", "plan columns under other names, field=column,... (e.g. send_id=id,scheduled_at=send_time,template=tpl); unused columns are named with the closest contract field")
+			f.StringVar(&cfg.Timezone, "timezone", "", "IANA time zone of plan times written without one, e.g. America/Sao_Paulo (default: reject such rows, naming this flag)")
 			f.StringVar(&cfg.History, "history", "", "history dataset: a Parquet file, a directory, a glob or hive partitions")
 			cli.TimeVar(f, &cfg.AsOf, "as-of", "now", "time the features are computed at: only history before it is used and plan sends before it are rejected")
 			f.StringVar(&cfg.Registry, "registry", cfg.Registry, "model registry; its current model is used unless --model is given")
@@ -74,6 +77,10 @@ the action policy.`,
 				return exitcode.Usagef("--top %d: want 0 or more", top)
 			}
 			cfg.BadRows = scoring.BadRows(badRows)
+			var err error
+			if cfg.PlanMapping, err = pipeline.ParsePlanMapping(planMapping); err != nil {
+				return exitcode.Usagef("--map: %w", err)
+			}
 			cfg.Reasons = scoring.Reasons(reasons)
 			cfg.HashKeyFrom = "$" + hashKeyEnv
 			if key, ok := cli.LookupSecret(hashKeyEnv); ok {

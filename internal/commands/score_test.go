@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"context"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,6 +59,11 @@ func TestScoreFlags(t *testing.T) {
 				t.Errorf("hash key %q from %q", c.HashKey, c.HashKeyFrom)
 			}
 		}},
+		{"plan columns and time zone", append(slices.Clone(base), "--map", "recipient=phone, template=tpl", "--timezone", "America/Sao_Paulo"), nil, func(t *testing.T, c scoring.Config, _ int) {
+			if len(c.PlanMapping) != 2 || c.PlanMapping["recipient"] != "phone" || c.PlanMapping["template_name"] != "tpl" || c.Timezone != "America/Sao_Paulo" {
+				t.Errorf("mapping %v, timezone %q", c.PlanMapping, c.Timezone)
+			}
+		}},
 		{"no hash key set", base, map[string]string{"FAILCAST_HASH_KEY": ""}, func(t *testing.T, c scoring.Config, _ int) {
 			if c.HashKey != nil || c.HashKeyFrom != "$FAILCAST_HASH_KEY" {
 				t.Errorf("hash key %q from %q", c.HashKey, c.HashKeyFrom)
@@ -89,7 +95,8 @@ func scoreConfigEqual(a, b scoring.Config) bool {
 		a.Model == b.Model && a.Out == b.Out && a.BadRows == b.BadRows && a.Explore == b.Explore && a.Seed == b.Seed &&
 		a.Outcomes == b.Outcomes && a.ThroughputMPS == b.ThroughputMPS && a.ThrottleSafety == b.ThrottleSafety &&
 		a.BatchSize == b.BatchSize && a.RequireSorted == b.RequireSorted && bytes.Equal(a.HashKey, b.HashKey) &&
-		a.HashKeyFrom == b.HashKeyFrom && a.Tokens == b.Tokens && a.StateCache == b.StateCache
+		a.HashKeyFrom == b.HashKeyFrom && a.Tokens == b.Tokens && a.StateCache == b.StateCache &&
+		maps.Equal(a.PlanMapping, b.PlanMapping) && a.Timezone == b.Timezone
 }
 
 func TestScoreExitCodes(t *testing.T) {
@@ -108,6 +115,9 @@ func TestScoreExitCodes(t *testing.T) {
 		{"bad explore", append(slices.Clone(base), "--explore", "2"), exitcode.Usage, "--explore"},
 		{"bad bad-rows", append(slices.Clone(base), "--bad-rows", "ignore"), exitcode.Usage, "reject or fail"},
 		{"negative top", append(slices.Clone(base), "--top", "-1"), exitcode.Usage, "--top"},
+		{"bad map", append(slices.Clone(base), "--map", "recipient"), exitcode.Usage, "--map: mapping pair 1"},
+		{"unknown map column", append(slices.Clone(base), "--map", "tmpl=x"), exitcode.Usage, `unknown plan column "tmpl"`},
+		{"bad timezone", append(slices.Clone(base), "--timezone", "Mars/Olympus"), exitcode.Usage, "--timezone"},
 		{"unknown flag", append(slices.Clone(base), "--speed", "11"), exitcode.Usage, "speed"},
 		{"extra argument", append(slices.Clone(base), "plan2.csv"), exitcode.Usage, "plan2.csv"},
 		{"input error from the run", append(slices.Clone(base), "--registry", filepath.Join(dir, "empty-registry")), exitcode.Input, "has no current model"},

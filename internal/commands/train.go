@@ -29,7 +29,7 @@ func runTrain(ctx context.Context, cfg training.Config) error {
 // Config the flags make.
 func newTrain(run func(context.Context, training.Config) error) *cobra.Command {
 	cfg := training.DefaultConfig()
-	progress := "auto"
+	progress, hashKeyEnv := "auto", ""
 	start := time.Now()
 	return cli.Command(cli.Spec{
 		Use:   "train",
@@ -57,8 +57,15 @@ docs/train.md and docs/scheduling.md.`,
 			}
 		},
 	},
-		func(f *pflag.FlagSet) { bindTrain(f, &cfg, &progress) },
+		func(f *pflag.FlagSet) {
+			bindTrain(f, &cfg, &progress)
+			cli.HashKeyEnvVar(f, &hashKeyEnv)
+		},
 		func(ctx context.Context, env cli.Env) error {
+			cfg.HashKeyFrom = "$" + hashKeyEnv
+			if key, ok := cli.LookupSecret(hashKeyEnv); ok {
+				cfg.HashKey = []byte(key)
+			}
 			con := training.NewConsole(env.Stderr)
 			cfg.Log = cli.NewLogger(con, env.LogFormat, env.LogLevel)
 			if progressEnabled(progress, env.Stderr) {

@@ -99,7 +99,7 @@ func TestTrainFlagsReachTheConfig(t *testing.T) {
 		Lead: 2 * time.Hour, Refresh: 12 * time.Hour, Warmup: 24 * time.Hour, Seed: 7, Tolerance: 0.01, Force: true, Keep: 3, Wait: time.Minute,
 		MetricsFile: "/m.prom", FeaturesOut: "/f.parquet", Rounds: 50, Depth: 5, LearningRate: 0.2, EarlyStop: 6,
 		Baselines: false, BaselineRows: 100, LogRegRows: 200, TargetPrecision: 0.7, AlertBudget: 0.2, MinRows: 11, MinFailures: 12}
-	got.Now = nil
+	got.Now, got.HashKey, got.HashKeyFrom = nil, nil, ""
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("config\n got %+v\nwant %+v", got, want)
 	}
@@ -110,6 +110,7 @@ func TestTrainFlagsReachTheConfig(t *testing.T) {
 	wantDef := training.DefaultConfig()
 	wantDef.History, wantDef.Registry = "/h", "/r"
 	def.Now, wantDef.Now = nil, nil
+	def.HashKey, def.HashKeyFrom = nil, ""
 	if !reflect.DeepEqual(def, wantDef) {
 		t.Fatalf("defaults differ from training.DefaultConfig:\n got %+v\nwant %+v", def, wantDef)
 	}

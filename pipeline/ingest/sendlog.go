@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/failcast/failcast/internal/colmatch"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/valyala/fastjson"
 )
@@ -738,87 +739,10 @@ func (x *Exporter) warnUnused(what, source, name string, candidates []field) {
 }
 
 // closeness scores how well an input column name fits field f (lower is
-// better): an abbreviation of one of its names (the letters in order,
-// same first letter: tpl, cat, err_code), a shared prefix of 4 or more
-// letters, or a small edit distance.
+// better), by the field's name and aliases (colmatch.Closeness).
 func closeness(col string, f field) (float64, bool) {
-	c := normName(col)
-	if c == "" {
-		return 0, false
-	}
 	spec := sendLogFields[f]
-	names := append([]string{spec.name}, spec.aliases...)
-	best, ok := 99.0, false
-	for _, n := range names {
-		n = normName(n)
-		var s float64
-		switch {
-		case c == n:
-			s = 0
-		case c[0] == n[0] && isSubsequence(c, n):
-			s = 1 + float64(len(n)-len(c))/100
-		case commonPrefix(c, n) >= 4:
-			s = 1.5 + float64(len(n)-commonPrefix(c, n))/100
-		default:
-			d := editDistance(c, n)
-			if d > max(1, len(n)/3) {
-				continue
-			}
-			s = 2 + float64(d)
-		}
-		if s < best {
-			best, ok = s, true
-		}
-	}
-	return best, ok
-}
-
-func normName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isSubsequence(short, long string) bool {
-	i := 0
-	for j := 0; i < len(short) && j < len(long); j++ {
-		if short[i] == long[j] {
-			i++
-		}
-	}
-	return i == len(short)
-}
-
-func commonPrefix(a, b string) int {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	return n
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return colmatch.Closeness(col, append([]string{spec.name}, spec.aliases...))
 }
 
 // parseSendLogRecord parses one CSV record into x.send.
