@@ -39,6 +39,12 @@ type Result struct {
 	ChampionEvaluated bool              // the champion was scored on the same validation rows
 	Paired            *metrics.PairedAP // bootstrap of challenger - champion PR-AUC; nil when not evaluated
 	Pruned            []string          // versions removed by Keep
+	// Warnings are what validation cannot support (thresholds, base-rate
+	// shift); they are logged and written to report.md and metadata.json.
+	Warnings []string
+	// Backtest is the champion comparison over the rolling-origin folds;
+	// nil when it did not run.
+	Backtest *BacktestComparison
 }
 
 // Candidate is one model's validation result.
@@ -193,7 +199,10 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 
 	// 3. Champion comparison on the same validation rows.
 	bar.step("champion")
-	t.compare(reg, split, main.valid, res)
+	t.compare(ctx, reg, split, main.valid, cands.fail.NumRounds(), res)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// 4. Write the version (a temporary directory until committed).
 	bar.step("write")
@@ -203,8 +212,10 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer stage.Abort()
-	thresholds := t.thresholds(main.valid, split.ValidLabels)
-	meta := t.metadata(res, w, split, cands, thresholds, started)
+	cal := t.calibrate(main.valid, split.ValidLabels)
+	thresholds, warnings := t.thresholds(cal.after, split.ValidLabels, rate(split.TrainLabels))
+	res.Warnings = append(res.Warnings, warnings...)
+	meta := t.metadata(res, w, split, cands, thresholds, cal, started)
 	// artifact.Write creates the directory itself, atomically.
 	if err := os.Remove(stage.Dir()); err != nil {
 		return nil, fmt.Errorf("prepare the staging directory: %w", err)
@@ -212,7 +223,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	if err := bundle.Save(stage.Dir(), meta, cands.fail, cands.family); err != nil {
 		return nil, err
 	}
-	if err := t.writeReport(stage.Dir(), res, w, split, cands, thresholds, started); err != nil {
+	if err := t.writeReport(stage.Dir(), res, w, split, cands, thresholds, cal, started); err != nil {
 		return nil, err
 	}
 	dir, err := stage.Commit()
@@ -242,27 +253,6 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 	res.Pruned = pruned
 	return res, nil
-}
-
-// thresholds chooses the stored decision thresholds on validation:
-// "high" at the target precision, "medium" at the alert budget (never
-// above "high").
-func (t *trainer) thresholds(scores []float64, labels []bool) map[string]metrics.Threshold {
-	high, err := metrics.ThresholdForPrecision(scores, labels, t.cfg.TargetPrecision)
-	if err != nil {
-		t.log.Warn("no threshold reaches the target precision on validation; the high threshold flags nothing",
-			"target_precision", t.cfg.TargetPrecision, "err", err)
-	}
-	medium, err := metrics.ThresholdForBudget(scores, labels, t.cfg.AlertBudget)
-	if err != nil {
-		t.log.Warn("alert budget threshold", "alert_budget", t.cfg.AlertBudget, "err", err)
-	}
-	if medium.Value > high.Value {
-		medium = high
-		medium.Rule = metrics.RuleBudget
-		medium.Target = t.cfg.AlertBudget
-	}
-	return map[string]metrics.Threshold{bundle.ThresholdHigh: high, bundle.ThresholdMedium: medium}
 }
 
 // gbdtParams returns the GBDT parameters of the config.

@@ -19,23 +19,25 @@ import (
 // options are the command's flags and config-file keys: training.Config
 // in flag-friendly types, plus how to log and draw progress.
 type options struct {
-	History     string   `yaml:"history"`
-	AsOf        AsOf     `yaml:"as-of"`
-	TrainDays   int      `yaml:"train-days"`
-	ValidDays   int      `yaml:"valid-days"`
-	Lead        Duration `yaml:"lead"`
-	Refresh     Duration `yaml:"refresh"`
-	Warmup      Duration `yaml:"warmup"`
-	Registry    string   `yaml:"registry"`
-	Seed        uint64   `yaml:"seed"`
-	Tolerance   float64  `yaml:"tolerance"`
-	Force       bool     `yaml:"force"`
-	Keep        int      `yaml:"keep"`
-	Wait        Duration `yaml:"wait"`
-	MetricsFile string   `yaml:"metrics-file"`
-	LogFormat   string   `yaml:"log-format"`
-	Progress    string   `yaml:"progress"`
-	FeaturesOut string   `yaml:"features-out"`
+	History       string   `yaml:"history"`
+	AsOf          AsOf     `yaml:"as-of"`
+	TrainDays     int      `yaml:"train-days"`
+	ValidDays     int      `yaml:"valid-days"`
+	Lead          Duration `yaml:"lead"`
+	Refresh       Duration `yaml:"refresh"`
+	Warmup        Duration `yaml:"warmup"`
+	Registry      string   `yaml:"registry"`
+	Seed          uint64   `yaml:"seed"`
+	Tolerance     float64  `yaml:"tolerance"`
+	Force         bool     `yaml:"force"`
+	BacktestFolds int      `yaml:"backtest-folds"`
+	BacktestRows  int      `yaml:"backtest-rows"`
+	Keep          int      `yaml:"keep"`
+	Wait          Duration `yaml:"wait"`
+	MetricsFile   string   `yaml:"metrics-file"`
+	LogFormat     string   `yaml:"log-format"`
+	Progress      string   `yaml:"progress"`
+	FeaturesOut   string   `yaml:"features-out"`
 
 	Rounds       int     `yaml:"rounds"`
 	Depth        int     `yaml:"depth"`
@@ -58,7 +60,7 @@ func defaultOptions() options {
 	return options{
 		History: d.History, AsOf: AsOf(d.AsOf), TrainDays: d.TrainDays, ValidDays: d.ValidDays,
 		Lead: Duration(d.Lead), Refresh: Duration(d.Refresh), Warmup: Duration(d.Warmup),
-		Registry: d.Registry, Seed: d.Seed, Tolerance: d.Tolerance, Force: d.Force, Keep: d.Keep, Wait: Duration(d.Wait),
+		Registry: d.Registry, Seed: d.Seed, Tolerance: d.Tolerance, Force: d.Force, BacktestFolds: d.BacktestFolds, BacktestRows: d.BacktestRows, Keep: d.Keep, Wait: Duration(d.Wait),
 		MetricsFile: d.MetricsFile, LogFormat: "text", Progress: "auto", FeaturesOut: d.FeaturesOut,
 		Rounds: d.Rounds, Depth: d.Depth, LearningRate: d.LearningRate, EarlyStop: d.EarlyStop,
 		Baselines: d.Baselines, BaselineRows: d.BaselineRows, LogRegRows: d.LogRegRows,
@@ -72,7 +74,7 @@ func (o options) config() training.Config {
 	return training.Config{
 		History: o.History, AsOf: time.Time(o.AsOf), TrainDays: o.TrainDays, ValidDays: o.ValidDays,
 		Lead: time.Duration(o.Lead), Refresh: time.Duration(o.Refresh), Warmup: time.Duration(o.Warmup),
-		Registry: o.Registry, Seed: o.Seed, Tolerance: o.Tolerance, Force: o.Force, Keep: o.Keep, Wait: time.Duration(o.Wait),
+		Registry: o.Registry, Seed: o.Seed, Tolerance: o.Tolerance, Force: o.Force, BacktestFolds: o.BacktestFolds, BacktestRows: o.BacktestRows, Keep: o.Keep, Wait: time.Duration(o.Wait),
 		MetricsFile: o.MetricsFile, FeaturesOut: o.FeaturesOut,
 		Rounds: o.Rounds, Depth: o.Depth, LearningRate: o.LearningRate, EarlyStop: o.EarlyStop,
 		Baselines: o.Baselines, BaselineRows: o.BaselineRows, LogRegRows: o.LogRegRows,
@@ -145,6 +147,8 @@ func flagSet(c *options, configPath *string) *flag.FlagSet {
 	fs.Var(&c.Refresh, "refresh", "spacing of the training cutoff grid, a `duration`: the model is meant to score plans up to this far past their as-of (plus --lead); stored with the model")
 	fs.StringVar(&c.Registry, "registry", c.Registry, "model registry directory (versions/, current, lock)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed, data and as-of give the same model")
+	fs.IntVar(&c.BacktestFolds, "backtest-folds", c.BacktestFolds, "rolling-origin folds of the champion comparison (0: the validation window alone); see docs/train.md")
+	fs.IntVar(&c.BacktestRows, "backtest-rows", c.BacktestRows, "cap on each backtest fold's training rows, the most recent ones (0: no cap)")
 	fs.Float64Var(&c.Tolerance, "tolerance", c.Tolerance, "promote the challenger if its validation PR-AUC is at least the champion's minus this")
 	fs.BoolVar(&c.Force, "force", c.Force, "promote the challenger even if it is worse than the champion")
 	fs.IntVar(&c.Keep, "keep", c.Keep, "versions to keep in the registry (the champion is never deleted); 0 keeps all")
