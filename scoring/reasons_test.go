@@ -12,6 +12,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/scoring/predictions"
 )
@@ -222,7 +223,46 @@ func TestDriftReport(t *testing.T) {
 	// The demo plan is two bursts of one template each a few hours after
 	// as-of: its schedule features (sends in the trailing second) and the
 	// horizon are far from two weeks of daily campaigns.
-	if len(d.Drifted) == 0 || !strings.Contains(summary, "drift: ") || !strings.Contains(summary, d.Drifted[0]) {
+	if len(d.Drifted) == 0 || !strings.Contains(summary, "drift: ") {
 		t.Errorf("drifted %v; summary:\n%s", d.Drifted, summary)
+	}
+	// The summary names only the drifted features the model leans on, a
+	// subset of the drifted ones.
+	if len(d.Material) == 0 || len(d.Material) >= len(d.Drifted) || !strings.Contains(summary, d.Material[0]) {
+		t.Errorf("material %v of drifted %v; summary:\n%s", d.Material, d.Drifted, summary)
+	}
+	for _, name := range d.Material {
+		if !slices.Contains(d.Drifted, name) {
+			t.Errorf("material feature %s is not drifted", name)
+		}
+	}
+}
+
+func TestMaterialDrift(t *testing.T) {
+	ds := []drift.FeatureDrift{
+		{Name: "a", PSI: 0.5, Status: drift.StatusDrifted},
+		{Name: "b", PSI: 3, Status: drift.StatusDrifted},
+		{Name: "c", PSI: 0.05, Status: drift.StatusStable},
+		{Name: "d", PSI: 0.3, Status: drift.StatusDrifted},
+	}
+	tests := []struct {
+		name       string
+		importance []float64
+		want       []string
+	}{
+		{"only drifted features with enough gain, largest PSI first", []float64{10, 1, 89, 0}, []string{"a"}},
+		{"all drifted ones used", []float64{25, 25, 25, 25}, []string{"b", "a", "d"}},
+		{"a model without gain", []float64{0, 0, 0, 0}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, x := range materialDrift(ds, tc.importance, 0.02) {
+				got = append(got, x.Name)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
