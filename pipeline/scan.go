@@ -91,36 +91,71 @@ type unit struct {
 // contract for the projected columns; a missing column or a wrong type is
 // a *SchemaError.
 func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Event) error) error {
-	proj, err := projection(opts.Columns)
+	ss, err := setupScan(opts)
 	if err != nil {
 		return err
 	}
-	stats := opts.Stats
-	if stats == nil {
-		stats = new(ScanStats)
-	}
-	batchSize := opts.BatchSize
-	if batchSize <= 0 {
-		batchSize = DefaultBatchSize
-	}
-	required := proj
-	if !slices.Contains(required, hcTimestamp) {
-		required = append(slices.Clone(proj), hcTimestamp)
-	}
-	// Decode timestamps first: rows are filtered and ordered by them.
-	decodeCols := append([]int{hcTimestamp}, slices.DeleteFunc(slices.Clone(proj), func(hc int) bool { return hc == hcTimestamp })...)
-
-	from, to := opts.From, opts.To
-	if to == 0 {
-		to = maxInt64
-	}
-	if from == 0 {
-		from = minInt64
-	}
-
 	if err := d.Check(ctx); err != nil {
 		return err
 	}
+	units, err := d.plan(ctx, ss.required, ss.from, ss.to, ss.stats)
+	if err != nil {
+		return err
+	}
+	return ss.scanner(ctx, fn).run(units)
+}
+
+// scanSetup is ScanOptions resolved: the columns to check and decode, the
+// time range and the batch size.
+type scanSetup struct {
+	proj, required, decodeCols []int
+	from, to                   int64
+	stats                      *ScanStats
+	batchSize                  int
+}
+
+func setupScan(opts ScanOptions) (scanSetup, error) {
+	proj, err := projection(opts.Columns)
+	if err != nil {
+		return scanSetup{}, err
+	}
+	ss := scanSetup{proj: proj, required: proj, stats: opts.Stats, batchSize: opts.BatchSize, from: opts.From, to: opts.To}
+	if ss.stats == nil {
+		ss.stats = new(ScanStats)
+	}
+	if ss.batchSize <= 0 {
+		ss.batchSize = DefaultBatchSize
+	}
+	if !slices.Contains(proj, hcTimestamp) {
+		ss.required = append(slices.Clone(proj), hcTimestamp)
+	}
+	// Decode timestamps first: rows are filtered and ordered by them.
+	ss.decodeCols = append([]int{hcTimestamp}, slices.DeleteFunc(slices.Clone(proj), func(hc int) bool { return hc == hcTimestamp })...)
+	if ss.to == 0 {
+		ss.to = maxInt64
+	}
+	if ss.from == 0 {
+		ss.from = minInt64
+	}
+	return ss, nil
+}
+
+// scanner returns the scanner that hands the rows to fn.
+func (ss scanSetup) scanner(ctx context.Context, fn func([]Event) error) *scanner {
+	return &scanner{
+		ctx: ctx, fn: fn, stats: ss.stats,
+		cols: ss.decodeCols, from: ss.from, to: ss.to,
+		projectTS: slices.Contains(ss.proj, hcTimestamp),
+		intern:    newInterner(1 << 22),
+		batch:     newEventBatch(ss.batchSize),
+	}
+}
+
+// plan lists the row groups a scan of [from, to) reads, in the order it
+// reads them (by smallest timestamp, then by file path and group index),
+// each with its seq in that order: equal timestamps of different row
+// groups come out in seq order.
+func (d *Dataset) plan(ctx context.Context, required []int, from, to int64, stats *ScanStats) ([]unit, error) {
 	d.mu.Lock()
 	misfiled := d.misfiled
 	d.mu.Unlock()
@@ -134,14 +169,14 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		m, err := d.meta(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := m.requireColumns(required); err != nil {
-			return err
+			return nil, err
 		}
 		metas = append(metas, m)
 	}
@@ -150,7 +185,7 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 		for gi := range m.groups {
 			g, err := m.groupInfo(ctx, gi)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if g.rows == 0 {
 				continue
@@ -178,14 +213,7 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 		units[i].seq = i
 	}
 
-	s := &scanner{
-		ctx: ctx, fn: fn, stats: stats,
-		cols: decodeCols, from: from, to: to,
-		projectTS: slices.Contains(proj, hcTimestamp),
-		intern:    newInterner(1 << 22),
-		batch:     newEventBatch(batchSize),
-	}
-	return s.run(units)
+	return units, nil
 }
 
 // newEventBatch returns n events with the "absent" values of the numeric

@@ -15,7 +15,6 @@ import (
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/models/registry"
-	"github.com/failcast/failcast/pipeline"
 )
 
 // lockOwner is written into the registry lock.
@@ -150,10 +149,6 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 
 	// 1. Data.
-	ds, err := pipeline.OpenDataset(cfg.History)
-	if err != nil {
-		return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
-	}
 	var featuresOut *features.ParquetWriter
 	if cfg.FeaturesOut != "" {
 		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {
@@ -161,7 +156,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		}
 		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
 	}
-	tab, err := t.buildFeatures(ctx, ds, w, featuresOut)
+	tab, err := t.features(ctx, w, featuresOut)
 	if err != nil {
 		return nil, err
 	}
