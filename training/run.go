@@ -11,6 +11,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/gbdt"
@@ -29,6 +30,16 @@ type Result struct {
 	Promoted   bool   // published as the champion
 	Forced     bool   // promoted by Force although worse than the champion
 	Reason     string // why it was promoted or kept out
+	// Unchanged: the run's inputs (history fingerprint, settings, build)
+	// equal the champion's, so it trained nothing and wrote no version
+	// (Version is ""); ChampionVersion names the champion.
+	Unchanged bool
+	// ChampionUnloadable: the champion could not be loaded; the run got
+	// this far only with Force, and published without comparison.
+	ChampionUnloadable bool
+	// Inputs is the fingerprint of the run's history and settings, stored
+	// in the new version's metadata.json (artifact.Metadata.Inputs).
+	Inputs *artifact.Inputs
 
 	TrainRows, ValidRows int
 	ValidPRAUC           float64         // the challenger's validation PR-AUC
@@ -90,6 +101,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if res != nil {
 			m.Rows, m.ValidPRAUC, m.Promoted = res.TrainRows, res.ValidPRAUC, res.Promoted
 		}
+		m.Decision, m.ChampionUnloadable = decision(res, err)
 		if err := WriteMetricsFile(cfg.MetricsFile, m); err != nil {
 			log.Warn("metrics file", "err", err)
 		}
@@ -167,6 +179,20 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	if err := pipeline.CheckHashKey(ds, cfg.HashKey, cfg.HashKeyFrom); err != nil {
 		return nil, err
 	}
+	// The champion gate, before any training: an unloadable champion
+	// refuses the run (unless --force), and a rerun of the champion's
+	// inputs has nothing to do.
+	inputs, err := t.inputsFingerprint(ds.Files(), w)
+	if err != nil {
+		return nil, err
+	}
+	champ, err := t.loadChampion(reg)
+	if err != nil {
+		return nil, err
+	}
+	if res := t.unchanged(champ, inputs); res != nil {
+		return res, nil
+	}
 	var featuresOut *features.ParquetWriter
 	if cfg.FeaturesOut != "" {
 		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {
@@ -198,7 +224,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 	main := cands.main
 	res := &Result{TrainRows: len(split.Train), ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
-		ChampionPRAUC: math.NaN()}
+		ChampionPRAUC: math.NaN(), Inputs: inputs}
 	for _, c := range cands.all {
 		res.Candidates = append(res.Candidates, Candidate{Name: c.name, Summary: c.summary, RecallAtPrecision: c.recallAtP,
 			FitSeconds: c.fitSeconds, TrainRows: c.trainRows, Note: c.note})
@@ -206,7 +232,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 
 	// 3. Champion comparison on the same validation rows.
 	bar.step("champion")
-	t.compare(ctx, reg, split, main.valid, cands.fail.NumRounds(), res)
+	t.compare(ctx, champ, split, main.valid, cands.fail.NumRounds(), res)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
