@@ -23,6 +23,8 @@ const (
 	metricPromoted    = "failcast_train_promoted"
 	metricLastSuccess = "failcast_train_last_success_timestamp_seconds"
 	metricExitCode    = "failcast_train_exit_code"
+	metricDecision    = "failcast_train_decision"
+	metricUnloadable  = "failcast_train_champion_unloadable"
 )
 
 // RunMetrics is what one run reports in the metrics file.
@@ -33,6 +35,14 @@ type RunMetrics struct {
 	Promoted   bool
 	ExitCode   int
 	Finished   time.Time
+	// Decision is the run's outcome (Decision* constants; "" when the
+	// run ended before Run, e.g. on a bad flag): failcast_train_decision
+	// with a decision label, value 1.
+	Decision string
+	// ChampionUnloadable: the registry's champion could not be loaded
+	// (failcast_train_champion_unloadable 1); the run refused to publish
+	// unless forced.
+	ChampionUnloadable bool
 }
 
 // WriteMetricsFile writes m to path atomically (node_exporter textfile
@@ -69,6 +79,14 @@ func WriteMetricsFile(path string, m RunMetrics) error {
 	gauge(metricPromoted, "1 if the last training run published its model as champion, else 0.", b2f(m.Promoted))
 	gauge(metricLastSuccess, "Unix time of the last training run that exited 0.", lastSuccess)
 	gauge(metricExitCode, "Exit code of the last failcast training run (0 ok, 1 internal, 2 usage, 3 input data, 4 locked).", float64(m.ExitCode))
+	if m.Decision != "" {
+		gauge(metricUnloadable, "1 if the last training run found a champion it cannot load (it publishes nothing then unless --force).", b2f(m.ChampionUnloadable))
+		d := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: metricDecision,
+			Help: "Outcome of the last failcast training run, by decision label (first, promoted, kept, forced, unchanged, refused, failed); always 1."},
+			[]string{"decision"})
+		d.WithLabelValues(m.Decision).Set(1)
+		reg.MustRegister(d)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}

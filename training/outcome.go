@@ -14,6 +14,8 @@ import (
 func logOutcome(log *slog.Logger, res *Result, err error, code int, took time.Duration) {
 	secs := math.Round(took.Seconds()*10) / 10
 	switch {
+	case err != nil && errors.As(err, new(*ChampionError)):
+		log.Error("refused: the champion cannot be loaded; nothing published", "err", err, "exit_code", code)
 	case err != nil && code == exitcode.Locked:
 		log.Error("another training run holds the registry; nothing done", "err", err, "exit_code", code)
 	case err != nil && errors.Is(err, context.Canceled):
@@ -24,6 +26,9 @@ func logOutcome(log *slog.Logger, res *Result, err error, code int, took time.Du
 		log.Error("bad configuration; nothing done", "err", err, "exit_code", code)
 	case err != nil:
 		log.Error("training failed; the champion is untouched", "err", err, "exit_code", code)
+	case res.Unchanged:
+		log.Info("unchanged: the inputs equal the champion's; no new version written", "champion", res.ChampionVersion,
+			"inputs", res.Inputs.Digest[:12], "reason", res.Reason, "seconds", secs, "exit_code", code)
 	case res.Promoted:
 		log.Info("published: the new model is the champion", "version", res.Version, "valid_pr_auc", round4(res.ValidPRAUC),
 			"previous", res.ChampionVersion, "reason", res.Reason, "seconds", secs, "exit_code", code)

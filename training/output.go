@@ -47,6 +47,7 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 			ComparedWith: res.ChampionVersion, Metric: "pr_auc", ChampionValue: finiteOr(res.ChampionPRAUC, 0),
 			ChallengerValue: res.ValidPRAUC, Promoted: res.Promoted, Reason: res.Reason, DecidedAt: t.cfg.now().UTC().Truncate(time.Second),
 		},
+		Inputs: res.Inputs,
 	}
 	bundle.SetServing(&md, cal.serving(bundle.Serving{Lead: t.cfg.Lead, Refresh: t.cfg.Refresh, LikelyCodes: c.likelyCode}))
 	if len(res.Warnings) > 0 {
@@ -59,6 +60,7 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		md.Extra["challenger_better_share"] = round4(pc.ProbBetter)
 	}
 	md.Extra["forced"] = res.Forced
+	md.Extra["champion_unloadable"] = res.ChampionUnloadable
 	if bc := res.Backtest; bc != nil {
 		var folds []map[string]any
 		for _, f := range bc.Folds {

@@ -11,11 +11,13 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/pipeline"
 )
 
 // lockOwner is written into the registry lock.
@@ -28,6 +30,16 @@ type Result struct {
 	Promoted   bool   // published as the champion
 	Forced     bool   // promoted by Force although worse than the champion
 	Reason     string // why it was promoted or kept out
+	// Unchanged: the run's inputs (history fingerprint, settings, build)
+	// equal the champion's, so it trained nothing and wrote no version
+	// (Version is ""); ChampionVersion names the champion.
+	Unchanged bool
+	// ChampionUnloadable: the champion could not be loaded; the run got
+	// this far only with Force, and published without comparison.
+	ChampionUnloadable bool
+	// Inputs is the fingerprint of the run's history and settings, stored
+	// in the new version's metadata.json (artifact.Metadata.Inputs).
+	Inputs *artifact.Inputs
 
 	TrainRows, ValidRows int
 	ValidPRAUC           float64         // the challenger's validation PR-AUC
@@ -89,6 +101,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if res != nil {
 			m.Rows, m.ValidPRAUC, m.Promoted = res.TrainRows, res.ValidPRAUC, res.Promoted
 		}
+		m.Decision, m.ChampionUnloadable = decision(res, err)
 		if err := WriteMetricsFile(cfg.MetricsFile, m); err != nil {
 			log.Warn("metrics file", "err", err)
 		}
@@ -159,6 +172,31 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 
 	// 1. Data.
+	var ds *pipeline.Dataset
+	var inputs *artifact.Inputs // nil for a given table (RunTable): no rerun check
+	if cfg.table == nil {
+		if ds, err = pipeline.OpenDataset(cfg.History); err != nil {
+			return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
+		}
+		if err := pipeline.CheckHashKey(ds, cfg.HashKey, cfg.HashKeyFrom); err != nil {
+			return nil, err
+		}
+		if inputs, err = t.inputsFingerprint(ds.Files(), w); err != nil {
+			return nil, err
+		}
+	}
+	// The champion gate, before any training: an unloadable champion
+	// refuses the run (unless --force), and a rerun of the champion's
+	// inputs has nothing to do.
+	champ, err := t.loadChampion(reg)
+	if err != nil {
+		return nil, err
+	}
+	if inputs != nil {
+		if res := t.unchanged(champ, inputs); res != nil {
+			return res, nil
+		}
+	}
 	var featuresOut *features.ParquetWriter
 	if cfg.FeaturesOut != "" {
 		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {
@@ -166,7 +204,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		}
 		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
 	}
-	tab, err := t.features(ctx, w, featuresOut)
+	tab, err := t.features(ctx, ds, w, featuresOut)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +228,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 	main := cands.main
 	res := &Result{TrainRows: len(split.Train), ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
-		ChampionPRAUC: math.NaN()}
+		ChampionPRAUC: math.NaN(), Inputs: inputs}
 	for _, c := range cands.all {
 		res.Candidates = append(res.Candidates, Candidate{Name: c.name, Summary: c.summary, RecallAtPrecision: c.recallAtP,
 			FitSeconds: c.fitSeconds, TrainRows: c.trainRows, Note: c.note})
@@ -198,7 +236,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 
 	// 3. Champion comparison on the same validation rows.
 	bar.step("champion")
-	t.compare(ctx, reg, split, main.valid, cands.fail.NumRounds(), res)
+	t.compare(ctx, champ, split, main.valid, cands.fail.NumRounds(), res)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

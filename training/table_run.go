@@ -28,17 +28,11 @@ func RunTable(ctx context.Context, cfg Config, tab *features.Table) (*Result, er
 }
 
 // features returns the run's feature table: cfg.table, checked against the
-// windows, or one built from cfg.History.
-func (t *trainer) features(ctx context.Context, w Windows, out *features.ParquetWriter) (*features.Table, error) {
+// windows, or one built from the history ds (cfg.History, opened and
+// checked by run).
+func (t *trainer) features(ctx context.Context, ds *pipeline.Dataset, w Windows, out *features.ParquetWriter) (*features.Table, error) {
 	tab := t.cfg.table
 	if tab == nil {
-		ds, err := pipeline.OpenDataset(t.cfg.History)
-		if err != nil {
-			return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
-		}
-		if err := pipeline.CheckHashKey(ds, t.cfg.HashKey, t.cfg.HashKeyFrom); err != nil {
-			return nil, err
-		}
 		return t.buildFeatures(ctx, ds, w, out)
 	}
 	name := t.historyName()

@@ -86,7 +86,7 @@ func bindTrain(f *pflag.FlagSet, c *training.Config, progress *string) {
 	f.StringVar(&c.Registry, "registry", "", "model registry directory (versions/, current, lock)")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed, data and as-of give the same model")
 	f.Float64Var(&c.Tolerance, "tolerance", c.Tolerance, "promote the challenger if its validation PR-AUC is at least the champion's minus this")
-	f.BoolVar(&c.Force, "force", c.Force, "promote the challenger even if it is worse than the champion (or ties with it on the same data)")
+	f.BoolVar(&c.Force, "force", c.Force, "promote the challenger even if it is worse than the champion or ties with it, or the champion cannot be loaded; train again even when the inputs equal the champion's")
 	f.IntVar(&c.BacktestFolds, "backtest-folds", c.BacktestFolds, "rolling-origin folds of the champion comparison (0: the validation window alone); see docs/train.md")
 	f.IntVar(&c.BacktestRows, "backtest-rows", c.BacktestRows, "cap on each backtest fold's training rows, the most recent ones (0: no cap)")
 	f.IntVar(&c.Keep, "keep", c.Keep, "versions to keep in the registry (the champion is never deleted); 0 keeps all")

@@ -41,7 +41,10 @@ type Metadata struct {
 	Metrics    Metrics              `json:"metrics"`              // on the validation window
 	Thresholds map[string]Threshold `json:"thresholds,omitempty"` // by name, e.g. "high", "medium"
 	Champion   *Champion            `json:"champion,omitempty"`   // filled when compared with the champion
-	Extra      map[string]any       `json:"extra,omitempty"`      // anything else worth keeping
+	// Inputs fingerprints the data and settings the model was trained
+	// from (nil for models written before it was recorded).
+	Inputs *Inputs        `json:"inputs,omitempty"`
+	Extra  map[string]any `json:"extra,omitempty"` // anything else worth keeping
 
 	Files map[string]string `json:"files"` // file name -> SHA-256, lower-case hex
 }
