@@ -49,15 +49,11 @@ func (t *trainer) fitBaselines(ctx context.Context, s *Tables) ([]*candidate, er
 			return &baseline.Forest{Seed: t.cfg.Seed, MaxRows: t.cfg.BaselineRows, SampleRows: min(rows, baseline.DefaultForestSampleRows)}
 		}},
 	} {
-		capped := SampleRows(indexes(len(s.Train)), b.limit, t.cfg.Seed)
-		note := ""
-		if len(capped) < len(s.Train) {
-			note = fmt.Sprintf("row cap %d of %d", len(capped), len(s.Train))
-		}
-		specs = append(specs, baselineSpec{b.name, b.model(len(capped)), s.TrainX.SelectRows(capped), pick(s.TrainLabels, capped), note})
+		capped := SampleRows(indexes(s.Sample.Rows), b.limit, t.cfg.Seed)
+		specs = append(specs, baselineSpec{b.name, b.model(len(capped)), s.Sample.SelectRows(capped), pick(s.SampleLabels, capped), rowNote(len(capped), s.TrainRows)})
 	}
 	if col := tab.Col(RuleFeature); col >= 0 {
-		specs = append(specs, baselineSpec{"rule: " + RuleFeature, &baseline.Rule{Column: col}, s.TrainX, s.TrainLabels, ""})
+		specs = append(specs, baselineSpec{"rule: " + RuleFeature, &baseline.Rule{Column: col}, s.Sample, s.SampleLabels, rowNote(s.Sample.Rows, s.TrainRows)})
 	} else {
 		t.log.Warn("rule baseline skipped: feature not in the table", "feature", RuleFeature)
 	}
@@ -97,4 +93,12 @@ func indexes(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// rowNote notes a row cap: n rows of all.
+func rowNote(n, all int) string {
+	if n < all {
+		return fmt.Sprintf("row cap %d of %d", n, all)
+	}
+	return ""
 }

@@ -161,16 +161,12 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		}
 		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
 	}
-	tab, err := t.buildFeatures(ctx, ds, w, featuresOut)
+	split, err := t.buildStreamed(ctx, ds, w, featuresOut)
 	if err != nil {
 		return nil, err
 	}
 	bar := t.console.newBar(t.progress, 5, "fail model", "")
 	defer bar.finish()
-	split, err := t.split(tab, w)
-	if err != nil {
-		return nil, err
-	}
 	if featuresOut != nil {
 		if err := featuresOut.Close(); err != nil {
 			return nil, fmt.Errorf("--features-out: %w", err)
@@ -184,7 +180,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	main := cands.main
-	res := &Result{TrainRows: len(split.Train), ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
+	res := &Result{TrainRows: split.TrainRows, ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
 		ChampionPRAUC: math.NaN()}
 	for _, c := range cands.all {
 		res.Candidates = append(res.Candidates, Candidate{Name: c.name, Summary: c.summary, RecallAtPrecision: c.recallAtP,

@@ -42,6 +42,9 @@ type options struct {
 	LearningRate float64 `yaml:"learning-rate"`
 	EarlyStop    int     `yaml:"early-stop"`
 
+	MaxTrainRows  int `yaml:"max-train-rows"`
+	MaxFamilyRows int `yaml:"max-family-rows"`
+
 	Baselines    bool `yaml:"baselines"`
 	BaselineRows int  `yaml:"baseline-rows"`
 	LogRegRows   int  `yaml:"logreg-rows"`
@@ -61,6 +64,7 @@ func defaultOptions() options {
 		Registry: d.Registry, Seed: d.Seed, Tolerance: d.Tolerance, Force: d.Force, Keep: d.Keep, Wait: Duration(d.Wait),
 		MetricsFile: d.MetricsFile, LogFormat: "text", Progress: "auto", FeaturesOut: d.FeaturesOut,
 		Rounds: d.Rounds, Depth: d.Depth, LearningRate: d.LearningRate, EarlyStop: d.EarlyStop,
+		MaxTrainRows: d.MaxTrainRows, MaxFamilyRows: d.MaxFamilyRows,
 		Baselines: d.Baselines, BaselineRows: d.BaselineRows, LogRegRows: d.LogRegRows,
 		TargetPrecision: d.TargetPrecision, AlertBudget: d.AlertBudget, MinRows: d.MinRows, MinFailures: d.MinFailures,
 	}
@@ -75,6 +79,7 @@ func (o options) config() training.Config {
 		Registry: o.Registry, Seed: o.Seed, Tolerance: o.Tolerance, Force: o.Force, Keep: o.Keep, Wait: time.Duration(o.Wait),
 		MetricsFile: o.MetricsFile, FeaturesOut: o.FeaturesOut,
 		Rounds: o.Rounds, Depth: o.Depth, LearningRate: o.LearningRate, EarlyStop: o.EarlyStop,
+		MaxTrainRows: o.MaxTrainRows, MaxFamilyRows: o.MaxFamilyRows,
 		Baselines: o.Baselines, BaselineRows: o.BaselineRows, LogRegRows: o.LogRegRows,
 		TargetPrecision: o.TargetPrecision, AlertBudget: o.AlertBudget, MinRows: o.MinRows, MinFailures: o.MinFailures,
 	}
@@ -157,6 +162,8 @@ func flagSet(c *options, configPath *string) *flag.FlagSet {
 	fs.IntVar(&c.Depth, "depth", c.Depth, "GBDT: maximum tree depth")
 	fs.Float64Var(&c.LearningRate, "learning-rate", c.LearningRate, "GBDT: learning rate")
 	fs.IntVar(&c.EarlyStop, "early-stop", c.EarlyStop, "GBDT: stop when validation log-loss has not improved for this many rounds (0: never)")
+	fs.IntVar(&c.MaxTrainRows, "max-train-rows", c.MaxTrainRows, "down-sample: keep every failed training send and a seeded share of the successful ones (weighted back by 1/share) so that at most about this many rows train the failure model; 0 keeps every row")
+	fs.IntVar(&c.MaxFamilyRows, "max-family-rows", c.MaxFamilyRows, "the error-family model trains on at most this many failed sends, sampled with the seed; 0 uses them all")
 	fs.BoolVar(&c.Baselines, "baselines", c.Baselines, "also train logistic regression, random forest and rule baselines and report them")
 	fs.IntVar(&c.BaselineRows, "baseline-rows", c.BaselineRows, "row cap for the random forest baseline (golearn's split search is slow), sampled with the seed")
 	fs.IntVar(&c.LogRegRows, "logreg-rows", c.LogRegRows, "row cap for the logistic regression baseline, sampled with the seed")
