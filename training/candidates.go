@@ -96,6 +96,7 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 
 	// P(family | fail): softmax GBDT on the failed rows.
 	bar.step("family model")
+	familyBegan := time.Now()
 	family, eval, err := t.fitFamily(ctx, s, main.valid)
 	if err != nil {
 		return nil, err
@@ -105,7 +106,9 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 
 	if t.cfg.Baselines {
 		bar.step("baselines")
-		base, err := t.fitBaselines(ctx, s)
+		// The baselines may take as long as the production models took.
+		budget := time.Duration(main.fitSeconds*float64(time.Second)) + time.Since(familyBegan)
+		base, err := t.fitBaselines(ctx, s, budget)
 		if err != nil {
 			return nil, err
 		}

@@ -111,6 +111,8 @@ type trainer struct {
 	log      *slog.Logger
 	console  *Console // shared by the log and the progress bars; nil without progress
 	progress bool
+
+	baselineFirst int // rows of a baseline's first fit; 0: firstBaselineRows (tests set it)
 }
 
 func newTrainer(cfg Config) *trainer {
