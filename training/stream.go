@@ -160,7 +160,9 @@ func (s *streamSet) add(ctx context.Context, part *features.Table) error {
 		if failed {
 			label = 1
 		}
-		s.sample.offer(row, label)
+		if s.cfg.Baselines {
+			s.sample.offer(row, label)
+		}
 		if !failed {
 			if u := draw(s.cfg.Seed, g); u < float32(s.share) {
 				keep = append(keep, int32(i))

@@ -79,7 +79,8 @@ type Tables struct {
 	Sampling *artifact.Sampling // nil: every training row was kept
 
 	// Sample is a seeded uniform sample of the training rows (up to the
-	// larger baseline row cap), what the baselines train on.
+	// larger baseline row cap), what the baselines train on; streamed
+	// without baselines, it is empty.
 	Sample       models.Matrix
 	SampleLabels []bool
 	// FamilyX and FamilyY are the failed training rows the error-family
