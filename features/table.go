@@ -241,3 +241,24 @@ func (s *rowStore) label(row int32, code int32) {
 	c.family[i] = uint8(fam)
 	c.code[i] = code
 }
+
+// SelectRows returns a new table of the given rows of t, in the order
+// given.
+func (t *Table) SelectRows(rows []int) *Table {
+	nf := len(t.Names)
+	out := &Table{Names: t.Names, Rows: len(rows), X: make([]float32, 0, len(rows)*nf)}
+	for _, i := range rows {
+		out.X = append(out.X, t.X[i*nf:(i+1)*nf]...)
+		out.Time = append(out.Time, t.Time[i])
+		out.ID = append(out.ID, t.ID[i])
+		out.CampaignID = append(out.CampaignID, t.CampaignID[i])
+		out.PhoneNumberID = append(out.PhoneNumberID, t.PhoneNumberID[i])
+		out.Recipient = append(out.Recipient, t.Recipient[i])
+		out.Failed = append(out.Failed, t.Failed[i])
+		out.Family = append(out.Family, t.Family[i])
+		out.Code = append(out.Code, t.Code[i])
+		out.Exploration = append(out.Exploration, t.Exploration[i])
+		out.Stale = append(out.Stale, t.Stale[i])
+	}
+	return out
+}

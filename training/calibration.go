@@ -87,3 +87,12 @@ func rate(b []bool) float64 {
 	}
 	return float64(count(b)) / float64(len(b))
 }
+
+// trainFailureRate is the failure rate of the training window, counted
+// before any down-sampling (a streamed set keeps no training labels).
+func (s *Tables) trainFailureRate() float64 {
+	if s.TrainRows == 0 {
+		return math.NaN()
+	}
+	return float64(s.TrainFailures) / float64(s.TrainRows)
+}

@@ -66,12 +66,19 @@ func (t *trainer) evalCandidate(name string, scores []float64, labels []bool, fi
 // --baselines, the baselines, and evaluates each on validation.
 func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*candidateSet, error) {
 	set := &candidateSet{}
-	tab := s.Table
 
 	// P(fail): binary GBDT with early stopping on the validation window.
 	p := t.gbdtParams()
 	p.Objective = gbdt.Binary
 	train := gbdt.Dataset{X: s.TrainX, Y: boolsToY(s.TrainLabels)}
+	trainRows, note := s.TrainRows, ""
+	if s.Binned != nil {
+		train = *s.Binned
+	}
+	if sp := s.Sampling; sp != nil {
+		trainRows = sp.RowsKept
+		note = fmt.Sprintf("; successes down-sampled to %.4g, weighted %.4g", sp.SuccessShare, sp.SuccessWeight)
+	}
 	valid := gbdt.Dataset{X: s.ValidX, Y: boolsToY(s.ValidLabels)}
 	began := time.Now()
 	fail, err := gbdt.Fit(ctx, p, train, &valid)
@@ -80,7 +87,7 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	}
 	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds)
 	set.fail = fail
-	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), len(s.Train), fmt.Sprintf("%d rounds kept", fail.NumRounds()))
+	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), trainRows, fmt.Sprintf("%d rounds kept%s", fail.NumRounds(), note))
 	if err != nil {
 		return nil, err
 	}
@@ -89,16 +96,19 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 
 	// P(family | fail): softmax GBDT on the failed rows.
 	bar.step("family model")
+	familyBegan := time.Now()
 	family, eval, err := t.fitFamily(ctx, s, main.valid)
 	if err != nil {
 		return nil, err
 	}
 	set.family, set.familyEval = family, eval
-	set.likelyCode = likelyCodes(tab, s.Train)
+	set.likelyCode = s.LikelyCodes
 
 	if t.cfg.Baselines {
 		bar.step("baselines")
-		base, err := t.fitBaselines(ctx, s)
+		// The baselines may take as long as the production models took.
+		budget := time.Duration(main.fitSeconds*float64(time.Second)) + time.Since(familyBegan)
+		base, err := t.fitBaselines(ctx, s, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -113,13 +123,12 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 // evaluates it on the validation window.
 func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64) (*gbdt.Model, familyEval, error) {
 	tab := s.Table
-	failedTrain := failedRows(tab, s.Train)
 	failedValid := failedRows(tab, s.Valid)
 	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
 	p := t.gbdtParams()
 	p.Objective = gbdt.Softmax
 	p.NumClass = pipeline.NumFamilies
-	train := gbdt.Dataset{X: X.SelectRows(failedTrain), Y: familyY(tab, failedTrain)}
+	train := gbdt.Dataset{X: s.FamilyX, Y: s.FamilyY}
 	var valid *gbdt.Dataset
 	if len(failedValid) > 0 {
 		valid = &gbdt.Dataset{X: X.SelectRows(failedValid), Y: familyY(tab, failedValid)}
@@ -131,7 +140,7 @@ func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64)
 	if err != nil {
 		return nil, familyEval{}, fmt.Errorf("fit the error-family model: %w", err)
 	}
-	t.log.Info("error-family model trained", "failed_train_rows", len(failedTrain), "rounds_kept", model.NumRounds(),
+	t.log.Info("error-family model trained", "failed_train_rows", s.FamilyX.Rows, "failed_train_rows_all", s.TrainFailures, "rounds_kept", model.NumRounds(),
 		"seconds", math.Round(time.Since(began).Seconds()*100)/100)
 
 	var eval familyEval
@@ -213,6 +222,12 @@ func likelyCodes(tab *features.Table, rows []int) map[string]int32 {
 		}
 		counts[f][tab.Code[i]]++
 	}
+	return likelyFromCounts(counts)
+}
+
+// likelyFromCounts returns, per family, its most frequent error code
+// (ties to the smaller code).
+func likelyFromCounts(counts map[pipeline.Family]map[int32]int) map[string]int32 {
 	out := map[string]int32{}
 	for f, byCode := range counts {
 		codes := make([]int32, 0, len(byCode))

@@ -43,6 +43,16 @@ type Config struct {
 	LearningRate float64 // --learning-rate: GBDT learning rate
 	EarlyStop    int     // --early-stop: GBDT early-stopping patience in rounds (0: never)
 
+	// MaxTrainRows (--max-train-rows) is the row target of negative
+	// down-sampling: when the training window holds more rows, every
+	// failed send is kept and a seeded share of the successful ones,
+	// halved until the rows kept fit, each kept success weighted by
+	// 1/share. 0 keeps every row.
+	MaxTrainRows int
+	// MaxFamilyRows (--max-family-rows) caps the failed training sends
+	// the error-family model trains on (a seeded uniform sample); 0: all.
+	MaxFamilyRows int
+
 	Baselines    bool // --baselines: also train and report the baselines
 	BaselineRows int  // --baseline-rows: row cap of the random forest baseline
 	LogRegRows   int  // --logreg-rows: row cap of the logistic regression baseline
@@ -99,6 +109,8 @@ func DefaultConfig() Config {
 		Depth:           6,
 		LearningRate:    0.1,
 		EarlyStop:       30,
+		MaxTrainRows:    DefaultMaxTrainRows,
+		MaxFamilyRows:   DefaultMaxFamilyRows,
 		Baselines:       true,
 		BaselineRows:    10000,
 		LogRegRows:      200000,
@@ -154,6 +166,10 @@ func (c Config) validateSettings() error {
 		return usagef("--learning-rate is %g, want (0, 1]", c.LearningRate)
 	case c.EarlyStop < 0:
 		return usagef("--early-stop is %d, want 0 or more", c.EarlyStop)
+	case c.MaxTrainRows < 0:
+		return usagef("--max-train-rows is %d, want 0 (keep every row) or more", c.MaxTrainRows)
+	case c.MaxFamilyRows < 0:
+		return usagef("--max-family-rows is %d, want 0 (every failed send) or more", c.MaxFamilyRows)
 	case c.BaselineRows < 1:
 		return usagef("--baseline-rows is %d, want at least 1", c.BaselineRows)
 	case c.LogRegRows < 1:

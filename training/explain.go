@@ -9,6 +9,7 @@ import (
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/drift"
+	"github.com/failcast/failcast/models/gbdt"
 )
 
 // prepareServing readies the fail model and the metadata for what scoring
@@ -19,10 +20,22 @@ import (
 // drift from the training window into res.Drift and logs the drifted
 // features.
 func (t *trainer) prepareServing(ctx context.Context, s *Tables, c *candidateSet, md *artifact.Metadata, res *Result) error {
-	if err := c.fail.SetCover(ctx, s.TrainX); err != nil {
+	// Cover over the rows the model was fitted on: the binned,
+	// down-sampled set of a streamed run, or the training rows.
+	fitted := gbdt.Dataset{X: s.TrainX}
+	if s.Binned != nil {
+		fitted = *s.Binned
+	}
+	if err := c.fail.SetCoverDataset(ctx, fitted); err != nil {
 		return fmt.Errorf("fail model: node cover for reasons: %w", err)
 	}
-	ref, err := drift.Fit(s.TrainX, s.Table.Names, drift.Bins)
+	// Distributions of the training window: its rows, or when they were
+	// streamed, their uniform sample (taken before down-sampling).
+	trainRows := s.TrainX
+	if trainRows.Rows == 0 {
+		trainRows = s.Sample
+	}
+	ref, err := drift.Fit(trainRows, s.Table.Names, drift.Bins)
 	if err != nil {
 		return fmt.Errorf("training feature distributions: %w", err)
 	}

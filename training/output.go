@@ -25,10 +25,11 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		CreatedAt:         started.UTC().Truncate(time.Second),
 		FeatureSchemaHash: features.SchemaHash(),
 		FeatureNames:      tab.Names,
-		TrainWindow:       artifact.WindowFromMicros(evaluate.Window(tab.Time, s.Train)),
+		TrainWindow:       artifact.WindowFromMicros(s.TrainFrom, s.TrainLast),
 		ValidWindow:       artifact.WindowFromMicros(evaluate.Window(tab.Time, s.Valid)),
 		LeadTime:          artifact.Duration(w.Gap),
-		Rows: artifact.Rows{Train: len(s.Train), Valid: len(s.Valid),
+		Sampling:          s.Sampling,
+		Rows: artifact.Rows{Train: s.TrainRows, Valid: len(s.Valid),
 			TrainPositives: s.TrainFailures, ValidPositives: s.ValidFailures},
 		Hyperparameters: map[string]any{
 			"rounds": t.cfg.Rounds, "depth": t.cfg.Depth, "learning_rate": t.cfg.LearningRate, "early_stop": t.cfg.EarlyStop,
@@ -125,7 +126,7 @@ func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *
 	}
 	r.Summary = []report.Field{
 		{Name: "as of", Value: w.AsOf.Format(time.RFC3339)},
-		{Name: "training sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", len(s.Train), s.TrainFailures,
+		{Name: "training sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", s.TrainRows, s.TrainFailures,
 			evaluate.FormatMicros(w.From.UnixMicro()), evaluate.FormatMicros(w.TrainTo.UnixMicro()))},
 		{Name: "validation sends", Value: fmt.Sprintf("%d (%d failed), %s to %s", len(s.Valid), s.ValidFailures,
 			evaluate.FormatMicros(w.ValidFrom.UnixMicro()), evaluate.FormatMicros(w.AsOf.UnixMicro()))},

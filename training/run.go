@@ -133,6 +133,8 @@ type trainer struct {
 	log      *slog.Logger
 	console  *Console // shared by the log and the progress bars; nil without progress
 	progress bool
+
+	baselineFirst int // rows of a baseline's first fit; 0: firstBaselineRows (tests set it)
 }
 
 func newTrainer(cfg Config) *trainer {
@@ -204,16 +206,12 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		}
 		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
 	}
-	tab, err := t.features(ctx, ds, w, featuresOut)
+	split, err := t.trainingSet(ctx, ds, w, featuresOut)
 	if err != nil {
 		return nil, err
 	}
 	bar := t.console.newBar(t.progress, 5, "fail model", "")
 	defer bar.finish()
-	split, err := t.split(tab, w)
-	if err != nil {
-		return nil, err
-	}
 	if featuresOut != nil {
 		if err := featuresOut.Close(); err != nil {
 			return nil, fmt.Errorf("--features-out: %w", err)
@@ -227,7 +225,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	main := cands.main
-	res := &Result{TrainRows: len(split.Train), ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
+	res := &Result{TrainRows: split.TrainRows, ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
 		ChampionPRAUC: math.NaN(), Inputs: inputs}
 	for _, c := range cands.all {
 		res.Candidates = append(res.Candidates, Candidate{Name: c.name, Summary: c.summary, RecallAtPrecision: c.recallAtP,
@@ -250,7 +248,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 	defer stage.Abort()
 	cal := t.calibrate(main.valid, split.ValidLabels)
-	thresholds, warnings := t.thresholds(cal.after, split.ValidLabels, rate(split.TrainLabels))
+	thresholds, warnings := t.thresholds(cal.after, split.ValidLabels, split.trainFailureRate())
 	res.Warnings = append(res.Warnings, warnings...)
 	meta := t.metadata(res, w, split, cands, thresholds, cal, started)
 	if err := t.prepareServing(ctx, split, cands, &meta, res); err != nil {

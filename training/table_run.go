@@ -27,13 +27,14 @@ func RunTable(ctx context.Context, cfg Config, tab *features.Table) (*Result, er
 	return Run(ctx, cfg)
 }
 
-// features returns the run's feature table: cfg.table, checked against the
-// windows, or one built from the history ds (cfg.History, opened and
-// checked by run).
-func (t *trainer) features(ctx context.Context, ds *pipeline.Dataset, w Windows, out *features.ParquetWriter) (*features.Table, error) {
+// trainingSet returns the run's training and validation sets: built from
+// the history ds (cfg.History, opened and checked by run) and streamed
+// (buildStreamed), or split from cfg.table (RunTable), checked against
+// the windows.
+func (t *trainer) trainingSet(ctx context.Context, ds *pipeline.Dataset, w Windows, out *features.ParquetWriter) (*Tables, error) {
 	tab := t.cfg.table
 	if tab == nil {
-		return t.buildFeatures(ctx, ds, w, out)
+		return t.buildStreamed(ctx, ds, w, out)
 	}
 	name := t.historyName()
 	switch {
@@ -56,5 +57,5 @@ func (t *trainer) features(ctx context.Context, ds *pipeline.Dataset, w Windows,
 			return nil, fmt.Errorf("--features-out: %w", err)
 		}
 	}
-	return tab, nil
+	return t.split(tab, w)
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/evaluate"
+	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -52,14 +54,49 @@ func (c Config) Windows() Windows {
 // Tables are the time-split feature tables of a run: the rows of Table in
 // the training window and those in the validation window, with their
 // matrices and labels (failed or not).
+//
+// BuildTables fills every field from one table of every send. Run
+// streams the feature build instead (buildStreamed), so that the
+// training window is never held whole as float values: its Table holds
+// the validation rows only, Train, TrainX and TrainLabels stay empty, and
+// the failure model trains on Binned.
 type Tables struct {
 	Windows Windows
-	Table   *features.Table // every send in [From (after warm-up), AsOf), in time order
+	Table   *features.Table // every send in [From (after warm-up), AsOf), in time order; streamed: the validation rows
 
 	Train, Valid                 []int         // rows of Table
 	TrainX, ValidX               models.Matrix // those rows' features (views of Table when they are contiguous)
 	TrainLabels, ValidLabels     []bool
 	TrainFailures, ValidFailures int
+
+	TrainRows            int   // rows in the training window
+	TrainFrom, TrainLast int64 // first and last training send, Unix µs
+
+	// Binned, when set, is the failure model's training set: the
+	// training window down-sampled (Sampling) and binned chunk by chunk.
+	// When nil the model trains on TrainX.
+	Binned   *gbdt.Dataset
+	Sampling *artifact.Sampling // nil: every training row was kept
+
+	// Sample is a seeded uniform sample of the training rows (up to the
+	// larger baseline row cap), what the baselines train on; streamed
+	// without baselines, it is empty.
+	Sample       models.Matrix
+	SampleLabels []bool
+	// Backtest, for a streamed set, is Sample in time order followed by
+	// the validation rows, with the indexes of each part: what the
+	// champion comparison's rolling-origin backtest refits on (a
+	// whole-table set backtests on Table, Train and Valid).
+	Backtest                     *features.Table
+	BacktestTrain, BacktestValid []int
+	// FamilyX and FamilyY are the failed training rows the error-family
+	// model trains on (a seeded sample of up to Config.MaxFamilyRows)
+	// and their families.
+	FamilyX models.Matrix
+	FamilyY []float32
+	// LikelyCodes maps a family name to its most frequent error code
+	// among all failed training rows.
+	LikelyCodes map[string]int32
 }
 
 // BuildTables builds the features of every send of history in the
@@ -77,11 +114,41 @@ func BuildTables(ctx context.Context, history features.Source, cfg Config) (*Tab
 	}
 	t := newTrainer(cfg)
 	w := cfg.Windows()
-	tab, err := t.buildFeatures(ctx, history, w, nil)
+	var parts []*features.Table
+	rows, err := t.buildFeatures(ctx, history, w, nil, func(part *features.Table) error {
+		parts = append(parts, part)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	tab := features.ConcatTables(parts)
+	if rows != tab.Rows {
+		return nil, fmt.Errorf("training: %d rows built, %d joined", rows, tab.Rows)
+	}
 	return t.split(tab, w)
+}
+
+// buildStreamed builds the features of every send of history in the
+// windows w and splits them in time as they are built: the training rows
+// are down-sampled (Config.MaxTrainRows) and binned chunk by chunk,
+// through Arrow record batches, into the failure model's training set,
+// never held whole as float values; the validation rows are kept whole.
+// With out, every row is also written to out as it is built.
+func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w Windows, out *features.ParquetWriter) (*Tables, error) {
+	set := t.newStreamSet(w)
+	defer set.release()
+	if _, err := t.buildFeatures(ctx, history, w, out, func(part *features.Table) error { return set.add(ctx, part) }); err != nil {
+		return nil, err
+	}
+	tabs, err := set.finish(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkSplit(tabs); err != nil {
+		return nil, err
+	}
+	return tabs, nil
 }
 
 // historyName names the history in messages.
@@ -92,10 +159,11 @@ func (t *trainer) historyName() string {
 	return t.cfg.History
 }
 
-// buildFeatures builds the feature table of all sends in [from, asOf) and
-// checks that there is data at all. With out, it also writes the rows to
-// out as they are built (the caller closes it).
-func (t *trainer) buildFeatures(ctx context.Context, history features.Source, w Windows, out *features.ParquetWriter) (*features.Table, error) {
+// buildFeatures builds the features of all sends in [from, asOf), hands
+// them to fn chunk by chunk, in time order, and checks that there is
+// data at all; it returns the number of rows built. With out, it also
+// writes the rows to out as they are built (the caller closes it).
+func (t *trainer) buildFeatures(ctx context.Context, history features.Source, w Windows, out *features.ParquetWriter, fn func(*features.Table) error) (int, error) {
 	name := t.historyName()
 	asOf, validFrom, trainTo := w.AsOf.UnixMicro(), w.ValidFrom.UnixMicro(), w.TrainTo.UnixMicro()
 	from := w.From.UnixMicro()
@@ -103,18 +171,18 @@ func (t *trainer) buildFeatures(ctx context.Context, history features.Source, w 
 	if tr, ok := history.(timeRanger); ok {
 		minT, maxT, n, err := tr.TimeRange(ctx)
 		if err != nil {
-			return nil, exitcode.AsInput(fmt.Errorf("history %s: %w", name, err))
+			return 0, exitcode.AsInput(fmt.Errorf("history %s: %w", name, err))
 		}
 		rows = n
 		if rows == 0 {
-			return nil, exitcode.Inputf("history %s has no rows", name)
+			return 0, exitcode.Inputf("history %s has no rows", name)
 		}
 		if minT >= asOf {
-			return nil, exitcode.Inputf("history %s starts at %s, after --as-of %s: the training window is empty",
+			return 0, exitcode.Inputf("history %s starts at %s, after --as-of %s: the training window is empty",
 				name, evaluate.FormatMicros(minT), w.AsOf.Format(time.RFC3339))
 		}
 		if maxT < validFrom {
-			return nil, exitcode.Inputf("history %s ends at %s, before the validation window [%s, %s): export more recent history or set --as-of",
+			return 0, exitcode.Inputf("history %s ends at %s, before the validation window [%s, %s): export more recent history or set --as-of",
 				name, evaluate.FormatMicros(maxT), evaluate.FormatMicros(validFrom), evaluate.FormatMicros(asOf))
 		}
 		if warm := minT + t.cfg.Warmup.Microseconds(); warm > from {
@@ -122,7 +190,7 @@ func (t *trainer) buildFeatures(ctx context.Context, history features.Source, w 
 			t.log.Info("the first sends of the history only warm the feature state", "warmup", t.cfg.Warmup.String(), "examples_from", evaluate.FormatMicros(from))
 		}
 		if from >= trainTo {
-			return nil, exitcode.Inputf("history %s starts at %s: after --warmup %s no training window is left before %s",
+			return 0, exitcode.Inputf("history %s starts at %s: after --warmup %s no training window is left before %s",
 				name, evaluate.FormatMicros(minT), t.cfg.Warmup, evaluate.FormatMicros(trainTo))
 		}
 	}
@@ -130,37 +198,42 @@ func (t *trainer) buildFeatures(ctx context.Context, history features.Source, w 
 	began := time.Now()
 	fbar := t.console.newBar(t.progress && rows > 0, rows, "features", "rows")
 	src := &asOfSource{src: history, asOf: asOf, onBatch: fbar.add}
-	var parts []*features.Table
+	built := 0
 	err := features.BuildTrainingChunks(ctx, src, w.Features, from, asOf, func(part *features.Table) error {
 		if out != nil {
 			if err := out.Write(part); err != nil {
 				return &featuresOutError{err}
 			}
 		}
-		parts = append(parts, part)
+		built += part.Rows
+		if err := fn(part); err != nil {
+			return &consumerError{err}
+		}
 		return nil
 	})
 	fbar.finish()
 	if err != nil {
 		var se *pipeline.SchemaError
 		var fe *featuresOutError
+		var ce *consumerError
 		switch {
 		case errors.As(err, &fe):
-			return nil, fmt.Errorf("--features-out: %w", fe.err)
+			return 0, fmt.Errorf("--features-out: %w", fe.err)
+		case errors.As(err, &ce):
+			return 0, ce.err
 		case errors.As(err, &se) || errors.Is(err, os.ErrNotExist):
-			return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
+			return 0, exitcode.AsInput(fmt.Errorf("history: %w", err))
 		}
 		if ctx.Err() != nil {
-			return nil, err
+			return 0, err
 		}
-		return nil, exitcode.AsInput(fmt.Errorf("building features from %s: %w", name, err))
+		return 0, exitcode.AsInput(fmt.Errorf("building features from %s: %w", name, err))
 	}
-	tab := features.ConcatTables(parts)
-	t.log.Info("features built", "rows", tab.Rows, "features", len(tab.Names), "history_events_read", src.scanned.Load(), "seconds", time.Since(began).Round(time.Millisecond).Seconds())
-	if tab.Rows == 0 {
-		return nil, exitcode.Inputf("no sends in the training window [%s, %s) of %s", evaluate.FormatMicros(w.From.UnixMicro()), evaluate.FormatMicros(asOf), name)
+	t.log.Info("features built", "rows", built, "features", len(features.Names()), "history_events_read", src.scanned.Load(), "seconds", time.Since(began).Round(time.Millisecond).Seconds())
+	if built == 0 {
+		return 0, exitcode.Inputf("no sends in the training window [%s, %s) of %s", evaluate.FormatMicros(w.From.UnixMicro()), evaluate.FormatMicros(asOf), name)
 	}
-	return tab, nil
+	return built, nil
 }
 
 // featuresOutError is a failure writing --features-out during the
@@ -168,6 +241,12 @@ func (t *trainer) buildFeatures(ctx context.Context, history features.Source, w 
 type featuresOutError struct{ err error }
 
 func (e *featuresOutError) Error() string { return e.err.Error() }
+
+// consumerError is a failure of what takes the built rows (binning them,
+// say), returned as it is.
+type consumerError struct{ err error }
+
+func (e *consumerError) Error() string { return e.err.Error() }
 
 // split splits tab in time at the validation window and checks that both
 // sides can train and rank models.
@@ -182,22 +261,47 @@ func (t *trainer) split(tab *features.Table, w Windows) (*Tables, error) {
 	s.TrainLabels = pick(tab.Failed, train)
 	s.ValidLabels = pick(tab.Failed, valid)
 	s.TrainFailures, s.ValidFailures = count(s.TrainLabels), count(s.ValidLabels)
-	t.log.Info("time split", "train_rows", len(train), "train_failures", s.TrainFailures,
-		"valid_rows", len(valid), "valid_failures", s.ValidFailures,
-		"valid_from", evaluate.FormatMicros(validFrom), "gap", w.Gap.String())
-	switch {
-	case len(train) < t.cfg.MinRows:
-		return nil, exitcode.Inputf("only %d training rows before %s, want at least --min-rows %d", len(train), evaluate.FormatMicros(w.TrainTo.UnixMicro()), t.cfg.MinRows)
-	case s.TrainFailures == 0:
-		return nil, exitcode.Inputf("no failed sends among the %d training rows: nothing to learn (is the history missing its failed statuses?)", len(train))
-	case s.TrainFailures < t.cfg.MinFailures:
-		return nil, exitcode.Inputf("only %d failed sends among the %d training rows, want at least --min-failures %d", s.TrainFailures, len(train), t.cfg.MinFailures)
-	case s.ValidFailures == 0:
-		return nil, exitcode.Inputf("no failed sends among the %d validation rows from %s: PR-AUC is undefined; widen --valid-days", len(valid), evaluate.FormatMicros(validFrom))
-	case s.ValidFailures == len(valid):
-		return nil, exitcode.Inputf("every one of the %d validation rows failed: the validation window cannot rank models", len(valid))
+	s.TrainRows = len(train)
+	s.TrainFrom, s.TrainLast = evaluate.Window(tab.Time, train)
+	s.Sample, s.SampleLabels = s.TrainX, s.TrainLabels
+	failedTrain := SampleRows(failedRows(tab, train), t.cfg.MaxFamilyRows, t.cfg.Seed)
+	if t.cfg.MaxFamilyRows == 0 {
+		failedTrain = failedRows(tab, train)
+	}
+	s.FamilyX, s.FamilyY = X.SelectRows(failedTrain), familyY(tab, failedTrain)
+	s.LikelyCodes = likelyCodes(tab, train)
+	if err := t.checkSplit(s); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// checkSplit logs the time split and checks that both sides can train
+// and rank models.
+func (t *trainer) checkSplit(s *Tables) error {
+	w := s.Windows
+	validFrom := w.ValidFrom.UnixMicro()
+	train, valid := s.TrainRows, len(s.Valid)
+	t.log.Info("time split", "train_rows", train, "train_failures", s.TrainFailures,
+		"valid_rows", valid, "valid_failures", s.ValidFailures,
+		"valid_from", evaluate.FormatMicros(validFrom), "gap", w.Gap.String())
+	switch {
+	case train < t.cfg.MinRows:
+		return exitcode.Inputf("only %d training rows before %s, want at least --min-rows %d", train, evaluate.FormatMicros(w.TrainTo.UnixMicro()), t.cfg.MinRows)
+	case s.TrainFailures == 0:
+		return exitcode.Inputf("no failed sends among the %d training rows: nothing to learn (is the history missing its failed statuses?)", train)
+	case s.TrainFailures < t.cfg.MinFailures:
+		return exitcode.Inputf("only %d failed sends among the %d training rows, want at least --min-failures %d", s.TrainFailures, train, t.cfg.MinFailures)
+	case s.ValidFailures == 0:
+		return exitcode.Inputf("no failed sends among the %d validation rows from %s: PR-AUC is undefined; widen --valid-days", valid, evaluate.FormatMicros(validFrom))
+	case s.ValidFailures == valid:
+		return exitcode.Inputf("every one of the %d validation rows failed: the validation window cannot rank models", valid)
+	}
+	if sp := s.Sampling; sp != nil {
+		t.log.Info("training rows down-sampled", "success_share", sp.SuccessShare, "success_weight", sp.SuccessWeight,
+			"rows_kept", sp.RowsKept, "rows", sp.RowsBefore, "failures_kept", sp.FailuresKept, "max_train_rows", sp.MaxRows)
+	}
+	return nil
 }
 
 // selectRows returns the given rows of X: a view of X when they are one

@@ -34,6 +34,9 @@ type Metadata struct {
 	ValidWindow Window   `json:"valid_window"`
 	LeadTime    Duration `json:"lead_time"`
 	Rows        Rows     `json:"rows"`
+	// Sampling is how the training rows of the failure model were
+	// down-sampled; nil when every row was used.
+	Sampling *Sampling `json:"sampling,omitempty"`
 
 	Hyperparameters map[string]any `json:"hyperparameters,omitempty"`
 	Seed            uint64         `json:"seed"`
@@ -66,6 +69,20 @@ type Rows struct {
 	Valid          int `json:"valid"`
 	TrainPositives int `json:"train_positives"`
 	ValidPositives int `json:"valid_positives"`
+}
+
+// Sampling describes negative down-sampling of a model's training rows:
+// every failed send was kept and a seeded share of the successful ones,
+// each kept success weighted 1/SuccessShare in training. The weights
+// undo the sampling, so the model's raw scores are P(fail) at the
+// history's own failure rate: no correction is to be applied to them.
+type Sampling struct {
+	SuccessShare  float64 `json:"success_share"`  // share of successful training sends kept, in (0, 1]
+	SuccessWeight float64 `json:"success_weight"` // training weight of each kept success: 1/SuccessShare
+	MaxRows       int     `json:"max_rows"`       // the row target the share was chosen for
+	RowsBefore    int     `json:"rows_before"`    // training rows in the window
+	RowsKept      int     `json:"rows_kept"`      // rows the model was trained on
+	FailuresKept  int     `json:"failures_kept"`  // all failed training rows
 }
 
 // Metrics are the model's scores on the validation window.

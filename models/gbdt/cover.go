@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 
 	"github.com/failcast/failcast/models"
@@ -48,7 +49,40 @@ func (m *Model) SetCover(ctx context.Context, X models.Matrix) error {
 	if X.Cols != m.numFeatures {
 		return fmt.Errorf("gbdt: set cover: matrix has %d columns, the model expects %d", X.Cols, m.numFeatures)
 	}
-	if X.Rows == 0 {
+	return m.setCover(ctx, X.Rows, func(r int, _ []float32) []float32 { return X.Row(r) })
+}
+
+// SetCoverDataset is SetCover over the training set d: its float rows or,
+// for a set binned chunk by chunk (BinnedBuilder), rows rebuilt from its
+// bins. A bin stands for its upper edge: every split of the trees is made
+// at a bin edge, so it sends the edge the way it sends every value of the
+// bin, and the counts are those of the original rows.
+func (m *Model) SetCoverDataset(ctx context.Context, d Dataset) error {
+	b := d.binned
+	if b == nil {
+		return m.SetCover(ctx, d.X)
+	}
+	if len(b.bins.cols) != m.numFeatures {
+		return fmt.Errorf("gbdt: set cover: training set has %d columns, the model expects %d", len(b.bins.cols), m.numFeatures)
+	}
+	return m.setCover(ctx, b.bins.rows, func(r int, buf []float32) []float32 {
+		for f, col := range b.bins.cols {
+			edges := b.bm.edges[f]
+			if k := int(col[r]); k < len(edges) {
+				buf[f] = edges[k]
+			} else {
+				buf[f] = math.MaxFloat32 // above every edge
+			}
+		}
+		return buf
+	})
+}
+
+// setCover counts the rows, row(r, buf) for r in [0, rows), reaching each
+// node (buf is a per-worker scratch row of the model's width) and stores
+// the counts as the trees' cover.
+func (m *Model) setCover(ctx context.Context, rows int, row func(r int, buf []float32) []float32) error {
+	if rows == 0 {
 		return errors.New("gbdt: set cover: the reference matrix has no rows")
 	}
 	offsets := make([]int, len(m.trees)+1)
@@ -59,14 +93,15 @@ func (m *Model) SetCover(ctx context.Context, X models.Matrix) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, (X.Rows+coverCheckRows-1)/coverCheckRows)
+	workers = min(workers, (rows+coverCheckRows-1)/coverCheckRows)
 	// Each worker counts a contiguous share of the rows into its own
 	// array; integer sums do not depend on the split.
 	counts := make([][]uint64, workers)
 	errs := make([]error, workers)
 	parallelFor(workers, workers, func(w int) {
 		c := make([]uint64, offsets[len(m.trees)])
-		lo, hi := w*X.Rows/workers, (w+1)*X.Rows/workers
+		buf := make([]float32, m.numFeatures)
+		lo, hi := w*rows/workers, (w+1)*rows/workers
 		for r := lo; r < hi; r++ {
 			if (r-lo)%coverCheckRows == 0 {
 				if err := ctx.Err(); err != nil {
@@ -74,7 +109,7 @@ func (m *Model) SetCover(ctx context.Context, X models.Matrix) error {
 					return
 				}
 			}
-			x := X.Row(r)
+			x := row(r, buf)
 			for i := range m.trees {
 				t, base := &m.trees[i], offsets[i]
 				n := int32(0)
@@ -103,7 +138,7 @@ func (m *Model) SetCover(ctx context.Context, X models.Matrix) error {
 	for i := range m.trees {
 		for n, v := range total[offsets[i]:offsets[i+1]] {
 			if v == 0 {
-				return fmt.Errorf("gbdt: set cover: no row of the %d-row reference matrix reaches tree %d node %d; pass the rows the model was trained on", X.Rows, i, n)
+				return fmt.Errorf("gbdt: set cover: no row of the %d-row reference matrix reaches tree %d node %d; pass the rows the model was trained on", rows, i, n)
 			}
 		}
 	}

@@ -16,12 +16,23 @@ type Dataset struct {
 	// Weight is optional (nil means every row weighs 1); when set it
 	// holds one finite weight >= 0 per row.
 	Weight []float32
+
+	// binned, when set, holds the rows' bins (BinnedBuilder.Dataset);
+	// X then has the rows' shape and no values.
+	binned *binnedData
 }
 
 // validate checks shapes and label values; name ("train", "valid")
 // appears in errors.
 func (d Dataset) validate(name string, p Params, numFeatures int) error {
-	if err := d.X.Validate(); err != nil {
+	if d.binned != nil {
+		if name != "train" {
+			return fmt.Errorf("gbdt: %s set is binned; only the training set may be", name)
+		}
+		if d.binned.bins.rows != d.X.Rows || len(d.binned.bins.cols) != d.X.Cols {
+			return fmt.Errorf("gbdt: %s set has %dx%d bins for a %dx%d matrix", name, d.binned.bins.rows, len(d.binned.bins.cols), d.X.Rows, d.X.Cols)
+		}
+	} else if err := d.X.Validate(); err != nil {
 		return fmt.Errorf("gbdt: %s set: %w", name, err)
 	}
 	if d.X.Rows == 0 {

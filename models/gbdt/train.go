@@ -48,13 +48,9 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		return nil, errors.New("gbdt: train set: all row weights are 0")
 	}
 
-	bm, err := newBinMapper(ctx, train.X, sampleRows(train.X.Rows, p.BinSampleRows, p.Seed), p.MaxBins, workers)
+	bm, bins, err := trainBins(ctx, p, train, workers)
 	if err != nil {
-		return nil, fmt.Errorf("gbdt: binning: %w", err)
-	}
-	bins, err := binAll(ctx, train.X, bm, workers)
-	if err != nil {
-		return nil, fmt.Errorf("gbdt: binning: %w", err)
+		return nil, err
 	}
 	layout := newHistLayout(bm)
 	var splittable []int

@@ -1,0 +1,395 @@
+package training
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/artifact"
+	"github.com/failcast/failcast/models/evaluate"
+	"github.com/failcast/failcast/models/gbdt"
+	"github.com/failcast/failcast/pipeline"
+)
+
+// Defaults of the streamed training set.
+const (
+	// DefaultMaxTrainRows is the default row target of negative
+	// down-sampling (Config.MaxTrainRows): about 7M history events of a
+	// sender with an 8% failure rate fit it unsampled.
+	DefaultMaxTrainRows = 2_000_000
+	// DefaultMaxFamilyRows is the default cap of the error-family
+	// model's rows (Config.MaxFamilyRows).
+	DefaultMaxFamilyRows = 500_000
+	// edgeSampleRows is how many kept training rows are held as float
+	// values, as Arrow record batches, before the bin edges are computed
+	// from them; every later row is binned as it arrives. With fewer
+	// rows in all, the edges come from every kept row (a sample of
+	// gbdt's BinSampleRows of them), as gbdt.Fit would compute them.
+	edgeSampleRows = 1 << 20
+	// minSuccessShare is the smallest share of successful sends
+	// down-sampling keeps, however many failures there are.
+	minSuccessShare = 1.0 / 1024
+)
+
+// streamSet collects the training set of a run as the feature build
+// hands its chunks on: the training window's rows down-sampled and
+// binned chunk by chunk (never whole as floats), a uniform sample of
+// them as floats for the baselines, the failed ones (capped) for the
+// error-family model, and the validation rows whole.
+type streamSet struct {
+	cfg      Config
+	w        Windows
+	params   gbdt.Params // of the failure model: bins
+	names    []string
+	schema   *arrow.Schema
+	mem      memory.Allocator
+	maxRows  int
+	edgeRows int
+
+	// Training window, all rows.
+	rows, failures int
+	first, last    int64
+	codes          map[pipeline.Family]map[int32]int
+
+	// Down-sampled rows: buffered as records until the edges are known,
+	// then binned.
+	share    float64
+	buffered []arrow.Record
+	bufRows  int
+	binner   *gbdt.Binner
+	binned   *gbdt.BinnedBuilder
+	u        []float32 // per kept row: its draw (-1 for a failure, always kept)
+	kept     int
+
+	sample, family reservoir
+
+	validParts []*features.Table
+}
+
+// reservoir is a seeded uniform sample of up to cap rows (Algorithm R).
+type reservoir struct {
+	cap, seen int
+	nf        int
+	rng       *rand.Rand
+	x         []float32
+	label     []uint8
+	time      []int64
+}
+
+func newReservoir(capacity, nf int, seed, stream uint64) reservoir {
+	return reservoir{cap: capacity, nf: nf, rng: rand.New(rand.NewPCG(seed, stream))}
+}
+
+// offer shows the reservoir one row.
+func (r *reservoir) offer(row []float32, label uint8, ts int64) {
+	r.seen++
+	if r.cap <= 0 || len(r.label) < r.cap {
+		r.x = append(r.x, row...)
+		r.label = append(r.label, label)
+		r.time = append(r.time, ts)
+		return
+	}
+	if j := r.rng.IntN(r.seen); j < r.cap {
+		copy(r.x[j*r.nf:(j+1)*r.nf], row)
+		r.label[j] = label
+		r.time[j] = ts
+	}
+}
+
+// backtestTable returns the sampled rows in time order followed by the
+// rows of valid, as one table (features and labels only), with the
+// indexes of each part: the rows a streamed run's champion backtest
+// refits on.
+func (r *reservoir) backtestTable(valid *features.Table) (tab *features.Table, train, validRows []int) {
+	order := make([]int, len(r.label))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return r.time[order[a]] < r.time[order[b]] })
+	n := len(order) + valid.Rows
+	tab = &features.Table{Names: valid.Names, Rows: n, X: make([]float32, 0, n*r.nf), Time: make([]int64, 0, n), Failed: make([]bool, 0, n)}
+	for _, i := range order {
+		tab.X = append(tab.X, r.x[i*r.nf:(i+1)*r.nf]...)
+		tab.Time = append(tab.Time, r.time[i])
+		tab.Failed = append(tab.Failed, r.label[i] == 1)
+	}
+	tab.X = append(tab.X, valid.X...)
+	tab.Time = append(tab.Time, valid.Time...)
+	tab.Failed = append(tab.Failed, valid.Failed...)
+	train, validRows = indexes(len(order)), make([]int, valid.Rows)
+	for i := range validRows {
+		validRows[i] = len(order) + i
+	}
+	return tab, train, validRows
+}
+
+func (r *reservoir) matrix() models.Matrix {
+	return models.Matrix{Rows: len(r.label), Cols: r.nf, Data: r.x}
+}
+
+// Reservoir streams (PCG's second word) of the samples.
+const (
+	baselineSampleStream = 0x626173656c696e65 // "baseline"
+	familySampleStream   = 0x66616d696c790000 // "family"
+)
+
+func (t *trainer) newStreamSet(w Windows) *streamSet {
+	p := t.gbdtParams()
+	names := features.Names()
+	s := &streamSet{
+		cfg: t.cfg, w: w, params: p, names: names, schema: features.TrainingSchema(names), mem: memory.DefaultAllocator,
+		maxRows: t.cfg.MaxTrainRows, edgeRows: edgeSampleRows, share: 1,
+		first: math.MaxInt64, last: math.MinInt64, codes: map[pipeline.Family]map[int32]int{},
+		sample: newReservoir(max(t.cfg.LogRegRows, t.cfg.BaselineRows), len(names), t.cfg.Seed, baselineSampleStream),
+		family: newReservoir(t.cfg.MaxFamilyRows, len(names), t.cfg.Seed, familySampleStream),
+	}
+	if s.maxRows > 0 {
+		s.edgeRows = min(s.edgeRows, s.maxRows)
+	}
+	return s
+}
+
+// draw is the uniform [0, 1) draw of the training row with this index:
+// a success is kept while its draw is below the share.
+func draw(seed uint64, row int) float32 {
+	z := seed ^ (uint64(row)+1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float32(z>>40) / (1 << 24)
+}
+
+// add takes one chunk of the feature build.
+func (s *streamSet) add(ctx context.Context, part *features.Table) error {
+	trainTo, validFrom := s.w.TrainTo.UnixMicro(), s.w.ValidFrom.UnixMicro()
+	nf := len(s.names)
+	var keep, valid []int32
+	for i := range part.Rows {
+		ts := part.Time[i]
+		switch {
+		case ts >= validFrom:
+			valid = append(valid, int32(i))
+			continue
+		case ts >= trainTo: // the gap
+			continue
+		}
+		g := s.rows
+		s.rows++
+		s.first, s.last = min(s.first, ts), max(s.last, ts)
+		row := part.X[i*nf : (i+1)*nf]
+		failed := part.Failed[i]
+		var label uint8
+		if failed {
+			label = 1
+		}
+		// A uniform sample of the training window, before down-sampling:
+		// the baselines train on it and the drift reference is fitted on it.
+		s.sample.offer(row, label, ts)
+		if !failed {
+			if u := draw(s.cfg.Seed, g); u < float32(s.share) {
+				keep = append(keep, int32(i))
+				s.u = append(s.u, u)
+			}
+			continue
+		}
+		s.failures++
+		keep = append(keep, int32(i))
+		s.u = append(s.u, -1)
+		fam := pipeline.Family(part.Family[i])
+		s.family.offer(row, uint8(fam), ts)
+		if code := part.Code[i]; code != pipeline.NoErrorCode {
+			if s.codes[fam] == nil {
+				s.codes[fam] = map[int32]int{}
+			}
+			s.codes[fam][code]++
+		}
+	}
+	if len(valid) > 0 {
+		rows := make([]int, len(valid))
+		for k, i := range valid {
+			rows[k] = int(i)
+		}
+		s.validParts = append(s.validParts, part.SelectRows(rows))
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	// The kept rows go on as an Arrow record batch: buffered until the
+	// bin edges are known, binned at once after.
+	rec, err := part.TrainingRecord(s.mem, s.schema, keep)
+	if err != nil {
+		return err
+	}
+	s.kept += len(keep)
+	if s.binner == nil {
+		s.buffered = append(s.buffered, rec)
+		s.bufRows += len(keep)
+		if s.bufRows >= s.edgeRows {
+			if err := s.fixEdges(ctx); err != nil {
+				return err
+			}
+		}
+	} else {
+		err := s.bin(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return s.tighten()
+}
+
+// tighten halves the share of successes kept while the rows kept exceed
+// the target, dropping the kept successes whose draw is no longer below
+// it: what is left is what sampling at the final share from the start
+// would have kept.
+func (s *streamSet) tighten() error {
+	if s.maxRows <= 0 || s.kept <= s.maxRows {
+		return nil
+	}
+	share := s.share
+	kept := s.kept
+	for kept > s.maxRows && share/2 >= minSuccessShare {
+		share /= 2
+		kept = 0
+		for _, u := range s.u {
+			if u < float32(share) {
+				kept++
+			}
+		}
+	}
+	if share == s.share {
+		return nil
+	}
+	if s.binner == nil {
+		// Not reached: rows are binned before the target (edgeRows <= maxRows).
+		return fmt.Errorf("training: down-sampling before the bin edges are known")
+	}
+	s.share = share
+	u := s.u
+	n := s.binned.Filter(func(k int) bool { return u[k] < float32(share) })
+	j := 0
+	for _, v := range u {
+		if v < float32(share) {
+			u[j] = v
+			j++
+		}
+	}
+	s.u = u[:j]
+	s.kept = n
+	return nil
+}
+
+// fixEdges computes the bin edges from the buffered rows and bins them.
+func (s *streamSet) fixEdges(ctx context.Context) error {
+	chunks := make([][][]float32, len(s.buffered))
+	for c, rec := range s.buffered {
+		chunks[c] = featureColumns(rec)
+	}
+	b, err := gbdt.NewBinner(ctx, s.params, chunks...)
+	if err != nil {
+		return fmt.Errorf("training: bin edges: %w", err)
+	}
+	s.binner, s.binned = b, b.NewBuilder()
+	for _, rec := range s.buffered {
+		err := s.bin(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	s.buffered, s.bufRows = nil, 0
+	return nil
+}
+
+// bin appends the rows of a training record to the binned set.
+func (s *streamSet) bin(rec arrow.Record) error {
+	failed := rec.Column(1).(*array.Boolean)
+	y := make([]float32, rec.NumRows())
+	for i := range y {
+		if failed.Value(i) {
+			y[i] = 1
+		}
+	}
+	return s.binned.AppendColumns(featureColumns(rec), nil, y)
+}
+
+// featureColumns returns the feature columns of a training record: its
+// float32 values, not copied.
+func featureColumns(rec arrow.Record) [][]float32 {
+	nf := int(rec.NumCols()) - features.TrainingFeatureCol
+	cols := make([][]float32, nf)
+	for j := range cols {
+		cols[j] = rec.Column(features.TrainingFeatureCol + j).(*array.Float32).Float32Values()
+	}
+	return cols
+}
+
+// release drops buffered records (on error).
+func (s *streamSet) release() {
+	for _, rec := range s.buffered {
+		rec.Release()
+	}
+	s.buffered = nil
+}
+
+// finish bins what is still buffered and returns the Tables of the run:
+// the validation rows whole, the training rows as the binned,
+// down-sampled set.
+func (s *streamSet) finish(ctx context.Context) (*Tables, error) {
+	valid := features.ConcatTables(s.validParts)
+	s.validParts = nil
+	if s.rows == 0 || valid.Rows == 0 {
+		return nil, exitcode.AsInput(fmt.Errorf("time split at %s: %w: %d training rows before %s (gap %v), %d validation rows from %s on",
+			evaluate.FormatMicros(s.w.ValidFrom.UnixMicro()), evaluate.ErrEmptySide, s.rows, evaluate.FormatMicros(s.w.TrainTo.UnixMicro()),
+			s.w.Gap, valid.Rows, evaluate.FormatMicros(s.w.ValidFrom.UnixMicro())))
+	}
+	if s.binner == nil {
+		if err := s.fixEdges(ctx); err != nil {
+			return nil, err
+		}
+	}
+	weight := make([]float32, len(s.u))
+	for k, u := range s.u {
+		weight[k] = 1
+		if u >= 0 {
+			weight[k] = float32(1 / s.share)
+		}
+	}
+	ds := s.binned.Dataset(weight)
+	s.binned, s.u = nil, nil
+
+	tabs := &Tables{Windows: s.w, Table: valid, Valid: indexes(valid.Rows)}
+	tabs.ValidX = models.Matrix{Rows: valid.Rows, Cols: len(valid.Names), Data: valid.X}
+	tabs.ValidLabels = valid.Failed
+	tabs.ValidFailures = count(valid.Failed)
+	tabs.TrainRows, tabs.TrainFailures = s.rows, s.failures
+	tabs.TrainFrom, tabs.TrainLast = s.first, s.last
+	tabs.Binned = &ds
+	if s.share < 1 {
+		tabs.Sampling = &artifact.Sampling{SuccessShare: s.share, SuccessWeight: 1 / s.share, MaxRows: s.maxRows,
+			RowsBefore: s.rows, RowsKept: ds.X.Rows, FailuresKept: s.failures}
+	}
+	tabs.Sample = s.sample.matrix()
+	tabs.Backtest, tabs.BacktestTrain, tabs.BacktestValid = s.sample.backtestTable(valid)
+	tabs.SampleLabels = make([]bool, len(s.sample.label))
+	for i, l := range s.sample.label {
+		tabs.SampleLabels[i] = l == 1
+	}
+	tabs.FamilyX = s.family.matrix()
+	tabs.FamilyY = make([]float32, len(s.family.label))
+	for i, l := range s.family.label {
+		tabs.FamilyY[i] = float32(l)
+	}
+	tabs.LikelyCodes = likelyFromCounts(s.codes)
+	return tabs, nil
+}

@@ -1,0 +1,177 @@
+package training
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/gbdt"
+	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/pipeline"
+)
+
+// TestStreamedMatchesBuildTables checks the streamed training set of Run
+// against the whole tables of BuildTables on the same history: the same
+// validation rows, training counts and window, every failure kept, and
+// without down-sampling the same failure-model training rows (as bins,
+// with the edges gbdt.Fit would compute).
+func TestStreamedMatchesBuildTables(t *testing.T) {
+	ds, err := pipeline.OpenDataset(history(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		maxRows  int
+		edgeRows int
+		sampled  bool
+	}{
+		{"no sampling, edges from every row", 0, edgeSampleRows, false},
+		{"no sampling, edges from the first rows", 0, 700, false},
+		{"down-sampled", 1500, edgeSampleRows, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := fastConfig("", "unused")
+			cfg.MaxTrainRows = tc.maxRows
+			ctx := context.Background()
+			full, err := BuildTables(ctx, ds, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := newTrainer(cfg)
+			w := cfg.Windows()
+			set := tr.newStreamSet(w)
+			set.edgeRows = min(set.edgeRows, tc.edgeRows)
+			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p) }); err != nil {
+				t.Fatal(err)
+			}
+			s, err := set.finish(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.TrainRows != len(full.Train) || s.TrainFailures != full.TrainFailures || s.ValidFailures != full.ValidFailures {
+				t.Fatalf("streamed %d training rows (%d failed), %d failed validation rows; whole tables %d (%d), %d",
+					s.TrainRows, s.TrainFailures, s.ValidFailures, len(full.Train), full.TrainFailures, full.ValidFailures)
+			}
+			if !slices.Equal(s.ValidX.Data, full.ValidX.Data) || !slices.Equal(s.ValidLabels, full.ValidLabels) {
+				t.Fatal("streamed validation rows differ from the whole table's")
+			}
+			if from, last := full.TrainFrom, full.TrainLast; s.TrainFrom != from || s.TrainLast != last {
+				t.Fatalf("training window %d..%d, want %d..%d", s.TrainFrom, s.TrainLast, from, last)
+			}
+			if !maps2Equal(s.LikelyCodes, full.LikelyCodes) {
+				t.Fatalf("likely codes %v, want %v", s.LikelyCodes, full.LikelyCodes)
+			}
+			if s.FamilyX.Rows != full.FamilyX.Rows || s.Sample.Rows != min(full.TrainX.Rows, max(cfg.LogRegRows, cfg.BaselineRows)) {
+				t.Fatalf("family rows %d (want %d), baseline sample %d", s.FamilyX.Rows, full.FamilyX.Rows, s.Sample.Rows)
+			}
+			b := s.Binned
+			failures := 0
+			for i, y := range b.Y {
+				if y == 1 {
+					failures++
+					if b.Weight[i] != 1 {
+						t.Fatalf("failed row %d weighs %v, want 1", i, b.Weight[i])
+					}
+				}
+			}
+			if failures != s.TrainFailures {
+				t.Fatalf("%d failures kept of %d", failures, s.TrainFailures)
+			}
+			if !tc.sampled {
+				if s.Sampling != nil || b.X.Rows != len(full.Train) {
+					t.Fatalf("sampling %+v, %d rows binned of %d", s.Sampling, b.X.Rows, len(full.Train))
+				}
+				if tc.edgeRows < len(full.Train) {
+					return
+				}
+				// Edges from every row: the model Fit trains on the whole
+				// float table, byte for byte.
+				p := tr.gbdtParams()
+				p.EarlyStoppingRounds = 0
+				want, err := gbdt.Fit(ctx, p, gbdt.Dataset{X: full.TrainX, Y: boolsToY(full.TrainLabels)}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := gbdt.Fit(ctx, p, *b, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wb, _ := want.MarshalBinary()
+				gb, _ := got.MarshalBinary()
+				if !bytes.Equal(wb, gb) {
+					t.Fatal("the model trained on the streamed bins differs from the one trained on the whole table")
+				}
+				return
+			}
+			sp := s.Sampling
+			if sp == nil || !(sp.SuccessShare < 1) || sp.RowsKept != b.X.Rows || b.X.Rows > tc.maxRows || sp.FailuresKept != failures {
+				t.Fatalf("sampling %+v with %d rows binned, target %d", sp, b.X.Rows, tc.maxRows)
+			}
+			// The share is a power of two, chosen by row count: the
+			// largest one that fits the target.
+			if e := math.Log2(sp.SuccessShare); e != math.Trunc(e) {
+				t.Fatalf("share %v is not a power of two", sp.SuccessShare)
+			}
+			successes := s.TrainRows - s.TrainFailures
+			if float64(failures)+2*sp.SuccessShare*float64(successes) < 0.8*float64(tc.maxRows) {
+				t.Fatalf("share %v is smaller than the target %d needs (%d failures, %d successes)", sp.SuccessShare, tc.maxRows, failures, successes)
+			}
+			for i, y := range b.Y {
+				if y == 0 && b.Weight[i] != float32(1/sp.SuccessShare) {
+					t.Fatalf("kept success %d weighs %v, want %v", i, b.Weight[i], 1/sp.SuccessShare)
+				}
+			}
+		})
+	}
+}
+
+func maps2Equal(a, b map[string]int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestTrainRecordsSampling checks that a down-sampled run stores its
+// share in the model metadata, and a run that keeps every row stores
+// none.
+func TestTrainRecordsSampling(t *testing.T) {
+	hist := history(t)
+	for _, tc := range []struct {
+		name    string
+		maxRows int
+		want    bool
+	}{
+		{"every row", 0, false},
+		{"down-sampled", 1500, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := t.TempDir()
+			cfg := noBaselines(hist, reg)
+			cfg.MaxTrainRows = tc.maxRows
+			if code, log := runTrain(t, cfg); code != 0 {
+				t.Fatalf("exit %d\n%s", code, log)
+			}
+			_, dir, err := registry.Open(reg).Current()
+			if err != nil {
+				t.Fatal(err)
+			}
+			md := readMetadata(t, dir)
+			if (md.Sampling != nil) != tc.want {
+				t.Fatalf("sampling %+v, want set: %v", md.Sampling, tc.want)
+			}
+			if sp := md.Sampling; sp != nil && (sp.SuccessWeight != 1/sp.SuccessShare || sp.RowsKept > tc.maxRows || sp.RowsBefore != md.Rows.Train) {
+				t.Fatalf("sampling %+v, rows %+v", sp, md.Rows)
+			}
+		})
+	}
+}
