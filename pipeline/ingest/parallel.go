@@ -14,8 +14,9 @@ import (
 // interning, joining, rejects and counts happen in one place, in the order
 // of the lines, so the result is the same as reading line by line.
 
-// chunkBytes and chunkLines bound one chunk of lines.
-const (
+// chunkBytes and chunkLines bound one chunk of lines (variables for the
+// tests, which cut inputs into chunks of a line or two).
+var (
 	chunkBytes = 1 << 20
 	chunkLines = 4096
 )
