@@ -13,7 +13,41 @@ const (
 	stageExportBytes = "export: NDJSON read end to end"
 	stagePlanScored  = "score: featurize + predict plan"
 	warmCacheMarker  = "--state-cache warm"
+	stagePeerJoin    = "peer: pandas read + join (NDJSON)"
+	stagePeerPath    = "peer: pandas + XGBoost whole path"
+	stageTrain       = "train --baselines=false (whole run)"
+	scorePrefix      = "score "
+	wholeRunSuffix   = "-send plan (whole run)"
 )
+
+// ratio returns a/b seconds of two stages of p, shown with both.
+func ratio(p point, a, b []string) (float64, string, bool) {
+	sum := func(stages []string) (float64, bool) {
+		var s float64
+		for _, st := range stages {
+			m, ok := find(p.stages, st)
+			if !ok {
+				for _, c := range p.stages { // a stage named by prefix and suffix
+					if strings.HasPrefix(c.Stage, scorePrefix) && strings.HasSuffix(c.Stage, st) {
+						m, ok = c, true
+						break
+					}
+				}
+			}
+			if !ok || !m.ok() {
+				return 0, false
+			}
+			s += m.Seconds
+		}
+		return s, s > 0
+	}
+	x, okA := sum(a)
+	y, okB := sum(b)
+	if !okA || !okB {
+		return 0, "", false
+	}
+	return x / y, fmt.Sprintf("%.2fx (%.1f s / %.1f s)", x/y, x, y), true
+}
 
 // target is one figure of issue 15 that bench/run checks.
 type target struct {
@@ -72,6 +106,18 @@ var targets = []target{
 			return 0, "", false
 		},
 		met: func(v float64) bool { return v >= 1_000_000 },
+	},
+	{
+		name: "export time / pandas read + join time, same NDJSON (peer)", want: "<= 1",
+		value: func(p point) (float64, string, bool) { return ratio(p, []string{stageExport}, []string{stagePeerJoin}) },
+		met:   func(v float64) bool { return v <= 1 },
+	},
+	{
+		name: "whole path (export + train + score) / pandas + XGBoost whole path (peer; issue goal: several times faster)", want: "<= 0.33",
+		value: func(p point) (float64, string, bool) {
+			return ratio(p, []string{stageExport, stageTrain, wholeRunSuffix}, []string{stagePeerPath})
+		},
+		met: func(v float64) bool { return v <= 1.0/3 },
 	},
 }
 
