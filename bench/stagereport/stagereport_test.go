@@ -174,3 +174,35 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteTargets(t *testing.T) {
+	pts := []point{{scale: "1", events: 1_000_000, stages: []measurement{
+		{Stage: stageExport, Items: 1_000_000, Seconds: 5, RSSKB: 500 * 1024, Status: "ok"},
+		{Stage: stageExportBytes, Items: 800, Seconds: 2, RSSKB: -1, Status: "ok"},
+		{Stage: stagePlanScored, Items: 1_000_000, Seconds: 2, RSSKB: -1, Status: "ok"},
+		{Stage: "score 1000000-send plan, --state-cache warm (whole run)", Items: 1_000_000, Seconds: math.NaN(), RSSKB: -1, Status: "failed (exit 1)"},
+		{Stage: stagePeerJoin, Items: 400_000, Seconds: 20, RSSKB: -1, Status: "ok"},
+		{Stage: stageTrain, Items: 1_000_000, Seconds: 10, RSSKB: -1, Status: "ok"},
+		{Stage: "score 1000000-send plan (whole run)", Items: 1_000_000, Seconds: 5, RSSKB: -1, Status: "ok"},
+		{Stage: stagePeerPath, Items: 400_000, Seconds: 40, RSSKB: -1, Status: "ok"},
+	}}, {scale: "3", events: 3_000_000, stages: []measurement{
+		{Stage: stageExport, Items: 3_000_000, Seconds: 5, RSSKB: 100 * 1024, Status: "ok"},
+	}}}
+	var b strings.Builder
+	if err := writeTargets(&b, pts); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{
+		"| export: NDJSON end to end, MB/s (target 4) | >= 200 | 400: met | - |",
+		"| export: peak RSS projected linearly to 50M events, GB (target 4) | <= 2 | 26.2 (500 MB at 1,000,000 events): **not met** | 1.7 (100 MB at 3,000,000 events): met |",
+		"| score: featurize + predict plan, sends/s (target 5) | >= 400,000 | 500,000: met | - |",
+		"| score: whole run with a warm state cache, sends/s (target 5) | >= 1,000,000 | - | - |",
+		"| export time / pandas read + join time, same NDJSON (peer) | <= 1 | 0.25x (5.0 s / 20.0 s): met | - |",
+		"| whole path (export + train + score) / pandas + XGBoost whole path (peer; issue goal: several times faster) | <= 0.33 | 0.50x (20.0 s / 40.0 s): **not met** | - |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("targets table lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -164,6 +164,9 @@ func writeTables(w io.Writer, ms []measurement) error {
 			stages = append(stages, m.Stage)
 		}
 	}
+	if err := writeTargets(&b, pts); err != nil {
+		return err
+	}
 	b.WriteString("### How cost grows with the history\n\n")
 	b.WriteString("Seconds, seconds per million history events (flat = linear) and peak RSS at each scale point.\n\n| stage |")
 	for _, p := range pts {

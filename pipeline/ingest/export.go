@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultMaxRejectRate is the share of rejected input lines above which
@@ -393,25 +395,38 @@ func (x *Exporter) writePartitioned(ctx context.Context, cfg ExportConfig, rejec
 	}); err != nil {
 		return err
 	}
-	for _, d := range days {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		dir := filepath.Join(cfg.Out, dayDir(d.day))
-		existing, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
-		existing = slices.DeleteFunc(existing, func(p string) bool { return strings.HasPrefix(filepath.Base(p), ".") })
-		path := pipeline.PartitionPath(stage, time.UnixMicro(d.day*microsPerDay))
-		w, err := pipeline.NewHistoryWriter(path, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
-		if err != nil {
-			return err
-		}
-		if err := x.merge(ctx, existing, d.lo, d.hi, d.day, w, sum); err != nil {
-			w.Abort()
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
+	// Days are written in parallel: each from its own files and new
+	// events, into its own file; the counts are added up in day order.
+	daySums := make([]ExportSummary, len(days))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
+	for i, d := range days {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			dir := filepath.Join(cfg.Out, dayDir(d.day))
+			existing, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
+			existing = slices.DeleteFunc(existing, func(p string) bool { return strings.HasPrefix(filepath.Base(p), ".") })
+			path := pipeline.PartitionPath(stage, time.UnixMicro(d.day*microsPerDay))
+			w, err := pipeline.NewHistoryWriter(path, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
+			if err != nil {
+				return err
+			}
+			if err := x.merge(gctx, existing, d.lo, d.hi, d.day, w, &daySums[i]); err != nil {
+				w.Abort()
+				return err
+			}
+			return w.Close()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i := range daySums {
+		sum.AlreadyPresent += daySums[i].AlreadyPresent
+		sum.Written += daySums[i].Written
+		sum.Existing += daySums[i].Existing
 		sum.Days++
 	}
 	if rejectsInside {

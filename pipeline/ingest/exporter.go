@@ -136,6 +136,8 @@ type Exporter struct {
 	warned   map[string]bool // warnings given, by what and name
 	warnings []string
 	seq      uint32 // events added so far
+
+	lineObject bool // the last send-log line parsed was a JSON object
 }
 
 // sendRec holds the attributes of one send-log record, which every event

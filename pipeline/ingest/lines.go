@@ -124,34 +124,55 @@ func (x *Exporter) maxLine() int {
 // lines are counted and skipped, every other line is counted in lines and
 // parsed; a malformed line becomes a reject, a good one is committed
 // (commit may still reject it, for a conflict with an earlier line).
-func (x *Exporter) addNDJSON(ctx context.Context, kind, name string, r io.Reader, lines *int64, parse func([]byte) *lineError, commit func(name string, lineNo int) *lineError) error {
+// Lines are parsed in parallel (parseParallel) and committed in input
+// order, so the outcome is that of reading them one by one. use moves a
+// parsed line's values into x for commit.
+func (x *Exporter) addNDJSON(ctx context.Context, kind, name string, r io.Reader, lines *int64, webhooks bool, use func(*lineResult), commit func(name string, lineNo int) *lineError) error {
 	if x.finished {
 		return errFinished
 	}
 	first := true
 	x.source = name
-	n, err := readLines(ctx, r, x.maxLine(), func(l physLine) error {
-		if l.tooLong {
-			*lines++
-			first = false
-			return x.addReject(name, l.no, 1, x.tooLongReject(l), l.text)
-		}
-		if blank(l.text) {
-			x.sum.BlankLines++
-			return nil
-		}
-		if first {
-			first = false
-			if t := bytes.TrimLeft(l.text, " \t"); len(t) > 0 && t[0] == '[' && (len(t) == 1 || !bytes.HasSuffix(bytes.TrimRight(t, " \t"), []byte("]"))) {
-				return &jsonArrayError{name: name}
+	read := func(fn func(physLine) error) (int64, error) { return readLines(ctx, r, x.maxLine(), fn) }
+	n, err := x.parseParallel(ctx, read, webhooks, func(c *lineChunk) error {
+		for i := range c.lines {
+			l := &c.lines[i]
+			if l.tooLong {
+				*lines++
+				first = false
+				if err := x.addReject(name, l.no, 1, x.tooLongReject(physLine{no: l.no, text: l.text, tooLong: true, size: l.size}), l.text); err != nil {
+					return err
+				}
+				continue
 			}
-		}
-		*lines++
-		if le := parse(l.text); le != nil {
-			return x.addReject(name, l.no, 1, le, l.text)
-		}
-		if le := commit(name, l.no); le != nil {
-			return x.addReject(name, l.no, 1, le, l.text)
+			if l.blank {
+				x.sum.BlankLines++
+				continue
+			}
+			if first {
+				first = false
+				if t := bytes.TrimLeft(l.text, " \t"); len(t) > 0 && t[0] == '[' && (len(t) == 1 || !bytes.HasSuffix(bytes.TrimRight(t, " \t"), []byte("]"))) {
+					return &jsonArrayError{name: name}
+				}
+			}
+			*lines++
+			if l.object && !webhooks && *lines <= keyCheckLines {
+				if v, err := x.parser.ParseBytes(l.text); err == nil {
+					x.checkTopLevelKeys(v)
+				}
+			}
+			if l.le != nil {
+				if err := x.addReject(name, l.no, 1, l.le, l.text); err != nil {
+					return err
+				}
+				continue
+			}
+			use(l)
+			if le := commit(name, l.no); le != nil {
+				if err := x.addReject(name, l.no, 1, le, l.text); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

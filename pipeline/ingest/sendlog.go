@@ -47,7 +47,7 @@ type pendingSend struct {
 // (see Reject); the error is only for failed reads, a failing OnReject or
 // a cancelled ctx. name identifies the input in rejects.
 func (x *Exporter) AddSendLogNDJSON(ctx context.Context, name string, r io.Reader) error {
-	return x.addNDJSON(ctx, "send log", name, r, &x.sum.SendLogLines, x.parseSendLogLine, x.commitSend)
+	return x.addNDJSON(ctx, "send log", name, r, &x.sum.SendLogLines, false, func(l *lineResult) { x.send = l.send }, x.commitSend)
 }
 
 // parseObjectLine parses one NDJSON line that must be a JSON object
@@ -79,9 +79,7 @@ func (x *Exporter) parseSendLogLine(line []byte) *lineError {
 	if le != nil {
 		return le
 	}
-	if x.sum.SendLogLines <= keyCheckLines {
-		x.checkTopLevelKeys(v)
-	}
+	x.lineObject = true // its top-level keys are checked where it is committed (addNDJSON)
 	for f := range numFields {
 		fv := &x.fields[f]
 		*fv = fieldValue{}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"strings"
 	"time"
 
@@ -20,14 +21,7 @@ func parseTime(b []byte, loc *time.Location) (int64, error) { return pipeline.Pa
 // which would otherwise reach ids and names as it is. Tabs and line
 // breaks between tokens are fine.
 func rawControlInString(line []byte) *lineError {
-	has := false
-	for _, c := range line {
-		if c < 0x20 {
-			has = true
-			break
-		}
-	}
-	if !has {
+	if !hasControl(line) {
 		return nil
 	}
 	in, esc := false, false
@@ -44,6 +38,25 @@ func rawControlInString(line []byte) *lineError {
 		}
 	}
 	return nil
+}
+
+// hasControl reports whether b holds a byte below 0x20, eight bytes at a
+// time (the test of every input line).
+func hasControl(b []byte) bool {
+	const highs, below = 0x8080808080808080, 0x20 * 0x0101010101010101
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		if (w-below)&^w&highs != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // parseInt parses an optionally signed decimal integer that fits in bits.

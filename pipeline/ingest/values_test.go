@@ -110,3 +110,28 @@ func TestCampaignFromCallback(t *testing.T) {
 		}
 	}
 }
+
+func TestHasControl(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"", false},
+		{`{"a":"b"}`, false},
+		{"{\"a\":\"b\tc\"}", true},
+		{"0123456\x1f", true},
+		{"01234567\x00", true},
+		{"\x01abcdefghijklmnop", true},
+		{"abcdefgh ijklmnop~\x7f\x80\xff", false},
+		{"abcdefgh\x1fijklmnop", true},
+		{"\x20\x20\x20\x20\x20\x20\x20\x20\x20", false},
+	} {
+		naive := false
+		for _, c := range []byte(tc.in) {
+			naive = naive || c < 0x20
+		}
+		if got := hasControl([]byte(tc.in)); got != tc.want || naive != tc.want {
+			t.Errorf("hasControl(%q) = %v (naive %v), want %v", tc.in, got, naive, tc.want)
+		}
+	}
+}

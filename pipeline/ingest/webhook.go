@@ -32,7 +32,14 @@ type pendingEvent struct {
 // Reject); the error is only for failed reads, a failing OnReject or a
 // cancelled ctx. name identifies the input in rejects.
 func (x *Exporter) AddWebhooks(ctx context.Context, name string, r io.Reader) error {
-	return x.addNDJSON(ctx, "webhooks", name, r, &x.sum.WebhookLines, x.parseWebhookLine, x.commitPending)
+	return x.addNDJSON(ctx, "webhooks", name, r, &x.sum.WebhookLines, true, x.usePending, x.commitPending)
+}
+
+// usePending takes a line parsed on a worker (parseParallel) as the
+// current line's pending events.
+func (x *Exporter) usePending(l *lineResult) {
+	x.pending, x.skipped = l.pending, l.skipped
+	x.pendingFields, x.pendingValues, x.pendingDisplay = l.fields, l.values, l.display
 }
 
 // commitPending turns the current line's pending events into records. A
