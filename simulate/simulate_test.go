@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -404,5 +405,44 @@ func TestAccountEventsAnnounceCauses(t *testing.T) {
 	}
 	if an.usMarketingFails == 0 || an.usMarketingSent > 0 {
 		t.Errorf("US marketing: %d failed (131049), %d delivered; want all to fail", an.usMarketingFails, an.usMarketingSent)
+	}
+}
+
+// TestWrittenHistoryReadable: the history WriteOutputs writes reads back
+// through the pipeline's reader, account events and all (or without them,
+// counted, while the history contract has no account columns).
+func TestWrittenHistoryReadable(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Days = 4
+	dir := t.TempDir()
+	res, err := WriteOutputs(context.Background(), cfg, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := pipeline.OpenDataset(filepath.Join(dir, "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, accounts int64
+	err = ds.Scan(context.Background(), pipeline.ScanOptions{}, func(b []pipeline.Event) error {
+		rows += int64(len(b))
+		for i := range b {
+			if b[i].Status.IsAccountEvent() {
+				accounts++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("history written by WriteOutputs does not read back: %v", err)
+	}
+	if rows+res.AccountEventsLeftOut != res.Stats.Events {
+		t.Errorf("history has %d rows and %d account events left out, the run emitted %d events", rows, res.AccountEventsLeftOut, res.Stats.Events)
+	}
+	if accounts+res.AccountEventsLeftOut == 0 {
+		t.Error("the run emitted no account events")
+	}
+	if historyKeepsAccount != (res.AccountEventsLeftOut == 0) {
+		t.Errorf("history keeps account events: %v, but %d were left out", historyKeepsAccount, res.AccountEventsLeftOut)
 	}
 }
