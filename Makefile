@@ -47,11 +47,11 @@ image-multistage:
 
 ## demo: simulate history, train a model, score the upcoming plan, write prediction CSVs.
 demo: build
-	$(BIN)/simulate --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --out $(OUT)/sim
-	$(BIN)/train --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) --registry $(OUT)/registry --seed $(DEMO_SEED)
-	$(BIN)/score --plan $(OUT)/sim/plan.parquet --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) \
+	$(BIN)/failcast simulate --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --out $(OUT)/sim
+	$(BIN)/failcast train --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) --registry $(OUT)/registry --seed $(DEMO_SEED)
+	$(BIN)/failcast score --plan $(OUT)/sim/plan.parquet --history $(OUT)/sim/history --as-of $(DEMO_AS_OF) \
 		--registry $(OUT)/registry --out $(OUT)/score --outcomes $(OUT)/sim/outcomes.parquet \
-		--tokens $(OUT)/sim/tokens.csv
+		--tokens $(OUT)/sim/tokens.csv --reasons flagged
 
 ## test: unit, property, example and fuzz-seed tests (fast mode).
 test:
@@ -67,8 +67,14 @@ test-faults:
 test-long:
 	$(GO) test -count=1 ./...
 
-## notebook-inputs: the files the notebooks read (the demo's outputs).
+## notebook-inputs: the files the notebooks read: the demo's outputs, and the plan's outcomes derived
+## as a user would (docs/outcomes.md): the simulator's raw logs of the plan period, exported, joined.
 notebook-inputs: demo
+	$(BIN)/failcast simulate --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --raw --out $(OUT)/sim-raw
+	FAILCAST_HASH_KEY=$${FAILCAST_HASH_KEY:-failcast-demo} $(BIN)/failcast export --send-log $(OUT)/sim-raw/raw/plan/send-log.ndjson \
+		--webhooks $(OUT)/sim-raw/raw/plan/webhooks.ndjson --out $(OUT)/history-after
+	FAILCAST_HASH_KEY=$${FAILCAST_HASH_KEY:-failcast-demo} $(BIN)/failcast outcomes --plan $(OUT)/sim/plan.parquet \
+		--history $(OUT)/history-after --out $(OUT)/outcomes.csv
 
 ## notebooks: execute every notebook headless on fresh demo outputs.
 notebooks: notebook-inputs

@@ -9,6 +9,12 @@
 #   VALID_FRAC [0.2] COLS [80] ROUNDS [200] DEPTH [6] ETA [0.1] BINS [255]
 #   THREADS [2]     XGBoost nthread and our Workers
 #   SEED [1]        dataset seed
+#   REPEATS [1]     fits of each learner, interleaved (ours, XGBoost, ours, ...):
+#                   on a shared machine the load changes during a run, so
+#                   each pair's ratio is printed and the medians are compared
+#   OMP_WAIT_POLICY [PASSIVE] XGBoost's OpenMP wait policy (empty: OpenMP's
+#                   default); idle OpenMP threads that spin slow it down on a
+#                   shared machine (see bench/README.md)
 #   WORK [a temp dir, removed at the end]  where data, models and predictions go
 #
 # Nothing is installed: without the xgboost binary the script says so and
@@ -35,6 +41,8 @@ ETA=${ETA:-0.1}
 BINS=${BINS:-255}
 THREADS=${THREADS:-2}
 SEED=${SEED:-1}
+REPEATS=${REPEATS:-1}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -n "${WORK:-}" ]]; then
@@ -55,12 +63,20 @@ kv() { sed -n "s/^$1=//p" <<<"$2"; }
 pos_rate=$(kv train_positive_rate "$gen_out")
 valid_rows=$(kv valid_rows "$gen_out")
 
-echo "== failcast gbdt: $ROUNDS rounds, depth $DEPTH, eta $ETA, $BINS bins, $THREADS workers"
-ours_out=$("$work/gbdtbench" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -workers "$THREADS")
-echo "$ours_out"
-ours_fit=$(kv fit_seconds "$ours_out")
-ours_cpu=$(kv fit_cpu_seconds "$ours_out")
-ours_rate=$(kv predict_rows_per_s "$ours_out")
+# median reads numbers on stdin and prints their median.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# fit_ours runs our fit once, appending its wall and CPU seconds to
+# ours_fits and ours_cpus.
+ours_fits=() ours_cpus=()
+fit_ours() {
+	echo "== failcast gbdt: $ROUNDS rounds, depth $DEPTH, eta $ETA, $BINS bins, $THREADS workers"
+	ours_out=$("$work/gbdtbench" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -workers "$THREADS")
+	echo "$ours_out"
+	ours_fits+=("$(kv fit_seconds "$ours_out")")
+	ours_cpus+=("$(kv fit_cpu_seconds "$ours_out")")
+	ours_rate=$(kv predict_rows_per_s "$ours_out")
+}
 
 xgb_args=()
 if command -v xgboost >/dev/null 2>&1; then
@@ -93,18 +109,30 @@ EOF
 		cpu=$(awk '{print $2 + $3}' <<<"$t")
 	}
 
-	echo "== xgboost $(xgboost -V 2>&1 | head -n1): same parameters, tree_method=hist, nthread=$THREADS"
-	timed xgboost xgb.conf "data=$train_data" model_out=xgb.model verbosity=3
-	train_cpu=$cpu
-	xgb_fit=$(sed -n 's/.*Complete Training loop time: \([0-9.]*\) sec.*/\1/p' last.log | tail -n1)
-	if [[ -z "$xgb_fit" ]]; then
-		echo "could not read XGBoost's training loop time; its log:" >&2
-		cat last.log >&2
-		exit 1
-	fi
+	xgb_fits=() xgb_cpus=()
+	for rep in $(seq "$REPEATS"); do
+		fit_ours
+		echo "== xgboost $(xgboost -V 2>&1 | head -n1): same parameters, tree_method=hist, nthread=$THREADS, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(default)} (fit $rep of $REPEATS)"
+		timed xgboost xgb.conf "data=$train_data" model_out=xgb.model verbosity=3
+		xgb_cpus+=("$cpu")
+		fit=$(sed -n 's/.*Complete Training loop time: \([0-9.]*\) sec.*/\1/p' last.log | tail -n1)
+		if [[ -z "$fit" ]]; then
+			echo "could not read XGBoost's training loop time; its log:" >&2
+			cat last.log >&2
+			exit 1
+		fi
+		xgb_fits+=("$fit")
+		echo "fit_seconds=$fit"
+	done
+	# XGBoost's fit CPU time: that of a training run minus that of a run
+	# which only loads train.csv (the load's CPU is measured once).
 	timed xgboost xgb.conf "data=$train_data" num_round=1 model_out=xgb1.model
 	timed xgboost xgb.conf task=pred model_in=xgb1.model "test:data=$train_data" name_pred=load_only.pred
-	xgb_cpu=$(awk -v a="$train_cpu" -v b="$cpu" 'BEGIN { printf "%.3f", a - b }')
+	load_cpu=$cpu
+	xgb_fit_cpus=()
+	for c in "${xgb_cpus[@]}"; do
+		xgb_fit_cpus+=("$(awk -v a="$c" -v b="$load_cpu" 'BEGIN { printf "%.3f", a - b }')")
+	done
 
 	best_full=999999 best_one=999999
 	for _ in 1 2 3; do
@@ -115,14 +143,29 @@ EOF
 	done
 	xgb_rate=$(awk -v n="$valid_rows" -v f="$best_full" -v o="$best_one" -v r="$ROUNDS" \
 		'BEGIN { d = (f - o) * r / (r - 1); if (d < 0.001) d = 0.001; printf "%.0f", n / d }')
-	echo "fit_seconds=$xgb_fit"
-	echo "fit_cpu_seconds=$xgb_cpu (estimate)"
+	xgb_fit=$(printf '%s\n' "${xgb_fits[@]}" | median)
+	xgb_cpu=$(printf '%s\n' "${xgb_fit_cpus[@]}" | median)
+	echo "fit_seconds=$xgb_fit (median of $REPEATS)"
+	echo "fit_cpu_seconds=$xgb_cpu (estimate, median of $REPEATS)"
 	echo "predict_rows_per_s=$xgb_rate (estimate; full-model prediction ${best_full}s, 1-round ${best_one}s)"
 	xgb_args=(-xgb-fit "$xgb_fit" -xgb-fit-cpu "$xgb_cpu" -xgb-rate "$xgb_rate")
+	if ((REPEATS > 1)); then
+		echo
+		echo "fit pairs in run order (failcast wall / XGBoost wall, failcast CPU / XGBoost CPU):"
+		for i in "${!xgb_fits[@]}"; do
+			awk -v i=$((i + 1)) -v ow="${ours_fits[i]}" -v xw="${xgb_fits[i]}" -v oc="${ours_cpus[i]}" -v xc="${xgb_fit_cpus[i]}" \
+				'BEGIN { printf "pair %d: %.2fs / %.2fs = %.3f wall, %.2fs / %.2fs = %.3f CPU\n", i, ow, xw, ow / xw, oc, xc, oc / xc }'
+		done
+	fi
 	cd - >/dev/null
 else
 	echo "== xgboost not found: 'apt-get install xgboost' is needed for the comparison; reporting failcast alone"
+	for _ in $(seq "$REPEATS"); do
+		fit_ours
+	done
 fi
+ours_fit=$(printf '%s\n' "${ours_fits[@]}" | median)
+ours_cpu=$(printf '%s\n' "${ours_cpus[@]}" | median)
 
 echo
 "$work/gbdtbench" compare -dir "$work" -ours-fit "$ours_fit" -ours-fit-cpu "$ours_cpu" -ours-rate "$ours_rate" "${xgb_args[@]}"

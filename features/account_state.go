@@ -110,10 +110,14 @@ func accountValue(e *pipeline.Event) uint8 {
 			}
 			return acctRestrictOther
 		case "DISABLED_UPDATE":
-			if kind == "REINSTATE" {
+			// ban_info.waba_ban_state after the colon.
+			switch kind {
+			case "REINSTATE":
 				return acctReinstated
+			case "", "DISABLE":
+				return acctLocked
 			}
-			return acctLocked
+			return acctOther // SCHEDULE_FOR_DISABLE: not locked yet
 		}
 		return acctOther
 	case pipeline.StatusUserPreference:

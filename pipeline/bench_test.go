@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -143,4 +144,25 @@ func BenchmarkWrite(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(n)*float64(b.N)/(cpuTime()-cpu0).Seconds(), "rows/cpu_s")
 	b.ReportMetric(float64(size)/n, "file_bytes/row")
+}
+
+// BenchmarkCountryOf measures CountryOf per number: a calling code of one
+// country (no parse), and new numbers of the shared +1 code (a full
+// libphonenumber parse each, the cache missing), and cached ones.
+func BenchmarkCountryOf(b *testing.B) {
+	b.Run("single-country code", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			CountryOf("55119" + strconv.Itoa(10_000_000+i%80_000_000))
+		}
+	})
+	b.Run("shared code, new number", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			CountryOf("1415" + strconv.Itoa(2_000_000+i%7_000_000))
+		}
+	})
+	b.Run("shared code, cached", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			CountryOf("1415" + strconv.Itoa(2_000_000+i%1000))
+		}
+	})
 }

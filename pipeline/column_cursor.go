@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -31,6 +32,7 @@ var stringFieldOffset = [numHistoryColumns]uintptr{
 	hcMessageType:   unsafe.Offsetof(Event{}.MessageType),
 	hcErrorTitle:    unsafe.Offsetof(Event{}.ErrorTitle),
 	hcErrorDetails:  unsafe.Offsetof(Event{}.ErrorDetails),
+	hcAccountValue:  unsafe.Offsetof(Event{}.AccountValue),
 }
 
 // uniqueColumns hold unique or high-cardinality values. Their PLAIN
@@ -72,6 +74,7 @@ type columnCursor struct {
 	group  int
 	pages  parquet.Pages
 	intern *interner
+	absent bool // an optional column the file lacks: every row reads as absent
 
 	page   parquet.Page
 	rows   int   // rows in page
@@ -103,6 +106,9 @@ type columnCursor struct {
 
 func newColumnCursor(m *fileMeta, rg parquet.RowGroup, group int, hc int, in *interner) *columnCursor {
 	b := m.cols[hc]
+	if !b.present {
+		return &columnCursor{hc: hc, file: m.path, group: group, absent: true}
+	}
 	return &columnCursor{
 		hc: hc, bind: b, file: m.path, group: group, intern: in,
 		pages:  rg.ColumnChunks()[b.leaf].Pages(),
@@ -206,7 +212,7 @@ func (c *columnCursor) loadDictionary(d parquet.Dictionary) error {
 		for i := 0; i < n; i++ {
 			c.dictBool = append(c.dictBool, d.Index(int32(i)).Boolean())
 		}
-	case hcTimestamp, hcMediaBytes, hcErrorCode:
+	case hcTimestamp, hcMediaBytes, hcErrorCode, hcAccountNumber, hcAccountUntil:
 		c.dictI64 = c.dictI64[:0]
 		c.dictNull = c.dictNull[:0]
 		for i := 0; i < n; i++ {
@@ -229,7 +235,7 @@ func (c *columnCursor) loadDictionary(d parquet.Dictionary) error {
 func (c *columnCursor) numberOf(v parquet.Value) (int64, bool) {
 	switch c.bind.kind {
 	case parquet.Int64:
-		if c.hc == hcTimestamp {
+		if c.hc == hcTimestamp || c.hc == hcAccountUntil {
 			return c.bind.tsUnit.toMicros(v.Int64()), true
 		}
 		return v.Int64(), true
@@ -254,25 +260,26 @@ func wholeNumber(f float64) (int64, bool) {
 
 // statusOf parses a status name; StatusUnknown when it is not one.
 func statusOf(b []byte) Status {
-	switch string(b) {
-	case "accepted":
-		return StatusAccepted
-	case "sent":
-		return StatusSent
-	case "delivered":
-		return StatusDelivered
-	case "read":
-		return StatusRead
-	case "failed":
-		return StatusFailed
-	case "inbound":
-		return StatusInbound
+	for i := 1; i < len(statusNames); i++ {
+		if statusNames[i] == string(b) {
+			return Status(i)
+		}
 	}
 	return StatusUnknown
 }
 
+// statusWant lists the contract's status names, for errors.
+var statusWant = strings.Join(statusNames[1:], ", ")
+
 // fill decodes the column's next len(dst) rows into dst.
 func (c *columnCursor) fill(dst []Event) error {
+	if c.absent {
+		for i := range dst {
+			c.setAbsent(&dst[i])
+		}
+		c.row += int64(len(dst))
+		return nil
+	}
 	for len(dst) > 0 {
 		if c.pos >= c.rows {
 			if err := c.nextPage(); err != nil {
@@ -367,7 +374,7 @@ func (c *columnCursor) decode(dst []Event) error {
 		return c.decodeTimestamp(dst)
 	case hcStatus:
 		return c.decodeStatus(dst)
-	case hcMediaBytes, hcErrorCode:
+	case hcMediaBytes, hcErrorCode, hcAccountNumber, hcAccountUntil:
 		return c.decodeNumber(dst)
 	case hcExploration:
 		for i := range dst {
@@ -442,14 +449,15 @@ func (c *columnCursor) decodeStatus(dst []Event) error {
 		b := data[offsets[v]:offsets[v+1]]
 		s := statusOf(b)
 		if s == StatusUnknown {
-			return c.errorf(c.row+int64(i), "unknown status %q (want accepted, sent, delivered, read, failed or inbound)", b)
+			return c.errorf(c.row+int64(i), "unknown status %q (want one of %s)", b, statusWant)
 		}
 		dst[i].Status = s
 	}
 	return nil
 }
 
-// decodeNumber decodes media_bytes or error_code.
+// decodeNumber decodes media_bytes, error_code, account_number or
+// account_until.
 func (c *columnCursor) decodeNumber(dst []Event) error {
 	for i := range dst {
 		v, ok := c.valueIndex(c.pos + i)
@@ -458,6 +466,11 @@ func (c *columnCursor) decodeNumber(dst []Event) error {
 			switch c.bind.kind {
 			case parquet.Int64:
 				n = c.i64[v]
+				if c.hc == hcAccountUntil {
+					n = c.bind.tsUnit.toMicros(n)
+				}
+			case parquet.Int96:
+				n = int96Micros(c.i96[v])
 			case parquet.Int32:
 				n = int64(c.i32[v])
 			case parquet.Double:
@@ -479,8 +492,37 @@ func (c *columnCursor) decodeNumber(dst []Event) error {
 	return nil
 }
 
-// setNumber stores a media_bytes or error_code value (or its absence).
+// setAbsent stores the absent value of the cursor's column.
+func (c *columnCursor) setAbsent(e *Event) {
+	switch c.hc {
+	case hcAccountValue:
+		e.AccountValue = ""
+	case hcAccountNumber:
+		// Absent on an account event; zero on a message event (the
+		// status is decoded first, see Scan).
+		e.AccountNumber = 0
+		if e.Status.IsAccountEvent() {
+			e.AccountNumber = NoAccountNumber
+		}
+	case hcAccountUntil:
+		e.AccountUntil = 0
+	}
+}
+
+// setNumber stores a media_bytes, error_code, account_number or
+// account_until value (or its absence).
 func (c *columnCursor) setNumber(e *Event, n int64, ok bool, row int64) error {
+	switch c.hc {
+	case hcAccountNumber, hcAccountUntil:
+		if !ok {
+			c.setAbsent(e)
+		} else if c.hc == hcAccountNumber {
+			e.AccountNumber = n
+		} else {
+			e.AccountUntil = n
+		}
+		return nil
+	}
 	if c.hc == hcMediaBytes {
 		if !ok {
 			e.MediaBytes = NoMediaBytes
@@ -521,7 +563,7 @@ func (c *columnCursor) decodeDict(dst []Event) error {
 			}
 		}
 		return nil
-	case hcTimestamp, hcMediaBytes, hcErrorCode:
+	case hcTimestamp, hcMediaBytes, hcErrorCode, hcAccountNumber, hcAccountUntil:
 		for i := range dst {
 			v, ok := c.valueIndex(c.pos + i)
 			row := c.row + int64(i)
@@ -599,7 +641,7 @@ func (c *columnCursor) decodeDictStatus(dst []Event) error {
 		}
 		s := table[ix]
 		if s == StatusUnknown {
-			return c.errorf(row, "unknown status %q (want accepted, sent, delivered, read, failed or inbound)", c.dict.Index(ix).ByteArray())
+			return c.errorf(row, "unknown status %q (want one of %s)", c.dict.Index(ix).ByteArray(), statusWant)
 		}
 		dst[i].Status = s
 	}

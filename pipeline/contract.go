@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -106,6 +107,35 @@ func MediaLimit(messageType string) (int64, bool) {
 	return l, ok
 }
 
+// IsTemplateSend reports whether a send is a template message. A send
+// that names a template is one whatever its message type says: plans
+// often give a template with a media header the header's kind (image,
+// video, document) as its type.
+func IsTemplateSend(template, messageType string) bool {
+	return template != "" || messageType == "template"
+}
+
+// templateHeaderKinds are the media kinds a template header can be.
+var templateHeaderKinds = []string{"image", "video", "document"}
+
+// SendMediaLimit returns the size limit of a send's media, the kind the
+// limit is for, whether that kind was assumed, and whether the send's
+// type carries media at all. A template send's media is its header: of
+// the kind its message type names when that is a header kind, else taken
+// for an image (MediaLimit("template"): the strictest header limit). Any
+// other send's media is of its message type (MediaLimit).
+func SendMediaLimit(template, messageType string) (limit int64, kind string, assumed, ok bool) {
+	if IsTemplateSend(template, messageType) {
+		if slices.Contains(templateHeaderKinds, messageType) {
+			return MediaLimitBytes[messageType], messageType, false, true
+		}
+		l, _ := MediaLimit("template")
+		return l, "image", true, true
+	}
+	l, ok := MediaLimit(messageType)
+	return l, messageType, false, ok
+}
+
 // Event is one row of a history dataset: one status event of one message.
 // Attributes of the send (campaign, template, ...) are repeated on every
 // event of the message so that each row stands alone.
@@ -199,7 +229,15 @@ var HistoryColumns = []string{
 	ColEventID, ColMessageID, ColTimestamp, ColWABAID, ColPhoneNumberID, ColRecipient,
 	ColCountry, ColCampaignID, ColTemplate, ColLanguage, ColCategory, ColMessageType,
 	ColMediaBytes, ColStatus, ColErrorCode, ColErrorTitle, ColErrorDetails, ColExploration,
+	ColAccountValue, ColAccountNumber, ColAccountUntil,
 }
+
+// OptionalHistoryColumns are the history columns a file may lack: they
+// came after the first version of the contract (the account-event
+// columns), so histories written before them still read, their rows
+// taking the absent values (AccountValue "", AccountNumber
+// NoAccountNumber, AccountUntil 0).
+var OptionalHistoryColumns = []string{ColAccountValue, ColAccountNumber, ColAccountUntil}
 
 // Plan column names, in contract order.
 const (

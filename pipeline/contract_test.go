@@ -24,3 +24,31 @@ func TestMediaLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestSendMediaLimit(t *testing.T) {
+	tests := []struct {
+		template, messageType string
+		limit                 int64
+		kind                  string
+		assumed, ok           bool
+	}{
+		{"promo", "video", 16 << 20, "video", false, true}, // a template with a video header
+		{"promo", "document", 100 << 20, "document", false, true},
+		{"promo", "image", 5 << 20, "image", false, true},
+		{"promo", "text", 5 << 20, "image", true, true}, // header kind unknown: an image
+		{"", "template", 5 << 20, "image", true, true},
+		{"promo", "sticker", 5 << 20, "image", true, true}, // not a header kind
+		{"", "video", 16 << 20, "video", false, true},      // free-form
+		{"", "text", 0, "text", false, false},
+	}
+	for _, tt := range tests {
+		limit, kind, assumed, ok := SendMediaLimit(tt.template, tt.messageType)
+		if limit != tt.limit || kind != tt.kind || assumed != tt.assumed || ok != tt.ok {
+			t.Errorf("SendMediaLimit(%q, %q) = %d, %q, %v, %v; want %d, %q, %v, %v", tt.template, tt.messageType,
+				limit, kind, assumed, ok, tt.limit, tt.kind, tt.assumed, tt.ok)
+		}
+		if got := IsTemplateSend(tt.template, tt.messageType); got != (tt.template != "" || tt.messageType == "template") {
+			t.Errorf("IsTemplateSend(%q, %q) = %v", tt.template, tt.messageType, got)
+		}
+	}
+}

@@ -270,6 +270,9 @@ var contractWant = [numHistoryColumns]string{
 	hcStatus:        "string (BYTE_ARRAY)",
 	hcErrorTitle:    "string (BYTE_ARRAY)",
 	hcErrorDetails:  "string (BYTE_ARRAY)",
+	hcAccountValue:  "string (BYTE_ARRAY), optional column",
+	hcAccountNumber: "integer (INT32 or INT64; DOUBLE with whole values accepted), optional column",
+	hcAccountUntil:  "TIMESTAMP (INT64 with TIMESTAMP(MILLIS|MICROS|NANOS), or INT96), optional column",
 }
 
 // describeColumn renders a file column's type for error messages.
@@ -307,7 +310,7 @@ func bindColumn(path string, hc int, c *parquet.Column) colBinding {
 	typ := c.Type()
 	b.kind = typ.Kind()
 	switch hc {
-	case hcTimestamp:
+	case hcTimestamp, hcAccountUntil:
 		switch b.kind {
 		case parquet.Int96:
 			b.tsUnit = tsInt96
@@ -334,7 +337,7 @@ func bindColumn(path string, hc int, c *parquet.Column) colBinding {
 			return b
 		}
 		return bad()
-	case hcMediaBytes, hcErrorCode:
+	case hcMediaBytes, hcErrorCode, hcAccountNumber:
 		switch b.kind {
 		case parquet.Int32, parquet.Int64, parquet.Double, parquet.Float:
 			return b
@@ -365,6 +368,8 @@ type fileMeta struct {
 	cols   [numHistoryColumns]colBinding
 	sorted bool // rows are declared in non-decreasing timestamp order
 	groups []groupMeta
+	// hashKey is the file's recorded hash-key fingerprint (HashKeyMetaKey), "" if none.
+	hashKey string
 }
 
 // groupMeta describes one row group.
@@ -426,6 +431,7 @@ func openFileMeta(path string) (m *fileMeta, err error) {
 	if v, ok := pf.Lookup(sortedByKey); ok && v == ColTimestamp {
 		m.sorted = true
 	}
+	m.hashKey, _ = pf.Lookup(HashKeyMetaKey)
 	index := make(map[string]int, len(HistoryColumns))
 	for i, c := range HistoryColumns {
 		index[c] = i
@@ -480,14 +486,14 @@ func timestampStats(st *format.Statistics, b colBinding) (min, max int64, ok boo
 }
 
 // requireColumns checks that the given contract columns exist with usable
-// types.
+// types; an optional column may be missing (it reads as absent).
 func (m *fileMeta) requireColumns(cols []int) error {
 	for _, hc := range cols {
 		b := &m.cols[hc]
 		if b.err != nil {
 			return b.err
 		}
-		if !b.present {
+		if !b.present && !optionalColumn[hc] {
 			return &SchemaError{File: m.path, Column: HistoryColumns[hc], Want: contractWant[hc], Got: "missing"}
 		}
 	}

@@ -32,7 +32,15 @@ type historyRecord struct {
 	ErrorTitle    *string `parquet:"error_title,optional,dict"`
 	ErrorDetails  *string `parquet:"error_details,optional,plain"`
 	Exploration   bool    `parquet:"exploration"`
+	// Account-event columns (optional: older files lack them).
+	AccountValue  *string `parquet:"account_value,optional,dict"`
+	AccountNumber *int64  `parquet:"account_number,optional"`
+	AccountUntil  *int64  `parquet:"account_until,optional,timestamp(microsecond:utc)"`
 }
+
+// optionalColumn marks the contract columns a file may lack (see
+// OptionalHistoryColumns).
+var optionalColumn = [numHistoryColumns]bool{hcAccountValue: true, hcAccountNumber: true, hcAccountUntil: true}
 
 // historySchema is the Parquet schema of a history file as failcast writes it.
 var historySchema = parquet.NewSchema("failcast_history", parquet.SchemaOf(historyRecord{}))
@@ -57,5 +65,8 @@ const (
 	hcErrorTitle
 	hcErrorDetails
 	hcExploration
+	hcAccountValue
+	hcAccountNumber
+	hcAccountUntil
 	numHistoryColumns
 )

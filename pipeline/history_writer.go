@@ -21,6 +21,10 @@ type WriteOptions struct {
 	// RowGroupRows is the number of rows per row group (the unit of
 	// time-range pruning); 0 means DefaultRowGroupRows.
 	RowGroupRows int
+	// HashKeyFingerprint is recorded in the file's key-value metadata
+	// under HashKeyMetaKey: HashKeyFingerprint of the key recipients were
+	// hashed with, or UnhashedFingerprint. "" records nothing.
+	HashKeyFingerprint string
 }
 
 func (o WriteOptions) rowGroupRows() int {
@@ -78,6 +82,9 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 		parquet.CreatedBy("failcast", "1", ""),
 	)
 	w.pw.SetKeyValueMetadata(sortedByKey, ColTimestamp)
+	if opts.HashKeyFingerprint != "" {
+		w.pw.SetKeyValueMetadata(HashKeyMetaKey, opts.HashKeyFingerprint)
+	}
 	return w, nil
 }
 
@@ -97,6 +104,21 @@ func checkEvents(path string, events []Event, last int64, first int64) error {
 		if e.Status == StatusUnknown || int(e.Status) >= len(statusNames) {
 			return fmt.Errorf("%s: row %d (event %s): column %s: want a contract status, got %s",
 				path, first+int64(i), e.EventID, ColStatus, e.Status)
+		}
+		if !e.Status.IsAccountEvent() {
+			// A message event has no account columns; its AccountNumber may
+			// be left 0 (the zero Event) or NoAccountNumber.
+			switch {
+			case e.AccountValue != "":
+				return fmt.Errorf("%s: row %d (event %s): column %s: a %s event carries no account value, got %q",
+					path, first+int64(i), e.EventID, ColAccountValue, e.Status, e.AccountValue)
+			case e.AccountNumber != 0 && e.AccountNumber != NoAccountNumber:
+				return fmt.Errorf("%s: row %d (event %s): column %s: a %s event carries no account number, got %d",
+					path, first+int64(i), e.EventID, ColAccountNumber, e.Status, e.AccountNumber)
+			case e.AccountUntil != 0:
+				return fmt.Errorf("%s: row %d (event %s): column %s: a %s event carries no account time, got %d",
+					path, first+int64(i), e.EventID, ColAccountUntil, e.Status, e.AccountUntil)
+			}
 		}
 	}
 	return nil
@@ -217,6 +239,26 @@ func (w *HistoryWriter) writeColumns(events []Event) error {
 		vals[i] = parquet.BooleanValue(events[i].Exploration).Level(0, 0, hcExploration)
 	}
 	_, err = cols[hcExploration].WriteRowValues(vals)
+	errs = append(errs, err,
+		optStr(hcAccountValue, func(e *Event) string { return e.AccountValue }))
+	for i := range events {
+		e := &events[i]
+		if n := e.AccountNumber; e.Status.IsAccountEvent() && n != NoAccountNumber {
+			vals[i] = parquet.Int64Value(n).Level(0, 1, hcAccountNumber)
+		} else {
+			vals[i] = parquet.NullValue().Level(0, 0, hcAccountNumber)
+		}
+	}
+	_, err = cols[hcAccountNumber].WriteRowValues(vals)
+	errs = append(errs, err)
+	for i := range events {
+		if t := events[i].AccountUntil; t != 0 {
+			vals[i] = parquet.Int64Value(t).Level(0, 1, hcAccountUntil)
+		} else {
+			vals[i] = parquet.NullValue().Level(0, 0, hcAccountUntil)
+		}
+	}
+	_, err = cols[hcAccountUntil].WriteRowValues(vals)
 	errs = append(errs, err)
 	clear(vals) // drop references to the callers' strings
 	return errors.Join(errs...)

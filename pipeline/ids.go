@@ -25,36 +25,47 @@ func MakeEventID(messageID string, status Status, timestamp int64) string {
 	return s
 }
 
-// callingCodes maps international calling codes to ISO 3166-1 alpha-2
-// country codes for the countries where WhatsApp Business traffic is
-// common. Longer codes are tried first.
-var callingCodes = map[string]string{
-	"1": "US", "7": "RU", "20": "EG", "27": "ZA", "30": "GR", "31": "NL", "32": "BE",
-	"33": "FR", "34": "ES", "36": "HU", "39": "IT", "40": "RO", "41": "CH", "43": "AT",
-	"44": "GB", "45": "DK", "46": "SE", "47": "NO", "48": "PL", "49": "DE", "51": "PE",
-	"52": "MX", "53": "CU", "54": "AR", "55": "BR", "56": "CL", "57": "CO", "58": "VE",
-	"60": "MY", "61": "AU", "62": "ID", "63": "PH", "64": "NZ", "65": "SG", "66": "TH",
-	"81": "JP", "82": "KR", "84": "VN", "86": "CN", "90": "TR", "91": "IN", "92": "PK",
-	"93": "AF", "94": "LK", "95": "MM", "98": "IR", "212": "MA", "213": "DZ", "216": "TN",
-	"218": "LY", "220": "GM", "221": "SN", "233": "GH", "234": "NG", "254": "KE",
-	"255": "TZ", "256": "UG", "351": "PT", "352": "LU", "353": "IE", "354": "IS",
-	"358": "FI", "380": "UA", "420": "CZ", "421": "SK", "502": "GT", "503": "SV",
-	"504": "HN", "505": "NI", "506": "CR", "507": "PA", "591": "BO", "593": "EC",
-	"595": "PY", "598": "UY", "852": "HK", "880": "BD", "886": "TW", "966": "SA",
-	"971": "AE", "972": "IL", "974": "QA", "977": "NP",
-}
+// CountryOfNumber returns the country of an international phone number.
+//
+// Deprecated: use CountryOf, which it calls.
+func CountryOfNumber(number string) string { return CountryOf(number) }
 
-// CountryOfNumber returns the ISO country code of an international phone
-// number from its calling code, or "" when the code is not known. The
-// North American plan ("1") maps to US.
-func CountryOfNumber(number string) string {
-	n := NormalizeNumber(number)
-	for l := 3; l >= 1; l-- {
-		if len(n) > l {
-			if c, ok := callingCodes[n[:l]]; ok {
-				return c
-			}
-		}
+// MakeAccountEventID returns the contract's event id for an account event
+// (Status.IsAccountEvent): 16 hex digits of the FNV-1a hash of what the
+// event says: its kind, timestamp, account, phone number, recipient,
+// template, language, category and account value, number and time. The
+// same webhook exported twice, or delivered twice, gets the same id and
+// collapses to one row; export and simulator both use it.
+//
+// displayNumber is the sender's display phone number when the webhook
+// names the number by it rather than by its phone number id
+// (phone_number_quality_update, account_update): it then stands for the
+// number in the hash in place of e.PhoneNumberID, so the id does not
+// depend on whether the export could resolve the display number to an id.
+// Recipient is the hashed recipient, never the number.
+func MakeAccountEventID(e *Event, displayNumber string) string {
+	h := fnv.New64a()
+	phone := e.PhoneNumberID
+	if displayNumber != "" {
+		phone = "display:" + displayNumber
 	}
-	return ""
+	var buf [64]byte
+	b := append(buf[:0], e.Status.String()...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, e.Timestamp, 10)
+	h.Write(b)
+	for _, s := range [...]string{e.WABAID, phone, e.Recipient, e.Template, e.Language, e.Category, e.AccountValue} {
+		h.Write([]byte{'|'})
+		h.Write([]byte(s))
+	}
+	b = append(buf[:0], '|')
+	b = strconv.AppendInt(b, e.AccountNumber, 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, e.AccountUntil, 10)
+	h.Write(b)
+	s := strconv.FormatUint(h.Sum64(), 16)
+	for len(s) < 16 {
+		s = "0" + s
+	}
+	return s
 }

@@ -81,7 +81,7 @@ func ReadOutcomes(path string) ([]PlanOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read outcomes: %w", err)
 	}

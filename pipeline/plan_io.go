@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/internal/atomicfile"
+	"github.com/failcast/failcast/internal/boundedread"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -37,6 +38,18 @@ func (e RowError) Error() string {
 
 func (e RowError) Unwrap() error { return e.Err }
 
+// ErrNotRegularFile is matched by the error for a plan, outcome or token
+// file that is not a regular file (a FIFO, a device, a directory): such
+// inputs are refused before anything is read, since a FIFO would block
+// the open and could not be read twice (plans are read in two passes).
+var ErrNotRegularFile = boundedread.ErrNotRegular
+
+// openRegular opens an input file that must be a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, _, err := boundedread.OpenRegular(path)
+	return f, err
+}
+
 // planBatchSize is the number of plan rows per ReadPlan callback.
 const planBatchSize = 8192
 
@@ -55,17 +68,29 @@ func fileFormat(path string) (string, error) {
 	return "", fmt.Errorf("%s: unknown file format (want a .csv or .parquet file)", path)
 }
 
-// ReadPlan streams a plan file (.csv or .parquet). A CSV plan has a header
-// row of contract column names in any order (extra columns are ignored;
-// send_id, recipient, scheduled_at, category and message_type are
-// required); scheduled_at is an RFC 3339 time or a Unix time in seconds,
-// milliseconds or microseconds; an empty media_bytes means no media. An
-// invalid row (missing send_id or scheduled_at, unknown category or
-// message_type, unparseable media_bytes or rate, empty recipient) is passed
-// to onBadRow and skipped; if onBadRow returns an error (or is nil) the
-// read stops with that error (or the RowError). Valid rows are passed to fn
-// in batches; the batch is reused after fn returns.
+// ReadPlan streams a plan file (.csv or .parquet) written as the plan
+// contract says; ReadPlanWith reads one with other column names or
+// zone-less times.
 func ReadPlan(ctx context.Context, path string, onBadRow func(RowError) error, fn func(batch []PlannedSend) error) error {
+	return ReadPlanWith(ctx, path, PlanOptions{}, onBadRow, fn)
+}
+
+// ReadPlanWith streams a plan file (.csv or .parquet). A CSV plan has a
+// header row; its columns are found by opts.Mapping, then by contract
+// name, then by alias, in any order. Columns nothing uses are passed to
+// opts.OnWarning with the closest contract column; send_id, recipient,
+// scheduled_at, category and message_type are required, and all missing
+// ones are named in one *PlanColumnsError. scheduled_at is a time as
+// ParseTime reads it (RFC 3339, a space for the T, zone-less times in
+// opts.Location) or a Unix time in seconds, milliseconds, microseconds or
+// nanoseconds; an empty media_bytes means no media. An invalid row
+// (missing send_id or scheduled_at, unknown category or message_type,
+// unparseable media_bytes or rate, empty recipient) is passed to onBadRow
+// and skipped; if onBadRow returns an error (or is nil) the read stops
+// with that error (or the RowError). Valid rows are passed to fn in
+// batches; the batch is reused after fn returns. The file must be a
+// regular file (ErrNotRegularFile).
+func ReadPlanWith(ctx context.Context, path string, opts PlanOptions, onBadRow func(RowError) error, fn func(batch []PlannedSend) error) error {
 	kind, err := fileFormat(path)
 	if err != nil {
 		return err
@@ -73,12 +98,12 @@ func ReadPlan(ctx context.Context, path string, onBadRow func(RowError) error, f
 	if onBadRow == nil {
 		onBadRow = func(e RowError) error { return e }
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return fmt.Errorf("read plan: %w", err)
 	}
 	defer f.Close()
-	pr := &planReader{ctx: ctx, path: path, onBadRow: onBadRow, fn: fn, batch: make([]PlannedSend, 0, planBatchSize)}
+	pr := &planReader{ctx: ctx, path: path, opts: opts, onBadRow: onBadRow, fn: fn, batch: make([]PlannedSend, 0, planBatchSize)}
 	if kind == "csv" {
 		err = pr.readCSV(f)
 	} else {
@@ -94,6 +119,7 @@ func ReadPlan(ctx context.Context, path string, onBadRow func(RowError) error, f
 type planReader struct {
 	ctx      context.Context
 	path     string
+	opts     PlanOptions
 	onBadRow func(RowError) error
 	fn       func([]PlannedSend) error
 	batch    []PlannedSend
@@ -185,10 +211,10 @@ func canonical(list []string, s string) string {
 	return s
 }
 
-// parseScheduledAt parses an RFC 3339 time or a Unix time in seconds,
-// milliseconds, microseconds or nanoseconds (told apart by magnitude) into
-// Unix micros.
-func parseScheduledAt(s string) (int64, error) {
+// parseScheduledAt parses a Unix time in seconds, milliseconds,
+// microseconds or nanoseconds (told apart by magnitude) or a time as
+// ParseTime reads it (zone-less ones in loc) into Unix micros.
+func parseScheduledAt(s string, loc *time.Location) (int64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("missing scheduled time")
@@ -202,11 +228,7 @@ func parseScheduledAt(s string) (int64, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e11 {
 		return int64(math.Round(f * 1e6)), nil // fractional Unix seconds
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("want RFC 3339 time or Unix seconds/ms/us, got %q", s)
-	}
-	return t.UnixMicro(), nil
+	return ParseTime([]byte(s), loc)
 }
 
 // unixToMicros converts a Unix time whose unit is told by its magnitude:
@@ -303,10 +325,19 @@ func newCSVReader(r io.Reader) *csv.Reader {
 
 func (pr *planReader) readCSV(f io.Reader) error {
 	cr := newCSVReader(f)
-	h, err := readCSVHeader(pr.path, cr, planRequired)
+	header, err := cr.Read()
+	if err == io.EOF {
+		return fmt.Errorf("%s: empty file (want a header row)", pr.path)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: header: %w", pr.path, err)
+	}
+	width := len(header)
+	idx, err := resolvePlanColumns(pr.path, header, pr.opts)
 	if err != nil {
 		return err
 	}
+	h := csvHeader(idx)
 	for {
 		if err := pr.ctx.Err(); err != nil {
 			return err
@@ -322,8 +353,8 @@ func (pr *planReader) readCSV(f io.Reader) error {
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
-		if len(rec) != len(h) {
-			if err := pr.bad(row, "", fmt.Errorf("want %d fields as in the header, got %d", len(h), len(rec))); err != nil {
+		if len(rec) != width {
+			if err := pr.bad(row, "", fmt.Errorf("want %d fields as in the header, got %d", width, len(rec))); err != nil {
 				return err
 			}
 			continue
@@ -341,7 +372,7 @@ func (pr *planReader) readCSV(f io.Reader) error {
 			}
 			continue
 		}
-		if p.ScheduledAt, err = parseScheduledAt(h.get(rec, ColScheduledAt)); err != nil {
+		if p.ScheduledAt, err = parseScheduledAt(h.get(rec, ColScheduledAt), pr.opts.Location); err != nil {
 			if err := pr.bad(row, ColScheduledAt, err); err != nil {
 				return err
 			}
@@ -547,18 +578,34 @@ func (pr *planReader) readParquet(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	want := map[string][]parquet.Kind{
+	kinds := map[string][]parquet.Kind{
 		ColScheduledAt: kindsTime, ColMediaBytes: kindsInt,
 		ColCampaignRateMPS: {parquet.Double, parquet.Float, parquet.Int32, parquet.Int64},
 	}
-	for _, c := range PlanColumns {
-		if want[c] == nil {
-			want[c] = kindsString
-		}
+	var names []string
+	for _, c := range pf.Root().Columns() {
+		names = append(names, c.Name())
 	}
-	cols, err := flatColumns(pr.path, pf, want, planRequired)
+	found, err := resolvePlanColumns(pr.path, names, pr.opts)
 	if err != nil {
 		return err
+	}
+	// The file's columns by their own names, checked for their kinds.
+	want := map[string][]parquet.Kind{}
+	for col, i := range found {
+		k := kinds[col]
+		if k == nil {
+			k = kindsString
+		}
+		want[names[i]] = k
+	}
+	byName, err := flatColumns(pr.path, pf, want, nil)
+	if err != nil {
+		return err
+	}
+	cols := make(map[string]*parquet.Column, len(found))
+	for col, i := range found {
+		cols[col] = byName[names[i]]
 	}
 	idx := func(name string) int {
 		if c, ok := cols[name]; ok {
@@ -595,7 +642,7 @@ func (pr *planReader) readParquet(f *os.File) error {
 		case v.Kind() == parquet.Int96:
 			p.ScheduledAt = int96Micros(v.Int96())
 		case v.Kind() == parquet.ByteArray:
-			t, err := parseScheduledAt(string(v.ByteArray()))
+			t, err := parseScheduledAt(string(v.ByteArray()), pr.opts.Location)
 			if err != nil {
 				return pr.bad(n, ColScheduledAt, err)
 			}

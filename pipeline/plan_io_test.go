@@ -96,7 +96,7 @@ func TestReadPlanCSVBadRows(t *testing.T) {
 			t.Errorf("bad row %d = %v, want row %d column %q", i, bad[i], w.row, w.column)
 		}
 	}
-	if msg := bad[1].Error(); msg != path+`: row 4: column scheduled_at: want RFC 3339 time or Unix seconds/ms/us, got "tomorrow"` {
+	if msg := bad[1].Error(); msg != path+`: row 4: column scheduled_at: timestamp "tomorrow" is neither RFC 3339 nor Unix seconds or milliseconds` {
 		t.Errorf("message %q", msg)
 	}
 
@@ -127,7 +127,7 @@ func TestReadPlanErrors(t *testing.T) {
 		path string
 		want string
 	}{
-		{"missing column", write("a.csv", "send_id,recipient,category,message_type\n"), "missing column scheduled_at"},
+		{"missing column", write("a.csv", "send_id,recipient,category,message_type\n"), `missing: scheduled_at (want a column "scheduled_at" or --map scheduled_at=COLUMN)`},
 		{"empty", write("b.csv", ""), "empty file"},
 		{"bad quote", write("c.csv", "send_id,recipient,scheduled_at,category,message_type\na,\"b,c\n"), "c.csv"},
 		{"unknown extension", write("d.txt", "x"), "unknown file format"},
@@ -302,16 +302,16 @@ func TestReadPlanParquetForeign(t *testing.T) {
 		}
 	}
 
-	// A plan without a required column is refused with a schema error.
+	// A plan without required columns is refused, naming all of them.
 	type noTime struct {
 		SendID string `parquet:"send_id"`
 	}
 	path = filepath.Join(t.TempDir(), "plan.parquet")
 	writeRecords(t, path, []noTime{{"a"}})
 	_, _, err = readPlanAll(path)
-	var se *SchemaError
-	if !errors.As(err, &se) || se.Got != "missing" {
-		t.Fatalf("err = %v, want a SchemaError for a missing column", err)
+	var ce *PlanColumnsError
+	if !errors.As(err, &ce) || len(ce.Missing) != 4 {
+		t.Fatalf("err = %v, want a PlanColumnsError naming 4 columns", err)
 	}
 }
 

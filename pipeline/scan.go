@@ -18,7 +18,9 @@ const DefaultBatchSize = 65536
 type ScanOptions struct {
 	// Columns is the projection, as contract column names (Col*); nil means
 	// every contract column. Fields of other columns are left zero
-	// (ErrorCode NoErrorCode, MediaBytes NoMediaBytes).
+	// (ErrorCode NoErrorCode, MediaBytes NoMediaBytes, AccountNumber
+	// 0). An optional column (OptionalHistoryColumns) that a
+	// file lacks reads as absent in every row of that file.
 	Columns []string
 	// From and To select Timestamps in [From, To), Unix micros; 0 means
 	// unbounded. Partitions (dt=YYYY-MM-DD) and row groups whose timestamp
@@ -107,8 +109,23 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 	if !slices.Contains(required, hcTimestamp) {
 		required = append(slices.Clone(proj), hcTimestamp)
 	}
-	// Decode timestamps first: rows are filtered and ordered by them.
-	decodeCols := append([]int{hcTimestamp}, slices.DeleteFunc(slices.Clone(proj), func(hc int) bool { return hc == hcTimestamp })...)
+	// A null account_number is NoAccountNumber on an account event and 0
+	// on a message event, so the status is decoded before it.
+	projectStatus := slices.Contains(proj, hcStatus)
+	if slices.Contains(proj, hcAccountNumber) && !projectStatus {
+		required = append(slices.Clone(required), hcStatus)
+	}
+	// Decode timestamps first: rows are filtered and ordered by them; then
+	// the status, then the rest.
+	decodeCols := []int{hcTimestamp}
+	if slices.Contains(required, hcStatus) {
+		decodeCols = append(decodeCols, hcStatus)
+	}
+	for _, hc := range proj {
+		if hc != hcTimestamp && hc != hcStatus {
+			decodeCols = append(decodeCols, hc)
+		}
+	}
 
 	from, to := opts.From, opts.To
 	if to == 0 {
@@ -182,6 +199,7 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 		ctx: ctx, fn: fn, stats: stats,
 		cols: decodeCols, from: from, to: to,
 		projectTS: slices.Contains(proj, hcTimestamp),
+		projectSt: projectStatus,
 		intern:    newInterner(1 << 22),
 		batch:     newEventBatch(batchSize),
 	}
@@ -373,6 +391,7 @@ type scanner struct {
 	cols      []int
 	from, to  int64
 	projectTS bool
+	projectSt bool // the status is projected (else it is decoded for account_number only)
 	intern    *interner
 	batch     []Event
 	out       int
@@ -390,6 +409,11 @@ func (s *scanner) emit() error {
 	if !s.projectTS {
 		for i := range b {
 			b[i].Timestamp = 0
+		}
+	}
+	if !s.projectSt {
+		for i := range b {
+			b[i].Status = StatusUnknown
 		}
 	}
 	s.stats.RowsEmitted.Add(int64(len(b)))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -38,7 +37,7 @@ var TokenColumns = []string{ColWABAID, ColTokenExpiresAt}
 // microseconds; empty or "never" means the token does not expire. A bad
 // or repeated row fails the read with a RowError naming it.
 func ReadTokenExpiries(path string) ([]TokenExpiry, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read token file: %w", err)
 	}
@@ -65,7 +64,7 @@ func readTokenExpiries(path string, r io.Reader) ([]TokenExpiry, error) {
 		case v == "" || strings.EqualFold(v, "never"):
 			t.ExpiresAt = TokenNeverExpires
 		default:
-			exp, err := parseScheduledAt(v)
+			exp, err := parseScheduledAt(v, nil)
 			if err != nil {
 				return RowError{File: path, Row: row, Column: ColTokenExpiresAt, Err: errors.New(strings.Replace(err.Error(), "scheduled time", "expiry", 1))}
 			}

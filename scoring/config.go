@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/pipeline"
 )
 
 // BadRows is what a run does with a plan row that cannot be scored.
@@ -26,6 +27,14 @@ type Config struct {
 	// Plans are the campaign plans to score: .parquet or .csv files in
 	// the plan contract (--plan, repeatable or a comma list).
 	Plans []string
+	// PlanMapping names the plan files' columns for plan contract
+	// columns they hold under other names (--map column=file-column,...;
+	// pipeline.ParsePlanMapping). Nil: the contract's names and aliases.
+	PlanMapping pipeline.PlanMapping
+	// Timezone is the IANA time zone of plan times written without one
+	// ("2026-11-01 09:00:00"), such as "UTC" or "America/Sao_Paulo"
+	// (--timezone; "" = such rows are rejected, naming the flag).
+	Timezone string
 	// History is the history dataset: a Parquet file, a directory, a glob
 	// or hive partitions (--history).
 	History string
@@ -81,6 +90,9 @@ type Config struct {
 	// in, read back by a later run against the same, unchanged history
 	// (--state-cache; "" = none).
 	StateCache string
+	// Reasons says which sends get the top features of their P(fail) in
+	// predictions.csv's reasons column (--reasons; "" = off).
+	Reasons Reasons
 	// Logger receives the run's progress and warnings (the command's
 	// --log-format chooses its handler); nil discards them.
 	Logger *slog.Logger
@@ -98,6 +110,7 @@ func DefaultConfig() Config {
 		ThrottleSafety: DefaultSafetyFactor,
 		BatchSize:      8192,
 		HashKeyFrom:    "$FAILCAST_HASH_KEY",
+		Reasons:        ReasonsOff,
 	}
 }
 
@@ -123,6 +136,8 @@ func (c Config) Validate() error {
 		return exitcode.Usagef("--throughput-mps %v: want a positive rate", c.ThroughputMPS)
 	case !(c.ThrottleSafety > 0 && c.ThrottleSafety <= 1):
 		return exitcode.Usagef("--throttle-safety %v: want a share within (0, 1]", c.ThrottleSafety)
+	case !c.Reasons.valid():
+		return exitcode.Usagef("--reasons %q: want off, flagged or all", c.Reasons)
 	case c.BatchSize < 1:
 		return exitcode.Usagef("--batch-size %d: want at least 1", c.BatchSize)
 	}
@@ -131,7 +146,31 @@ func (c Config) Validate() error {
 			return exitcode.Usagef("--plan: empty file name")
 		}
 	}
+	if _, err := c.location(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// location returns the time zone of zone-less plan times (nil: none).
+func (c Config) location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, exitcode.Usagef("--timezone %q: want an IANA time zone such as UTC or America/Sao_Paulo (%v)", c.Timezone, err)
+	}
+	return loc, nil
+}
+
+// planOptions returns how the plan files are read.
+func (c Config) planOptions(onWarning func(string)) (pipeline.PlanOptions, error) {
+	loc, err := c.location()
+	if err != nil {
+		return pipeline.PlanOptions{}, err
+	}
+	return pipeline.PlanOptions{Mapping: c.PlanMapping, Location: loc, OnWarning: onWarning}, nil
 }
 
 // logger returns the configured logger, or one that discards.

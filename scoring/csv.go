@@ -132,7 +132,7 @@ func (pw *PredictionWriter) Write(ps []Prediction) error {
 		for _, f := range predictions.ReportedFamilies {
 			r = append(r, FormatProb(p.PFamily[f]))
 		}
-		r = append(r, SafeCell(p.Warning), string(p.Action), boolCell(p.Exploration), boolCell(p.Stale), pw.version)
+		r = append(r, SafeCell(p.Warning), string(p.Action), boolCell(p.Exploration), boolCell(p.Stale), pw.version, SafeCell(p.Reasons))
 		if err := pw.w.Write(r); err != nil {
 			return fmt.Errorf("write prediction of send %q: %w", p.Send.SendID, err)
 		}

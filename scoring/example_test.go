@@ -53,8 +53,8 @@ func ExampleScorer() {
 	// Output:
 	// high recipient 131049 defer 24h
 	// recipient received 3 marketing messages in 24 h; per-user marketing limit (131049) likely
-	// send_id,campaign_id,phone_number_id,recipient,scheduled_at,p_fail,risk,likely_family,likely_code,p_auth,p_integrity,p_throttle,p_quality,p_recipient,p_payload,p_media,p_template_state,p_transient,p_account,warning,action,exploration,stale_features,model_version
-	// s-1,black-friday,pn-1,h:0123456789abcdef,2026-11-01T09:00:00.000Z,0.6200,high,recipient,131049,0.0000,0.0000,0.0000,0.0000,0.5800,0.0000,0.0000,0.0000,0.0400,0.0000,recipient received 3 marketing messages in 24 h; per-user marketing limit (131049) likely,defer 24h,false,false,20261101T020000Z-abc123
+	// send_id,campaign_id,phone_number_id,recipient,scheduled_at,p_fail,risk,likely_family,likely_code,p_auth,p_integrity,p_throttle,p_quality,p_recipient,p_payload,p_media,p_template_state,p_transient,p_account,warning,action,exploration,stale_features,model_version,reasons
+	// s-1,black-friday,pn-1,h:0123456789abcdef,2026-11-01T09:00:00.000Z,0.6200,high,recipient,131049,0.0000,0.0000,0.0000,0.0000,0.5800,0.0000,0.0000,0.0000,0.0400,0.0000,recipient received 3 marketing messages in 24 h; per-user marketing limit (131049) likely,defer 24h,false,false,20261101T020000Z-abc123,
 }
 
 // A scheduled job scores tomorrow's plan against the history and the

@@ -154,7 +154,7 @@ var rules = []rule{
 	}},
 	{"window_closed", pipeline.FamilyRecipient, 131047, "free-form messages outside the 24-hour window (131047)", func(r row) (string, bool) {
 		h, ok := r.get(fRcptHoursSinceInbound)
-		if !ok || r.send.MessageType == "template" || h <= serviceWindowHours {
+		if !ok || pipeline.IsTemplateSend(r.send.Template, r.send.MessageType) || h <= serviceWindowHours {
 			return "", false
 		}
 		if h >= neverHours {
@@ -210,12 +210,15 @@ var rules = []rule{
 		return fmt.Sprintf("template %s failed with parameter errors in %s%% of its recent sends; template parameter mismatch (132000/132012) likely", quoteName(r.send.Template), count(100*v)), true
 	}},
 	{"media_too_large", pipeline.FamilyMedia, 131053, "media above the type's size limit (131053)", func(r row) (string, bool) {
-		limit, ok := pipeline.MediaLimit(r.send.MessageType)
+		limit, kind, assumed, ok := pipeline.SendMediaLimit(r.send.Template, r.send.MessageType)
 		if !ok || r.send.MediaBytes <= limit {
 			return "", false
 		}
-		if r.send.MessageType == "template" {
-			return fmt.Sprintf("template media header is %s MB, above the %s MB limit for images (the header is taken for one); media upload error (131053) likely", megabytes(r.send.MediaBytes), megabytes(limit)), true
+		switch {
+		case assumed:
+			return fmt.Sprintf("template media header is %s MB, above the %s MB limit for %s headers (the header is taken for an image); media upload error (131053) likely", megabytes(r.send.MediaBytes), megabytes(limit), kind), true
+		case pipeline.IsTemplateSend(r.send.Template, r.send.MessageType):
+			return fmt.Sprintf("template media header (%s) is %s MB, above the %s MB limit for %s headers; media upload error (131053) likely", kind, megabytes(r.send.MediaBytes), megabytes(limit), kind), true
 		}
 		return fmt.Sprintf("%s is %s MB, above the %s MB limit for %ss; media upload error (131053) likely", r.send.MessageType, megabytes(r.send.MediaBytes), megabytes(limit), r.send.MessageType), true
 	}},

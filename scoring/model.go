@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
-	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/registry"
 	"github.com/failcast/failcast/pipeline"
 )
@@ -22,14 +21,16 @@ type model struct {
 	thresholds  Thresholds
 	likelyCodes map[pipeline.Family]int32
 	cfg         features.Config // with the model's lead and refresh
+	reasons     *reasoner       // nil: no reasons (Config.Reasons off)
+	drift       *drift.Meter    // nil: the model stores no reference distributions
 }
 
 // loadModel loads the model directory modelDir, or when it is "" the
 // current model of the registry at registryDir, and checks that this
-// build can score with it. It is the one place that knows the saved
-// model's contract: a model trained on another feature schema than this
-// build computes, without risk thresholds, or with more family classes
-// than this build knows is refused (an input error, exit 3).
+// build can score with it (models/bundle owns the saved-model contract and
+// its checks: a model trained on another feature schema than this build
+// computes, without risk thresholds, or with more family classes than this
+// build knows is refused, an input error, exit 3).
 func loadModel(registryDir, modelDir string, log *slog.Logger) (*model, error) {
 	dir := modelDir
 	if dir == "" {
@@ -42,22 +43,17 @@ func loadModel(registryDir, modelDir string, log *slog.Logger) (*model, error) {
 		}
 		dir = d
 	}
-	b, err := bundle.Load(dir, features.SchemaHash())
-	if errors.Is(err, artifact.ErrSchemaMismatch) {
-		return nil, exitcode.Inputf("refusing the model: %w", err)
-	}
+	b, err := bundle.LoadFor(dir, bundle.Want{SchemaHash: features.SchemaHash(), FeatureNames: features.Names(),
+		MaxClasses: pipeline.NumFamilies, Thresholds: true})
 	if err != nil {
-		return nil, exitcode.Inputf("load model: %w", err)
-	}
-	if want := features.Names(); !slices.Equal(b.Metadata.FeatureNames, want) {
-		return nil, exitcode.Inputf("refusing the model %s: its %d feature names differ from the %d this build computes, although the schema hash matches", b.Metadata.ModelVersion, len(b.Metadata.FeatureNames), len(want))
+		return nil, exitcode.Inputf("refusing the model in %s: %w", dir, err)
 	}
 	m := &model{Bundle: b, version: b.Metadata.ModelVersion, likelyCodes: map[pipeline.Family]int32{}}
-	high, okH := b.Threshold(bundle.ThresholdHigh)
-	medium, okM := b.Threshold(bundle.ThresholdMedium)
-	if !okH || !okM {
-		return nil, exitcode.Inputf("model %s stores no %q and %q thresholds: retrain it with this build", m.version, bundle.ThresholdHigh, bundle.ThresholdMedium)
+	th, err := b.Thresholds()
+	if err != nil {
+		return nil, exitcode.Inputf("model %s: %w", m.version, err)
 	}
+	high, medium := th.High, th.Medium
 	if math.IsInf(high, 1) {
 		log.Warn("the model's high-risk threshold was not reached on validation: no send is flagged high", "model", m.version)
 	}
@@ -79,9 +75,6 @@ func loadModel(registryDir, modelDir string, log *slog.Logger) (*model, error) {
 	}
 	if b.Refresh > 0 {
 		m.cfg.Refresh = b.Refresh
-	}
-	if n := b.NumClass(); n > pipeline.NumFamilies {
-		return nil, exitcode.Inputf("model %s: family model has %d classes, this build knows %d families", m.version, n, pipeline.NumFamilies)
 	}
 	log.Info("model loaded", "model", m.version, "dir", dir, "high", fmt.Sprint(high), "medium", fmt.Sprint(medium),
 		"lead", m.cfg.Lead.String(), "refresh", m.cfg.Refresh.String())

@@ -11,7 +11,7 @@ import (
 
 func TestOutputDirCommit(t *testing.T) {
 	dir := t.TempDir()
-	o, err := NewOutputDir(filepath.Join(dir, "score"))
+	o, err := NewOutputDir(filepath.Join(dir, "score"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestOutputDirAbortKeepsEarlierRun(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "predictions.csv"), []byte("earlier run\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o, err := NewOutputDir(dir)
+	o, err := NewOutputDir(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestOutputDirAbortKeepsEarlierRun(t *testing.T) {
 }
 
 func TestOutputDirRejectsPaths(t *testing.T) {
-	o, err := NewOutputDir(t.TempDir())
+	o, err := NewOutputDir(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

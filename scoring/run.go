@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -36,7 +35,15 @@ type Result struct {
 	Totals           Totals
 	Campaigns        []*Campaign // by expected failures, descending
 	Evaluation       *Evaluation // with Config.Outcomes, else nil
-	Elapsed          time.Duration
+	Warnings         []string    // what the run noticed in its inputs without stopping (unused plan columns)
+	// RecipientsFound of RecipientsChecked scored sends go to recipients
+	// the history has an outcome of (sends are checked when the model's
+	// features include recipient_last_outcome_family); below
+	// MinKnownRecipientShare the run warns.
+	RecipientsFound, RecipientsChecked int
+	Elapsed                            time.Duration
+
+	Drift *DriftReport // the plan's features against the model's training distributions
 }
 
 // maxRejectsInError is how many rejected rows a failing run names.
@@ -47,26 +54,33 @@ const maxRejectsInError = 5
 // in time order through features, the models and the action policy, and
 // writes predictions.csv, campaigns.csv, rejected_rows.csv (and
 // evaluation.json with cfg.Outcomes) to cfg.Out. The outputs are
-// committed together only when everything succeeded: a failed or
-// cancelled run leaves the earlier outputs as they were.
+// committed together only when everything succeeded, by switching a new
+// directory into cfg.Out's place (OutputDir): a failed, cancelled or
+// killed run leaves the earlier outputs as they were, and an earlier
+// run's evaluation.json never sits beside other predictions.
 //
 // Errors carry their exit class (package exitcode): Usage for a Config
 // that fails Validate; Input for a plan, history, outcomes or token file
 // that cannot be read, a bad plan row with FailOnBadRows, an unsorted plan
-// with RequireSorted, and a model that is missing or does not match this
-// build's features; anything else is internal.
+// with RequireSorted, a hash key that does not match the history's, and a
+// model that is missing or does not match this build's features; Locked
+// when another run writes cfg.Out; anything else is internal.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	o, log := cfg, cfg.logger()
+	res := &Result{}
 	m, err := loadModel(o.Registry, o.Model, log)
 	if err != nil {
 		return nil, err
 	}
+	if err := m.prepareExtras(o, log); err != nil {
+		return nil, err
+	}
 	asOf := o.AsOf.UnixMicro()
-	out, err := NewOutputDir(o.Out)
+	out, err := NewOutputDir(o.Out, log)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +158,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return rw.Write(r)
 	}
-	p, err := plans.Survey(ctx, o.Plans, asOf, o.BatchSize, reject)
+	planOpts, err := o.planOptions(func(w string) {
+		res.Warnings = append(res.Warnings, w)
+		log.Warn(w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, err := plans.SurveyWith(ctx, o.Plans, planOpts, asOf, o.BatchSize, reject)
 	if err != nil {
 		return nil, err
 	}
@@ -162,15 +183,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
 			"approx_mb", valid*300>>20)
 	}
-	var hasher *pipeline.RecipientHasher
-	if unhashed > 0 {
-		if len(o.HashKey) > 0 {
-			hasher = pipeline.NewRecipientHasher(o.HashKey)
-			log.Info("hashing raw recipient numbers of the plan", "sends", unhashed, "key_from", o.HashKeyFrom)
-		} else {
-			log.Warn("plan recipients are not hashed and no hashing key is set: they match no history (cold start) and are masked in the outputs",
-				"sends", unhashed, "set", o.HashKeyFrom)
-		}
+	rekey, err := recipientKeying(ds, o, unhashed, log)
+	if err != nil {
+		return nil, err
 	}
 
 	var tokenExpiry map[string]int64
@@ -192,9 +207,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	var evaluator *Evaluator
 	if o.Outcomes != "" {
-		outcomes, err := pipeline.ReadOutcomes(o.Outcomes)
+		outcomes, err := readOutcomes(ctx, o, p, rekey, log)
 		if err != nil {
-			return nil, exitcode.Inputf("outcomes: %w", err)
+			return nil, err
 		}
 		evaluator = NewEvaluator(outcomes)
 	}
@@ -221,25 +236,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	camps := NewCampaigns(o.ThroughputMPS, o.ThrottleSafety)
+	var known recipientCounter
 	sink := func(preds []Prediction) error {
 		if err := pw.Write(preds); err != nil {
 			return err
 		}
 		camps.Add(preds)
+		known.add(preds)
 		if evaluator != nil {
 			evaluator.Add(preds)
 		}
 		return nil
 	}
 	t1 := time.Now()
-	if err := scorePlans(ctx, p, fs, m, sc, hasher, sink); err != nil {
+	if err := scorePlans(ctx, p, fs, m, sc, rekey, sink); err != nil {
 		return nil, err
 	}
 	if err := pw.Flush(); err != nil {
 		return nil, err
 	}
-	res := &Result{Model: m.version, AsOf: o.AsOf, Out: o.Out, Rejected: rejected}
+	res.Model, res.AsOf, res.Out, res.Rejected = m.version, o.AsOf, o.Out, rejected
 	res.Totals = camps.Totals()
+	res.RecipientsChecked, res.RecipientsFound = known.checked, known.found
+	known.warn(log, o)
 	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
 	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),
 		"sends_per_second", float64(res.Sends)/max(time.Since(t1).Seconds(), 1e-9))
@@ -262,6 +281,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := rw.Flush(); err != nil {
 		return nil, err
 	}
+	if err := res.writeDrift(out, m, log); err != nil {
+		return nil, err
+	}
 	if evaluator != nil {
 		ev := evaluator.Result()
 		res.Evaluation = &ev
@@ -278,13 +300,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err := out.Commit(); err != nil {
 		return nil, err
-	}
-	if evaluator == nil {
-		// An evaluation.json of an earlier run would describe other
-		// predictions than the ones just written.
-		if err := os.Remove(out.Path(EvaluationFile)); err == nil {
-			log.Info("removed the evaluation of an earlier run (no --outcomes)", "file", out.Path(EvaluationFile))
-		}
 	}
 	res.Elapsed = time.Since(start)
 	log.Info("outputs written", "predictions", out.Path(PredictionsFile), "campaigns", out.Path(CampaignsFile),
@@ -340,12 +355,12 @@ type scoredBatch struct {
 
 // scorePlans streams the plans through four stages, each on its own
 // goroutine and in plan order: reading (the calling goroutine),
-// features (hashing raw recipients, then fs.Next: the feature state is
+// features (rekeying raw recipients, see recipientKeying, then fs.Next: the feature state is
 // sequential), the models and the policy (predictBatch, which spreads
 // rows over the cores), and sink (CSV writing and aggregation). A
 // failure in any stage stops the others; the first error is returned.
 func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model, sc *Scorer,
-	hasher *pipeline.RecipientHasher, sink func([]Prediction) error) error {
+	rekey func(string) string, sink func([]Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	const depth = 2 // batches waiting between two stages
@@ -370,10 +385,10 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 				free <- buf[:0]
 				continue // drain after a failure
 			}
-			if hasher != nil {
+			if rekey != nil {
 				for i := range buf {
 					if !strings.HasPrefix(buf[i].Recipient, pipeline.HashedPrefix) {
-						buf[i].Recipient = hasher.Hash(buf[i].Recipient)
+						buf[i].Recipient = rekey(buf[i].Recipient)
 					}
 				}
 			}
@@ -398,7 +413,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 			case preds = <-freePreds:
 			default:
 			}
-			preds, err := predictBatch(preds[:0], j, m, sc)
+			preds, err := predictBatch(ctx, preds[:0], j, m, sc)
 			if err != nil {
 				fail(err)
 				free <- j.sends[:0]
@@ -446,17 +461,26 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 	return ctx.Err()
 }
 
-func predictBatch(dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
 		return dst, err
 	}
 	pFail, pFamily := m.Predict(X)
-	return sc.Score(dst, Batch{
+	if m.drift != nil {
+		if err := m.drift.Add(X); err != nil {
+			return dst, err
+		}
+	}
+	out, err := sc.Score(dst, Batch{
 		Sends:    j.sends,
 		Features: Features{Names: j.tab.Names, X: j.tab.X},
 		Stale:    j.tab.Stale,
 		PFail:    pFail,
 		PFamily:  pFamily,
 	})
+	if err != nil {
+		return out, err
+	}
+	return out, m.reasons.fill(ctx, X, out[len(dst):])
 }

@@ -221,8 +221,8 @@ func TestScoreEndToEnd(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", s, stdout)
 		}
 	}
-	if entries, _ := os.ReadDir(out); len(entries) != 4 {
-		t.Errorf("output dir holds %d entries, want the 4 outputs and no temporaries", len(entries))
+	if entries, _ := os.ReadDir(out); len(entries) != 5 {
+		t.Errorf("output dir holds %d entries, want the 5 outputs (drift.json included) and no temporaries", len(entries))
 	}
 }
 
@@ -234,7 +234,7 @@ func TestBadRowsFailKeepsEarlierOutputs(t *testing.T) {
 	writePlanCSV(t, good, demoPlan())
 	mustRun(t, scoreConfig(w, out, good))
 	before := map[string][]byte{}
-	for _, name := range []string{"predictions.csv", "campaigns.csv", "rejected_rows.csv"} {
+	for _, name := range []string{"predictions.csv", "campaigns.csv", "rejected_rows.csv", "drift.json"} {
 		b, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
 			t.Fatal(err)

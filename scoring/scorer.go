@@ -93,6 +93,7 @@ type Prediction struct {
 	Code        int32           // likely error code; pipeline.NoErrorCode when none
 	Warning     string          // one sentence naming the cause; "" for unremarkable sends
 	WarningKind string          // stable id of the warning's rule ("marketing_limit"); "" when no warning
+	Reasons     string          // top TreeSHAP contributions to P(fail)'s log-odds (AppendReasons); "" when not computed
 	Action      Action
 	Exploration bool
 	Stale       bool
@@ -110,6 +111,7 @@ type sendFacts struct {
 	paramRate                 float32 // the template's parameter error rate
 	freeForm, windowClosed    bool    // a non-template send; its recipient's 24-hour window is closed
 	lastSendFailed            bool    // the recipient's last known outcome was a failure (the rule baseline)
+	knownRecipient            int8    // 1: the history has an outcome of the recipient, 0: none, -1: unknown (no such feature)
 	tokenExpiresAt            int64   // the send's WABA's known token expiry when the send is at or after it, else 0
 	known                     int8    // the deterministic rule that fails the send (index into knownKinds), -1 none
 	knownUntil                int64   // until when that rule holds (Unix µs), 0 unknown or never
@@ -130,8 +132,15 @@ func (r row) facts() sendFacts {
 		hoursSincePause: g(fTemplateHoursSincePause), disabled: g(fTemplateDisabled),
 	}
 	f.paramRate = g(fTemplateParamRate)
-	f.lastSendFailed = g(fRcptLastOutcomeFamily) > 0
-	f.freeForm = r.send.MessageType != "template"
+	last := g(fRcptLastOutcomeFamily)
+	f.lastSendFailed = last > 0
+	switch {
+	case math.IsNaN(float64(last)):
+		f.knownRecipient = -1
+	case last >= 0:
+		f.knownRecipient = 1
+	}
+	f.freeForm = !pipeline.IsTemplateSend(r.send.Template, r.send.MessageType)
 	if h, ok := r.get(fRcptHoursSinceInbound); ok && f.freeForm {
 		f.windowClosed = h > serviceWindowHours
 	}

@@ -51,8 +51,8 @@ func TestScoreWarnings(t *testing.T) {
 	service := testSend("s")
 	service.Category, service.MessageType, service.Template = pipeline.CategoryService, "text", ""
 	image := testSend("s")
-	image.MessageType, image.MediaBytes = "image", 6<<20
-	headerMedia := testSend("s") // a marketing template with an image header
+	image.MessageType, image.MediaBytes, image.Template = "image", 6<<20, "" // free-form
+	headerMedia := testSend("s")                                             // a marketing template with an image header
 	headerMedia.MediaBytes = 6 << 20
 	fast := testSend("s")
 	fast.CampaignRateMPS = 150
@@ -94,7 +94,7 @@ func TestScoreWarnings(t *testing.T) {
 		{"media too large", image, 0.8, pipeline.FamilyMedia, nil,
 			131053, "media_too_large", ActionFixTemplate, []string{"image is 6.0 MB, above the 5.0 MB limit for images"}},
 		{"template media header too large, the recipient's cause visible too", headerMedia, 0.9, pipeline.FamilyMedia, map[string]float32{name(fRcptMarketing24h): 2},
-			131053, "media_too_large", ActionFixTemplate, []string{"template media header is 6.0 MB, above the 5.0 MB limit for images"}},
+			131053, "media_too_large", ActionFixTemplate, []string{"template media header is 6.0 MB, above the 5.0 MB limit for image headers (the header is taken for an image)"}},
 		{"template paused", testSend("s"), 0.8, pipeline.FamilyTemplateState, map[string]float32{name(fTemplateHoursSincePause): 5},
 			132015, "template_paused", ActionFixTemplate, []string{"paused 5 h before the send"}},
 		{"template disabled", testSend("s"), 0.8, pipeline.FamilyTemplateState, map[string]float32{name(fTemplateDisabled): 1, name(fTemplateHoursSincePause): 5},

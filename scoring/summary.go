@@ -29,6 +29,10 @@ func (r *Result) WriteSummary(w io.Writer, top int) {
 	p("\nrisk: %d high, %d medium, %d low; expected failures %.1f (%.2f%% of sends)\n",
 		t.ByRisk[RiskHigh], t.ByRisk[RiskMedium], t.ByRisk[RiskLow],
 		r.ExpectedFailures, 100*r.ExpectedFailures/float64(max(r.Sends, 1)))
+	if r.RecipientsChecked > 0 && float64(r.RecipientsFound) < MinKnownRecipientShare*float64(r.RecipientsChecked) {
+		p("recipients: only %d of %d sends go to recipients the history knows (below %.0f%%): check that plan and history use the same hash key, unless the plan goes to new recipients\n",
+			r.RecipientsFound, r.RecipientsChecked, 100*MinKnownRecipientShare)
+	}
 	if r.Stale > 0 {
 		p("stale features: %d sends are further ahead than the model was trained for (stale_features=true)\n", r.Stale)
 	}
@@ -39,6 +43,7 @@ func (r *Result) WriteSummary(w io.Writer, top int) {
 		}
 	}
 	p("actions: %s\n", strings.Join(acts, ", "))
+	r.writeDriftSummary(w)
 
 	if top > 0 && len(r.Campaigns) > 0 {
 		p("\ntop campaigns by expected failures:\n")

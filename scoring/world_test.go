@@ -16,6 +16,7 @@ import (
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/drift"
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/pipeline"
@@ -194,6 +195,10 @@ func buildWorld(dir string, days, recipients int) (testWorld, error) {
 	return w, nil
 }
 
+// trainWithoutExtras makes trainBundleWith save a bundle as builds before
+// reasons and drift did: no node cover, no drift reference.
+var trainWithoutExtras bool
+
 // trainBundle trains a small fail + family bundle on the history the way
 // cmd/train does and saves it at dir with the given schema hash.
 func trainBundle(history, dir, version, schemaHash string) error {
@@ -261,7 +266,17 @@ func trainBundleWith(history, dir, version, schemaHash string, failRounds, famil
 			bundle.ThresholdMedium: {Threshold: metrics.Threshold{Rule: "budget", Target: 0.1, Reached: true, Value: 0.2}},
 		},
 	}
-	bundle.SetExtras(&md, cfg.Lead, cfg.Refresh, codes)
+	bundle.SetServing(&md, bundle.Serving{Lead: cfg.Lead, Refresh: cfg.Refresh, LikelyCodes: codes})
+	if !trainWithoutExtras {
+		if err := fail.SetCover(ctx, X); err != nil {
+			return fmt.Errorf("fail model cover: %w", err)
+		}
+		ref, err := drift.Fit(X, tab.Names, drift.Bins)
+		if err != nil {
+			return err
+		}
+		bundle.SetDrift(&md, ref)
+	}
 	return bundle.Save(dir, md, fail, family)
 }
 

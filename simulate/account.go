@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -43,8 +44,9 @@ func qualityOf(share float64) int {
 const violationType = "SPAM"
 
 // addAccount buffers an account event; events at or after AsOf are
-// dropped, like the others.
-func (o *emitter) addAccount(ev pipeline.Event) {
+// dropped, like the others. display is the sender's display number when
+// Meta's body names the number by it (pipeline.MakeAccountEventID).
+func (o *emitter) addAccount(ev pipeline.Event, display string) {
 	if ev.Timestamp >= o.asOf {
 		return
 	}
@@ -54,19 +56,8 @@ func (o *emitter) addAccount(ev pipeline.Event) {
 		b = o.spare[len(o.spare)-1]
 		o.spare = o.spare[:len(o.spare)-1]
 	}
-	ev.EventID = pipeline.MakeEventID(accountKey(&ev), ev.Status, ev.Timestamp)
+	ev.EventID = pipeline.MakeAccountEventID(&ev, display)
 	o.buckets[h] = append(b, pendingEvent{at: ev.Timestamp, acct: &ev, status: ev.Status, code: pipeline.NoErrorCode})
-}
-
-// accountKey names the entity an account event is about, for its event id.
-func accountKey(ev *pipeline.Event) string {
-	switch ev.Status {
-	case pipeline.StatusTemplateStatus, pipeline.StatusTemplateQuality, pipeline.StatusTemplateCategory:
-		return "template:" + ev.WABAID + "|" + ev.Template + "|" + ev.Language + "|" + ev.AccountValue
-	case pipeline.StatusUserPreference:
-		return "user:" + ev.Recipient + "|" + ev.AccountValue
-	}
-	return "account:" + ev.WABAID + "|" + ev.PhoneNumberID + "|" + ev.AccountValue
 }
 
 // accountEvent returns an account event of the world at t, with no
@@ -86,7 +77,10 @@ func (e *engine) announceTemplate(t *template, at int64, value string, number, u
 	ev := e.accountEvent(pipeline.StatusTemplateStatus, at, t.waba, value)
 	ev.Template, ev.Language, ev.Category = t.name, t.language, t.category
 	ev.AccountNumber, ev.AccountUntil = number, until
-	e.out.addAccount(ev)
+	if value == "PAUSED" {
+		ev.ErrorDetails = pauseDescription(number, ev.Timestamp)
+	}
+	e.out.addAccount(ev, "")
 }
 
 // noteQuality updates template t's quality level from its negative
@@ -103,7 +97,7 @@ func (e *engine) noteQuality(t *template, at int64, share float64) {
 	}
 	ev := e.accountEvent(pipeline.StatusTemplateQuality, at, t.waba, qualityNames[q])
 	ev.Template, ev.Language = t.name, t.language
-	e.out.addAccount(ev)
+	e.out.addAccount(ev, "")
 }
 
 // onTemplateApproved ends template a's pause number b: Meta announces
@@ -130,7 +124,7 @@ func (e *engine) announceLimit(n int, at int64, event string) {
 	if num.tier == len(tierLimits)-1 {
 		ev.AccountNumber = pipeline.NoLimit
 	}
-	e.out.addAccount(ev)
+	e.out.addAccount(ev, num.display)
 }
 
 // restrict restricts number n's business-initiated messaging from at for
@@ -144,10 +138,10 @@ func (e *engine) restrict(n int, at, length int64) {
 	}
 	v := e.accountEvent(pipeline.StatusAccountUpdate, at, num.waba, "ACCOUNT_VIOLATION:"+violationType)
 	v.PhoneNumberID = num.id
-	e.out.addAccount(v)
+	e.out.addAccount(v, num.display)
 	r := e.accountEvent(pipeline.StatusAccountUpdate, at+5*usSecond, num.waba, "ACCOUNT_RESTRICTION:RESTRICTED_BIZ_INITIATED_MESSAGING")
 	r.PhoneNumberID, r.AccountUntil = num.id, until
-	e.out.addAccount(r)
+	e.out.addAccount(r, num.display)
 }
 
 // restrictedAt reports whether number n's business-initiated messaging is
@@ -170,8 +164,8 @@ func (e *engine) announceStop(rc int32, n int32, at int64) {
 	num := &e.numbers[n]
 	ev := e.accountEvent(pipeline.StatusUserPreference, at, num.waba, "stop")
 	ev.PhoneNumberID, ev.Recipient = num.id, e.hashOf[rc]
-	ev.Country = countries[e.recips[rc].country].iso
-	e.out.addAccount(ev)
+	ev.Country, ev.Category = e.countryOf[rc], pipeline.CategoryMarketing // the preference is about marketing messages
+	e.out.addAccount(ev, "")
 }
 
 // onRestriction plays a scheduled restriction: number a's
@@ -196,4 +190,16 @@ func (e *engine) scheduleRestrictions(r *rand.Rand) {
 	// The late one: 4 h before as-of, for 14 h.
 	late := (early + 1 + r.IntN(len(e.numbers)-1)) % len(e.numbers)
 	e.push(action{at: e.asOf - 4*usHour, kind: actRestriction, a: int32(late), b: 14})
+}
+
+// pauseDescription is Meta's other_info.description of a template's
+// pause-th pause at t (µs), which export keeps as the event's
+// ErrorDetails; "" for a pause number without a window.
+func pauseDescription(pause, t int64) string {
+	hours := map[int64]int64{1: 3, 2: 6}[pause]
+	if hours == 0 {
+		return ""
+	}
+	until := time.UnixMicro(t + hours*usHour).UTC().Format("2006-01-02 15:04")
+	return fmt.Sprintf("Your message template has been paused for %d hours because of low quality: it will be available again at %s UTC.", hours, until)
 }

@@ -35,6 +35,7 @@ type engine struct {
 	recips        []recipient
 	numberOf      []string // recipient -> phone number (shared, read-only)
 	hashOf        []string // recipient -> hashed number (shared, read-only)
+	countryOf     []string // recipient -> ISO country parsed from its number, as export labels it (shared, read-only)
 	templates     []template
 	templateIndex map[string]int // name|language -> template
 	outages       []outage
@@ -395,7 +396,7 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 		// Fixing a free-form send outside the 24-hour window means
 		// sending an approved template instead.
 		return 131047, false
-	case marketing && countries[rc.country].iso == "US" && s.at >= usMarketingBan:
+	case marketing && e.countryOf[s.recipient] == "US" && s.at >= usMarketingBan:
 		// Meta does not deliver marketing templates to US numbers.
 		return 131049, false
 	case marketing && rc.optedOutAt != 0 && s.at >= rc.optedOutAt:
@@ -635,7 +636,7 @@ func (e *engine) event(p *pendingEvent, eventID string) pipeline.Event {
 		WABAID:        e.wabas[r.waba].id,
 		PhoneNumberID: e.numbers[r.number].id,
 		Recipient:     e.hashOf[r.recipient],
-		Country:       countries[e.recips[r.recipient].country].iso,
+		Country:       e.countryOf[r.recipient],
 		CampaignID:    r.campaign,
 		Category:      r.category,
 		MessageType:   r.messageType,

@@ -326,9 +326,13 @@ func (e *engine) buildEntities() error {
 	}
 	e.numberOf = make([]string, len(e.recips))
 	e.hashOf = make([]string, len(e.recips))
+	e.countryOf = make([]string, len(e.recips))
 	for i := range e.recips {
 		e.numberOf[i] = phoneNumberOf(cfg.Seed, int(e.recips[i].country), e.recips[i].serial)
 		e.hashOf[i] = e.hasher.Hash(e.numberOf[i])
+		// The label export gives the number (a "GB" mobile range may be
+		// Jersey's), not the country the number was drawn for.
+		e.countryOf[i] = pipeline.CountryOf(e.numberOf[i])
 	}
 	e.buildTemplates(r)
 	return nil

@@ -64,7 +64,7 @@ func (e *engine) buildPlan() []pipeline.PlannedSend {
 				WABAID:          e.wabas[c.waba].id,
 				PhoneNumberID:   e.numbers[c.number].id,
 				Recipient:       e.hashOf[rcp],
-				Country:         countries[e.recips[rcp].country].iso,
+				Country:         e.countryOf[rcp],
 				Category:        c.category,
 				MessageType:     c.messageType,
 				MediaBytes:      pipeline.NoMediaBytes,
@@ -284,6 +284,7 @@ func (e *engine) newRecipient(hash string, w int) int32 {
 	e.recips = append(e.recips, recipient{waba: int16(w), lastNumber: -1, pairNumber: [2]int32{-1, -1}, pool: -1})
 	e.hashOf = append(slices.Clip(e.hashOf), hash)
 	e.numberOf = append(slices.Clip(e.numberOf), "")
+	e.countryOf = append(slices.Clip(e.countryOf), countries[0].iso)
 	e.stamp = append(e.stamp, 0)
 	return int32(len(e.recips) - 1)
 }

@@ -491,13 +491,12 @@ func (w *RawWriter) accountLine(ev *pipeline.Event) error {
 		b = appendJSONString(b, strings.ToUpper(ev.Category))
 		switch {
 		case ev.AccountValue == "PAUSED" && ev.AccountNumber >= 1 && ev.AccountNumber <= 2:
-			title, hours := "FIRST_PAUSE", 3
+			title := "FIRST_PAUSE"
 			if ev.AccountNumber == 2 {
-				title, hours = "SECOND_PAUSE", 6
+				title = "SECOND_PAUSE"
 			}
-			until := time.Unix(sec+int64(hours)*3600, 0).UTC().Format("2006-01-02 15:04")
 			b = append(b, `,"other_info":{"title":"`+title+`","description":`...)
-			b = appendJSONString(b, fmt.Sprintf("Your message template has been paused for %d hours because of low quality: it will be available again at %s UTC.", hours, until))
+			b = appendJSONString(b, ev.ErrorDetails)
 			b = append(b, '}')
 		case ev.AccountValue == "DISABLED" || ev.AccountValue == "FLAGGED":
 			b = append(b, `,"disable_info":{"disable_date":`...)

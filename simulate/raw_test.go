@@ -107,7 +107,7 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string, cfgDispla
 		}
 		ev := pipeline.Event{
 			Timestamp: at.UnixMicro(), WABAID: r.WABAID, PhoneNumberID: r.PhoneNumberID,
-			Recipient: hasher.Hash(r.Request.To), Country: worldCountryOf(r.Request.To),
+			Recipient: hasher.Hash(r.Request.To), Country: pipeline.CountryOf(r.Request.To),
 			CampaignID: r.CampaignID, Category: r.Category, MessageType: r.Request.Type,
 			MediaBytes: pipeline.NoMediaBytes, ErrorCode: pipeline.NoErrorCode, Exploration: r.Exploration,
 		}
@@ -167,7 +167,7 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string, cfgDispla
 			ev := send
 			ev.Status, ev.Timestamp = status, sec*usSecond
 			ev.WABAID, ev.PhoneNumberID = entry.ID, v.Metadata.PhoneNumberID
-			ev.Recipient, ev.Country = hasher.Hash(st.RecipientID), worldCountryOf(st.RecipientID)
+			ev.Recipient, ev.Country = hasher.Hash(st.RecipientID), pipeline.CountryOf(st.RecipientID)
 			if len(st.Errors) > 0 {
 				ev.ErrorCode, ev.ErrorTitle, ev.ErrorDetails = st.Errors[0].Code, st.Errors[0].Title, st.Errors[0].ErrorData.Details
 			}
@@ -181,7 +181,7 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string, cfgDispla
 			}
 			ev := pipeline.Event{
 				MessageID: m.ID, Timestamp: sec * usSecond, WABAID: entry.ID, PhoneNumberID: v.Metadata.PhoneNumberID,
-				Recipient: hasher.Hash(m.From), Country: worldCountryOf(m.From), Category: pipeline.CategoryService,
+				Recipient: hasher.Hash(m.From), Country: pipeline.CountryOf(m.From), Category: pipeline.CategoryService,
 				MessageType: "text", MediaBytes: pipeline.NoMediaBytes, Status: pipeline.StatusInbound, ErrorCode: pipeline.NoErrorCode,
 			}
 			ev.EventID = pipeline.MakeEventID(ev.MessageID, ev.Status, ev.Timestamp)
@@ -281,20 +281,6 @@ func TestAppendJSONString(t *testing.T) {
 	}
 }
 
-// worldCountryOf returns the country of a number of the simulated world by
-// its calling code and prefix (Canada and the US share the calling code
-// 1; export tells them apart by real number parsing).
-func worldCountryOf(number string) string {
-	for _, c := range countries {
-		for _, p := range c.prefixes {
-			if strings.HasPrefix(number, c.calling+p) {
-				return c.iso
-			}
-		}
-	}
-	return ""
-}
-
 // displayNumbers maps the world's display numbers to phone number ids, as
 // a sender's own configuration does.
 func displayNumbers(t *testing.T, cfg Config) map[string]string {
@@ -318,13 +304,13 @@ type rawAccount struct {
 		Changes []struct {
 			Field string `json:"field"`
 			Value struct {
-				Event        string                 `json:"event"`
-				TemplateName string                 `json:"message_template_name"`
-				TemplateLang string                 `json:"message_template_language"`
-				TemplateCat  string                 `json:"message_template_category"`
-				NewQuality   string                 `json:"new_quality_score"`
-				PrevQuality  string                 `json:"previous_quality_score"`
-				OtherInfo    struct{ Title string } `json:"other_info"`
+				Event        string                              `json:"event"`
+				TemplateName string                              `json:"message_template_name"`
+				TemplateLang string                              `json:"message_template_language"`
+				TemplateCat  string                              `json:"message_template_category"`
+				NewQuality   string                              `json:"new_quality_score"`
+				PrevQuality  string                              `json:"previous_quality_score"`
+				OtherInfo    struct{ Title, Description string } `json:"other_info"`
 				DisableInfo  struct {
 					DisableDate int64 `json:"disable_date"`
 				} `json:"disable_info"`
@@ -374,6 +360,7 @@ func decodeAccount(t *testing.T, line int, body []byte, hasher *pipeline.Recipie
 	case "message_template_status_update":
 		ev.Status, ev.AccountValue = pipeline.StatusTemplateStatus, v.Event
 		ev.Template, ev.Language, ev.Category = v.TemplateName, v.TemplateLang, strings.ToLower(v.TemplateCat)
+		ev.ErrorDetails = v.OtherInfo.Description
 		switch v.OtherInfo.Title {
 		case "FIRST_PAUSE":
 			ev.AccountNumber = 1
@@ -402,11 +389,15 @@ func decodeAccount(t *testing.T, line int, body []byte, hasher *pipeline.Recipie
 	case "user_preferences":
 		p := v.Preferences[0]
 		ev.Status, ev.AccountValue, ev.PhoneNumberID = pipeline.StatusUserPreference, p.Value, v.Metadata.PhoneNumberID
-		ev.Recipient, ev.Country = hasher.Hash(p.WaID), worldCountryOf(p.WaID)
+		ev.Recipient, ev.Country = hasher.Hash(p.WaID), pipeline.CountryOf(p.WaID)
 		ev.Timestamp = p.Timestamp * usSecond
+		if p.Category == "marketing_messages" {
+			ev.Category = pipeline.CategoryMarketing
+		}
 	default:
 		t.Fatalf("webhook line %d: field %q", line, ch.Field)
 	}
-	ev.EventID = pipeline.MakeEventID(accountKey(&ev), ev.Status, ev.Timestamp)
+	// The body names the number by its display number.
+	ev.EventID = pipeline.MakeAccountEventID(&ev, v.Display+v.PhoneNumber)
 	return ev
 }

@@ -128,7 +128,12 @@ func simulateTo(ctx context.Context, cfg Config, out string, raw bool) (res *Wri
 		}
 	}
 	plan := world.Plan()
-	outcomes, err := world.Outcomes(ctx, plan)
+	var outcomes []pipeline.PlanOutcome
+	if raw {
+		outcomes, err = writePlanRaw(ctx, world, plan, filepath.Join(stage, "raw", "plan"))
+	} else {
+		outcomes, err = world.Outcomes(ctx, plan)
+	}
 	if err != nil {
 		return nil, err
 	}

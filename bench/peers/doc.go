@@ -8,10 +8,11 @@
 //	      [--bins 255] [--threads 2] [--seed 1] [--xgboost xgboost]
 //	      [--python /usr/bin/python3] [--sklearn-script bench/hgb.py] [--out FILE.md]
 //
-// It builds the training features of the history as cmd/train does
-// (features.BuildTraining with features.DefaultConfig(), sends in the 28 days
-// before the validation window), splits them by time (validation = the last
-// 3 days before --as-of, gap = the 4 h lead) and writes the two sides to
+// It builds the training features of the history with the training
+// stage's own code (training.BuildTables with training.DefaultConfig():
+// sends in the 28 days before the validation window, nothing at or after
+// --as-of read), split by time (validation = the last 3 days before
+// --as-of, gap = the 4 h lead), and writes the two sides to
 // WORK as train.csv and valid.csv (label first, no header: XGBoost's CLI
 // layout) and train.f32 and valid.f32 (the same rows as little-endian
 // float32, label first, for Python). Then, one after the other so that
@@ -19,7 +20,7 @@
 //
 //   - failcast gbdt (models/gbdt): --rounds rounds of depth --depth, learning
 //     rate --eta, --bins bins, no early stopping, --threads workers;
-//   - the golearn baselines of cmd/train (models/baseline): logistic
+//   - the golearn baselines of package training (models/baseline): logistic
 //     regression on at most 200k sampled training rows, a random forest on
 //     at most 10k, and the rule P(fail | recipient_last_outcome_family);
 //   - XGBoost's CLI (Debian package xgboost): the same rounds, depth, eta,

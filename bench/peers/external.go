@@ -148,7 +148,7 @@ func repeatFile(src, dst string, reps int) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(dst, func(w *bufio.Writer) error {
+	return writeAtomic(dst, func(w io.Writer) error {
 		for range reps {
 			if _, err := w.Write(data); err != nil {
 				return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -102,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.out != "" {
-		return writeAtomic(o.out, func(w *bufio.Writer) error { return rep.writeMarkdown(w) })
+		return writeAtomic(o.out, func(w io.Writer) error { return rep.writeMarkdown(w) })
 	}
 	return nil
 }
@@ -111,12 +110,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // their validation predictions.
 func compare(ctx context.Context, src features.Source, o options) (*report, error) {
 	began := time.Now()
-	sp, err := buildSplit(ctx, src, trainWindows(o.asOf, 28, 3, features.DefaultConfig().Lead))
+	sp, err := buildTables(ctx, src, o.asOf)
 	if err != nil {
 		return nil, fmt.Errorf("history %s: %w", o.history, err)
 	}
-	rep := &report{History: o.history, AsOf: o.asOf.Format(time.RFC3339), Settings: o.s, Features: len(sp.names),
-		TrainRows: sp.trainX.Rows, ValidRows: sp.validX.Rows, TrainRate: positiveRate(sp.trainLabels), ValidRate: positiveRate(sp.validLabels),
+	rep := &report{History: o.history, AsOf: o.asOf.Format(time.RFC3339), Settings: o.s, Features: len(sp.Table.Names),
+		TrainRows: sp.TrainX.Rows, ValidRows: sp.ValidX.Rows, TrainRate: positiveRate(sp.TrainLabels), ValidRate: positiveRate(sp.ValidLabels),
 		BuildSeconds: time.Since(began).Seconds(), OMPWaitPolicy: o.ompWaitPolicy, OursName: "failcast gbdt", PeerNames: []string{"XGBoost", "scikit-learn HGB"}}
 	slog.Info("feature table built", "train_rows", rep.TrainRows, "valid_rows", rep.ValidRows, "seconds", round2(rep.BuildSeconds))
 
@@ -129,9 +128,9 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 		{"train.csv", writeCSV, true}, {"valid.csv", writeCSV, false},
 		{"train.f32", writeF32, true}, {"valid.f32", writeF32, false},
 	} {
-		X, y := sp.validX, sp.validLabels
+		X, y := sp.ValidX, sp.ValidLabels
 		if f.train {
-			X, y = sp.trainX, sp.trainLabels
+			X, y = sp.TrainX, sp.TrainLabels
 		}
 		if err := f.write(filepath.Join(o.dir, f.name), X, y); err != nil {
 			return nil, err
@@ -140,7 +139,7 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 	rep.WriteSeconds = time.Since(began).Seconds()
 
 	add := func(r result, pred []float64) error {
-		if err := score(&r, pred, sp.validLabels); err != nil {
+		if err := score(&r, pred, sp.ValidLabels); err != nil {
 			return err
 		}
 		slog.Info("model compared", "model", r.Model, "fit_seconds", round2(r.FitSeconds), "predict_rows_per_s", int(r.PredictRowsPerS),
@@ -148,7 +147,7 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 		rep.Results = append(rep.Results, r)
 		return nil
 	}
-	for _, m := range goModels(o.s, sp.names, sp.trainX.Rows) {
+	for _, m := range goModels(o.s, sp.Table.Names, sp.TrainX.Rows) {
 		slog.Info("fitting", "model", m.name)
 		r, pred, err := runGo(ctx, m, sp, o.s.seed)
 		if err != nil {
@@ -167,10 +166,10 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 		run  func() (result, []float64, error)
 	}{
 		{"XGBoost", func() (result, []float64, error) {
-			return runXGBoost(ctx, o.xgboost, o.dir, env, o.s, rep.TrainRate, sp.trainX.Rows, sp.validX.Rows)
+			return runXGBoost(ctx, o.xgboost, o.dir, env, o.s, rep.TrainRate, sp.TrainX.Rows, sp.ValidX.Rows)
 		}},
 		{"scikit-learn HGB", func() (result, []float64, error) {
-			return runSklearn(ctx, o.python, o.hgb, o.dir, env, o.s, len(sp.names), sp.trainX.Rows, sp.validX.Rows)
+			return runSklearn(ctx, o.python, o.hgb, o.dir, env, o.s, len(sp.Table.Names), sp.TrainX.Rows, sp.ValidX.Rows)
 		}},
 	}
 	for _, p := range peers {

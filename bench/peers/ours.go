@@ -9,16 +9,13 @@ import (
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/baseline"
 	"github.com/failcast/failcast/models/gbdt"
+	"github.com/failcast/failcast/training"
 )
 
-// ruleFeature is the column cmd/train's rule baseline conditions on.
-const ruleFeature = "recipient_last_outcome_family"
-
-// Row caps of cmd/train's baselines (its --logreg-rows and --baseline-rows
-// defaults).
-const (
-	logRegRows = 200_000
-	forestRows = 10_000
+// Row caps of the training stage's baselines (its defaults).
+var (
+	logRegRows = training.DefaultConfig().LogRegRows
+	forestRows = training.DefaultConfig().BaselineRows
 )
 
 // settings are the hyperparameters every GBDT of the comparison shares.
@@ -74,8 +71,8 @@ type goModel struct {
 	note       string
 }
 
-// goModels returns failcast's GBDT and cmd/train's baselines, set up as
-// cmd/train sets them up for trainRows training rows.
+// goModels returns failcast's GBDT and the training stage's baselines,
+// set up as package training sets them up for trainRows training rows.
 func goModels(s settings, names []string, trainRows int) []goModel {
 	p := gbdt.DefaultParams()
 	p.NumRounds, p.MaxDepth, p.LearningRate, p.MaxBins = s.rounds, s.depth, s.eta, s.bins
@@ -90,9 +87,9 @@ func goModels(s settings, names []string, trainRows int) []goModel {
 			note: fmt.Sprintf("%d trees", baseline.DefaultForestTrees)},
 	}
 	for j, n := range names {
-		if n == ruleFeature {
+		if n == training.RuleFeature {
 			r := &baseline.Rule{Column: j}
-			out = append(out, goModel{name: "rule: " + ruleFeature, tool: "models/baseline", model: fitter{r.Fit, r.PredictProba}})
+			out = append(out, goModel{name: "rule: " + training.RuleFeature, tool: "models/baseline", model: fitter{r.Fit, r.PredictProba}})
 		}
 	}
 	return out
@@ -101,13 +98,17 @@ func goModels(s settings, names []string, trainRows int) []goModel {
 // runGo fits m on (a sample of) the training rows, times it and its
 // prediction of the validation rows (best of three passes) and returns
 // the predictions.
-func runGo(ctx context.Context, m goModel, sp *split, seed uint64) (result, []float64, error) {
-	X, y := sp.trainX, sp.trainLabels
+func runGo(ctx context.Context, m goModel, sp *training.Tables, seed uint64) (result, []float64, error) {
+	X, y := sp.TrainX, sp.TrainLabels
 	note := m.note
 	if m.rows > 0 && X.Rows > m.rows {
-		rows := sampleRows(indexes(X.Rows), m.rows, seed)
-		X, y = X.SelectRows(rows), pick(y, rows)
-		note = joinNote(note, fmt.Sprintf("row cap %d of %d", m.rows, sp.trainX.Rows))
+		rows := training.SampleRows(indexes(X.Rows), m.rows, seed)
+		sampled := make([]bool, len(rows))
+		for k, i := range rows {
+			sampled[k] = y[i]
+		}
+		X, y = X.SelectRows(rows), sampled
+		note = joinNote(note, fmt.Sprintf("row cap %d of %d", m.rows, sp.TrainX.Rows))
 	}
 	began := time.Now()
 	if err := m.model.Fit(ctx, X, y); err != nil {
@@ -118,11 +119,11 @@ func runGo(ctx context.Context, m goModel, sp *split, seed uint64) (result, []fl
 	best := math.Inf(1)
 	for range 3 {
 		began = time.Now()
-		pred = m.model.PredictProba(sp.validX)
+		pred = m.model.PredictProba(sp.ValidX)
 		best = min(best, time.Since(began).Seconds())
 	}
 	r := result{Model: m.name, Tool: m.tool, TrainRows: X.Rows, FitSeconds: fit,
-		PredictRowsPerS: float64(sp.validX.Rows) / max(best, 1e-9), Note: note}
+		PredictRowsPerS: float64(sp.ValidX.Rows) / max(best, 1e-9), Note: note}
 	return r, pred, nil
 }
 

@@ -10,11 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/simulate"
+	"github.com/failcast/failcast/training"
 )
 
 func TestReadPredictions(t *testing.T) {
@@ -179,34 +179,6 @@ func TestWriteMatrices(t *testing.T) {
 	}
 }
 
-func TestTrainWindows(t *testing.T) {
-	asOf := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	w := trainWindows(asOf, 28, 3, 4*time.Hour)
-	if got, want := time.UnixMicro(w.validFrom).UTC(), asOf.AddDate(0, 0, -3); !got.Equal(want) {
-		t.Errorf("validFrom = %v, want %v", got, want)
-	}
-	if got, want := time.UnixMicro(w.from).UTC(), time.Date(2026, 9, 30, 20, 0, 0, 0, time.UTC); !got.Equal(want) {
-		t.Errorf("from = %v, want %v (cmd/train's window)", got, want)
-	}
-	if w.asOf != asOf.UnixMicro() || w.gap != 4*time.Hour {
-		t.Errorf("windows = %+v", w)
-	}
-}
-
-func TestSampleRows(t *testing.T) {
-	rows := indexes(100)
-	if got := sampleRows(rows, 200, 1); !slices.Equal(got, rows) {
-		t.Error("a cap above the row count changed the rows")
-	}
-	a, b := sampleRows(rows, 10, 1), sampleRows(rows, 10, 1)
-	if len(a) != 10 || !slices.Equal(a, b) || !slices.IsSorted(a) {
-		t.Errorf("sample = %v and %v, want 10 sorted rows, equal for one seed", a, b)
-	}
-	if slices.Equal(a, sampleRows(rows, 10, 2)) {
-		t.Error("seeds 1 and 2 drew the same sample")
-	}
-}
-
 func TestFormatting(t *testing.T) {
 	for _, tt := range []struct {
 		v    float64
@@ -308,7 +280,7 @@ func TestCompareSimulated(t *testing.T) {
 			t.Errorf("%s: implausible result %+v", r.Model, r)
 		}
 	}
-	ours, rule := byName["failcast gbdt"], byName["rule: "+ruleFeature]
+	ours, rule := byName["failcast gbdt"], byName["rule: "+training.RuleFeature]
 	if ours.Model == "" || rule.Model == "" || len(byName) != 4 {
 		t.Fatalf("results = %v, want the GBDT, logistic regression, random forest and the rule", rep.Results)
 	}

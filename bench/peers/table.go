@@ -56,7 +56,7 @@ type report struct {
 func (r *report) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Feature table: %d training rows (%.2f%% failed), %d validation rows (%.2f%% failed), %d features; "+
-		"validation = the last 3 days before %s, gap = lead 4 h (as cmd/train). Features and split %.1f s, CSV/f32 files %.1f s.\n\n",
+		"validation = the last 3 days before %s, gap = lead 4 h (as package training). Features and split %.1f s, CSV/f32 files %.1f s.\n\n",
 		r.TrainRows, 100*r.TrainRate, r.ValidRows, 100*r.ValidRate, r.Features, r.AsOf, r.BuildSeconds, r.WriteSeconds)
 	policy := "OMP_WAIT_POLICY=" + r.OMPWaitPolicy
 	if r.OMPWaitPolicy == "" {

@@ -1,20 +1,11 @@
-// Command train is failcast's nightly training job: it reads the history
-// dataset, builds point-in-time features, trains the failure and
-// error-family models with baselines for comparison, evaluates them on the
-// most recent days and publishes the result to the model registry if it is
-// at least as good as the champion. See docs/train.md.
+// Command train is failcast's nightly training job as a binary of its
+// own, for schedulers that run one binary per job: the same command, flags
+// and exit codes as `failcast train` (see docs/train.md, or train --help).
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
+	"github.com/failcast/failcast/internal/cli"
+	"github.com/failcast/failcast/internal/commands"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(commands.NewTrain()) }

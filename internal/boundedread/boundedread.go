@@ -20,24 +20,36 @@ var ErrTooLarge = errors.New("file too large")
 // open), then checked; the returned reader stops with ErrTooLarge if the
 // file grows past max while read.
 func Open(path string, max int64) (io.ReadCloser, int64, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := OpenRegular(path)
 	if err != nil {
 		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, fmt.Errorf("%s: %w (it is a %s)", path, ErrNotRegular, kind(st.Mode()))
 	}
 	if st.Size() > max {
 		f.Close()
 		return nil, 0, fmt.Errorf("%s: %w: %d bytes, the limit is %d", path, ErrTooLarge, st.Size(), max)
 	}
 	return &capped{f: f, left: max, path: path, max: max}, st.Size(), nil
+}
+
+// OpenRegular opens path for reading if it is a regular file, whatever
+// its size (for inputs read in full, such as plans, or by offset, such as
+// Parquet files). The open does not block: a FIFO, device or directory is
+// refused with ErrNotRegular naming what it is, before anything is read.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w (it is a %s)", path, ErrNotRegular, kind(st.Mode()))
+	}
+	return f, st, nil
 }
 
 // ReadFile returns the content of path if it is a regular file of at

@@ -33,6 +33,11 @@ type Spec struct {
 	// Required are flags the run cannot do without; they may come from the
 	// command line or the config file.
 	Required []string
+	// BeforeRunFailed, when set, is called with the exit code when the
+	// command fails before its run starts (a bad flag, config file or
+	// argument), so that a scheduled job can still record the failure
+	// (train writes its metrics file). The flags parsed so far are set.
+	BeforeRunFailed func(code int)
 }
 
 // Env is what a command's run gets besides its context.
@@ -41,6 +46,11 @@ type Env struct {
 	Stdout io.Writer    // results (tables, JSON) for the caller to read
 	Stderr io.Writer
 	Args   []string // the positional arguments, checked by Spec.Args
+
+	// LogFormat and LogLevel are the --log-format and --log-level asked
+	// for, for a command that logs through a writer of its own (such as a
+	// console drawing progress bars): see NewLogger.
+	LogFormat, LogLevel string
 }
 
 // Command builds a command from its spec, a function that binds its flags
@@ -55,6 +65,9 @@ func Command(s Spec, flags func(*pflag.FlagSet), run func(ctx context.Context, e
 		Args:    s.Args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			env := Env{Log: Logger(cmd.Context()), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Args: args}
+			if st := stateOf(cmd); st != nil {
+				env.LogFormat, env.LogLevel = st.format, st.level
+			}
 			if err := run(cmd.Context(), env); err != nil {
 				return &runError{err}
 			}
@@ -63,6 +76,11 @@ func Command(s Spec, flags func(*pflag.FlagSet), run func(ctx context.Context, e
 	}
 	if cmd.Long == "" {
 		cmd.Long = s.Short
+	}
+	if s.BeforeRunFailed != nil {
+		statesMu.Lock()
+		earlyHooks[cmd] = s.BeforeRunFailed
+		statesMu.Unlock()
 	}
 	if cmd.Args == nil {
 		cmd.Args = NoArgs
@@ -164,6 +182,15 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	if code == exitcode.Usage {
 		fmt.Fprintf(stderr, "see '%s --help'\n", ran.CommandPath())
 	}
+	var re *runError
+	if !errors.As(err, &re) {
+		statesMu.Lock()
+		hook := earlyHooks[ran]
+		statesMu.Unlock()
+		if hook != nil {
+			hook(code)
+		}
+	}
 	return code
 }
 
@@ -194,6 +221,8 @@ const configFlag = "config"
 var (
 	statesMu sync.Mutex
 	states   = map[*cobra.Command]*state{}
+	// earlyHooks are the commands' Spec.BeforeRunFailed.
+	earlyHooks = map[*cobra.Command]func(code int){}
 )
 
 // Every command's own PersistentPreRunE runs, not only the nearest one:
@@ -270,6 +299,17 @@ func Logger(ctx context.Context) *slog.Logger {
 	}
 	return slog.Default()
 }
+
+// stateOf returns the common setup of cmd's root, if prepared.
+func stateOf(cmd *cobra.Command) *state {
+	statesMu.Lock()
+	defer statesMu.Unlock()
+	return states[cmd.Root()]
+}
+
+// NewLogger returns a logger on w in the given --log-format and
+// --log-level (Env.LogFormat, Env.LogLevel).
+func NewLogger(w io.Writer, format, level string) *slog.Logger { return newLogger(w, format, level) }
 
 func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level

@@ -24,6 +24,6 @@ key is read from the environment variable FAILCAST_HASH_KEY (or the one
   failcast registry list --registry out/registry
   failcast completion bash > /etc/bash_completion.d/failcast`,
 	}
-	root.AddCommand(NewInspect(), NewSimulate(), NewRegistry(), cli.VersionCommand())
+	root.AddCommand(NewCollect(), NewExport(), NewExplain(), NewInspect(), NewOutcomes(), NewScore(), NewSimulate(), NewTrain(), NewRegistry(), cli.VersionCommand())
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/failcast/failcast/models"
@@ -25,12 +26,23 @@ const (
 	ThresholdMedium = "medium" // chosen at an alert budget on validation
 )
 
-// Keys of Metadata.Extra.
+// Keys of Metadata.Extra that hold Serving (see SetServing).
 const (
 	ExtraLikelyCodes = "likely_codes"
 	ExtraLead        = "lead"
 	ExtraRefresh     = "refresh"
 )
+
+// Serving are the settings a bundle must be scored with, besides its
+// models and thresholds. Training stores them with SetServing; Load reads
+// them back. In metadata.json they are extra.lead and extra.refresh
+// (duration strings such as "4h0m0s") and extra.likely_codes (an object
+// of class name to error code), the layout of every earlier build.
+type Serving struct {
+	Lead        time.Duration    // features see history this long before a send; 0 when not stored
+	Refresh     time.Duration    // spacing of the training cutoff grid; 0 when not stored
+	LikelyCodes map[string]int32 // class name -> most frequent error code in training; empty when not stored
+}
 
 // Bundle is a loaded, verified model bundle.
 type Bundle struct {
@@ -38,10 +50,28 @@ type Bundle struct {
 	Metadata artifact.Metadata
 	Fail     *gbdt.Model // binary: P(fail)
 	Family   *gbdt.Model // softmax: P(class | fail)
-
-	Lead, Refresh time.Duration    // from Extra; 0 when absent
-	LikelyCodes   map[string]int32 // from Extra; empty when absent
+	Serving              // lead, refresh and likely codes from the metadata
 }
+
+// Thresholds are a bundle's decision thresholds on P(fail), chosen on
+// validation. +Inf means the threshold was not reached and flags nothing.
+type Thresholds struct {
+	High   float64 // ThresholdHigh: chosen at a target precision
+	Medium float64 // ThresholdMedium: chosen at an alert budget, never above High
+}
+
+// Want is what a caller needs of a bundle before it predicts with it:
+// the feature schema of the matrices it will pass, and what it reads.
+type Want struct {
+	SchemaHash   string   // the feature schema hash the caller computes (required)
+	FeatureNames []string // the caller's feature names in matrix column order (nil: not checked)
+	MaxClasses   int      // the most family classes the caller can name, class 0 included (0: not checked)
+	Thresholds   bool     // require valid "high" and "medium" thresholds
+}
+
+// ErrIncompatible is wrapped by Check's errors other than a feature
+// schema mismatch (which wraps artifact.ErrSchemaMismatch).
+var ErrIncompatible = errors.New("bundle: model incompatible with this build")
 
 // Save writes a bundle directory at dir (which must not exist) with
 // artifact.Write. md must carry the feature schema hash and names; fail
@@ -83,9 +113,70 @@ func Load(dir, schemaHash string) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
 	if b.Lead, b.Refresh, b.LikelyCodes, err = parseExtras(a.Metadata.Extra); err != nil {
-		return nil, fmt.Errorf("bundle %s: metadata extra: %w", dir, err)
+		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
 	}
 	return b, nil
+}
+
+// LoadFor loads the bundle at dir (Load with want.SchemaHash) and checks
+// that the caller can use it (Check). It is what scoring and the
+// champion comparison load a model with.
+func LoadFor(dir string, want Want) (*Bundle, error) {
+	b, err := Load(dir, want.SchemaHash)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Check(want); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	return b, nil
+}
+
+// Check reports whether the bundle fits want: its feature schema hash
+// and feature names equal the caller's (else an error wrapping
+// artifact.ErrSchemaMismatch), and, as asked, its family model has at
+// most want.MaxClasses classes and it stores valid "high" and "medium"
+// thresholds (else ErrIncompatible). Load has already checked the format
+// version, the checksums and that both models take
+// len(Metadata.FeatureNames) features.
+func (b *Bundle) Check(want Want) error {
+	md := b.Metadata
+	switch {
+	case want.SchemaHash != "" && md.FeatureSchemaHash != want.SchemaHash:
+		return fmt.Errorf("%w: model %s was trained on feature schema %s, this build computes %s: retrain or use a matching build",
+			artifact.ErrSchemaMismatch, md.ModelVersion, md.FeatureSchemaHash, want.SchemaHash)
+	case want.FeatureNames != nil && !slices.Equal(md.FeatureNames, want.FeatureNames):
+		return fmt.Errorf("%w: model %s: its %d feature names differ from the %d this build computes, although the schema hash matches",
+			artifact.ErrSchemaMismatch, md.ModelVersion, len(md.FeatureNames), len(want.FeatureNames))
+	case want.MaxClasses > 0 && b.NumClass() > want.MaxClasses:
+		return fmt.Errorf("%w: model %s: family model has %d classes, this build knows %d",
+			ErrIncompatible, md.ModelVersion, b.NumClass(), want.MaxClasses)
+	}
+	if want.Thresholds {
+		if _, err := b.Thresholds(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Thresholds returns the "high" and "medium" thresholds. It fails
+// (wrapping ErrIncompatible) when either is missing, not positive, or
+// medium is above high.
+func (b *Bundle) Thresholds() (Thresholds, error) {
+	high, okH := b.Threshold(ThresholdHigh)
+	medium, okM := b.Threshold(ThresholdMedium)
+	v := b.Metadata.ModelVersion
+	switch {
+	case !okH || !okM:
+		return Thresholds{}, fmt.Errorf("%w: model %s stores no %q and %q thresholds (metadata.json thresholds): retrain it with this build",
+			ErrIncompatible, v, ThresholdHigh, ThresholdMedium)
+	case !(high > 0) || !(medium > 0):
+		return Thresholds{}, fmt.Errorf("%w: model %s: thresholds want positive values, got medium %g, high %g", ErrIncompatible, v, medium, high)
+	case medium > high:
+		return Thresholds{}, fmt.Errorf("%w: model %s: medium threshold %g is above high %g", ErrIncompatible, v, medium, high)
+	}
+	return Thresholds{High: high, Medium: medium}, nil
 }
 
 func readModel(a *artifact.Artifact, name string) (*gbdt.Model, error) {
@@ -169,23 +260,23 @@ func CombineFamily(pFail []float64, cond [][]float64) [][]float64 {
 	return out
 }
 
-// SetExtras stores the lead, refresh and likely codes in md.Extra, in the
-// form Load reads back.
-func SetExtras(md *artifact.Metadata, lead, refresh time.Duration, likelyCodes map[string]int32) {
+// SetServing stores s in md, in the form Load reads back into
+// Bundle.Serving.
+func SetServing(md *artifact.Metadata, s Serving) {
 	if md.Extra == nil {
 		md.Extra = map[string]any{}
 	}
-	md.Extra[ExtraLead] = lead.String()
-	md.Extra[ExtraRefresh] = refresh.String()
-	codes := make(map[string]any, len(likelyCodes))
-	for k, v := range likelyCodes {
+	md.Extra[ExtraLead] = s.Lead.String()
+	md.Extra[ExtraRefresh] = s.Refresh.String()
+	codes := make(map[string]any, len(s.LikelyCodes))
+	for k, v := range s.LikelyCodes {
 		codes[k] = v
 	}
 	md.Extra[ExtraLikelyCodes] = codes
 }
 
-// parseExtras reads what SetExtras wrote, as it comes back from JSON (or
-// as SetExtras left it, for a Metadata that was never encoded).
+// parseExtras reads what SetServing wrote, as it comes back from JSON (or
+// as SetServing left it, for a Metadata that was never encoded).
 func parseExtras(extra map[string]any) (lead, refresh time.Duration, codes map[string]int32, err error) {
 	codes = map[string]int32{}
 	dur := func(key string) (time.Duration, error) {
@@ -195,11 +286,11 @@ func parseExtras(extra map[string]any) (lead, refresh time.Duration, codes map[s
 		}
 		s, ok := v.(string)
 		if !ok {
-			return 0, fmt.Errorf("%s is %T, want a duration string such as \"4h0m0s\"", key, v)
+			return 0, fmt.Errorf("extra.%s is %T, want a duration string such as \"4h0m0s\"", key, v)
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", key, err)
+			return 0, fmt.Errorf("extra.%s: %w", key, err)
 		}
 		return d, nil
 	}
@@ -215,19 +306,19 @@ func parseExtras(extra map[string]any) (lead, refresh time.Duration, codes map[s
 	}
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return 0, 0, nil, fmt.Errorf("%s is %T, want an object of class name to error code", ExtraLikelyCodes, raw)
+		return 0, 0, nil, fmt.Errorf("extra.%s is %T, want an object of class name to error code", ExtraLikelyCodes, raw)
 	}
 	for name, v := range m {
 		switch c := v.(type) {
 		case float64:
 			if c != math.Trunc(c) || c < math.MinInt32 || c > math.MaxInt32 {
-				return 0, 0, nil, fmt.Errorf("%s[%s] = %v, want an integer error code", ExtraLikelyCodes, name, c)
+				return 0, 0, nil, fmt.Errorf("extra.%s[%s] = %v, want an integer error code", ExtraLikelyCodes, name, c)
 			}
 			codes[name] = int32(c)
 		case int32:
 			codes[name] = c
 		default:
-			return 0, 0, nil, fmt.Errorf("%s[%s] is %T, want an integer error code", ExtraLikelyCodes, name, v)
+			return 0, 0, nil, fmt.Errorf("extra.%s[%s] is %T, want an integer error code", ExtraLikelyCodes, name, v)
 		}
 	}
 	return

@@ -2,11 +2,14 @@ package bundle
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +65,7 @@ func testMetadata() artifact.Metadata {
 			ThresholdMedium: {Threshold: metrics.Threshold{Rule: metrics.RuleBudget, Target: 0.1, Reached: true, Value: 0.4}},
 		},
 	}
-	SetExtras(&md, 4*time.Hour, 24*time.Hour, map[string]int32{"throttle": 130429, "recipient": 131026})
+	SetServing(&md, Serving{Lead: 4 * time.Hour, Refresh: 24 * time.Hour, LikelyCodes: map[string]int32{"throttle": 130429, "recipient": 131026}})
 	return md
 }
 
@@ -215,6 +218,130 @@ func TestParseExtras(t *testing.T) {
 			_, _, _, err := parseExtras(tc.extra)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v, want error %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// wantAll is what a scorer of testMetadata's bundles asks for.
+var wantAll = Want{SchemaHash: testSchema, FeatureNames: []string{"a", "b", "c"}, MaxClasses: 4, Thresholds: true}
+
+func TestLoadForChecks(t *testing.T) {
+	_, fail, family := fitPair(t)
+	save := func(edit func(*artifact.Metadata)) string {
+		md := testMetadata()
+		if edit != nil {
+			edit(&md)
+		}
+		dir := filepath.Join(t.TempDir(), "m")
+		if err := Save(dir, md, fail, family); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	threshold := func(v float64) artifact.Threshold {
+		return artifact.Threshold{Threshold: metrics.Threshold{Rule: metrics.RuleBudget, Reached: true, Value: v}}
+	}
+	tests := []struct {
+		name    string
+		edit    func(*artifact.Metadata)
+		want    func(Want) Want
+		wantErr error
+		wantMsg string
+	}{
+		{"fits", nil, nil, nil, ""},
+		{"schema hash", nil, func(w Want) Want { w.SchemaHash = "schema-v2"; return w }, artifact.ErrSchemaMismatch, "feature schema"},
+		{"feature names", nil, func(w Want) Want { w.FeatureNames = []string{"a", "c", "b"}; return w }, artifact.ErrSchemaMismatch, "feature names differ"},
+		{"names not checked", nil, func(w Want) Want { w.FeatureNames = nil; return w }, nil, ""},
+		{"too many classes", nil, func(w Want) Want { w.MaxClasses = 3; return w }, ErrIncompatible, "4 classes"},
+		{"no thresholds", func(md *artifact.Metadata) { md.Thresholds = nil }, nil, ErrIncompatible, `no "high" and "medium" thresholds`},
+		{"thresholds not asked for", func(md *artifact.Metadata) { md.Thresholds = nil }, func(w Want) Want { w.Thresholds = false; return w }, nil, ""},
+		{"zero threshold", func(md *artifact.Metadata) { md.Thresholds[ThresholdMedium] = threshold(0) }, nil, ErrIncompatible, "positive"},
+		{"medium above high", func(md *artifact.Metadata) { md.Thresholds[ThresholdMedium] = threshold(0.9) }, nil, ErrIncompatible, "above high"},
+		{"high not reached", func(md *artifact.Metadata) {
+			md.Thresholds[ThresholdHigh] = artifact.Threshold{Threshold: metrics.Threshold{Rule: metrics.RulePrecision, Value: math.Inf(1)}}
+		}, nil, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := save(tc.edit)
+			want := wantAll
+			if tc.want != nil {
+				want = tc.want(want)
+			}
+			b, err := LoadFor(dir, want)
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want.Thresholds {
+					th, err := b.Thresholds()
+					if err != nil || th.Medium != 0.4 || th.Medium > th.High {
+						t.Fatalf("thresholds %+v, %v", th, err)
+					}
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("got %v, want %v containing %q", err, tc.wantErr, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestOlderMetadata loads metadata.json as earlier builds wrote it: the
+// serving settings as Extra keys, or none at all; a malformed field is
+// named.
+func TestOlderMetadata(t *testing.T) {
+	_, fail, family := fitPair(t)
+	tests := []struct {
+		name    string
+		extra   map[string]any // replaces metadata.json's "extra"
+		want    Serving
+		wantErr string
+	}{
+		{"written by the previous build", map[string]any{"lead": "4h0m0s", "refresh": "24h0m0s", "likely_codes": map[string]any{"throttle": 130429},
+			"as_of": "2026-11-01T00:00:00Z", "forced": false}, Serving{Lead: 4 * time.Hour, Refresh: 24 * time.Hour, LikelyCodes: map[string]int32{"throttle": 130429}}, ""},
+		{"no extra at all", nil, Serving{LikelyCodes: map[string]int32{}}, ""},
+		{"lead as a number", map[string]any{"lead": 14400}, Serving{}, "extra.lead is float64"},
+		{"refresh not a duration", map[string]any{"refresh": "daily"}, Serving{}, "extra.refresh"},
+		{"likely code not an integer", map[string]any{"likely_codes": map[string]any{"throttle": "130429"}}, Serving{}, "extra.likely_codes[throttle]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "m")
+			if err := Save(dir, testMetadata(), fail, family); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, artifact.MetadataFile)
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, "extra")
+			if tc.extra != nil {
+				m["extra"] = tc.extra
+			}
+			raw, _ = json.Marshal(m)
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b, err := LoadFor(dir, wantAll)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), artifact.MetadataFile) {
+					t.Fatalf("got %v, want an error naming %s and %q", err, artifact.MetadataFile, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Lead != tc.want.Lead || b.Refresh != tc.want.Refresh || !maps.Equal(b.LikelyCodes, tc.want.LikelyCodes) {
+				t.Fatalf("serving %+v, want %+v", b.Serving, tc.want)
 			}
 		})
 	}

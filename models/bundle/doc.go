@@ -1,7 +1,10 @@
 // Package bundle is failcast's deployed model: a binary GBDT for P(fail)
 // and a softmax GBDT for the class of a failure, stored together as one
-// artifact directory (see models/artifact). Training writes it with Save;
-// scoring reads it with Load and calls Predict.
+// artifact directory (see models/artifact). The package owns the saved
+// model contract: training writes a bundle with SetServing and Save;
+// scoring and the champion comparison read it with LoadFor, which checks
+// it against what the caller computes (Want: feature schema hash and
+// names, number of classes, thresholds), then call Predict.
 //
 // Files of a bundle directory:
 //
@@ -15,9 +18,13 @@
 // P(class 0) = 1 - P(fail) and, for c >= 1,
 // P(class c) = P(fail) * P(c | fail) / sum over c' >= 1 of P(c' | fail).
 //
-// Metadata Extra keys this package reads and writes (see SetExtras):
-// "likely_codes" (class name -> most frequent error code of that class in
-// training), "lead" and "refresh" (durations as strings such as "4h0m0s").
+// Typed views of the metadata: Serving (Bundle.Lead, Refresh,
+// LikelyCodes), stored as the Extra keys "lead" and "refresh" (durations
+// as strings such as "4h0m0s") and "likely_codes" (class name -> most
+// frequent error code of that class in training), the layout earlier
+// builds wrote, so their bundles still load; and Thresholds ("high",
+// "medium"). A malformed field fails Load with a message naming it
+// (extra.lead, ...).
 //
 // Like the rest of models, the package knows matrices and class indices,
 // not what the classes mean.

@@ -13,9 +13,10 @@ import (
 )
 
 var (
-	benchRows    = flag.Int("gbdt.rows", 1_000_000, "training rows of BenchmarkFit1M")
-	benchRounds  = flag.Int("gbdt.rounds", 100, "boosting rounds of BenchmarkFit1M")
-	benchWorkers = flag.Int("gbdt.workers", 0, "workers of the fit benchmarks (0: GOMAXPROCS)")
+	benchRows     = flag.Int("gbdt.rows", 1_000_000, "training rows of BenchmarkFit1M")
+	benchRounds   = flag.Int("gbdt.rounds", 100, "boosting rounds of BenchmarkFit1M")
+	benchWorkers  = flag.Int("gbdt.workers", 0, "workers of the fit benchmarks (0: GOMAXPROCS)")
+	benchRowShare = flag.Int("gbdt.rowshare", -1, "nodes with at most 1/rowshare of the rows get row-wise histograms (0: none; -1: the default)")
 )
 
 // benchCols is the feature count of failcast's feature layer.
@@ -43,6 +44,10 @@ func benchFit(b *testing.B, rows, rounds int) {
 	d := benchDataset(rows)
 	p := DefaultParams()
 	p.NumRounds, p.Workers = rounds, *benchWorkers
+	if *benchRowShare >= 0 {
+		defer func(v int) { rowWiseShare = v }(rowWiseShare)
+		rowWiseShare = *benchRowShare
+	}
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuSeconds()
 	for range b.N {
@@ -68,6 +73,25 @@ func BenchmarkFit1M(b *testing.B) {
 
 // BenchmarkFit100k is the quick fit benchmark for development.
 func BenchmarkFit100k(b *testing.B) { benchFit(b, 100_000, 50) }
+
+// BenchmarkFitLayouts fits 30 rounds on 1M rows (-gbdt.rows) with
+// histograms of small nodes built row-wise (the default) and with every
+// histogram built column-wise, interleaved. Skipped with -short.
+func BenchmarkFitLayouts(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-row fits skipped with -short")
+	}
+	for _, tc := range []struct {
+		name  string
+		share int
+	}{{"row-wise-small-nodes", rowWiseShare}, {"column-wise", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			defer func(v int) { rowWiseShare = v }(rowWiseShare)
+			rowWiseShare = tc.share
+			benchFit(b, *benchRows, 30)
+		})
+	}
+}
 
 var benchModel struct {
 	once sync.Once
@@ -100,19 +124,55 @@ func BenchmarkPredict(b *testing.B) {
 var benchHist struct {
 	once  sync.Once
 	hb    *histBuilder
-	grads []gradPair
+	grads []binStat
 	rows  []int32
 }
 
 // BenchmarkHistogram builds one node histogram over 80 features on
-// -gbdt.workers goroutines (default one): the root (all 1M rows, or
-// -gbdt.rows) and a node holding a random third of them (gathered
-// access). It
-// reports wall and CPU ns per row and feature. Skipped with -short.
+// -gbdt.workers goroutines (default one), column-wise and row-wise (see
+// rowhist.go): the root (all 1M rows, or -gbdt.rows), a node holding a
+// random third of them and one holding a random 32nd (gathered access).
+// It reports wall and CPU ns per row and feature. Skipped with -short.
 func BenchmarkHistogram(b *testing.B) {
 	if testing.Short() {
 		b.Skip("1M-row histogram skipped with -short")
 	}
+	setupBenchHist(b)
+	hb := benchHist.hb
+	hist := make([]binStat, hb.layout.size)
+	features := 0
+	for _, g := range hb.groups {
+		features += len(g)
+	}
+	for _, tc := range []struct {
+		name string
+		rows []int32
+	}{
+		{"root", benchHist.rows},
+		{"random-third", randomShare(benchHist.rows, 3)},
+		{"random-32nd", randomShare(benchHist.rows, 32)},
+	} {
+		for _, layout := range []struct {
+			name    string
+			rowWise int
+		}{{"col", 0}, {"row", len(benchHist.rows)}} {
+			b.Run(tc.name+"/"+layout.name, func(b *testing.B) {
+				hb.rowWise = layout.rowWise
+				start, cpu := time.Now(), cpuSeconds()
+				for range b.N {
+					hb.build(hist, tc.rows, benchHist.grads)
+				}
+				n := float64(b.N * len(tc.rows) * features)
+				b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/row-feature")
+				b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/row-feature")
+			})
+		}
+	}
+}
+
+// setupBenchHist bins -gbdt.rows synthetic rows once for the histogram
+// benchmarks.
+func setupBenchHist(b *testing.B) {
 	benchHist.once.Do(func() {
 		d := benchDataset(*benchRows)
 		bm, err := newBinMapper(context.Background(), d.X, sampleRows(d.X.Rows, 200_000, 1), MaxBinsLimit, 2)
@@ -134,49 +194,53 @@ func BenchmarkHistogram(b *testing.B) {
 			hb.groups = append(hb.groups, features[i:min(i+histGroupSize, len(features))])
 		}
 		benchHist.hb = hb
-		benchHist.grads = make([]gradPair, d.X.Rows)
-		for i := range benchHist.grads {
-			benchHist.grads[i] = gradPair{float32(i%7) - 3, 0.25}
+		grads := make([]gradPair, d.X.Rows)
+		for i := range grads {
+			grads[i] = gradPair{float32(i%7) - 3, 0.25}
 		}
+		benchHist.grads = make([]binStat, d.X.Rows)
+		quantiseGrads(benchHist.grads, grads, 2)
 		benchHist.rows = make([]int32, d.X.Rows)
 		for i := range benchHist.rows {
 			benchHist.rows[i] = int32(i)
 		}
 	})
-	hb := benchHist.hb
-	hist := make([]binStat, hb.layout.size)
-	features := 0
-	for _, g := range hb.groups {
-		features += len(g)
-	}
-	for _, tc := range []struct {
-		name string
-		rows []int32
-	}{
-		{"root", benchHist.rows},
-		{"random-third", randomThird(benchHist.rows)},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			start, cpu := time.Now(), cpuSeconds()
-			for range b.N {
-				hb.build(hist, tc.rows, benchHist.grads)
-			}
-			n := float64(b.N * len(tc.rows) * features)
-			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/row-feature")
-			b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/row-feature")
-		})
-	}
 }
 
-// randomThird keeps each row with probability 1/3, like a node a few
+// randomShare keeps each row with probability 1/k, like a node a few
 // splits below the root.
-func randomThird(rows []int32) []int32 {
-	rng := rand.New(rand.NewPCG(5, 5))
+func randomShare(rows []int32, k int) []int32 {
+	rng := rand.New(rand.NewPCG(5, uint64(k)))
 	var out []int32
 	for _, r := range rows {
-		if rng.IntN(3) == 0 {
+		if rng.IntN(k) == 0 {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// BenchmarkBinning maps -gbdt.rows x 80 synthetic values to their bins
+// (edges from a 200k-row sample, as Fit does): the fixed cost of every
+// fit. Skipped with -short.
+func BenchmarkBinning(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-row binning skipped with -short")
+	}
+	d := benchDataset(*benchRows)
+	workers := max(*benchWorkers, 1)
+	bm, err := newBinMapper(context.Background(), d.X, sampleRows(d.X.Rows, 200_000, 1), MaxBinsLimit, workers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start, cpu := time.Now(), cpuSeconds()
+	for range b.N {
+		if _, err := binAll(context.Background(), d.X, bm, workers); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(b.N * len(d.X.Data))
+	b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/value")
+	b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/value")
 }

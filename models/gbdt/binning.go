@@ -153,11 +153,13 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 	return edges
 }
 
-// binMatrix is the column-major uint8 bin matrix: the bin of row r in
-// feature f is cols[f][r].
+// binMatrix is the uint8 bin matrix: the bin of row r in feature f is
+// cols[f][r]. byRow holds the same bins row-major, for the splittable
+// features only (empty when not built).
 type binMatrix struct {
-	rows int
-	cols [][]uint8
+	rows  int
+	cols  [][]uint8
+	byRow rowBins
 }
 
 // binBlockRows is the number of rows binned together: a block of rows
@@ -166,10 +168,72 @@ const binBlockRows = 256
 
 // binColumn sets dst[i] to the bin of column f of row i of the row-major
 // block (cols values per row).
-func binColumn(dst []uint8, block []float32, cols, f int, edges []float32) {
+func binColumn(dst []uint8, block []float32, cols, f int, ix *edgeIndex) {
 	for i := range dst {
-		dst[i] = binOf(edges, block[i*cols+f])
+		dst[i] = ix.bin(block[i*cols+f])
 	}
+}
+
+// edgeBuckets is the number of equal-width buckets an edgeIndex divides
+// the range of a feature's edges into.
+const edgeBuckets = 2048
+
+// edgeIndex finds bins faster than a binary search over all edges: the
+// value's bucket (a linear map of the value) gives the few edges the
+// answer lies between. The map is monotonic (a larger value never gets an
+// earlier bucket), so every edge of an earlier bucket is below the value
+// and every edge of a later one above it: ix.bin(v) == binOf(edges, v).
+type edgeIndex struct {
+	edges     []float32
+	lo, scale float64
+	first     [edgeBuckets + 1]uint8 // first[b]: edges in buckets before b
+}
+
+func newEdgeIndex(edges []float32) *edgeIndex {
+	ix := &edgeIndex{edges: edges}
+	if len(edges) < 2 {
+		return ix
+	}
+	lo, hi := float64(edges[0]), float64(edges[len(edges)-1])
+	ix.lo, ix.scale = lo, edgeBuckets/(hi-lo)
+	if !(ix.scale > 0) || math.IsInf(ix.scale, 0) {
+		ix.scale = 0 // infinite or tiny range: bin searches every edge
+		return ix
+	}
+	// first[b] counts the edges whose bucket is below b.
+	e := 0
+	for b := 0; b <= edgeBuckets; b++ {
+		for e < len(edges) && ix.bucket(edges[e]) < b {
+			e++
+		}
+		ix.first[b] = uint8(e)
+	}
+	return ix
+}
+
+// bucket maps v to [0, edgeBuckets), monotonically (NaN to 0).
+func (ix *edgeIndex) bucket(v float32) int {
+	c := (float64(v) - ix.lo) * ix.scale
+	if !(c >= 0) {
+		return 0
+	}
+	if c >= edgeBuckets-1 {
+		return edgeBuckets - 1
+	}
+	return int(c)
+}
+
+// bin returns binOf(ix.edges, v).
+func (ix *edgeIndex) bin(v float32) uint8 {
+	if ix.scale == 0 {
+		return binOf(ix.edges, v)
+	}
+	b := ix.bucket(v)
+	lo, hi := int(ix.first[b]), int(ix.first[b+1])
+	if lo == hi {
+		return uint8(lo)
+	}
+	return uint8(lo) + binOf(ix.edges[lo:hi], v)
 }
 
 // binAll maps every value of X to its bin, in parallel over row blocks.
@@ -179,6 +243,16 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 	out := &binMatrix{rows: X.Rows, cols: make([][]uint8, X.Cols)}
 	for f := range out.cols {
 		out.cols[f] = data[f*X.Rows : (f+1)*X.Rows : (f+1)*X.Rows]
+		if len(bm.edges[f]) > 0 {
+			out.byRow.feature = append(out.byRow.feature, f)
+		}
+	}
+	rb := &out.byRow
+	rb.width = len(rb.feature)
+	rb.data = make([]uint8, X.Rows*rb.width)
+	index := make([]*edgeIndex, X.Cols)
+	for f, edges := range bm.edges {
+		index[f] = newEdgeIndex(edges)
 	}
 	blocks := (X.Rows + binBlockRows - 1) / binBlockRows
 	errs := make([]error, blocks)
@@ -188,8 +262,15 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		}
 		lo, hi := b*binBlockRows, min((b+1)*binBlockRows, X.Rows)
 		for f := 0; f < X.Cols; f++ {
-			if edges := bm.edges[f]; len(edges) > 0 { // constant features stay in bin 0
-				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, edges)
+			if len(bm.edges[f]) > 0 { // constant features stay in bin 0
+				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, index[f])
+			}
+		}
+		for j, f := range rb.feature {
+			col := out.cols[f][lo:hi]
+			dst := rb.data[lo*rb.width+j : hi*rb.width]
+			for i, v := range col {
+				dst[i*rb.width] = v
 			}
 		}
 		for r := lo; r < hi; r++ {

@@ -2,13 +2,16 @@
 // decision trees for binary log-loss (P(fail)) and multi-class softmax (the
 // error family of a failure).
 //
-// Training quantile-bins every feature into at most 255 bins (a uint8,
-// column-major bin matrix), grows each tree best-first from per-node
-// gradient histograms (building the smaller child and subtracting it from
-// the parent for the sibling) and stops early on a caller-supplied,
-// time-ordered validation set. Histograms are built in parallel over
-// feature groups; every float sum has a fixed order, so a seed gives
-// byte-identical models whatever the number of workers.
+// Training quantile-bins every feature into at most 255 bins (a uint8 bin
+// matrix, held column-major and row-major), grows each tree best-first
+// from per-node gradient histograms (building the smaller child and
+// subtracting it from the parent for the sibling) and stops early on a
+// caller-supplied, time-ordered validation set. Gradients are summed in
+// fixed point (64-bit integers, about 2^-41 of the largest gradient per
+// unit at a million rows), so sums are exact and do not depend on their
+// order: large nodes are built column-wise in parallel over feature
+// groups, small ones row-wise in parallel over row blocks (rowhist.go),
+// and a seed gives byte-identical models whatever the number of workers.
 //
 // A trained Model predicts from flat arrays (feature, threshold, children,
 // leaf value per node), never from pointer trees, and is saved in the
@@ -22,5 +25,6 @@
 // keeps.
 //
 // Like everything under models/, gbdt knows only matrices, labels and
-// scores. GolearnClassifier adapts a Model to golearn's base.Classifier.
+// scores. (bench/golearngbdt adapts a Model to golearn's base.Classifier
+// for experiments; it is not on the production path.)
 package gbdt

@@ -130,10 +130,14 @@ func FuzzQuantileEdges(f *testing.F) {
 			}
 		}
 		bm := &binMapper{edges: [][]float32{edges}}
+		ix := newEdgeIndex(edges)
 		for _, v := range vals {
 			b := int(bm.bin(0, v))
 			if b < len(edges) && !(v <= edges[b]) || b > 0 && !(v > edges[b-1]) {
 				t.Fatalf("value %v in bin %d outside edges %v", v, b, edges)
+			}
+			if got := int(ix.bin(v)); got != b {
+				t.Fatalf("value %v: edge index gives bin %d, binary search %d (edges %v)", v, got, b, edges)
 			}
 		}
 	})

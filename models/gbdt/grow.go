@@ -10,7 +10,8 @@ type grower struct {
 	rule                splitRule
 	bm                  *binMapper
 	hb                  *histBuilder
-	features            []int // active features of the current tree
+	features            []int     // active features of the current tree
+	scale               gradScale // units of the current tree's gradients
 	workers             int
 
 	pool    [][]binStat
@@ -22,7 +23,7 @@ type grower struct {
 type nodeWork struct {
 	node       int32
 	start, end int
-	g, h       float64
+	sum        binStat // the rows' gradient and hessian sums
 	depth      int
 	hist       []binStat
 	best       split
@@ -67,24 +68,26 @@ func (gr *grower) evaluate(w *nodeWork) bool {
 	if w.end-w.start < 2 {
 		return false
 	}
-	w.best = gr.hb.bestSplit(gr.rule, w.hist, w.g, w.h, gr.features, gr.workers)
+	w.best = gr.hb.bestSplit(gr.rule, w.hist, w.sum, gr.scale, gr.features, gr.workers)
 	return w.best.ok
 }
 
 // grow builds a tree on rows (ascending row indices, reordered in place
-// so that every leaf's rows are contiguous) with the given gradients.
+// so that every leaf's rows are contiguous) with the given gradients, in
+// fixed point with units sc.
 // Growth is best-first: the open node with the largest gain (ties: the
 // lowest node index) is split next, until no node can be split or the
 // tree has maxLeaves leaves.
-func (gr *grower) grow(rows []int32, grads []gradPair) grownTree {
+func (gr *grower) grow(rows []int32, grads []binStat, sc gradScale) grownTree {
 	var out grownTree
 	t := &out.t
-	var g, h float64
+	gr.scale = sc
+	var sum binStat
 	for _, r := range rows {
-		g += float64(grads[r].g)
-		h += float64(grads[r].h)
+		sum.g += grads[r].g
+		sum.h += grads[r].h
 	}
-	root := nodeWork{node: t.addLeaf(), start: 0, end: len(rows), g: g, h: h}
+	root := nodeWork{node: t.addLeaf(), start: 0, end: len(rows), sum: sum}
 	out.splitBin = append(out.splitBin, 0)
 
 	var open []nodeWork   // nodes that can still be split, with their best split
@@ -116,8 +119,8 @@ func (gr *grower) grow(rows []int32, grads []gradPair) grownTree {
 
 		s := p.best
 		mid := gr.partition(rows[p.start:p.end], s.feature, uint8(s.bin)) + p.start
-		l := nodeWork{node: t.addLeaf(), start: p.start, end: mid, g: s.gl, h: s.hl, depth: p.depth + 1}
-		r := nodeWork{node: t.addLeaf(), start: mid, end: p.end, g: p.g - s.gl, h: p.h - s.hl, depth: p.depth + 1}
+		l := nodeWork{node: t.addLeaf(), start: p.start, end: mid, sum: s.left, depth: p.depth + 1}
+		r := nodeWork{node: t.addLeaf(), start: mid, end: p.end, sum: binStat{p.sum.g - s.left.g, p.sum.h - s.left.h}, depth: p.depth + 1}
 		out.splitBin = append(out.splitBin, 0, 0)
 		t.feature[p.node] = int32(s.feature)
 		t.threshold[p.node] = gr.bm.edges[s.feature][s.bin]
@@ -157,7 +160,7 @@ func (gr *grower) grow(rows []int32, grads []gradPair) grownTree {
 	}
 	slices.SortFunc(closed, func(a, b nodeWork) int { return int(a.node - b.node) })
 	for _, w := range closed {
-		t.value[w.node] = gr.leafValue(w.g, w.h)
+		t.value[w.node] = gr.leafValue(gr.scale.decode(w.sum))
 		out.leaves = append(out.leaves, leafRange{node: w.node, start: w.start, end: w.end})
 	}
 	return out

@@ -36,6 +36,37 @@ func parallelFor(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
+// parallelForWorker is parallelFor with the index of the goroutine, in
+// [0, workers), that calls fn: callers give each goroutine a buffer of its
+// own.
+func parallelForWorker(n, workers int, fn func(worker, i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(w, i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // sumBlockRows is the fixed block size of parallel row sums: partial sums
 // per block are added in block order, so totals do not depend on the
 // number of workers.

@@ -95,9 +95,10 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		learningRate: p.LearningRate,
 		rule:         splitRule{lambda: p.Lambda, minChildWeight: p.MinChildWeight, minSplitGain: p.MinSplitGain},
 		bm:           bm,
-		hb:           &histBuilder{layout: layout, bins: bins, workers: workers},
+		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWiseLimit(n)},
 		workers:      workers,
 	}
+	fixed := make([]binStat, n) // one output's gradients in fixed point
 	rowIdx := make([]int32, 0, n)
 	work := make([]int32, 0, n)
 	// A class no training row has keeps its base score: its trees are
@@ -134,7 +135,8 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 			// grow reorders its rows; every output starts from the same
 			// ascending order.
 			work = append(work[:0], rowIdx...)
-			gt := gr.grow(work, grads[c])
+			sc := quantiseGrads(fixed, grads[c], workers)
+			gt := gr.grow(work, fixed, sc)
 			addTreeToTrainScores(&gt, work, bins, scores, k, c, len(work) < n, workers)
 			m.trees = append(m.trees, gt.t)
 		}

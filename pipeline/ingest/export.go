@@ -17,7 +17,6 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/atomicfile"
 	"github.com/failcast/failcast/pipeline"
-	"github.com/gofrs/flock"
 )
 
 // DefaultMaxRejectRate is the share of rejected input lines above which
@@ -201,6 +200,9 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
 	}
+	if err := x.checkFingerprint(cfg.Out); err != nil {
+		return nil, err
+	}
 	for _, path := range cfg.SendLogs {
 		format, _ := sendLogFormat(path, cfg.SendLogFormat)
 		add := x.AddSendLogNDJSON
@@ -222,14 +224,14 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 		}
 	}
 	sum.ReadTime = time.Since(start)
-	sum.Warnings = x.Warnings()
-	for _, w := range sum.Warnings {
-		log.Warn(w)
-	}
 	if err := rw.Flush(); err != nil {
 		return nil, err
 	}
 	x.finish()
+	sum.Warnings = x.Warnings()
+	for _, w := range sum.Warnings {
+		log.Warn(w)
+	}
 	sum.Summary = x.Summary()
 	var fail error
 	switch {
@@ -268,19 +270,14 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 // one history at once (and leftovers can be cleaned safely). The kernel
 // releases it when the holder dies.
 func lockOutput(out string) (func(), error) {
-	path := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".lock")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create directory for %s: %w", out, err)
-	}
-	fl := flock.New(path)
-	ok, err := fl.TryLock()
+	release, ok, err := atomicfile.TryLock(out)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, err
 	}
 	if !ok {
-		return nil, exitcode.Wrap(exitcode.Locked, fmt.Errorf("another export is writing %s (lock %s); wait for it to finish", out, path))
+		return nil, exitcode.Wrap(exitcode.Locked, fmt.Errorf("another export is writing %s (lock %s); wait for it to finish", out, atomicfile.LockPath(out)))
 	}
-	return func() { fl.Unlock() }, nil
+	return release, nil
 }
 
 // checkLayout refuses to mix the two directory layouts.
@@ -352,7 +349,7 @@ func (x *Exporter) writeFile(ctx context.Context, cfg ExportConfig, rejects *ato
 		}
 		existing = []string{target}
 	}
-	w, err := pipeline.NewHistoryWriter(target, pipeline.WriteOptions{})
+	w, err := pipeline.NewHistoryWriter(target, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
 	if err != nil {
 		return err
 	}
@@ -404,7 +401,7 @@ func (x *Exporter) writePartitioned(ctx context.Context, cfg ExportConfig, rejec
 		existing, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
 		existing = slices.DeleteFunc(existing, func(p string) bool { return strings.HasPrefix(filepath.Base(p), ".") })
 		path := pipeline.PartitionPath(stage, time.UnixMicro(d.day*microsPerDay))
-		w, err := pipeline.NewHistoryWriter(path, pipeline.WriteOptions{})
+		w, err := pipeline.NewHistoryWriter(path, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
 		if err != nil {
 			return err
 		}
@@ -442,6 +439,31 @@ func (x *Exporter) writePartitioned(ctx context.Context, cfg ExportConfig, rejec
 	}
 	rejects.Abort() // its temporary file was moved into the dataset
 	return nil
+}
+
+// fingerprint is the hash-key fingerprint the history files record
+// (pipeline.HashKeyMetaKey): the key's, or "unhashed" with NoHash.
+func (x *Exporter) fingerprint() string {
+	if x.opts.NoHash {
+		return pipeline.UnhashedFingerprint
+	}
+	return pipeline.HashKeyFingerprint(x.opts.HashKey)
+}
+
+// checkFingerprint refuses to export into a history (out, when it holds
+// one) exported with another key (or --no-hash, or with a key when this
+// export has none): its recipients and the new ones could not be joined.
+func (x *Exporter) checkFingerprint(out string) error {
+	ds, err := pipeline.OpenDataset(out)
+	if err != nil {
+		return nil // no history there yet (a broken one is reported when merged)
+	}
+	stored, file, err := ds.HashKeyFingerprint()
+	if err != nil || stored == "" || stored == x.fingerprint() {
+		return err
+	}
+	return exitcode.Inputf("%s was exported with hash key fingerprint %s, this export's is %s (--no-hash: %s): merging would mix recipients that cannot be joined; export with the key the history was exported with, or into a new --out",
+		file, stored, x.fingerprint(), pipeline.UnhashedFingerprint)
 }
 
 // testHookBeforeSwitch, when set by a test, runs once the new dataset is
@@ -651,7 +673,17 @@ func printSummary(w io.Writer, s *ExportSummary, wrote bool) {
 	fmt.Fprintf(w, "read         %d files, %.1f MB in %.2fs (%.0f MB/s)\n", s.Files, mb, read, mb/max(read, 1e-9))
 	fmt.Fprintf(w, "lines        %d send log, %d webhook, %d blank, %d empty webhook bodies\n", s.SendLogLines, s.WebhookLines, s.BlankLines, s.EmptyWebhooks)
 	fmt.Fprintf(w, "send log     %d accepted, %d refused by the API\n", s.Accepted, s.Refused)
-	fmt.Fprintf(w, "webhooks     %d statuses, %d inbound messages, %d other changes skipped\n", s.Statuses, s.Inbound, s.SkippedChanges)
+	fmt.Fprintf(w, "webhooks     %d statuses, %d inbound messages, %d account events, %d changes without statuses or messages skipped\n", s.Statuses, s.Inbound, s.AccountEventCount(), s.SkippedChanges)
+	for _, k := range slices.Sorted(maps.Keys(s.AccountEvents)) {
+		fmt.Fprintf(w, "  %-19s %d\n", k, s.AccountEvents[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.UnknownFields)) {
+		fmt.Fprintf(w, "not understood  field %q: %d change(s), not in the history\n", k, s.UnknownFields[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.UnknownValues)) {
+		fmt.Fprintf(w, "not understood  %s: %d event(s) kept without it\n", k, s.UnknownValues[k])
+	}
+	fmt.Fprintf(w, "countries    %d recipients without a country from their number, %d send-log countries overruled by the number\n", s.CountryUnknown, s.CountryConflicts)
 	fmt.Fprintf(w, "rejects      %d (%d lines, %.3f%% of lines) -> %s\n", s.Rejects, s.RejectedLines, 100*s.RejectRate(), s.RejectsFile)
 	for _, k := range slices.Sorted(maps.Keys(s.RejectsByKind)) {
 		fmt.Fprintf(w, "  %-17s %d\n", k, s.RejectsByKind[k])

@@ -40,23 +40,38 @@ type Options struct {
 
 // Summary counts what an export read and produced.
 type Summary struct {
-	Bytes          int64            // input bytes read
-	SendLogLines   int64            // non-blank send-log lines (CSV: data records)
-	WebhookLines   int64            // non-blank webhook lines
-	BlankLines     int64            // empty lines, skipped
-	EmptyWebhooks  int64            // webhook lines that parse but carry nothing (entry:[], statuses:[]): neither events nor rejects
-	Accepted       int64            // send-log records the API accepted (one accepted event each)
-	Refused        int64            // send-log records the API refused (one failed event each)
-	Statuses       int64            // webhook statuses read
-	Inbound        int64            // inbound user messages read
-	SkippedChanges int64            // webhook changes with neither statuses nor messages (other webhook fields)
-	Rejects        int64            // rejects (entries in the reject file)
-	RejectedLines  int64            // physical lines of the rejects (a CSV record may span several)
-	RejectsByKind  map[string]int64 // rejected lines by Kind*
-	Events         int64            // events after joining and dropping duplicates
-	Duplicates     int64            // events dropped because their event id was already seen
-	OrphanStatuses int64            // webhook status events with no matching send-log record
-	MaskedValues   int64            // free-text values and request ids in which numbers were masked (see Exporter.mask)
+	Bytes                    int64            // input bytes read
+	SendLogLines             int64            // non-blank send-log lines (CSV: data records)
+	WebhookLines             int64            // non-blank webhook lines
+	BlankLines               int64            // empty lines, skipped
+	EmptyWebhooks            int64            // webhook lines that parse but carry nothing (entry:[], statuses:[]): neither events nor rejects
+	Accepted                 int64            // send-log records the API accepted (one accepted event each)
+	Refused                  int64            // send-log records the API refused (one failed event each)
+	Statuses                 int64            // webhook statuses read
+	Inbound                  int64            // inbound user messages read
+	SkippedChanges           int64            // "messages" changes with neither statuses nor messages (value.errors, ...)
+	AccountEvents            map[string]int64 // account events read, by kind (pipeline.Status name: template_status, ...)
+	UnknownFields            map[string]int64 // webhook changes of fields failcast does not understand, by field: named and counted, not in the history
+	UnknownValues            map[string]int64 // values not understood inside account events that were kept without them ("user_preferences value \"pause\"")
+	UnresolvedDisplayNumbers int64            // account events naming the sender's number by a display number no webhook of the export maps to a phone number id (their phone_number_id is empty)
+	CountryUnknown           int64            // recipients whose number gives no country (invalid, or a shared calling code it fits no region of)
+	CountryConflicts         int64            // send-log records whose country column disagrees with the country of the number (the number wins)
+	Rejects                  int64            // rejects (entries in the reject file)
+	RejectedLines            int64            // physical lines of the rejects (a CSV record may span several)
+	RejectsByKind            map[string]int64 // rejected lines by Kind*
+	Events                   int64            // events after joining and dropping duplicates
+	Duplicates               int64            // events dropped because their event id was already seen
+	OrphanStatuses           int64            // webhook status events with no matching send-log record
+	MaskedValues             int64            // free-text values and request ids in which numbers were masked (see Exporter.mask)
+}
+
+// AccountEventCount returns the number of account events read.
+func (s Summary) AccountEventCount() int64 {
+	var n int64
+	for _, c := range s.AccountEvents {
+		n += c
+	}
+	return n
 }
 
 // Lines returns the number of non-blank physical input lines read (CSV
@@ -101,9 +116,19 @@ type Exporter struct {
 	num     []byte // scratch for number literals
 	pending []pendingEvent
 	skipped int64 // changes of the current line without statuses or messages
-	send    pendingSend
-	fields  [numFields]fieldValue
-	numBuf  [numFields][]byte
+	// Of the current line: fields and values not understood, display
+	// numbers with their phone number ids.
+	pendingFields  []string
+	pendingValues  []string
+	pendingDisplay [][2][]byte
+
+	firstConflict string // where the first send-log country conflict is, for the warning
+
+	accts        []accountDetail   // per account event (rec.acct); index 0 unused
+	displayPhone map[uint32]uint32 // display number -> phone number id, both interned in strs
+	send         pendingSend
+	fields       [numFields]fieldValue
+	numBuf       [numFields][]byte
 
 	rejects  []Reject
 	sum      Summary
@@ -117,6 +142,7 @@ type Exporter struct {
 // of its message carries.
 type sendRec struct {
 	waba, phone, recip, campaign, template, language, category, msgType uint32
+	country                                                             uint32 // the log's own country where the number gives none; 0 = the number's
 	media                                                               int64
 	exploration                                                         bool
 	ts                                                                  int64  // sent_at
@@ -143,6 +169,7 @@ type rec struct {
 	detail uint32
 	code   int32
 	status pipeline.Status
+	acct   uint32 // account events: index in Exporter.accts; 0 for message events
 }
 
 // New returns an Exporter. It fails when neither a hash key nor NoHash is
@@ -189,6 +216,11 @@ func New(opts Options) (*Exporter, error) {
 		x.msgTypes[strings.ToUpper(t)] = x.strs.str(t)
 	}
 	x.sum.RejectsByKind = map[string]int64{}
+	x.sum.AccountEvents = map[string]int64{}
+	x.sum.UnknownFields = map[string]int64{}
+	x.sum.UnknownValues = map[string]int64{}
+	x.accts = []accountDetail{{}}
+	x.displayPhone = map[uint32]uint32{}
 	x.warned = map[string]bool{}
 	return x, nil
 }
@@ -200,13 +232,36 @@ func (x *Exporter) Rejects() []Reject { return slices.Clone(x.rejects) }
 // a reject: input columns (CSV) and top-level keys (NDJSON send logs) that
 // no field uses, each with the closest field ("did you mean --map
 // template=tpl?").
-func (x *Exporter) Warnings() []string { return slices.Clone(x.warnings) }
+//
+// It also names, with counts, webhook fields and values the export does
+// not understand, account events whose display number no webhook mapped to
+// a phone number id (known once the export has finished), and send-log
+// countries the numbers overruled.
+func (x *Exporter) Warnings() []string {
+	w := slices.Clone(x.warnings)
+	for _, k := range slices.Sorted(maps.Keys(x.sum.UnknownFields)) {
+		w = append(w, fmt.Sprintf("webhooks: field %q is not understood: %d change(s) counted, not in the history", k, x.sum.UnknownFields[k]))
+	}
+	for _, k := range slices.Sorted(maps.Keys(x.sum.UnknownValues)) {
+		w = append(w, fmt.Sprintf("webhooks: %s is not understood: %d event(s) kept without it", k, x.sum.UnknownValues[k]))
+	}
+	if n := x.sum.UnresolvedDisplayNumbers; n > 0 {
+		w = append(w, fmt.Sprintf("webhooks: %d account event(s) name the sender's number by a display number no messages webhook of this export maps to a phone number id: their phone_number_id is empty (export them with the status webhooks)", n))
+	}
+	if n := x.sum.CountryConflicts; n > 0 {
+		w = append(w, fmt.Sprintf("send log: %d record(s) give a country other than their number's; the number's country is kept (first: %s)", n, x.firstConflict))
+	}
+	return w
+}
 
 // Summary returns the counts so far. Events, Duplicates and
 // OrphanStatuses are known once the export has finished.
 func (x *Exporter) Summary() Summary {
 	s := x.sum
 	s.RejectsByKind = maps.Clone(x.sum.RejectsByKind)
+	s.AccountEvents = maps.Clone(x.sum.AccountEvents)
+	s.UnknownFields = maps.Clone(x.sum.UnknownFields)
+	s.UnknownValues = maps.Clone(x.sum.UnknownValues)
 	return s
 }
 
@@ -249,9 +304,12 @@ func (x *Exporter) recipient(number []byte) uint32 {
 	case strings.HasPrefix(raw, pipeline.HashedPrefix):
 		id = raw // already pseudonymised upstream; its country is unknown
 	case x.hasher != nil:
-		id, country = x.hasher.Hash(raw), pipeline.CountryOfNumber(raw)
+		id, country = x.hasher.Hash(raw), pipeline.CountryOf(raw)
 	default:
-		id, country = pipeline.NormalizeNumber(raw), pipeline.CountryOfNumber(raw)
+		id, country = pipeline.NormalizeNumber(raw), pipeline.CountryOf(raw)
+	}
+	if country == "" && !strings.HasPrefix(raw, pipeline.HashedPrefix) {
+		x.sum.CountryUnknown++
 	}
 	x.recipID = append(x.recipID, id)
 	x.country = append(x.country, x.strs.str(country))
@@ -349,8 +407,8 @@ func (x *Exporter) finish() {
 	phoneWABA := map[uint32]uint32{}
 	for i := range x.recs {
 		r := &x.recs[i]
-		if r.send >= 0 {
-			continue // from the send log
+		if r.send >= 0 || r.acct != 0 {
+			continue // from the send log, or an account event
 		}
 		if r.waba != 0 && r.phone != 0 {
 			if _, ok := phoneWABA[r.phone]; !ok {
@@ -383,6 +441,17 @@ func (x *Exporter) finish() {
 	}
 	for i := range x.recs {
 		r := &x.recs[i]
+		if r.acct != 0 {
+			// The id first: it does not depend on the display number's
+			// resolution, which only this export's other webhooks give.
+			r.id = x.accountEventID(r)
+			if a := &x.accts[r.acct]; a.display != 0 && r.phone == 0 {
+				if r.phone = x.displayPhone[a.display]; r.phone == 0 {
+					x.sum.UnresolvedDisplayNumbers++
+				}
+			}
+			continue
+		}
 		r.id = pipeline.MakeEventID(x.msgs.s[r.msg], r.status, r.ts)
 	}
 	slices.SortFunc(x.recs, func(a, b rec) int {
@@ -400,7 +469,7 @@ func (x *Exporter) finish() {
 			x.sum.Duplicates++
 			continue
 		}
-		if r.send < 0 && r.status != pipeline.StatusInbound {
+		if r.send < 0 && r.status != pipeline.StatusInbound && r.acct == 0 {
 			x.sum.OrphanStatuses++
 		}
 		out = append(out, r)
@@ -429,11 +498,19 @@ func (x *Exporter) event(r *rec) pipeline.Event {
 		e.CampaignID, e.Template, e.Language = x.strs.s[s.campaign], x.strs.s[s.template], x.strs.s[s.language]
 		e.Category, e.MessageType = x.strs.s[s.category], x.strs.s[s.msgType]
 		e.MediaBytes, e.Exploration = s.media, s.exploration
+		if s.country != 0 {
+			e.Country = x.strs.s[s.country]
+		}
 		return e
 	}
 	e.WABAID, e.PhoneNumberID = x.strs.s[r.waba], x.strs.s[r.phone]
 	e.Recipient, e.Country = x.recipID[r.recip], x.strs.s[x.country[r.recip]]
 	e.CampaignID, e.Category, e.MessageType = x.strs.s[r.camp], x.strs.s[r.categ], x.strs.s[r.mtype]
+	if r.acct != 0 {
+		a := &x.accts[r.acct]
+		e.Template, e.Language = x.strs.s[a.template], x.strs.s[a.language]
+		e.AccountValue, e.AccountNumber, e.AccountUntil = x.strs.s[a.value], a.number, a.until
+	}
 	return e
 }
 

@@ -27,7 +27,7 @@ func seedLines(f *testing.F, files ...string) {
 // A webhook line is either rejected whole (no events) or yields one
 // well-formed event per status and inbound message.
 func FuzzParseWebhookLine(f *testing.F) {
-	seedLines(f, "webhook-statuses.ndjson")
+	seedLines(f, "webhook-statuses.ndjson", "webhook-account-events.ndjson")
 	for _, s := range []string{
 		"null", "[]", "{}", `{"entry":[]}`, `{"entry":[{"changes":[{"value":{}}]}]}`,
 		status(goodStatus), status(goodStatus + `},{` + goodStatus),
@@ -50,15 +50,15 @@ func FuzzParseWebhookLine(f *testing.F) {
 		case len(rejects) > 1:
 			t.Fatalf("%d rejects from one line", len(rejects))
 		case len(rejects) == 1:
-			if len(events) != 0 || sum.Statuses+sum.Inbound != 0 {
+			if len(events) != 0 || sum.Statuses+sum.Inbound+sum.AccountEventCount() != 0 {
 				t.Errorf("rejected line still produced %d events", len(events))
 			}
 			if r := rejects[0]; r.Line != 1 || r.Raw != string(line) || r.Kind == "" || r.Reason == "" {
 				t.Errorf("reject %+v", r)
 			}
 		default:
-			if int64(len(events))+sum.Duplicates != sum.Statuses+sum.Inbound {
-				t.Errorf("%d events + %d duplicates from %d statuses and %d inbound messages", len(events), sum.Duplicates, sum.Statuses, sum.Inbound)
+			if int64(len(events))+sum.Duplicates != sum.Statuses+sum.Inbound+sum.AccountEventCount() {
+				t.Errorf("%d events + %d duplicates from %d statuses, %d inbound messages and %d account events", len(events), sum.Duplicates, sum.Statuses, sum.Inbound, sum.AccountEventCount())
 			}
 		}
 		for _, e := range events {

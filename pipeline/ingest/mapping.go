@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/failcast/failcast/internal/colmatch"
 )
 
 // Send-log field names, as used in a Mapping and in the --map flag.
@@ -24,6 +26,7 @@ const (
 	FieldErrorCode     = "error_code"
 	FieldErrorMessage  = "error_message"
 	FieldErrorDetails  = "error_details"
+	FieldCountry       = "country"
 )
 
 // field indexes the send-log fields in sendLogFields order.
@@ -46,6 +49,7 @@ const (
 	fErrorCode
 	fErrorMessage
 	fErrorDetails
+	fCountry
 	numFields
 )
 
@@ -75,6 +79,7 @@ var sendLogFields = [numFields]fieldSpec{
 	fErrorCode:     {FieldErrorCode, "response.error.code", []string{"code"}},
 	fErrorMessage:  {FieldErrorMessage, "response.error.message", nil},
 	fErrorDetails:  {FieldErrorDetails, "response.error.error_data.details", nil},
+	fCountry:       {FieldCountry, "country", []string{"recipient_country", "country_code"}},
 }
 
 // lookupField finds a field by its name or one of its aliases.
@@ -108,28 +113,24 @@ func DefaultMapping() Mapping {
 // names may be given by an alias ("campaign_id" for "campaign"); the result
 // is keyed by the canonical names. An empty spec gives an empty mapping.
 func ParseMapping(spec string) (Mapping, error) {
-	m := Mapping{}
-	if strings.TrimSpace(spec) == "" {
-		return m, nil
+	pairs, err := colmatch.ParsePairs(spec, "path")
+	if err != nil {
+		return nil, err
 	}
-	for i, pair := range strings.Split(spec, ",") {
-		name, path, ok := strings.Cut(pair, "=")
-		name, path = strings.TrimSpace(name), strings.TrimSpace(path)
-		if !ok || name == "" || path == "" {
-			return nil, fmt.Errorf("mapping pair %d %q: want field=path", i+1, pair)
-		}
-		f, known := lookupField(name)
+	m := Mapping{}
+	for i, p := range pairs {
+		f, known := lookupField(p.Field)
 		if !known {
-			return nil, fmt.Errorf("mapping pair %d %q: unknown field %q (want one of %s)", i+1, pair, name, strings.Join(fieldNames(), ", "))
+			return nil, fmt.Errorf("mapping pair %d %s=%s: unknown field %q (want one of %s)", i+1, p.Field, p.Column, p.Field, strings.Join(fieldNames(), ", "))
 		}
-		if _, err := splitPath(path); err != nil {
-			return nil, fmt.Errorf("mapping pair %d %q: %w", i+1, pair, err)
+		if _, err := splitPath(p.Column); err != nil {
+			return nil, fmt.Errorf("mapping pair %d %s=%s: %w", i+1, p.Field, p.Column, err)
 		}
 		canon := sendLogFields[f].name
 		if _, dup := m[canon]; dup {
-			return nil, fmt.Errorf("mapping pair %d %q: field %q mapped twice", i+1, pair, canon)
+			return nil, fmt.Errorf("mapping pair %d %s=%s: field %q mapped twice", i+1, p.Field, p.Column, canon)
 		}
-		m[canon] = path
+		m[canon] = p.Column
 	}
 	return m, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/failcast/failcast/internal/colmatch"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/valyala/fastjson"
 )
@@ -34,11 +35,11 @@ type fieldValue struct {
 
 // pendingSend is the send-log record of the current line.
 type pendingSend struct {
-	requestID, msgID, waba, phone, recip, camp, template, language, title, detail []byte
-	categ, mtype                                                                  uint32
-	ts, media                                                                     int64
-	code                                                                          int32
-	exploration                                                                   bool
+	requestID, msgID, waba, phone, recip, camp, template, language, title, detail, country []byte
+	categ, mtype                                                                           uint32
+	ts, media                                                                              int64
+	code                                                                                   int32
+	exploration                                                                            bool
 }
 
 // AddSendLogNDJSON reads a send log as NDJSON, one send request per line,
@@ -212,7 +213,7 @@ func (x *Exporter) buildSend() *lineError {
 	}{
 		{fWABAID, &p.waba, true}, {fPhoneNumberID, &p.phone, true}, {fCampaign, &p.camp, true},
 		{fTemplate, &p.template, false}, {fLanguage, &p.language, false}, {fMessageID, &p.msgID, false},
-		{fErrorMessage, &p.title, false}, {fErrorDetails, &p.detail, false},
+		{fErrorMessage, &p.title, false}, {fErrorDetails, &p.detail, false}, {fCountry, &p.country, false},
 	} {
 		if *o.dst, le = x.text(o.f, o.num); le != nil {
 			return le
@@ -338,6 +339,7 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 		}
 	}
 	s := sendRec{
+		country:     x.sendCountry(p.country, recip, source, line),
 		waba:        x.strs.bytes(p.waba),
 		phone:       x.strs.bytes(p.phone),
 		recip:       recip,
@@ -372,6 +374,34 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 	}
 	x.recs = append(x.recs, r)
 	return nil
+}
+
+// sendCountry checks a send-log record's own country (the country field,
+// when the log has one) against the country of its number, which wins:
+// a disagreement is counted (Summary.CountryConflicts) and warned about.
+// Where the number gives no country (a shared calling code it fits no
+// region of), the record's country is used. It returns the record's
+// country override, interned in strs, or 0 to use the number's.
+func (x *Exporter) sendCountry(b []byte, recip uint32, source string, line int) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	c := strings.ToUpper(strings.TrimSpace(string(b)))
+	if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+		x.sum.UnknownValues[fmt.Sprintf("send log %s %q (want ISO 3166-1 alpha-2)", x.fieldName(fCountry), b)]++
+		return 0
+	}
+	parsed := x.strs.s[x.country[recip]]
+	switch {
+	case parsed == "": // an invalid number, or a pre-hashed recipient: only the log knows
+		return x.strs.str(c)
+	case parsed != c:
+		if x.sum.CountryConflicts == 0 {
+			x.firstConflict = fmt.Sprintf("%s line %d: %s %s, the number is in %s", source, line, x.fieldName(fCountry), c, parsed)
+		}
+		x.sum.CountryConflicts++
+	}
+	return 0
 }
 
 // maxRecordLines is the most physical lines one CSV record may span
@@ -709,87 +739,10 @@ func (x *Exporter) warnUnused(what, source, name string, candidates []field) {
 }
 
 // closeness scores how well an input column name fits field f (lower is
-// better): an abbreviation of one of its names (the letters in order,
-// same first letter: tpl, cat, err_code), a shared prefix of 4 or more
-// letters, or a small edit distance.
+// better), by the field's name and aliases (colmatch.Closeness).
 func closeness(col string, f field) (float64, bool) {
-	c := normName(col)
-	if c == "" {
-		return 0, false
-	}
 	spec := sendLogFields[f]
-	names := append([]string{spec.name}, spec.aliases...)
-	best, ok := 99.0, false
-	for _, n := range names {
-		n = normName(n)
-		var s float64
-		switch {
-		case c == n:
-			s = 0
-		case c[0] == n[0] && isSubsequence(c, n):
-			s = 1 + float64(len(n)-len(c))/100
-		case commonPrefix(c, n) >= 4:
-			s = 1.5 + float64(len(n)-commonPrefix(c, n))/100
-		default:
-			d := editDistance(c, n)
-			if d > max(1, len(n)/3) {
-				continue
-			}
-			s = 2 + float64(d)
-		}
-		if s < best {
-			best, ok = s, true
-		}
-	}
-	return best, ok
-}
-
-func normName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isSubsequence(short, long string) bool {
-	i := 0
-	for j := 0; i < len(short) && j < len(long); j++ {
-		if short[i] == long[j] {
-			i++
-		}
-	}
-	return i == len(short)
-}
-
-func commonPrefix(a, b string) int {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	return n
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return colmatch.Closeness(col, append([]string{spec.name}, spec.aliases...))
 }
 
 // parseSendLogRecord parses one CSV record into x.send.

@@ -18,11 +18,17 @@ type pendingEvent struct {
 	ts                                             int64
 	code                                           int32
 	status                                         pipeline.Status
+	acct                                           bool // an account event (status.IsAccountEvent)
+	account                                        pendingAccount
 }
 
 // AddWebhooks reads NDJSON of Meta's webhook bodies (one POST body per
 // line): statuses become sent, delivered, read or failed events, inbound
-// user messages become inbound events. Malformed lines are rejected (see
+// user messages become inbound events, and the account-level fields
+// (message_template_status_update, ..., user_preferences) become account
+// events (pipeline.StatusTemplateStatus, ...). A field failcast does not
+// understand is named and counted (Summary.UnknownFields), never dropped
+// silently. Malformed lines are rejected (see
 // Reject); the error is only for failed reads, a failing OnReject or a
 // cancelled ctx. name identifies the input in rejects.
 func (x *Exporter) AddWebhooks(ctx context.Context, name string, r io.Reader) error {
@@ -30,15 +36,31 @@ func (x *Exporter) AddWebhooks(ctx context.Context, name string, r io.Reader) er
 }
 
 // commitPending turns the current line's pending events into records. A
-// line without events or skipped changes (entry:[], statuses:[]) is
-// counted in EmptyWebhooks.
+// line without events, skipped changes or fields not understood
+// (entry:[], statuses:[]) is counted in EmptyWebhooks.
 func (x *Exporter) commitPending(string, int) *lineError {
 	x.sum.SkippedChanges += x.skipped
-	if len(x.pending) == 0 && x.skipped == 0 {
+	if len(x.pending) == 0 && x.skipped == 0 && len(x.pendingFields) == 0 {
 		x.sum.EmptyWebhooks++
+	}
+	for _, f := range x.pendingFields {
+		x.sum.UnknownFields[f]++
+	}
+	for _, v := range x.pendingValues {
+		x.sum.UnknownValues[v]++
+	}
+	for _, d := range x.pendingDisplay {
+		display := x.strs.bytes(d[0])
+		if _, ok := x.displayPhone[display]; !ok {
+			x.displayPhone[display] = x.strs.bytes(d[1])
+		}
 	}
 	for i := range x.pending {
 		p := &x.pending[i]
+		if p.acct {
+			x.commitAccount(p)
+			continue
+		}
 		r := rec{
 			ts:     p.ts,
 			seq:    x.seq,
@@ -66,9 +88,40 @@ func (x *Exporter) commitPending(string, int) *lineError {
 	return nil
 }
 
+// commitAccount records an account event of the current line.
+func (x *Exporter) commitAccount(p *pendingEvent) {
+	a := accountDetail{
+		template: x.strs.bytes(p.account.template), language: x.strs.bytes(p.account.language),
+		value: x.strs.bytes(p.account.value), display: x.strs.bytes(p.account.display),
+		number: p.account.number, until: p.account.until,
+	}
+	var recip uint32
+	if len(p.recip) > 0 {
+		recip = x.recipient(p.recip)
+	}
+	x.recs = append(x.recs, rec{
+		ts:     p.ts,
+		seq:    x.seq,
+		send:   -1,
+		recip:  recip,
+		waba:   x.strs.bytes(p.waba),
+		phone:  x.strs.bytes(p.phone),
+		categ:  p.categ,
+		title:  x.strs.bytes(x.mask(p.title)),
+		detail: x.strs.bytes(x.mask(p.detail)),
+		code:   pipeline.NoErrorCode,
+		status: p.status,
+		acct:   uint32(len(x.accts)),
+	})
+	x.accts = append(x.accts, a)
+	x.seq++
+	x.sum.AccountEvents[p.status.String()]++
+}
+
 // parseWebhookLine parses one webhook body into x.pending.
 func (x *Exporter) parseWebhookLine(line []byte) *lineError {
 	x.pending, x.skipped = x.pending[:0], 0
+	x.pendingFields, x.pendingValues, x.pendingDisplay = x.pendingFields[:0], x.pendingValues[:0], x.pendingDisplay[:0]
 	v, le := x.parseObjectLine(line, "a webhook body object")
 	if le != nil {
 		return le
@@ -96,7 +149,7 @@ func (x *Exporter) parseWebhookLine(line []byte) *lineError {
 			return reject(KindWrongType, "entry[%d].changes is %s, want an array", i, typeName(changes.Type()))
 		}
 		for j, change := range mustArray(changes) {
-			if le := x.parseChange(change, waba); le != nil {
+			if le := x.parseChange(change, entry, waba); le != nil {
 				return at(le, "entry[%d].changes[%d]", i, j)
 			}
 		}
@@ -114,7 +167,7 @@ func mustArray(v *fastjson.Value) []*fastjson.Value {
 	return a
 }
 
-func (x *Exporter) parseChange(change *fastjson.Value, waba []byte) *lineError {
+func (x *Exporter) parseChange(change, entry *fastjson.Value, waba []byte) *lineError {
 	if change.Type() != fastjson.TypeObject {
 		return reject(KindWrongType, "is %s, want an object", typeName(change.Type()))
 	}
@@ -124,7 +177,10 @@ func (x *Exporter) parseChange(change *fastjson.Value, waba []byte) *lineError {
 			return reject(KindWrongType, "field is %s, want a string", typeName(f.Type()))
 		}
 		if string(name) != "messages" {
-			x.skipped++ // template status updates and other fields
+			if kind, ok := accountFields[string(name)]; ok {
+				return x.parseAccountChange(name, kind, change, entry, waba)
+			}
+			x.unknownField(name)
 			return nil
 		}
 	}
@@ -138,6 +194,11 @@ func (x *Exporter) parseChange(change *fastjson.Value, waba []byte) *lineError {
 	phone, le := x.idText(value.Get("metadata", "phone_number_id"))
 	if le != nil {
 		return at(le, "value.metadata.phone_number_id")
+	}
+	// The display number of the phone number id, for the account webhooks
+	// that name the number by it.
+	if d, _ := optionalString(value, "metadata", "display_phone_number"); len(d) > 0 && len(phone) > 0 {
+		x.pendingDisplay = append(x.pendingDisplay, [2][]byte{d, phone})
 	}
 	statuses, messages := value.Get("statuses"), value.Get("messages")
 	if statuses == nil && messages == nil {

@@ -1,8 +1,9 @@
 // Package plans reads the campaign plans a scoring run scores, in two
 // passes over the files (Parquet or CSV in pipeline's plan contract):
-// Survey validates every row once and reports the ones that cannot be
-// scored (invalid, or scheduled before the as-of time) with their file,
-// row and column; Set.Stream then hands the valid rows over in batches in
+// Survey (SurveyWith: other column names and zone-less times, see
+// pipeline.PlanOptions) validates every row once and reports the ones that
+// cannot be scored (invalid, scheduled before the as-of time, or a send id
+// seen before) with their file, row and column; Set.Stream then hands the valid rows over in batches in
 // non-decreasing scheduled_at order, merging sorted files that overlap in
 // time and sorting unsorted ones in memory. Only the sends and their
 // order come out: features, models and outputs are package scoring's.

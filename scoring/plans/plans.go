@@ -24,6 +24,7 @@ type planFile struct {
 	sorted   bool  // valid rows are in non-decreasing scheduled_at order
 	min, max int64 // scheduled_at range of valid rows
 	unhashed int   // valid rows whose recipient is not hashed
+	dups     []int // ordinals (among the rows ReadPlan passes) of repeated send ids
 }
 
 // Set is a run's plan files, read in two passes: Survey validates every
@@ -35,9 +36,15 @@ type planFile struct {
 // few batches per file). When some file is not sorted, Stream loads all
 // valid rows and sorts them in memory (about 250 bytes per send plus its
 // strings); a caller that wants to fail instead checks Sorted first.
+//
+// Send ids: a send id repeated within or across the files is rejected
+// after its first occurrence (it would be scored, counted and acted on
+// twice). Survey keeps every send id in memory (about 60 bytes each) to
+// find them.
 type Set struct {
 	asOf      int64
 	batchSize int
+	opts      pipeline.PlanOptions // how to read the files (without OnWarning)
 	files     []planFile
 }
 
@@ -80,31 +87,64 @@ func firstDataRow(path string) int {
 // survey stops with it. A file that cannot be read (missing, corrupt,
 // wrong columns) is an input error (exitcode.Input) naming it.
 func Survey(ctx context.Context, paths []string, asOf int64, batchSize int, reject func(pipeline.RowError) error) (*Set, error) {
+	return SurveyWith(ctx, paths, pipeline.PlanOptions{}, asOf, batchSize, reject)
+}
+
+// SurveyWith is Survey for plan files read with opts (score's --map and
+// --timezone): opts.OnWarning gets the files' unused columns once, in
+// this first pass.
+func SurveyWith(ctx context.Context, paths []string, opts pipeline.PlanOptions, asOf int64, batchSize int, reject func(pipeline.RowError) error) (*Set, error) {
 	if batchSize < 1 {
 		return nil, fmt.Errorf("plans: batch size %d, want at least 1", batchSize)
 	}
-	p := &Set{asOf: asOf, batchSize: batchSize}
-	if err := p.survey(ctx, paths, reject); err != nil {
+	p := &Set{asOf: asOf, batchSize: batchSize, opts: opts}
+	p.opts.OnWarning = nil
+	if err := p.survey(ctx, paths, opts, reject); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func (p *Set) survey(ctx context.Context, paths []string, reject func(pipeline.RowError) error) error {
+// sendRef is where a send id was first seen.
+type sendRef struct {
+	file string
+	row  int
+}
+
+func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOptions, reject func(pipeline.RowError) error) error {
 	asOf := time.UnixMicro(p.asOf).UTC().Format(time.RFC3339)
+	seen := make(map[string]sendRef)
 	for _, path := range paths {
 		f := planFile{path: path, sorted: true}
 		rows := rowNumbers{next: firstDataRow(path)}
 		last := int64(0)
+		ordinal := 0
 		onBad := func(e pipeline.RowError) error {
 			rows.badRow(e.Row)
 			f.rejected++
 			return reject(e)
 		}
-		err := readPlan(ctx, path, onBad, func(batch []pipeline.PlannedSend) error {
+		err := readPlan(ctx, path, opts, onBad, func(batch []pipeline.PlannedSend) error {
 			for i := range batch {
 				s := &batch[i]
 				row := rows.validRow()
+				k := ordinal
+				ordinal++
+				if first, dup := seen[s.SendID]; dup {
+					f.dups = append(f.dups, k)
+					f.rejected++
+					where := fmt.Sprintf("row %d", first.row)
+					if first.file != path {
+						where = fmt.Sprintf("%s row %d", first.file, first.row)
+					}
+					err := reject(pipeline.RowError{File: path, Row: row, Column: pipeline.ColSendID,
+						Err: fmt.Errorf("send id %q repeats the send of %s: a send is scored once (give each planned send its own id)", s.SendID, where)})
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				seen[strings.Clone(s.SendID)] = sendRef{file: path, row: row}
 				if s.ScheduledAt < p.asOf {
 					f.rejected++
 					err := reject(pipeline.RowError{File: path, Row: row, Column: pipeline.ColScheduledAt,
@@ -178,8 +218,8 @@ func (e *callbackError) Error() string { return e.err.Error() }
 // readPlan is pipeline.ReadPlan with its errors sorted out: an error of fn
 // or onBad is returned as it is, an error reading the file (missing,
 // corrupt, wrong columns) becomes an input error naming the file.
-func readPlan(ctx context.Context, path string, onBad func(pipeline.RowError) error, fn func([]pipeline.PlannedSend) error) error {
-	err := pipeline.ReadPlan(ctx, path, func(e pipeline.RowError) error {
+func readPlan(ctx context.Context, path string, opts pipeline.PlanOptions, onBad func(pipeline.RowError) error, fn func([]pipeline.PlannedSend) error) error {
+	err := pipeline.ReadPlanWith(ctx, path, opts, func(e pipeline.RowError) error {
 		if err := onBad(e); err != nil {
 			return &callbackError{err}
 		}
@@ -212,7 +252,8 @@ func (p *Set) BatchSize() int { return p.batchSize }
 // Stream calls fn with batches of the valid rows of all files in
 // non-decreasing scheduled_at order (ties: file order, then row order).
 // The batch is reused after fn returns. Rows are validated again as they
-// are read; the ones Survey reported are skipped.
+// are read; the ones Survey reported (invalid, before as-of, repeated
+// send ids) are skipped.
 func (p *Set) Stream(ctx context.Context, fn func([]pipeline.PlannedSend) error) error {
 	var active []planFile
 	for _, f := range p.files {
@@ -226,7 +267,7 @@ func (p *Set) Stream(ctx context.Context, fn func([]pipeline.PlannedSend) error)
 	case !p.Sorted():
 		return p.streamSorted(ctx, active, fn)
 	case len(active) == 1:
-		return p.streamOne(ctx, active[0].path, fn)
+		return p.streamOne(ctx, active[0], fn)
 	}
 	// Files that follow each other in time need no merge.
 	sequential := true
@@ -237,7 +278,7 @@ func (p *Set) Stream(ctx context.Context, fn func([]pipeline.PlannedSend) error)
 	}
 	if sequential {
 		for _, f := range active {
-			if err := p.streamOne(ctx, f.path, fn); err != nil {
+			if err := p.streamOne(ctx, f, fn); err != nil {
 				return err
 			}
 		}
@@ -246,12 +287,29 @@ func (p *Set) Stream(ctx context.Context, fn func([]pipeline.PlannedSend) error)
 	return p.streamMerged(ctx, active, fn)
 }
 
-// streamOne streams one sorted file, dropping rows before as-of.
-func (p *Set) streamOne(ctx context.Context, path string, fn func([]pipeline.PlannedSend) error) error {
+// keep returns the filter of the second pass over file f: called for
+// each row ReadPlan hands over, in order, it tells whether the row is
+// streamed (scheduled at or after as-of and not a repeated send id).
+func (p *Set) keep(f planFile) func(s *pipeline.PlannedSend) bool {
+	ordinal, dups := 0, f.dups
+	return func(s *pipeline.PlannedSend) bool {
+		k := ordinal
+		ordinal++
+		if len(dups) > 0 && dups[0] == k {
+			dups = dups[1:]
+			return false
+		}
+		return s.ScheduledAt >= p.asOf
+	}
+}
+
+// streamOne streams one sorted file, dropping the rows Survey rejected.
+func (p *Set) streamOne(ctx context.Context, f planFile, fn func([]pipeline.PlannedSend) error) error {
 	out := make([]pipeline.PlannedSend, 0, p.batchSize)
-	err := readPlan(ctx, path, skipBad, func(batch []pipeline.PlannedSend) error {
+	keep := p.keep(f)
+	err := readPlan(ctx, f.path, p.opts, skipBad, func(batch []pipeline.PlannedSend) error {
 		for i := range batch {
-			if batch[i].ScheduledAt < p.asOf {
+			if !keep(&batch[i]) {
 				continue
 			}
 			out = append(out, batch[i])
@@ -281,9 +339,10 @@ func (p *Set) streamSorted(ctx context.Context, files []planFile, fn func([]pipe
 	}
 	all := make([]pipeline.PlannedSend, 0, n)
 	for _, f := range files {
-		err := readPlan(ctx, f.path, skipBad, func(batch []pipeline.PlannedSend) error {
+		keep := p.keep(f)
+		err := readPlan(ctx, f.path, p.opts, skipBad, func(batch []pipeline.PlannedSend) error {
 			for i := range batch {
-				if batch[i].ScheduledAt >= p.asOf {
+				if keep(&batch[i]) {
 					all = append(all, batch[i])
 				}
 			}
@@ -322,10 +381,11 @@ func (p *Set) streamMerged(ctx context.Context, files []planFile, fn func([]pipe
 		go func() {
 			defer wg.Done()
 			defer close(src.ch)
-			err := readPlan(ctx, f.path, skipBad, func(batch []pipeline.PlannedSend) error {
+			keep := p.keep(f)
+			err := readPlan(ctx, f.path, p.opts, skipBad, func(batch []pipeline.PlannedSend) error {
 				cp := make([]pipeline.PlannedSend, 0, len(batch))
 				for i := range batch {
-					if batch[i].ScheduledAt >= p.asOf {
+					if keep(&batch[i]) {
 						cp = append(cp, batch[i])
 					}
 				}

@@ -42,6 +42,19 @@ func write(t *testing.T, name string, s []pipeline.PlannedSend) string {
 	return path
 }
 
+// writeAll writes plan files plan0.parquet, plan1.csv, plan2.parquet...
+func writeAll(t *testing.T, files [][]pipeline.PlannedSend) []string {
+	var paths []string
+	for i, f := range files {
+		ext := ".parquet"
+		if i%2 == 1 {
+			ext = ".csv"
+		}
+		paths = append(paths, write(t, fmt.Sprint("plan", i, ext), f))
+	}
+	return paths
+}
+
 // TestStreamOrder: whatever the files and their order, Stream hands every
 // valid send over once, in scheduled_at order, in batches of at most the
 // batch size; sends before as-of are rejected by Survey and never streamed.
@@ -67,14 +80,7 @@ func TestStreamOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var paths []string
-			for i, f := range tt.files {
-				ext := ".parquet"
-				if i%2 == 1 {
-					ext = ".csv"
-				}
-				paths = append(paths, write(t, fmt.Sprint("plan", i, ext), f))
-			}
+			paths := writeAll(t, tt.files)
 			var rejects []pipeline.RowError
 			set, err := plans.Survey(context.Background(), paths, asOf.UnixMicro(), 7, func(e pipeline.RowError) error {
 				rejects = append(rejects, e)

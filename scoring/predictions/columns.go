@@ -23,6 +23,7 @@ const (
 	ColLikelyFamily  = "likely_family"
 	ColLikelyCode    = "likely_code"
 	ColWarning       = "warning"
+	ColReasons       = "reasons"
 	ColAction        = "action"
 	ColExploration   = "exploration"
 	ColStaleFeatures = "stale_features"
@@ -60,7 +61,9 @@ var predictionColumns = func() []string {
 	for _, f := range ReportedFamilies {
 		c = append(c, FamilyColumn(f))
 	}
-	return append(c, ColWarning, ColAction, ColExploration, ColStaleFeatures, ColModelVersion)
+	// reasons came last, after model_version: readers that take columns
+	// by position keep working.
+	return append(c, ColWarning, ColAction, ColExploration, ColStaleFeatures, ColModelVersion, ColReasons)
 }()
 
 // CampaignColumns returns the columns of campaigns.csv, in order.

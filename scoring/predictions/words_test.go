@@ -77,7 +77,7 @@ func TestParseRisk(t *testing.T) {
 func TestColumns(t *testing.T) {
 	want := []string{"send_id", "campaign_id", "phone_number_id", "recipient", "scheduled_at", "p_fail", "risk",
 		"likely_family", "likely_code", "p_auth", "p_integrity", "p_throttle", "p_quality", "p_recipient", "p_payload",
-		"p_media", "p_template_state", "p_transient", "p_account", "warning", "action", "exploration", "stale_features", "model_version"}
+		"p_media", "p_template_state", "p_transient", "p_account", "warning", "action", "exploration", "stale_features", "model_version", "reasons"}
 	if got := predictions.Columns(); !slices.Equal(got, want) {
 		t.Errorf("columns\n got %v\nwant %v", got, want)
 	}

@@ -1,0 +1,292 @@
+package drift
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/failcast/failcast/models"
+)
+
+// Defaults and thresholds of the index (see the package doc).
+const (
+	// Bins is the number of quantile bins Fit aims at per column.
+	Bins = 10
+	// MinShare floors a bin's share in PSI.
+	MinShare = 1e-4
+	// Moderate is the PSI from which a column has shifted moderately.
+	Moderate = 0.1
+	// Drifted is the PSI above which a column is named drifted.
+	Drifted = 0.2
+	// MinRows is the fewest new rows whose PSI is assessed.
+	MinRows = 100
+	// maxFitRows bounds the rows Fit sorts per column: larger references
+	// are sampled at an even stride (deterministic).
+	maxFitRows = 200_000
+)
+
+// Feature is the reference distribution of one column: Edges are the
+// upper bounds of all bins but the last, strictly increasing (bin i holds
+// values in (Edges[i-1], Edges[i]], the last bin everything above the
+// last edge), Shares the share of the reference's non-NaN rows in each
+// bin (len(Edges)+1 values summing to 1 - Missing), Missing the share of
+// NaN rows.
+type Feature struct {
+	Name    string    `json:"name"`
+	Edges   []float64 `json:"edges"`
+	Shares  []float64 `json:"shares"`
+	Missing float64   `json:"missing"`
+}
+
+// Reference is the reference distribution of every column of a matrix, in
+// column order, and the number of rows it was fitted on.
+type Reference struct {
+	Rows     int       `json:"rows"`
+	Features []Feature `json:"features"`
+}
+
+// Fit summarises the columns of X (named by names) in at most bins
+// quantile bins each, plus an empty bin below the minimum and one above
+// the maximum. X must have rows and len(names) columns.
+func Fit(X models.Matrix, names []string, bins int) (*Reference, error) {
+	if err := X.Validate(); err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+	switch {
+	case X.Cols != len(names):
+		return nil, fmt.Errorf("drift: matrix has %d columns, %d names given", X.Cols, len(names))
+	case X.Rows == 0:
+		return nil, errors.New("drift: the reference matrix has no rows")
+	case bins < 2:
+		return nil, fmt.Errorf("drift: want at least 2 bins, got %d", bins)
+	}
+	stride := max(1, (X.Rows+maxFitRows-1)/maxFitRows)
+	ref := &Reference{Rows: X.Rows, Features: make([]Feature, X.Cols)}
+	col := make([]float64, 0, X.Rows/stride+1)
+	for j := 0; j < X.Cols; j++ {
+		col = col[:0]
+		nan := 0
+		n := 0
+		for i := 0; i < X.Rows; i += stride {
+			n++
+			v := float64(X.Data[i*X.Cols+j])
+			if math.IsNaN(v) {
+				nan++
+				continue
+			}
+			col = append(col, v)
+		}
+		sort.Float64s(col)
+		f := Feature{Name: names[j], Missing: float64(nan) / float64(n)}
+		if len(col) > 0 {
+			// An edge just below the minimum and one at the maximum give
+			// the reference two empty outer bins, so values outside its
+			// range show up even for a constant column.
+			f.Edges = append(f.Edges, math.Nextafter(col[0], math.Inf(-1)))
+			for k := 1; k <= bins; k++ {
+				e := col[(len(col)-1)*k/bins]
+				if e > f.Edges[len(f.Edges)-1] {
+					f.Edges = append(f.Edges, e)
+				}
+			}
+		}
+		counts := make([]float64, len(f.Edges)+1)
+		for _, v := range col {
+			counts[bin(f.Edges, v)]++
+		}
+		for k := range counts {
+			counts[k] /= float64(n)
+		}
+		f.Shares = counts
+		ref.Features[j] = f
+	}
+	return ref, nil
+}
+
+// bin returns the bin of v: the first edge at or above v, or the last bin.
+func bin(edges []float64, v float64) int {
+	i, _ := slices.BinarySearch(edges, v)
+	return i
+}
+
+// Check verifies a reference read back from a file: shares and edges
+// agree in length, edges increase, shares are within [0, 1].
+func (r *Reference) Check() error {
+	for j, f := range r.Features {
+		if len(f.Shares) != len(f.Edges)+1 {
+			return fmt.Errorf("drift reference: feature %d (%s): %d shares for %d edges, want edges+1", j, f.Name, len(f.Shares), len(f.Edges))
+		}
+		for k := 1; k < len(f.Edges); k++ {
+			if !(f.Edges[k] > f.Edges[k-1]) {
+				return fmt.Errorf("drift reference: feature %d (%s): edges not increasing at %d", j, f.Name, k)
+			}
+		}
+		sum := f.Missing
+		for _, s := range f.Shares {
+			if !(s >= 0 && s <= 1) {
+				return fmt.Errorf("drift reference: feature %d (%s): share %v outside [0, 1]", j, f.Name, s)
+			}
+			sum += s
+		}
+		if math.Abs(sum-1) > 1e-6 {
+			return fmt.Errorf("drift reference: feature %d (%s): shares and missing sum to %v, want 1", j, f.Name, sum)
+		}
+	}
+	return nil
+}
+
+// PSI returns the Population Stability Index of the shares actual against
+// expected (same length; each a distribution), flooring every share at
+// MinShare.
+func PSI(expected, actual []float64) float64 {
+	if len(expected) != len(actual) {
+		panic(fmt.Sprintf("drift: PSI of %d and %d shares", len(expected), len(actual)))
+	}
+	s := 0.0
+	for i := range expected {
+		e, a := max(expected[i], MinShare), max(actual[i], MinShare)
+		s += (a - e) * math.Log(a/e)
+	}
+	return s
+}
+
+// Meter counts rows into a reference's bins. It is not safe for
+// concurrent use.
+type Meter struct {
+	ref    *Reference
+	counts [][]int64 // per column: bins, then NaN
+	rows   int64
+}
+
+// NewMeter returns a Meter for ref.
+func NewMeter(ref *Reference) *Meter {
+	m := &Meter{ref: ref, counts: make([][]int64, len(ref.Features))}
+	for j, f := range ref.Features {
+		m.counts[j] = make([]int64, len(f.Edges)+2)
+	}
+	return m
+}
+
+// Rows returns the number of rows counted.
+func (m *Meter) Rows() int64 { return m.rows }
+
+// Add counts the rows of X, which must have the reference's columns.
+func (m *Meter) Add(X models.Matrix) error {
+	if X.Cols != len(m.ref.Features) {
+		return fmt.Errorf("drift: matrix has %d columns, the reference %d", X.Cols, len(m.ref.Features))
+	}
+	for i := 0; i < X.Rows; i++ {
+		row := X.Row(i)
+		for j, f := range m.ref.Features {
+			v := float64(row[j])
+			if math.IsNaN(v) {
+				m.counts[j][len(f.Edges)+1]++
+				continue
+			}
+			m.counts[j][bin(f.Edges, v)]++
+		}
+	}
+	m.rows += int64(X.Rows)
+	return nil
+}
+
+// Status is how a column's PSI reads.
+type Status string
+
+// The statuses.
+const (
+	StatusStable      Status = "stable"       // PSI < Moderate
+	StatusModerate    Status = "moderate"     // Moderate <= PSI <= Drifted
+	StatusDrifted     Status = "drifted"      // PSI > Drifted
+	StatusNotAssessed Status = "not_assessed" // fewer than MinRows rows
+)
+
+// StatusOf reads a PSI of a sample of rows rows.
+func StatusOf(psi float64, rows int64) Status {
+	switch {
+	case rows < MinRows || math.IsNaN(psi):
+		return StatusNotAssessed
+	case psi > Drifted:
+		return StatusDrifted
+	case psi >= Moderate:
+		return StatusModerate
+	}
+	return StatusStable
+}
+
+// FeatureDrift is one column's comparison with its reference.
+type FeatureDrift struct {
+	Name   string
+	PSI    float64 // NaN when no row was counted
+	Status Status
+}
+
+// MarshalJSON writes {"name", "psi" (null when NaN), "status"}.
+func (d FeatureDrift) MarshalJSON() ([]byte, error) {
+	var psi any
+	if !math.IsNaN(d.PSI) && !math.IsInf(d.PSI, 0) {
+		psi = math.Round(d.PSI*1e4) / 1e4
+	}
+	return json.Marshal(struct {
+		Name   string `json:"name"`
+		PSI    any    `json:"psi"`
+		Status Status `json:"status"`
+	}{d.Name, psi, d.Status})
+}
+
+// Result returns every column's PSI against the reference, in column
+// order (PSI NaN and not assessed before MinRows rows).
+func (m *Meter) Result() []FeatureDrift {
+	out := make([]FeatureDrift, len(m.ref.Features))
+	for j, f := range m.ref.Features {
+		d := FeatureDrift{Name: f.Name, PSI: math.NaN()}
+		if m.rows > 0 {
+			exp := append(slices.Clone(f.Shares), f.Missing)
+			act := make([]float64, len(exp))
+			for k, c := range m.counts[j] {
+				act[k] = float64(c) / float64(m.rows)
+			}
+			d.PSI = PSI(exp, act)
+		}
+		d.Status = StatusOf(d.PSI, m.rows)
+		out[j] = d
+	}
+	return out
+}
+
+// Compare fits a reference on ref and measures X against it: the drift of
+// X's columns from ref's, as Fit and a Meter would give it.
+func Compare(ref, X models.Matrix, names []string) ([]FeatureDrift, error) {
+	r, err := Fit(ref, names, Bins)
+	if err != nil {
+		return nil, err
+	}
+	m := NewMeter(r)
+	if err := m.Add(X); err != nil {
+		return nil, err
+	}
+	return m.Result(), nil
+}
+
+// DriftedOf returns the drifted columns of ds, largest PSI first.
+func DriftedOf(ds []FeatureDrift) []FeatureDrift {
+	var out []FeatureDrift
+	for _, d := range ds {
+		if d.Status == StatusDrifted {
+			out = append(out, d)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b FeatureDrift) int {
+		switch {
+		case a.PSI > b.PSI:
+			return -1
+		case a.PSI < b.PSI:
+			return 1
+		}
+		return 0
+	})
+	return out
+}

@@ -1,0 +1,180 @@
+package gbdt
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/failcast/failcast/models/gbdt/synth"
+)
+
+// TestHistogramLayoutsAgree builds the same node histograms column-wise
+// and row-wise on 1, 2 and 3 workers and wants them equal bin for bin:
+// fixed-point sums do not depend on the layout or on which worker added
+// which rows.
+func TestHistogramLayoutsAgree(t *testing.T) {
+	const n = 5 * rowBlockRows
+	X, y := synth.Binary(n, 24, 3)
+	bm, err := newBinMapper(context.Background(), X, sampleRows(n, 0, 1), MaxBinsLimit, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := binAll(context.Background(), X, bm, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	grads := make([]gradPair, n)
+	for i := range grads {
+		grads[i] = gradPair{float32(rng.NormFloat64()) - y[i], float32(rng.Float64() / 4)}
+	}
+	fixed := make([]binStat, n)
+	quantiseGrads(fixed, grads, 2)
+	layout := newHistLayout(bm)
+	var features []int
+	for f, nb := range layout.nbins {
+		if nb > 1 {
+			features = append(features, f)
+		}
+	}
+	all := make([]int32, n)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	tests := []struct {
+		name string
+		rows []int32
+	}{
+		{"every row", all},
+		{"half", randomShare(all, 2)},
+		{"a tenth", randomShare(all, 10)},
+		{"a few rows", randomShare(all, 5000)},
+		{"no rows", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ref []binStat
+			for _, rowWise := range []int{0, n} {
+				for _, workers := range []int{1, 2, 3} {
+					hb := &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWise}
+					hb.groups = [][]int{features[:histGroupSize], features[histGroupSize:]}
+					hist := make([]binStat, layout.size)
+					for i := range hist {
+						hist[i] = binStat{7, 7} // build must clear
+					}
+					hb.build(hist, tc.rows, fixed)
+					if ref == nil {
+						ref = hist
+						continue
+					}
+					if !slices.Equal(hist[:layout.size-256], ref[:layout.size-256]) {
+						t.Fatalf("row-wise up to %d rows, %d workers: histogram differs from column-wise on one worker", rowWise, workers)
+					}
+				}
+			}
+			// Every feature's bins add up to the node's sum.
+			var want binStat
+			for _, r := range tc.rows {
+				want.g += fixed[r].g
+				want.h += fixed[r].h
+			}
+			for _, f := range features {
+				var got binStat
+				for _, s := range ref[layout.offset[f] : layout.offset[f]+layout.nbins[f]] {
+					got.g += s.g
+					got.h += s.h
+				}
+				if got != want {
+					t.Fatalf("feature %d: bins sum to %v, the rows to %v", f, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestQuantiseGrads checks the fixed-point gradients: within one unit of
+// the float values, hessians never rounded to 0, and sums over every row
+// of the largest values far from overflowing.
+func TestQuantiseGrads(t *testing.T) {
+	tests := []struct {
+		name  string
+		grads []gradPair
+	}{
+		{"unit gradients", []gradPair{{1, 0.25}, {-1, 0.25}, {0.5, 0.1}, {-0.001, 1e-9}}},
+		{"large weights", []gradPair{{3e6, 8e5}, {-2e6, 1e-3}, {0, 1e-16}}},
+		{"tiny values", []gradPair{{1e-30, 1e-38}, {-1e-31, 1e-40}}},
+		{"all zero", []gradPair{{0, 0}, {0, 0}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := make([]binStat, len(tc.grads))
+			sc := quantiseGrads(dst, tc.grads, 2)
+			for i, gp := range tc.grads {
+				g, h := sc.decode(dst[i])
+				if math.Abs(g-float64(gp.g)) > sc.gUnit || math.Abs(h-float64(gp.h)) > sc.hUnit {
+					t.Errorf("row %d: %v decodes to (%v, %v), units (%v, %v)", i, gp, g, h, sc.gUnit, sc.hUnit)
+				}
+				if gp.h > 0 && dst[i].h <= 0 {
+					t.Errorf("row %d: hessian %v became %d", i, gp.h, dst[i].h)
+				}
+			}
+		})
+	}
+	// The bound: n rows of the largest magnitude sum below 2^62.
+	for _, n := range []int{1, 1000, 1 << 20, math.MaxInt32} {
+		for _, maxAbs := range []float64{1e-38, 0.25, 1, 3e38} {
+			u := fixedPointUnit(maxAbs, n)
+			if s := float64(n) * (maxAbs/u + 1); !(s < 1<<62) {
+				t.Errorf("n=%d max=%v: unit %v lets the sum reach %v", n, maxAbs, u, s)
+			}
+			if n == 1<<20 && maxAbs/u < 1<<40 {
+				t.Errorf("n=%d max=%v: unit %v keeps only %.0f steps", n, maxAbs, u, maxAbs/u)
+			}
+		}
+	}
+}
+
+// TestEdgeIndex checks the bucketed bin search against the binary search
+// over all edges, on edges and values that crowd buckets, sit on bucket
+// bounds and reach the float32 extremes.
+func TestEdgeIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	inf := float32(math.Inf(1))
+	normal := make([]float32, 20000)
+	for i := range normal {
+		normal[i] = float32(math.Round(rng.NormFloat64()*1000) / 1000)
+	}
+	skewed := make([]float32, 20000)
+	for i := range skewed {
+		skewed[i] = float32(math.Exp(rng.NormFloat64() * 6)) // most edges in the first buckets
+	}
+	tests := []struct {
+		name  string
+		edges []float32
+		vals  []float32
+	}{
+		{"normal quantiles", quantileEdges(slices.Clone(normal), 255), normal},
+		{"skewed quantiles", quantileEdges(slices.Clone(skewed), 255), skewed},
+		{"one edge", []float32{0.5}, []float32{0, 0.5, 0.50001, 1, -inf, inf}},
+		{"two close edges", []float32{1, math.Nextafter32(1, 2)}, []float32{1, math.Nextafter32(1, 2), 2, 0}},
+		{"infinite edge", []float32{-inf, 0, 1}, []float32{-inf, -1, 0, 0.5, 1, 2, inf}},
+		{"extreme range", []float32{-math.MaxFloat32, 0, math.MaxFloat32}, []float32{-inf, -math.MaxFloat32, -1, 0, 1, math.MaxFloat32, inf}},
+		{"integers", []float32{0.5, 1.5, 2.5, 3.5}, []float32{0, 1, 2, 3, 4, 2.5, 3.5, -7, 100}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ix := newEdgeIndex(tc.edges)
+			vals := slices.Clone(tc.vals)
+			for _, e := range tc.edges { // the edges and their neighbours
+				vals = append(vals, e, math.Nextafter32(e, -inf), math.Nextafter32(e, inf))
+			}
+			for _, v := range vals {
+				if got, want := ix.bin(v), binOf(tc.edges, v); got != want {
+					t.Fatalf("value %v: bin %d, binary search %d", v, got, want)
+				}
+			}
+		})
+	}
+}

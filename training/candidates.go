@@ -1,0 +1,270 @@
+package training
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/gbdt"
+	"github.com/failcast/failcast/models/metrics"
+	"github.com/failcast/failcast/pipeline"
+)
+
+// candidate is one model's validation results.
+type candidate struct {
+	name       string
+	valid      []float64 // P(fail) of every validation row
+	summary    metrics.Summary
+	recallAtP  float64
+	fitSeconds float64
+	trainRows  int
+	note       string
+}
+
+// candidateSet is the GBDT bundle and its competitors.
+type candidateSet struct {
+	main       *candidate // the GBDT P(fail) model: the challenger
+	all        []*candidate
+	fail       *gbdt.Model
+	family     *gbdt.Model
+	familyEval familyEval
+	likelyCode map[string]int32 // family name -> most frequent code in training
+}
+
+// familyEval is the family model's validation result.
+type familyEval struct {
+	summary   *metrics.MultiSummary // on failed validation rows, P(family | fail)
+	perFamily []familyResult        // one-vs-rest P(family) = P(fail) * P(family | fail) on all validation rows
+}
+
+type familyResult struct {
+	family        pipeline.Family
+	support       int
+	prAUC, rocAUC float64
+	precision     float64
+	recall        float64
+}
+
+func (t *trainer) evalCandidate(name string, scores []float64, labels []bool, fit time.Duration, rows int, note string) (*candidate, error) {
+	s, err := metrics.ComputeAt(scores, labels, []float64{t.cfg.TargetPrecision}, []float64{t.cfg.AlertBudget})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+	}
+	r, _ := metrics.RecallAtPrecision(scores, labels, t.cfg.TargetPrecision)
+	t.log.Info("candidate evaluated", "model", name, "valid_pr_auc", round4(s.PRAUC), "valid_roc_auc", round4(s.ROCAUC),
+		"log_loss", round4(s.LogLoss), "fit_seconds", math.Round(fit.Seconds()*100)/100, "train_rows", rows)
+	return &candidate{name: name, valid: scores, summary: s, recallAtP: r, fitSeconds: fit.Seconds(), trainRows: rows, note: note}, nil
+}
+
+// fitCandidates trains the GBDT fail and family models and, with
+// --baselines, the baselines, and evaluates each on validation.
+func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*candidateSet, error) {
+	set := &candidateSet{}
+	tab := s.Table
+
+	// P(fail): binary GBDT with early stopping on the validation window.
+	p := t.gbdtParams()
+	p.Objective = gbdt.Binary
+	train := gbdt.Dataset{X: s.TrainX, Y: boolsToY(s.TrainLabels)}
+	valid := gbdt.Dataset{X: s.ValidX, Y: boolsToY(s.ValidLabels)}
+	began := time.Now()
+	fail, err := gbdt.Fit(ctx, p, train, &valid)
+	if err != nil {
+		return nil, fmt.Errorf("fit the failure model: %w", err)
+	}
+	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds)
+	set.fail = fail
+	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), len(s.Train), fmt.Sprintf("%d rounds kept", fail.NumRounds()))
+	if err != nil {
+		return nil, err
+	}
+	set.main = main
+	set.all = append(set.all, main)
+
+	// P(family | fail): softmax GBDT on the failed rows.
+	bar.step("family model")
+	family, eval, err := t.fitFamily(ctx, s, main.valid)
+	if err != nil {
+		return nil, err
+	}
+	set.family, set.familyEval = family, eval
+	set.likelyCode = likelyCodes(tab, s.Train)
+
+	if t.cfg.Baselines {
+		bar.step("baselines")
+		base, err := t.fitBaselines(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		set.all = append(set.all, base...)
+	} else {
+		bar.step("baselines (off)")
+	}
+	return set, nil
+}
+
+// fitFamily trains the error-family model on the failed training rows and
+// evaluates it on the validation window.
+func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64) (*gbdt.Model, familyEval, error) {
+	tab := s.Table
+	failedTrain := failedRows(tab, s.Train)
+	failedValid := failedRows(tab, s.Valid)
+	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
+	p := t.gbdtParams()
+	p.Objective = gbdt.Softmax
+	p.NumClass = pipeline.NumFamilies
+	train := gbdt.Dataset{X: X.SelectRows(failedTrain), Y: familyY(tab, failedTrain)}
+	var valid *gbdt.Dataset
+	if len(failedValid) > 0 {
+		valid = &gbdt.Dataset{X: X.SelectRows(failedValid), Y: familyY(tab, failedValid)}
+	} else {
+		p.EarlyStoppingRounds = 0
+	}
+	began := time.Now()
+	model, err := gbdt.Fit(ctx, p, train, valid)
+	if err != nil {
+		return nil, familyEval{}, fmt.Errorf("fit the error-family model: %w", err)
+	}
+	t.log.Info("error-family model trained", "failed_train_rows", len(failedTrain), "rounds_kept", model.NumRounds(),
+		"seconds", math.Round(time.Since(began).Seconds()*100)/100)
+
+	var eval familyEval
+	names := familyNames()
+	if valid != nil {
+		probs := flatten(model.PredictProbaMulti(valid.X))
+		truth := make([]int, len(failedValid))
+		for k, i := range failedValid {
+			truth[k] = int(tab.Family[i])
+		}
+		ms, err := metrics.ComputeMulti(probs, pipeline.NumFamilies, truth, names)
+		if err != nil {
+			return nil, familyEval{}, fmt.Errorf("evaluate the error-family model: %w", err)
+		}
+		eval.summary = &ms
+	}
+	// One-vs-rest on every validation row with P(family) = P(fail) * P(family | fail).
+	pFamily := bundle.CombineFamily(validFail, model.PredictProbaMulti(s.ValidX))
+	for f := 1; f < pipeline.NumFamilies; f++ {
+		scores := make([]float64, len(s.Valid))
+		labels := make([]bool, len(s.Valid))
+		for k, i := range s.Valid {
+			scores[k] = pFamily[k][f]
+			labels[k] = tab.Failed[i] && int(tab.Family[i]) == f
+		}
+		support := count(labels)
+		if support == 0 {
+			continue
+		}
+		r := familyResult{family: pipeline.Family(f), support: support, precision: math.NaN(), recall: math.NaN()}
+		r.prAUC, _ = metrics.AveragePrecision(scores, labels)
+		r.rocAUC, _ = metrics.ROCAUC(scores, labels)
+		if eval.summary != nil && f < len(eval.summary.PerClass) {
+			c := eval.summary.PerClass[f]
+			r.precision, r.recall = c.Precision, c.Recall
+		}
+		eval.perFamily = append(eval.perFamily, r)
+	}
+	return model, eval, nil
+}
+
+func failedRows(tab *features.Table, rows []int) []int {
+	var out []int
+	for _, i := range rows {
+		if tab.Failed[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func familyY(tab *features.Table, rows []int) []float32 {
+	y := make([]float32, len(rows))
+	for k, i := range rows {
+		y[k] = float32(tab.Family[i])
+	}
+	return y
+}
+
+func familyNames() []string {
+	names := make([]string, pipeline.NumFamilies)
+	for f := range names {
+		names[f] = pipeline.Family(f).String()
+	}
+	return names
+}
+
+// likelyCodes returns, per family, the most frequent error code among the
+// failed training rows (ties to the smaller code).
+func likelyCodes(tab *features.Table, rows []int) map[string]int32 {
+	counts := map[pipeline.Family]map[int32]int{}
+	for _, i := range rows {
+		if !tab.Failed[i] || tab.Code[i] == pipeline.NoErrorCode {
+			continue
+		}
+		f := pipeline.Family(tab.Family[i])
+		if counts[f] == nil {
+			counts[f] = map[int32]int{}
+		}
+		counts[f][tab.Code[i]]++
+	}
+	out := map[string]int32{}
+	for f, byCode := range counts {
+		codes := make([]int32, 0, len(byCode))
+		for c := range byCode {
+			codes = append(codes, c)
+		}
+		slices.Sort(codes)
+		best := codes[0]
+		for _, c := range codes[1:] {
+			if byCode[c] > byCode[best] {
+				best = c
+			}
+		}
+		out[f.String()] = best
+	}
+	return out
+}
+
+func boolsToY(b []bool) []float32 {
+	y := make([]float32, len(b))
+	for i, v := range b {
+		if v {
+			y[i] = 1
+		}
+	}
+	return y
+}
+
+func flatten(rows [][]float64) []float64 {
+	if len(rows) == 0 {
+		return nil
+	}
+	out := make([]float64, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// SampleRows returns up to n of rows, drawn without replacement with the
+// seed and returned in their original order: the row cap of the
+// baselines (Config.BaselineRows, Config.LogRegRows).
+func SampleRows(rows []int, n int, seed uint64) []int {
+	if len(rows) <= n {
+		return rows
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6261736531696e65))
+	perm := rng.Perm(len(rows))[:n]
+	slices.Sort(perm)
+	out := make([]int, n)
+	for k, j := range perm {
+		out[k] = rows[j]
+	}
+	return out
+}

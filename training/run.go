@@ -1,0 +1,286 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"time"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models/bundle"
+	"github.com/failcast/failcast/models/drift"
+	"github.com/failcast/failcast/models/gbdt"
+	"github.com/failcast/failcast/models/metrics"
+	"github.com/failcast/failcast/models/registry"
+	"github.com/failcast/failcast/pipeline"
+)
+
+// lockOwner is written into the registry lock.
+const lockOwner = "failcast train"
+
+// Result is what a finished run did.
+type Result struct {
+	Version    string // the new version's name (it is stored even when kept out)
+	VersionDir string // its directory in the registry
+	Promoted   bool   // published as the champion
+	Forced     bool   // promoted by Force although worse than the champion
+	Reason     string // why it was promoted or kept out
+
+	TrainRows, ValidRows int
+	ValidPRAUC           float64         // the challenger's validation PR-AUC
+	Metrics              metrics.Summary // the challenger's validation metrics
+	Candidates           []Candidate     // every model compared, the challenger first
+
+	ChampionVersion   string            // the champion compared with, "" if none
+	ChampionPRAUC     float64           // NaN when not evaluated
+	ChampionEvaluated bool              // the champion was scored on the same validation rows
+	Paired            *metrics.PairedAP // bootstrap of challenger - champion PR-AUC; nil when not evaluated
+	Pruned            []string          // versions removed by Keep
+
+	Drift []drift.FeatureDrift // validation window against training, per feature (PSI)
+}
+
+// Candidate is one model's validation result.
+type Candidate struct {
+	Name              string
+	Summary           metrics.Summary
+	RecallAtPrecision float64 // at TargetPrecision
+	FitSeconds        float64
+	TrainRows         int
+	Note              string
+}
+
+// Run trains the failure and error-family models on cfg.History as of
+// cfg.AsOf, evaluates them and the baselines on the validation window,
+// compares the challenger with the registry's champion on the same rows,
+// writes a new version and promotes it if it is good enough. It logs the
+// outcome and, with cfg.MetricsFile, writes the metrics file whatever
+// happens.
+//
+// Nothing at or after as-of is read (see BuildTables). On error nothing
+// visible in the registry has changed, and the error carries its exit
+// class (exitcode.Of): Usage for a bad Config, Input for bad or missing
+// history, Locked when another run holds the registry, Internal
+// otherwise (an interrupted run included).
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	start := time.Now()
+	log := cfg.logger()
+	var res *Result
+	err := cfg.Validate()
+	if err == nil {
+		t := newTrainer(cfg)
+		res, err = t.run(ctx)
+		err = classify(err)
+	}
+	code := exitcode.Of(err)
+	logOutcome(log, res, err, code, time.Since(start))
+	if cfg.MetricsFile != "" {
+		m := RunMetrics{Duration: time.Since(start), ValidPRAUC: math.NaN(), ExitCode: code, Finished: time.Now()}
+		if res != nil {
+			m.Rows, m.ValidPRAUC, m.Promoted = res.TrainRows, res.ValidPRAUC, res.Promoted
+		}
+		if err := WriteMetricsFile(cfg.MetricsFile, m); err != nil {
+			log.Warn("metrics file", "err", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// classify gives err its exit class where the code below did not: an
+// interrupted run is an internal failure whatever stage it reached, a
+// held lock is Locked.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return exitcode.Wrap(exitcode.Internal, err)
+	case errors.Is(err, registry.ErrLocked):
+		return exitcode.Wrap(exitcode.Locked, err)
+	}
+	return err
+}
+
+// trainer runs one training job.
+type trainer struct {
+	cfg      Config
+	log      *slog.Logger
+	console  *Console // shared by the log and the progress bars; nil without progress
+	progress bool
+}
+
+func newTrainer(cfg Config) *trainer {
+	t := &trainer{cfg: cfg, log: cfg.logger()}
+	if cfg.Progress != nil {
+		t.progress = true
+		if c, ok := cfg.Progress.(*Console); ok {
+			t.console = c
+		} else {
+			t.console = NewConsole(cfg.Progress)
+		}
+	}
+	return t
+}
+
+// run trains, evaluates, writes a new version and promotes it if it is
+// good enough. On error nothing visible in the registry has changed.
+func (t *trainer) run(ctx context.Context) (*Result, error) {
+	cfg := t.cfg
+	w := cfg.Windows()
+	started := cfg.now()
+	t.log.Info("training run starting", "history", cfg.History, "registry", cfg.Registry, "as_of", w.AsOf.Format(time.RFC3339),
+		"train_days", cfg.TrainDays, "valid_days", cfg.ValidDays, "lead", cfg.Lead.String(), "seed", cfg.Seed)
+
+	reg := registry.Open(cfg.Registry, registry.WithLogger(t.log))
+	lock, err := reg.Lock(ctx, lockOwner, cfg.Wait)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := lock.Unlock(); err != nil {
+			t.log.Warn("releasing the registry lock", "err", err)
+		}
+	}()
+	if _, err := reg.CleanTemp(); err != nil {
+		return nil, err
+	}
+
+	// 1. Data.
+	ds, err := pipeline.OpenDataset(cfg.History)
+	if err != nil {
+		return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
+	}
+	if err := pipeline.CheckHashKey(ds, cfg.HashKey, cfg.HashKeyFrom); err != nil {
+		return nil, err
+	}
+	var featuresOut *features.ParquetWriter
+	if cfg.FeaturesOut != "" {
+		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {
+			return nil, fmt.Errorf("--features-out: %w", err)
+		}
+		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
+	}
+	tab, err := t.buildFeatures(ctx, ds, w, featuresOut)
+	if err != nil {
+		return nil, err
+	}
+	bar := t.console.newBar(t.progress, 5, "fail model", "")
+	defer bar.finish()
+	split, err := t.split(tab, w)
+	if err != nil {
+		return nil, err
+	}
+	if featuresOut != nil {
+		if err := featuresOut.Close(); err != nil {
+			return nil, fmt.Errorf("--features-out: %w", err)
+		}
+		t.log.Info("wrote the training feature table", "path", cfg.FeaturesOut, "rows", featuresOut.Rows())
+	}
+
+	// 2. Candidates.
+	cands, err := t.fitCandidates(ctx, split, bar)
+	if err != nil {
+		return nil, err
+	}
+	main := cands.main
+	res := &Result{TrainRows: len(split.Train), ValidRows: len(split.Valid), ValidPRAUC: main.summary.PRAUC, Metrics: main.summary,
+		ChampionPRAUC: math.NaN()}
+	for _, c := range cands.all {
+		res.Candidates = append(res.Candidates, Candidate{Name: c.name, Summary: c.summary, RecallAtPrecision: c.recallAtP,
+			FitSeconds: c.fitSeconds, TrainRows: c.trainRows, Note: c.note})
+	}
+
+	// 3. Champion comparison on the same validation rows.
+	bar.step("champion")
+	t.compare(reg, split, main.valid, res)
+
+	// 4. Write the version (a temporary directory until committed).
+	bar.step("write")
+	res.Version = reg.NewVersionName(started)
+	stage, err := reg.Stage(res.Version)
+	if err != nil {
+		return nil, err
+	}
+	defer stage.Abort()
+	thresholds := t.thresholds(main.valid, split.ValidLabels)
+	meta := t.metadata(res, w, split, cands, thresholds, started)
+	if err := t.prepareServing(ctx, split, cands, &meta, res); err != nil {
+		return nil, err
+	}
+	// artifact.Write creates the directory itself, atomically.
+	if err := os.Remove(stage.Dir()); err != nil {
+		return nil, fmt.Errorf("prepare the staging directory: %w", err)
+	}
+	if err := bundle.Save(stage.Dir(), meta, cands.fail, cands.family); err != nil {
+		return nil, err
+	}
+	if err := t.writeReport(stage.Dir(), res, w, split, cands, thresholds, started); err != nil {
+		return nil, err
+	}
+	dir, err := stage.Commit()
+	if err != nil {
+		return nil, err
+	}
+	res.VersionDir = dir
+
+	// 5. Promote, prune.
+	bar.step("promote")
+	if res.Promoted {
+		if cfg.beforePromote != nil {
+			if err := cfg.beforePromote(); err != nil {
+				return nil, err
+			}
+		}
+		if err := reg.Promote(res.Version); err != nil {
+			return nil, err
+		}
+	}
+	pruned, err := reg.Prune(cfg.Keep)
+	if err != nil {
+		t.log.Warn("pruning old versions", "err", err)
+	}
+	if len(pruned) > 0 {
+		t.log.Info("pruned old versions", "versions", pruned, "keep", cfg.Keep)
+	}
+	res.Pruned = pruned
+	return res, nil
+}
+
+// thresholds chooses the stored decision thresholds on validation:
+// "high" at the target precision, "medium" at the alert budget (never
+// above "high").
+func (t *trainer) thresholds(scores []float64, labels []bool) map[string]metrics.Threshold {
+	high, err := metrics.ThresholdForPrecision(scores, labels, t.cfg.TargetPrecision)
+	if err != nil {
+		t.log.Warn("no threshold reaches the target precision on validation; the high threshold flags nothing",
+			"target_precision", t.cfg.TargetPrecision, "err", err)
+	}
+	medium, err := metrics.ThresholdForBudget(scores, labels, t.cfg.AlertBudget)
+	if err != nil {
+		t.log.Warn("alert budget threshold", "alert_budget", t.cfg.AlertBudget, "err", err)
+	}
+	if medium.Value > high.Value {
+		medium = high
+		medium.Rule = metrics.RuleBudget
+		medium.Target = t.cfg.AlertBudget
+	}
+	return map[string]metrics.Threshold{bundle.ThresholdHigh: high, bundle.ThresholdMedium: medium}
+}
+
+// gbdtParams returns the GBDT parameters of the config.
+func (t *trainer) gbdtParams() gbdt.Params {
+	p := gbdt.DefaultParams()
+	p.NumRounds = t.cfg.Rounds
+	p.MaxDepth = t.cfg.Depth
+	p.LearningRate = t.cfg.LearningRate
+	p.EarlyStoppingRounds = t.cfg.EarlyStop
+	p.Seed = t.cfg.Seed
+	return p
+}
