@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/failcast/failcast/exitcode"
@@ -22,13 +23,48 @@ const DriftFile = "drift.json"
 type DriftReport struct {
 	// Reference is false when the model stores no training distributions
 	// (trained by a build before drift): nothing was measured.
-	Reference bool                 `json:"reference"`
-	Rows      int64                `json:"rows"`      // plan sends measured
-	Threshold float64              `json:"threshold"` // PSI above which a feature is drifted
-	Moderate  float64              `json:"moderate"`  // PSI from which a shift is moderate
-	MinRows   int                  `json:"min_rows"`  // fewer plan sends are not assessed
-	Drifted   []string             `json:"drifted"`   // drifted features, largest PSI first
-	Features  []drift.FeatureDrift `json:"features"`  // every feature, in model order
+	Reference bool     `json:"reference"`
+	Rows      int64    `json:"rows"`      // plan sends measured
+	Threshold float64  `json:"threshold"` // PSI above which a feature is drifted
+	Moderate  float64  `json:"moderate"`  // PSI from which a shift is moderate
+	MinRows   int      `json:"min_rows"`  // fewer plan sends are not assessed
+	Drifted   []string `json:"drifted"`   // drifted features, largest PSI first
+	// Material are the drifted features the model leans on: at least
+	// MaterialShare of its P(fail) trees' split gain. A 2-day plan differs
+	// from weeks of training by construction in many features (calendar,
+	// per-entity rates of a few accounts); the ones the model hardly uses
+	// cannot move its predictions much, so only these are warned about.
+	Material      []string             `json:"material"`
+	MaterialShare float64              `json:"material_share"`
+	Features      []drift.FeatureDrift `json:"features"` // every feature, in model order
+}
+
+// MaterialDriftShare is the share of the P(fail) model's split gain from
+// which a drifted feature is material (DriftReport.Material).
+const MaterialDriftShare = 0.02
+
+// materialDrift returns the drifted features in d whose share of the
+// model's split gain is at least minShare, largest PSI first.
+func materialDrift(d []drift.FeatureDrift, importance []float64, minShare float64) []drift.FeatureDrift {
+	total := 0.0
+	for _, v := range importance {
+		total += v
+	}
+	share := map[string]float64{}
+	if total > 0 {
+		for j, d := range d {
+			if j < len(importance) {
+				share[d.Name] = importance[j] / total
+			}
+		}
+	}
+	var out []drift.FeatureDrift
+	for _, x := range drift.DriftedOf(d) {
+		if share[x.Name] >= minShare {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // prepareExtras sets up what a run computes besides predictions: reasons
@@ -54,16 +90,20 @@ func (m *model) prepareExtras(o Config, log *slog.Logger) error {
 // writeDrift fills r.Drift from the model's meter, logs the drifted
 // features and writes drift.json to out.
 func (r *Result) writeDrift(out *OutputDir, m *model, log *slog.Logger) error {
-	rep := &DriftReport{Threshold: drift.Drifted, Moderate: drift.Moderate, MinRows: drift.MinRows, Drifted: []string{}}
+	rep := &DriftReport{Threshold: drift.Drifted, Moderate: drift.Moderate, MinRows: drift.MinRows, Drifted: []string{},
+		Material: []string{}, MaterialShare: MaterialDriftShare}
 	if m.drift != nil {
 		rep.Reference, rep.Rows, rep.Features = true, m.drift.Rows(), m.drift.Result()
-		d := drift.DriftedOf(rep.Features)
-		for _, x := range d {
+		for _, x := range drift.DriftedOf(rep.Features) {
 			rep.Drifted = append(rep.Drifted, x.Name)
 		}
-		if len(d) > 0 {
-			log.Warn("plan features drifted from the model's training data (PSI > 0.2): predictions on them are less reliable",
-				"features", formatDrift(d, 0), "file", out.Path(DriftFile))
+		material := materialDrift(rep.Features, m.Fail.FeatureImportance(), MaterialDriftShare)
+		for _, x := range material {
+			rep.Material = append(rep.Material, x.Name)
+		}
+		if len(material) > 0 {
+			log.Warn("plan features the model leans on drifted from its training data (PSI > 0.2): predictions are less reliable",
+				"features", formatDrift(material, 0), "drifted_in_all", len(rep.Drifted), "file", out.Path(DriftFile))
 		} else if rep.Rows < drift.MinRows {
 			log.Info("too few plan sends to measure drift", "sends", rep.Rows, "min", drift.MinRows)
 		}
@@ -93,9 +133,18 @@ func (r *Result) writeDriftSummary(w io.Writer) {
 		fmt.Fprintf(w, "drift: not assessed (%d sends, fewer than %d)\n", d.Rows, d.MinRows)
 	case len(d.Drifted) == 0:
 		fmt.Fprintf(w, "drift: no feature drifted from training (largest PSI %.3f; drifted above %g)\n", maxDriftPSI(d.Features), d.Threshold)
+	case len(d.Material) == 0:
+		fmt.Fprintf(w, "drift: %d %s drifted from training (PSI > %g), none of them one the model leans on (>= %.0f%% of its split gain); see %s\n",
+			len(d.Drifted), plural(float64(len(d.Drifted)), "feature", "features"), d.Threshold, 100*d.MaterialShare, DriftFile)
 	default:
-		fmt.Fprintf(w, "drift: %d %s drifted from training (PSI > %g): %s\n", len(d.Drifted), plural(float64(len(d.Drifted)), "feature", "features"),
-			d.Threshold, formatDrift(drift.DriftedOf(d.Features), 5))
+		var material []drift.FeatureDrift
+		for _, x := range drift.DriftedOf(d.Features) {
+			if slices.Contains(d.Material, x.Name) {
+				material = append(material, x)
+			}
+		}
+		fmt.Fprintf(w, "drift: %d %s the model leans on drifted from training (PSI > %g): %s (%d drifted in all; see %s)\n",
+			len(d.Material), plural(float64(len(d.Material)), "feature", "features"), d.Threshold, formatDrift(material, 5), len(d.Drifted), DriftFile)
 	}
 }
 

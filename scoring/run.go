@@ -223,6 +223,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	sc, err := NewScorer(ScorerConfig{
 		Thresholds: m.thresholds, LikelyCodes: m.likelyCodes, ModelVersion: m.version,
 		AsOf: asOf, Explore: o.Explore, Seed: o.Seed, ThroughputMPS: o.ThroughputMPS, TokenExpiry: tokenExpiry,
+		Calibration: m.Calibration,
 	})
 	if err != nil {
 		return nil, err

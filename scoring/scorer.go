@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/models/calibrate"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring/predictions"
 )
@@ -41,6 +42,12 @@ type ScorerConfig struct {
 	// is scored as such whatever the model says. WABAs not in the map
 	// are left to the model.
 	TokenExpiry map[string]int64
+	// Calibration maps the model's P(fail) to a calibrated probability
+	// (the bundle's Serving.Calibration, fitted on its validation window);
+	// nil uses P(fail) as the model gives it. The family split is scaled
+	// with it. Known failure mechanisms (mechanism.go) are combined with
+	// the calibrated probability.
+	Calibration *calibrate.Platt
 }
 
 // TokenExpiredPFail is the P(fail) of a send scheduled at or after its
@@ -55,6 +62,11 @@ const DefaultThroughputMPS = 80
 func (c ScorerConfig) validate() error {
 	if err := c.Thresholds.Validate(); err != nil {
 		return err
+	}
+	if c.Calibration != nil {
+		if err := c.Calibration.Valid(); err != nil {
+			return fmt.Errorf("scoring: %w", err)
+		}
 	}
 	if c.Explore < 0 || c.Explore > 1 {
 		return fmt.Errorf("scoring: exploration share must be within 0..1, got %g", c.Explore)
@@ -212,8 +224,12 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 			return dst, fmt.Errorf("scoring: send %q: P(fail) %v is not a probability", p.Send.SendID, p.PFail)
 		}
 		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS}
+		s.calibrate(&p)
 		expiry, expired := s.tokenExpired(&p.Send)
 		known, isKnown := knownFailureOf(r)
+		if !expired && !isKnown {
+			applyMechanisms(&p, r)
+		}
 		switch {
 		case expired:
 			s.decideTokenExpired(&p, expiry)
@@ -231,6 +247,23 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		dst = append(dst, p)
 	}
 	return dst, nil
+}
+
+// calibrate maps p's model P(fail) through the calibration map and
+// scales its family split to match.
+func (s *Scorer) calibrate(p *Prediction) {
+	c := s.cfg.Calibration
+	if c == nil {
+		return
+	}
+	q := c.Apply(p.PFail)
+	if p.PFail > 0 {
+		k := q / p.PFail
+		for f := range p.PFamily {
+			p.PFamily[f] *= k
+		}
+	}
+	p.PFail = q
 }
 
 // decide fills risk, likely family and code, warning and action of p.

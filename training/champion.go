@@ -1,9 +1,11 @@
 package training
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models/artifact"
@@ -28,7 +30,7 @@ const compareReplicates = 200
 // compare scores the champion on the challenger's validation rows
 // (challenger holds the challenger's P(fail) of them) and decides whether
 // the challenger is promoted. It fills the decision fields of res.
-func (t *trainer) compare(reg *registry.Registry, s *Tables, challenger []float64, res *Result) {
+func (t *trainer) compare(ctx context.Context, reg *registry.Registry, s *Tables, challenger []float64, rounds int, res *Result) {
 	version, dir, err := reg.Current()
 	switch {
 	case errors.Is(err, registry.ErrNoChampion):
@@ -76,6 +78,22 @@ func (t *trainer) compare(reg *registry.Registry, s *Tables, challenger []float6
 		args = append(args, "difference_95_low", round4(pc.Low), "difference_95_high", round4(pc.High), "challenger_better_share", round4(pc.ProbBetter))
 	}
 	t.log.Info("champion evaluated on the same validation window", args...)
+	if t.cfg.BacktestFolds > 0 {
+		if rc, ok := t.championRecipe(champ.Metadata); ok {
+			bc, err := t.backtestCompare(ctx, s, t.challengerRecipe(rounds), rc)
+			if err == nil {
+				res.Backtest = bc
+				t.decideBacktest(champ.Metadata, res)
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			t.log.Warn("the backtest comparison failed; deciding on the validation window alone", "err", err)
+		} else {
+			t.log.Warn("the champion's metadata lacks its recipe (depth, learning_rate, fail_rounds_kept); deciding on the validation window alone", "champion", version)
+		}
+	}
 	if res.ValidPRAUC >= champPR-t.cfg.Tolerance {
 		res.Promoted = true
 		res.Reason = fmt.Sprintf("challenger PR-AUC %.4f is not worse than the champion's %.4f (tolerance %g)", res.ValidPRAUC, champPR, t.cfg.Tolerance)
@@ -83,9 +101,42 @@ func (t *trainer) compare(reg *registry.Registry, s *Tables, challenger []float6
 	}
 	res.Reason = fmt.Sprintf("challenger PR-AUC %.4f is below the champion's %.4f by %.4f, more than the tolerance %g",
 		res.ValidPRAUC, champPR, math.Abs(diff), t.cfg.Tolerance)
+	t.force(res, version)
+}
+
+// force promotes a kept-out challenger with --force.
+func (t *trainer) force(res *Result, version string) {
 	if t.cfg.Force {
 		res.Promoted, res.Forced = true, true
 		res.Reason += "; promoted anyway (--force)"
-		t.log.Warn("challenger is worse than the champion; promoting it because of --force", "champion", version)
+		t.log.Warn("the challenger is not promoted by the rule; promoting it because of --force", "champion", version)
+	}
+}
+
+// decideBacktest decides on res.Backtest (see backtest.go).
+func (t *trainer) decideBacktest(champ artifact.Metadata, res *Result) {
+	bc := res.Backtest
+	newer := false
+	if a, ok := champ.Extra["as_of"].(string); ok {
+		if champAsOf, err := time.Parse(time.RFC3339, a); err == nil {
+			newer = t.cfg.Windows().AsOf.After(champAsOf)
+		}
+	}
+	t.log.Info("champion compared over the rolling-origin backtest", "folds", len(bc.Folds), "mean_difference", round4(bc.MeanDifference),
+		"difference_95_low", round4(bc.Low), "difference_95_high", round4(bc.High), "verdict", bc.Verdict, "newer_data", newer,
+		"seconds", math.Round(bc.Seconds*10)/10)
+	what := fmt.Sprintf("over %d backtest folds the challenger's recipe differs from the champion's by %+.4f PR-AUC (95%% interval [%+.4f, %+.4f])",
+		len(bc.Folds), bc.MeanDifference, bc.Low, bc.High)
+	switch {
+	case bc.Verdict == "better":
+		res.Promoted, res.Reason = true, what+": better"
+	case bc.Verdict == "worse":
+		res.Reason = fmt.Sprintf("%s: worse by more than the tolerance %g", what, t.cfg.Tolerance)
+		t.force(res, res.ChampionVersion)
+	case newer:
+		res.Promoted, res.Reason = true, what+": a tie, and the challenger is trained on newer data"
+	default:
+		res.Reason = what + ": a tie on the same data (as-of); the champion stays"
+		t.force(res, res.ChampionVersion)
 	}
 }

@@ -22,12 +22,18 @@ type Config struct {
 	Refresh time.Duration // --refresh: spacing of the training cutoff grid; stored with the model
 	Warmup  time.Duration // --warmup: history at the start that only warms the feature state
 
-	Registry  string        // --registry: model registry directory
-	Seed      uint64        // --seed: the same seed, data and as-of give the same model
-	Tolerance float64       // --tolerance: promote if PR-AUC >= the champion's minus this
-	Force     bool          // --force: promote even if worse than the champion
-	Keep      int           // --keep: versions to keep (0: all)
-	Wait      time.Duration // --wait: how long to wait for another run's registry lock
+	Registry  string  // --registry: model registry directory
+	Seed      uint64  // --seed: the same seed, data and as-of give the same model
+	Tolerance float64 // --tolerance: promote if PR-AUC >= the champion's minus this
+	Force     bool    // --force: promote even if worse than the champion, or tied on the same data
+	// BacktestFolds is the number of rolling-origin folds of the champion
+	// comparison (--backtest-folds; 0: compare on the validation window
+	// alone). BacktestRows caps each fold's training rows (the most recent
+	// ones; --backtest-rows, 0: no cap). See backtest.go and docs/train.md.
+	BacktestFolds int
+	BacktestRows  int
+	Keep          int           // --keep: versions to keep (0: all)
+	Wait          time.Duration // --wait: how long to wait for another run's registry lock
 
 	MetricsFile string // --metrics-file: Prometheus textfile written at the end of Run, even on failure ("" none)
 	FeaturesOut string // --features-out: also write the training feature table to this Parquet file ("" none)
@@ -82,6 +88,8 @@ func DefaultConfig() Config {
 		Registry:        "out/registry",
 		Seed:            1,
 		Tolerance:       0.005,
+		BacktestFolds:   3,
+		BacktestRows:    100000,
 		Keep:            14,
 		Rounds:          300,
 		Depth:           6,
@@ -126,6 +134,10 @@ func (c Config) validateSettings() error {
 		return usagef("--warmup is %s, want 0 or more", c.Warmup)
 	case c.Tolerance < 0 || c.Tolerance >= 1:
 		return usagef("--tolerance is %g, want a PR-AUC difference in [0, 1)", c.Tolerance)
+	case c.BacktestFolds < 0 || c.BacktestFolds > 10:
+		return usagef("--backtest-folds is %d, want 0 (off) to 10", c.BacktestFolds)
+	case c.BacktestRows < 0:
+		return usagef("--backtest-rows is %d, want 0 (no cap) or more", c.BacktestRows)
 	case c.Keep < 0:
 		return usagef("--keep is %d, want 0 (keep all) or more", c.Keep)
 	case c.Wait < 0:

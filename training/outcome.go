@@ -28,7 +28,7 @@ func logOutcome(log *slog.Logger, res *Result, err error, code int, took time.Du
 		log.Info("published: the new model is the champion", "version", res.Version, "valid_pr_auc", round4(res.ValidPRAUC),
 			"previous", res.ChampionVersion, "reason", res.Reason, "seconds", secs, "exit_code", code)
 	default:
-		log.Info("kept out: the challenger is worse than the champion, which stays", "version", res.Version,
+		log.Info("kept out: the challenger is not promoted by the comparison; the champion stays", "version", res.Version,
 			"valid_pr_auc", round4(res.ValidPRAUC), "champion", res.ChampionVersion, "champion_pr_auc", round4(res.ChampionPRAUC),
 			"reason", res.Reason, "seconds", secs, "exit_code", code)
 	}

@@ -17,7 +17,7 @@ import (
 
 // metadata fills the bundle's metadata.json.
 func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
-	th map[string]metrics.Threshold, started time.Time) artifact.Metadata {
+	th map[string]metrics.Threshold, cal calibration, started time.Time) artifact.Metadata {
 	tab := s.Table
 	binary := metrics.Compute(c.main.valid, s.ValidLabels)
 	md := artifact.Metadata{
@@ -41,14 +41,17 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 			bundle.ThresholdHigh: {Threshold: th[bundle.ThresholdHigh],
 				Note: fmt.Sprintf("lowest P(fail) with precision >= %g on validation", t.cfg.TargetPrecision)},
 			bundle.ThresholdMedium: {Threshold: th[bundle.ThresholdMedium],
-				Note: fmt.Sprintf("flags at most %g of validation sends (alert budget), never above high", t.cfg.AlertBudget)},
+				Note: fmt.Sprintf("flags at most %g of validation sends (alert budget) when below high; else the lowest P(fail) with precision >= %g (half the target), else the largest validation P(fail) below high: always below high", t.cfg.AlertBudget, t.cfg.TargetPrecision/2)},
 		},
 		Champion: &artifact.Champion{
 			ComparedWith: res.ChampionVersion, Metric: "pr_auc", ChampionValue: finiteOr(res.ChampionPRAUC, 0),
 			ChallengerValue: res.ValidPRAUC, Promoted: res.Promoted, Reason: res.Reason, DecidedAt: t.cfg.now().UTC().Truncate(time.Second),
 		},
 	}
-	bundle.SetServing(&md, bundle.Serving{Lead: t.cfg.Lead, Refresh: t.cfg.Refresh, LikelyCodes: c.likelyCode})
+	bundle.SetServing(&md, cal.serving(bundle.Serving{Lead: t.cfg.Lead, Refresh: t.cfg.Refresh, LikelyCodes: c.likelyCode}))
+	if len(res.Warnings) > 0 {
+		md.Extra["warnings"] = res.Warnings
+	}
 	md.Extra["as_of"] = w.AsOf.Format(time.RFC3339)
 	md.Extra["champion_evaluated"] = res.ChampionEvaluated
 	if pc := res.Paired; pc != nil {
@@ -56,6 +59,17 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		md.Extra["challenger_better_share"] = round4(pc.ProbBetter)
 	}
 	md.Extra["forced"] = res.Forced
+	if bc := res.Backtest; bc != nil {
+		var folds []map[string]any
+		for _, f := range bc.Folds {
+			folds = append(folds, map[string]any{"valid_from": evaluate.FormatMicros(f.ValidFrom), "valid_to": evaluate.FormatMicros(f.ValidTo),
+				"train_rows": f.TrainRows, "valid_rows": f.ValidRows, "valid_positives": f.ValidPositives,
+				"challenger_pr_auc": nullable(f.ChallengerPRAUC), "champion_pr_auc": nullable(f.ChampPRAUC), "difference": nullable(f.Difference),
+				"bootstrap_95": []any{nullable(f.BootLow), nullable(f.BootHigh)}})
+		}
+		md.Extra["champion_backtest"] = map[string]any{"folds": folds, "mean_difference": nullable(bc.MeanDifference),
+			"difference_95": []any{nullable(bc.Low), nullable(bc.High)}, "verdict": bc.Verdict, "seconds": bc.Seconds}
+	}
 	imp := map[string]any{}
 	for i, v := range c.fail.FeatureImportance() {
 		if v > 0 {
@@ -63,13 +77,25 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		}
 	}
 	md.Extra["feature_importance"] = imp
-	if bins, err := metrics.Reliability(c.main.valid, s.ValidLabels, 10); err == nil {
-		var cal []map[string]any
+	reliability := func(scores []float64) []map[string]any {
+		bins, err := metrics.Reliability(scores, s.ValidLabels, 10)
+		if err != nil {
+			return nil
+		}
+		var out []map[string]any
 		for _, b := range bins {
-			cal = append(cal, map[string]any{"lower": b.Lower, "upper": b.Upper, "count": b.Count,
+			out = append(out, map[string]any{"lower": b.Lower, "upper": b.Upper, "count": b.Count,
 				"mean_predicted": nullable(b.MeanPredicted), "observed_rate": nullable(b.ObservedRate)})
 		}
-		md.Extra["calibration"] = cal
+		return out
+	}
+	if bins := reliability(c.main.valid); bins != nil {
+		md.Extra["calibration"] = bins
+	}
+	if cal.platt != nil {
+		if bins := reliability(cal.after); bins != nil {
+			md.Extra["calibration_after"] = bins
+		}
 	}
 	var cands []map[string]any
 	for _, x := range c.all {
@@ -85,7 +111,7 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 
 // writeReport writes report.md and its charts into dir.
 func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *candidateSet,
-	th map[string]metrics.Threshold, started time.Time) error {
+	th map[string]metrics.Threshold, cal calibration, started time.Time) error {
 	tab := s.Table
 	r := &report.Report{
 		Title:           "failcast model",
@@ -130,11 +156,32 @@ func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *
 			r.ROC = append(r.ROC, report.Curve{Name: x.name, Points: pts, AUC: x.summary.ROCAUC})
 		}
 	}
-	if bins, err := metrics.Reliability(c.main.valid, s.ValidLabels, 10); err == nil {
-		for _, b := range bins {
-			r.Calibration = append(r.Calibration, report.CalibrationBin{MeanPredicted: b.MeanPredicted, Observed: b.ObservedRate, Count: b.Count})
+	reliability := func(scores []float64) []report.CalibrationBin {
+		bins, err := metrics.Reliability(scores, s.ValidLabels, 10)
+		if err != nil {
+			return nil
 		}
+		out := make([]report.CalibrationBin, len(bins))
+		for i, b := range bins {
+			out[i] = report.CalibrationBin{MeanPredicted: b.MeanPredicted, Observed: b.ObservedRate, Count: b.Count}
+		}
+		return out
 	}
+	r.Calibration = reliability(c.main.valid)
+	if cal.platt != nil {
+		r.Calibrated = reliability(cal.after)
+	}
+	r.CalibrationNote = cal.note
+	if bc := res.Backtest; bc != nil {
+		line := fmt.Sprintf("Champion comparison over a rolling-origin backtest (%d folds of %d days, each recipe refitted on at most %d of the most recent rows before the fold, %.0f s): mean difference %+.4f, 95%% interval [%+.4f, %+.4f], verdict %s. Folds:",
+			len(bc.Folds), t.cfg.ValidDays, t.cfg.BacktestRows, bc.Seconds, bc.MeanDifference, bc.Low, bc.High, bc.Verdict)
+		for _, f := range bc.Folds {
+			line += fmt.Sprintf(" from %s challenger %.4f champion %.4f (%+.4f, bootstrap [%+.4f, %+.4f]);",
+				evaluate.FormatMicros(f.ValidFrom), f.ChallengerPRAUC, f.ChampPRAUC, f.Difference, f.BootLow, f.BootHigh)
+		}
+		r.Notes = append(r.Notes, line)
+	}
+	r.Warnings = res.Warnings
 	for i, v := range c.fail.FeatureImportance() {
 		r.Importance = append(r.Importance, report.Importance{Feature: tab.Names[i], Value: v})
 	}

@@ -42,6 +42,13 @@ type Result struct {
 	Pruned            []string          // versions removed by Keep
 
 	Drift []drift.FeatureDrift // validation window against training, per feature (PSI)
+
+	// Warnings are what validation cannot support (thresholds, base-rate
+	// shift); they are logged and written to report.md and metadata.json.
+	Warnings []string
+	// Backtest is the champion comparison over the rolling-origin folds;
+	// nil when it did not run.
+	Backtest *BacktestComparison
 }
 
 // Candidate is one model's validation result.
@@ -199,7 +206,10 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 
 	// 3. Champion comparison on the same validation rows.
 	bar.step("champion")
-	t.compare(reg, split, main.valid, res)
+	t.compare(ctx, reg, split, main.valid, cands.fail.NumRounds(), res)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// 4. Write the version (a temporary directory until committed).
 	bar.step("write")
@@ -209,8 +219,10 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer stage.Abort()
-	thresholds := t.thresholds(main.valid, split.ValidLabels)
-	meta := t.metadata(res, w, split, cands, thresholds, started)
+	cal := t.calibrate(main.valid, split.ValidLabels)
+	thresholds, warnings := t.thresholds(cal.after, split.ValidLabels, rate(split.TrainLabels))
+	res.Warnings = append(res.Warnings, warnings...)
+	meta := t.metadata(res, w, split, cands, thresholds, cal, started)
 	if err := t.prepareServing(ctx, split, cands, &meta, res); err != nil {
 		return nil, err
 	}
@@ -221,7 +233,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	if err := bundle.Save(stage.Dir(), meta, cands.fail, cands.family); err != nil {
 		return nil, err
 	}
-	if err := t.writeReport(stage.Dir(), res, w, split, cands, thresholds, started); err != nil {
+	if err := t.writeReport(stage.Dir(), res, w, split, cands, thresholds, cal, started); err != nil {
 		return nil, err
 	}
 	dir, err := stage.Commit()
@@ -251,27 +263,6 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 	res.Pruned = pruned
 	return res, nil
-}
-
-// thresholds chooses the stored decision thresholds on validation:
-// "high" at the target precision, "medium" at the alert budget (never
-// above "high").
-func (t *trainer) thresholds(scores []float64, labels []bool) map[string]metrics.Threshold {
-	high, err := metrics.ThresholdForPrecision(scores, labels, t.cfg.TargetPrecision)
-	if err != nil {
-		t.log.Warn("no threshold reaches the target precision on validation; the high threshold flags nothing",
-			"target_precision", t.cfg.TargetPrecision, "err", err)
-	}
-	medium, err := metrics.ThresholdForBudget(scores, labels, t.cfg.AlertBudget)
-	if err != nil {
-		t.log.Warn("alert budget threshold", "alert_budget", t.cfg.AlertBudget, "err", err)
-	}
-	if medium.Value > high.Value {
-		medium = high
-		medium.Rule = metrics.RuleBudget
-		medium.Target = t.cfg.AlertBudget
-	}
-	return map[string]metrics.Threshold{bundle.ThresholdHigh: high, bundle.ThresholdMedium: medium}
 }
 
 // gbdtParams returns the GBDT parameters of the config.

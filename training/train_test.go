@@ -150,18 +150,23 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	}
 
 	// Second run, same data and seed: the champion is scored on the same
-	// validation window, ties, and the challenger is promoted.
+	// validation window and over the backtest, ties, and stays (the
+	// challenger saw no newer data).
 	time.Sleep(1100 * time.Millisecond) // version names have one-second resolution
 	cfg.FeaturesOut, cfg.Baselines = "", false
 	code, log = runTrain(t, cfg)
 	if code != exitcode.OK {
 		t.Fatalf("second run exit %d\n%s", code, log)
 	}
-	second := current(t, reg)
-	if second == first {
-		t.Fatal("second run did not publish a new version")
+	if current(t, reg) != first {
+		t.Fatal("a tie on the same data replaced the champion")
 	}
+	vs0, _ := registry.Open(reg).Versions()
+	second := vs0[len(vs0)-1].Name
 	md2 := readMetadata(t, filepath.Join(reg, registry.VersionsDir, second))
+	if bt, ok := md2.Extra["champion_backtest"].(map[string]any); !ok || bt["verdict"] != "tie" || md2.Champion.Promoted {
+		t.Fatalf("same recipe and data: backtest %v, promoted %v; want a tie, kept", md2.Extra["champion_backtest"], md2.Champion.Promoted)
+	}
 	if md2.Champion.ComparedWith != first || md2.Champion.ChampionValue != md2.Champion.ChallengerValue {
 		t.Fatalf("same seed and data should tie with the champion: %+v", md2.Champion)
 	}
@@ -181,7 +186,7 @@ func TestTrainPublishesThenComparesWithChampion(t *testing.T) {
 	if code != exitcode.OK || !strings.Contains(log, "kept out") {
 		t.Fatalf("weak challenger: exit %d\n%s", code, log)
 	}
-	if current(t, reg) != second {
+	if current(t, reg) != first {
 		t.Fatal("a worse challenger replaced the champion")
 	}
 	vs, _ := registry.Open(reg).Versions()
@@ -303,6 +308,7 @@ func TestTrainInterruptedBeforePromotion(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 
 	cfg := noBaselines(hist, reg)
+	cfg.Force = true // same data: a tie keeps the champion unless forced
 	cfg.beforePromote = func() error { return errors.New("simulated crash") }
 	res, err := Run(context.Background(), cfg)
 	if err == nil || exitcode.Of(err) != exitcode.Internal || res != nil {

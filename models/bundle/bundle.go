@@ -11,6 +11,7 @@ import (
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/artifact"
+	"github.com/failcast/failcast/models/calibrate"
 	"github.com/failcast/failcast/models/gbdt"
 )
 
@@ -31,6 +32,7 @@ const (
 	ExtraLikelyCodes = "likely_codes"
 	ExtraLead        = "lead"
 	ExtraRefresh     = "refresh"
+	ExtraCalibration = "probability_calibration"
 )
 
 // Serving are the settings a bundle must be scored with, besides its
@@ -42,6 +44,14 @@ type Serving struct {
 	Lead        time.Duration    // features see history this long before a send; 0 when not stored
 	Refresh     time.Duration    // spacing of the training cutoff grid; 0 when not stored
 	LikelyCodes map[string]int32 // class name -> most frequent error code in training; empty when not stored
+	// Calibration maps the fail model's P(fail) to a calibrated
+	// probability (fitted on the validation window); nil when the bundle
+	// stores none, and then P(fail) is used as the model gives it. In
+	// metadata.json it is extra.probability_calibration, an object
+	// {"method": "platt", "a": A, "b": B, "rows": N}.
+	Calibration *calibrate.Platt
+	// CalibrationRows is the number of rows the map was fitted on.
+	CalibrationRows int
 }
 
 // Bundle is a loaded, verified model bundle.
@@ -113,6 +123,9 @@ func Load(dir, schemaHash string) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
 	if b.Lead, b.Refresh, b.LikelyCodes, err = parseExtras(a.Metadata.Extra); err != nil {
+		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
+	}
+	if b.Calibration, b.CalibrationRows, err = parseCalibration(a.Metadata.Extra); err != nil {
 		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
 	}
 	return b, nil
@@ -273,6 +286,52 @@ func SetServing(md *artifact.Metadata, s Serving) {
 		codes[k] = v
 	}
 	md.Extra[ExtraLikelyCodes] = codes
+	if s.Calibration != nil {
+		md.Extra[ExtraCalibration] = map[string]any{"method": "platt", "a": s.Calibration.A, "b": s.Calibration.B, "rows": s.CalibrationRows}
+	} else {
+		delete(md.Extra, ExtraCalibration)
+	}
+}
+
+// parseCalibration reads what SetServing wrote for Serving.Calibration:
+// nil when absent; an error for an unknown method or a map that is not
+// monotone increasing (a bundle is never scored with a map it does not
+// understand).
+func parseCalibration(extra map[string]any) (*calibrate.Platt, int, error) {
+	raw, ok := extra[ExtraCalibration]
+	if !ok || raw == nil {
+		return nil, 0, nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"platt\", \"a\": A, \"b\": B}", ExtraCalibration, raw)
+	}
+	if m["method"] != "platt" {
+		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"platt\"", ExtraCalibration, m["method"])
+	}
+	num := func(k string) (float64, error) {
+		switch v := m[k].(type) {
+		case float64:
+			return v, nil
+		case int:
+			return float64(v), nil
+		}
+		return 0, fmt.Errorf("extra.%s.%s is %T, want a number", ExtraCalibration, k, m[k])
+	}
+	a, err := num("a")
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := num("b")
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, _ := num("rows")
+	c := &calibrate.Platt{A: a, B: b}
+	if err := c.Valid(); err != nil {
+		return nil, 0, fmt.Errorf("extra.%s: %w", ExtraCalibration, err)
+	}
+	return c, int(rows), nil
 }
 
 // parseExtras reads what SetServing wrote, as it comes back from JSON (or

@@ -15,6 +15,7 @@ import (
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/artifact"
+	"github.com/failcast/failcast/models/calibrate"
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/metrics"
 )
@@ -342,6 +343,52 @@ func TestOlderMetadata(t *testing.T) {
 			}
 			if b.Lead != tc.want.Lead || b.Refresh != tc.want.Refresh || !maps.Equal(b.LikelyCodes, tc.want.LikelyCodes) {
 				t.Fatalf("serving %+v, want %+v", b.Serving, tc.want)
+			}
+		})
+	}
+}
+
+func TestCalibrationRoundTrip(t *testing.T) {
+	_, fail, family := fitPair(t)
+	tests := []struct {
+		name    string
+		extra   any // written over extra.probability_calibration after SetServing; nil keeps it
+		want    *calibrate.Platt
+		wantErr string
+	}{
+		{name: "absent", want: nil},
+		{name: "stored", want: &calibrate.Platt{A: 1.25, B: 0.5}},
+		{name: "unknown method", extra: map[string]any{"method": "isotonic", "a": 1.0, "b": 0.0}, wantErr: "this build knows"},
+		{name: "decreasing", extra: map[string]any{"method": "platt", "a": -1.0, "b": 0.0}, wantErr: "not monotone"},
+		{name: "not an object", extra: "platt", wantErr: "want an object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			md := testMetadata()
+			s := Serving{Lead: time.Hour, Calibration: tc.want, CalibrationRows: 1234}
+			SetServing(&md, s)
+			if tc.extra != nil {
+				md.Extra[ExtraCalibration] = tc.extra
+			}
+			dir := filepath.Join(t.TempDir(), "model")
+			if err := Save(dir, md, fail, family); err != nil {
+				t.Fatal(err)
+			}
+			b, err := Load(dir, testSchema)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == nil && b.Calibration != nil:
+				t.Fatalf("calibration %+v, want none", *b.Calibration)
+			case tc.want != nil && (b.Calibration == nil || *b.Calibration != *tc.want || b.CalibrationRows != 1234):
+				t.Fatalf("calibration %+v (%d rows), want %+v", b.Calibration, b.CalibrationRows, *tc.want)
 			}
 		})
 	}

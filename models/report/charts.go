@@ -65,7 +65,7 @@ func curveChart(title, xLabel, yLabel string, curves []Curve, diagonal bool) ([]
 	return renderPNG(p, chartSize, chartSize)
 }
 
-func calibrationChart(bins []CalibrationBin) ([]byte, error) {
+func calibrationChart(before, after []CalibrationBin) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = "Calibration (validation)"
 	p.X.Label.Text = "mean predicted P(fail)"
@@ -79,23 +79,33 @@ func calibrationChart(bins []CalibrationBin) ([]byte, error) {
 	d.Color = color.Gray{Y: 160}
 	d.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 	p.Add(d)
-	var xys plotter.XYs
-	for _, b := range bins {
-		if b.Count == 0 || math.IsNaN(b.MeanPredicted) || math.IsNaN(b.Observed) {
+	series := []struct {
+		name string
+		bins []CalibrationBin
+	}{{"model", before}, {"calibrated", after}}
+	if len(after) == 0 {
+		series = series[:1]
+	}
+	for k, s := range series {
+		var xys plotter.XYs
+		for _, b := range s.bins {
+			if b.Count == 0 || math.IsNaN(b.MeanPredicted) || math.IsNaN(b.Observed) {
+				continue
+			}
+			xys = append(xys, plotter.XY{X: clamp01(b.MeanPredicted), Y: clamp01(b.Observed)})
+		}
+		if len(xys) == 0 {
 			continue
 		}
-		xys = append(xys, plotter.XY{X: clamp01(b.MeanPredicted), Y: clamp01(b.Observed)})
-	}
-	if len(xys) > 0 {
 		lp, sp, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return nil, err
 		}
-		lp.Color = plotutil.Color(0)
-		sp.Color = plotutil.Color(0)
-		sp.Shape = draw.CircleGlyph{}
+		lp.Color = plotutil.Color(k)
+		sp.Color = plotutil.Color(k)
+		sp.Shape = plotutil.Shape(k)
 		p.Add(lp, sp)
-		p.Legend.Add("model", lp, sp)
+		p.Legend.Add(s.name, lp, sp)
 		p.Legend.Top = true
 		p.Legend.Left = true
 	}

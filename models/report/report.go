@@ -110,7 +110,12 @@ type Report struct {
 	Candidates      []Candidate
 	Comparison      *Comparison
 	PR, ROC         []Curve
-	Calibration     []CalibrationBin
+	Calibration     []CalibrationBin // reliability of the model's P(fail) on validation
+	// Calibrated, when set, is the reliability after the stored calibration
+	// map, drawn beside Calibration ("before" and "after").
+	Calibrated      []CalibrationBin
+	CalibrationNote string   // how the map was fitted, on which rows
+	Warnings        []string // what a reader must know before trusting the numbers; shown first
 	Importance      []Importance
 	ClassTitle      string // heading of the per-class section, such as "Error families"
 	Classes         []ClassResult
@@ -137,7 +142,7 @@ func Write(dir string, r *Report) ([]string, error) {
 		}
 	}
 	if len(r.Calibration) > 0 {
-		charts[CalibrationChart] = func() ([]byte, error) { return calibrationChart(r.Calibration) }
+		charts[CalibrationChart] = func() ([]byte, error) { return calibrationChart(r.Calibration, r.Calibrated) }
 	}
 	top := topImportance(r.Importance, MaxImportance)
 	if len(top) > 0 {
@@ -181,6 +186,13 @@ func render(r *Report, top []Importance, hasChart func(string) bool) []byte {
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	if !r.Generated.IsZero() {
 		fmt.Fprintf(&b, "Generated %s.\n\n", r.Generated.UTC().Format(time.RFC3339))
+	}
+	if len(r.Warnings) > 0 {
+		b.WriteString("## Warnings\n\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+		b.WriteString("\n")
 	}
 	if c := r.Comparison; c != nil {
 		b.WriteString("## Decision\n\n")
@@ -256,11 +268,22 @@ func render(r *Report, top []Importance, hasChart func(string) bool) []byte {
 	if len(r.Calibration) > 0 {
 		b.WriteString("## Calibration\n\n")
 		chart(CalibrationChart, "calibration plot")
-		b.WriteString("| mean predicted | observed | rows |\n|---|---|---|\n")
-		for _, c := range r.Calibration {
-			fmt.Fprintf(&b, "| %s | %s | %d |\n", num(c.MeanPredicted), num(c.Observed), c.Count)
+		if r.CalibrationNote != "" {
+			b.WriteString(r.CalibrationNote + "\n\n")
 		}
-		b.WriteString("\n")
+		table := func(title string, bins []CalibrationBin) {
+			fmt.Fprintf(&b, "%s\n\n| mean predicted | observed | rows |\n|---|---|---|\n", title)
+			for _, c := range bins {
+				fmt.Fprintf(&b, "| %s | %s | %d |\n", num(c.MeanPredicted), num(c.Observed), c.Count)
+			}
+			b.WriteString("\n")
+		}
+		if len(r.Calibrated) > 0 {
+			table("Before (the model's P(fail)):", r.Calibration)
+			table("After (the calibration map applied):", r.Calibrated)
+		} else {
+			table("The model's P(fail):", r.Calibration)
+		}
 	}
 	if len(top) > 0 {
 		fmt.Fprintf(&b, "## Feature importance (top %d)\n\n", len(top))

@@ -151,3 +151,29 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+func TestWriteCalibrationBeforeAfterAndWarnings(t *testing.T) {
+	dir := t.TempDir()
+	r := &Report{
+		Title:           "m",
+		Calibration:     []CalibrationBin{{MeanPredicted: 0.146, Observed: 0.596, Count: 100}},
+		Calibrated:      []CalibrationBin{{MeanPredicted: 0.58, Observed: 0.596, Count: 100}},
+		CalibrationNote: "fitted on validation",
+		Warnings:        []string{"few failed sends in the validation window"},
+	}
+	if _, err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Warnings\n\n- few failed sends", "fitted on validation", "Before (the model's P(fail)):", "After (the calibration map applied):", "| 0.5800 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, CalibrationChart)); err != nil {
+		t.Errorf("no calibration chart: %v", err)
+	}
+}

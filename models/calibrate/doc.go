@@ -1,0 +1,15 @@
+// Package calibrate maps a binary model's scores to probabilities whose
+// averages match observed rates.
+//
+// Platt is logistic calibration on the logit of the score,
+// p' = sigmoid(A*logit(p) + B), fitted by maximum likelihood (Newton's
+// method) with Platt's smoothed targets (positives count as
+// (N+ + 1)/(N+ + 2), negatives as 1/(N- + 2)) so that a small or
+// separable set does not push the map to 0 or 1. It is monotone for
+// A > 0: the ranking of the scores, and so PR-AUC and which rows a
+// threshold flags, is unchanged; only the probability values move.
+//
+// Two parameters need few rows and cannot overfit the way isotonic
+// regression's steps can; FitPlatt refuses sets with fewer than
+// MinPositives positives or negatives.
+package calibrate
