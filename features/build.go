@@ -71,6 +71,12 @@ const chunkRows = 8192
 // Config.Workers); the table is fn's to keep. An error from fn stops the
 // build and is returned as is.
 func BuildTrainingChunks(ctx context.Context, src Source, cfg Config, from, to int64, fn func(*Table) error) error {
+	return buildTrainingChunks(ctx, src, cfg, from, to, math.MinInt64, fn)
+}
+
+// buildTrainingChunks is BuildTrainingChunks with the end of the data
+// (LabelDelay is measured from it) at least dataEnd.
+func buildTrainingChunks(ctx context.Context, src Source, cfg Config, from, to, dataEnd int64, fn func(*Table) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -97,7 +103,7 @@ func BuildTrainingChunks(ctx context.Context, src Source, cfg Config, from, to i
 	// The engine state can go before the last rows are handed on.
 	recipients := len(en.recip.names)
 	eng = nil
-	end := res.maxTs - cfg.LabelDelay.Microseconds()
+	end := max(res.maxTs, dataEnd) - cfg.LabelDelay.Microseconds()
 	if err := out.emit(end, true); err != nil {
 		return err
 	}

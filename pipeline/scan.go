@@ -93,51 +93,88 @@ type unit struct {
 // contract for the projected columns; a missing column or a wrong type is
 // a *SchemaError.
 func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Event) error) error {
-	proj, err := projection(opts.Columns)
+	ss, err := setupScan(opts)
 	if err != nil {
 		return err
 	}
-	stats := opts.Stats
-	if stats == nil {
-		stats = new(ScanStats)
-	}
-	batchSize := opts.BatchSize
-	if batchSize <= 0 {
-		batchSize = DefaultBatchSize
-	}
-	required := proj
-	if !slices.Contains(required, hcTimestamp) {
-		required = append(slices.Clone(proj), hcTimestamp)
-	}
-	// A null account_number is NoAccountNumber on an account event and 0
-	// on a message event, so the status is decoded before it.
-	projectStatus := slices.Contains(proj, hcStatus)
-	if slices.Contains(proj, hcAccountNumber) && !projectStatus {
-		required = append(slices.Clone(required), hcStatus)
-	}
-	// Decode timestamps first: rows are filtered and ordered by them; then
-	// the status, then the rest.
-	decodeCols := []int{hcTimestamp}
-	if slices.Contains(required, hcStatus) {
-		decodeCols = append(decodeCols, hcStatus)
-	}
-	for _, hc := range proj {
-		if hc != hcTimestamp && hc != hcStatus {
-			decodeCols = append(decodeCols, hc)
-		}
-	}
-
-	from, to := opts.From, opts.To
-	if to == 0 {
-		to = maxInt64
-	}
-	if from == 0 {
-		from = minInt64
-	}
-
 	if err := d.Check(ctx); err != nil {
 		return err
 	}
+	units, err := d.plan(ctx, ss.required, ss.from, ss.to, ss.stats)
+	if err != nil {
+		return err
+	}
+	return ss.scanner(ctx, fn).run(units)
+}
+
+// scanSetup is ScanOptions resolved: the columns to check and decode, the
+// time range and the batch size.
+type scanSetup struct {
+	proj, required, decodeCols []int
+	projectStatus              bool // the status is projected (else decoded for account_number only)
+	from, to                   int64
+	stats                      *ScanStats
+	batchSize                  int
+}
+
+func setupScan(opts ScanOptions) (scanSetup, error) {
+	proj, err := projection(opts.Columns)
+	if err != nil {
+		return scanSetup{}, err
+	}
+	ss := scanSetup{proj: proj, required: proj, stats: opts.Stats, batchSize: opts.BatchSize, from: opts.From, to: opts.To}
+	if ss.stats == nil {
+		ss.stats = new(ScanStats)
+	}
+	if ss.batchSize <= 0 {
+		ss.batchSize = DefaultBatchSize
+	}
+	if !slices.Contains(proj, hcTimestamp) {
+		ss.required = append(slices.Clone(proj), hcTimestamp)
+	}
+	// A null account_number is NoAccountNumber on an account event and 0
+	// on a message event, so the status is decoded before it.
+	ss.projectStatus = slices.Contains(proj, hcStatus)
+	if slices.Contains(proj, hcAccountNumber) && !ss.projectStatus {
+		ss.required = append(slices.Clone(ss.required), hcStatus)
+	}
+	// Decode timestamps first: rows are filtered and ordered by them; then
+	// the status, then the rest.
+	ss.decodeCols = []int{hcTimestamp}
+	if slices.Contains(ss.required, hcStatus) {
+		ss.decodeCols = append(ss.decodeCols, hcStatus)
+	}
+	for _, hc := range proj {
+		if hc != hcTimestamp && hc != hcStatus {
+			ss.decodeCols = append(ss.decodeCols, hc)
+		}
+	}
+	if ss.to == 0 {
+		ss.to = maxInt64
+	}
+	if ss.from == 0 {
+		ss.from = minInt64
+	}
+	return ss, nil
+}
+
+// scanner returns the scanner that hands the rows to fn.
+func (ss scanSetup) scanner(ctx context.Context, fn func([]Event) error) *scanner {
+	return &scanner{
+		ctx: ctx, fn: fn, stats: ss.stats,
+		cols: ss.decodeCols, from: ss.from, to: ss.to,
+		projectTS: slices.Contains(ss.proj, hcTimestamp),
+		projectSt: ss.projectStatus,
+		intern:    newInterner(1 << 22),
+		batch:     newEventBatch(ss.batchSize),
+	}
+}
+
+// plan lists the row groups a scan of [from, to) reads, in the order it
+// reads them (by smallest timestamp, then by file path and group index),
+// each with its seq in that order: equal timestamps of different row
+// groups come out in seq order.
+func (d *Dataset) plan(ctx context.Context, required []int, from, to int64, stats *ScanStats) ([]unit, error) {
 	d.mu.Lock()
 	misfiled := d.misfiled
 	d.mu.Unlock()
@@ -151,14 +188,14 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		m, err := d.meta(path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := m.requireColumns(required); err != nil {
-			return err
+			return nil, err
 		}
 		metas = append(metas, m)
 	}
@@ -167,7 +204,7 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 		for gi := range m.groups {
 			g, err := m.groupInfo(ctx, gi)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if g.rows == 0 {
 				continue
@@ -195,15 +232,7 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions, fn func(batch []Ev
 		units[i].seq = i
 	}
 
-	s := &scanner{
-		ctx: ctx, fn: fn, stats: stats,
-		cols: decodeCols, from: from, to: to,
-		projectTS: slices.Contains(proj, hcTimestamp),
-		projectSt: projectStatus,
-		intern:    newInterner(1 << 22),
-		batch:     newEventBatch(batchSize),
-	}
-	return s.run(units)
+	return units, nil
 }
 
 // newEventBatch returns n events with the "absent" values of the numeric

@@ -70,6 +70,10 @@ type Config struct {
 	// nil means time.Now.
 	Now func() time.Time
 
+	// table, when set (RunTable), is the feature table to train on
+	// instead of one built from History.
+	table *features.Table
+
 	// beforePromote, when set, runs after the new version is committed
 	// and before the current symlink moves; tests use it to simulate a
 	// crash.

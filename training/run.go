@@ -16,7 +16,6 @@ import (
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/models/registry"
-	"github.com/failcast/failcast/pipeline"
 )
 
 // lockOwner is written into the registry lock.
@@ -160,13 +159,6 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 
 	// 1. Data.
-	ds, err := pipeline.OpenDataset(cfg.History)
-	if err != nil {
-		return nil, exitcode.AsInput(fmt.Errorf("history: %w", err))
-	}
-	if err := pipeline.CheckHashKey(ds, cfg.HashKey, cfg.HashKeyFrom); err != nil {
-		return nil, err
-	}
 	var featuresOut *features.ParquetWriter
 	if cfg.FeaturesOut != "" {
 		if featuresOut, err = features.NewParquetWriter(cfg.FeaturesOut, features.Names()); err != nil {
@@ -174,7 +166,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		}
 		defer featuresOut.Abort() // a failed run leaves an earlier file as it was
 	}
-	tab, err := t.buildFeatures(ctx, ds, w, featuresOut)
+	tab, err := t.features(ctx, w, featuresOut)
 	if err != nil {
 		return nil, err
 	}
