@@ -494,9 +494,11 @@ func (c *Campaign) knownFindings() {
 		case warnTemplatePaused:
 			f = fmt.Sprintf("template %s is paused %s (announced): %s with 132015; send after the pause or with another template", quoteName(c.Template), untilText(until), sends)
 		case warnUSMarketing:
-			f = fmt.Sprintf("%s marketing %s to US numbers: Meta does not deliver marketing templates to US numbers since 2025-04-01 (131049); suppress them", thousands(n), pluralInt(n, "send goes", "sends go"))
+			f = fmt.Sprintf("%s marketing %s: Meta does not deliver marketing templates to US numbers since 2025-04-01 (131049); suppress %s", thousands(n),
+				pluralInt(n, "send goes to a US number", "sends go to US numbers"), pluralInt(n, "it", "them"))
 		case warnMarketingStopped:
-			f = fmt.Sprintf("%s marketing %s to recipients who stopped marketing messages (user_preferences): they fail with 131050; suppress them", thousands(n), pluralInt(n, "send goes", "sends go"))
+			f = fmt.Sprintf("%s marketing %s stopped marketing messages (user_preferences): %s with 131050; suppress %s", thousands(n),
+				pluralInt(n, "send goes to a recipient who", "sends go to recipients who"), pluralInt(n, "it fails", "they fail"), pluralInt(n, "it", "them"))
 		}
 		c.Findings = append(c.Findings, f)
 	}

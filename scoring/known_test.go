@@ -127,3 +127,24 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownFindingsWording: counts of one read in the singular.
+func TestKnownFindingsWording(t *testing.T) {
+	for _, tc := range []struct {
+		kind string
+		n    int
+		want string
+	}{
+		{warnMarketingStopped, 1, "1 marketing send goes to a recipient who stopped marketing messages (user_preferences): it fails with 131050; suppress it"},
+		{warnMarketingStopped, 1500, "1,500 marketing sends go to recipients who stopped marketing messages (user_preferences): they fail with 131050; suppress them"},
+		{warnUSMarketing, 1, "1 marketing send goes to a US number: "},
+		{warnAccountRestricted, 2, "the account's messaging is restricted with no end announced (account_update): 2 sends would fail with 368"},
+	} {
+		c := &Campaign{}
+		c.KnownFailures[knownIndex(tc.kind)] = tc.n
+		c.knownFindings()
+		if len(c.Findings) != 1 || !strings.Contains(c.Findings[0], tc.want) {
+			t.Errorf("%s x%d: findings %q, want %q", tc.kind, tc.n, c.Findings, tc.want)
+		}
+	}
+}
