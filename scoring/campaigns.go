@@ -243,13 +243,13 @@ func (c *Campaign) finish(safety float64) {
 	case c.RateAboveThroughput():
 		c.RecommendedMPS = math.Min(c.PlannedRateMPS, target)
 		c.Findings = append(c.Findings, fmt.Sprintf("planned rate %s mps is above the number's throughput of %s mps: about %s%% of sends would fail with 130429; throttle to %s mps",
-			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), count(100*(1-c.ThroughputMPS/c.PlannedRateMPS)), decimal1(c.RecommendedMPS)))
+			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), count(100*(1-c.ThroughputMPS/c.PlannedRateMPS)), rateText(c.RecommendedMPS)))
 	case !math.IsNaN(c.PeakNumberMPS) && c.PeakNumberMPS > c.ThroughputMPS:
 		// The campaign alone is within throughput but overlaps other
 		// sends of the same number: scale it down by the overflow.
 		c.RecommendedMPS = math.Min(c.PlannedRateMPS, c.PlannedRateMPS*target/c.PeakNumberMPS)
 		c.Findings = append(c.Findings, fmt.Sprintf("the number's planned sends peak at %s mps while this campaign runs (other campaigns overlap), above its throughput of %s mps; throttle this campaign to %s mps or move it",
-			decimal1(c.PeakNumberMPS), decimal1(c.ThroughputMPS), decimal1(c.RecommendedMPS)))
+			decimal1(c.PeakNumberMPS), decimal1(c.ThroughputMPS), rateText(c.RecommendedMPS)))
 	default:
 		c.RecommendedMPS = 0
 	}
@@ -424,7 +424,7 @@ func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) err
 			r = append(r, strconv.Itoa(c.ByAction[i]))
 		}
 		r = append(r, strconv.Itoa(c.Stale),
-			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, decimal1),
+			rateText(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, rateText),
 			optionalNaN(c.PeakUnique24h, count), optionalNaN(c.TierLimit, count), boolCell(c.AboveTierLimit()),
 			boolCell(c.TemplatePausedRecently()), optionalNaN(c.ParamErrorRate, decimal4), strconv.Itoa(c.WindowClosedSends), boolCell(c.TokenRisk()),
 			tokenExpiryCell(c))
@@ -530,4 +530,14 @@ func pluralInt(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// rateText formats a rate in messages per second: one decimal, or two
+// significant digits below 1 mps, so that a slow campaign's positive rate
+// (a flow at 0.02 mps, throttled to 0.018) never reads as 0.0.
+func rateText(v float64) string {
+	if v >= 0.95 || v <= 0 {
+		return decimal1(v)
+	}
+	return strconv.FormatFloat(v, 'g', 2, 64)
 }
