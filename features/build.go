@@ -5,18 +5,33 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
 )
 
-// scanColumns are the history columns the engine reads.
-var scanColumns = []string{
+// scanColumns are the history columns the engine reads: the message
+// columns, and the account-event columns the history contract declares
+// (pipeline.HistoryColumns; an account event read without them carries
+// zero values, which the account state takes for "not announced").
+var scanColumns = append([]string{
 	pipeline.ColMessageID, pipeline.ColTimestamp, pipeline.ColWABAID, pipeline.ColPhoneNumberID,
 	pipeline.ColRecipient, pipeline.ColCountry, pipeline.ColCampaignID, pipeline.ColTemplate,
 	pipeline.ColLanguage, pipeline.ColCategory, pipeline.ColMessageType, pipeline.ColMediaBytes,
 	pipeline.ColStatus, pipeline.ColErrorCode, pipeline.ColExploration,
+}, declared(pipeline.ColAccountValue, pipeline.ColAccountNumber, pipeline.ColAccountUntil)...)
+
+// declared returns the columns of cols the history contract declares.
+func declared(cols ...string) []string {
+	var out []string
+	for _, c := range cols {
+		if slices.Contains(pipeline.HistoryColumns, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // BuildTraining returns the training examples for the history sends with

@@ -276,6 +276,15 @@ func (c *classifier) event(e *pipeline.Event) {
 		}
 		return
 	}
+	if e.Status.IsAccountEvent() {
+		// An account-level event: no message, an outcome-clock fact about
+		// a template, number, account or recipient.
+		if emit {
+			ids := c.en.ids(e.Recipient, e.PhoneNumberID, e.Template, e.Language, e.CampaignID, e.WABAID, e.Country)
+			c.push(accountRecord(e, ids))
+		}
+		return
+	}
 	if (e.Status == pipeline.StatusSent && c.sawAccepted) || e.Status == pipeline.StatusUnknown {
 		return // neither a send nor an outcome, whatever the message
 	}

@@ -2,6 +2,7 @@ package features
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -30,6 +31,23 @@ const (
 	NameTemplateDisabled              = "template_disabled"
 	NameTemplateParamErrorRate24h     = "template_param_error_rate_24h"
 	NameWABAHoursSinceTokenExpired    = "waba_hours_since_token_expired"
+
+	// From account-level events (Meta's webhooks besides statuses).
+	NameTemplatePausedAtSend        = "template_paused_at_send"
+	NameTemplatePauseHoursLeft      = "template_pause_hours_left"
+	NameTemplateDisabledAnnounced   = "template_disabled_announced"
+	NameTemplateFlagged             = "template_flagged"
+	NameTemplatePausesAnnounced     = "template_pauses_announced"
+	NameTemplateQualityScore        = "template_quality_score"
+	NameTemplateHoursSinceChange    = "template_hours_since_status_change"
+	NameTemplateMovedToMarketing    = "template_moved_to_marketing"
+	NamePhoneLimitKnown             = "phone_limit_known"
+	NameAccountRestrictedAtSend     = "account_restricted_at_send"
+	NameAccountRestrictionHoursLeft = "account_restriction_hours_left"
+	NameAccountLocked               = "account_locked"
+	NameRecipientMarketingStopped   = "recipient_marketing_stopped"
+	NameRecipientMarketingResumed   = "recipient_marketing_resumed"
+	NameRecipientHoursSincePref     = "recipient_hours_since_preference"
 )
 
 // NameRecipientCode30d is the name of the decayed (30 d) count of the
@@ -327,7 +345,7 @@ func registerBlocks() []block {
 	}})
 
 	po := newSpecs(Outcome, "phone")
-	po.add(NamePhoneTierLimit, "", "recipients", "inferred messaging tier: the most unique recipients in 24 h the number reached without a 131048 in the 24 h before or the 10 min after, rounded up to 250/2k/10k/100k/unlimited (1e7)")
+	po.add(NamePhoneTierLimit, "", "recipients", "messaging limit of the number: the one Meta announced for the number or its business portfolio (phone_number_quality_update, business_capability_update; the latest), else the inferred tier: the most unique recipients in 24 h the number reached without a 131048 in the 24 h before or the 10 min after, rounded up to 250/2k/10k/100k; unlimited is 1e7")
 	po.add("phone_unique_24h_over_tier", "24h", "ratio", "phone_unique_recipients_24h / phone_tier_limit; near 1 the tier limit is close")
 	for _, w := range []string{"1h", "24h", "7d"} {
 		po.add("phone_fail_rate_"+w, w, "ratio", "failed / (sends + 1) of the phone number, decayed counts (time constant "+w+")")
@@ -341,7 +359,7 @@ func registerBlocks() []block {
 	bs = append(bs, block{kind: Outcome, specs: po.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.phone[v.r.ids.phone]
 		f := groupFactors(g, v.cutoff)
-		tier := tierOf(g.uniqReached(v.cutoff))
+		tier := o.tierLimit(&v.r.ids, v.cutoff)
 		out[0] = tier
 		out[1] = float32(v.uniq24) / tier
 		for i := range 3 {
@@ -381,16 +399,67 @@ func registerBlocks() []block {
 		out[k+3] = rate(g.group[grpParam], g.sends[1], f[1])
 	}})
 
+	ta := newSpecs(Outcome, "template")
+	ta.add(NameTemplatePausedAtSend, "", "flag", "1 if a pause of the template announced before the cutoff (message_template_status_update PAUSED, not ended by APPROVED or REINSTATED) still holds at the send: Meta's pause windows are 3 h for the first pause and 6 h for the second (132015)")
+	ta.add(NameTemplatePauseHoursLeft, "", "hours", "hours from the send to the end of that pause; 0 when the template is not paused at the send")
+	ta.add(NameTemplateDisabledAnnounced, "", "flag", "1 if the template was announced DISABLED before the cutoff and not reinstated since (132016)")
+	ta.add(NameTemplateFlagged, "", "flag", "1 if the template was announced FLAGGED (to be disabled unless its quality improves) and neither approved nor disabled since")
+	ta.add(NameTemplatePausesAnnounced, "", "count", "pauses of the template announced before the cutoff (the third disables it)")
+	ta.add(NameTemplateQualityScore, "", "index", "the template's last announced quality (message_template_quality_update): 0 green, 1 yellow, 2 red, -1 unknown")
+	ta.add(NameTemplateHoursSinceChange, "", "hours", "hours since the template's last announced status or quality change; NeverHours if none")
+	ta.add(NameTemplateMovedToMarketing, "", "flag", "1 if template_category_update moved the template to marketing (per-user marketing limits apply to it since)")
+	ta.addFor("phone", NamePhoneLimitKnown, "", "flag", "1 if Meta announced the messaging limit of the number or its business portfolio (phone_tier_limit is then that limit, not the inferred tier)")
+	ta.addFor("phone", NameAccountRestrictedAtSend, "", "flag", "1 if a restriction announced before the cutoff (account_update ACCOUNT_RESTRICTION) on the number or its business account covers the send: business-initiated messaging for template sends, customer-initiated for the others; or the account is locked")
+	ta.addFor("phone", NameAccountRestrictionHoursLeft, "", "hours", "hours from the send to the expiry of that restriction; NeverHours when no expiry is known; 0 when none covers the send")
+	ta.addFor("phone", NameAccountLocked, "", "flag", "1 if the business account or number was announced locked (account_update DISABLED_UPDATE) and not reinstated (131031)")
+	ta.addFor("recipient", NameRecipientMarketingStopped, "", "flag", "1 if the recipient's last marketing preference before the cutoff (user_preferences) is stop (marketing sends fail with 131050)")
+	ta.addFor("recipient", NameRecipientMarketingResumed, "", "flag", "1 if the recipient's last marketing preference before the cutoff is resume (after a stop)")
+	ta.addFor("recipient", NameRecipientHoursSincePref, "", "hours", "hours since the recipient's last marketing preference (stop or resume); NeverHours if none")
+	bs = append(bs, block{kind: Outcome, specs: ta.specs, outcome: func(v *view, o *outcomeState, out []float32) {
+		ids := &v.r.ids
+		a := &o.acct.tpl[ids.tpl]
+		if !v.r.hasTpl {
+			a = &tplAccount{}
+		}
+		out[0], out[1] = 0, 0
+		if end := a.pauseEnd(); end > v.t && a.disabledAt == 0 {
+			out[0], out[1] = 1, float32(float64(end-v.t)/float64(usPerHour))
+		}
+		out[2] = b2f(a.disabledAt != 0)
+		out[3] = b2f(a.flaggedAt != 0)
+		out[4] = float32(a.pauses)
+		out[5] = float32(a.quality) - 1
+		out[6] = hoursSinceUS(v.t, a.changedAt)
+		out[7] = b2f(a.toMarketing)
+		out[8] = b2f(o.acct.knownLimit(ids) > 0)
+		until, locked := o.acct.restriction(ids, v.t, v.r.hasTpl)
+		out[9], out[10] = b2f(until > 0 || locked), 0
+		switch {
+		case until == math.MaxInt64 || (locked && until == 0):
+			out[10] = NeverHours
+		case until > 0:
+			out[10] = float32(float64(until-v.t) / float64(usPerHour))
+		}
+		out[11] = b2f(locked)
+		p, ok := o.acct.pref[ids.recip]
+		out[12] = b2f(ok && p.value == prefStop)
+		out[13] = b2f(ok && p.value == prefResume)
+		out[14] = NeverHours
+		if ok {
+			out[14] = hoursSinceSec(v.t, p.at)
+		}
+	}})
+
 	co := newSpecs(Outcome, "campaign")
 	co.add("campaign_fail_rate_1h", "1h", "ratio", "failed / (sends + 1) of the campaign, decayed counts (time constant 1 h)")
 	co.add("campaign_fail_rate_24h", "24h", "ratio", "failed / (sends + 1) of the campaign, decayed counts (time constant 24 h)")
-	co.add("campaign_unique_over_tier", "", "ratio", "campaign_unique_recipients_so_far / phone_tier_limit of the sending number")
+	co.add("campaign_unique_over_tier", "", "ratio", "campaign_unique_recipients_so_far / phone_tier_limit of the sending number (announced, else inferred)")
 	bs = append(bs, block{kind: Outcome, specs: co.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.camp[v.r.ids.camp]
 		f := groupFactors(g, v.cutoff)
 		out[0] = rate(g.failed[0], g.sends[0], f[0])
 		out[1] = rate(g.failed[1], g.sends[1], f[1])
-		out[2] = float32(v.campUniq) / tierOf(o.phone[v.r.ids.phone].uniqReached(v.cutoff))
+		out[2] = float32(v.campUniq) / o.tierLimit(&v.r.ids, v.cutoff)
 	}})
 
 	wo := newSpecs(Outcome, "waba")

@@ -14,10 +14,13 @@ type recKind uint8
 const (
 	recSend    recKind = iota + 1 // a send (history or plan)
 	recOutcome                    // a delivered, read, failed or inbound event
+	recAccount                    // an account-level event (pipeline.Status.IsAccountEvent)
 )
 
 // record is the compact form of an event the state engine consumes (64
-// bytes, no pointers).
+// bytes, no pointers). An account record (recAccount) keeps the event's
+// AccountUntil in media, its AccountNumber in code (see accountNumber) and
+// its AccountValue, encoded for its kind, in acctValue.
 type record struct {
 	ts       int64
 	media    int64
@@ -33,6 +36,8 @@ type record struct {
 	category int8
 	mtype    int8
 	hasTpl   bool
+	// acctValue is an account record's AccountValue (see accountValue).
+	acctValue uint8
 }
 
 // xChunk holds the feature values of consecutive rows, row-major.

@@ -140,6 +140,10 @@ func mutateAfter(events []pipeline.Event, target pipeline.Event, c int64, rng *r
 		}
 		out = append(out, e)
 	}
+	// Account events at the cutoff and at t aimed at the target's
+	// template, number and recipient.
+	out = append(out, accountAimedAt(target, c)...)
+	out = append(out, accountAimedAt(target, t)...)
 	// A failure of the target itself (its label, not its features).
 	e := target
 	e.Timestamp, e.Status, e.ErrorCode = t+1, pipeline.StatusFailed, 131049
@@ -175,6 +179,7 @@ func mutateBefore(events []pipeline.Event, target pipeline.Event, c int64) []pip
 	s := target
 	s.MessageID, s.Timestamp = "early.send", target.Timestamp-1
 	out = append(out, s)
+	out = append(out, accountAimedAt(target, c-1)...)
 	sortEvents(out)
 	return out
 }
@@ -213,9 +218,9 @@ func TestLeakage(t *testing.T) {
 		t.Run(fmt.Sprintf("webhook=%v", webhook), func(t *testing.T) {
 			g := smallGen(11)
 			g.WebhookOnly = webhook
-			events := generateAll(g)
-			cfg := DefaultConfig()
 			rng := rand.New(rand.NewPCG(5, 6))
+			events := withAccountEvents(generateAll(g), rng)
+			cfg := DefaultConfig()
 			n := 12
 			if testing.Short() {
 				n = 6
@@ -233,7 +238,7 @@ func TestLeakage(t *testing.T) {
 				if len(d) == 0 {
 					t.Errorf("send %s: events before the cutoff changed no feature", target.MessageID)
 				}
-				for _, want := range []string{"recipient_failed_24h", "recipient_sends_24h"} {
+				for _, want := range []string{"recipient_failed_24h", "recipient_sends_24h", NameRecipientHoursSincePref, NameAccountRestrictionHoursLeft} {
 					if slices.IndexFunc(d, func(s string) bool { return len(s) > len(want) && s[:len(want)+1] == want+":" }) < 0 {
 						t.Errorf("send %s: adding a failure before the cutoff and a send before t left %s unchanged (changed: %v)", target.MessageID, want, d)
 					}
@@ -291,7 +296,7 @@ func TestTrainServeParity(t *testing.T) {
 		t.Run(fmt.Sprintf("webhook=%v", webhook), func(t *testing.T) {
 			g := smallGen(21)
 			g.WebhookOnly = webhook
-			events := generateAll(g)
+			events := withAccountEvents(generateAll(g), rand.New(rand.NewPCG(21, 22)))
 			cfg := DefaultConfig()
 			asOf := day0 + 4*usPerDay // UTC midnight: a point of the refresh grid
 			train := buildAll(t, events, cfg)

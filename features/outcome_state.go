@@ -279,6 +279,7 @@ type outcomeState struct {
 	camp    []groupOutcome
 	waba    []groupOutcome
 	country []groupOutcome
+	acct    accountState
 }
 
 // grow extends s with zero values to hold index id. It keeps append's
@@ -298,6 +299,7 @@ func (o *outcomeState) ensure(ids *entityIDs) {
 	o.camp = grow(o.camp, ids.camp, groupOutcome{})
 	o.waba = grow(o.waba, ids.waba, groupOutcome{})
 	o.country = grow(o.country, ids.country, groupOutcome{})
+	o.acct.ensure(ids)
 }
 
 // apply folds one outcome-clock record into the state.
@@ -305,6 +307,8 @@ func (o *outcomeState) apply(r *record) {
 	o.ensure(&r.ids)
 	sec := uint32(r.ts / usPerSec)
 	switch r.kind {
+	case recAccount:
+		o.acct.apply(r)
 	case recSend:
 		o.phone[r.ids.phone].addSend(r.ts)
 		o.tpl[r.ids.tpl].addSend(r.ts)

@@ -39,11 +39,12 @@ var ErrStateMismatch = errors.New("features: saved state does not match this bui
 
 // stateLayout names everything the raw arrays depend on.
 func stateLayout() string {
-	return fmt.Sprintf("v%s schema=%s arch=%s le=%v sizes=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d",
+	return fmt.Sprintf("v%s schema=%s arch=%s le=%v sizes=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d",
 		FeatureVersion, SchemaHash(), runtime.GOARCH, binary.NativeEndian.Uint16([]byte{1, 0}) == 1,
 		unsafe.Sizeof(recipSchedule{}), unsafe.Sizeof(groupSchedule{}), unsafe.Sizeof(phoneDay{}),
 		unsafe.Sizeof(sendRef{}), unsafe.Sizeof(pairSend{}), unsafe.Sizeof(record{}),
-		unsafe.Sizeof(recipOutcome{}), unsafe.Sizeof(groupOutcome{}), pageSize, numFeatures)
+		unsafe.Sizeof(recipOutcome{}), unsafe.Sizeof(groupOutcome{}), pageSize, numFeatures,
+		unsafe.Sizeof(tplAccount{}), unsafe.Sizeof(limitAccount{}), unsafe.Sizeof(prefAccount{}))
 }
 
 // stateConfig is the part of Config the folded state depends on, as
@@ -102,6 +103,10 @@ func (s *Scorer) WriteState(w io.Writer) error {
 	for _, g := range []*[]groupOutcome{&o.state.phone, &o.state.tpl, &o.state.camp, &o.state.waba, &o.state.country} {
 		writeRaw(sw, *g)
 	}
+	writeRaw(sw, o.state.acct.tpl)
+	writeRaw(sw, o.state.acct.phone)
+	writeRaw(sw, o.state.acct.waba)
+	writeMap(sw, o.state.acct.pref)
 	writeRaw(sw, o.fifo[o.fifoHead:])
 	return sw.finish()
 }
@@ -170,6 +175,10 @@ func ReadScorer(r io.Reader, cfg Config, asOf int64) (*Scorer, error) {
 	for _, g := range []*[]groupOutcome{&o.state.phone, &o.state.tpl, &o.state.camp, &o.state.waba, &o.state.country} {
 		*g = readRaw[groupOutcome](sr)
 	}
+	o.state.acct.tpl = readRaw[tplAccount](sr)
+	o.state.acct.phone = readRaw[limitAccount](sr)
+	o.state.acct.waba = readRaw[limitAccount](sr)
+	o.state.acct.pref = readMap[int32, prefAccount](sr)
 	o.fifo = readRaw[record](sr)
 	if err := sr.finish(); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // plan float for float as a scorer that folds the history itself, as of
 // the folding time or later (the history having nothing in between).
 func TestStateRoundTrip(t *testing.T) {
-	events := generateAll(smallGen(61))
+	events := withAccountEvents(generateAll(smallGen(61)), rand.New(rand.NewPCG(61, 62))) // account state is saved too
 	folded := day0 + 5*usPerDay + 7*usPerHour
 	var history []pipeline.Event
 	for _, e := range events {

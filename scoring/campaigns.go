@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring/predictions"
@@ -79,6 +80,11 @@ type Campaign struct {
 	TokenExpiresAt        int64
 	TokenWABA             string
 	SendsAfterTokenExpiry int
+	// Sends a deterministic rule fails (announced account, template or
+	// recipient states; US marketing), by rule in knownKinds order, and
+	// the latest time each rule holds until over them (0 when unknown).
+	KnownFailures      [knownFailureKindsCount]int
+	KnownFailuresUntil [knownFailureKindsCount]int64
 
 	Findings []string
 
@@ -170,6 +176,13 @@ func (c *Campaign) add(p *Prediction) {
 	if f.disabled >= 0.5 {
 		c.TemplateDisabled = true
 	}
+	if f.known >= 0 {
+		c.KnownFailures[f.known]++
+		c.KnownFailuresUntil[f.known] = max(c.KnownFailuresUntil[f.known], f.knownUntil)
+		if knownKinds[f.known].kind == warnTemplateDisabled {
+			c.TemplateDisabled = true
+		}
+	}
 	if f.tokenExpiresAt != 0 {
 		c.SendsAfterTokenExpiry++
 		if c.TokenWABA == "" || f.tokenExpiresAt < c.TokenExpiresAt {
@@ -224,18 +237,19 @@ func (c *Campaign) finish(safety float64) {
 		c.PlannedRateMPS = float64(c.peakSec)
 	}
 	c.Findings = c.Findings[:0]
+	c.knownFindings()
 	target := c.ThroughputMPS * safety
 	switch {
 	case c.RateAboveThroughput():
 		c.RecommendedMPS = math.Min(c.PlannedRateMPS, target)
 		c.Findings = append(c.Findings, fmt.Sprintf("planned rate %s mps is above the number's throughput of %s mps: about %s%% of sends would fail with 130429; throttle to %s mps",
-			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), count(100*(1-c.ThroughputMPS/c.PlannedRateMPS)), decimal1(c.RecommendedMPS)))
+			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), count(100*(1-c.ThroughputMPS/c.PlannedRateMPS)), rateText(c.RecommendedMPS)))
 	case !math.IsNaN(c.PeakNumberMPS) && c.PeakNumberMPS > c.ThroughputMPS:
 		// The campaign alone is within throughput but overlaps other
 		// sends of the same number: scale it down by the overflow.
 		c.RecommendedMPS = math.Min(c.PlannedRateMPS, c.PlannedRateMPS*target/c.PeakNumberMPS)
 		c.Findings = append(c.Findings, fmt.Sprintf("the number's planned sends peak at %s mps while this campaign runs (other campaigns overlap), above its throughput of %s mps; throttle this campaign to %s mps or move it",
-			decimal1(c.PeakNumberMPS), decimal1(c.ThroughputMPS), decimal1(c.RecommendedMPS)))
+			decimal1(c.PeakNumberMPS), decimal1(c.ThroughputMPS), rateText(c.RecommendedMPS)))
 	default:
 		c.RecommendedMPS = 0
 	}
@@ -244,6 +258,8 @@ func (c *Campaign) finish(safety float64) {
 			count(c.PeakUnique24h), count(c.TierLimit)))
 	}
 	switch {
+	case c.KnownFailures[knownIndex(warnTemplateDisabled)] > 0 || c.KnownFailures[knownIndex(warnTemplatePaused)] > 0:
+		// Named by knownFindings.
 	case c.TemplateDisabled:
 		c.Findings = append(c.Findings, fmt.Sprintf("template %s is permanently disabled (132016): create a new template", quoteName(c.Template)))
 	case c.TemplatePausedRecently():
@@ -408,7 +424,7 @@ func WriteCampaigns(w io.Writer, campaigns []*Campaign, modelVersion string) err
 			r = append(r, strconv.Itoa(c.ByAction[i]))
 		}
 		r = append(r, strconv.Itoa(c.Stale),
-			decimal1(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, decimal1),
+			rateText(c.PlannedRateMPS), decimal1(c.ThroughputMPS), boolCell(c.RateAboveThroughput()), optional(c.RecommendedMPS, rateText),
 			optionalNaN(c.PeakUnique24h, count), optionalNaN(c.TierLimit, count), boolCell(c.AboveTierLimit()),
 			boolCell(c.TemplatePausedRecently()), optionalNaN(c.ParamErrorRate, decimal4), strconv.Itoa(c.WindowClosedSends), boolCell(c.TokenRisk()),
 			tokenExpiryCell(c))
@@ -455,4 +471,73 @@ func optionalNaN(v float64, f func(float64) string) string {
 		return ""
 	}
 	return f(v)
+}
+
+// knownFindings names the causes of the sends deterministic rules fail,
+// with their counts: "template X is paused until 16:41 UTC: 1,203 sends
+// would fail (132015)".
+func (c *Campaign) knownFindings() {
+	for i, n := range c.KnownFailures {
+		if n == 0 {
+			continue
+		}
+		until := c.KnownFailuresUntil[i]
+		sends := thousands(n) + " " + pluralInt(n, "send", "sends") + " would fail"
+		var f string
+		switch knownKinds[i].kind {
+		case warnAccountLocked:
+			f = fmt.Sprintf("the business account is locked (account_update): %s with 131031; resolve the lock before sending", sends)
+		case warnAccountRestricted:
+			f = fmt.Sprintf("the account's messaging is restricted %s (account_update): %s with 368; send after the restriction ends", untilText(until), sends)
+		case warnTemplateDisabled:
+			f = fmt.Sprintf("template %s is disabled (announced): %s with 132016; create a new template", quoteName(c.Template), sends)
+		case warnTemplatePaused:
+			f = fmt.Sprintf("template %s is paused %s (announced): %s with 132015; send after the pause or with another template", quoteName(c.Template), untilText(until), sends)
+		case warnUSMarketing:
+			f = fmt.Sprintf("%s marketing %s: Meta does not deliver marketing templates to US numbers since 2025-04-01 (131049); suppress %s", thousands(n),
+				pluralInt(n, "send goes to a US number", "sends go to US numbers"), pluralInt(n, "it", "them"))
+		case warnMarketingStopped:
+			f = fmt.Sprintf("%s marketing %s stopped marketing messages (user_preferences): %s with 131050; suppress %s", thousands(n),
+				pluralInt(n, "send goes to a recipient who", "sends go to recipients who"), pluralInt(n, "it fails", "they fail"), pluralInt(n, "it", "them"))
+		}
+		c.Findings = append(c.Findings, f)
+	}
+}
+
+// untilText is "until <time>" (to the minute, UTC) or "with no end
+// announced".
+func untilText(us int64) string {
+	if us == 0 {
+		return "with no end announced"
+	}
+	return "until " + time.UnixMicro(us).UTC().Round(time.Minute).Format("2006-01-02 15:04 UTC")
+}
+
+// thousands formats n with comma thousands separators: 1,203.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func pluralInt(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// rateText formats a rate in messages per second: one decimal, or two
+// significant digits below 1 mps, so that a slow campaign's positive rate
+// (a flow at 0.02 mps, throttled to 0.018) never reads as 0.0.
+func rateText(v float64) string {
+	if v >= 0.95 || v <= 0 {
+		return decimal1(v)
+	}
+	return strconv.FormatFloat(v, 'g', 2, 64)
 }

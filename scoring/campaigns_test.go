@@ -215,3 +215,14 @@ func TestCampaignsCSV(t *testing.T) {
 		t.Errorf("totals %+v", tot)
 	}
 }
+
+// TestRateTextSlowCampaign: the rate of a slow campaign overlapping a busy
+// number is written as a positive number (it read 0.0, which replay and
+// other readers refuse as a recommended rate).
+func TestRateTextSlowCampaign(t *testing.T) {
+	for v, want := range map[float64]string{0.018: "0.018", 0.5: "0.5", 0.94: "0.94", 1: "1.0", 72: "72.0", 0: "0.0"} {
+		if got := rateText(v); got != want {
+			t.Errorf("rateText(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

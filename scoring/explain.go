@@ -36,6 +36,14 @@ const (
 	fTemplateParamRate               // outcome: 132000/132012 failures / (sends + 1) of the template, decayed 24 h
 	fHorizonHours                    // send: hours between the features' cutoff and the send
 	fRcptLastOutcomeFamily           // outcome: family of the recipient's last outcome (0 none, -1 no outcome yet)
+	fTemplatePausedAtSend            // outcome: 1 if an announced pause of the template holds at the send
+	fTemplatePauseLeft               // outcome: hours from the send to the end of that pause
+	fTemplateDisabledKnown           // outcome: 1 if the template was announced DISABLED
+	fAccountRestricted               // outcome: 1 if an announced restriction (or a lock) covers the send
+	fAccountRestrictionLeft          // outcome: hours from the send to the restriction's expiry (NeverHours: none known)
+	fAccountLocked                   // outcome: 1 if the account or number was announced locked
+	fRcptMarketingStopped            // outcome: 1 if the recipient's last marketing preference is stop
+	fRcptHoursSincePref              // outcome: hours since the recipient's last marketing preference
 	numFeatures
 )
 
@@ -63,6 +71,14 @@ var featureNames = [numFeatures]string{
 	fTemplateParamRate:        features.NameTemplateParamErrorRate24h,
 	fHorizonHours:             features.NameHorizonHours,
 	fRcptLastOutcomeFamily:    features.NameRecipientLastOutcomeFamily,
+	fTemplatePausedAtSend:     features.NameTemplatePausedAtSend,
+	fTemplatePauseLeft:        features.NameTemplatePauseHoursLeft,
+	fTemplateDisabledKnown:    features.NameTemplateDisabledAnnounced,
+	fAccountRestricted:        features.NameAccountRestrictedAtSend,
+	fAccountRestrictionLeft:   features.NameAccountRestrictionHoursLeft,
+	fAccountLocked:            features.NameAccountLocked,
+	fRcptMarketingStopped:     features.NameRecipientMarketingStopped,
+	fRcptHoursSincePref:       features.NameRecipientHoursSincePref,
 }
 
 // Thresholds of the warnings.
@@ -288,6 +304,9 @@ func WarningSummary(kind string) string {
 	}
 	if kind == warnTokenExpiry {
 		return "sends after their WABA's access token expires (token inventory; 190)"
+	}
+	if i := knownIndex(kind); i >= 0 {
+		return knownKinds[i].summary
 	}
 	if f, ok := strings.CutPrefix(kind, modelKindPrefix); ok && f != "" {
 		return f + " failures expected by the model (no single cause in the features)"

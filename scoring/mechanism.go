@@ -39,7 +39,9 @@ import (
 //	media_too_large      1 for media above the type's size limit (131053)
 //
 // A send after a known token expiry (ScorerConfig.TokenExpiry) is a
-// mechanism of its own, decided before these (decideTokenExpired).
+// mechanism of its own, decided before these (decideTokenExpired), and so
+// is a send an announced account state or Meta's US policy fails
+// (knownFailureOf, decideKnown): both take the whole failure mass.
 
 // mechanism is a failure cause whose share of failing sends follows from
 // the send's schedule and features.

@@ -125,6 +125,8 @@ type sendFacts struct {
 	lastSendFailed            bool    // the recipient's last known outcome was a failure (the rule baseline)
 	knownRecipient            int8    // 1: the history has an outcome of the recipient, 0: none, -1: unknown (no such feature)
 	tokenExpiresAt            int64   // the send's WABA's known token expiry when the send is at or after it, else 0
+	known                     int8    // the deterministic rule that fails the send (index into knownKinds), -1 none
+	knownUntil                int64   // until when that rule holds (Unix µs), 0 unknown or never
 }
 
 func (r row) facts() sendFacts {
@@ -135,6 +137,7 @@ func (r row) facts() sendFacts {
 		return float32(math.NaN())
 	}
 	f := sendFacts{
+		known:     -1,
 		unique24h: g(fPhoneUnique24h), tierLimit: g(fPhoneTierLimit),
 		phoneMPS:      g(fPhoneSends1s) + 1,
 		authErrors24h: g(fPhoneAuthErrors24h), hoursToken: g(fPhoneHoursSinceAuth),
@@ -223,17 +226,23 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS}
 		s.calibrate(&p)
 		expiry, expired := s.tokenExpired(&p.Send)
-		if !expired {
+		known, isKnown := knownFailureOf(r)
+		if !expired && !isKnown {
 			applyMechanisms(&p, r)
 		}
-		if expired {
+		switch {
+		case expired:
 			s.decideTokenExpired(&p, expiry)
-		} else {
+		case isKnown:
+			s.decideKnown(&p, known)
+		default:
 			s.decide(&p, r)
 		}
 		p.facts = r.facts()
 		if expired {
 			p.facts.tokenExpiresAt = expiry
+		} else if isKnown {
+			p.facts.known, p.facts.knownUntil = int8(known.index), known.until
 		}
 		dst = append(dst, p)
 	}

@@ -72,6 +72,48 @@ type analysis struct {
 	knownPauseFail int              // 132015s 12 h or more after the first 132015 of the template's pause
 	knownBugFail   int              // 132000/132012s 12 h or more after the template's first one
 	youngTierFail  int              // 131048s of numbers that started sending two days or more into the history
+
+	// Account events: what Meta announced, and the failures it explains.
+	acctEvents                        map[pipeline.Status]int
+	pausedAt                          map[string]int64 // template -> announced PAUSED not yet APPROVED
+	qualityAt                         map[string]int64 // template -> last announced quality change
+	pausesAfterQ                      int              // announced pauses with a quality change in the 3 days before
+	pauses                            int
+	stoppedAt                         map[string]int64 // recipient -> announced stop
+	restrictedTill                    map[string]int64 // phone number -> restriction expiry
+	pauseFails                        [2]int           // 132015s [unannounced, after an announced PAUSED]
+	stopFails                         [2]int           // 131050s [unannounced, after an announced stop]
+	restrictFails                     [2]int           // 368s [unannounced, within an announced restriction]
+	usMarketingFails, usMarketingSent int              // marketing sends to US numbers that failed (131049), that were sent
+}
+
+// account notes an account event.
+func (a *analysis) account(ev *pipeline.Event) {
+	a.acctEvents[ev.Status]++
+	tpl := ev.Template + "|" + ev.Language
+	switch ev.Status {
+	case pipeline.StatusTemplateQuality:
+		a.qualityAt[tpl] = ev.Timestamp
+	case pipeline.StatusTemplateStatus:
+		switch ev.AccountValue {
+		case "PAUSED":
+			a.pauses++
+			if q, ok := a.qualityAt[tpl]; ok && ev.Timestamp-q < 3*usDay {
+				a.pausesAfterQ++
+			}
+			a.pausedAt[tpl] = ev.Timestamp
+		case "APPROVED", "DISABLED":
+			delete(a.pausedAt, tpl)
+		}
+	case pipeline.StatusUserPreference:
+		if ev.AccountValue == "stop" {
+			a.stoppedAt[ev.Recipient] = ev.Timestamp
+		}
+	case pipeline.StatusAccountUpdate:
+		if ev.AccountUntil > 0 {
+			a.restrictedTill[ev.PhoneNumberID] = ev.AccountUntil
+		}
+	}
 }
 
 type acceptedSend struct {
@@ -82,6 +124,7 @@ type acceptedSend struct {
 	media                  int64
 	mktBin                 int
 	afterOptOut, afterDisb bool
+	usMarketing            bool // a marketing send to a US number
 	pairNear               bool // another send to the recipient from the number within 6 s before
 	inWindow               bool // the recipient wrote in the 24 h before the send
 }
@@ -100,6 +143,8 @@ func newAnalysis() *analysis {
 		acceptedSince: map[string]int{}, tiers: map[string]*tierTracker{}, recipientIndex: map[string]int32{},
 		lastPause: map[string]int64{}, pauseSince: map[string]int64{}, firstParam: map[string]int64{}, phoneFirst: map[string]int64{},
 		lastTS: -1 << 63, firstSeen: -1,
+		acctEvents: map[pipeline.Status]int{}, pausedAt: map[string]int64{}, qualityAt: map[string]int64{},
+		stoppedAt: map[string]int64{}, restrictedTill: map[string]int64{},
 	}
 }
 
@@ -129,6 +174,10 @@ func (a *analysis) event(ev *pipeline.Event) {
 		a.firstSeen = ev.Timestamp
 	}
 	a.statuses[ev.Status]++
+	if ev.Status.IsAccountEvent() {
+		a.account(ev)
+		return
+	}
 	sync := ev.Status == pipeline.StatusFailed && len(ev.MessageID) > 4 && ev.MessageID[:4] == "req-"
 	switch {
 	case ev.Status == pipeline.StatusAccepted || sync:
@@ -142,8 +191,9 @@ func (a *analysis) event(ev *pipeline.Event) {
 		a.lastInbound[ev.Recipient] = ev.Timestamp
 		return
 	}
+	var rec acceptedSend
 	if ev.Status == pipeline.StatusAccepted || sync {
-		a.newSend(ev, sync)
+		rec = a.newSend(ev, sync)
 	}
 	if ev.Status == pipeline.StatusFailed {
 		a.failures++
@@ -151,7 +201,7 @@ func (a *analysis) event(ev *pipeline.Event) {
 	}
 	s, known := a.accepted[ev.MessageID]
 	if sync {
-		s, known = a.pending(ev), true
+		s, known = rec, true // a synchronous refusal is its own only event
 	}
 	if !known {
 		return
@@ -165,6 +215,9 @@ func (a *analysis) event(ev *pipeline.Event) {
 		}
 		if s.afterOptOut {
 			a.afterOptOutSucceed++
+		}
+		if s.usMarketing {
+			a.usMarketingSent++
 		}
 		if s.template != "" {
 			a.tier(s.number).add(s.at, a.recipientID(ev.Recipient))
@@ -188,12 +241,6 @@ func (a *analysis) tier(number string) *tierTracker {
 	return t
 }
 
-// pending returns the send record of a synchronous refusal (it is its own
-// only event).
-func (a *analysis) pending(ev *pipeline.Event) acceptedSend {
-	return a.record(ev)
-}
-
 func (a *analysis) record(ev *pipeline.Event) acceptedSend {
 	s := acceptedSend{
 		at: ev.Timestamp, recipient: ev.Recipient, number: ev.PhoneNumberID, category: ev.Category,
@@ -205,8 +252,8 @@ func (a *analysis) record(ev *pipeline.Event) acceptedSend {
 	return s
 }
 
-// newSend records a send request when it is made.
-func (a *analysis) newSend(ev *pipeline.Event, sync bool) {
+// newSend records a send request when it is made and returns its record.
+func (a *analysis) newSend(ev *pipeline.Event, sync bool) acceptedSend {
 	a.sends++
 	s := a.record(ev)
 	if _, ok := a.phoneFirst[s.number]; !ok {
@@ -256,7 +303,10 @@ func (a *analysis) newSend(ev *pipeline.Event, sync bool) {
 			a.windowOpenSends++
 		}
 	}
-	if s.category == pipeline.CategoryMarketing && ev.Status == pipeline.StatusAccepted {
+	// US numbers get no marketing at all (131049 by policy, whatever the
+	// load): the load bins count the others.
+	s.usMarketing = s.category == pipeline.CategoryMarketing && ev.Country == "US"
+	if s.category == pipeline.CategoryMarketing && ev.Status == pipeline.StatusAccepted && !s.usMarketing {
 		a.mktBins[s.mktBin].n++
 	}
 	if !sync {
@@ -267,6 +317,7 @@ func (a *analysis) newSend(ev *pipeline.Event, sync bool) {
 		a.pairLast[k] = [2]int64{s.at, l[0]}
 		a.accepted[ev.MessageID] = s
 	}
+	return s
 }
 
 // failed checks a failure against its cause.
@@ -276,8 +327,17 @@ func (a *analysis) failed(ev *pipeline.Event, s *acceptedSend) {
 	}
 	switch ev.ErrorCode {
 	case 131049:
-		a.mktBins[s.mktBin].limited++
+		if s.usMarketing {
+			a.usMarketingFails++
+		} else {
+			a.mktBins[s.mktBin].limited++
+		}
 	case 131050:
+		if at, ok := a.stoppedAt[ev.Recipient]; ok && at <= s.at {
+			a.stopFails[1]++
+		} else {
+			a.stopFails[0]++
+		}
 		if _, ok := a.optedOut[ev.Recipient]; !ok {
 			a.optedOut[ev.Recipient] = s.at
 		}
@@ -310,7 +370,18 @@ func (a *analysis) failed(ev *pipeline.Event, s *acceptedSend) {
 		}
 		a.lastAuth[w] = s.at
 		a.acceptedSince[w] = 0
+	case 368:
+		if until, ok := a.restrictedTill[s.number]; ok && s.at < until {
+			a.restrictFails[1]++
+		} else {
+			a.restrictFails[0]++
+		}
 	case 132015:
+		if _, ok := a.pausedAt[s.template]; ok {
+			a.pauseFails[1]++
+		} else {
+			a.pauseFails[0]++
+		}
 		// A pause's refusals less than three days apart are one incident.
 		if l, ok := a.lastPause[s.template]; !ok || s.at-l > 72*usHour {
 			a.pauseSince[s.template] = s.at

@@ -500,6 +500,7 @@ func (e *engine) rollTiers(at int64) {
 			n.tier++
 			n.upgradedAt = at
 			n.peaks = [7]int{}
+			e.announceLimit(i, at, "UPGRADE")
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"slices"
 	"time"
 
 	"github.com/failcast/failcast/pipeline"
@@ -15,6 +16,30 @@ type dailyWriter struct {
 	dir     string
 	current *pipeline.HistoryWriter
 	day     int64
+	// accountDropped counts the account events left out because the
+	// history contract has no account columns (see historyKeepsAccount).
+	accountDropped int64
+	kept           []pipeline.Event
+}
+
+// historyKeepsAccount reports whether history files keep account events:
+// only once the history contract declares their columns
+// (pipeline.HistoryColumns), which the Parquet reader then accepts. Until
+// then they are left out of history/ (and counted); raw/webhooks.ndjson
+// carries them.
+var historyKeepsAccount = slices.Contains(pipeline.HistoryColumns, pipeline.ColAccountValue)
+
+// dropAccount returns events without the account events, in w.kept.
+func (w *dailyWriter) dropAccount(events []pipeline.Event) []pipeline.Event {
+	w.kept = w.kept[:0]
+	for i := range events {
+		if events[i].Status.IsAccountEvent() {
+			w.accountDropped++
+			continue
+		}
+		w.kept = append(w.kept, events[i])
+	}
+	return w.kept
 }
 
 const microsPerDay = int64(24 * time.Hour / time.Microsecond)
@@ -23,6 +48,9 @@ const microsPerDay = int64(24 * time.Hour / time.Microsecond)
 const rowGroupRows = 1 << 17
 
 func (w *dailyWriter) Write(events []pipeline.Event) error {
+	if !historyKeepsAccount {
+		events = w.dropAccount(events)
+	}
 	for len(events) > 0 {
 		day := events[0].Timestamp / microsPerDay
 		n := 1

@@ -92,10 +92,12 @@ func newEngine(cfg Config) (*engine, error) {
 	e.stats.ByCode = map[int32]int64{}
 	// The first day rollover is at the start (which need not be midnight).
 	e.push(action{at: e.start, kind: actDay})
-	if e.asOf-14*usHour >= e.start {
+	if e.asOf-30*usHour >= e.start {
+		e.push(action{at: e.asOf - 30*usHour, kind: actIncident, a: incidentFirstPause})
 		e.push(action{at: e.asOf - 14*usHour, kind: actIncident, a: incidentBug})
-		e.push(action{at: e.asOf - 8*usHour, kind: actIncident, a: incidentPause})
+		e.push(action{at: e.asOf - 2*usHour, kind: actIncident, a: incidentPause})
 	}
+	e.scheduleRestrictions(newStream(cfg.Seed, streamRestrictions))
 	return e, nil
 }
 
@@ -132,19 +134,22 @@ func (e *engine) clone() *engine {
 
 // Action kinds, in the order they run when simultaneous and pushed together.
 const (
-	actDay          uint8 = iota // UTC day rollover
-	actCampaignSend              // next send of history campaign a
-	actInbound                   // recipient a writes to phone number b (-1: choose)
-	actSupportReply              // the business answers recipient a from number b
-	actPlanSend                  // planned send a
-	actIncident                  // scripted incident a
-	actBugFix                    // the sender's fix for template a's bug ships
+	actDay              uint8 = iota // UTC day rollover
+	actCampaignSend                  // next send of history campaign a
+	actInbound                       // recipient a writes to phone number b (-1: choose)
+	actSupportReply                  // the business answers recipient a from number b
+	actPlanSend                      // planned send a
+	actIncident                      // scripted incident a
+	actBugFix                        // the sender's fix for template a's bug ships
+	actTemplateApproved              // template a's pause number b is over (APPROVED)
+	actRestriction                   // number a is restricted (scripted)
 )
 
 // Scripted incidents.
 const (
 	incidentBug int32 = iota
 	incidentPause
+	incidentFirstPause
 )
 
 // action is something that happens at a time.
@@ -239,6 +244,10 @@ func (e *engine) runUntil(ctx context.Context, end int64) error {
 			e.onIncident(a)
 		case actBugFix:
 			e.onBugFix(a)
+		case actTemplateApproved:
+			e.onTemplateApproved(a)
+		case actRestriction:
+			e.onRestriction(a)
 		}
 	}
 	return nil
@@ -282,8 +291,8 @@ const (
 	flowMedianSize        = 120         // triggered messages a day per template
 	resumeDelay           = 24 * usHour // the sender resumes a template this long after its incident is over
 	watchedShare          = 0.65        // watched campaigns (see campaign.watched)
-	firstPause            = 72 * usHour
-	secondPause           = 96 * usHour
+	firstPause            = 3 * usHour  // Meta: 3 h on the first pause
+	secondPause           = 6 * usHour  // 6 h on the second; the third disables
 )
 
 // marketingLimitProbability is the chance that a marketing send is held
@@ -345,6 +354,11 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 		}
 		return 503, true
 	}
+	if tpl != nil && num.restrictedAt(s.at) {
+		// Business-initiated messaging restricted for a policy
+		// violation (announced by account_update).
+		return 368, true
+	}
 	if s.rate > throughputMPS && !s.paced && u[3] < 1-throughputMPS/s.rate {
 		return 130429, true
 	}
@@ -382,6 +396,9 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 		// Fixing a free-form send outside the 24-hour window means
 		// sending an approved template instead.
 		return 131047, false
+	case marketing && e.countryOf[s.recipient] == "US" && s.at >= usMarketingBan:
+		// Meta does not deliver marketing templates to US numbers.
+		return 131049, false
 	case marketing && rc.optedOutAt != 0 && s.at >= rc.optedOutAt:
 		return 131050, false
 	}
@@ -429,7 +446,8 @@ func (e *engine) attempt(s *send) (code int32, sync bool) {
 		rc.addMarketing(s.at)
 		day, week := rc.marketingCounts(s.at)
 		if rc.optedOutAt == 0 && u[7] < optOutProbability(day, week) {
-			rc.optedOutAt = s.at + int64(u[8]*float64(6*usHour)) + 10*usMinute
+			rc.optedOutAt = secondAfter(s.at, int64(u[8]*float64(6*usHour))+10*usMinute)
+			e.announceStop(s.recipient, s.number, rc.optedOutAt)
 			e.feedback(s, 1)
 		}
 	}
@@ -458,27 +476,34 @@ func (e *engine) feedback(s *send, x float64) {
 		return
 	}
 	f := t.feedback.add(s.at, x)
-	if f < templatePauseFeedback || f < templatePauseShare*t.volume.valueAt(s.at) {
+	threshold := max(templatePauseFeedback, templatePauseShare*t.volume.valueAt(s.at))
+	e.noteQuality(t, s.at, f/threshold)
+	if f < threshold {
 		return
 	}
-	e.pauseTemplate(t, s.at, 0)
+	e.pauseTemplate(int(s.template), s.at)
 }
 
-// pauseTemplate pauses t at time at, for the given duration or by the
-// pause rule when zero.
-func (e *engine) pauseTemplate(t *template, at, duration int64) {
+// pauseTemplate pauses template ti at time at by Meta's rule: 3 h on
+// its first pause, 6 h on its second, disabled on the third. Meta
+// announces each (message_template_status_update), and APPROVED when a
+// pause ends.
+func (e *engine) pauseTemplate(ti int, at int64) {
+	t := &e.templates[ti]
 	t.feedback, t.volume = decaying{}, decaying{}
 	t.pauses++
 	switch {
-	case duration > 0:
-		t.pausedUntil = at + duration
 	case t.pauses >= 3:
 		t.disabledAt = at
+		e.announceTemplate(t, at, "DISABLED", pipeline.NoAccountNumber, at/usSecond*usSecond)
+		return
 	case t.pauses == 2:
 		t.pausedUntil = at + secondPause
 	default:
 		t.pausedUntil = at + firstPause
 	}
+	e.announceTemplate(t, at, "PAUSED", int64(t.pauses), 0)
+	e.push(action{at: t.pausedUntil, kind: actTemplateApproved, a: int32(ti), b: int32(t.pauses)})
 }
 
 // wamid returns the WhatsApp message id of a send or inbound message.
@@ -600,6 +625,9 @@ func (e *engine) record(s *send, messageID string) *sendRecord {
 
 // event builds the history row of a pending event.
 func (e *engine) event(p *pendingEvent, eventID string) pipeline.Event {
+	if p.acct != nil {
+		return *p.acct
+	}
 	r := p.rec
 	ev := pipeline.Event{
 		EventID:       eventID,
@@ -646,6 +674,7 @@ var errorDetails = map[int32]string{
 	132012: "header: Format mismatch, expected IMAGE, received TEXT",
 	132015: "Template is paused due to low quality.",
 	132016: "Template has been paused too many times due to low quality and is now permanently disabled.",
+	368:    "Temporarily blocked for policies violations.",
 }
 
 // errorText returns the title (the taxonomy's) and details of a code.
@@ -662,16 +691,28 @@ func (e *engine) onIncident(a action) {
 	}
 	r := newStream(e.cfg.Seed, streamTemplates+uint64(a.a)+1000)
 	switch a.a {
-	case incidentPause:
+	case incidentFirstPause:
+		// A marketing template's first pause, a day before as-of...
 		t := e.pickTemplate(r, a.at, pipeline.CategoryMarketing, 1%len(e.wabas), func(t *template) bool {
-			return t.disabledAt == 0 && t.pauses < 2 && a.at >= t.pausedUntil && t.bug.to <= a.at
+			return t.disabledAt == 0 && t.pauses == 0 && a.at >= t.pausedUntil && t.bug.to <= a.at
 		})
 		if t < 0 {
 			return
 		}
-		e.pauseTemplate(&e.templates[t], a.at, 0) // by the rule: 72 h (96 h if it is its second pause)
+		e.pauseTemplate(t, a.at) // by the rule: 3 h
 		e.scripted.pausedTemplate = t
-		e.startCampaign(r, a.at+3*usHour, campaignSpec{template: t, number: -1, size: 100, rate: 40})
+	case incidentPause:
+		// ... and its second, 2 h before as-of: 6 h, into the plan.
+		t := e.scripted.pausedTemplate
+		if t < 0 {
+			return
+		}
+		if tp := &e.templates[t]; tp.disabledAt != 0 || a.at < tp.pausedUntil || !tp.usableAt(a.at) {
+			e.scripted.pausedTemplate = -1
+			return
+		}
+		e.pauseTemplate(t, a.at)
+		e.startCampaign(r, a.at+30*usMinute, campaignSpec{template: t, number: -1, size: 100, rate: 40})
 	case incidentBug:
 		t := e.pickTemplate(r, a.at, pipeline.CategoryUtility, 2%len(e.wabas), func(t *template) bool {
 			return t.disabledAt == 0 && a.at >= t.pausedUntil

@@ -29,6 +29,7 @@ const (
 	countryGB
 	countryDE
 	countryNG
+	countryCA
 )
 
 var countries = []countryInfo{
@@ -36,10 +37,14 @@ var countries = []countryInfo{
 	countryMX: {"MX", "52", "es_MX", []string{"55", "33", "81", "22"}, 8, []string{"Sofía", "Diego", "Valeria", "José"}},
 	countryIN: {"IN", "91", "en", []string{"9", "8", "7", "6"}, 9, []string{"Priya", "Rahul", "Anjali", "Arjun"}},
 	countryID: {"ID", "62", "id", []string{"81", "82", "85", "87"}, 8, []string{"Putri", "Budi", "Siti", "Agus"}},
-	countryUS: {"US", "1", "en_US", []string{"212", "415", "305", "312", "646", "702"}, 7, []string{"Emily", "Michael", "Jessica", "David"}},
+	// North American numbers: area code and the first digit of the
+	// exchange (2-9), so that they are valid NANP numbers; Canada shares
+	// the calling code 1 with the US.
+	countryUS: {"US", "1", "en_US", []string{"2125", "4155", "3057", "3128", "6465", "7024"}, 6, []string{"Emily", "Michael", "Jessica", "David"}},
 	countryGB: {"GB", "44", "en_GB", []string{"74", "75", "77", "78", "79"}, 8, []string{"Olivia", "Harry", "Amelia", "George"}},
 	countryDE: {"DE", "49", "de", []string{"151", "152", "160", "170", "176"}, 8, []string{"Lena", "Jonas", "Mia", "Felix"}},
 	countryNG: {"NG", "234", "en_NG", []string{"803", "806", "810", "813", "703", "905"}, 7, []string{"Chinedu", "Aisha", "Tunde", "Ngozi"}},
+	countryCA: {"CA", "1", "en", []string{"4163", "6045", "5142", "4036", "6137", "7785"}, 6, []string{"Olivia", "Liam", "Emma", "Noah"}},
 }
 
 // regions are the markets a WABA serves: countries and their shares of the
@@ -50,7 +55,7 @@ var regions = [][]struct {
 }{
 	{{countryBR, 0.65}, {countryMX, 0.35}},
 	{{countryIN, 0.6}, {countryID, 0.4}},
-	{{countryUS, 0.35}, {countryGB, 0.25}, {countryDE, 0.15}, {countryNG, 0.25}},
+	{{countryUS, 0.12}, {countryCA, 0.13}, {countryGB, 0.30}, {countryDE, 0.15}, {countryNG, 0.30}},
 }
 
 // numberMultiplier is coprime with 10, so serial -> digits is a bijection
@@ -155,8 +160,9 @@ type phoneNumber struct {
 	peaks        [7]int // daily peak of unique recipients in 24 h, last 7 days
 	peakToday    int
 	upgradedAt   int64
-	registeredAt int64    // the sender uses the number from then on
-	quality      decaying // negative quality signals (opt-outs, ecosystem limits)
+	registeredAt int64      // the sender uses the number from then on
+	quality      decaying   // negative quality signals (opt-outs, ecosystem limits)
+	restricted   []interval // business-initiated messaging restricted (account_update)
 }
 
 // Messaging-limit tiers: unique recipients a number may start
@@ -205,6 +211,7 @@ type template struct {
 	disabledAt                     int64    // 0 = not disabled
 	feedback                       decaying // negative quality signals
 	volume                         decaying // accepted marketing sends
+	quality                        uint8    // announced quality level (qualityGreen, ...)
 }
 
 func (t *template) usableAt(at int64) bool { return t.createdAt <= at && at < t.retiredAt }

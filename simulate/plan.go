@@ -138,9 +138,10 @@ func (e *engine) planRisks(add func(*campaign)) {
 		size := min(tierLimits[e.numbers[small].tier]*4/3, 3000)
 		add(e.buildCampaign(r, at(11), campaignSpec{template: t, number: small, size: size, rate: 40}))
 	}
-	// A template that is paused now (the pause is in the history).
-	if t := e.scripted.pausedTemplate; t >= 0 {
-		add(e.buildCampaign(r, at(9), campaignSpec{template: t, number: -1, established: true, size: 400, rate: 40}))
+	// A template that is paused now (the pause is in the history: its
+	// second, 6 h from 2 h before as-of).
+	if t := e.scripted.pausedTemplate; t >= 0 && e.templates[t].pausedUntil > e.asOf+usHour {
+		add(e.buildCampaign(r, at(1), campaignSpec{template: t, number: -1, established: true, size: 400, rate: 40}))
 	}
 	// A template version with a parameter bug (failures in the history).
 	if t := e.scripted.buggyTemplate; t >= 0 {

@@ -111,7 +111,7 @@ func TestOutcomesConsistentWithHistory(t *testing.T) {
 	checked := 0
 	for i, p := range plan {
 		o := out[i]
-		sync := o.ErrorCode == 190 || o.ErrorCode == 130429 || o.ErrorCode/1000 == 132 || o.ErrorCode == 500 || o.ErrorCode == 503
+		sync := o.ErrorCode == 190 || o.ErrorCode == 368 || o.ErrorCode == 130429 || o.ErrorCode/1000 == 132 || o.ErrorCode == 500 || o.ErrorCode == 503
 		if an.undeliverable[p.Recipient] {
 			checked++
 			if !sync && o.ErrorCode != 131026 {

@@ -20,6 +20,7 @@ const (
 	streamPlan
 	streamRaw
 	streamNumbers
+	streamRestrictions
 	streamDay      = 0x4441590000000000 // + day number
 	streamVersions = 0x5645520000000000 // + day number
 	streamInbound  = 0x494e420000000000 // + day number

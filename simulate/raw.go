@@ -26,6 +26,8 @@ type RawWriter struct {
 	sendLog, webhooks *bufio.Writer
 	numberOf          map[string]string // hashed recipient -> number
 	display           map[string]string // phone number id -> display number
+	quality           map[string]string // template|language -> last quality announced
+	limits            map[string]string // phone number id -> last messaging limit (TIER_2K, ...)
 	r                 *rand.Rand
 
 	groups []*statusGroup // open webhook lines, one per phone number, oldest first
@@ -61,6 +63,8 @@ func NewRawWriter(cfg Config, sendLog, webhooks io.Writer) (*RawWriter, error) {
 		webhooks: bufio.NewWriterSize(webhooks, 1<<20),
 		numberOf: make(map[string]string, len(e.hashOf)),
 		display:  make(map[string]string, len(e.numbers)),
+		quality:  map[string]string{},
+		limits:   make(map[string]string, len(e.numbers)),
 		r:        newStream(cfg.Seed, streamRaw),
 	}
 	for i, h := range e.hashOf {
@@ -68,6 +72,11 @@ func NewRawWriter(cfg Config, sendLog, webhooks io.Writer) (*RawWriter, error) {
 	}
 	for i := range e.numbers {
 		w.display[e.numbers[i].id] = e.numbers[i].display
+		limit := int64(tierLimits[e.numbers[i].tier])
+		if e.numbers[i].tier == len(tierLimits)-1 {
+			limit = pipeline.NoLimit
+		}
+		w.limits[e.numbers[i].id] = tierName(limit)
 	}
 	return w, nil
 }
@@ -122,6 +131,12 @@ func (w *RawWriter) Close() error {
 }
 
 func (w *RawWriter) event(ev *pipeline.Event) error {
+	if ev.Status.IsAccountEvent() {
+		if err := w.accountLine(ev); err != nil {
+			return err
+		}
+		return w.err
+	}
 	number, ok := w.numberOf[ev.Recipient]
 	if !ok {
 		return fmt.Errorf("raw forms: event %s: recipient %q is not a recipient of this world (is the history from the same config?)", ev.EventID, ev.Recipient)
@@ -430,4 +445,140 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// accountLine writes the webhook body of an account event, in Meta's
+// format (one change per body, entry.time in Unix seconds; see
+// docs/simulator.md). The previous quality of a template and the previous
+// limit of a number, which the bodies carry, are the writer's to
+// remember.
+func (w *RawWriter) accountLine(ev *pipeline.Event) error {
+	sec := ev.Timestamp / usSecond
+	b := make([]byte, 0, 512)
+	b = append(b, `{"object":"whatsapp_business_account","entry":[{"id":`...)
+	b = appendJSONString(b, ev.WABAID)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendInt(b, sec, 10)
+	b = append(b, `,"changes":[{"field":"`...)
+	tplKey := ev.Template + "|" + ev.Language
+	template := func(b []byte) []byte {
+		b = append(b, `"message_template_id":`...)
+		b = strconv.AppendUint(b, 1_000_000_000_000_000+mix64(hashString(ev.WABAID+"|"+tplKey))%9_000_000_000_000_000, 10)
+		b = append(b, `,"message_template_name":`...)
+		b = appendJSONString(b, ev.Template)
+		b = append(b, `,"message_template_language":`...)
+		return appendJSONString(b, ev.Language)
+	}
+	switch ev.Status {
+	case pipeline.StatusTemplateQuality:
+		prev, ok := w.quality[tplKey]
+		if !ok {
+			prev = "GREEN"
+		}
+		w.quality[tplKey] = ev.AccountValue
+		b = append(b, `message_template_quality_update","value":{"previous_quality_score":`...)
+		b = appendJSONString(b, prev)
+		b = append(b, `,"new_quality_score":`...)
+		b = appendJSONString(b, ev.AccountValue)
+		b = append(b, ',')
+		b = template(b)
+	case pipeline.StatusTemplateStatus:
+		b = append(b, `message_template_status_update","value":{"event":`...)
+		b = appendJSONString(b, ev.AccountValue)
+		b = append(b, ',')
+		b = template(b)
+		b = append(b, `,"reason":"NONE","message_template_category":`...)
+		b = appendJSONString(b, strings.ToUpper(ev.Category))
+		switch {
+		case ev.AccountValue == "PAUSED" && ev.AccountNumber >= 1 && ev.AccountNumber <= 2:
+			title := "FIRST_PAUSE"
+			if ev.AccountNumber == 2 {
+				title = "SECOND_PAUSE"
+			}
+			b = append(b, `,"other_info":{"title":"`+title+`","description":`...)
+			b = appendJSONString(b, ev.ErrorDetails)
+			b = append(b, '}')
+		case ev.AccountValue == "DISABLED" || ev.AccountValue == "FLAGGED":
+			b = append(b, `,"disable_info":{"disable_date":`...)
+			b = strconv.AppendInt(b, ev.AccountUntil/usSecond, 10)
+			b = append(b, '}')
+		}
+	case pipeline.StatusPhoneQuality:
+		old, cur := w.limits[ev.PhoneNumberID], tierName(ev.AccountNumber)
+		w.limits[ev.PhoneNumberID] = cur
+		b = append(b, `phone_number_quality_update","value":{"display_phone_number":`...)
+		b = appendJSONString(b, w.display[ev.PhoneNumberID])
+		b = append(b, `,"event":`...)
+		b = appendJSONString(b, ev.AccountValue)
+		b = append(b, `,"current_limit":`...)
+		b = appendJSONString(b, cur)
+		if old != "" {
+			b = append(b, `,"old_limit":`...)
+			b = appendJSONString(b, old)
+		}
+		b = append(b, `,"max_daily_conversations_per_business":`...)
+		b = appendJSONString(b, cur)
+	case pipeline.StatusAccountUpdate:
+		event, kind, _ := strings.Cut(ev.AccountValue, ":")
+		b = append(b, `account_update","value":{"phone_number":`...)
+		b = appendJSONString(b, w.display[ev.PhoneNumberID])
+		b = append(b, `,"event":`...)
+		b = appendJSONString(b, event)
+		switch event {
+		case "ACCOUNT_VIOLATION":
+			b = append(b, `,"violation_info":{"violation_type":`...)
+			b = appendJSONString(b, kind)
+			b = append(b, '}')
+		case "ACCOUNT_RESTRICTION":
+			b = append(b, `,"restriction_info":[{"restriction_type":`...)
+			b = appendJSONString(b, kind)
+			b = append(b, `,"expiration":`...)
+			b = strconv.AppendInt(b, ev.AccountUntil/usSecond, 10)
+			b = append(b, `}]`...)
+		}
+	case pipeline.StatusUserPreference:
+		number, ok := w.numberOf[ev.Recipient]
+		if !ok {
+			return fmt.Errorf("raw forms: event %s: recipient %q is not a recipient of this world (is the history from the same config?)", ev.EventID, ev.Recipient)
+		}
+		country := countryIndex(ev.Country)
+		names := countries[country].names
+		detail := "User requested to stop marketing messages"
+		if ev.AccountValue == "resume" {
+			detail = "User requested to resume marketing messages"
+		}
+		b = append(b, `user_preferences","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":`...)
+		b = appendJSONString(b, w.display[ev.PhoneNumberID])
+		b = append(b, `,"phone_number_id":`...)
+		b = appendJSONString(b, ev.PhoneNumberID)
+		b = append(b, `},"contacts":[{"profile":{"name":`...)
+		b = appendJSONString(b, names[mix64(hashString(number))%uint64(len(names))])
+		b = append(b, `},"wa_id":`...)
+		b = appendJSONString(b, number)
+		b = append(b, `}],"user_preferences":[{"wa_id":`...)
+		b = appendJSONString(b, number)
+		b = append(b, `,"detail":`...)
+		b = appendJSONString(b, detail)
+		b = append(b, `,"category":"marketing_messages","value":`...)
+		b = appendJSONString(b, ev.AccountValue)
+		b = append(b, `,"timestamp":`...)
+		b = strconv.AppendInt(b, sec, 10)
+		b = append(b, `}]`...)
+	default:
+		return fmt.Errorf("raw forms: event %s: no webhook form for account event %s", ev.EventID, ev.Status)
+	}
+	b = append(b, "}}]}]}\n"...)
+	w.queueWebhook(b)
+	return nil
+}
+
+// tierName is Meta's name of a messaging limit (TIER_2K, ...).
+func tierName(limit int64) string {
+	switch {
+	case limit == pipeline.NoLimit:
+		return "TIER_UNLIMITED"
+	case limit >= 1000 && limit%1000 == 0:
+		return "TIER_" + strconv.FormatInt(limit/1000, 10) + "K"
+	}
+	return "TIER_" + strconv.FormatInt(limit, 10)
 }

@@ -86,7 +86,7 @@ type rawWebhook struct {
 
 // decodeRaw rebuilds history rows from the raw forms, following the
 // mapping of docs/simulator.md.
-func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string) []pipeline.Event {
+func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string, cfgDisplay map[string]string) []pipeline.Event {
 	t.Helper()
 	hasher := pipeline.NewRecipientHasher([]byte(hashKey))
 	var events []pipeline.Event
@@ -107,7 +107,7 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string) []pipelin
 		}
 		ev := pipeline.Event{
 			Timestamp: at.UnixMicro(), WABAID: r.WABAID, PhoneNumberID: r.PhoneNumberID,
-			Recipient: hasher.Hash(r.Request.To), Country: pipeline.CountryOfNumber(r.Request.To),
+			Recipient: hasher.Hash(r.Request.To), Country: pipeline.CountryOf(r.Request.To),
 			CampaignID: r.CampaignID, Category: r.Category, MessageType: r.Request.Type,
 			MediaBytes: pipeline.NoMediaBytes, ErrorCode: pipeline.NoErrorCode, Exploration: r.Exploration,
 		}
@@ -143,6 +143,10 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string) []pipelin
 			t.Fatalf("webhook line %d: not a one-entry WhatsApp webhook", line)
 		}
 		entry := r.Entry[0]
+		if entry.Changes[0].Field != "messages" {
+			events = append(events, decodeAccount(t, line, sc.Bytes(), hasher, cfgDisplay))
+			continue
+		}
 		v := entry.Changes[0].Value
 		for _, st := range v.Statuses {
 			status, err := pipeline.ParseStatus(st.Status)
@@ -163,7 +167,7 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string) []pipelin
 			ev := send
 			ev.Status, ev.Timestamp = status, sec*usSecond
 			ev.WABAID, ev.PhoneNumberID = entry.ID, v.Metadata.PhoneNumberID
-			ev.Recipient, ev.Country = hasher.Hash(st.RecipientID), pipeline.CountryOfNumber(st.RecipientID)
+			ev.Recipient, ev.Country = hasher.Hash(st.RecipientID), pipeline.CountryOf(st.RecipientID)
 			if len(st.Errors) > 0 {
 				ev.ErrorCode, ev.ErrorTitle, ev.ErrorDetails = st.Errors[0].Code, st.Errors[0].Title, st.Errors[0].ErrorData.Details
 			}
@@ -177,7 +181,7 @@ func decodeRaw(t *testing.T, sendLog, webhooks []byte, hashKey string) []pipelin
 			}
 			ev := pipeline.Event{
 				MessageID: m.ID, Timestamp: sec * usSecond, WABAID: entry.ID, PhoneNumberID: v.Metadata.PhoneNumberID,
-				Recipient: hasher.Hash(m.From), Country: pipeline.CountryOfNumber(m.From), Category: pipeline.CategoryService,
+				Recipient: hasher.Hash(m.From), Country: pipeline.CountryOf(m.From), Category: pipeline.CategoryService,
 				MessageType: "text", MediaBytes: pipeline.NoMediaBytes, Status: pipeline.StatusInbound, ErrorCode: pipeline.NoErrorCode,
 			}
 			ev.EventID = pipeline.MakeEventID(ev.MessageID, ev.Status, ev.Timestamp)
@@ -207,7 +211,16 @@ func TestRawRoundTrip(t *testing.T) {
 	if err := rw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got := decodeRaw(t, sendLog.Bytes(), webhooks.Bytes(), cfg.HashKey)
+	got := decodeRaw(t, sendLog.Bytes(), webhooks.Bytes(), cfg.HashKey, displayNumbers(t, cfg))
+	accounts := 0
+	for _, ev := range want {
+		if ev.Status.IsAccountEvent() {
+			accounts++
+		}
+	}
+	if accounts == 0 {
+		t.Error("the history has no account events to round-trip")
+	}
 	if len(got) != len(want) {
 		t.Fatalf("raw forms give %d rows, history has %d", len(got), len(want))
 	}
@@ -266,4 +279,125 @@ func TestAppendJSONString(t *testing.T) {
 			t.Errorf("%q round-trips to %q", s, back)
 		}
 	}
+}
+
+// displayNumbers maps the world's display numbers to phone number ids, as
+// a sender's own configuration does.
+func displayNumbers(t *testing.T, cfg Config) map[string]string {
+	e, err := newEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, n := range e.numbers {
+		m[n.display] = n.id
+	}
+	return m
+}
+
+// rawAccount is the value of an account-level webhook, the fields of
+// every kind the simulator writes (docs/simulator.md).
+type rawAccount struct {
+	Entry []struct {
+		ID      string `json:"id"`
+		Time    int64  `json:"time"`
+		Changes []struct {
+			Field string `json:"field"`
+			Value struct {
+				Event        string                              `json:"event"`
+				TemplateName string                              `json:"message_template_name"`
+				TemplateLang string                              `json:"message_template_language"`
+				TemplateCat  string                              `json:"message_template_category"`
+				NewQuality   string                              `json:"new_quality_score"`
+				PrevQuality  string                              `json:"previous_quality_score"`
+				OtherInfo    struct{ Title, Description string } `json:"other_info"`
+				DisableInfo  struct {
+					DisableDate int64 `json:"disable_date"`
+				} `json:"disable_info"`
+				Display       string `json:"display_phone_number"`
+				PhoneNumber   string `json:"phone_number"`
+				CurrentLimit  string `json:"current_limit"`
+				ViolationInfo struct {
+					ViolationType string `json:"violation_type"`
+				} `json:"violation_info"`
+				Restriction []struct {
+					Type       string `json:"restriction_type"`
+					Expiration int64  `json:"expiration"`
+				} `json:"restriction_info"`
+				Metadata struct {
+					PhoneNumberID string `json:"phone_number_id"`
+				} `json:"metadata"`
+				Preferences []struct {
+					WaID      string `json:"wa_id"`
+					Category  string `json:"category"`
+					Value     string `json:"value"`
+					Timestamp int64  `json:"timestamp"`
+				} `json:"user_preferences"`
+			} `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+// decodeAccount rebuilds the history row of an account-level webhook.
+func decodeAccount(t *testing.T, line int, body []byte, hasher *pipeline.RecipientHasher, display map[string]string) pipeline.Event {
+	t.Helper()
+	var r rawAccount
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("webhook line %d: %v", line, err)
+	}
+	entry := r.Entry[0]
+	ch := entry.Changes[0]
+	v := ch.Value
+	ev := pipeline.Event{Timestamp: entry.Time * usSecond, WABAID: entry.ID, AccountNumber: pipeline.NoAccountNumber,
+		ErrorCode: pipeline.NoErrorCode, MediaBytes: pipeline.NoMediaBytes}
+	limits := map[string]int64{"TIER_250": 250, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000, "TIER_UNLIMITED": pipeline.NoLimit}
+	switch ch.Field {
+	case "message_template_quality_update":
+		ev.Status, ev.AccountValue = pipeline.StatusTemplateQuality, v.NewQuality
+		ev.Template, ev.Language = v.TemplateName, v.TemplateLang
+		// The simulator's templates keep their category (the history
+		// row carries it); the quality body does not.
+	case "message_template_status_update":
+		ev.Status, ev.AccountValue = pipeline.StatusTemplateStatus, v.Event
+		ev.Template, ev.Language, ev.Category = v.TemplateName, v.TemplateLang, strings.ToLower(v.TemplateCat)
+		ev.ErrorDetails = v.OtherInfo.Description
+		switch v.OtherInfo.Title {
+		case "FIRST_PAUSE":
+			ev.AccountNumber = 1
+		case "SECOND_PAUSE":
+			ev.AccountNumber = 2
+		}
+		if v.DisableInfo.DisableDate != 0 {
+			ev.AccountUntil = v.DisableInfo.DisableDate * usSecond
+		}
+	case "phone_number_quality_update":
+		ev.Status, ev.AccountValue, ev.PhoneNumberID = pipeline.StatusPhoneQuality, v.Event, display[v.Display]
+		l, ok := limits[v.CurrentLimit]
+		if !ok {
+			t.Fatalf("webhook line %d: limit %q", line, v.CurrentLimit)
+		}
+		ev.AccountNumber = l
+	case "account_update":
+		ev.Status, ev.PhoneNumberID = pipeline.StatusAccountUpdate, display[v.PhoneNumber]
+		switch v.Event {
+		case "ACCOUNT_VIOLATION":
+			ev.AccountValue = v.Event + ":" + v.ViolationInfo.ViolationType
+		case "ACCOUNT_RESTRICTION":
+			ev.AccountValue = v.Event + ":" + v.Restriction[0].Type
+			ev.AccountUntil = v.Restriction[0].Expiration * usSecond
+		}
+	case "user_preferences":
+		p := v.Preferences[0]
+		ev.Status, ev.AccountValue, ev.PhoneNumberID = pipeline.StatusUserPreference, p.Value, v.Metadata.PhoneNumberID
+		ev.Recipient, ev.Country = hasher.Hash(p.WaID), pipeline.CountryOf(p.WaID)
+		ev.Timestamp = p.Timestamp * usSecond
+		if p.Category == "marketing_messages" {
+			ev.Category = pipeline.CategoryMarketing
+		}
+	default:
+		t.Fatalf("webhook line %d: field %q", line, ch.Field)
+	}
+	// The body names the number by its display number.
+	ev.EventID = pipeline.MakeAccountEventID(&ev, v.Display+v.PhoneNumber)
+	return ev
 }

@@ -99,7 +99,8 @@ type emitter struct {
 // pendingEvent is an event waiting for its hour to be flushed.
 type pendingEvent struct {
 	at     int64
-	rec    *sendRecord
+	rec    *sendRecord     // a message's event; nil for an account event
+	acct   *pipeline.Event // an account event, whole (EventID set)
 	code   int32
 	status pipeline.Status
 }
@@ -159,6 +160,10 @@ func (o *emitter) sort(b []pendingEvent) []pipeline.Event {
 	keys := o.keys[:0]
 	for i := range b {
 		p := &b[i]
+		if p.acct != nil {
+			keys = append(keys, sortKey{p.at, p.acct.EventID, int32(i)})
+			continue
+		}
 		keys = append(keys, sortKey{p.at, pipeline.MakeEventID(p.rec.messageID, p.status, p.at), int32(i)})
 	}
 	slices.SortFunc(keys, func(x, y sortKey) int {

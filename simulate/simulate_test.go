@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -155,14 +156,21 @@ func TestDemoScaleAndBaseRates(t *testing.T) {
 	if an.events < 1_000_000 || an.events > 2_000_000 {
 		t.Errorf("demo world has %d events, want 1-2M", an.events)
 	}
-	if r := an.failureRate(); r < 0.04 || r > 0.08 {
-		t.Errorf("failure rate %.2f%%, want 4-8%%", 100*r)
+	// 4-8% by the mechanisms a sender meets every day, and up to 1.5
+	// points more by the US marketing policy (131049) and restrictions
+	// (368) of the account-level incidents.
+	if r := an.failureRate(); r < 0.04 || r > 0.095 {
+		t.Errorf("failure rate %.2f%%, want 4-9.5%%", 100*r)
 	}
 	if st.Sends != int64(an.sends) || st.Failures != int64(an.failures) {
 		t.Errorf("stats %d sends/%d failures, history shows %d/%d", st.Sends, st.Failures, an.sends, an.failures)
 	}
-	// No single mechanism dominates.
+	// No single mechanism dominates (the US marketing policy counts apart
+	// from the per-user marketing limit; both answer 131049).
 	for code, n := range an.byCode {
+		if code == 131049 {
+			n -= an.usMarketingFails
+		}
 		if share := float64(n) / float64(an.sends); share > 0.025 {
 			t.Errorf("code %d fails %.2f%% of sends, want under 2.5%%", code, 100*share)
 		}
@@ -314,7 +322,7 @@ func TestHistoryShowsPlanRisks(t *testing.T) {
 		name     string
 		got, min int
 	}{
-		{"132015 12 h or more after the first 132015 of the template's pause", an.knownPauseFail, 300},
+		{"132015 after the template's announced pause", an.pauseFails[1], 300},
 		{"132000/132012 12 h or more after the template version's first one", an.knownBugFail, 300},
 		{"131048 on numbers registered during the history", an.youngTierFail, 200},
 		{"campaigns above the throughput", fast, 8},
@@ -370,5 +378,71 @@ func TestRunCancel(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, DefaultConfig(), nil); err == nil {
 		t.Error("Run ignored a cancelled context")
+	}
+}
+
+// TestAccountEventsAnnounceCauses: Meta announces what it announces before
+// the failures it explains (pauses after quality drops, 132015 during an
+// announced pause, 131050 after the user's stop, 368 within an announced
+// restriction, limit upgrades), and nothing the world does not announce.
+func TestAccountEventsAnnounceCauses(t *testing.T) {
+	_, an := demoWorld(t)
+	for _, st := range []pipeline.Status{pipeline.StatusTemplateQuality, pipeline.StatusTemplateStatus, pipeline.StatusPhoneQuality, pipeline.StatusAccountUpdate, pipeline.StatusUserPreference} {
+		if an.acctEvents[st] == 0 {
+			t.Errorf("no %s events", st)
+		}
+	}
+	if an.pauses == 0 || an.pausesAfterQ*2 < an.pauses {
+		t.Errorf("%d announced pauses, %d of them after a quality change within 3 days: want most", an.pauses, an.pausesAfterQ)
+	}
+	for _, c := range []struct {
+		what string
+		n    [2]int
+	}{{"132015", an.pauseFails}, {"131050", an.stopFails}, {"368", an.restrictFails}} {
+		if c.n[1] == 0 || c.n[0] > 0 {
+			t.Errorf("%s: %d failures after their announcement, %d without: want all announced", c.what, c.n[1], c.n[0])
+		}
+	}
+	if an.usMarketingFails == 0 || an.usMarketingSent > 0 {
+		t.Errorf("US marketing: %d failed (131049), %d delivered; want all to fail", an.usMarketingFails, an.usMarketingSent)
+	}
+}
+
+// TestWrittenHistoryReadable: the history WriteOutputs writes reads back
+// through the pipeline's reader, account events and all (or without them,
+// counted, while the history contract has no account columns).
+func TestWrittenHistoryReadable(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Days = 4
+	dir := t.TempDir()
+	res, err := WriteOutputs(context.Background(), cfg, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := pipeline.OpenDataset(filepath.Join(dir, "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, accounts int64
+	err = ds.Scan(context.Background(), pipeline.ScanOptions{}, func(b []pipeline.Event) error {
+		rows += int64(len(b))
+		for i := range b {
+			if b[i].Status.IsAccountEvent() {
+				accounts++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("history written by WriteOutputs does not read back: %v", err)
+	}
+	if rows+res.AccountEventsLeftOut != res.Stats.Events {
+		t.Errorf("history has %d rows and %d account events left out, the run emitted %d events", rows, res.AccountEventsLeftOut, res.Stats.Events)
+	}
+	if accounts+res.AccountEventsLeftOut == 0 {
+		t.Error("the run emitted no account events")
+	}
+	if historyKeepsAccount != (res.AccountEventsLeftOut == 0) {
+		t.Errorf("history keeps account events: %v, but %d were left out", historyKeepsAccount, res.AccountEventsLeftOut)
 	}
 }
