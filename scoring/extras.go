@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"slices"
-	"strings"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/models/drift"
@@ -103,7 +101,7 @@ func (r *Result) writeDrift(out *OutputDir, m *model, log *slog.Logger) error {
 		}
 		if len(material) > 0 {
 			log.Warn("plan features the model leans on drifted from its training data (PSI > 0.2): predictions are less reliable",
-				"features", formatDrift(material, 0), "drifted_in_all", len(rep.Drifted), "file", out.Path(DriftFile))
+				"features", drift.Format(material, 0), "drifted_in_all", len(rep.Drifted), "file", out.Path(DriftFile))
 		} else if rep.Rows < drift.MinRows {
 			log.Info("too few plan sends to measure drift", "sends", rep.Rows, "min", drift.MinRows)
 		}
@@ -132,7 +130,7 @@ func (r *Result) writeDriftSummary(w io.Writer) {
 	case d.Rows < int64(d.MinRows):
 		fmt.Fprintf(w, "drift: not assessed (%d sends, fewer than %d)\n", d.Rows, d.MinRows)
 	case len(d.Drifted) == 0:
-		fmt.Fprintf(w, "drift: no feature drifted from training (largest PSI %.3f; drifted above %g)\n", maxDriftPSI(d.Features), d.Threshold)
+		fmt.Fprintf(w, "drift: no feature drifted from training (largest PSI %.3f; drifted above %g)\n", drift.MaxPSI(d.Features), d.Threshold)
 	case len(d.Material) == 0:
 		fmt.Fprintf(w, "drift: %d %s drifted from training (PSI > %g), none of them one the model leans on (>= %.0f%% of its split gain); see %s\n",
 			len(d.Drifted), plural(float64(len(d.Drifted)), "feature", "features"), d.Threshold, 100*d.MaterialShare, DriftFile)
@@ -144,30 +142,6 @@ func (r *Result) writeDriftSummary(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "drift: %d %s the model leans on drifted from training (PSI > %g): %s (%d drifted in all; see %s)\n",
-			len(d.Material), plural(float64(len(d.Material)), "feature", "features"), d.Threshold, formatDrift(material, 5), len(d.Drifted), DriftFile)
+			len(d.Material), plural(float64(len(d.Material)), "feature", "features"), d.Threshold, drift.Format(material, 5), len(d.Drifted), DriftFile)
 	}
-}
-
-// formatDrift names features with their PSI, "a (0.41), b (0.23)"; at most
-// n (0: all) and how many more.
-func formatDrift(d []drift.FeatureDrift, n int) string {
-	var parts []string
-	for i, x := range d {
-		if n > 0 && i == n {
-			parts = append(parts, fmt.Sprintf("%d more", len(d)-n))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s (%.3f)", x.Name, x.PSI))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func maxDriftPSI(ds []drift.FeatureDrift) float64 {
-	m := 0.0
-	for _, d := range ds {
-		if !math.IsNaN(d.PSI) {
-			m = max(m, d.PSI)
-		}
-	}
-	return m
 }

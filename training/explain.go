@@ -3,7 +3,6 @@ package training
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/failcast/failcast/models/artifact"
@@ -47,9 +46,9 @@ func (t *trainer) prepareServing(ctx context.Context, s *Tables, c *candidateSet
 	res.Drift = m.Result()
 	if d := drift.DriftedOf(res.Drift); len(d) > 0 {
 		t.log.Warn("features drifted between the training and validation windows (PSI > 0.2)",
-			"features", formatDrifted(d, 0), "threshold", drift.Drifted)
+			"features", drift.Format(d, 0), "threshold", drift.Drifted)
 	} else {
-		t.log.Info("no feature drifted between the training and validation windows", "max_psi", round4(maxPSI(res.Drift)))
+		t.log.Info("no feature drifted between the training and validation windows", "max_psi", round4(drift.MaxPSI(res.Drift)))
 	}
 	return nil
 }
@@ -63,7 +62,7 @@ func driftNotes(ds []drift.FeatureDrift) []string {
 	head := fmt.Sprintf("Feature drift, validation window against training (PSI over %d quantile bins of the training rows; above %g drifted, %g to %g moderate): ",
 		drift.Bins, drift.Drifted, drift.Moderate, drift.Drifted)
 	if len(d) == 0 {
-		return []string{head + fmt.Sprintf("no feature drifted (largest PSI %.3f).", maxPSI(ds))}
+		return []string{head + fmt.Sprintf("no feature drifted (largest PSI %.3f).", drift.MaxPSI(ds))}
 	}
 	var moderate []string
 	for _, x := range ds {
@@ -71,33 +70,9 @@ func driftNotes(ds []drift.FeatureDrift) []string {
 			moderate = append(moderate, fmt.Sprintf("%s %.3f", x.Name, x.PSI))
 		}
 	}
-	line := head + fmt.Sprintf("%d drifted: %s.", len(d), formatDrifted(d, 0))
+	line := head + fmt.Sprintf("%d drifted: %s.", len(d), drift.Format(d, 0))
 	if len(moderate) > 0 {
 		line += " Moderate: " + strings.Join(moderate, ", ") + "."
 	}
 	return []string{line}
-}
-
-// formatDrifted names drifted features with their PSI, "a (0.41), b
-// (0.23)"; at most n of them (0: all) and how many more.
-func formatDrifted(d []drift.FeatureDrift, n int) string {
-	var parts []string
-	for i, x := range d {
-		if n > 0 && i == n {
-			parts = append(parts, fmt.Sprintf("%d more", len(d)-n))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s (%.3f)", x.Name, x.PSI))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func maxPSI(ds []drift.FeatureDrift) float64 {
-	m := 0.0
-	for _, d := range ds {
-		if !math.IsNaN(d.PSI) {
-			m = max(m, d.PSI)
-		}
-	}
-	return m
 }

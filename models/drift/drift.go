@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/failcast/failcast/models"
 )
@@ -289,4 +290,30 @@ func DriftedOf(ds []FeatureDrift) []FeatureDrift {
 		return 0
 	})
 	return out
+}
+
+// Format names features with their PSI, "a (0.41), b (0.23)": at most n
+// of them (0: all), then how many more.
+func Format(d []FeatureDrift, n int) string {
+	var parts []string
+	for i, x := range d {
+		if n > 0 && i == n {
+			parts = append(parts, fmt.Sprintf("%d more", len(d)-n))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%.3f)", x.Name, x.PSI))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// MaxPSI is the largest PSI of ds (NaN ones, not assessed, left out; 0
+// when none is).
+func MaxPSI(ds []FeatureDrift) float64 {
+	m := 0.0
+	for _, d := range ds {
+		if !math.IsNaN(d.PSI) {
+			m = max(m, d.PSI)
+		}
+	}
+	return m
 }
