@@ -9,31 +9,7 @@ import (
 // goroutines. Callers keep results deterministic by writing fn(i)'s result
 // to slot i and combining slots in index order afterwards.
 func parallelFor(n, workers int, fn func(i int)) {
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
+	parallelForWorker(n, workers, func(_, i int) { fn(i) })
 }
 
 // parallelForWorker is parallelFor with the index of the goroutine, in
