@@ -2,8 +2,10 @@ package drift
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,5 +148,54 @@ func TestFitRefusesBadInput(t *testing.T) {
 	bad := &Reference{Features: []Feature{{Name: "x", Edges: []float64{1, 0}, Shares: []float64{0.5, 0.25, 0.25}}}}
 	if err := bad.Check(); err == nil {
 		t.Error("decreasing edges: want an error")
+	}
+}
+
+// TestBinMatchesBinarySearch: bin is slices.BinarySearch written out, for
+// every edge count up to beyond Bins and values on, between and outside
+// the edges (signed zeros and infinities included).
+func TestBinMatchesBinarySearch(t *testing.T) {
+	for n := 0; n <= 2*Bins+3; n++ {
+		edges := make([]float64, n)
+		for k := range edges {
+			edges[k] = float64(k) - float64(n)/2
+		}
+		vals := []float64{math.Inf(-1), math.Inf(1), math.Copysign(0, -1), 0, -1e300, 1e300}
+		for k := -2; k <= n+2; k++ {
+			x := float64(k) - float64(n)/2
+			vals = append(vals, x, math.Nextafter(x, math.Inf(-1)), math.Nextafter(x, math.Inf(1)), x+0.5)
+		}
+		for _, v := range vals {
+			want, _ := slices.BinarySearch(edges, v)
+			if got := bin(edges, v); got != want {
+				t.Fatalf("bin(%v, %v) = %d, want %d", edges, v, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkMeterAdd counts a 65k-row, 60-column matrix into a reference
+// with Bins bins a column (score counts every planned send this way).
+func BenchmarkMeterAdd(b *testing.B) {
+	const rows, cols = 1 << 16, 60
+	X := models.NewMatrix(rows, cols)
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := make([]string, cols)
+	for j := range names {
+		names[j] = fmt.Sprintf("f%d", j)
+	}
+	for i := range X.Data {
+		X.Data[i] = float32(rng.NormFloat64())
+	}
+	ref, err := Fit(X, names, Bins)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := NewMeter(ref)
+	b.SetBytes(int64(rows))
+	for b.Loop() {
+		if err := m.Add(X); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
