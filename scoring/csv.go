@@ -1,12 +1,14 @@
 package scoring
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring/predictions"
@@ -86,70 +88,165 @@ func isMasked(r string) bool {
 }
 
 // PredictionWriter writes predictions.csv (the columns of
-// predictions.Columns): RFC 4180 (encoding/csv), UTF-8,
-// a header row, '.' decimal point, probabilities with four decimals.
+// predictions.Columns): RFC 4180 exactly as encoding/csv writes it
+// (appendCSVField), UTF-8, a header row, '.' decimal point,
+// probabilities with four decimals. Each Write formats its rows into one
+// buffer with strconv-style appends (no per-cell allocation) and hands it
+// to the underlying writer in one call.
 type PredictionWriter struct {
-	w       *csv.Writer
-	rec     []string
+	w       io.Writer
+	buf     []byte
 	version string
 	codes   map[int32]string
 	lastSec int64  // second of the last formatted time
 	lastFmt string // its formatted prefix, "2006-01-02T15:04:05"
+	err     error  // the first write error; every later Write and Flush returns it
 }
 
 // NewPredictionWriter writes the header to w and returns the writer. Every
 // row gets modelVersion.
 func NewPredictionWriter(w io.Writer, modelVersion string) (*PredictionWriter, error) {
 	pw := &PredictionWriter{
-		w:       csv.NewWriter(w),
-		rec:     make([]string, len(predictionColumns)),
+		w:       w,
 		version: SafeCell(modelVersion),
 		codes:   make(map[int32]string),
 		lastSec: math.MinInt64,
 	}
-	if err := pw.w.Write(predictionColumns); err != nil {
+	pw.buf = appendCSVRecord(pw.buf[:0], predictionColumns)
+	if err := pw.flushBuf(); err != nil {
 		return nil, fmt.Errorf("write predictions header: %w", err)
 	}
 	return pw, nil
 }
 
-// Write writes one row per prediction.
-func (pw *PredictionWriter) Write(ps []Prediction) error {
-	for i := range ps {
-		p := &ps[i]
-		r := pw.rec[:0]
-		r = append(r,
-			SafeCell(p.Send.SendID),
-			SafeCell(p.Send.CampaignID),
-			SafeCell(p.Send.PhoneNumberID),
-			SafeCell(OutputRecipient(p.Send.Recipient)),
-			pw.time(p.Send.ScheduledAt),
-			FormatProb(p.PFail),
-			p.Risk.String(),
-			familyCell(p.Family),
-			pw.code(p.Code),
-		)
-		for _, f := range predictions.ReportedFamilies {
-			r = append(r, FormatProb(p.PFamily[f]))
+// appendCSVRecord appends fields as one CSV record ending in '\n'.
+func appendCSVRecord(dst []byte, fields []string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-		r = append(r, SafeCell(p.Warning), string(p.Action), boolCell(p.Exploration), boolCell(p.Stale), pw.version, SafeCell(p.Reasons))
-		if err := pw.w.Write(r); err != nil {
-			return fmt.Errorf("write prediction of send %q: %w", p.Send.SendID, err)
-		}
+		dst = appendCSVField(dst, f)
 	}
-	return nil
+	return append(dst, '\n')
 }
 
-// Flush flushes buffered rows and returns any write error.
-func (pw *PredictionWriter) Flush() error {
-	pw.w.Flush()
-	if err := pw.w.Error(); err != nil {
+// appendCSVField appends one field as encoding/csv's Writer (comma ',',
+// UseCRLF false) writes it: quoted when it holds a comma, a quote, CR or
+// LF, starts with a Unicode space, or is `\.`; quotes doubled inside.
+func appendCSVField(dst []byte, f string) []byte {
+	if !csvNeedsQuotes(f) {
+		return append(dst, f...)
+	}
+	dst = append(dst, '"')
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			dst = append(dst, f...)
+			break
+		}
+		dst = append(dst, f[:i+1]...)
+		dst = append(dst, '"')
+		f = f[i+1:]
+	}
+	return append(dst, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's Writer.fieldNeedsQuotes for comma ','.
+func csvNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` {
+		return true
+	}
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case '\n', '\r', '"', ',':
+			return true
+		}
+	}
+	if c := f[0]; c < utf8.RuneSelf {
+		// unicode.IsSpace of an ASCII byte, without the rune decoding.
+		return c == ' ' || c == '\t' || c == '\v' || c == '\f'
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
+}
+
+// Write writes one row per prediction.
+func (pw *PredictionWriter) Write(ps []Prediction) error {
+	if pw.err != nil {
+		return pw.err
+	}
+	b := pw.buf[:0]
+	for i := range ps {
+		p := &ps[i]
+		b = appendCSVField(b, SafeCell(p.Send.SendID))
+		b = append(b, ',')
+		b = appendCSVField(b, SafeCell(p.Send.CampaignID))
+		b = append(b, ',')
+		b = appendCSVField(b, SafeCell(p.Send.PhoneNumberID))
+		b = append(b, ',')
+		b = appendCSVField(b, SafeCell(OutputRecipient(p.Send.Recipient)))
+		b = append(b, ',')
+		b = pw.appendTime(b, p.Send.ScheduledAt)
+		b = append(b, ',')
+		b = append(b, FormatProb(p.PFail)...)
+		b = append(b, ',')
+		b = append(b, p.Risk.String()...)
+		b = append(b, ',')
+		b = append(b, familyCell(p.Family)...)
+		b = append(b, ',')
+		b = append(b, pw.code(p.Code)...)
+		for _, f := range predictions.ReportedFamilies {
+			b = append(b, ',')
+			b = append(b, FormatProb(p.PFamily[f])...)
+		}
+		b = append(b, ',')
+		b = appendCSVField(b, SafeCell(p.Warning))
+		b = append(b, ',')
+		b = appendCSVField(b, string(p.Action))
+		b = append(b, ',')
+		b = append(b, boolCell(p.Exploration)...)
+		b = append(b, ',')
+		b = append(b, boolCell(p.Stale)...)
+		b = append(b, ',')
+		b = appendCSVField(b, pw.version)
+		b = append(b, ',')
+		b = appendCSVField(b, SafeCell(p.Reasons))
+		b = append(b, '\n')
+	}
+	pw.buf = b
+	if err := pw.flushBuf(); err != nil {
 		return fmt.Errorf("write predictions: %w", err)
 	}
 	return nil
 }
 
-func (pw *PredictionWriter) time(us int64) string {
+// flushBuf writes the buffered rows and empties the buffer.
+func (pw *PredictionWriter) flushBuf() error {
+	if len(pw.buf) == 0 {
+		return nil
+	}
+	_, err := pw.w.Write(pw.buf)
+	pw.buf = pw.buf[:0]
+	if err != nil && pw.err == nil {
+		pw.err = err
+	}
+	return pw.err
+}
+
+// Flush returns any write error. (Write hands its rows on at once; the
+// underlying writer keeps its own buffer.)
+func (pw *PredictionWriter) Flush() error {
+	if err := pw.flushBuf(); err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	return nil
+}
+
+// appendTime appends Unix µs as predictions.TimeLayout (milliseconds).
+func (pw *PredictionWriter) appendTime(b []byte, us int64) []byte {
 	sec := us / 1e6
 	if us < 0 && us%1e6 != 0 {
 		sec--
@@ -159,10 +256,8 @@ func (pw *PredictionWriter) time(us int64) string {
 		pw.lastFmt = time.Unix(sec, 0).UTC().Format("2006-01-02T15:04:05")
 	}
 	ms := (us - sec*1e6) / 1000
-	var b [32]byte
-	out := append(b[:0], pw.lastFmt...)
-	out = append(out, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
-	return string(out)
+	b = append(b, pw.lastFmt...)
+	return append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
 func (pw *PredictionWriter) code(c int32) string {

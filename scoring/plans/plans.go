@@ -105,16 +105,10 @@ func SurveyWith(ctx context.Context, paths []string, opts pipeline.PlanOptions, 
 	return p, nil
 }
 
-// sendRef is where a send id was first seen.
-type sendRef struct {
-	file string
-	row  int
-}
-
 func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOptions, reject func(pipeline.RowError) error) error {
 	asOf := time.UnixMicro(p.asOf).UTC().Format(time.RFC3339)
-	seen := make(map[string]sendRef)
-	for _, path := range paths {
+	seen := newSendIDs()
+	for fileIndex, path := range paths {
 		f := planFile{path: path, sorted: true}
 		rows := rowNumbers{next: firstDataRow(path)}
 		last := int64(0)
@@ -130,12 +124,12 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 				row := rows.validRow()
 				k := ordinal
 				ordinal++
-				if first, dup := seen[s.SendID]; dup {
+				if firstFile, firstRow, dup := seen.add(s.SendID, int32(fileIndex), row); dup {
 					f.dups = append(f.dups, k)
 					f.rejected++
-					where := fmt.Sprintf("row %d", first.row)
-					if first.file != path {
-						where = fmt.Sprintf("%s row %d", first.file, first.row)
+					where := fmt.Sprintf("row %d", firstRow)
+					if paths[firstFile] != path {
+						where = fmt.Sprintf("%s row %d", paths[firstFile], firstRow)
 					}
 					err := reject(pipeline.RowError{File: path, Row: row, Column: pipeline.ColSendID,
 						Err: fmt.Errorf("send id %q repeats the send of %s: a send is scored once (give each planned send its own id)", s.SendID, where)})
@@ -144,7 +138,6 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 					}
 					continue
 				}
-				seen[strings.Clone(s.SendID)] = sendRef{file: path, row: row}
 				if s.ScheduledAt < p.asOf {
 					f.rejected++
 					err := reject(pipeline.RowError{File: path, Row: row, Column: pipeline.ColScheduledAt,

@@ -1,0 +1,88 @@
+package plans
+
+import "hash/maphash"
+
+// sendIDs is the set of send ids the survey has seen, with where each was
+// first seen: an open-addressing table (linear probing) of hashes and
+// offsets into one byte arena holding the ids. Every lookup compares the
+// id itself, so two ids never pass for one. A million ids cost about 60
+// MB and no per-id allocation (a map[string] of cloned strings costs
+// about as much memory, a million objects for the collector to scan and
+// twice the time).
+type sendIDs struct {
+	seed    maphash.Seed
+	slots   []idSlot
+	arena   []byte
+	n       int
+	maxLoad int
+}
+
+// idSlot is a slot of sendIDs; hash 0 marks an empty one.
+type idSlot struct {
+	hash uint64
+	off  int   // the id is arena[off : off+size]
+	size int32 // its length
+	file int32 // index of the file it was first seen in
+	row  int   // its row there
+}
+
+func newSendIDs() *sendIDs {
+	s := &sendIDs{seed: maphash.MakeSeed()}
+	s.slots = make([]idSlot, 1<<12)
+	s.maxLoad = len(s.slots) * 3 / 4
+	return s
+}
+
+func (s *sendIDs) hash(id string) uint64 {
+	h := maphash.String(s.seed, id)
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// add records id as first seen at file, row, unless it was seen before:
+// then it returns where, and true.
+func (s *sendIDs) add(id string, file int32, row int) (firstFile int32, firstRow int, dup bool) {
+	h := s.hash(id)
+	mask := len(s.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		if sl.hash == 0 {
+			break
+		}
+		if sl.hash == h && int(sl.size) == len(id) && string(s.arena[sl.off:sl.off+len(id)]) == id {
+			return sl.file, sl.row, true
+		}
+	}
+	if s.n >= s.maxLoad {
+		s.grow()
+	}
+	mask = len(s.slots) - 1
+	i := int(h) & mask
+	for s.slots[i].hash != 0 {
+		i = (i + 1) & mask
+	}
+	s.slots[i] = idSlot{hash: h, off: len(s.arena), size: int32(len(id)), file: file, row: row}
+	s.arena = append(s.arena, id...)
+	s.n++
+	return 0, 0, false
+}
+
+// grow doubles the table.
+func (s *sendIDs) grow() {
+	old := s.slots
+	s.slots = make([]idSlot, 2*len(old))
+	s.maxLoad = len(s.slots) * 3 / 4
+	mask := len(s.slots) - 1
+	for _, sl := range old {
+		if sl.hash == 0 {
+			continue
+		}
+		i := int(sl.hash) & mask
+		for s.slots[i].hash != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = sl
+	}
+}

@@ -1,0 +1,31 @@
+package plans
+
+import (
+	"strconv"
+	"testing"
+)
+
+// TestSendIDs: every id is new once, then a duplicate naming where it was
+// first seen, across growth; ids that share prefixes, differ in length or
+// are empty stay apart.
+func TestSendIDs(t *testing.T) {
+	s := newSendIDs()
+	ids := []string{"", "a", "aa", "a\x00", "ab", "ba"}
+	for i := range 50_000 {
+		ids = append(ids, "send-"+strconv.Itoa(i))
+	}
+	for k, id := range ids {
+		if f, r, dup := s.add(id, int32(k%3), k+2); dup {
+			t.Fatalf("id %q (#%d) reported as a repeat of file %d row %d", id, k, f, r)
+		}
+	}
+	for k, id := range ids {
+		f, r, dup := s.add(id, 9, 1)
+		if !dup || f != int32(k%3) || r != k+2 {
+			t.Fatalf("id %q again: got file %d row %d dup %v, want file %d row %d dup true", id, f, r, dup, k%3, k+2)
+		}
+	}
+	if s.n != len(ids) {
+		t.Errorf("%d ids held, want %d", s.n, len(ids))
+	}
+}
