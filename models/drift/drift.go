@@ -179,13 +179,20 @@ type Meter struct {
 	ref    *Reference
 	counts [][]int64 // per column: bins, then NaN
 	rows   int64
+	// Per column, the last value binned and its bin: consecutive rows of
+	// a plan (a campaign's sends) repeat most values, and a repeat needs
+	// no search. NaN never matches, so the cache starts empty.
+	last    []float32
+	lastBin []int32
 }
 
 // NewMeter returns a Meter for ref.
 func NewMeter(ref *Reference) *Meter {
-	m := &Meter{ref: ref, counts: make([][]int64, len(ref.Features))}
+	n := len(ref.Features)
+	m := &Meter{ref: ref, counts: make([][]int64, n), last: make([]float32, n), lastBin: make([]int32, n)}
 	for j, f := range ref.Features {
 		m.counts[j] = make([]int64, len(f.Edges)+2)
+		m.last[j] = float32(math.NaN())
 	}
 	return m
 }
@@ -199,17 +206,22 @@ func (m *Meter) Add(X models.Matrix) error {
 		return fmt.Errorf("drift: matrix has %d columns, the reference %d", X.Cols, len(m.ref.Features))
 	}
 	feats := m.ref.Features
+	last, lastBin := m.last[:len(feats)], m.lastBin[:len(feats)]
 	for i := 0; i < X.Rows; i++ {
 		row := X.Row(i)
 		row = row[:len(feats)]
-		for j := range feats {
-			v := float64(row[j])
-			edges, c := feats[j].Edges, m.counts[j]
+		for j, v := range row {
+			if v == last[j] { // -0 and +0 share their bins too
+				m.counts[j][lastBin[j]]++
+				continue
+			}
+			edges := feats[j].Edges
 			k := len(edges) + 1 // NaN
 			if v == v {
-				k = bin(edges, v)
+				k = bin(edges, float64(v))
+				last[j], lastBin[j] = v, int32(k)
 			}
-			c[k]++
+			m.counts[j][k]++
 		}
 	}
 	m.rows += int64(X.Rows)

@@ -199,3 +199,59 @@ func BenchmarkMeterAdd(b *testing.B) {
 		}
 	}
 }
+
+// TestMeterCountsEveryValue: the meter's per-column cache of the last
+// value (rows that repeat values, NaN, -0 after +0) gives the counts of
+// binning every value on its own, over several Add calls.
+func TestMeterCountsEveryValue(t *testing.T) {
+	const rows, cols = 3000, 4
+	rng := rand.New(rand.NewPCG(3, 4))
+	X := models.NewMatrix(rows, cols)
+	for i := range rows {
+		for j := range cols {
+			var v float32
+			switch rng.IntN(6) {
+			case 0:
+				v = float32(math.NaN())
+			case 1:
+				v = float32(math.Copysign(0, -1))
+			case 2:
+				v = 0
+			default:
+				v = float32(rng.IntN(5))
+			}
+			if i > 0 && rng.IntN(2) == 0 {
+				v = X.At(i-1, j) // a run of repeats
+			}
+			X.Data[i*cols+j] = v
+		}
+	}
+	ref, err := Fit(X, []string{"a", "b", "c", "d"}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMeter(ref)
+	half := models.Matrix{Rows: rows / 2, Cols: cols, Data: X.Data[:rows/2*cols]}
+	rest := models.Matrix{Rows: rows - rows/2, Cols: cols, Data: X.Data[rows/2*cols:]}
+	if err := m.Add(half); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Add(rest); err != nil {
+		t.Fatal(err)
+	}
+	for j, f := range ref.Features {
+		want := make([]int64, len(f.Edges)+2)
+		for i := range rows {
+			v := float64(X.At(i, j))
+			if math.IsNaN(v) {
+				want[len(f.Edges)+1]++
+				continue
+			}
+			k, _ := slices.BinarySearch(f.Edges, v)
+			want[k]++
+		}
+		if !slices.Equal(m.counts[j], want) {
+			t.Errorf("column %d: counts %v, want %v", j, m.counts[j], want)
+		}
+	}
+}
