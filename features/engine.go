@@ -48,10 +48,6 @@ type xChunk struct {
 	x     []float32
 }
 
-func newXChunk(first, rows int32) *xChunk {
-	return &xChunk{first: first, rows: rows, x: make([]float32, int(rows)*numFeatures)}
-}
-
 func (c *xChunk) row(r int32) []float32 {
 	i := int(r-c.first) * numFeatures
 	return c.x[i : i+numFeatures : i+numFeatures]

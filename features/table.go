@@ -30,8 +30,6 @@ type Table struct {
 	Stale []bool
 }
 
-func newTable() *Table { return &Table{Names: Names()} }
-
 // Col returns the column of the named feature, or -1.
 func (t *Table) Col(name string) int {
 	for i, n := range t.Names {

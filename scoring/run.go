@@ -420,6 +420,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 				free <- j.sends[:0]
 				continue
 			}
+			fs.Recycle(j.tab) // the predictions hold no part of it
 			scored <- scoredBatch{sends: j.sends, preds: preds}
 		}
 	}()

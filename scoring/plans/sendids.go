@@ -4,26 +4,44 @@ import "hash/maphash"
 
 // sendIDs is the set of send ids the survey has seen, with where each was
 // first seen: an open-addressing table (linear probing) of hashes and
-// offsets into one byte arena holding the ids. Every lookup compares the
-// id itself, so two ids never pass for one. A million ids cost about 60
-// MB and no per-id allocation (a map[string] of cloned strings costs
+// places in a byte arena holding the ids (1 MB chunks, never copied).
+// Every lookup compares the id itself, so two ids never pass for one. A
+// million ids cost about 90 MB and no per-id allocation (a map[string] of cloned strings costs
 // about as much memory, a million objects for the collector to scan and
 // twice the time).
 type sendIDs struct {
 	seed    maphash.Seed
 	slots   []idSlot
-	arena   []byte
+	arena   [][]byte // chunks of arenaChunk bytes (or one id, when longer)
 	n       int
 	maxLoad int
 }
 
 // idSlot is a slot of sendIDs; hash 0 marks an empty one.
 type idSlot struct {
-	hash uint64
-	off  int   // the id is arena[off : off+size]
-	size int32 // its length
-	file int32 // index of the file it was first seen in
-	row  int   // its row there
+	hash  uint64
+	chunk int32 // the id is arena[chunk][off : off+size]
+	off   int32
+	size  int32
+	file  int32 // index of the file it was first seen in
+	row   int   // its row there
+}
+
+const arenaChunk = 1 << 20
+
+// id returns the id of a slot.
+func (s *sendIDs) id(sl *idSlot) []byte { return s.arena[sl.chunk][sl.off : sl.off+sl.size] }
+
+// store copies id into the arena and returns where it is.
+func (s *sendIDs) store(id string) (chunk, off int32) {
+	last := len(s.arena) - 1
+	if last < 0 || len(s.arena[last])+len(id) > cap(s.arena[last]) {
+		s.arena = append(s.arena, make([]byte, 0, max(arenaChunk, len(id))))
+		last++
+	}
+	off = int32(len(s.arena[last]))
+	s.arena[last] = append(s.arena[last], id...)
+	return int32(last), off
 }
 
 func newSendIDs() *sendIDs {
@@ -51,7 +69,7 @@ func (s *sendIDs) add(id string, file int32, row int) (firstFile int32, firstRow
 		if sl.hash == 0 {
 			break
 		}
-		if sl.hash == h && int(sl.size) == len(id) && string(s.arena[sl.off:sl.off+len(id)]) == id {
+		if sl.hash == h && int(sl.size) == len(id) && string(s.id(sl)) == id {
 			return sl.file, sl.row, true
 		}
 	}
@@ -63,8 +81,8 @@ func (s *sendIDs) add(id string, file int32, row int) (firstFile int32, firstRow
 	for s.slots[i].hash != 0 {
 		i = (i + 1) & mask
 	}
-	s.slots[i] = idSlot{hash: h, off: len(s.arena), size: int32(len(id)), file: file, row: row}
-	s.arena = append(s.arena, id...)
+	chunk, off := s.store(id)
+	s.slots[i] = idSlot{hash: h, chunk: chunk, off: off, size: int32(len(id)), file: file, row: row}
 	s.n++
 	return 0, 0, false
 }

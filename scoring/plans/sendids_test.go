@@ -2,15 +2,16 @@ package plans
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 )
 
 // TestSendIDs: every id is new once, then a duplicate naming where it was
 // first seen, across growth; ids that share prefixes, differ in length or
-// are empty stay apart.
+// are empty stay apart, and so do ids longer than an arena chunk.
 func TestSendIDs(t *testing.T) {
 	s := newSendIDs()
-	ids := []string{"", "a", "aa", "a\x00", "ab", "ba"}
+	ids := []string{"", "a", "aa", "a\x00", "ab", "ba", strings.Repeat("x", arenaChunk+5), strings.Repeat("x", arenaChunk-1), "y"}
 	for i := range 50_000 {
 		ids = append(ids, "send-"+strconv.Itoa(i))
 	}
