@@ -133,3 +133,55 @@ func BenchmarkScore1M(b *testing.B) {
 	b.ReportMetric(float64(benchPlanSends)*float64(b.N)/b.Elapsed().Seconds(), "sends/s")
 	b.ReportMetric(float64(peak)/(1<<20), "heap-MB")
 }
+
+// BenchmarkScore1MWarm is BenchmarkScore1M with a warm state cache
+// (--state-cache): the history's feature state is read back, not folded,
+// as in a nightly run scoring several plans against one history. It
+// reports sends/s of the whole run and of the plan part alone.
+func BenchmarkScore1MWarm(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds a 1M-send plan and a full-size model")
+	}
+	w := buildBenchWorld(b)
+	cfg := scoreConfig(w.testWorld, filepath.Join(b.TempDir(), "score"), w.plan)
+	cfg.ThroughputMPS, cfg.ThrottleSafety, cfg.BatchSize = 80, 0.9, 8192
+	cfg.StateCache = filepath.Join(b.TempDir(), "state")
+	var plan planTimer
+	cfg.Logger = slog.New(&plan)
+	if _, err := Run(context.Background(), cfg); err != nil { // folds and saves the state
+		b.Fatal(err)
+	}
+	plan.seconds = 0
+	b.ResetTimer()
+	for range b.N {
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Sends != benchPlanSends {
+			b.Fatalf("scored %d sends, want %d", res.Sends, benchPlanSends)
+		}
+	}
+	b.ReportMetric(float64(benchPlanSends)*float64(b.N)/b.Elapsed().Seconds(), "sends/s")
+	b.ReportMetric(float64(benchPlanSends)*float64(b.N)/plan.seconds, "plan-sends/s")
+}
+
+// planTimer is a slog handler that adds up the seconds of Run's "plan
+// scored" records (the featurize + predict + write part) and drops
+// everything else.
+type planTimer struct{ seconds float64 }
+
+func (h *planTimer) Enabled(context.Context, slog.Level) bool { return true }
+func (h *planTimer) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *planTimer) WithGroup(string) slog.Handler            { return h }
+func (h *planTimer) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "plan scored" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "seconds" {
+				h.seconds += a.Value.Float64()
+			}
+			return true
+		})
+	}
+	return nil
+}
