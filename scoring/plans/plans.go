@@ -118,7 +118,7 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 			f.rejected++
 			return reject(e)
 		}
-		err := readPlan(ctx, path, opts, onBad, func(batch []pipeline.PlannedSend) error {
+		err := readAhead(ctx, path, opts, onBad, func(batch []pipeline.PlannedSend) error {
 			for i := range batch {
 				s := &batch[i]
 				row := rows.validRow()
@@ -167,6 +167,70 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 		p.files = append(p.files, f)
 	}
 	return nil
+}
+
+// readAhead is readPlan with the reading (Parquet decoding, validation)
+// on a goroutine of its own, a few batches ahead of fn and onBad, which
+// get the bad rows and the batches in the file's order on the calling
+// goroutine, as with readPlan. The survey's own work per row (send ids,
+// order, rejections) thus overlaps the decoding of the next rows. When
+// fn or onBad fails, reading stops and that error is returned; an error
+// of reading comes after every row before it was handled.
+func readAhead(ctx context.Context, path string, opts pipeline.PlanOptions, onBad func(pipeline.RowError) error, fn func([]pipeline.PlannedSend) error) error {
+	type item struct {
+		bad   pipeline.RowError
+		isBad bool
+		batch []pipeline.PlannedSend
+	}
+	const ahead = 3
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	items := make(chan item, ahead)
+	free := make(chan []pipeline.PlannedSend, ahead+2)
+	send := func(it item) error {
+		select {
+		case items <- it:
+			return nil
+		case <-rctx.Done():
+			return rctx.Err()
+		}
+	}
+	var readErr error
+	go func() {
+		defer close(items)
+		readErr = readPlan(rctx, path, opts, func(e pipeline.RowError) error {
+			return send(item{bad: e, isBad: true})
+		}, func(b []pipeline.PlannedSend) error {
+			var buf []pipeline.PlannedSend
+			select {
+			case buf = <-free:
+			default:
+			}
+			return send(item{batch: append(buf[:0], b...)}) // b is reused once we return
+		})
+	}()
+	var err error
+	for it := range items {
+		if err != nil {
+			continue // drain until the reader has stopped
+		}
+		if it.isBad {
+			err = onBad(it.bad)
+		} else {
+			err = fn(it.batch)
+			select {
+			case free <- it.batch:
+			default:
+			}
+		}
+		if err != nil {
+			cancel()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return readErr // read after items closed: the reader has finished
 }
 
 // formatTime formats Unix µs as the CSVs do.
