@@ -160,3 +160,30 @@ func TestSurveyErrors(t *testing.T) {
 		t.Error("batch size 0 accepted")
 	}
 }
+
+// TestSurveyStopsAtFirstFailingReject: the survey reads ahead of its
+// bookkeeping, yet a reject callback that fails is called once, with the
+// first bad row, however many bad rows follow, and the rows between are
+// handled in order before it.
+func TestSurveyStopsAtFirstFailingReject(t *testing.T) {
+	s := sends("a", 0, 1, 30_000)
+	for i := 10_000; i < len(s); i += 2 {
+		s[i].SendID = s[i-2].SendID // repeats (Parquet row i+1): rejected by the survey itself
+	}
+	path := write(t, "plan.parquet", s)
+	stop := errors.New("stop")
+	var rows []int
+	_, err := plans.Survey(context.Background(), []string{path}, asOf.UnixMicro(), 100, func(e pipeline.RowError) error {
+		rows = append(rows, e.Row)
+		if len(rows) == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("survey error %v, want the callback's", err)
+	}
+	if want := []int{10_001, 10_003, 10_005}; !slices.Equal(rows, want) {
+		t.Errorf("reject called for rows %v, want %v", rows, want)
+	}
+}
