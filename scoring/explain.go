@@ -179,7 +179,7 @@ var rules = []rule{
 		if !ok || h*3600 >= pairRateSeconds {
 			return "", false
 		}
-		return fmt.Sprintf("previous message from this number to the recipient is only %s s earlier; pair rate limit (131056) likely", decimal1(h*3600)), true
+		return "previous message from this number to the recipient is only " + decimal1(h*3600) + " s earlier; pair rate limit (131056) likely", true
 	}},
 	{"throughput", pipeline.FamilyThrottle, 130429, "campaign rate above the number's throughput (130429)", func(r row) (string, bool) {
 		rate, what := r.send.CampaignRateMPS, "campaign planned at"
@@ -192,7 +192,9 @@ var rules = []rule{
 		if rate <= r.throughput {
 			return "", false
 		}
-		return fmt.Sprintf("%s %s mps, above the number's throughput of %s mps; throughput limit (130429) likely", what, decimal1(rate), decimal1(r.throughput)), true
+		// Concatenated, not Sprintf: a plan above its numbers' throughput
+		// has this warning on most of its sends.
+		return what + " " + decimal1(rate) + " mps, above the number's throughput of " + decimal1(r.throughput) + " mps; throughput limit (130429) likely", true
 	}},
 	{"tier_limit", pipeline.FamilyQuality, 131048, "number above its messaging tier limit (131048)", func(r row) (string, bool) {
 		u, ok1 := r.get(fPhoneUnique24h)
