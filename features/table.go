@@ -191,7 +191,7 @@ func newLabelChunk(first int32) *labelChunk {
 		time:  make([]int64, 0, chunkRows), id: make([]string, 0, chunkRows),
 		camp: make([]int32, 0, chunkRows), phone: make([]int32, 0, chunkRows), recip: make([]int32, 0, chunkRows),
 		country: make([]int32, 0, chunkRows),
-		failed: make([]bool, 0, chunkRows), family: make([]uint8, 0, chunkRows), code: make([]int32, 0, chunkRows),
+		failed:  make([]bool, 0, chunkRows), family: make([]uint8, 0, chunkRows), code: make([]int32, 0, chunkRows),
 		expl: make([]bool, 0, chunkRows),
 	}
 }

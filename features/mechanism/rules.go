@@ -15,14 +15,14 @@ type Rule int8
 
 // The rules, in priority order. NoRule is none.
 const (
-	NoRule             Rule = -1
-	RuleAccountLocked  Rule = iota - 1 // the business account or number was announced locked (131031)
-	RuleAccountRestricted              // an announced restriction covers the send (368)
-	RuleTemplateDisabled               // the template was announced DISABLED (132016)
-	RuleTemplatePaused                 // an announced pause of the template holds at the send (132015)
-	RuleUSMarketing                    // a marketing template to a US number after USMarketingCutoff (131049)
-	RuleMarketingStopped               // a marketing send to a recipient who stopped marketing (131050)
-	NumRules           = int(iota - 1)
+	NoRule                Rule = -1
+	RuleAccountLocked     Rule = iota - 1 // the business account or number was announced locked (131031)
+	RuleAccountRestricted                 // an announced restriction covers the send (368)
+	RuleTemplateDisabled                  // the template was announced DISABLED (132016)
+	RuleTemplatePaused                    // an announced pause of the template holds at the send (132015)
+	RuleUSMarketing                       // a marketing template to a US number after USMarketingCutoff (131049)
+	RuleMarketingStopped                  // a marketing send to a recipient who stopped marketing (131050)
+	NumRules              = int(iota - 1)
 )
 
 // RuleCodes are the error codes the rules' sends fail with, by Rule.
