@@ -92,7 +92,7 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		}
 		return out
 	}
-	if bins := reliability(c.main.valid); bins != nil {
+	if bins := reliability(cal.before); bins != nil {
 		md.Extra["calibration"] = bins
 	}
 	if cal.platt != nil {
@@ -170,7 +170,7 @@ func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *
 		}
 		return out
 	}
-	r.Calibration = reliability(c.main.valid)
+	r.Calibration = reliability(cal.before)
 	if cal.platt != nil {
 		r.Calibrated = reliability(cal.after)
 	}

@@ -160,4 +160,3 @@ func TestFitPlattOuterKnownCause(t *testing.T) {
 		t.Error("an outer map above 1 accepted")
 	}
 }
-
