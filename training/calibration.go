@@ -30,6 +30,7 @@ type calibration struct {
 	lossBefore, lossAfter float64
 	check                 calibrationCheck
 	ruleRows, mechRows    int // validation rows a rule decides; rows a mechanism touches
+	tally                 mechanismTally
 }
 
 // calibrationCheck is the out-of-time check of the map: fitted on the
@@ -157,7 +158,7 @@ func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) cal
 	labels := s.ValidLabels
 	ruled, outer, tally := validationInputs(s, pFamily)
 	t.log.Info("known failure mechanisms on the validation window", "applied", tally.String())
-	c := calibration{lossAfter: math.NaN()}
+	c := calibration{lossAfter: math.NaN(), tally: tally}
 	c.before = combined(valid, ruled, outer, nil)
 	c.after, c.model = c.before, valid
 	c.lossBefore, _ = metrics.LogLoss(c.before, labels)
@@ -284,6 +285,26 @@ func (c *calibration) describe(failures float64) string {
 		out += " No out-of-time check: " + ck.reason + "."
 	}
 	return out
+}
+
+// metadata is the calibration's record in metadata.json
+// (extra.calibration_check): scoring's P(fail) summed on validation
+// without and with the map, the rows a rule or mechanism touched, and the
+// out-of-time check.
+func (c *calibration) metadata(failures float64) map[string]any {
+	m := map[string]any{
+		"kept": c.platt != nil, "failures": failures, "expected_without_map": sum(c.before), "expected_with_map": sum(c.after),
+		"log_loss_without_map": nullable(c.lossBefore), "log_loss_with_map": nullable(c.lossAfter),
+		"rule_rows": c.ruleRows, "mechanism_rows": c.mechRows, "mechanisms": c.tally.String(),
+	}
+	if ck := c.check; ck.done {
+		m["out_of_time"] = map[string]any{"fit_rows": ck.fitRows, "test_rows": ck.testRows, "a": ck.a, "b": ck.b, "failures": ck.failures,
+			"expected_without_map": ck.expectedWithout, "expected_with_map": ck.expWith,
+			"log_loss_without_map": nullable(ck.lossWithout), "log_loss_with_map": nullable(ck.lossWith)}
+	} else {
+		m["out_of_time"] = map[string]any{"not_done": ck.reason}
+	}
+	return m
 }
 
 // serving adds the calibration to s.
