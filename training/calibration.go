@@ -42,7 +42,17 @@ type calibrationCheck struct {
 	lossWithout, lossWith    float64 // log-loss of scoring's P(fail) on the second half
 	expectedWithout, expWith float64 // summed P(fail) on the second half
 	failures                 int     // failures of the second half
-	reason                   string  // why it was not done
+	// broad is the share of the second half's sends in campaigns whose
+	// log-loss the map lowers: a map kept must help most of them, not one
+	// incident's (a template paused in the window, say).
+	broad  float64
+	reason string // why it was not done
+}
+
+// helps reports whether the map helped out of time: a lower log-loss on
+// the second half, in campaigns holding most of its sends.
+func (ck *calibrationCheck) helps() bool {
+	return ck.lossWith < ck.lossWithout && ck.broad > 0.5
 }
 
 // validationInputs are, for every validation row, what scoring will
@@ -148,8 +158,11 @@ func combined(valid []float64, ruled []bool, outer []calibrate.Outer, c *calibra
 //
 // The map is kept only when it helps out of time: fitted on the first
 // half of the validation window (by send time), it must lower the
-// log-loss of scoring's P(fail) on the second half; it is then refitted
-// on the whole window. It is monotone, so every ranking metric is the
+// log-loss of scoring's P(fail) on the second half, and do so in
+// campaigns holding most of its sends (an incident in the window, a
+// template paused before its pause was announced, fails one campaign's
+// sends: a map lifting every send for it over-forecasts all the others);
+// it is then refitted on the whole window. It is monotone, so every ranking metric is the
 // model's. The same rows also stop the boosting early and choose the
 // thresholds, on the model's P(fail) through the map (scoring compares
 // the thresholds with its P(fail), which a mechanism only raises and a
@@ -196,14 +209,17 @@ func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) cal
 	kept := false
 	switch {
 	case c.check.done:
-		kept = c.check.lossWith < c.check.lossWithout
+		kept = c.check.helps()
 	default:
 		kept = loss < c.lossBefore
 	}
 	actual := float64(count(labels))
 	if !kept {
-		c.note = fmt.Sprintf("No calibration map: the Platt map fitted through the known mechanisms (a=%.3f, b=%+.3f) does not lower the log-loss of scoring's P(fail) %s. %s",
-			p.A, p.B, map[bool]string{true: "out of time", false: "on validation"}[c.check.done], c.describe(actual))
+		why := "does not lower the log-loss of scoring's P(fail) on validation"
+		if c.check.done {
+			why = "does not help out of time (a lower log-loss of scoring's P(fail) on the second half of the window, in campaigns holding most of its sends)"
+		}
+		c.note = fmt.Sprintf("No calibration map: the Platt map fitted through the known mechanisms (a=%.3f, b=%+.3f) %s. %s", p.A, p.B, why, c.describe(actual))
 		t.log.Info("probability calibration does not help; none stored", "a", round4(p.A), "b", round4(p.B), "log_loss", round4(loss), "log_loss_without", round4(c.lossBefore),
 			"check_log_loss_with", round4(c.check.lossWith), "check_log_loss_without", round4(c.check.lossWithout))
 		return c
@@ -265,7 +281,38 @@ func (t *trainer) checkOutOfTime(s *Tables, valid []float64, labels, ruled []boo
 	ck.lossWithout, _ = metrics.LogLoss(without, lb)
 	ck.lossWith, _ = metrics.LogLoss(with, lb)
 	ck.expectedWithout, ck.expWith, ck.failures = sum(without), sum(with), count(lb)
+	// Per campaign: does the map lower its log-loss?
+	type cell struct {
+		n    int
+		gain float64
+	}
+	byCampaign := map[string]*cell{}
+	for j, k := range second {
+		c := byCampaign[s.Table.CampaignID[s.Valid[k]]]
+		if c == nil {
+			c = &cell{}
+			byCampaign[s.Table.CampaignID[s.Valid[k]]] = c
+		}
+		c.n++
+		c.gain += rowLoss(without[j], lb[j]) - rowLoss(with[j], lb[j])
+	}
+	helped := 0
+	for _, c := range byCampaign {
+		if c.gain > 0 {
+			helped += c.n
+		}
+	}
+	ck.broad = float64(helped) / float64(len(second))
 	return ck
+}
+
+// rowLoss is one row's log-loss (metrics.LogLoss's clipping).
+func rowLoss(p float64, failed bool) float64 {
+	p = min(max(p, metrics.LogLossEpsilon), 1-metrics.LogLossEpsilon)
+	if failed {
+		return -math.Log(p)
+	}
+	return -math.Log1p(-p)
 }
 
 // describe says how well scoring's P(fail) sums on validation, and what
@@ -279,8 +326,8 @@ func (c *calibration) describe(failures float64) string {
 	ck := c.check
 	if ck.done {
 		out += fmt.Sprintf(" Out of time (fitted on the first half of the window, %d sends: a=%.3f, b=%+.3f; measured on the second, %d sends, %d failures): "+
-			"expected %.0f without the map, %.0f with it; log-loss %.4f without, %.4f with.",
-			ck.fitRows, ck.a, ck.b, ck.testRows, ck.failures, ck.expectedWithout, ck.expWith, ck.lossWithout, ck.lossWith)
+			"expected %.0f without the map, %.0f with it; log-loss %.4f without, %.4f with; the map lowers the log-loss of campaigns holding %.0f%% of the sends (a map is kept when it lowers the log-loss and helps campaigns holding most sends).",
+			ck.fitRows, ck.a, ck.b, ck.testRows, ck.failures, ck.expectedWithout, ck.expWith, ck.lossWithout, ck.lossWith, 100*ck.broad)
 	} else if ck.reason != "" {
 		out += " No out-of-time check: " + ck.reason + "."
 	}
@@ -300,7 +347,7 @@ func (c *calibration) metadata(failures float64) map[string]any {
 	if ck := c.check; ck.done {
 		m["out_of_time"] = map[string]any{"fit_rows": ck.fitRows, "test_rows": ck.testRows, "a": ck.a, "b": ck.b, "failures": ck.failures,
 			"expected_without_map": ck.expectedWithout, "expected_with_map": ck.expWith,
-			"log_loss_without_map": nullable(ck.lossWithout), "log_loss_with_map": nullable(ck.lossWith)}
+			"log_loss_without_map": nullable(ck.lossWithout), "log_loss_with_map": nullable(ck.lossWith), "share_of_sends_helped": ck.broad}
 	} else {
 		m["out_of_time"] = map[string]any{"not_done": ck.reason}
 	}
