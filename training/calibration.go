@@ -323,6 +323,9 @@ func (c *calibration) describe(failures float64) string {
 		out += fmt.Sprintf(" and %.0f with it (log-loss %.4f)", sum(c.after), c.lossAfter)
 	}
 	out += fmt.Sprintf(", for %.0f failures.", failures)
+	if m := c.tally.String(); m != "" {
+		out += " The known mechanisms on the validation window (a share-1 mechanism with many sends that did not fail does not hold on this history):" + m
+	}
 	ck := c.check
 	if ck.done {
 		out += fmt.Sprintf(" Out of time (fitted on the first half of the window, %d sends: a=%.3f, b=%+.3f; measured on the second, %d sends, %d failures): "+
