@@ -447,7 +447,7 @@ func (s *Scorer) Next(batch []pipeline.PlannedSend) (*Table, error) {
 		p := &batch[i]
 		ids := s.en.ids(p.Recipient, p.PhoneNumberID, p.Template, p.Language, p.CampaignID, p.WABAID, p.Country)
 		r := sendRecord(ids, p.ScheduledAt, p.Category, p.MessageType, p.Template, p.MediaBytes)
-		r.row = tab.appendIdentity(p.ScheduledAt, p.SendID, s.en.camp.names[ids.camp], s.en.phone.names[ids.phone], s.en.recip.names[ids.recip], false)
+		r.row = tab.appendIdentity(p.ScheduledAt, p.SendID, s.en.camp.names[ids.camp], s.en.phone.names[ids.phone], s.en.recip.names[ids.recip], s.en.country.names[ids.country], false)
 		tab.Stale[r.row] = p.ScheduledAt-s.asOf > maxH
 		b.recs = append(b.recs, r)
 	}

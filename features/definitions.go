@@ -14,6 +14,10 @@ import (
 // use these constants, so a feature keeps one name for the model and for
 // every reader; TestNamedFeaturesRegistered checks each is registered.
 const (
+	NameSendTypeIndex                 = "send_type_index"
+	NameSendCategoryIndex             = "send_category_index"
+	NameSendHasTemplate               = "send_has_template"
+	NameSendMediaOverLimit            = "send_media_over_limit"
 	NameHorizonHours                  = "horizon_hours"
 	NameRecipientMarketing24h         = "recipient_marketing_24h"
 	NamePairHoursSincePrevSend        = "pair_hours_since_prev_send"
@@ -163,12 +167,12 @@ func registerBlocks() []block {
 
 	// ---- Send features ----
 	typ := newSpecs(Send, "send")
-	typ.add("send_type_index", "", "index", "message type as its index in pipeline.MessageTypes ("+strings.Join(pipeline.MessageTypes, ", ")+"), -1 if unknown")
-	typ.add("send_category_index", "", "index", "category as its index in pipeline.Categories ("+strings.Join(pipeline.Categories, ", ")+"), -1 if unknown")
+	typ.add(NameSendTypeIndex, "", "index", "message type as its index in pipeline.MessageTypes ("+strings.Join(pipeline.MessageTypes, ", ")+"), -1 if unknown")
+	typ.add(NameSendCategoryIndex, "", "index", "category as its index in pipeline.Categories ("+strings.Join(pipeline.Categories, ", ")+"), -1 if unknown")
 	typ.add("send_is_marketing", "", "flag", "1 if the category is marketing (per-user marketing limits apply)")
-	typ.add("send_has_template", "", "flag", "1 if the send names a template")
+	typ.add(NameSendHasTemplate, "", "flag", "1 if the send names a template")
 	typ.add("send_media_mb", "", "MB", "media size in MiB, 0 when there is no media or its size is unknown")
-	typ.add("send_media_over_limit", "", "ratio", "media bytes / the Cloud API size limit of the message type (pipeline.MediaLimit; a template's media header counts as an image); above 1 the upload fails (131053); 0 without media")
+	typ.add(NameSendMediaOverLimit, "", "ratio", "media bytes / the Cloud API size limit of the message type (pipeline.MediaLimit; a template's media header counts as an image); above 1 the upload fails (131053); 0 without media")
 	typ.add("send_hour_utc", "", "hours", "hour of day of the send, UTC (0-23)")
 	typ.add("send_day_of_week", "", "index", "day of week of the send, UTC (0 = Sunday)")
 	typ.add(NameHorizonHours, "", "hours", "t - cutoff: how old the newest outcome the send may see is; training spans [lead, lead+refresh)")

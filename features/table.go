@@ -18,6 +18,7 @@ type Table struct {
 	CampaignID    []string
 	PhoneNumberID []string
 	Recipient     []string // hashed recipient, as in the history
+	Country       []string // the recipient's country ("" unknown), as in the history or plan
 
 	// Labels (training only; false / FamilyNone / NoErrorCode when scoring).
 	Failed      []bool
@@ -56,12 +57,13 @@ func (t *Table) At(i int, name string) float32 {
 	return t.X[i*len(t.Names)+j]
 }
 
-func (t *Table) appendIdentity(ts int64, id, campaign, phone, recip string, exploration bool) int32 {
+func (t *Table) appendIdentity(ts int64, id, campaign, phone, recip, country string, exploration bool) int32 {
 	t.Time = append(t.Time, ts)
 	t.ID = append(t.ID, id)
 	t.CampaignID = append(t.CampaignID, campaign)
 	t.PhoneNumberID = append(t.PhoneNumberID, phone)
 	t.Recipient = append(t.Recipient, recip)
+	t.Country = append(t.Country, country)
 	t.Failed = append(t.Failed, false)
 	t.Family = append(t.Family, uint8(pipeline.FamilyNone))
 	t.Code = append(t.Code, pipeline.NoErrorCode)
@@ -80,6 +82,9 @@ func (t *Table) truncate(n int) {
 	t.X = t.X[:n*len(t.Names)]
 	t.Time, t.ID, t.CampaignID = t.Time[:n], t.ID[:n], t.CampaignID[:n]
 	t.PhoneNumberID, t.Recipient = t.PhoneNumberID[:n], t.Recipient[:n]
+	if len(t.Country) > n {
+		t.Country = t.Country[:n]
+	}
 	t.Failed, t.Family, t.Code = t.Failed[:n], t.Family[:n], t.Code[:n]
 	t.Exploration, t.Stale = t.Exploration[:n], t.Stale[:n]
 }
@@ -116,6 +121,7 @@ func concatTables(parts []*Table, names []string) *Table {
 	t.CampaignID = make([]string, 0, n)
 	t.PhoneNumberID = make([]string, 0, n)
 	t.Recipient = make([]string, 0, n)
+	t.Country = make([]string, 0, n)
 	t.Failed = make([]bool, 0, n)
 	t.Family = make([]uint8, 0, n)
 	t.Code = make([]int32, 0, n)
@@ -127,6 +133,7 @@ func concatTables(parts []*Table, names []string) *Table {
 		t.CampaignID = append(t.CampaignID, p.CampaignID...)
 		t.PhoneNumberID = append(t.PhoneNumberID, p.PhoneNumberID...)
 		t.Recipient = append(t.Recipient, p.Recipient...)
+		t.Country = append(t.Country, countries(p)...)
 		t.Failed = append(t.Failed, p.Failed...)
 		t.Family = append(t.Family, p.Family...)
 		t.Code = append(t.Code, p.Code...)
@@ -169,6 +176,7 @@ type labelChunk struct {
 	time               []int64
 	id                 []string
 	camp, phone, recip []int32
+	country            []int32
 	failed             []bool
 	family             []uint8
 	code               []int32
@@ -180,7 +188,8 @@ func newLabelChunk(first int32) *labelChunk {
 		first: first,
 		time:  make([]int64, 0, chunkRows), id: make([]string, 0, chunkRows),
 		camp: make([]int32, 0, chunkRows), phone: make([]int32, 0, chunkRows), recip: make([]int32, 0, chunkRows),
-		failed: make([]bool, 0, chunkRows), family: make([]uint8, 0, chunkRows), code: make([]int32, 0, chunkRows),
+		country: make([]int32, 0, chunkRows),
+		failed:  make([]bool, 0, chunkRows), family: make([]uint8, 0, chunkRows), code: make([]int32, 0, chunkRows),
 		expl: make([]bool, 0, chunkRows),
 	}
 }
@@ -193,10 +202,12 @@ func (c *labelChunk) table(n int, x []float32, names []string, en *entities) *Ta
 	t.CampaignID = make([]string, n)
 	t.PhoneNumberID = make([]string, n)
 	t.Recipient = make([]string, n)
+	t.Country = make([]string, n)
 	for i := range n {
 		t.CampaignID[i] = en.camp.names[c.camp[i]]
 		t.PhoneNumberID[i] = en.phone.names[c.phone[i]]
 		t.Recipient[i] = en.recip.names[c.recip[i]]
+		t.Country[i] = en.country.names[c.country[i]]
 	}
 	return t
 }
@@ -221,6 +232,7 @@ func (s *rowStore) add(e *pipeline.Event, en *entities, ids entityIDs) int32 {
 	c.camp = append(c.camp, ids.camp)
 	c.phone = append(c.phone, ids.phone)
 	c.recip = append(c.recip, ids.recip)
+	c.country = append(c.country, ids.country)
 	c.failed = append(c.failed, false)
 	c.family = append(c.family, uint8(pipeline.FamilyNone))
 	c.code = append(c.code, pipeline.NoErrorCode)
@@ -252,6 +264,7 @@ func (t *Table) SelectRows(rows []int) *Table {
 		out.CampaignID = append(out.CampaignID, t.CampaignID[i])
 		out.PhoneNumberID = append(out.PhoneNumberID, t.PhoneNumberID[i])
 		out.Recipient = append(out.Recipient, t.Recipient[i])
+		out.Country = append(out.Country, t.countryOf(i))
 		out.Failed = append(out.Failed, t.Failed[i])
 		out.Family = append(out.Family, t.Family[i])
 		out.Code = append(out.Code, t.Code[i])
@@ -259,4 +272,21 @@ func (t *Table) SelectRows(rows []int) *Table {
 		out.Stale = append(out.Stale, t.Stale[i])
 	}
 	return out
+}
+
+// countryOf returns row i's country, "" when the table has no country
+// column (a table read back from a features file).
+func (t *Table) countryOf(i int) string {
+	if i < len(t.Country) {
+		return t.Country[i]
+	}
+	return ""
+}
+
+// countries returns t's country column, "" for every row when it has none.
+func countries(t *Table) []string {
+	if len(t.Country) == t.Rows {
+		return t.Country
+	}
+	return make([]string, t.Rows)
 }

@@ -74,6 +74,7 @@ type FlagStats struct {
 type FamilyEvaluation struct {
 	Family              string  `json:"family"`
 	Failures            int     `json:"failures"`
+	ExpectedFailures    float64 `json:"expected_failures"` // the sum of p_<family> over the sends with an outcome: compare with failures
 	FlaggedMediumOrHigh int     `json:"flagged_medium_or_high"`
 	Recall              float64 `json:"recall"`
 	LikelyFamilyRight   int     `json:"likely_family_right"` // flagged with the right likely_family
@@ -114,6 +115,9 @@ func (e *Evaluator) Add(ps []Prediction) {
 		}
 		ce.Sends++
 		ce.ExpectedFailures += p.PFail
+		for f, v := range p.PFamily {
+			e.fam[f].ExpectedFailures += v
+		}
 		count := func(s *FlagStats, flagged bool) {
 			if flagged {
 				s.Flagged++
@@ -162,7 +166,7 @@ func (e *Evaluator) Result() Evaluation {
 	ev.ByFamily = nil
 	for f := pipeline.FamilyNone + 1; int(f) < pipeline.NumFamilies; f++ {
 		fe := e.fam[f]
-		if fe.Failures == 0 {
+		if fe.Failures == 0 && !(fe.ExpectedFailures >= 0.5) {
 			continue
 		}
 		fe.Family = f.String()

@@ -67,6 +67,14 @@ func TestEvaluator(t *testing.T) {
 	for _, f := range ev.ByFamily {
 		byFam[f.Family] = f
 	}
+	// Expected failures per family: the sum of p_<family> over the sends
+	// with an outcome (a, b, d, e for recipient; f has none).
+	if f := byFam["recipient"]; math.Abs(f.ExpectedFailures-1.56) > 1e-9 {
+		t.Errorf("recipient expected %v, want 1.56", f.ExpectedFailures)
+	}
+	if _, ok := byFam["auth"]; ok {
+		t.Errorf("auth listed with no failure and 0.3 expected: %+v", byFam["auth"])
+	}
 	if f := byFam["recipient"]; f.Failures != 2 || f.FlaggedMediumOrHigh != 2 || f.LikelyFamilyRight != 1 {
 		t.Errorf("recipient %+v", f)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/features/mechanism"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -83,15 +84,15 @@ var featureNames = [numFeatures]string{
 
 // Thresholds of the warnings.
 const (
-	pairRateSeconds    = 6      // Meta: about one message per 6 s to the same recipient
-	serviceWindowHours = 24     // the customer service window
-	pauseRecentHours   = 7 * 24 // a pause this recent is still a risk
-	authRecentHours    = 72     // auth errors this recent suggest a token problem
-	neverHours         = 1e5    // "hours since" at or above this means never (features use 1e6)
-	mktLimitRecent     = 7 * 24 // a 131049 this recent shows the recipient is saturated
-	minParamErrorRate  = 0.02   // template parameter failure rate worth a warning
-	minDecayedCount    = 0.5    // a decayed count this high means at least one recent event
-	unlimitedTier      = 1e7    // the features' value of the unlimited tier
+	pairRateSeconds    = 6                            // Meta: about one message per 6 s to the same recipient
+	serviceWindowHours = mechanism.ServiceWindowHours // the customer service window
+	pauseRecentHours   = 7 * 24                       // a pause this recent is still a risk
+	authRecentHours    = 72                           // auth errors this recent suggest a token problem
+	neverHours         = mechanism.NeverHours         // "hours since" at or above this means never (features use 1e6)
+	mktLimitRecent     = 7 * 24                       // a 131049 this recent shows the recipient is saturated
+	minParamErrorRate  = mechanism.MinParamErrorRate  // template parameter failure rate worth a warning
+	minDecayedCount    = 0.5                          // a decayed count this high means at least one recent event
+	unlimitedTier      = mechanism.UnlimitedTier      // the features' value of the unlimited tier
 )
 
 // row gives the rules one send and its feature values.

@@ -2,6 +2,8 @@ package scoring
 
 import (
 	"fmt"
+
+	"github.com/failcast/failcast/features/mechanism"
 )
 
 // Features are the feature values of a batch of sends, as the features
@@ -21,6 +23,7 @@ type featureIndex struct {
 	names []string // the Names slice the index was built for
 	bound bool
 	cols  [numFeatures]int
+	mech  mechanism.Columns // the same names for the known failure mechanisms and rules
 	x     []float32
 	width int
 }
@@ -40,6 +43,7 @@ func (fx *featureIndex) bind(f Features, rows int) error {
 				fx.cols[k] = j
 			}
 		}
+		fx.mech = mechanism.Bind(f.Names)
 		fx.names, fx.bound = f.Names, true
 	}
 	fx.x, fx.width = f.X, len(f.Names)

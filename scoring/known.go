@@ -3,8 +3,8 @@ package scoring
 import (
 	"fmt"
 	"math"
-	"time"
 
+	"github.com/failcast/failcast/features/mechanism"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -16,13 +16,8 @@ import (
 // the recipient.
 
 // KnownFailurePFail is the P(fail) of a send a deterministic rule says
-// will fail (not 1: the announcement may be superseded by one the history
-// does not have yet).
-const KnownFailurePFail = 0.99
-
-// USMarketingCutoff is when Meta stopped delivering marketing templates to
-// US phone numbers (131049), Unix µs.
-var USMarketingCutoff = time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+// will fail (mechanism.KnownFailurePFail).
+const KnownFailurePFail = mechanism.KnownFailurePFail
 
 // Warning kinds of the deterministic rules.
 const (
@@ -32,22 +27,23 @@ const (
 	warnTemplatePaused     = "template_paused_known"
 	warnUSMarketing        = "us_marketing"
 	warnMarketingStopped   = "marketing_stopped_known"
-	knownFailureKindsCount = 6
+	knownFailureKindsCount = mechanism.NumRules
 )
 
 // knownKinds lists the deterministic rules' warning kinds in priority
-// order, with their value-free summaries and codes.
+// order (indexed by mechanism.Rule), with their value-free summaries and
+// codes.
 var knownKinds = [knownFailureKindsCount]struct {
 	kind    string
 	code    int32
 	summary string
 }{
-	{warnAccountLocked, 131031, "sends from a locked business account (account_update; 131031)"},
-	{warnAccountRestricted, 368, "sends while the account's messaging is restricted (account_update; 368)"},
-	{warnTemplateDisabled, 132016, "sends of a template announced disabled (132016)"},
-	{warnTemplatePaused, 132015, "sends of a template during its announced pause (132015)"},
-	{warnUSMarketing, 131049, "marketing templates to US numbers, not delivered since 2025-04-01 (131049)"},
-	{warnMarketingStopped, 131050, "marketing to recipients who stopped marketing messages (user_preferences; 131050)"},
+	{warnAccountLocked, mechanism.RuleCodes[mechanism.RuleAccountLocked], "sends from a locked business account (account_update; 131031)"},
+	{warnAccountRestricted, mechanism.RuleCodes[mechanism.RuleAccountRestricted], "sends while the account's messaging is restricted (account_update; 368)"},
+	{warnTemplateDisabled, mechanism.RuleCodes[mechanism.RuleTemplateDisabled], "sends of a template announced disabled (132016)"},
+	{warnTemplatePaused, mechanism.RuleCodes[mechanism.RuleTemplatePaused], "sends of a template during its announced pause (132015)"},
+	{warnUSMarketing, mechanism.RuleCodes[mechanism.RuleUSMarketing], "marketing templates to US numbers, not delivered since 2025-04-01 (131049)"},
+	{warnMarketingStopped, mechanism.RuleCodes[mechanism.RuleMarketingStopped], "marketing to recipients who stopped marketing messages (user_preferences; 131050)"},
 }
 
 func knownIndex(kind string) int {
@@ -69,46 +65,43 @@ type knownFailure struct {
 }
 
 // knownFailureOf returns the deterministic rule that fails the send, if
-// any.
+// any (mechanism.Columns.Decide), with its warning.
 func knownFailureOf(r row) (knownFailure, bool) {
+	cols, ms, x := r.mechanismInputs()
+	d := cols.Decide(&ms, x)
+	if d.Rule == mechanism.NoRule {
+		return knownFailure{}, false
+	}
 	s := r.send
-	at := s.ScheduledAt
-	flag := func(k int) bool { v, ok := r.get(k); return ok && v >= 0.5 }
-	untilOf := func(hoursLeft float64) int64 {
-		if hoursLeft <= 0 || hoursLeft >= neverHours {
-			return 0
-		}
-		return (at + int64(math.Round(hoursLeft*3600))*1e6)
-	}
-	if flag(fAccountLocked) {
-		return knownFailure{index: 0, text: fmt.Sprintf("the business account or number %s was announced locked (account_update): the send fails with 131031 (business account locked) until it is reinstated", s.PhoneNumberID)}, true
-	}
-	if flag(fAccountRestricted) {
-		h, _ := r.get(fAccountRestrictionLeft)
-		until := untilOf(h)
+	k := knownFailure{index: int(d.Rule), until: d.Until}
+	switch d.Rule {
+	case mechanism.RuleAccountLocked:
+		k.text = fmt.Sprintf("the business account or number %s was announced locked (account_update): the send fails with 131031 (business account locked) until it is reinstated", s.PhoneNumberID)
+	case mechanism.RuleAccountRestricted:
 		what := "business-initiated"
 		if s.MessageType != "template" {
 			what = "customer-initiated"
 		}
-		when := untilText(until)
-		return knownFailure{index: 1, until: until, text: fmt.Sprintf("%s messaging of number %s is restricted %s (account_update ACCOUNT_RESTRICTION): the send fails with 368 (temporarily blocked for policy violations)", what, s.PhoneNumberID, when)}, true
+		k.text = fmt.Sprintf("%s messaging of number %s is restricted %s (account_update ACCOUNT_RESTRICTION): the send fails with 368 (temporarily blocked for policy violations)", what, s.PhoneNumberID, untilText(d.Until))
+	case mechanism.RuleTemplateDisabled:
+		k.text = fmt.Sprintf("template %s was announced DISABLED (message_template_status_update): the send fails with 132016 (template permanently disabled); create a new template", quoteName(s.Template))
+	case mechanism.RuleTemplatePaused:
+		k.text = fmt.Sprintf("template %s is paused %s (message_template_status_update PAUSED; %s left at the send): the send fails with 132015 (template paused); send after the pause or with another template", quoteName(s.Template), untilText(d.Until), ago(zeroNaN(d.Hours)))
+	case mechanism.RuleUSMarketing:
+		k.text = "marketing template to a US phone number: Meta does not deliver marketing templates to US numbers since 2025-04-01 (131049); suppress it"
+	case mechanism.RuleMarketingStopped:
+		k.text = fmt.Sprintf("recipient stopped marketing messages from this business %s before the send (user_preferences stop, no resume since): the send fails with 131050; suppress it", ago(zeroNaN(d.Hours)))
 	}
-	if s.Template != "" && flag(fTemplateDisabledKnown) {
-		return knownFailure{index: 2, text: fmt.Sprintf("template %s was announced DISABLED (message_template_status_update): the send fails with 132016 (template permanently disabled); create a new template", quoteName(s.Template))}, true
+	return k, true
+}
+
+// zeroNaN is h, or 0 when the features did not say (NaN), as a missing
+// feature read before.
+func zeroNaN(h float64) float64 {
+	if math.IsNaN(h) {
+		return 0
 	}
-	if s.Template != "" && flag(fTemplatePausedAtSend) {
-		h, _ := r.get(fTemplatePauseLeft)
-		until := untilOf(h)
-		return knownFailure{index: 3, until: until, text: fmt.Sprintf("template %s is paused %s (message_template_status_update PAUSED; %s left at the send): the send fails with 132015 (template paused); send after the pause or with another template", quoteName(s.Template), untilText(until), ago(h))}, true
-	}
-	if s.Category == pipeline.CategoryMarketing && s.Country == "US" && at >= USMarketingCutoff {
-		return knownFailure{index: 4, text: "marketing template to a US phone number: Meta does not deliver marketing templates to US numbers since 2025-04-01 (131049); suppress it"}, true
-	}
-	if s.Category == pipeline.CategoryMarketing && flag(fRcptMarketingStopped) {
-		h, _ := r.get(fRcptHoursSincePref)
-		return knownFailure{index: 5, text: fmt.Sprintf("recipient stopped marketing messages from this business %s before the send (user_preferences stop, no resume since): the send fails with 131050; suppress it", ago(h))}, true
-	}
-	return knownFailure{}, false
+	return h
 }
 
 // decideKnown scores a send a deterministic rule fails: the whole failure

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/features/mechanism"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -23,7 +24,7 @@ func TestKnownFailures(t *testing.T) {
 	utility := mkt
 	utility.Category = pipeline.CategoryUtility
 	before := us
-	before.ScheduledAt = USMarketingCutoff - 1
+	before.ScheduledAt = mechanism.USMarketingCutoff - 1
 	tests := []struct {
 		name   string
 		send   pipeline.PlannedSend

@@ -72,5 +72,20 @@ func (r *Result) WriteSummary(w io.Writer, top int) {
 		p("  rule baseline:   flagged %d, precision %.3f, recall %.3f (recipient's last send failed)\n", ev.RuleLastFailed.Flagged, ev.RuleLastFailed.Precision, ev.RuleLastFailed.Recall)
 		p("  %d of %d failures were flagged medium or high risk in advance; mean p_fail %.4f vs failure rate %.4f\n",
 			ev.MediumOrHigh.Hits, ev.Failures, ev.MeanPFail, ev.BaseRate)
+		if ev.Failures > 0 {
+			p("  expected failures %.0f vs %d actual (%+.1f%%)", ev.MeanPFail*float64(ev.WithOutcome), ev.Failures, 100*(ev.MeanPFail*float64(ev.WithOutcome)/float64(ev.Failures)-1))
+			sep := "; by family:"
+			for _, f := range ev.ByFamily {
+				if f.Failures >= minFamilyCalibration || f.ExpectedFailures >= minFamilyCalibration {
+					p("%s %s %.0f vs %d", sep, f.Family, f.ExpectedFailures, f.Failures)
+					sep = ","
+				}
+			}
+			p("\n")
+		}
 	}
 }
+
+// minFamilyCalibration is the fewest actual or expected failures of a
+// family whose expected-against-actual figure the summary prints.
+const minFamilyCalibration = 100

@@ -41,6 +41,7 @@ type candidateSet struct {
 type familyEval struct {
 	summary   *metrics.MultiSummary // on failed validation rows, P(family | fail)
 	perFamily []familyResult        // one-vs-rest P(family) = P(fail) * P(family | fail) on all validation rows
+	pFamily   [][]float64           // P(fail with family f) of every validation row (bundle.CombineFamily), what the calibration's mechanisms split
 }
 
 type familyResult struct {
@@ -159,6 +160,7 @@ func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64)
 	}
 	// One-vs-rest on every validation row with P(family) = P(fail) * P(family | fail).
 	pFamily := bundle.CombineFamily(validFail, model.PredictProbaMulti(s.ValidX))
+	eval.pFamily = pFamily
 	for f := 1; f < pipeline.NumFamilies; f++ {
 		scores := make([]float64, len(s.Valid))
 		labels := make([]bool, len(s.Valid))

@@ -22,10 +22,16 @@
 // when another run holds the registry, Internal otherwise, an interrupted
 // run included. A failed run leaves the registry's champion untouched.
 //
+// The sends a deterministic rule decides (features/mechanism) are left
+// out of the models' rows, since scoring decides them by the rule; the
+// probability calibration is fitted so that scoring's combination of the
+// model with the known failure mechanisms is calibrated, and kept only
+// when it helps out of time (calibration.go, docs/train.md).
+//
 // The saved model is a models/bundle directory; its contract (metadata,
 // thresholds, lead, refresh, likely codes, checks) belongs to
 // models/bundle.
 //
-// training imports features, pipeline and models/*; nothing below it
+// training imports features, features/mechanism, pipeline and models/*; nothing below it
 // imports it.
 package training

@@ -92,13 +92,17 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		}
 		return out
 	}
-	if bins := reliability(c.main.valid); bins != nil {
+	if bins := reliability(cal.before); bins != nil {
 		md.Extra["calibration"] = bins
 	}
 	if cal.platt != nil {
 		if bins := reliability(cal.after); bins != nil {
 			md.Extra["calibration_after"] = bins
 		}
+	}
+	md.Extra["calibration_check"] = cal.metadata(float64(s.ValidFailures))
+	if n := t.rules.total(); n > 0 {
+		md.Extra["rule_rows_left_out"] = map[string]any{"rows": n, "rules": t.rules.String()}
 	}
 	var cands []map[string]any
 	for _, x := range c.all {
@@ -170,11 +174,14 @@ func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *
 		}
 		return out
 	}
-	r.Calibration = reliability(c.main.valid)
+	r.Calibration = reliability(cal.before)
 	if cal.platt != nil {
 		r.Calibrated = reliability(cal.after)
 	}
 	r.CalibrationNote = cal.note
+	if n := t.rules.total(); n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d sends a deterministic rule decides (features/mechanism) are left out of the models' training and validation rows, and so of every metric above: scoring decides them by the rule. They were: %s.", n, t.rules.String()))
+	}
 	if bc := res.Backtest; bc != nil {
 		line := fmt.Sprintf("Champion comparison over a rolling-origin backtest (%d folds of %d days, each recipe refitted on at most %d of the most recent rows before the fold, %.0f s): mean difference %+.4f, 95%% interval [%+.4f, %+.4f], verdict %s. Folds:",
 			len(bc.Folds), t.cfg.ValidDays, t.cfg.BacktestRows, bc.Seconds, bc.MeanDifference, bc.Low, bc.High, bc.Verdict)

@@ -135,10 +135,12 @@ type trainer struct {
 	progress bool
 
 	baselineFirst int // rows of a baseline's first fit; 0: firstBaselineRows (tests set it)
+
+	rules *ruleFilter // the sends a deterministic rule decides, left out of the models' rows
 }
 
 func newTrainer(cfg Config) *trainer {
-	t := &trainer{cfg: cfg, log: cfg.logger()}
+	t := &trainer{cfg: cfg, log: cfg.logger(), rules: &ruleFilter{}}
 	if cfg.Progress != nil {
 		t.progress = true
 		if c, ok := cfg.Progress.(*Console); ok {
@@ -210,6 +212,9 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := t.rules.total(); n > 0 {
+		t.log.Info("sends a deterministic rule decides are left out of the models' training and validation rows (scoring decides them by the rule)", "rows", n, "rules", t.rules.String())
+	}
 	bar := t.console.newBar(t.progress, 5, "fail model", "")
 	defer bar.finish()
 	if featuresOut != nil {
@@ -247,8 +252,8 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer stage.Abort()
-	cal := t.calibrate(main.valid, split.ValidLabels)
-	thresholds, warnings := t.thresholds(cal.after, split.ValidLabels, split.trainFailureRate())
+	cal := t.calibrate(split, main.valid, cands.familyEval.pFamily)
+	thresholds, warnings := t.thresholds(cal.model, split.ValidLabels, split.trainFailureRate())
 	res.Warnings = append(res.Warnings, warnings...)
 	meta := t.metadata(res, w, split, cands, thresholds, cal, started)
 	if err := t.prepareServing(ctx, split, cands, &meta, res); err != nil {

@@ -138,7 +138,7 @@ func BuildTables(ctx context.Context, history features.Source, cfg Config) (*Tab
 func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w Windows, out *features.ParquetWriter) (*Tables, error) {
 	set := t.newStreamSet(w)
 	defer set.release()
-	if _, err := t.buildFeatures(ctx, history, w, out, func(part *features.Table) error { return set.add(ctx, part) }); err != nil {
+	if _, err := t.buildFeatures(ctx, history, w, out, func(part *features.Table) error { return set.add(ctx, t.rules.drop(part)) }); err != nil {
 		return nil, err
 	}
 	tabs, err := set.finish(ctx)
@@ -251,6 +251,7 @@ func (e *consumerError) Error() string { return e.err.Error() }
 // split splits tab in time at the validation window and checks that both
 // sides can train and rank models.
 func (t *trainer) split(tab *features.Table, w Windows) (*Tables, error) {
+	tab = t.rules.drop(tab)
 	validFrom := w.ValidFrom.UnixMicro()
 	train, valid, err := evaluate.TimeSplit(tab.Time, validFrom, w.Gap)
 	if err != nil {

@@ -12,4 +12,11 @@
 // Two parameters need few rows and cannot overfit the way isotonic
 // regression's steps can; FitPlatt refuses sets with fewer than
 // MinPositives positives or negatives.
+//
+// FitPlattOuter fits the same map when the probability that meets the
+// labels is not the calibrated score itself but a known function of it,
+// max(q, C + D*q) per row (Outer): a cause outside the model that fails a
+// known share of the row's sends. Fitting on the scores alone would take
+// that cause's failures for the model's and lift every row, so that the
+// combined probability counts them twice.
 package calibrate

@@ -59,13 +59,55 @@ func (c Platt) Valid() error {
 
 // FitPlatt fits the map on scores (probabilities) and their labels.
 func FitPlatt(scores []float64, labels []bool) (Platt, error) {
+	return FitPlattOuter(scores, labels, nil)
+}
+
+// Outer is a known map the calibrated probability q of a row goes through
+// before it meets the row's label: the row fails with probability
+// max(q, C + D*q). It is how a known cause the model does not see
+// combines with it: a cause that fails a share s of the rows on its own,
+// independently of the model's causes, of which a part r still applies,
+// gives C = s and D = (1-s)*r. The identity is {0, 1}.
+type Outer struct {
+	C, D float64
+}
+
+// IdentityOuter leaves q as it is.
+var IdentityOuter = Outer{C: 0, D: 1}
+
+// Apply returns max(q, C + D*q).
+func (o Outer) Apply(q float64) float64 {
+	return math.Max(q, o.C+o.D*q)
+}
+
+// pClip keeps the log-likelihood of rows an outer map makes certain
+// finite.
+const pClip = 1e-9
+
+// FitPlattOuter fits the map on scores, their labels and each row's outer
+// map (nil: the identity for every row) by maximum likelihood of the
+// labels under outer[i].Apply(map(scores[i])): the map is fitted so that
+// the combined probability, not the score alone, is calibrated. Rows a
+// known cause fails for sure (C = 1) carry no information on the map.
+// Newton's method on Fisher's information, damped, with Platt's smoothed
+// targets.
+func FitPlattOuter(scores []float64, labels []bool, outer []Outer) (Platt, error) {
 	if len(scores) != len(labels) {
 		return Platt{}, fmt.Errorf("calibrate: %d scores for %d labels", len(scores), len(labels))
+	}
+	if outer != nil && len(outer) != len(scores) {
+		return Platt{}, fmt.Errorf("calibrate: %d outer maps for %d scores", len(outer), len(scores))
 	}
 	pos := 0
 	for i, y := range labels {
 		if math.IsNaN(scores[i]) || scores[i] < 0 || scores[i] > 1 {
 			return Platt{}, fmt.Errorf("calibrate: score %d is %g, want a probability", i, scores[i])
+		}
+		if outer != nil {
+			o := outer[i]
+			if !(o.C >= 0 && o.D >= 0 && o.C+o.D <= 1+1e-9) {
+				return Platt{}, fmt.Errorf("calibrate: outer map %d is %g + %g q, want C, D >= 0 and C + D <= 1", i, o.C, o.D)
+			}
 		}
 		if y {
 			pos++
@@ -81,17 +123,26 @@ func FitPlatt(scores []float64, labels []bool) (Platt, error) {
 	for i, s := range scores {
 		x[i] = logit(s)
 	}
+	target := func(i int) float64 {
+		if labels[i] {
+			return hi
+		}
+		return lo
+	}
+	identity := func(i int) bool { return outer == nil || outer[i] == IdentityOuter }
 	a, b := 1.0, 0.0
 	loss := func(a, b float64) float64 {
 		l := 0.0
 		for i, xi := range x {
-			t := lo
-			if labels[i] {
-				t = hi
-			}
+			t := target(i)
 			z := a*xi + b
-			// -(t log s(z) + (1-t) log(1-s(z))) = log(1+e^z) - t z
-			l += softplus(z) - t*z
+			if identity(i) {
+				// -(t log s(z) + (1-t) log(1-s(z))) = log(1+e^z) - t z
+				l += softplus(z) - t*z
+				continue
+			}
+			p := math.Min(math.Max(outer[i].Apply(sigmoid(z)), pClip), 1-pClip)
+			l -= t*math.Log(p) + (1-t)*math.Log1p(-p)
 		}
 		return l
 	}
@@ -99,15 +150,32 @@ func FitPlatt(scores []float64, labels []bool) (Platt, error) {
 	for iter := 0; iter < 100; iter++ {
 		var ga, gb, haa, hab, hbb float64
 		for i, xi := range x {
-			t := lo
-			if labels[i] {
-				t = hi
+			t := target(i)
+			q := sigmoid(a*xi + b)
+			dq := q * (1 - q)
+			if identity(i) {
+				d := q - t
+				ga += d * xi
+				gb += d
+				haa += dq * xi * xi
+				hab += dq * xi
+				hbb += dq
+				continue
 			}
-			p := sigmoid(a*xi + b)
-			d := p - t
-			w := p * (1 - p)
+			o := outer[i]
+			p, g := o.C+o.D*q, o.D
+			if p < q {
+				p, g = q, 1
+			}
+			if p <= pClip || p >= 1-pClip {
+				continue // certain: no information on the map
+			}
+			v := p * (1 - p)
+			dp := g * dq // dP/dz
+			d := (p - t) / v * dp
 			ga += d * xi
 			gb += d
+			w := dp * dp / v
 			haa += w * xi * xi
 			hab += w * xi
 			hbb += w

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -97,4 +98,65 @@ func ExampleFitPlatt() {
 	c, _ := FitPlatt(scores, labels)
 	fmt.Printf("0.1 -> %.2f, 0.5 -> %.2f (Platt's smoothed targets pull a little toward 0.5)\n", c.Apply(0.1), c.Apply(0.5))
 	// Output: 0.1 -> 0.21, 0.5 -> 0.79 (Platt's smoothed targets pull a little toward 0.5)
+}
+
+// TestFitPlattOuterKnownCause: a calibrated model, and a known cause that
+// fails a share of some rows on its own (what scoring adds to the model's
+// probability). A map fitted on the scores alone takes the cause's
+// failures for the model's and lifts every row: the combined probability
+// then over-forecasts. Fitted through the outer map it stays about the
+// identity, and the combined probabilities sum to the failures.
+func TestFitPlattOuterKnownCause(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 3))
+	const n = 60000
+	scores := make([]float64, n)
+	labels := make([]bool, n)
+	outer := make([]Outer, n)
+	for i := range scores {
+		p := 0.02 + 0.2*rng.Float64()*rng.Float64()
+		scores[i] = p
+		outer[i] = IdentityOuter
+		switch {
+		case i%5 == 0: // a mechanism failing 60% of the row's sends, the model's causes still apply
+			outer[i] = Outer{C: 0.6, D: 0.4}
+		case i%7 == 0: // a certain one (a closed window)
+			outer[i] = Outer{C: 1, D: 0}
+		}
+		labels[i] = rng.Float64() < outer[i].Apply(p)
+	}
+	sumWith := func(c Platt) (expected, actual float64) {
+		for i, s := range scores {
+			expected += outer[i].Apply(c.Apply(s))
+			if labels[i] {
+				actual++
+			}
+		}
+		return expected, actual
+	}
+	naive, err := FitPlatt(scores, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, err := FitPlattOuter(scores, labels, outer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(fit.A-1) > 0.1 || math.Abs(fit.B) > 0.25 {
+		t.Errorf("fitted through the outer map a=%.3f b=%.3f, want about the identity", fit.A, fit.B)
+	}
+	e, a := sumWith(fit)
+	if math.Abs(e/a-1) > 0.02 {
+		t.Errorf("combined expected failures %.0f, actual %.0f: want within 2%%", e, a)
+	}
+	if e, a := sumWith(naive); !(e/a-1 > 0.15) {
+		t.Errorf("the map fitted on the scores alone gives %.0f expected for %.0f actual: the test no longer shows the double count", e, a)
+	}
+	if _, err := FitPlattOuter(scores, labels, outer[:3]); err == nil {
+		t.Error("outer maps of another length accepted")
+	}
+	bad := slices.Clone(outer)
+	bad[0] = Outer{C: 0.7, D: 0.7}
+	if _, err := FitPlattOuter(scores, labels, bad); err == nil {
+		t.Error("an outer map above 1 accepted")
+	}
 }

@@ -110,7 +110,7 @@ type Report struct {
 	Candidates      []Candidate
 	Comparison      *Comparison
 	PR, ROC         []Curve
-	Calibration     []CalibrationBin // reliability of the model's P(fail) on validation
+	Calibration     []CalibrationBin // reliability of P(fail) on validation without the calibration map
 	// Calibrated, when set, is the reliability after the stored calibration
 	// map, drawn beside Calibration ("before" and "after").
 	Calibrated      []CalibrationBin
@@ -279,10 +279,10 @@ func render(r *Report, top []Importance, hasChart func(string) bool) []byte {
 			b.WriteString("\n")
 		}
 		if len(r.Calibrated) > 0 {
-			table("Before (the model's P(fail)):", r.Calibration)
-			table("After (the calibration map applied):", r.Calibrated)
+			table("Before (without the calibration map):", r.Calibration)
+			table("After (with the calibration map):", r.Calibrated)
 		} else {
-			table("The model's P(fail):", r.Calibration)
+			table("Without a calibration map:", r.Calibration)
 		}
 	}
 	if len(top) > 0 {

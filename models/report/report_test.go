@@ -168,7 +168,7 @@ func TestWriteCalibrationBeforeAfterAndWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Warnings\n\n- few failed sends", "fitted on validation", "Before (the model's P(fail)):", "After (the calibration map applied):", "| 0.5800 |"} {
+	for _, want := range []string{"## Warnings\n\n- few failed sends", "fitted on validation", "Before (without the calibration map):", "After (with the calibration map):", "| 0.5800 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
 		}
