@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/atomicfile"
@@ -618,13 +619,16 @@ func (x *Exporter) merge(ctx context.Context, existing []string, src *newEvents,
 		}
 	}
 	batch := make([]pipeline.Event, 0, 1<<14)
+	// The new events' ids and message ids, as strings in one array per
+	// batch, never written to again once used.
+	var arena []byte
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		sum.Written += int64(len(batch))
 		err := w.Write(batch)
-		batch = batch[:0]
+		batch, arena = batch[:0], nil
 		return err
 	}
 	add := func(e pipeline.Event) error {
@@ -636,10 +640,24 @@ func (x *Exporter) merge(ctx context.Context, existing []string, src *newEvents,
 	}
 	addNewBefore := func(ts int64, all bool) error {
 		for o := src.peek(); o != nil && (all || o.ts < ts); o = src.peek() {
-			if _, ok := present[o.id]; ok {
+			if cap(arena)-len(arena) < 16+len(o.msg) {
+				arena = make([]byte, 0, max(1<<20, 16+len(o.msg)))
+			}
+			start := len(arena)
+			arena = pipeline.AppendEventID(arena, o.id)
+			arena = append(arena, o.msg...)
+			id := unsafe.String(&arena[start], 16)
+			msg := unsafe.String(unsafe.SliceData(arena[start+16:]), len(o.msg))
+			if _, ok := present[id]; ok {
 				sum.AlreadyPresent++
-			} else if err := add(x.rowEvent(o)); err != nil {
-				return err
+			} else {
+				batch = append(batch, pipeline.Event{})
+				x.fillEvent(&batch[len(batch)-1], o, id, msg)
+				if len(batch) == cap(batch) {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
 			}
 			src.pop()
 		}

@@ -161,7 +161,7 @@ type sendRec struct {
 // send; webhook statuses are joined to theirs by message id when the
 // export finishes.
 type rec struct {
-	id     string // event id, set when the export finishes
+	id     uint64 // event id hash (pipeline.EventIDHash), set when the export finishes
 	ts     int64
 	seq    uint32 // input order, the last sort key
 	msg    uint32
@@ -469,13 +469,13 @@ func (x *Exporter) join() {
 			}
 			continue
 		}
-		r.id = pipeline.MakeEventID(x.msgs.s[r.msg], r.status, r.ts)
+		r.id = pipeline.EventIDHash(x.msgs.s[r.msg], r.status, r.ts)
 	}
 	slices.SortFunc(x.recs, func(a, b rec) int {
 		if c := cmp.Compare(a.ts, b.ts); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.id, b.id); c != 0 {
+		if c := cmp.Compare(a.id, b.id); c != 0 { // as the ids' hex strings compare
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
@@ -501,11 +501,12 @@ func (x *Exporter) orphan(r *rec) bool {
 	return r.send < 0 && r.status != pipeline.StatusInbound && r.acct == 0
 }
 
-// row is an output event with its strings named by index: EventID and
-// MessageID as they are, Recipient in Exporter.recipID, the others in
+// row is an output event with its strings named by index: EventID as its
+// hash, MessageID as it is, Recipient in Exporter.recipID, the others in
 // Exporter.strs. It is what the spill files hold of a joined event.
 type row struct {
-	id, msg                                               string
+	id                                                    uint64
+	msg                                                   string
 	ts                                                    int64
 	seq                                                   uint32
 	status                                                pipeline.Status
@@ -543,9 +544,17 @@ func (x *Exporter) row(r *rec) row {
 
 // rowEvent returns the event of an output row.
 func (x *Exporter) rowEvent(o *row) pipeline.Event {
+	var e pipeline.Event
+	x.fillEvent(&e, o, pipeline.FormatEventID(o.id), o.msg)
+	return e
+}
+
+// fillEvent sets *e to the event of an output row, with its event id and
+// message id.
+func (x *Exporter) fillEvent(e *pipeline.Event, o *row, id, msg string) {
 	s := x.strs.s
-	return pipeline.Event{
-		EventID: o.id, MessageID: o.msg, Timestamp: o.ts, Status: o.status,
+	*e = pipeline.Event{
+		EventID: id, MessageID: msg, Timestamp: o.ts, Status: o.status,
 		WABAID: s[o.waba], PhoneNumberID: s[o.phone], Recipient: x.recipID[o.recip], Country: s[o.country],
 		CampaignID: s[o.camp], Template: s[o.template], Language: s[o.language],
 		Category: s[o.categ], MessageType: s[o.mtype],

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"runtime/debug"
@@ -50,4 +51,27 @@ func cgroupMemoryLimit() int64 {
 		return n
 	}
 	return 0
+}
+
+// ParseSize reads a memory size (--memory-limit): a number of bytes,
+// optionally with a unit as GOMEMLIMIT writes them (B, KiB, MiB, GiB,
+// TiB) or decimal (KB, MB, GB, TB): "1536MiB", "1.5GiB", "2GB".
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || f*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a size (want bytes, or a number with B, KiB, MiB, GiB, KB, MB or GB)", s)
+	}
+	return int64(f * mult), nil
 }

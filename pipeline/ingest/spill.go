@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/failcast/failcast/pipeline"
@@ -51,6 +52,10 @@ var spillBuckets = 128
 // about 450 bytes of joined state per event of about 75 spilled bytes).
 const spillBytesFactor = 7
 
+// spillBytesPerEvent is about how many bytes of bucket file an event
+// takes (to size a group's slices).
+const spillBytesPerEvent = 64
+
 // Record kinds of the bucket files.
 const (
 	spillSend    = 1
@@ -70,6 +75,8 @@ type spill struct {
 	runs      []*runFile
 	conflicts []conflict
 	groups    int // groups joined
+	reader    *bufio.Reader
+	recBuf    []byte
 	maxGroup  int // most events joined at once
 }
 
@@ -386,7 +393,11 @@ func (x *Exporter) joinSpill(ctx context.Context) error {
 func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile) error {
 	s := x.spill
 	x.msgs, x.sendOf, x.refused = newInterner(), []int32{-1}, map[uint32]int32{}
-	x.sends, x.recs, x.accts = nil, nil, []accountDetail{{}}
+	var size int64
+	for i := range buckets {
+		size += buckets[i].n
+	}
+	x.sends, x.recs, x.accts = nil, make([]rec, 0, size/spillBytesPerEvent), []accountDetail{{}}
 	defer func() {
 		x.msgs, x.sendOf, x.refused = newInterner(), []int32{-1}, map[uint32]int32{}
 		x.sends, x.recs, x.accts = nil, nil, []accountDetail{{}}
@@ -402,7 +413,11 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile) error {
 		if _, err := b.f.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("spill: %w", err)
 		}
-		rr := recordReader{r: bufio.NewReaderSize(b.f, 1<<20)}
+		if s.reader == nil {
+			s.reader = bufio.NewReaderSize(b.f, 1<<20)
+		}
+		s.reader.Reset(b.f)
+		rr := recordReader{r: s.reader, buf: s.recBuf}
 		for {
 			rec, err := rr.next()
 			if err == io.EOF {
@@ -415,6 +430,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile) error {
 				return fmt.Errorf("spill %s: %w", b.f.Name(), err)
 			}
 		}
+		s.recBuf = rr.buf
 		name := b.f.Name()
 		b.f.Close()
 		b.f = nil
@@ -531,7 +547,7 @@ func appendRow(b []byte, o *row) []byte {
 	b = binary.AppendVarint(b, o.ts)
 	b = binary.AppendUvarint(b, uint64(o.seq))
 	b = binary.AppendVarint(b, int64(o.code))
-	b = appendBytes(b, []byte(o.id))
+	b = binary.LittleEndian.AppendUint64(b, o.id)
 	b = appendBytes(b, []byte(o.msg))
 	for _, v := range [...]uint32{o.waba, o.phone, o.recip, o.country, o.camp, o.template, o.language, o.categ, o.mtype, o.title, o.detail, o.avalue} {
 		b = binary.AppendUvarint(b, uint64(v))
@@ -541,7 +557,7 @@ func appendRow(b []byte, o *row) []byte {
 	return binary.AppendVarint(b, o.auntil)
 }
 
-// decodeRow decodes a row; its id and msg are copied into strings.
+// decodeRow decodes a row. Its msg is b's bytes: valid while b is.
 func decodeRow(b []byte, o *row) error {
 	d := decoder{b: b}
 	o.status = pipeline.Status(d.byte())
@@ -550,8 +566,13 @@ func decodeRow(b []byte, o *row) error {
 	o.ts = d.v()
 	o.seq = d.u32()
 	o.code = int32(d.v())
-	o.id = string(d.bytes())
-	o.msg = string(d.bytes())
+	if len(d.b) < 8 {
+		return errSpillCorrupt
+	}
+	o.id = binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	msg := d.bytes()
+	o.msg = unsafe.String(unsafe.SliceData(msg), len(msg))
 	for _, p := range [...]*uint32{&o.waba, &o.phone, &o.recip, &o.country, &o.camp, &o.template, &o.language, &o.categ, &o.mtype, &o.title, &o.detail, &o.avalue} {
 		*p = d.u32()
 	}
@@ -587,6 +608,7 @@ type newEvents struct {
 	Duplicates, Orphans int64 // events of two runs read once, and how many of them were orphans
 }
 
+// runHead is the next event of a run. Its msg is valid until advance.
 type runHead struct {
 	rr  recordReader
 	cur row
@@ -650,7 +672,7 @@ func (m *newEvents) pick() {
 }
 
 // peek returns the next event, or nil at the end (or on an error: see
-// err).
+// err). It is valid until pop: copy its msg to keep it.
 func (m *newEvents) peek() *row {
 	for m.top != nil {
 		o := &m.top.cur
@@ -671,6 +693,7 @@ func (m *newEvents) peek() *row {
 // pop moves past the event peek returned.
 func (m *newEvents) pop() {
 	m.last = m.top.cur
+	m.last.msg = "" // its bytes are the head's, reused
 	m.n++
 	m.top.advance()
 	m.pick()

@@ -24,7 +24,7 @@ import (
 // recipient (conflicts), webhook lines given twice, and statuses whose
 // sends are missing (orphans). It returns the send logs and webhook
 // files.
-func spillInputs(t *testing.T, dir string, days int) (sendLogs, hooks []string) {
+func spillInputs(t testing.TB, dir string, days int) (sendLogs, hooks []string) {
 	t.Helper()
 	cfg := smallWorld(days)
 	_, sendLog, webhooks := simulateRaw(t, cfg)
@@ -251,7 +251,7 @@ func TestSpillBoundsMemory(t *testing.T) {
 	}
 }
 
-func mustRead(t *testing.T, p string) []byte {
+func mustRead(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
