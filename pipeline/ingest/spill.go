@@ -600,7 +600,9 @@ func (s *spill) days() []int64 {
 // runs hold (an event id shared by two message ids) is read once, as the
 // in-memory join keeps it once.
 type newEvents struct {
-	heads []*runHead
+	heads []*runHead // a heap of the heads with an event, once heap is set
+	all   []*runHead
+	heap  bool
 	top   *runHead // the head with the least event, nil when all are done
 	last  row      // the event returned last
 	n     int64
@@ -662,12 +664,44 @@ func less(a, b *row) bool {
 	return a.seq < b.seq
 }
 
+// pick makes m.top the head with the least event: the heads that have one
+// form a binary heap (a day merges as many runs as there are groups).
 func (m *newEvents) pick() {
-	m.top = nil
-	for _, h := range m.heads {
-		if h.ok && (m.top == nil || less(&h.cur, &m.top.cur)) {
-			m.top = h
+	if !m.heap { // the first call: make the heap
+		m.heap, m.all = true, slices.Clone(m.heads)
+		m.heads = slices.DeleteFunc(m.heads, func(h *runHead) bool { return !h.ok })
+		for i := len(m.heads)/2 - 1; i >= 0; i-- {
+			m.down(i)
 		}
+	} else {
+		if !m.heads[0].ok {
+			n := len(m.heads) - 1
+			m.heads[0], m.heads[n] = m.heads[n], nil
+			m.heads = m.heads[:n]
+		}
+		m.down(0)
+	}
+	m.top = nil
+	if len(m.heads) > 0 {
+		m.top = m.heads[0]
+	}
+}
+
+func (m *newEvents) down(i int) {
+	h := m.heads
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		if r := l + 1; r < len(h) && less(&h[r].cur, &h[l].cur) {
+			l = r
+		}
+		if !less(&h[l].cur, &h[i].cur) {
+			return
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
 	}
 }
 
@@ -700,7 +734,7 @@ func (m *newEvents) pop() {
 }
 
 func (m *newEvents) err() error {
-	for _, h := range m.heads {
+	for _, h := range m.all {
 		if h.err != nil {
 			return fmt.Errorf("spill: %w", h.err)
 		}
