@@ -130,6 +130,8 @@ type Exporter struct {
 	phoneWABA    map[uint32]uint32 // phone number id -> the first WABA a webhook envelope names for it
 	spill        *spill            // when set (Export), records go to spill files, not recs and sends
 	raw          []byte            // the record being committed, as read (for a conflict found when a spill is joined)
+	conflicts    []conflict        // a join worker's: send-log conflicts found
+	joinedEvents int               // a join worker's: events joined
 	rawLines     int               // its physical lines
 	send         pendingSend
 	fields       [numFields]fieldValue
@@ -611,6 +613,17 @@ type interner struct {
 	idx  map[string]uint32
 	s    []string
 	last uint32 // the index returned last, tried first (ids repeat in runs)
+	// An overlay's: the map of the interner it extends, read only (its
+	// strings are s[:n0]); idx holds the overlay's own.
+	base map[string]uint32
+	n0   int
+}
+
+// overlay returns an interner that extends t without changing it: t's
+// strings keep their indices, new ones are the overlay's own. t must not
+// change while the overlay is used (it is read from other goroutines).
+func (t *interner) overlay() interner {
+	return interner{idx: map[string]uint32{}, s: slices.Clone(t.s), base: t.idx, n0: len(t.s)}
 }
 
 func newInterner() interner {
@@ -626,7 +639,10 @@ func (t *interner) bytes(b []byte) uint32 {
 	if string(b) == t.s[t.last] {
 		return t.last
 	}
-	i, ok := t.idx[string(b)]
+	i, ok := t.base[string(b)]
+	if !ok {
+		i, ok = t.idx[string(b)]
+	}
 	if !ok {
 		i = t.add(string(b))
 	}
@@ -635,6 +651,9 @@ func (t *interner) bytes(b []byte) uint32 {
 }
 
 func (t *interner) str(s string) uint32 {
+	if i, ok := t.base[s]; ok {
+		return i
+	}
 	if i, ok := t.idx[s]; ok {
 		return i
 	}

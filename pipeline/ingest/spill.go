@@ -15,6 +15,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/failcast/failcast/pipeline"
+	"golang.org/x/sync/errgroup"
 )
 
 // An export holds in memory only what is small whatever the input size
@@ -72,12 +73,9 @@ type spill struct {
 	buf     []byte
 	err     error // the first write error; the export fails with it
 
-	runs      []*runFile
-	conflicts []conflict
-	groups    int // groups joined
-	reader    *bufio.Reader
-	recBuf    []byte
-	maxGroup  int // most events joined at once
+	runs     []*runFile
+	groups   int // groups joined
+	maxGroup int // most events joined at once
 }
 
 type bucketFile struct {
@@ -120,7 +118,9 @@ func (s *spill) Close() error {
 		}
 	}
 	for _, r := range s.runs {
-		r.f.Close()
+		if r != nil {
+			r.f.Close()
+		}
 	}
 	return os.RemoveAll(s.dir)
 }
@@ -343,6 +343,22 @@ func (f *fingerprints) grow() {
 type runFile struct {
 	f    *os.File
 	days []daySeg
+	// Interned strings of index base and above are the join worker's own:
+	// x.strs index remap[i-base].
+	base  uint32
+	remap []uint32
+}
+
+// fix maps the string indices of a row read from r to x.strs.
+func (r *runFile) fix(o *row) {
+	if len(r.remap) == 0 {
+		return
+	}
+	for _, p := range [...]*uint32{&o.waba, &o.phone, &o.country, &o.camp, &o.template, &o.language, &o.categ, &o.mtype, &o.title, &o.detail, &o.avalue} {
+		if *p >= r.base {
+			*p = r.remap[*p-r.base]
+		}
+	}
 }
 
 // daySeg is the bytes [off, end) of a run that hold the events of one day.
@@ -351,8 +367,9 @@ type daySeg struct {
 	off, end int64
 }
 
-// joinSpill joins the spilled buckets group by group into run files and
-// then reports the send-log conflicts found, in input order.
+// joinSpill joins the spilled buckets group by group into run files (as
+// many groups at once as there are cores, each within its share of the
+// budget) and then reports the send-log conflicts found, in input order.
 func (x *Exporter) joinSpill(ctx context.Context) error {
 	s := x.spill
 	if s.err != nil {
@@ -367,84 +384,145 @@ func (x *Exporter) joinSpill(ctx context.Context) error {
 		}
 	}
 	s.seen = fingerprints{} // not needed any more
+	workers := parseWorkers()
+	budget := s.budget / int64(workers)
+	var groups [][]bucketFile
 	for lo := 0; lo < len(s.buckets); {
 		hi, size := lo, int64(0)
-		for hi < len(s.buckets) && (hi == lo || (size+s.buckets[hi].n)*spillBytesFactor <= s.budget) {
+		for hi < len(s.buckets) && (hi == lo || (size+s.buckets[hi].n)*spillBytesFactor <= budget) {
 			size += s.buckets[hi].n
 			hi++
 		}
-		if err := x.joinGroup(ctx, s.buckets[lo:hi]); err != nil {
-			return err
-		}
+		groups = append(groups, s.buckets[lo:hi])
 		lo = hi
 	}
-	slices.SortFunc(s.conflicts, func(a, b conflict) int { return cmp.Compare(a.seq, b.seq) })
-	for _, c := range s.conflicts {
+	// Each group is joined by its own worker Exporter, which reads x's
+	// interned strings and adds its own (joinWorker); they are interned
+	// into x, in group order, once all are done.
+	joined := make([]*Exporter, len(groups))
+	s.runs = make([]*runFile, len(groups))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i, group := range groups {
+		g.Go(func() error {
+			w := x.joinWorker()
+			run, err := w.joinGroup(gctx, group, i)
+			s.runs[i], joined[i] = run, w
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var conflicts []conflict
+	for i, w := range joined {
+		x.addJoinCounts(w)
+		conflicts = append(conflicts, w.conflicts...)
+		run := s.runs[i]
+		run.base = uint32(w.strs.n0)
+		for _, str := range w.strs.s[w.strs.n0:] {
+			run.remap = append(run.remap, x.strs.str(str))
+		}
+		s.groups++
+		s.maxGroup = max(s.maxGroup, w.joinedEvents)
+	}
+	slices.SortFunc(conflicts, func(a, b conflict) int { return cmp.Compare(a.seq, b.seq) })
+	for _, c := range conflicts {
 		if err := x.addReject(x.strs.s[c.src], c.line, c.lines, c.le, c.raw); err != nil {
 			return err
 		}
 	}
-	s.conflicts = nil
 	return nil
 }
 
+// joinWorker returns an Exporter that joins a group of spill buckets on
+// its own goroutine: it shares x's read-only state (recipients, the
+// envelopes' phone numbers and WABAs) and reads x's interned strings,
+// adding new ones (masked error titles of refused sends, send-log
+// countries) to its own overlay.
+func (x *Exporter) joinWorker() *Exporter {
+	w := &Exporter{
+		opts: x.opts, hasher: x.hasher, keys: x.keys, paths: x.paths, mapped: x.mapped,
+		strs: x.strs.overlay(), msgs: newInterner(), sendOf: []int32{-1}, refused: map[uint32]int32{},
+		recipID: x.recipID, country: x.country, accts: []accountDetail{{}},
+		displayPhone: x.displayPhone, phoneWABA: x.phoneWABA, spill: x.spill, finished: true,
+	}
+	w.sum.UnknownValues = map[string]int64{}
+	return w
+}
+
+// addJoinCounts adds what a join worker counted to x's summary.
+func (x *Exporter) addJoinCounts(w *Exporter) {
+	a, b := &x.sum, &w.sum
+	a.Accepted += b.Accepted
+	a.Refused += b.Refused
+	a.MaskedValues += b.MaskedValues
+	a.Duplicates += b.Duplicates
+	a.OrphanStatuses += b.OrphanStatuses
+	a.Events += b.Events
+	a.UnresolvedDisplayNumbers += b.UnresolvedDisplayNumbers
+	if b.CountryConflicts > 0 && (a.CountryConflicts == 0 || w.firstConflictSeq < x.firstConflictSeq) {
+		x.firstConflict, x.firstConflictSeq = w.firstConflict, w.firstConflictSeq
+	}
+	a.CountryConflicts += b.CountryConflicts
+	for k, v := range b.UnknownValues {
+		a.UnknownValues[k] += v
+	}
+}
+
 // joinGroup loads the records of a group of buckets into x's in-memory
-// structures, joins them (Exporter.join) and writes the events to a run.
-func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile) error {
+// structures, joins them (Exporter.join) and writes the events to run n.
+// x is a joinWorker.
+func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (*runFile, error) {
 	s := x.spill
-	x.msgs, x.sendOf, x.refused = newInterner(), []int32{-1}, map[uint32]int32{}
 	var size int64
 	for i := range buckets {
 		size += buckets[i].n
 	}
-	x.sends, x.recs, x.accts = nil, make([]rec, 0, size/spillBytesPerEvent), []accountDetail{{}}
-	defer func() {
-		x.msgs, x.sendOf, x.refused = newInterner(), []int32{-1}, map[uint32]int32{}
-		x.sends, x.recs, x.accts = nil, nil, []accountDetail{{}}
-	}()
+	x.recs = make([]rec, 0, size/spillBytesPerEvent)
+	var reader *bufio.Reader
+	var recBuf []byte
 	for i := range buckets {
 		b := &buckets[i]
 		if b.f == nil {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := b.f.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("spill: %w", err)
+			return nil, fmt.Errorf("spill: %w", err)
 		}
-		if s.reader == nil {
-			s.reader = bufio.NewReaderSize(b.f, 1<<20)
+		if reader == nil {
+			reader = bufio.NewReaderSize(b.f, 1<<20)
 		}
-		s.reader.Reset(b.f)
-		rr := recordReader{r: s.reader, buf: s.recBuf}
+		reader.Reset(b.f)
+		rr := recordReader{r: reader, buf: recBuf}
 		for {
 			rec, err := rr.next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				return fmt.Errorf("spill %s: %w", b.f.Name(), err)
+				return nil, fmt.Errorf("spill %s: %w", b.f.Name(), err)
 			}
 			if err := x.loadSpilled(rec); err != nil {
-				return fmt.Errorf("spill %s: %w", b.f.Name(), err)
+				return nil, fmt.Errorf("spill %s: %w", b.f.Name(), err)
 			}
 		}
-		s.recBuf = rr.buf
+		recBuf = rr.buf
 		name := b.f.Name()
 		b.f.Close()
 		b.f = nil
 		os.Remove(name) // its disk space, as soon as it is read
 	}
 	x.join()
-	s.groups++
-	s.maxGroup = max(s.maxGroup, len(x.recs))
-	f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("run-%04d", len(s.runs))))
+	x.joinedEvents = len(x.recs)
+	f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("run-%04d", n)))
 	if err != nil {
-		return fmt.Errorf("spill: %w", err)
+		return nil, fmt.Errorf("spill: %w", err)
 	}
 	run := &runFile{f: f}
-	s.runs = append(s.runs, run)
 	w := bufio.NewWriterSize(f, 1<<20)
 	var off int64
 	var buf []byte
@@ -461,7 +539,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile) error {
 		k := binary.PutUvarint(n[:], uint64(len(buf)))
 		w.Write(n[:k])
 		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("spill: %w", err)
+			return run, fmt.Errorf("spill: %w", err)
 		}
 		off += int64(k + len(buf))
 	}
@@ -469,9 +547,9 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile) error {
 		run.days[n-1].end = off
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("spill: %w", err)
+		return run, fmt.Errorf("spill: %w", err)
 	}
-	return nil
+	return run, nil
 }
 
 // loadSpilled adds one bucket record to x's in-memory structures: a send
@@ -501,7 +579,7 @@ func (x *Exporter) loadSpilled(b []byte) error {
 			if lines == 0 {
 				return fmt.Errorf("%w: a conflict without its line", errSpillCorrupt)
 			}
-			x.spill.conflicts = append(x.spill.conflicts, conflict{seq: in.seq, line: int(in.line), lines: lines, le: le, raw: slices.Clone(raw), src: in.source})
+			x.conflicts = append(x.conflicts, conflict{seq: in.seq, line: int(in.line), lines: lines, le: le, raw: slices.Clone(raw), src: in.source})
 		}
 		return nil
 	case spillEvent, spillAccount:
@@ -612,6 +690,7 @@ type newEvents struct {
 
 // runHead is the next event of a run. Its msg is valid until advance.
 type runHead struct {
+	run *runFile
 	rr  recordReader
 	cur row
 	ok  bool
@@ -631,6 +710,7 @@ func (h *runHead) advance() {
 		h.ok, h.err = false, err
 		return
 	}
+	h.run.fix(&h.cur)
 	h.ok = true
 }
 
@@ -643,7 +723,7 @@ func (s *spill) newEvents(day int64, all bool) *newEvents {
 				if all {
 					off, end = 0, r.days[len(r.days)-1].end
 				}
-				h := &runHead{rr: recordReader{r: bufio.NewReaderSize(io.NewSectionReader(r.f, off, end-off), 64<<10)}}
+				h := &runHead{run: r, rr: recordReader{r: bufio.NewReaderSize(io.NewSectionReader(r.f, off, end-off), 64<<10)}}
 				h.advance()
 				m.heads = append(m.heads, h)
 				break
