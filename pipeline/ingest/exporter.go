@@ -615,8 +615,36 @@ type interner struct {
 	last uint32 // the index returned last, tried first (ids repeat in runs)
 	// An overlay's: the map of the interner it extends, read only (its
 	// strings are s[:n0]); idx holds the overlay's own.
-	base map[string]uint32
-	n0   int
+	base  map[string]uint32
+	n0    int
+	slots [numSlots]uint32 // per field: the index at returned last
+}
+
+// Slots of interner.at: fields whose values repeat in runs of records, but
+// alternate with each other.
+const (
+	slotWABA = iota
+	slotPhone
+	slotCampaign
+	slotTemplate
+	slotLanguage
+	slotTitle
+	slotDetail
+	numSlots
+)
+
+// at returns bytes(b), trying first what it returned last for the same
+// slot (a field: the same account, number or campaign comes in runs).
+func (t *interner) at(slot int, b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	if i := t.slots[slot]; string(b) == t.s[i] {
+		return i
+	}
+	i := t.bytes(b)
+	t.slots[slot] = i
+	return i
 }
 
 // overlay returns an interner that extends t without changing it: t's

@@ -319,11 +319,11 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 	p := &x.send
 	in := sendIn{
 		recip:       x.recipient(p.recip),
-		waba:        x.strs.bytes(p.waba),
-		phone:       x.strs.bytes(p.phone),
-		campaign:    x.strs.bytes(p.camp),
-		template:    x.strs.bytes(p.template),
-		language:    x.strs.bytes(p.language),
+		waba:        x.strs.at(slotWABA, p.waba),
+		phone:       x.strs.at(slotPhone, p.phone),
+		campaign:    x.strs.at(slotCampaign, p.camp),
+		template:    x.strs.at(slotTemplate, p.template),
+		language:    x.strs.at(slotLanguage, p.language),
 		category:    p.categ,
 		msgType:     p.mtype,
 		media:       p.media,
