@@ -494,7 +494,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 			return nil, fmt.Errorf("spill: %w", err)
 		}
 		if reader == nil {
-			reader = bufio.NewReaderSize(b.f, 1<<20)
+			reader = bufio.NewReaderSize(b.f, 256<<10)
 		}
 		reader.Reset(b.f)
 		rr := recordReader{r: reader, buf: recBuf}
@@ -523,7 +523,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	run := &runFile{f: f}
-	w := bufio.NewWriterSize(f, 1<<20)
+	w := bufio.NewWriterSize(f, 256<<10)
 	var off int64
 	var buf []byte
 	for i := range x.recs {
@@ -723,7 +723,7 @@ func (s *spill) newEvents(day int64, all bool) *newEvents {
 				if all {
 					off, end = 0, r.days[len(r.days)-1].end
 				}
-				h := &runHead{run: r, rr: recordReader{r: bufio.NewReaderSize(io.NewSectionReader(r.f, off, end-off), 64<<10)}}
+				h := &runHead{run: r, rr: recordReader{r: bufio.NewReaderSize(io.NewSectionReader(r.f, off, end-off), 32<<10)}}
 				h.advance()
 				m.heads = append(m.heads, h)
 				break

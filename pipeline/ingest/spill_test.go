@@ -147,7 +147,7 @@ func TestSpillMatchesInMemory(t *testing.T) {
 		name  string
 		limit int64
 		multi bool
-	}{{"one group", 0, false}, {"many groups", 256 << 10, true}} {
+	}{{"one group", 0, false}, {"many groups", 1 << 20, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"), "history.parquet")
 			sum, err := ingest.Export(ctx, spillConfig(out, false, sendLogs, hooks, tc.limit))
@@ -197,16 +197,16 @@ func TestSpillMatchesInMemory(t *testing.T) {
 	// files with one group and with many.
 	more, moreHooks := spillInputs(t, t.TempDir(), 1) // overlaps the first batch: events already present, late days
 	outs := map[int64]string{}
-	for _, limit := range []int64{0, 256 << 10} {
+	for _, limit := range []int64{0, 1 << 20} {
 		out := filepath.Join(dir, fmt.Sprintf("part-%d", limit))
 		outs[limit] = out
 		if _, err := ingest.Export(ctx, spillConfig(out, true, sendLogs, hooks, limit)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sameFiles(t, "partitioned", files(t, outs[0]), files(t, outs[256<<10]))
+	sameFiles(t, "partitioned", files(t, outs[0]), files(t, outs[1<<20]))
 	var present [2]int64
-	for i, limit := range []int64{0, 256 << 10} {
+	for i, limit := range []int64{0, 1 << 20} {
 		sum, err := ingest.Export(ctx, spillConfig(outs[limit], true, more, moreHooks, limit))
 		if err != nil {
 			t.Fatal(err)
@@ -216,7 +216,7 @@ func TestSpillMatchesInMemory(t *testing.T) {
 	if present[0] == 0 || present[0] != present[1] {
 		t.Errorf("events already present in the second batch: %v, want equal and some", present)
 	}
-	sameFiles(t, "merged", files(t, outs[0]), files(t, outs[256<<10]))
+	sameFiles(t, "merged", files(t, outs[0]), files(t, outs[1<<20]))
 }
 
 // The memory budget, not the input, bounds the events joined at once: with
@@ -224,7 +224,7 @@ func TestSpillMatchesInMemory(t *testing.T) {
 // about the same size.
 func TestSpillBoundsMemory(t *testing.T) {
 	ctx := context.Background()
-	const limit = 512 << 10
+	const limit = 1 << 20
 	var largest, groups [2]int
 	var events [2]int64
 	for i, days := range []int{1, 2} {
