@@ -407,6 +407,8 @@ func (x *Exporter) joinSpill(ctx context.Context) error {
 		g.Go(func() error {
 			w := x.joinWorker()
 			run, err := w.joinGroup(gctx, group, i)
+			// Keep what is added up below, not the group's events.
+			w.msgs, w.sendOf, w.refused, w.sends, w.recs, w.accts = interner{}, nil, nil, nil, nil, nil
 			s.runs[i], joined[i] = run, w
 			return err
 		})
