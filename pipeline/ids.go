@@ -10,19 +10,48 @@ import (
 // simulator both use it, so the same event always gets the same id and
 // duplicate webhook deliveries collapse to one row.
 func MakeEventID(messageID string, status Status, timestamp int64) string {
-	h := fnv.New64a()
-	h.Write([]byte(messageID))
+	return FormatEventID(EventIDHash(messageID, status, timestamp))
+}
+
+// EventIDHash returns the hash MakeEventID writes in hex: ids compare as
+// their hashes do (FormatEventID pads to a fixed width).
+func EventIDHash(messageID string, status Status, timestamp int64) uint64 {
 	var buf [32]byte
 	b := append(buf[:0], '|')
 	b = append(b, status.String()...)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, timestamp, 10)
-	h.Write(b)
-	s := strconv.FormatUint(h.Sum64(), 16)
-	for len(s) < 16 {
-		s = "0" + s
+	return fnv1a(fnv1a(fnvOffset, messageID), string(b))
+}
+
+// FNV-1a, 64 bits (hash/fnv's, without its allocations).
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnv1a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
 	}
-	return s
+	return h
+}
+
+// FormatEventID writes an event id hash as the contract's event id: 16
+// hex digits.
+func FormatEventID(h uint64) string {
+	var b [16]byte
+	return string(AppendEventID(b[:0], h))
+}
+
+// AppendEventID appends the 16 hex digits of an event id hash to b.
+func AppendEventID(b []byte, h uint64) []byte {
+	const hex = "0123456789abcdef"
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hex[h>>uint(i)&15])
+	}
+	return b
 }
 
 // CountryOfNumber returns the country of an international phone number.
@@ -44,6 +73,11 @@ func CountryOfNumber(number string) string { return CountryOf(number) }
 // depend on whether the export could resolve the display number to an id.
 // Recipient is the hashed recipient, never the number.
 func MakeAccountEventID(e *Event, displayNumber string) string {
+	return FormatEventID(AccountEventIDHash(e, displayNumber))
+}
+
+// AccountEventIDHash returns the hash MakeAccountEventID writes in hex.
+func AccountEventIDHash(e *Event, displayNumber string) uint64 {
 	h := fnv.New64a()
 	phone := e.PhoneNumberID
 	if displayNumber != "" {
@@ -63,9 +97,5 @@ func MakeAccountEventID(e *Event, displayNumber string) string {
 	b = append(b, '|')
 	b = strconv.AppendInt(b, e.AccountUntil, 10)
 	h.Write(b)
-	s := strconv.FormatUint(h.Sum64(), 16)
-	for len(s) < 16 {
-		s = "0" + s
-	}
-	return s
+	return h.Sum64()
 }

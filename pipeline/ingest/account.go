@@ -493,12 +493,12 @@ func (x *Exporter) unknownField(field []byte) {
 // accountEventID returns the event id of an account event: see
 // pipeline.MakeAccountEventID. display is the sender's display number the
 // body names, when it names no phone number id.
-func (x *Exporter) accountEventID(r *rec) string {
+func (x *Exporter) accountEventID(r *rec) uint64 {
 	a := &x.accts[r.acct]
 	e := pipeline.Event{
 		Timestamp: r.ts, Status: r.status, WABAID: x.strs.s[r.waba], PhoneNumberID: x.strs.s[r.phone],
 		Recipient: x.recipID[r.recip], Template: x.strs.s[a.template], Language: x.strs.s[a.language],
 		Category: x.strs.s[r.categ], AccountValue: x.strs.s[a.value], AccountNumber: a.number, AccountUntil: a.until,
 	}
-	return pipeline.MakeAccountEventID(&e, x.strs.s[a.display])
+	return pipeline.AccountEventIDHash(&e, x.strs.s[a.display])
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/failcast/failcast/pipeline/ingest"
@@ -126,5 +128,38 @@ func TestBenchmarkCorpus(t *testing.T) {
 	c, d := corpus(7, 50)
 	if !bytes.Equal(a, c) || !bytes.Equal(b, d) {
 		t.Error("corpus not deterministic")
+	}
+}
+
+// BenchmarkExportFiles measures ingest.Export end to end: reading both
+// files, spilling, joining, and writing the partitioned Parquet history,
+// in MB/s of input. The memory_limit variants join in one group and in
+// many (the bounded-memory path of large exports).
+func BenchmarkExportFiles(b *testing.B) {
+	webhooks, sendLog := corpus(1, 50_000)
+	dir := b.TempDir()
+	hooks, log := filepath.Join(dir, "hooks.ndjson"), filepath.Join(dir, "log.ndjson")
+	if err := os.WriteFile(hooks, webhooks, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(log, sendLog, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, limit := range []int64{0, 4 << 20} {
+		b.Run(fmt.Sprintf("memory_limit=%d", limit), func(b *testing.B) {
+			b.SetBytes(int64(len(webhooks) + len(sendLog)))
+			b.ReportAllocs()
+			var events int64
+			for b.Loop() {
+				out := filepath.Join(dir, "out")
+				os.RemoveAll(out)
+				sum, err := ingest.Export(context.Background(), spillConfig(out, true, []string{log}, []string{hooks}, limit))
+				if err != nil {
+					b.Fatal(err)
+				}
+				events += sum.Events
+			}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
 }

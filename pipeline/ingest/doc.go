@@ -13,8 +13,12 @@
 // NDJSON inputs are parsed in parallel (one parser per GOMAXPROCS, on
 // chunks of lines) and committed in input order, so the result does not
 // depend on the number of cores; the touched day partitions are written in
-// parallel too. All joined events are still held in memory until they are
-// written (about 0.45 GB per million events).
+// parallel too. Export (the command) keeps events on disk, not in memory:
+// it spills them to bucket files by message id, joins the buckets a group
+// at a time within a memory budget (ExportConfig.MemoryLimit), and merges
+// the joined runs into each day's file (spill.go; docs/export.md, Memory).
+// Exporter.Events and WriteEvents join in memory (about 0.4 GB per million
+// events).
 //
 // The command cmd/export wraps this package; docs/export.md describes the
 // inputs, the column mapping, the join rules and the reject file.

@@ -8,12 +8,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/atomicfile"
@@ -43,6 +46,7 @@ type ExportConfig struct {
 	MaxRejectRate float64      // --max-reject-rate (DefaultMaxRejectRate)
 	Timezone      string       // --timezone: IANA zone of zone-less send-log times ("" = reject them)
 	MaxLineBytes  int          // --max-line-bytes (DefaultMaxLineBytes)
+	MemoryLimit   int64        // --memory-limit: bytes the export aims to stay under (0 = auto, see MemoryBudget)
 	Logger        *slog.Logger // progress and warnings; nil = slog.Default()
 	Stdout        io.Writer    // the summary; nil = not printed
 }
@@ -64,6 +68,8 @@ type ExportSummary struct {
 	RejectsFile    string        // the reject file written
 	Warnings       []string      // unused input columns and keys (see Exporter.Warnings)
 	Cleaned        []string      // leftovers of killed runs removed
+	Groups         int           // groups of spill buckets joined one at a time (1: all events at once)
+	LargestGroup   int           // most events joined at once: what the memory budget bounds
 	ReadTime       time.Duration // reading and parsing the inputs
 	TotalTime      time.Duration
 }
@@ -97,6 +103,8 @@ func (c *ExportConfig) Validate() error {
 		return exitcode.Usagef("--max-reject-rate %v: want a share between 0 and 1", c.MaxRejectRate)
 	case c.MaxLineBytes < 0:
 		return exitcode.Usagef("--max-line-bytes %d: want a positive size", c.MaxLineBytes)
+	case c.MemoryLimit < 0:
+		return exitcode.Usagef("--memory-limit %d: want a positive size", c.MemoryLimit)
 	}
 	switch c.SendLogFormat {
 	case "", "auto", "ndjson", "csv":
@@ -130,6 +138,10 @@ func sendLogFormat(path, flagFormat string) (string, error) {
 	}
 	return "", exitcode.Usagef("send log %s: cannot tell its format from the extension; give --send-log-format ndjson or csv", path)
 }
+
+// exportGCPercent is the collector's GOGC during an export, when the
+// environment does not set one.
+const exportGCPercent = 400
 
 // ErrNoEvents is matched by the error of an export whose inputs yield no
 // event at all.
@@ -205,6 +217,22 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 	if err := x.checkFingerprint(cfg.Out); err != nil {
 		return nil, err
 	}
+	limit := MemoryBudget(cfg.MemoryLimit)
+	if prev := debug.SetMemoryLimit(-1); prev == math.MaxInt64 {
+		// No GOMEMLIMIT: let the collector keep the heap under the budget.
+		debug.SetMemoryLimit(limit)
+		defer debug.SetMemoryLimit(prev)
+	}
+	if os.Getenv("GOGC") == "" {
+		// Collect less often than by default: the soft limit above (or
+		// GOMEMLIMIT) bounds the heap. 15% less CPU on the simulator's
+		// world (export.md, Memory).
+		defer debug.SetGCPercent(debug.SetGCPercent(exportGCPercent))
+	}
+	if x.spill, err = newSpill(cfg.Out, limit/2); err != nil {
+		return nil, err
+	}
+	defer x.spill.Close()
 	for _, path := range cfg.SendLogs {
 		format, _ := sendLogFormat(path, cfg.SendLogFormat)
 		add := x.AddSendLogNDJSON
@@ -226,10 +254,16 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 		}
 	}
 	sum.ReadTime = time.Since(start)
+	x.finished = true
+	if err := x.joinSpill(ctx); err != nil {
+		return nil, err
+	}
+	sum.Groups, sum.LargestGroup = x.spill.groups, x.spill.maxGroup
+	log.Info("joined", "groups", x.spill.groups, "buckets", len(x.spill.buckets), "largest_group_events", x.spill.maxGroup,
+		"memory_limit", limit, "seconds", time.Since(start).Seconds())
 	if err := rw.Flush(); err != nil {
 		return nil, err
 	}
-	x.finish()
 	sum.Warnings = x.Warnings()
 	for _, w := range sum.Warnings {
 		log.Warn(w)
@@ -355,7 +389,7 @@ func (x *Exporter) writeFile(ctx context.Context, cfg ExportConfig, rejects *ato
 	if err != nil {
 		return err
 	}
-	if err := x.merge(ctx, existing, 0, len(x.recs), -1, w, sum); err != nil {
+	if err := x.merge(ctx, existing, x.spill.newEvents(0, true), -1, w, sum); err != nil {
 		w.Abort()
 		return err
 	}
@@ -370,10 +404,10 @@ func (x *Exporter) writeFile(ctx context.Context, cfg ExportConfig, rejects *ato
 // each touched day is merged from its existing files and the new events;
 // then the staging directory is switched into place.
 func (x *Exporter) writePartitioned(ctx context.Context, cfg ExportConfig, rejects *atomicfile.File, sum *ExportSummary) error {
-	days := x.dayRanges()
+	days := x.spill.days()
 	rewrite := map[string]bool{} // dt= directory names rewritten
 	for _, d := range days {
-		rewrite[dayDir(d.day)] = true
+		rewrite[dayDir(d)] = true
 	}
 	stage, err := atomicfile.StageDir(cfg.Out)
 	if err != nil {
@@ -405,15 +439,15 @@ func (x *Exporter) writePartitioned(ctx context.Context, cfg ExportConfig, rejec
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			dir := filepath.Join(cfg.Out, dayDir(d.day))
+			dir := filepath.Join(cfg.Out, dayDir(d))
 			existing, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
 			existing = slices.DeleteFunc(existing, func(p string) bool { return strings.HasPrefix(filepath.Base(p), ".") })
-			path := pipeline.PartitionPath(stage, time.UnixMicro(d.day*microsPerDay))
+			path := pipeline.PartitionPath(stage, time.UnixMicro(d*microsPerDay))
 			w, err := pipeline.NewHistoryWriter(path, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
 			if err != nil {
 				return err
 			}
-			if err := x.merge(gctx, existing, d.lo, d.hi, d.day, w, &daySums[i]); err != nil {
+			if err := x.merge(gctx, existing, x.spill.newEvents(d, false), d, w, &daySums[i]); err != nil {
 				w.Abort()
 				return err
 			}
@@ -427,6 +461,9 @@ func (x *Exporter) writePartitioned(ctx context.Context, cfg ExportConfig, rejec
 		sum.AlreadyPresent += daySums[i].AlreadyPresent
 		sum.Written += daySums[i].Written
 		sum.Existing += daySums[i].Existing
+		sum.Duplicates += daySums[i].Duplicates
+		sum.Events += daySums[i].Events
+		sum.OrphanStatuses += daySums[i].OrphanStatuses
 		sum.Days++
 	}
 	if rejectsInside {
@@ -504,27 +541,6 @@ func dayDir(day int64) string {
 	return "dt=" + time.UnixMicro(day*microsPerDay).UTC().Format(time.DateOnly)
 }
 
-// dayRange is the new events of one UTC day: recs[lo:hi].
-type dayRange struct {
-	day    int64
-	lo, hi int
-}
-
-// dayRanges splits the (time-ordered) events by UTC day.
-func (x *Exporter) dayRanges() []dayRange {
-	var out []dayRange
-	for i := 0; i < len(x.recs); {
-		d := dayOf(x.recs[i].ts)
-		j := i + 1
-		for j < len(x.recs) && dayOf(x.recs[j].ts) == d {
-			j++
-		}
-		out = append(out, dayRange{d, i, j})
-		i = j
-	}
-	return out
-}
-
 // linkTree recreates the tree under src in dst with hard links to its
 // files (copies where links fail), keeping the entries keep accepts.
 // Hidden entries (temporary files of killed runs) are left out. A missing
@@ -585,31 +601,26 @@ func copyFile(from, to string) error {
 }
 
 // merge writes the existing files (which may be none) and the new events
-// recs[lo:hi] into w in time order. A new event whose id the existing
-// files already hold is not written again. With day >= 0 every existing
-// row must fall on that UTC day (it is that day's partition).
-func (x *Exporter) merge(ctx context.Context, existing []string, lo, hi int, day int64, w historyWriter, sum *ExportSummary) error {
-	dup := make([]bool, hi-lo)
+// of src into w in time order. A new event whose id the existing files
+// already hold is not written again. With day >= 0 every existing row must
+// fall on that UTC day (it is that day's partition). Events src read once
+// for two runs are counted in sum (Duplicates, OrphanStatuses: negative).
+func (x *Exporter) merge(ctx context.Context, existing []string, src *newEvents, day int64, w historyWriter, sum *ExportSummary) error {
 	var ds *pipeline.Dataset
+	var present map[string]struct{} // ids of the existing events
 	if len(existing) > 0 {
 		var err error
 		if ds, err = pipeline.OpenDatasetFiles(existing); err != nil {
 			return err
 		}
-		ids := make(map[string]int, hi-lo)
-		for i := lo; i < hi; i++ {
-			ids[x.recs[i].id] = i - lo
-		}
+		present = map[string]struct{}{}
 		err = ds.Scan(ctx, pipeline.ScanOptions{Columns: []string{pipeline.ColEventID, pipeline.ColTimestamp}}, func(b []pipeline.Event) error {
 			for i := range b {
 				if day >= 0 && dayOf(b[i].Timestamp) != day {
 					return exitcode.Inputf("%s holds an event of %s (event %s) outside its day: move it to its own partition before exporting into this dataset",
 						filepath.Dir(existing[0]), time.UnixMicro(b[i].Timestamp).UTC().Format(time.RFC3339), b[i].EventID)
 				}
-				if k, ok := ids[b[i].EventID]; ok && !dup[k] {
-					dup[k] = true
-					sum.AlreadyPresent++
-				}
+				present[b[i].EventID] = struct{}{}
 			}
 			return nil
 		})
@@ -618,13 +629,16 @@ func (x *Exporter) merge(ctx context.Context, existing []string, lo, hi int, day
 		}
 	}
 	batch := make([]pipeline.Event, 0, 1<<14)
+	// The new events' ids and message ids, as strings in one array per
+	// batch, never written to again once used.
+	var arena []byte
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		sum.Written += int64(len(batch))
 		err := w.Write(batch)
-		batch = batch[:0]
+		batch, arena = batch[:0], nil
 		return err
 	}
 	add := func(e pipeline.Event) error {
@@ -634,16 +648,30 @@ func (x *Exporter) merge(ctx context.Context, existing []string, lo, hi int, day
 		}
 		return nil
 	}
-	j := lo
 	addNewBefore := func(ts int64, all bool) error {
-		for ; j < hi && (all || x.recs[j].ts < ts); j++ {
-			if !dup[j-lo] {
-				if err := add(x.event(&x.recs[j])); err != nil {
-					return err
+		for o := src.peek(); o != nil && (all || o.ts < ts); o = src.peek() {
+			if cap(arena)-len(arena) < 16+len(o.msg) {
+				arena = make([]byte, 0, max(1<<20, 16+len(o.msg)))
+			}
+			start := len(arena)
+			arena = pipeline.AppendEventID(arena, o.id)
+			arena = append(arena, o.msg...)
+			id := unsafe.String(&arena[start], 16)
+			msg := unsafe.String(unsafe.SliceData(arena[start+16:]), len(o.msg))
+			if _, ok := present[id]; ok {
+				sum.AlreadyPresent++
+			} else {
+				batch = append(batch, pipeline.Event{})
+				x.fillEvent(&batch[len(batch)-1], o, id, msg)
+				if len(batch) == cap(batch) {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
+			src.pop()
 		}
-		return nil
+		return src.err()
 	}
 	if ds != nil {
 		err := ds.Scan(ctx, pipeline.ScanOptions{}, func(b []pipeline.Event) error {
@@ -665,6 +693,9 @@ func (x *Exporter) merge(ctx context.Context, existing []string, lo, hi int, day
 	if err := addNewBefore(0, true); err != nil {
 		return err
 	}
+	sum.Duplicates += src.Duplicates
+	sum.Events -= src.Duplicates
+	sum.OrphanStatuses -= src.Orphans
 	return flush()
 }
 

@@ -257,15 +257,21 @@ func TestFaultKilledExportDoesNotMixDays(t *testing.T) {
 	if len(stages) != 1 {
 		t.Fatalf("staging directories after the kill: %v, want the killed run's one", stages)
 	}
+	spills, _ := filepath.Glob(filepath.Join(dir, ".history.tmp-spill-*"))
+	if len(spills) != 1 {
+		t.Fatalf("spill directories after the kill: %v, want the killed run's one", spills)
+	}
 	sum, err := Export(context.Background(), testConfig(out, true, []string{s2, s3}, []string{h2, h3}))
 	if err != nil {
 		t.Fatalf("the run after a killed one: %v", err)
 	}
-	if len(sum.Cleaned) != 1 || sum.Cleaned[0] != stages[0] {
-		t.Errorf("cleaned %v, want %v", sum.Cleaned, stages)
+	if want := []string{stages[0], spills[0]}; !slices.Equal(sum.Cleaned, want) {
+		t.Errorf("cleaned %v, want %v", sum.Cleaned, want)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".history.stage-*")); len(left) != 0 {
-		t.Errorf("staging directories left: %v", left)
+	for _, pattern := range []string{".history.stage-*", ".history.tmp-*"} {
+		if left, _ := filepath.Glob(filepath.Join(dir, pattern)); len(left) != 0 {
+			t.Errorf("leftovers of the killed run: %v", left)
+		}
 	}
 	if got := countByDay(readAll(t, out)); got["2026-09-20"] != 41 || got["2026-09-21"] != 20 || got["2026-09-22"] != 20 {
 		t.Errorf("days after the rerun: %v", got)

@@ -122,10 +122,17 @@ type Exporter struct {
 	pendingValues  []string
 	pendingDisplay [][2][]byte
 
-	firstConflict string // where the first send-log country conflict is, for the warning
+	firstConflict    string // where the first send-log country conflict is, for the warning
+	firstConflictSeq uint32 // and its place in the input
 
 	accts        []accountDetail   // per account event (rec.acct); index 0 unused
 	displayPhone map[uint32]uint32 // display number -> phone number id, both interned in strs
+	phoneWABA    map[uint32]uint32 // phone number id -> the first WABA a webhook envelope names for it
+	spill        *spill            // when set (Export), records go to spill files, not recs and sends
+	raw          []byte            // the record being committed, as read (for a conflict found when a spill is joined)
+	conflicts    []conflict        // a join worker's: send-log conflicts found
+	joinedEvents int               // a join worker's: events joined
+	rawLines     int               // its physical lines
 	send         pendingSend
 	fields       [numFields]fieldValue
 	numBuf       [numFields][]byte
@@ -156,7 +163,7 @@ type sendRec struct {
 // send; webhook statuses are joined to theirs by message id when the
 // export finishes.
 type rec struct {
-	id     string // event id, set when the export finishes
+	id     uint64 // event id hash (pipeline.EventIDHash), set when the export finishes
 	ts     int64
 	seq    uint32 // input order, the last sort key
 	msg    uint32
@@ -223,6 +230,7 @@ func New(opts Options) (*Exporter, error) {
 	x.sum.UnknownValues = map[string]int64{}
 	x.accts = []accountDetail{{}}
 	x.displayPhone = map[uint32]uint32{}
+	x.phoneWABA = map[uint32]uint32{}
 	x.warned = map[string]bool{}
 	return x, nil
 }
@@ -404,21 +412,30 @@ func (x *Exporter) finish() {
 		return
 	}
 	x.finished = true
-	// Account of each phone number, as the webhook envelopes name it, for
-	// send logs that do not record the WABA.
-	phoneWABA := map[uint32]uint32{}
+	x.join()
+}
+
+// notePhoneWABA remembers the account a webhook envelope names for a phone
+// number (the first one, in input order), for send logs that do not record
+// the WABA.
+func (x *Exporter) notePhoneWABA(phone, waba uint32) {
+	if waba == 0 || phone == 0 {
+		return
+	}
+	if _, ok := x.phoneWABA[phone]; !ok {
+		x.phoneWABA[phone] = waba
+	}
+}
+
+// join joins the statuses of x.recs to the sends of x.sends, assigns event
+// ids, orders x.recs and drops duplicates, adding to the summary's counts.
+// x.recs must hold every event of each of their message ids, in input
+// order: all of the export (in memory), or one group of spill buckets.
+func (x *Exporter) join() {
 	for i := range x.recs {
 		r := &x.recs[i]
-		if r.send >= 0 || r.acct != 0 {
-			continue // from the send log, or an account event
-		}
-		if r.waba != 0 && r.phone != 0 {
-			if _, ok := phoneWABA[r.phone]; !ok {
-				phoneWABA[r.phone] = r.waba
-			}
-		}
-		if r.status == pipeline.StatusInbound {
-			continue
+		if r.send >= 0 || r.acct != 0 || r.status == pipeline.StatusInbound {
+			continue // from the send log, an account event, or inbound
 		}
 		r.send = x.sendOf[r.msg]
 		if r.send < 0 {
@@ -438,7 +455,7 @@ func (x *Exporter) finish() {
 	}
 	for i := range x.sends {
 		if s := &x.sends[i]; s.waba == 0 {
-			s.waba = phoneWABA[s.phone]
+			s.waba = x.phoneWABA[s.phone]
 		}
 	}
 	for i := range x.recs {
@@ -454,13 +471,13 @@ func (x *Exporter) finish() {
 			}
 			continue
 		}
-		r.id = pipeline.MakeEventID(x.msgs.s[r.msg], r.status, r.ts)
+		r.id = pipeline.EventIDHash(x.msgs.s[r.msg], r.status, r.ts)
 	}
 	slices.SortFunc(x.recs, func(a, b rec) int {
 		if c := cmp.Compare(a.ts, b.ts); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.id, b.id); c != 0 {
+		if c := cmp.Compare(a.id, b.id); c != 0 { // as the ids' hex strings compare
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
@@ -471,49 +488,88 @@ func (x *Exporter) finish() {
 			x.sum.Duplicates++
 			continue
 		}
-		if r.send < 0 && r.status != pipeline.StatusInbound && r.acct == 0 {
+		if x.orphan(&r) {
 			x.sum.OrphanStatuses++
 		}
 		out = append(out, r)
 	}
 	clear(x.recs[len(out):])
 	x.recs = out
-	x.sum.Events = int64(len(out))
+	x.sum.Events += int64(len(out))
 }
 
-// event builds the output row of r.
-func (x *Exporter) event(r *rec) pipeline.Event {
-	e := pipeline.Event{
-		EventID:      r.id,
-		MessageID:    x.msgs.s[r.msg],
-		Timestamp:    r.ts,
-		Status:       r.status,
-		ErrorCode:    r.code,
-		ErrorTitle:   x.strs.s[r.title],
-		ErrorDetails: x.strs.s[r.detail],
-		MediaBytes:   pipeline.NoMediaBytes,
+// orphan reports whether a joined event is a status without its send.
+func (x *Exporter) orphan(r *rec) bool {
+	return r.send < 0 && r.status != pipeline.StatusInbound && r.acct == 0
+}
+
+// row is an output event with its strings named by index: EventID as its
+// hash, MessageID as it is, Recipient in Exporter.recipID, the others in
+// Exporter.strs. It is what the spill files hold of a joined event.
+type row struct {
+	id                                                    uint64
+	msg                                                   string
+	ts                                                    int64
+	seq                                                   uint32
+	status                                                pipeline.Status
+	code                                                  int32
+	orphan, exploration                                   bool
+	waba, phone, recip, country, camp, template, language uint32
+	categ, mtype, title, detail, avalue                   uint32
+	media, anumber, auntil                                int64
+}
+
+// row returns the output row of a joined event.
+func (x *Exporter) row(r *rec) row {
+	o := row{
+		id: r.id, msg: x.msgs.s[r.msg], ts: r.ts, seq: r.seq, status: r.status, code: r.code,
+		orphan: x.orphan(r), title: r.title, detail: r.detail, media: pipeline.NoMediaBytes,
 	}
 	if r.send >= 0 {
 		s := &x.sends[r.send]
-		e.WABAID, e.PhoneNumberID = x.strs.s[s.waba], x.strs.s[s.phone]
-		e.Recipient, e.Country = x.recipID[s.recip], x.strs.s[x.country[s.recip]]
-		e.CampaignID, e.Template, e.Language = x.strs.s[s.campaign], x.strs.s[s.template], x.strs.s[s.language]
-		e.Category, e.MessageType = x.strs.s[s.category], x.strs.s[s.msgType]
-		e.MediaBytes, e.Exploration = s.media, s.exploration
+		o.waba, o.phone, o.recip, o.country = s.waba, s.phone, s.recip, x.country[s.recip]
+		o.camp, o.template, o.language = s.campaign, s.template, s.language
+		o.categ, o.mtype, o.media, o.exploration = s.category, s.msgType, s.media, s.exploration
 		if s.country != 0 {
-			e.Country = x.strs.s[s.country]
+			o.country = s.country
 		}
-		return e
+		return o
 	}
-	e.WABAID, e.PhoneNumberID = x.strs.s[r.waba], x.strs.s[r.phone]
-	e.Recipient, e.Country = x.recipID[r.recip], x.strs.s[x.country[r.recip]]
-	e.CampaignID, e.Category, e.MessageType = x.strs.s[r.camp], x.strs.s[r.categ], x.strs.s[r.mtype]
+	o.waba, o.phone, o.recip, o.country = r.waba, r.phone, r.recip, x.country[r.recip]
+	o.camp, o.categ, o.mtype = r.camp, r.categ, r.mtype
 	if r.acct != 0 {
 		a := &x.accts[r.acct]
-		e.Template, e.Language = x.strs.s[a.template], x.strs.s[a.language]
-		e.AccountValue, e.AccountNumber, e.AccountUntil = x.strs.s[a.value], a.number, a.until
+		o.template, o.language, o.avalue, o.anumber, o.auntil = a.template, a.language, a.value, a.number, a.until
 	}
+	return o
+}
+
+// rowEvent returns the event of an output row.
+func (x *Exporter) rowEvent(o *row) pipeline.Event {
+	var e pipeline.Event
+	x.fillEvent(&e, o, pipeline.FormatEventID(o.id), o.msg)
 	return e
+}
+
+// fillEvent sets *e to the event of an output row, with its event id and
+// message id.
+func (x *Exporter) fillEvent(e *pipeline.Event, o *row, id, msg string) {
+	s := x.strs.s
+	*e = pipeline.Event{
+		EventID: id, MessageID: msg, Timestamp: o.ts, Status: o.status,
+		WABAID: s[o.waba], PhoneNumberID: s[o.phone], Recipient: x.recipID[o.recip], Country: s[o.country],
+		CampaignID: s[o.camp], Template: s[o.template], Language: s[o.language],
+		Category: s[o.categ], MessageType: s[o.mtype],
+		ErrorCode: o.code, ErrorTitle: s[o.title], ErrorDetails: s[o.detail],
+		MediaBytes: o.media, Exploration: o.exploration,
+		AccountValue: s[o.avalue], AccountNumber: o.anumber, AccountUntil: o.auntil,
+	}
+}
+
+// event builds the output event of r.
+func (x *Exporter) event(r *rec) pipeline.Event {
+	o := x.row(r)
+	return x.rowEvent(&o)
 }
 
 // WriteEvents finishes the export and passes the events to fn in batches
@@ -557,6 +613,45 @@ type interner struct {
 	idx  map[string]uint32
 	s    []string
 	last uint32 // the index returned last, tried first (ids repeat in runs)
+	// An overlay's: the map of the interner it extends, read only (its
+	// strings are s[:n0]); idx holds the overlay's own.
+	base  map[string]uint32
+	n0    int
+	slots [numSlots]uint32 // per field: the index at returned last
+}
+
+// Slots of interner.at: fields whose values repeat in runs of records, but
+// alternate with each other.
+const (
+	slotWABA = iota
+	slotPhone
+	slotCampaign
+	slotTemplate
+	slotLanguage
+	slotTitle
+	slotDetail
+	numSlots
+)
+
+// at returns bytes(b), trying first what it returned last for the same
+// slot (a field: the same account, number or campaign comes in runs).
+func (t *interner) at(slot int, b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	if i := t.slots[slot]; string(b) == t.s[i] {
+		return i
+	}
+	i := t.bytes(b)
+	t.slots[slot] = i
+	return i
+}
+
+// overlay returns an interner that extends t without changing it: t's
+// strings keep their indices, new ones are the overlay's own. t must not
+// change while the overlay is used (it is read from other goroutines).
+func (t *interner) overlay() interner {
+	return interner{idx: map[string]uint32{}, s: slices.Clone(t.s), base: t.idx, n0: len(t.s)}
 }
 
 func newInterner() interner {
@@ -572,7 +667,10 @@ func (t *interner) bytes(b []byte) uint32 {
 	if string(b) == t.s[t.last] {
 		return t.last
 	}
-	i, ok := t.idx[string(b)]
+	i, ok := t.base[string(b)]
+	if !ok {
+		i, ok = t.idx[string(b)]
+	}
 	if !ok {
 		i = t.add(string(b))
 	}
@@ -581,6 +679,9 @@ func (t *interner) bytes(b []byte) uint32 {
 }
 
 func (t *interner) str(s string) uint32 {
+	if i, ok := t.base[s]; ok {
+		return i
+	}
 	if i, ok := t.idx[s]; ok {
 		return i
 	}

@@ -168,13 +168,14 @@ func (x *Exporter) addNDJSON(ctx context.Context, kind, name string, r io.Reader
 				continue
 			}
 			use(l)
+			x.raw, x.rawLines = l.text, 1
 			if le := commit(name, l.no); le != nil {
 				if err := x.addReject(name, l.no, 1, le, l.text); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		return x.spillErr()
 	})
 	x.sum.Bytes += n
 	if err != nil {

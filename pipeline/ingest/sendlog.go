@@ -312,22 +312,72 @@ func errorTitle(code int32, message []byte) []byte {
 // recipient or time is rejected (KindConflict): a wamid (or a request id)
 // names one send. The same send given twice (same recipient and time) is
 // kept, and dropped later as a duplicate event.
+//
+// With a spill the record goes to its bucket file, and the check happens
+// when the bucket is joined (spill.join).
 func (x *Exporter) commitSend(source string, line int) *lineError {
 	p := &x.send
-	recip := x.recipient(p.recip)
+	in := sendIn{
+		recip:       x.recipient(p.recip),
+		waba:        x.strs.at(slotWABA, p.waba),
+		phone:       x.strs.at(slotPhone, p.phone),
+		campaign:    x.strs.at(slotCampaign, p.camp),
+		template:    x.strs.at(slotTemplate, p.template),
+		language:    x.strs.at(slotLanguage, p.language),
+		category:    p.categ,
+		msgType:     p.mtype,
+		media:       p.media,
+		exploration: p.exploration,
+		ts:          p.ts,
+		code:        p.code,
+		source:      x.strs.str(source),
+		line:        int32(line),
+		seq:         x.seq,
+		title:       p.title,
+		detail:      p.detail,
+		country:     p.country,
+		key:         p.msgID,
+	}
+	x.seq++
+	if p.code != pipeline.NoErrorCode {
+		in.key = x.mask(p.requestID)
+	}
+	if x.spill != nil {
+		x.spill.addSend(&in, x.raw, x.rawLines)
+		return nil
+	}
+	return x.addSend(&in)
+}
+
+// sendIn is a send-log record with its low-cardinality strings interned,
+// as it is committed (or spilled, and committed when its bucket is
+// joined).
+type sendIn struct {
+	recip, waba, phone, campaign, template, language, category, msgType, source uint32
+	media, ts                                                                   int64
+	code, line                                                                  int32
+	seq                                                                         uint32
+	exploration                                                                 bool
+	key                                                                         []byte // the wamid, or the masked request id of a refused send
+	title, detail, country                                                      []byte // as read
+}
+
+// addSend commits one send-log record to x.sends and x.recs.
+func (x *Exporter) addSend(p *sendIn) *lineError {
 	var msg uint32
 	var prev int32 = -1
 	if p.code == pipeline.NoErrorCode {
-		msg = x.message(p.msgID)
+		msg = x.message(p.key)
 		prev = x.sendOf[msg]
 	} else {
-		msg = x.message(x.mask(p.requestID))
+		msg = x.message(p.key)
 		if i, ok := x.refused[msg]; ok {
 			prev = i
 		}
 	}
+	source := x.strs.s[p.source]
 	if prev >= 0 {
-		if s := &x.sends[prev]; x.recipID[s.recip] != x.recipID[recip] || s.ts != p.ts {
+		if s := &x.sends[prev]; x.recipID[s.recip] != x.recipID[p.recip] || s.ts != p.ts {
 			what := "message id"
 			if p.code != pipeline.NoErrorCode {
 				what = "request id of a refused send"
@@ -337,25 +387,24 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 		}
 	}
 	s := sendRec{
-		country:     x.sendCountry(p.country, recip, source, line),
-		waba:        x.strs.bytes(p.waba),
-		phone:       x.strs.bytes(p.phone),
-		recip:       recip,
-		campaign:    x.strs.bytes(p.camp),
-		template:    x.strs.bytes(p.template),
-		language:    x.strs.bytes(p.language),
-		category:    p.categ,
-		msgType:     p.mtype,
+		country:     x.sendCountry(p.country, p.recip, source, int(p.line), p.seq),
+		waba:        p.waba,
+		phone:       p.phone,
+		recip:       p.recip,
+		campaign:    p.campaign,
+		template:    p.template,
+		language:    p.language,
+		category:    p.category,
+		msgType:     p.msgType,
 		media:       p.media,
 		exploration: p.exploration,
 		ts:          p.ts,
-		source:      x.strs.str(source),
-		line:        int32(line),
+		source:      p.source,
+		line:        p.line,
 	}
 	si := int32(len(x.sends))
 	x.sends = append(x.sends, s)
-	r := rec{ts: p.ts, seq: x.seq, send: si, code: p.code, msg: msg}
-	x.seq++
+	r := rec{ts: p.ts, seq: p.seq, send: si, code: p.code, msg: msg}
 	if p.code == pipeline.NoErrorCode {
 		r.status = pipeline.StatusAccepted
 		if prev < 0 {
@@ -380,7 +429,7 @@ func (x *Exporter) commitSend(source string, line int) *lineError {
 // Where the number gives no country (a shared calling code it fits no
 // region of), the record's country is used. It returns the record's
 // country override, interned in strs, or 0 to use the number's.
-func (x *Exporter) sendCountry(b []byte, recip uint32, source string, line int) uint32 {
+func (x *Exporter) sendCountry(b []byte, recip uint32, source string, line int, seq uint32) uint32 {
 	if len(b) == 0 {
 		return 0
 	}
@@ -394,7 +443,8 @@ func (x *Exporter) sendCountry(b []byte, recip uint32, source string, line int) 
 	case parsed == "": // an invalid number, or a pre-hashed recipient: only the log knows
 		return x.strs.str(c)
 	case parsed != c:
-		if x.sum.CountryConflicts == 0 {
+		if x.sum.CountryConflicts == 0 || seq < x.firstConflictSeq {
+			x.firstConflictSeq = seq
 			x.firstConflict = fmt.Sprintf("%s line %d: %s %s, the number is in %s", source, line, x.fieldName(fCountry), c, parsed)
 		}
 		x.sum.CountryConflicts++
@@ -548,12 +598,13 @@ func (c *csvInput) record(line, n int, text []byte) error {
 		le = x.parseSendLogRecord(c.fields, c.cols, c.width)
 	}
 	if le == nil {
+		x.raw, x.rawLines = text, n
 		le = x.commitSend(c.name, line)
 	}
 	if le != nil {
 		return x.addReject(c.name, line, n, le, text)
 	}
-	return nil
+	return x.spillErr()
 }
 
 // splitCSV splits one CSV record (RFC 4180: fields separated by commas,

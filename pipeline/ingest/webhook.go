@@ -71,21 +71,26 @@ func (x *Exporter) commitPending(string, int) *lineError {
 		r := rec{
 			ts:     p.ts,
 			seq:    x.seq,
-			msg:    x.message(p.msgID),
 			send:   -1,
 			recip:  x.recipient(p.recip),
-			waba:   x.strs.bytes(p.waba),
-			phone:  x.strs.bytes(p.phone),
-			camp:   x.strs.bytes(p.camp),
+			waba:   x.strs.at(slotWABA, p.waba),
+			phone:  x.strs.at(slotPhone, p.phone),
+			camp:   x.strs.at(slotCampaign, p.camp),
 			categ:  p.categ,
 			mtype:  p.mtype,
-			title:  x.strs.bytes(x.mask(p.title)),
-			detail: x.strs.bytes(x.mask(p.detail)),
+			title:  x.strs.at(slotTitle, x.mask(p.title)),
+			detail: x.strs.at(slotDetail, x.mask(p.detail)),
 			code:   p.code,
 			status: p.status,
 		}
 		x.seq++
-		x.recs = append(x.recs, r)
+		x.notePhoneWABA(r.phone, r.waba)
+		if x.spill != nil {
+			x.spill.addEvent(&r, p.msgID, nil)
+		} else {
+			r.msg = x.message(p.msgID)
+			x.recs = append(x.recs, r)
+		}
 		if p.status == pipeline.StatusInbound {
 			x.sum.Inbound++
 		} else {
@@ -106,7 +111,7 @@ func (x *Exporter) commitAccount(p *pendingEvent) {
 	if len(p.recip) > 0 {
 		recip = x.recipient(p.recip)
 	}
-	x.recs = append(x.recs, rec{
+	r := rec{
 		ts:     p.ts,
 		seq:    x.seq,
 		send:   -1,
@@ -118,10 +123,15 @@ func (x *Exporter) commitAccount(p *pendingEvent) {
 		detail: x.strs.bytes(x.mask(p.detail)),
 		code:   pipeline.NoErrorCode,
 		status: p.status,
-		acct:   uint32(len(x.accts)),
-	})
-	x.accts = append(x.accts, a)
+	}
 	x.seq++
+	if x.spill != nil {
+		x.spill.addEvent(&r, nil, &a)
+	} else {
+		r.acct = uint32(len(x.accts))
+		x.recs = append(x.recs, r)
+		x.accts = append(x.accts, a)
+	}
 	x.sum.AccountEvents[p.status.String()]++
 }
 
