@@ -7,11 +7,11 @@ package gbdt
 // For such nodes the histogram builder reads the row-major copy of the
 // bins instead: the node's rows are a few contiguous bytes each (every
 // splittable feature), so it touches one or two cache lines per row,
-// however small the node. The histograms of all features (16 bytes x 255
-// bins x 80 features is 320 KiB) then live in L2 cache.
+// however small the node. The histograms of all features (8 bytes x 255
+// bins x 80 features is 160 KiB) then live in L2 cache.
 //
 // Workers take blocks of rows, each adding into a histogram of its own;
-// the histograms are then added up. Sums are integers (binStat), so the
+// the histograms are then added up. Sums are integers (packed, see packStat), so the
 // result does not depend on which worker took which block.
 
 // rowBlockRows is the number of rows a worker takes at a time when
@@ -51,7 +51,7 @@ func (hb *histBuilder) useRows(n int) bool {
 
 // buildRows fills dst (zeroing it first) with the gradient sums of rows
 // (ascending row indices) for every splittable feature.
-func (hb *histBuilder) buildRows(dst []binStat, rows []int32, grads []binStat) {
+func (hb *histBuilder) buildRows(dst []int64, rows []int32, grads []int64) {
 	rb := &hb.bins.byRow
 	blocks := (len(rows) + rowBlockRows - 1) / rowBlockRows
 	workers := min(hb.workers, blocks)
@@ -64,8 +64,8 @@ func (hb *histBuilder) buildRows(dst []binStat, rows []int32, grads []binStat) {
 		return
 	}
 	for len(hb.private) < workers {
-		buf := make([]binStat, hb.layout.size)
-		var views []*[256]binStat
+		buf := make([]int64, hb.layout.size)
+		var views []*[256]int64
 		hb.rowViews(&views, buf)
 		hb.private = append(hb.private, privateHist{buf: buf, views: views})
 	}
@@ -82,8 +82,7 @@ func (hb *histBuilder) buildRows(dst []binStat, rows []int32, grads []binStat) {
 		copy(d, hb.private[0].buf[lo:hi])
 		for _, p := range hb.private[1:workers] {
 			for i, s := range p.buf[lo:hi] {
-				d[i].g += s.g
-				d[i].h += s.h
+				d[i] += s
 			}
 		}
 	})
@@ -95,16 +94,16 @@ const mergeChunkBins = 4096
 
 // privateHist is a worker's histogram for row-wise building.
 type privateHist struct {
-	buf   []binStat
-	views []*[256]binStat
+	buf   []int64
+	views []*[256]int64
 }
 
 // rowViews sets *views to the 256-bin views of hist for the row layout's
 // features, in row order, and returns it.
-func (hb *histBuilder) rowViews(views *[]*[256]binStat, hist []binStat) []*[256]binStat {
+func (hb *histBuilder) rowViews(views *[]*[256]int64, hist []int64) []*[256]int64 {
 	fs := hb.bins.byRow.feature
 	if cap(*views) < len(fs) {
-		*views = make([]*[256]binStat, len(fs))
+		*views = make([]*[256]int64, len(fs))
 	}
 	v := (*views)[:len(fs)]
 	for j, f := range fs {
@@ -113,7 +112,7 @@ func (hb *histBuilder) rowViews(views *[]*[256]binStat, hist []binStat) []*[256]
 	return v
 }
 
-func (hb *histBuilder) clearRowFeatures(hist []binStat) {
+func (hb *histBuilder) clearRowFeatures(hist []int64) {
 	clear(hist[:hb.layout.size-256])
 }
 
@@ -126,8 +125,8 @@ const rowBatch = 16
 // addRows adds the gradient of every row in rows to its bin in each
 // feature's view; a row's bins are bins[r*width : (r+1)*width], views
 // holding one view per byte.
-func addRows(views []*[256]binStat, bins []uint8, width int, rows []int32, grads []binStat) {
-	var gbuf [rowBatch]binStat
+func addRows(views []*[256]int64, bins []uint8, width int, rows []int32, grads []int64) {
+	var gbuf [rowBatch]int64
 	var bbuf [rowBatch * 256]uint8
 	if width > 256 {
 		addRowsUnbatched(views, bins, width, rows, grads)
@@ -146,33 +145,23 @@ func addRows(views []*[256]binStat, bins []uint8, width int, rows []int32, grads
 	}
 }
 
-func addRowsUnbatched(views []*[256]binStat, bins []uint8, width int, rows []int32, grads []binStat) {
+func addRowsUnbatched(views []*[256]int64, bins []uint8, width int, rows []int32, grads []int64) {
 	for _, r := range rows {
 		addRow(views, bins[int(r)*width:int(r)*width+width], grads[r])
 	}
 }
 
 // addRow adds gp to the bin of each of row's features.
-func addRow(views []*[256]binStat, row []uint8, gp binStat) {
+func addRow(views []*[256]int64, row []uint8, gp int64) {
 	row = row[:len(views)]
 	j := 0
 	for ; j+4 <= len(row); j += 4 {
-		s := &views[j][row[j]]
-		s.g += gp.g
-		s.h += gp.h
-		s = &views[j+1][row[j+1]]
-		s.g += gp.g
-		s.h += gp.h
-		s = &views[j+2][row[j+2]]
-		s.g += gp.g
-		s.h += gp.h
-		s = &views[j+3][row[j+3]]
-		s.g += gp.g
-		s.h += gp.h
+		views[j][row[j]] += gp
+		views[j+1][row[j+1]] += gp
+		views[j+2][row[j+2]] += gp
+		views[j+3][row[j+3]] += gp
 	}
 	for ; j < len(row); j++ {
-		s := &views[j][row[j]]
-		s.g += gp.g
-		s.h += gp.h
+		views[j][row[j]] += gp
 	}
 }
