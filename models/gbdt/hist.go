@@ -155,9 +155,8 @@ type histBuilder struct {
 	ordered []int64 // scratch: a node's packed gradients in row order
 	// rowWise is the largest node (in rows) whose histogram is built
 	// row-wise (see rowhist.go); 0 never does.
-	rowWise  int
-	private  []privateHist // per-worker histograms of row-wise building
-	dstViews []*[256]int64 // scratch: views of the histogram being built
+	rowWise int
+	private []rowHist // per-worker histograms of row-wise building
 }
 
 // build fills dst (zeroing it first) with the gradient sums of rows
