@@ -194,6 +194,7 @@ func runFit(args []string) error {
 func runCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	dir := fs.String("dir", "", "directory with valid.csv, ours.pred and optionally xgb.pred")
+	predFile := fs.String("pred", "ours.pred", "our predictions, in -dir")
 	oursFit := fs.Float64("ours-fit", 0, "our fit seconds")
 	oursRate := fs.Float64("ours-rate", 0, "our predict rows/s")
 	oursCPU := fs.Float64("ours-fit-cpu", 0, "our fit CPU seconds")
@@ -205,7 +206,7 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
-	ours, err := readPred(filepath.Join(*dir, "ours.pred"), len(y))
+	ours, err := readPred(filepath.Join(*dir, *predFile), len(y))
 	if err != nil {
 		return err
 	}
