@@ -190,9 +190,7 @@ func setupBenchHist(b *testing.B) {
 				features = append(features, f)
 			}
 		}
-		for i := 0; i < len(features); i += histGroupSize {
-			hb.groups = append(hb.groups, features[i:min(i+histGroupSize, len(features))])
-		}
+		hb.groups = featureGroups(nil, features, max(*benchWorkers, 1))
 		benchHist.hb = hb
 		grads := make([]gradPair, d.X.Rows)
 		for i := range grads {

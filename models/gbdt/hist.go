@@ -130,10 +130,32 @@ func newHistLayout(bm *binMapper) histLayout {
 	return l
 }
 
-// histGroupSize is how many features one histogram task fills in a single
-// pass over a node's rows: each row's gradient is read once per group, and
-// a group's histograms (16 x 255 bins x 8 bytes) stay in L1 cache.
+// histGroupSize is the most features one histogram task fills in a
+// single pass over a node's rows: each row's gradient is read once per
+// group, and a group's histograms (16 x 255 bins x 8 bytes) stay in L1
+// cache.
 const histGroupSize = 16
+
+// featureGroups splits features into the fewest groups of at most
+// histGroupSize whose count is a multiple of workers, sizes differing by
+// at most one, so that every worker gets the same share of a column-wise
+// histogram (five groups on two workers would leave one idle a fifth of
+// the time).
+func featureGroups(dst [][]int, features []int, workers int) [][]int {
+	dst = dst[:0]
+	if len(features) == 0 {
+		return dst
+	}
+	n := (len(features) + histGroupSize - 1) / histGroupSize
+	if workers > 1 && len(features) >= workers {
+		n = (n + workers - 1) / workers * workers
+	}
+	n = min(n, len(features))
+	for i := 0; i < n; i++ {
+		dst = append(dst, features[i*len(features)/n:(i+1)*len(features)/n])
+	}
+	return dst
+}
 
 // minParallelHistRows is the node size below which histograms are built
 // on one goroutine: smaller nodes cost less than the hand-off.
@@ -150,7 +172,7 @@ const minParallelSplitFeatures = 32
 type histBuilder struct {
 	layout  histLayout
 	bins    *binMatrix
-	groups  [][]int // active features, in groups of histGroupSize
+	groups  [][]int // active features, in groups (see featureGroups)
 	workers int
 	ordered []int64 // scratch: a node's packed gradients in row order
 	// rowWise is the largest node (in rows) whose histogram is built

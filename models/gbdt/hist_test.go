@@ -92,6 +92,36 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 	}
 }
 
+// TestFeatureGroups checks that groups cover the features in order, hold
+// at most histGroupSize each, differ in size by at most one, and come in
+// a multiple of the worker count when there are enough features.
+func TestFeatureGroups(t *testing.T) {
+	for _, nf := range []int{0, 1, 2, 15, 16, 17, 33, 79, 80, 200} {
+		for _, workers := range []int{1, 2, 3, 4} {
+			features := make([]int, nf)
+			for i := range features {
+				features[i] = 3 * i
+			}
+			groups := featureGroups(nil, features, workers)
+			var all []int
+			lo, hi := nf, 0
+			for _, g := range groups {
+				all = append(all, g...)
+				lo, hi = min(lo, len(g)), max(hi, len(g))
+			}
+			if !slices.Equal(all, features) && nf > 0 {
+				t.Fatalf("%d features, %d workers: groups %v do not cover them in order", nf, workers, groups)
+			}
+			if nf > 0 && (hi > histGroupSize || hi-lo > 1 || lo == 0) {
+				t.Errorf("%d features, %d workers: group sizes %d..%d", nf, workers, lo, hi)
+			}
+			if nf >= workers && len(groups)%workers != 0 {
+				t.Errorf("%d features, %d workers: %d groups", nf, workers, len(groups))
+			}
+		}
+	}
+}
+
 // TestPackGrads checks the packed gradients: within half a unit of the
 // float values (a positive hessian never 0), and the sums of every row at
 // the largest magnitudes unpacking to the exact sums of the fields.

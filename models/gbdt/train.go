@@ -118,10 +118,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		rng := rand.New(rand.NewPCG(p.Seed, uint64(round)+1))
 		rowIdx = sampleRound(rowIdx[:0], n, p.Subsample, rng)
 		gr.features = sampleFeatures(splittable, p.ColSampleByTree, rng)
-		gr.hb.groups = gr.hb.groups[:0]
-		for i := 0; i < len(gr.features); i += histGroupSize {
-			gr.hb.groups = append(gr.hb.groups, gr.features[i:min(i+histGroupSize, len(gr.features))])
-		}
+		gr.hb.groups = featureGroups(gr.hb.groups, gr.features, workers)
 
 		for c := 0; c < k; c++ {
 			if absent[c] {
