@@ -6,7 +6,7 @@
 // Usage:
 //
 //	gbdtbench gen     -dir DIR [-rows N] [-cols C] [-valid-frac F] [-seed S]
-//	gbdtbench fit     -dir DIR [-rounds R] [-depth D] [-eta E] [-bins B] [-workers W] [-seed S] [-bin-sample N]
+//	gbdtbench fit     -dir DIR [-rounds R] [-depth D] [-eta E] [-bins B] [-workers W] [-seed S] [-bin-sample N] [-cpuprofile FILE]
 //	gbdtbench compare -dir DIR -ours-fit S -ours-fit-cpu S -ours-rate R [-pred FILE] [-xgb-fit S -xgb-fit-cpu S -xgb-rate R]
 //
 // gen writes DIR/train.csv and DIR/valid.csv (the last valid-frac of the
