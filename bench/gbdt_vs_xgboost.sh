@@ -12,6 +12,10 @@
 #   REPEATS [1]     fits of each learner, interleaved (ours, XGBoost, ours, ...):
 #                   on a shared machine the load changes during a run, so
 #                   each pair's ratio is printed and the medians are compared
+#   BEFORE [unset]  a git revision of this repository: its gbdtbench is built
+#                   too and fitted before ours in every repeat, and the
+#                   before/after ratios are printed (what a change gained,
+#                   measured under the same load)
 #   OMP_WAIT_POLICY [PASSIVE] XGBoost's OpenMP wait policy (empty: OpenMP's
 #                   default); idle OpenMP threads that spin slow it down on a
 #                   shared machine (see bench/README.md)
@@ -55,6 +59,14 @@ fi
 
 echo "== building the Go helper"
 (cd "$repo" && go build -o "$work/gbdtbench" ./bench/gbdtbench)
+if [[ -n "${BEFORE:-}" ]]; then
+	echo "== building the Go helper at $BEFORE"
+	rm -rf "$work/before-src"
+	mkdir -p "$work/before-src"
+	git -C "$repo" archive "$BEFORE" | tar -x -C "$work/before-src"
+	(cd "$work/before-src" && go build -o "$work/gbdtbench-before" ./bench/gbdtbench)
+	rm -rf "$work/before-src"
+fi
 
 echo "== generating $ROWS rows x $COLS features (seed $SEED) in $work"
 gen_out=$("$work/gbdtbench" gen -dir "$work" -rows "$ROWS" -cols "$COLS" -valid-frac "$VALID_FRAC" -seed "$SEED")
@@ -76,6 +88,20 @@ fit_ours() {
 	ours_fits+=("$(kv fit_seconds "$ours_out")")
 	ours_cpus+=("$(kv fit_cpu_seconds "$ours_out")")
 	ours_rate=$(kv predict_rows_per_s "$ours_out")
+}
+
+# fit_before fits the BEFORE revision once (when set), appending its wall
+# and CPU seconds to before_fits and before_cpus.
+before_fits=() before_cpus=()
+fit_before() {
+	[[ -n "${BEFORE:-}" ]] || return 0
+	echo "== failcast gbdt at $BEFORE: same parameters"
+	local out
+	out=$("$work/gbdtbench-before" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -workers "$THREADS")
+	echo "$out"
+	before_fits+=("$(kv fit_seconds "$out")")
+	before_cpus+=("$(kv fit_cpu_seconds "$out")")
+	mv "$work/ours.pred" "$work/before.pred"
 }
 
 xgb_args=()
@@ -111,6 +137,7 @@ EOF
 
 	xgb_fits=() xgb_cpus=()
 	for rep in $(seq "$REPEATS"); do
+		fit_before
 		fit_ours
 		echo "== xgboost $(xgboost -V 2>&1 | head -n1): same parameters, tree_method=hist, nthread=$THREADS, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(default)} (fit $rep of $REPEATS)"
 		timed xgboost xgb.conf "data=$train_data" model_out=xgb.model verbosity=3
@@ -161,8 +188,18 @@ EOF
 else
 	echo "== xgboost not found: 'apt-get install xgboost' is needed for the comparison; reporting failcast alone"
 	for _ in $(seq "$REPEATS"); do
+		fit_before
 		fit_ours
 	done
+fi
+if [[ -n "${BEFORE:-}" ]]; then
+	echo
+	echo "before ($BEFORE) / after fits in run order (wall, CPU):"
+	for i in "${!before_fits[@]}"; do
+		awk -v i=$((i + 1)) -v bw="${before_fits[i]}" -v aw="${ours_fits[i]}" -v bc="${before_cpus[i]}" -v ac="${ours_cpus[i]}" \
+			'BEGIN { printf "pair %d: %.2fs -> %.2fs wall (%.3fx), %.2fs -> %.2fs CPU (%.3fx)\n", i, bw, aw, aw / bw, bc, ac, ac / bc }'
+	done
+	"$work/gbdtbench" compare -dir "$work" -pred before.pred -ours-fit 0 | sed -n 's/^PR-AUC/before PR-AUC/p'
 fi
 ours_fit=$(printf '%s\n' "${ours_fits[@]}" | median)
 ours_cpu=$(printf '%s\n' "${ours_cpus[@]}" | median)

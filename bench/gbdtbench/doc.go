@@ -6,8 +6,8 @@
 // Usage:
 //
 //	gbdtbench gen     -dir DIR [-rows N] [-cols C] [-valid-frac F] [-seed S]
-//	gbdtbench fit     -dir DIR [-rounds R] [-depth D] [-eta E] [-bins B] [-workers W] [-seed S] [-bin-sample N]
-//	gbdtbench compare -dir DIR -ours-fit S -ours-fit-cpu S -ours-rate R [-xgb-fit S -xgb-fit-cpu S -xgb-rate R]
+//	gbdtbench fit     -dir DIR [-rounds R] [-depth D] [-eta E] [-bins B] [-workers W] [-seed S] [-bin-sample N] [-cpuprofile FILE]
+//	gbdtbench compare -dir DIR -ours-fit S -ours-fit-cpu S -ours-rate R [-pred FILE] [-xgb-fit S -xgb-fit-cpu S -xgb-rate R]
 //
 // gen writes DIR/train.csv and DIR/valid.csv (the last valid-frac of the
 // rows in time order) and prints the training positive rate.
@@ -16,7 +16,7 @@
 // DIR/ours.pred (one probability per line) and prints fit_seconds,
 // fit_cpu_seconds and predict_rows_per_s as key=value lines.
 //
-// compare reads the validation labels, DIR/ours.pred and, when present,
+// compare reads the validation labels, DIR/ours.pred (or DIR/FILE) and, when present,
 // DIR/xgb.pred, computes PR-AUC (average precision), ROC-AUC and log-loss
 // for each, and prints the comparison table.
 package main

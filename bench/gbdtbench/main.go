@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,6 +148,7 @@ func runFit(args []string) error {
 	workers := fs.Int("workers", 0, "workers (0: GOMAXPROCS)")
 	seed := fs.Uint64("seed", 0, "training seed (bin sample)")
 	binSample := fs.Int("bin-sample", gbdt.DefaultParams().BinSampleRows, "rows the bin edges are computed from (0: all)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the fit to this file")
 	fs.Parse(args)
 	if *dir == "" {
 		return errors.New("fit: -dir is required")
@@ -162,12 +164,23 @@ func runFit(args []string) error {
 	p := gbdt.DefaultParams()
 	p.NumRounds, p.MaxDepth, p.LearningRate, p.MaxBins, p.Workers = *rounds, *depth, *eta, *bins, *workers
 	p.BinSampleRows, p.Seed = *binSample, *seed
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start, cpu := time.Now(), cpuSeconds()
 	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
 	if err != nil {
 		return err
 	}
 	fitSeconds, fitCPU := time.Since(start).Seconds(), cpuSeconds()-cpu
+	pprof.StopCPUProfile()
 	if err := m.WriteFile(filepath.Join(*dir, "ours.model")); err != nil {
 		return err
 	}
@@ -194,6 +207,7 @@ func runFit(args []string) error {
 func runCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	dir := fs.String("dir", "", "directory with valid.csv, ours.pred and optionally xgb.pred")
+	predFile := fs.String("pred", "ours.pred", "our predictions, in -dir")
 	oursFit := fs.Float64("ours-fit", 0, "our fit seconds")
 	oursRate := fs.Float64("ours-rate", 0, "our predict rows/s")
 	oursCPU := fs.Float64("ours-fit-cpu", 0, "our fit CPU seconds")
@@ -205,7 +219,7 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
-	ours, err := readPred(filepath.Join(*dir, "ours.pred"), len(y))
+	ours, err := readPred(filepath.Join(*dir, *predFile), len(y))
 	if err != nil {
 		return err
 	}

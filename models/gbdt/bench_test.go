@@ -124,7 +124,7 @@ func BenchmarkPredict(b *testing.B) {
 var benchHist struct {
 	once  sync.Once
 	hb    *histBuilder
-	grads []binStat
+	grads []int64
 	rows  []int32
 }
 
@@ -139,7 +139,7 @@ func BenchmarkHistogram(b *testing.B) {
 	}
 	setupBenchHist(b)
 	hb := benchHist.hb
-	hist := make([]binStat, hb.layout.size)
+	hist := make([]int64, hb.layout.size)
 	features := 0
 	for _, g := range hb.groups {
 		features += len(g)
@@ -190,16 +190,14 @@ func setupBenchHist(b *testing.B) {
 				features = append(features, f)
 			}
 		}
-		for i := 0; i < len(features); i += histGroupSize {
-			hb.groups = append(hb.groups, features[i:min(i+histGroupSize, len(features))])
-		}
+		hb.groups = featureGroups(nil, features, max(*benchWorkers, 1))
 		benchHist.hb = hb
 		grads := make([]gradPair, d.X.Rows)
 		for i := range grads {
 			grads[i] = gradPair{float32(i%7) - 3, 0.25}
 		}
-		benchHist.grads = make([]binStat, d.X.Rows)
-		quantiseGrads(benchHist.grads, grads, 2)
+		benchHist.grads = make([]int64, d.X.Rows)
+		packGrads(benchHist.grads, grads, 2)
 		benchHist.rows = make([]int32, d.X.Rows)
 		for i := range benchHist.rows {
 			benchHist.rows[i] = int32(i)

@@ -6,12 +6,14 @@
 // matrix, held column-major and row-major), grows each tree best-first
 // from per-node gradient histograms (building the smaller child and
 // subtracting it from the parent for the sibling) and stops early on a
-// caller-supplied, time-ordered validation set. Gradients are summed in
-// fixed point (64-bit integers, about 2^-41 of the largest gradient per
-// unit at a million rows), so sums are exact and do not depend on their
-// order: large nodes are built column-wise in parallel over feature
-// groups, small ones row-wise in parallel over row blocks (rowhist.go),
-// and a seed gives byte-identical models whatever the number of workers.
+// caller-supplied, time-ordered validation set. Histograms sum gradients
+// quantised to integers, gradient and hessian packed in one int64 per bin
+// (one add per row and bin; about 11 bits per row's gradient at a million
+// rows, like LightGBM's quantised training), so sums are exact and do not
+// depend on their order: large nodes are built column-wise in parallel
+// over feature groups, small ones row-wise in parallel over row blocks
+// (rowhist.go), and a seed gives byte-identical models whatever the
+// number of workers. Leaf values are summed from the float gradients.
 //
 // A trained Model predicts from flat arrays (feature, threshold, children,
 // leaf value per node), never from pointer trees, and is saved in the

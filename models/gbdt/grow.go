@@ -11,10 +11,10 @@ type grower struct {
 	bm                  *binMapper
 	hb                  *histBuilder
 	features            []int     // active features of the current tree
-	scale               gradScale // units of the current tree's gradients
+	scale               gradScale // units of the current tree's packed gradients
 	workers             int
 
-	pool    [][]binStat
+	pool    [][]int64
 	scratch []int32
 }
 
@@ -23,9 +23,9 @@ type grower struct {
 type nodeWork struct {
 	node       int32
 	start, end int
-	sum        binStat // the rows' gradient and hessian sums
+	sum        binStat // the rows' packed gradient and hessian sums, unpacked
 	depth      int
-	hist       []binStat
+	hist       []int64
 	best       split
 }
 
@@ -43,16 +43,16 @@ type grownTree struct {
 	leaves   []leafRange
 }
 
-func (gr *grower) getHist() []binStat {
+func (gr *grower) getHist() []int64 {
 	if n := len(gr.pool); n > 0 {
 		h := gr.pool[n-1]
 		gr.pool = gr.pool[:n-1]
 		return h
 	}
-	return make([]binStat, gr.hb.layout.size)
+	return make([]int64, gr.hb.layout.size)
 }
 
-func (gr *grower) putHist(h []binStat) {
+func (gr *grower) putHist(h []int64) {
 	if h != nil {
 		gr.pool = append(gr.pool, h)
 	}
@@ -73,20 +73,23 @@ func (gr *grower) evaluate(w *nodeWork) bool {
 }
 
 // grow builds a tree on rows (ascending row indices, reordered in place
-// so that every leaf's rows are contiguous) with the given gradients, in
-// fixed point with units sc.
+// so that every leaf's rows are contiguous). Splits are chosen from
+// histograms of the packed gradients (units sc, see packGrads); leaf
+// values from the float gradients fine, each leaf's rows summed in float64
+// in row order, so they do not depend on the quantisation nor on the
+// number of workers.
 // Growth is best-first: the open node with the largest gain (ties: the
 // lowest node index) is split next, until no node can be split or the
 // tree has maxLeaves leaves.
-func (gr *grower) grow(rows []int32, grads []binStat, sc gradScale) grownTree {
+func (gr *grower) grow(rows []int32, grads []int64, sc gradScale, fine []gradPair) grownTree {
 	var out grownTree
 	t := &out.t
 	gr.scale = sc
-	var sum binStat
+	var packed int64
 	for _, r := range rows {
-		sum.g += grads[r].g
-		sum.h += grads[r].h
+		packed += grads[r]
 	}
+	sum := unpackStat(packed)
 	root := nodeWork{node: t.addLeaf(), start: 0, end: len(rows), sum: sum}
 	out.splitBin = append(out.splitBin, 0)
 
@@ -159,8 +162,22 @@ func (gr *grower) grow(rows []int32, grads []binStat, sc gradScale) grownTree {
 		closed = append(closed, w)
 	}
 	slices.SortFunc(closed, func(a, b nodeWork) int { return int(a.node - b.node) })
-	for _, w := range closed {
-		t.value[w.node] = gr.leafValue(gr.scale.decode(w.sum))
+	// Leaves hold disjoint rows: their exact sums are taken in parallel.
+	sums := make([][2]float64, len(closed))
+	workers := gr.workers
+	if len(rows) < minParallelHistRows {
+		workers = 1
+	}
+	parallelFor(len(closed), workers, func(i int) {
+		var g, h float64
+		for _, r := range rows[closed[i].start:closed[i].end] {
+			g += float64(fine[r].g)
+			h += float64(fine[r].h)
+		}
+		sums[i] = [2]float64{g, h}
+	})
+	for i, w := range closed {
+		t.value[w.node] = gr.leafValue(sums[i][0], sums[i][1])
 		out.leaves = append(out.leaves, leafRange{node: w.node, start: w.start, end: w.end})
 	}
 	return out

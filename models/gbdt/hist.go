@@ -12,13 +12,11 @@ type gradPair struct{ g, h float32 }
 // order its rows are added in (nor does the larger child's, computed by
 // subtraction), and integer adds are cheaper than float adds in the
 // histogram loops, whose chains of updates to one bin wait on each add.
+// Histograms hold binStats packed into one int64 (see packStat).
 type binStat struct{ g, h int64 }
 
-// gradScale holds the units of one tree's fixed-point gradients and
-// hessians: powers of two, chosen from the largest absolute value so that
-// a sum over every training row stays below 2^62 while keeping at least
-// 40 bits per row below the largest value for up to a million rows
-// (far finer than the float32 gradients they come from).
+// gradScale holds the units of one tree's packed gradients and hessians
+// (see packGrads).
 type gradScale struct{ gUnit, hUnit float64 }
 
 // decode returns s's sums as floats.
@@ -26,28 +24,65 @@ func (sc gradScale) decode(s binStat) (g, h float64) {
 	return float64(s.g) * sc.gUnit, float64(s.h) * sc.hUnit
 }
 
-// fixedPointUnit returns the power of two u such that n values of
-// magnitude at most maxAbs, each divided by u and rounded to an integer,
-// sum to less than 2^62 in magnitude.
-func fixedPointUnit(maxAbs float64, n int) float64 {
-	if !(maxAbs > 0) {
-		return 1
-	}
-	// 2^e > maxAbs*n, so every |value/u| <= 2^61/n and the n rounded
-	// values sum to at most 2^61 + n.
-	e := math.Ilogb(maxAbs*float64(max(n, 1))) + 1
-	return math.Ldexp(1, e-61)
-}
-
 // quantiseBlockRows is the block size of the parallel passes of
-// quantiseGrads.
+// packGrads.
 const quantiseBlockRows = 65536
 
-// quantiseGrads writes grads in fixed point to dst and returns the units.
-// Gradients are truncated toward zero, hessians rounded up so that a
-// positive hessian stays positive; either way the error is below one
-// unit, about 2^-41 of the largest value at a million rows.
-func quantiseGrads(dst []binStat, grads []gradPair, workers int) gradScale {
+// Histograms hold packed sums: a bin's gradient and hessian sums in one
+// int64, the gradient (signed) in the high 32 bits and the hessian
+// (never negative) in the low 32, so a row adds to a bin with one integer
+// add instead of two and a bin takes 8 bytes instead of 16. Adding packed
+// values adds both fields exactly as long as the true sums fit: |G| <
+// 2^31 and 0 <= H < 2^32. packGrads chooses each tree's units so that
+// they do for every node (see gradScale), which leaves about 31-log2(n)
+// bits per row's gradient and 32-log2(n) per hessian (11 and 12 at a
+// million rows). Only split search reads these sums; leaf values are
+// summed from the float gradients (see grower.grow).
+
+// packStat packs a gradient and hessian sum.
+func packStat(s binStat) int64 { return s.g<<32 + s.h }
+
+// unpackStat returns the sums a packed value holds.
+func unpackStat(v int64) binStat {
+	h := int64(uint32(v))
+	return binStat{(v - h) >> 32, h}
+}
+
+// packGrads writes grads quantised to dst for packed histograms and
+// returns their units: gradients and hessians are rounded to the nearest
+// unit (a positive hessian to at least one unit), the units chosen so
+// that len(grads) rows of the largest magnitude fit a packed sum.
+func packGrads(dst []int64, grads []gradPair, workers int) gradScale {
+	n := len(grads)
+	mg, mh := maxGrads(grads, workers)
+	levels := func(limit float64) float64 { return max(1, math.Floor(limit/float64(max(n, 1)))-1) }
+	qg, qh := levels(1<<31-1), levels(1<<32-1)
+	sc := gradScale{gUnit: 1, hUnit: 1}
+	if mg > 0 {
+		sc.gUnit = float64(mg) / qg
+	}
+	if mh > 0 {
+		sc.hUnit = float64(mh) / qh
+	}
+	gs, hs := 1/sc.gUnit, 1/sc.hUnit
+	dst = dst[:n]
+	blocks := (n + quantiseBlockRows - 1) / quantiseBlockRows
+	parallelFor(blocks, workers, func(b int) {
+		lo, hi := b*quantiseBlockRows, min((b+1)*quantiseBlockRows, n)
+		for i, gp := range grads[lo:hi] {
+			g := min(max(math.Round(float64(gp.g)*gs), -qg), qg)
+			h := min(math.Round(float64(gp.h)*hs), qh)
+			if h < 1 && gp.h > 0 {
+				h = 1
+			}
+			dst[lo+i] = packStat(binStat{int64(g), int64(h)})
+		}
+	})
+	return sc
+}
+
+// maxGrads returns the largest absolute gradient and the largest hessian.
+func maxGrads(grads []gradPair, workers int) (float32, float32) {
 	n := len(grads)
 	blocks := (n + quantiseBlockRows - 1) / quantiseBlockRows
 	maxG, maxH := make([]float32, blocks), make([]float32, blocks)
@@ -63,21 +98,7 @@ func quantiseGrads(dst []binStat, grads []gradPair, workers int) gradScale {
 	for b := range maxG {
 		mg, mh = max(mg, maxG[b]), max(mh, maxH[b])
 	}
-	sc := gradScale{gUnit: fixedPointUnit(float64(mg), n), hUnit: fixedPointUnit(float64(mh), n)}
-	gs, hs := 1/sc.gUnit, 1/sc.hUnit // exact: powers of two
-	dst = dst[:n]
-	parallelFor(blocks, workers, func(b int) {
-		lo, hi := b*quantiseBlockRows, min((b+1)*quantiseBlockRows, n)
-		for i, gp := range grads[lo:hi] {
-			h := float64(gp.h) * hs
-			hq := int64(h)
-			if float64(hq) < h {
-				hq++
-			}
-			dst[lo+i] = binStat{int64(float64(gp.g) * gs), hq}
-		}
-	})
-	return sc
+	return mg, mh
 }
 
 func abs32(v float32) float32 {
@@ -109,10 +130,32 @@ func newHistLayout(bm *binMapper) histLayout {
 	return l
 }
 
-// histGroupSize is how many features one histogram task fills in a single
-// pass over a node's rows: each row's gradient is read once per group, and
-// a group's histograms (8 x 255 bins x 16 bytes) stay in L1 cache.
-const histGroupSize = 8
+// histGroupSize is the most features one histogram task fills in a
+// single pass over a node's rows: each row's gradient is read once per
+// group, and a group's histograms (16 x 255 bins x 8 bytes) stay in L1
+// cache.
+const histGroupSize = 16
+
+// featureGroups splits features into the fewest groups of at most
+// histGroupSize whose count is a multiple of workers, sizes differing by
+// at most one, so that every worker gets the same share of a column-wise
+// histogram (five groups on two workers would leave one idle a fifth of
+// the time).
+func featureGroups(dst [][]int, features []int, workers int) [][]int {
+	dst = dst[:0]
+	if len(features) == 0 {
+		return dst
+	}
+	n := (len(features) + histGroupSize - 1) / histGroupSize
+	if workers > 1 && len(features) >= workers {
+		n = (n + workers - 1) / workers * workers
+	}
+	n = min(n, len(features))
+	for i := 0; i < n; i++ {
+		dst = append(dst, features[i*len(features)/n:(i+1)*len(features)/n])
+	}
+	return dst
+}
 
 // minParallelHistRows is the node size below which histograms are built
 // on one goroutine: smaller nodes cost less than the hand-off.
@@ -129,21 +172,20 @@ const minParallelSplitFeatures = 32
 type histBuilder struct {
 	layout  histLayout
 	bins    *binMatrix
-	groups  [][]int // active features, in groups of histGroupSize
+	groups  [][]int // active features, in groups (see featureGroups)
 	workers int
-	ordered []binStat // scratch: a node's gradients in row order
+	ordered []int64 // scratch: a node's packed gradients in row order
 	// rowWise is the largest node (in rows) whose histogram is built
 	// row-wise (see rowhist.go); 0 never does.
-	rowWise  int
-	private  []privateHist   // per-worker histograms of row-wise building
-	dstViews []*[256]binStat // scratch: views of the histogram being built
+	rowWise int
+	private []rowHist // per-worker histograms of row-wise building
 }
 
 // build fills dst (zeroing it first) with the gradient sums of rows
 // (ascending row indices), for every active feature. Each feature's sums
 // are taken in row order by a single goroutine, so the result does not
 // depend on the worker count.
-func (hb *histBuilder) build(dst []binStat, rows []int32, grads []binStat) {
+func (hb *histBuilder) build(dst []int64, rows []int32, grads []int64) {
 	if hb.useRows(len(rows)) {
 		hb.buildRows(dst, rows, grads)
 		return
@@ -163,7 +205,7 @@ func (hb *histBuilder) build(dst []binStat, rows []int32, grads []binStat) {
 	// Gather the node's gradients once so every group reads them
 	// sequentially; only the bins are gathered per group.
 	if cap(hb.ordered) < len(rows) {
-		hb.ordered = make([]binStat, len(rows), hb.bins.rows)
+		hb.ordered = make([]int64, len(rows), hb.bins.rows)
 	}
 	ordered := hb.ordered[:len(rows)]
 	blocks := (len(rows) + gatherBlockRows - 1) / gatherBlockRows
@@ -180,7 +222,7 @@ func (hb *histBuilder) build(dst []binStat, rows []int32, grads []binStat) {
 
 // buildGroup fills the histograms of group's features from the node's
 // rows; ordered[i] is the gradient of rows[i].
-func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, ordered []binStat) {
+func (hb *histBuilder) buildGroup(dst []int64, group []int, rows []int32, ordered []int64) {
 	hb.clearGroup(dst, group)
 	ordered = ordered[:len(rows)]
 	// Fill four features per pass over the rows: each row's gradient is
@@ -192,35 +234,23 @@ func (hb *histBuilder) buildGroup(dst []binStat, group []int, rows []int32, orde
 		c0, c1, c2, c3 := hb.bins.cols[group[i]], hb.bins.cols[group[i+1]], hb.bins.cols[group[i+2]], hb.bins.cols[group[i+3]]
 		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
 		for k, r := range rows {
-			gp := ordered[k]
-			g, h := gp.g, gp.h
-			s := &h0[c0[r]]
-			s.g += g
-			s.h += h
-			s = &h1[c1[r]]
-			s.g += g
-			s.h += h
-			s = &h2[c2[r]]
-			s.g += g
-			s.h += h
-			s = &h3[c3[r]]
-			s.g += g
-			s.h += h
+			v := ordered[k]
+			h0[c0[r]] += v
+			h1[c1[r]] += v
+			h2[c2[r]] += v
+			h3[c3[r]] += v
 		}
 	}
 	for ; i < len(group); i++ {
 		col, hv := hb.bins.cols[group[i]], hb.view(dst, group[i])
 		for k, r := range rows {
-			gp := ordered[k]
-			s := &hv[col[r]]
-			s.g += gp.g
-			s.h += gp.h
+			hv[col[r]] += ordered[k]
 		}
 	}
 }
 
 // buildGroupAll is buildGroup for a node holding every row.
-func (hb *histBuilder) buildGroupAll(dst []binStat, group []int, grads []binStat) {
+func (hb *histBuilder) buildGroupAll(dst []int64, group []int, grads []int64) {
 	hb.clearGroup(dst, group)
 	n := hb.bins.rows
 	grads = grads[:n]
@@ -228,51 +258,40 @@ func (hb *histBuilder) buildGroupAll(dst []binStat, group []int, grads []binStat
 	for ; i+4 <= len(group); i += 4 {
 		c0, c1, c2, c3 := hb.bins.cols[group[i]][:n], hb.bins.cols[group[i+1]][:n], hb.bins.cols[group[i+2]][:n], hb.bins.cols[group[i+3]][:n]
 		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
-		for r, gp := range grads {
-			g, h := gp.g, gp.h
-			s := &h0[c0[r]]
-			s.g += g
-			s.h += h
-			s = &h1[c1[r]]
-			s.g += g
-			s.h += h
-			s = &h2[c2[r]]
-			s.g += g
-			s.h += h
-			s = &h3[c3[r]]
-			s.g += g
-			s.h += h
+		for r, v := range grads {
+			h0[c0[r]] += v
+			h1[c1[r]] += v
+			h2[c2[r]] += v
+			h3[c3[r]] += v
 		}
 	}
 	for ; i < len(group); i++ {
 		col, hv := hb.bins.cols[group[i]][:n], hb.view(dst, group[i])
-		for r, gp := range grads {
-			s := &hv[col[r]]
-			s.g += gp.g
-			s.h += gp.h
+		for r, v := range grads {
+			hv[col[r]] += v
 		}
 	}
 }
 
-func (hb *histBuilder) clearGroup(dst []binStat, group []int) {
+func (hb *histBuilder) clearGroup(dst []int64, group []int) {
 	for _, f := range group {
 		clear(dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]])
 	}
 }
 
 // view returns feature f's histogram as a 256-bin array.
-func (hb *histBuilder) view(hist []binStat, f int) *[256]binStat {
-	return (*[256]binStat)(hist[hb.layout.offset[f] : hb.layout.offset[f]+256])
+func (hb *histBuilder) view(hist []int64, f int) *[256]int64 {
+	return (*[256]int64)(hist[hb.layout.offset[f] : hb.layout.offset[f]+256])
 }
 
 // subtract sets dst = parent - child for every active feature.
-func (hb *histBuilder) subtract(dst, parent, child []binStat) {
+func (hb *histBuilder) subtract(dst, parent, child []int64) {
 	for _, g := range hb.groups {
 		for _, f := range g {
 			lo, hi := hb.layout.offset[f], hb.layout.offset[f]+hb.layout.nbins[f]
 			d, p, c := dst[lo:hi], parent[lo:hi], child[lo:hi]
 			for b := range d {
-				d[b] = binStat{p[b].g - c[b].g, p[b].h - c[b].h}
+				d[b] = p[b] - c[b]
 			}
 		}
 	}
@@ -315,21 +334,22 @@ func (r splitRule) allowed(hl, hr float64) bool {
 // bestSplitOf scans one feature's histogram for the split with the
 // largest gain; ties keep the lowest bin. node is the node's sum (that of
 // every feature's histogram).
-func (r splitRule) bestSplitOf(f int, h []binStat, node binStat, sc gradScale) split {
+func (r splitRule) bestSplitOf(f int, h []int64, node binStat, sc gradScale) split {
 	best := split{feature: f}
 	parent := r.score(sc.decode(node))
-	var left binStat
+	whole := packStat(node)
+	var left int64
 	for b := 0; b+1 < len(h); b++ {
-		left.g += h[b].g
-		left.h += h[b].h
-		gl, hl := sc.decode(left)
-		gr, hr := sc.decode(binStat{node.g - left.g, node.h - left.h})
+		left += h[b]
+		ls := unpackStat(left)
+		gl, hl := sc.decode(ls)
+		gr, hr := sc.decode(unpackStat(whole - left))
 		if !r.allowed(hl, hr) {
 			continue
 		}
 		gn := 0.5 * (r.score(gl, hl) + r.score(gr, hr) - parent)
 		if gn > r.minSplitGain && gn > minGain && (!best.ok || gn > best.gain) {
-			best = split{feature: f, bin: b, gain: gn, left: left, ok: true}
+			best = split{feature: f, bin: b, gain: gn, left: ls, ok: true}
 		}
 	}
 	return best
@@ -338,7 +358,7 @@ func (r splitRule) bestSplitOf(f int, h []binStat, node binStat, sc gradScale) s
 // bestSplit returns the best split over the active features: features are
 // scanned in parallel but compared in feature order, ties keeping the
 // lowest feature.
-func (hb *histBuilder) bestSplit(r splitRule, hist []binStat, node binStat, sc gradScale, features []int, workers int) split {
+func (hb *histBuilder) bestSplit(r splitRule, hist []int64, node binStat, sc gradScale, features []int, workers int) split {
 	per := make([]split, len(features))
 	if len(features) < minParallelSplitFeatures {
 		workers = 1

@@ -30,8 +30,8 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 	for i := range grads {
 		grads[i] = gradPair{float32(rng.NormFloat64()) - y[i], float32(rng.Float64() / 4)}
 	}
-	fixed := make([]binStat, n)
-	quantiseGrads(fixed, grads, 2)
+	packed := make([]int64, n)
+	packGrads(packed, grads, 2)
 	layout := newHistLayout(bm)
 	var features []int
 	for f, nb := range layout.nbins {
@@ -55,16 +55,16 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var ref []binStat
+			var ref []int64
 			for _, rowWise := range []int{0, n} {
 				for _, workers := range []int{1, 2, 3} {
 					hb := &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWise}
 					hb.groups = [][]int{features[:histGroupSize], features[histGroupSize:]}
-					hist := make([]binStat, layout.size)
+					hist := make([]int64, layout.size)
 					for i := range hist {
-						hist[i] = binStat{7, 7} // build must clear
+						hist[i] = 7 // build must clear
 					}
-					hb.build(hist, tc.rows, fixed)
+					hb.build(hist, tc.rows, packed)
 					if ref == nil {
 						ref = hist
 						continue
@@ -75,16 +75,14 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 				}
 			}
 			// Every feature's bins add up to the node's sum.
-			var want binStat
+			var want int64
 			for _, r := range tc.rows {
-				want.g += fixed[r].g
-				want.h += fixed[r].h
+				want += packed[r]
 			}
 			for _, f := range features {
-				var got binStat
+				var got int64
 				for _, s := range ref[layout.offset[f] : layout.offset[f]+layout.nbins[f]] {
-					got.g += s.g
-					got.h += s.h
+					got += s
 				}
 				if got != want {
 					t.Fatalf("feature %d: bins sum to %v, the rows to %v", f, got, want)
@@ -94,10 +92,40 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 	}
 }
 
-// TestQuantiseGrads checks the fixed-point gradients: within one unit of
-// the float values, hessians never rounded to 0, and sums over every row
-// of the largest values far from overflowing.
-func TestQuantiseGrads(t *testing.T) {
+// TestFeatureGroups checks that groups cover the features in order, hold
+// at most histGroupSize each, differ in size by at most one, and come in
+// a multiple of the worker count when there are enough features.
+func TestFeatureGroups(t *testing.T) {
+	for _, nf := range []int{0, 1, 2, 15, 16, 17, 33, 79, 80, 200} {
+		for _, workers := range []int{1, 2, 3, 4} {
+			features := make([]int, nf)
+			for i := range features {
+				features[i] = 3 * i
+			}
+			groups := featureGroups(nil, features, workers)
+			var all []int
+			lo, hi := nf, 0
+			for _, g := range groups {
+				all = append(all, g...)
+				lo, hi = min(lo, len(g)), max(hi, len(g))
+			}
+			if !slices.Equal(all, features) && nf > 0 {
+				t.Fatalf("%d features, %d workers: groups %v do not cover them in order", nf, workers, groups)
+			}
+			if nf > 0 && (hi > histGroupSize || hi-lo > 1 || lo == 0) {
+				t.Errorf("%d features, %d workers: group sizes %d..%d", nf, workers, lo, hi)
+			}
+			if nf >= workers && len(groups)%workers != 0 {
+				t.Errorf("%d features, %d workers: %d groups", nf, workers, len(groups))
+			}
+		}
+	}
+}
+
+// TestPackGrads checks the packed gradients: within half a unit of the
+// float values (a positive hessian never 0), and the sums of every row at
+// the largest magnitudes unpacking to the exact sums of the fields.
+func TestPackGrads(t *testing.T) {
 	tests := []struct {
 		name  string
 		grads []gradPair
@@ -106,33 +134,35 @@ func TestQuantiseGrads(t *testing.T) {
 		{"large weights", []gradPair{{3e6, 8e5}, {-2e6, 1e-3}, {0, 1e-16}}},
 		{"tiny values", []gradPair{{1e-30, 1e-38}, {-1e-31, 1e-40}}},
 		{"all zero", []gradPair{{0, 0}, {0, 0}}},
+		{"a million extremes", slices.Repeat([]gradPair{{-1, 0.25}, {-1, 0.25}, {1, 1e-9}}, 1<<19)},
+		{"a million positive extremes", slices.Repeat([]gradPair{{1, 0.25}}, 1<<20)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dst := make([]binStat, len(tc.grads))
-			sc := quantiseGrads(dst, tc.grads, 2)
+			dst := make([]int64, len(tc.grads))
+			sc := packGrads(dst, tc.grads, 2)
+			var sum int64
+			var want binStat
 			for i, gp := range tc.grads {
-				g, h := sc.decode(dst[i])
-				if math.Abs(g-float64(gp.g)) > sc.gUnit || math.Abs(h-float64(gp.h)) > sc.hUnit {
-					t.Errorf("row %d: %v decodes to (%v, %v), units (%v, %v)", i, gp, g, h, sc.gUnit, sc.hUnit)
+				s := unpackStat(dst[i])
+				g, h := sc.decode(s)
+				if math.Abs(g-float64(gp.g)) > sc.gUnit/2 || (math.Abs(h-float64(gp.h)) > sc.hUnit/2 && s.h != 1) {
+					t.Fatalf("row %d: %v decodes to (%v, %v), units (%v, %v)", i, gp, g, h, sc.gUnit, sc.hUnit)
 				}
-				if gp.h > 0 && dst[i].h <= 0 {
-					t.Errorf("row %d: hessian %v became %d", i, gp.h, dst[i].h)
+				if gp.h > 0 && s.h <= 0 {
+					t.Fatalf("row %d: hessian %v became %d", i, gp.h, s.h)
 				}
+				sum += dst[i]
+				want.g += s.g
+				want.h += s.h
+			}
+			if got := unpackStat(sum); got != want {
+				t.Errorf("packed sum unpacks to %v, the fields sum to %v", got, want)
+			}
+			if want.g >= 1<<31 || want.g < -(1<<31) || want.h >= 1<<32 {
+				t.Errorf("sums %v overflow their fields", want)
 			}
 		})
-	}
-	// The bound: n rows of the largest magnitude sum below 2^62.
-	for _, n := range []int{1, 1000, 1 << 20, math.MaxInt32} {
-		for _, maxAbs := range []float64{1e-38, 0.25, 1, 3e38} {
-			u := fixedPointUnit(maxAbs, n)
-			if s := float64(n) * (maxAbs/u + 1); !(s < 1<<62) {
-				t.Errorf("n=%d max=%v: unit %v lets the sum reach %v", n, maxAbs, u, s)
-			}
-			if n == 1<<20 && maxAbs/u < 1<<40 {
-				t.Errorf("n=%d max=%v: unit %v keeps only %.0f steps", n, maxAbs, u, maxAbs/u)
-			}
-		}
 	}
 }
 

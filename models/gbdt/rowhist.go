@@ -7,11 +7,11 @@ package gbdt
 // For such nodes the histogram builder reads the row-major copy of the
 // bins instead: the node's rows are a few contiguous bytes each (every
 // splittable feature), so it touches one or two cache lines per row,
-// however small the node. The histograms of all features (16 bytes x 255
-// bins x 80 features is 320 KiB) then live in L2 cache.
+// however small the node. The histograms of all features (8 bytes x 255
+// bins x 80 features is 160 KiB) then live in L2 cache.
 //
 // Workers take blocks of rows, each adding into a histogram of its own;
-// the histograms are then added up. Sums are integers (binStat), so the
+// the histograms are then added up. Sums are integers (packed, see packStat), so the
 // result does not depend on which worker took which block.
 
 // rowBlockRows is the number of rows a worker takes at a time when
@@ -46,76 +46,64 @@ type rowBins struct {
 
 // useRows reports whether a node of n rows gets its histogram row-wise.
 func (hb *histBuilder) useRows(n int) bool {
-	return hb.rowWise > 0 && n <= hb.rowWise && hb.bins.byRow.width > 0
+	w := hb.bins.byRow.width
+	return hb.rowWise > 0 && n <= hb.rowWise && w > 0 && w <= maxRowWidth
 }
+
+// maxRowWidth is the most features a row-wise histogram holds: byte j of
+// a row owns bins [j*256, (j+1)*256) of a rowHist, so that a bin's index
+// is the byte's position and value, with no per-feature offset to load.
+const maxRowWidth = 256
+
+// rowHist is a worker's histogram for row-wise building.
+type rowHist = *[maxRowWidth * 256]int64
 
 // buildRows fills dst (zeroing it first) with the gradient sums of rows
 // (ascending row indices) for every splittable feature.
-func (hb *histBuilder) buildRows(dst []binStat, rows []int32, grads []binStat) {
+func (hb *histBuilder) buildRows(dst []int64, rows []int32, grads []int64) {
 	rb := &hb.bins.byRow
 	blocks := (len(rows) + rowBlockRows - 1) / rowBlockRows
-	workers := min(hb.workers, blocks)
+	workers := max(1, min(hb.workers, blocks))
 	if len(rows) < minParallelHistRows {
 		workers = 1
 	}
-	if workers <= 1 {
-		hb.clearRowFeatures(dst)
-		addRows(hb.rowViews(&hb.dstViews, dst), rb.data, rb.width, rows, grads)
-		return
-	}
 	for len(hb.private) < workers {
-		buf := make([]binStat, hb.layout.size)
-		var views []*[256]binStat
-		hb.rowViews(&views, buf)
-		hb.private = append(hb.private, privateHist{buf: buf, views: views})
+		hb.private = append(hb.private, new([maxRowWidth * 256]int64))
 	}
-	parallelFor(workers, workers, func(w int) { hb.clearRowFeatures(hb.private[w].buf) })
-	parallelForWorker(blocks, workers, func(w, b int) {
-		addRows(hb.private[w].views, rb.data, rb.width, rows[b*rowBlockRows:min((b+1)*rowBlockRows, len(rows))], grads)
-	})
-	// Add the workers' histograms, in parallel over ranges of bins.
-	used := hb.layout.size - 256 // the padding is never written
-	chunks := (used + mergeChunkBins - 1) / mergeChunkBins
-	parallelFor(chunks, workers, func(c int) {
-		lo, hi := c*mergeChunkBins, min((c+1)*mergeChunkBins, used)
-		d := dst[lo:hi]
-		copy(d, hb.private[0].buf[lo:hi])
-		for _, p := range hb.private[1:workers] {
-			for i, s := range p.buf[lo:hi] {
-				d[i].g += s.g
-				d[i].h += s.h
+	used := rb.width * 256
+	if workers <= 1 {
+		clear(hb.private[0][:used])
+		addRows(hb.private[0], rb.data, rb.width, rows, grads)
+	} else {
+		parallelFor(workers, workers, func(w int) { clear(hb.private[w][:used]) })
+		parallelForWorker(blocks, workers, func(w, b int) {
+			addRows(hb.private[w], rb.data, rb.width, rows[b*rowBlockRows:min((b+1)*rowBlockRows, len(rows))], grads)
+		})
+	}
+	// Add the workers' histograms into dst's layout, in parallel over
+	// groups of features.
+	chunks := (rb.width + mergeChunkFeatures - 1) / mergeChunkFeatures
+	mw := workers
+	if len(rows) < minParallelHistRows {
+		mw = 1
+	}
+	parallelFor(chunks, mw, func(c int) {
+		for j := c * mergeChunkFeatures; j < min((c+1)*mergeChunkFeatures, rb.width); j++ {
+			f := rb.feature[j]
+			d := dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]]
+			copy(d, hb.private[0][j*256:j*256+len(d)])
+			for _, p := range hb.private[1:workers] {
+				for b, s := range p[j*256 : j*256+len(d)] {
+					d[b] += s
+				}
 			}
 		}
 	})
 }
 
-// mergeChunkBins is the number of bins one task of the histogram merge
-// adds up.
-const mergeChunkBins = 4096
-
-// privateHist is a worker's histogram for row-wise building.
-type privateHist struct {
-	buf   []binStat
-	views []*[256]binStat
-}
-
-// rowViews sets *views to the 256-bin views of hist for the row layout's
-// features, in row order, and returns it.
-func (hb *histBuilder) rowViews(views *[]*[256]binStat, hist []binStat) []*[256]binStat {
-	fs := hb.bins.byRow.feature
-	if cap(*views) < len(fs) {
-		*views = make([]*[256]binStat, len(fs))
-	}
-	v := (*views)[:len(fs)]
-	for j, f := range fs {
-		v[j] = hb.view(hist, f)
-	}
-	return v
-}
-
-func (hb *histBuilder) clearRowFeatures(hist []binStat) {
-	clear(hist[:hb.layout.size-256])
-}
+// mergeChunkFeatures is the number of features one task of the histogram
+// merge adds up.
+const mergeChunkFeatures = 16
 
 // rowBatch is how many rows addRows copies before adding them: the
 // copies are independent loads, so the memory system fetches the rows'
@@ -124,15 +112,11 @@ func (hb *histBuilder) clearRowFeatures(hist []binStat) {
 const rowBatch = 16
 
 // addRows adds the gradient of every row in rows to its bin in each
-// feature's view; a row's bins are bins[r*width : (r+1)*width], views
-// holding one view per byte.
-func addRows(views []*[256]binStat, bins []uint8, width int, rows []int32, grads []binStat) {
-	var gbuf [rowBatch]binStat
-	var bbuf [rowBatch * 256]uint8
-	if width > 256 {
-		addRowsUnbatched(views, bins, width, rows, grads)
-		return
-	}
+// feature of h; a row's bins are bins[r*width : (r+1)*width], width at
+// most maxRowWidth.
+func addRows(h rowHist, bins []uint8, width int, rows []int32, grads []int64) {
+	var gbuf [rowBatch]int64
+	var bbuf [rowBatch * maxRowWidth]uint8
 	for len(rows) > 0 {
 		batch := rows[:min(rowBatch, len(rows))]
 		rows = rows[len(batch):]
@@ -141,38 +125,23 @@ func addRows(views []*[256]binStat, bins []uint8, width int, rows []int32, grads
 			copy(bbuf[i*width:(i+1)*width], bins[int(r)*width:int(r)*width+width])
 		}
 		for i := range batch {
-			addRow(views, bbuf[i*width:(i+1)*width], gbuf[i])
+			addRow(h, bbuf[i*width:(i+1)*width], gbuf[i])
 		}
 	}
 }
 
-func addRowsUnbatched(views []*[256]binStat, bins []uint8, width int, rows []int32, grads []binStat) {
-	for _, r := range rows {
-		addRow(views, bins[int(r)*width:int(r)*width+width], grads[r])
-	}
-}
-
-// addRow adds gp to the bin of each of row's features.
-func addRow(views []*[256]binStat, row []uint8, gp binStat) {
-	row = row[:len(views)]
+// addRow adds gp to the bin of each of row's features (row holds at most
+// maxRowWidth bytes).
+func addRow(h rowHist, row []uint8, gp int64) {
 	j := 0
 	for ; j+4 <= len(row); j += 4 {
-		s := &views[j][row[j]]
-		s.g += gp.g
-		s.h += gp.h
-		s = &views[j+1][row[j+1]]
-		s.g += gp.g
-		s.h += gp.h
-		s = &views[j+2][row[j+2]]
-		s.g += gp.g
-		s.h += gp.h
-		s = &views[j+3][row[j+3]]
-		s.g += gp.g
-		s.h += gp.h
+		r := row[j : j+4 : j+4]
+		h[uint16(j)<<8|uint16(r[0])] += gp
+		h[uint16(j+1)<<8|uint16(r[1])] += gp
+		h[uint16(j+2)<<8|uint16(r[2])] += gp
+		h[uint16(j+3)<<8|uint16(r[3])] += gp
 	}
 	for ; j < len(row); j++ {
-		s := &views[j][row[j]]
-		s.g += gp.g
-		s.h += gp.h
+		h[uint16(j)<<8|uint16(row[j])] += gp
 	}
 }

@@ -94,7 +94,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWiseLimit(n)},
 		workers:      workers,
 	}
-	fixed := make([]binStat, n) // one output's gradients in fixed point
+	packed := make([]int64, n) // one output's gradients, quantised for packed histograms
 	rowIdx := make([]int32, 0, n)
 	work := make([]int32, 0, n)
 	// A class no training row has keeps its base score: its trees are
@@ -118,10 +118,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		rng := rand.New(rand.NewPCG(p.Seed, uint64(round)+1))
 		rowIdx = sampleRound(rowIdx[:0], n, p.Subsample, rng)
 		gr.features = sampleFeatures(splittable, p.ColSampleByTree, rng)
-		gr.hb.groups = gr.hb.groups[:0]
-		for i := 0; i < len(gr.features); i += histGroupSize {
-			gr.hb.groups = append(gr.hb.groups, gr.features[i:min(i+histGroupSize, len(gr.features))])
-		}
+		gr.hb.groups = featureGroups(gr.hb.groups, gr.features, workers)
 
 		for c := 0; c < k; c++ {
 			if absent[c] {
@@ -131,8 +128,8 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 			// grow reorders its rows; every output starts from the same
 			// ascending order.
 			work = append(work[:0], rowIdx...)
-			sc := quantiseGrads(fixed, grads[c], workers)
-			gt := gr.grow(work, fixed, sc)
+			sc := packGrads(packed, grads[c], workers)
+			gt := gr.grow(work, packed, sc, grads[c])
 			addTreeToTrainScores(&gt, work, bins, scores, k, c, len(work) < n, workers)
 			m.trees = append(m.trees, gt.t)
 		}
