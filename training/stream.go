@@ -77,6 +77,9 @@ type streamSet struct {
 	binned   *gbdt.BinnedBuilder
 	u        []float32 // per kept row: its draw (-1 for a failure, always kept)
 	kept     int
+	// presampled: the share was estimated from the window's first rows.
+	presampled bool
+	binnedRows int // rows binned, those dropped since included
 
 	sample, family reservoir
 
@@ -270,7 +273,43 @@ func (s *streamSet) add(ctx context.Context, part *features.Table) error {
 			return err
 		}
 	}
+	s.presample()
 	return s.tighten()
+}
+
+// presampleAfter is the share of the training window whose rows the
+// set has seen when it estimates the share of successes the whole window
+// will keep (presample).
+const presampleAfter = 8 // 1/8
+
+// presample, once an eighth of the training window has been seen (and
+// the bin edges are known), extrapolates the window's rows and failures
+// from it and lowers the share of successes kept to twice the share they
+// need: rows that a later halving would drop are then never binned. The
+// kept rows are those of the final share either way, unless the window's
+// first eighth had more than twice its share of the sends (then fewer
+// rows than --max-train-rows are kept, still a uniform sample of the
+// successes, weighted back).
+func (s *streamSet) presample() {
+	if s.presampled || s.binner == nil || s.maxRows <= 0 || s.rows == 0 {
+		return
+	}
+	window := float64(s.w.TrainTo.UnixMicro() - s.first)
+	seen := float64(s.last - s.first)
+	if window <= 0 || seen < window/presampleAfter {
+		return
+	}
+	s.presampled = true
+	scale := window / max(seen, 1)
+	failures := float64(s.failures) * scale
+	successes := float64(s.rows-s.failures) * scale
+	share := 1.0
+	for failures+share*successes > float64(s.maxRows) && share/2 >= minSuccessShare {
+		share /= 2
+	}
+	if share = min(1, 2*share); share < s.share {
+		s.filter(share)
+	}
 }
 
 // tighten halves the share of successes kept while the rows kept exceed
@@ -299,6 +338,13 @@ func (s *streamSet) tighten() error {
 		// Not reached: rows are binned before the target (edgeRows <= maxRows).
 		return fmt.Errorf("training: down-sampling before the bin edges are known")
 	}
+	s.filter(share)
+	return nil
+}
+
+// filter lowers the share of successes kept to share, dropping the kept
+// successes whose draw is not below it.
+func (s *streamSet) filter(share float64) {
 	s.share = share
 	u := s.u
 	n := s.binned.Filter(func(k int) bool { return u[k] < float32(share) })
@@ -311,7 +357,6 @@ func (s *streamSet) tighten() error {
 	}
 	s.u = u[:j]
 	s.kept = n
-	return nil
 }
 
 // tightenValid halves the share of validation rows kept while more than
@@ -382,6 +427,7 @@ func (s *streamSet) fixEdges(ctx context.Context) error {
 // bin appends the rows of a training record to the binned set.
 func (s *streamSet) bin(rec arrow.Record) error {
 	failed := rec.Column(1).(*array.Boolean)
+	s.binnedRows += int(rec.NumRows())
 	y := make([]float32, rec.NumRows())
 	for i := range y {
 		if failed.Value(i) {

@@ -247,3 +247,66 @@ func TestStreamedValidationSample(t *testing.T) {
 		j++
 	}
 }
+
+// TestPresampleKeepsTheSameRows: lowering the share from the window's
+// first eighth bins fewer rows on the way, and keeps the rows the final
+// share keeps without it, byte for byte.
+func TestPresampleKeepsTheSameRows(t *testing.T) {
+	ds, err := pipeline.OpenDataset(history(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := fastConfig("", "unused")
+	cfg.MaxTrainRows = 700 // of 1728 rows, 480 failed: a share of 1/8
+	build := func(presample bool) (*Tables, *streamSet) {
+		t.Helper()
+		tr := newTrainer(cfg)
+		w := cfg.Windows()
+		set := tr.newStreamSet(w)
+		set.edgeRows = 100 // the edges are known before an eighth of the window
+		set.presampled = !presample
+		// Chunks of 50 rows: the share can change between them.
+		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error {
+			for lo := 0; lo < p.Rows; lo += 50 {
+				var rows []int
+				for i := lo; i < min(lo+50, p.Rows); i++ {
+					rows = append(rows, i)
+				}
+				if err := set.add(ctx, p.SelectRows(rows)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := set.finish(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, set
+	}
+	with, ws := build(true)
+	without, wos := build(false)
+	t.Logf("sampling %+v, binned %d and %d", *with.Sampling, ws.binnedRows, wos.binnedRows)
+	if ws.binnedRows >= wos.binnedRows {
+		t.Fatalf("binned %d rows with the estimated share, %d without: want fewer", ws.binnedRows, wos.binnedRows)
+	}
+	if *with.Sampling != *without.Sampling {
+		t.Fatalf("sampling with the estimate %+v, without %+v", *with.Sampling, *without.Sampling)
+	}
+	a, b := with.Binned, without.Binned
+	if a.X.Rows != b.X.Rows || !slices.Equal(a.Weight, b.Weight) || !slices.Equal(a.Y, b.Y) {
+		t.Fatalf("binned %d rows with the estimate, %d without, or other weights or labels", a.X.Rows, b.X.Rows)
+	}
+	p := newTrainer(cfg).gbdtParams()
+	p.EarlyStoppingRounds, p.NumRounds = 0, 5
+	ma, _ := gbdt.Fit(ctx, p, *a, nil)
+	mb, _ := gbdt.Fit(ctx, p, *b, nil)
+	wa, _ := ma.MarshalBinary()
+	wb, _ := mb.MarshalBinary()
+	if !bytes.Equal(wa, wb) {
+		t.Fatal("the model trained with the estimated share differs")
+	}
+}
