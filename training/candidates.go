@@ -155,12 +155,6 @@ func (t *trainer) stoppingSet(s *Tables) gbdt.Dataset {
 // (SampleRows draws the baselines' samples with the seed itself).
 const stoppingSampleSeed = 0x73746f70 // "stop"
 
-// maxFamilyPatience caps the error-family model's early-stopping patience
-// (Config.EarlyStop): each of its rounds grows a tree per family, and its
-// validation loss turns early (its best round was 13 to 15 on the scale-6
-// demo world, the same with a patience of 10 as of 30).
-const maxFamilyPatience = 10
-
 // fitFamily trains the error-family model on the failed training rows and
 // evaluates it on the validation window.
 func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64) (*gbdt.Model, familyEval, error) {
@@ -176,9 +170,6 @@ func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64)
 		valid = &gbdt.Dataset{X: X.SelectRows(failedValid), Y: familyY(tab, failedValid)}
 	} else {
 		p.EarlyStoppingRounds = 0
-	}
-	if p.EarlyStoppingRounds > maxFamilyPatience {
-		p.EarlyStoppingRounds = maxFamilyPatience
 	}
 	began := time.Now()
 	model, err := gbdt.Fit(ctx, p, train, valid)
