@@ -80,7 +80,10 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 		trainRows = sp.RowsKept
 		note = fmt.Sprintf("; successes down-sampled to %.4g, weighted %.4g", sp.SuccessShare, sp.SuccessWeight)
 	}
-	valid := gbdt.Dataset{X: s.ValidX, Y: boolsToY(s.ValidLabels)}
+	valid := t.stoppingSet(s)
+	if valid.X.Rows < len(s.Valid) {
+		note += fmt.Sprintf("; early stopping on %d of the %d validation rows", valid.X.Rows, len(s.Valid))
+	}
 	began := time.Now()
 	fail, err := gbdt.Fit(ctx, p, train, &valid)
 	if err != nil {
@@ -119,6 +122,39 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	}
 	return set, nil
 }
+
+// maxStoppingRows caps the validation rows the failure model's early
+// stopping scores after every round (a seeded uniform sample of them when
+// the window holds more). Every validation row is still scored once by
+// the kept model: metrics, calibration and thresholds see the whole
+// window.
+const maxStoppingRows = 500_000
+
+// stoppingSet returns the validation rows early stopping scores: all of
+// them, or a seeded uniform sample of t.stoppingRows (maxStoppingRows)
+// when there are more.
+func (t *trainer) stoppingSet(s *Tables) gbdt.Dataset {
+	n := t.stoppingRows
+	if n <= 0 {
+		n = maxStoppingRows
+	}
+	rows := SampleRows(indexes(len(s.Valid)), n, t.cfg.Seed^stoppingSampleSeed)
+	if len(rows) == len(s.Valid) {
+		return gbdt.Dataset{X: s.ValidX, Y: boolsToY(s.ValidLabels)}
+	}
+	y := make([]float32, len(rows))
+	for k, i := range rows {
+		if s.ValidLabels[i] {
+			y[k] = 1
+		}
+	}
+	t.log.Info("early stopping on a sample of the validation window", "rows", len(rows), "valid_rows", len(s.Valid))
+	return gbdt.Dataset{X: s.ValidX.SelectRows(rows), Y: y}
+}
+
+// stoppingSampleSeed is mixed into the seed of the early-stopping sample
+// (SampleRows draws the baselines' samples with the seed itself).
+const stoppingSampleSeed = 0x73746f70 // "stop"
 
 // fitFamily trains the error-family model on the failed training rows and
 // evaluates it on the validation window.

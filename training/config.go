@@ -49,6 +49,13 @@ type Config struct {
 	// halved until the rows kept fit, each kept success weighted by
 	// 1/share. 0 keeps every row.
 	MaxTrainRows int
+	// MaxValidRows (--max-valid-rows) caps the validation rows of a run
+	// built from history: when the validation window holds more, a seeded
+	// uniform sample of them (a share halved until it fits, whatever the
+	// outcome) is what the models are evaluated, calibrated and given
+	// thresholds on. 0 keeps every row. RunTable's given table is never
+	// sampled.
+	MaxValidRows int
 	// MaxFamilyRows (--max-family-rows) caps the failed training sends
 	// the error-family model trains on (a seeded uniform sample); 0: all.
 	MaxFamilyRows int
@@ -110,6 +117,7 @@ func DefaultConfig() Config {
 		LearningRate:    0.1,
 		EarlyStop:       30,
 		MaxTrainRows:    DefaultMaxTrainRows,
+		MaxValidRows:    DefaultMaxValidRows,
 		MaxFamilyRows:   DefaultMaxFamilyRows,
 		Baselines:       true,
 		BaselineRows:    10000,
@@ -168,6 +176,8 @@ func (c Config) validateSettings() error {
 		return usagef("--early-stop is %d, want 0 or more", c.EarlyStop)
 	case c.MaxTrainRows < 0:
 		return usagef("--max-train-rows is %d, want 0 (keep every row) or more", c.MaxTrainRows)
+	case c.MaxValidRows < 0:
+		return usagef("--max-valid-rows is %d, want 0 (keep every row) or more", c.MaxValidRows)
 	case c.MaxFamilyRows < 0:
 		return usagef("--max-family-rows is %d, want 0 (every failed send) or more", c.MaxFamilyRows)
 	case c.BaselineRows < 1:

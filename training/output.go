@@ -55,6 +55,9 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		md.Extra["warnings"] = res.Warnings
 	}
 	md.Extra["as_of"] = w.AsOf.Format(time.RFC3339)
+	if vs := s.ValidSampling; vs != nil {
+		md.Extra["validation_sampling"] = vs
+	}
 	md.Extra["champion_evaluated"] = res.ChampionEvaluated
 	if pc := res.Paired; pc != nil {
 		md.Extra["champion_difference_95"] = []float64{round4(pc.Low), round4(pc.High)}

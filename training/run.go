@@ -135,6 +135,7 @@ type trainer struct {
 	progress bool
 
 	baselineFirst int // rows of a baseline's first fit; 0: firstBaselineRows (tests set it)
+	stoppingRows  int // cap of the early-stopping rows; 0: maxStoppingRows (tests set it)
 
 	rules *ruleFilter // the sends a deterministic rule decides, left out of the models' rows
 }

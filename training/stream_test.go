@@ -147,17 +147,19 @@ func maps2Equal(a, b map[string]int32) bool {
 func TestTrainRecordsSampling(t *testing.T) {
 	hist := history(t)
 	for _, tc := range []struct {
-		name    string
-		maxRows int
-		want    bool
+		name     string
+		maxRows  int
+		want     bool
+		maxValid int
 	}{
-		{"every row", 0, false},
-		{"down-sampled", 1500, true},
+		{"every row", 0, false, 0},
+		{"down-sampled", 1500, true, DefaultMaxValidRows},
+		{"validation sampled", 0, false, 300},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := t.TempDir()
 			cfg := noBaselines(hist, reg)
-			cfg.MaxTrainRows = tc.maxRows
+			cfg.MaxTrainRows, cfg.MaxValidRows = tc.maxRows, tc.maxValid
 			if code, log := runTrain(t, cfg); code != 0 {
 				t.Fatalf("exit %d\n%s", code, log)
 			}
@@ -172,6 +174,139 @@ func TestTrainRecordsSampling(t *testing.T) {
 			if sp := md.Sampling; sp != nil && (sp.SuccessWeight != 1/sp.SuccessShare || sp.RowsKept > tc.maxRows || sp.RowsBefore != md.Rows.Train) {
 				t.Fatalf("sampling %+v, rows %+v", sp, md.Rows)
 			}
+			vs, ok := md.Extra["validation_sampling"].(map[string]any)
+			if sampled := tc.maxValid == 300; ok != sampled || ok && (vs["rows_kept"] != float64(md.Rows.Valid) || md.Rows.Valid > tc.maxValid) {
+				t.Fatalf("validation_sampling %v (want one: %v), validation rows %d", md.Extra["validation_sampling"], sampled, md.Rows.Valid)
+			}
 		})
+	}
+}
+
+// TestStreamedValidationSample checks the validation cap: above it the
+// validation rows are a seeded uniform sample of the window (a power of
+// two share, at most the cap, the rows themselves in time order with
+// their labels), the same on every build; at or under it, every row.
+func TestStreamedValidationSample(t *testing.T) {
+	ds, err := pipeline.OpenDataset(history(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := fastConfig("", "unused")
+	full, err := BuildTables(ctx, ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(full.Valid)
+	build := func(maxValid int) *Tables {
+		t.Helper()
+		c := cfg
+		c.MaxValidRows = maxValid
+		tr := newTrainer(c)
+		w := c.Windows()
+		set := tr.newStreamSet(w)
+		defer set.release()
+		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p) }); err != nil {
+			t.Fatal(err)
+		}
+		s, err := set.finish(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := build(n); s.ValidSampling != nil || len(s.Valid) != n {
+		t.Fatalf("cap = the window's %d rows: sampling %+v, %d rows", n, s.ValidSampling, len(s.Valid))
+	}
+	maxValid := n / 3
+	a, b := build(maxValid), build(maxValid)
+	vs := a.ValidSampling
+	if vs == nil || vs.RowsBefore != n || vs.RowsKept != len(a.Valid) || vs.RowsKept > maxValid || vs.RowsKept < maxValid/4 {
+		t.Fatalf("sampling %+v with %d rows, want at most %d of %d", vs, len(a.Valid), maxValid, n)
+	}
+	if e := math.Log2(vs.Share); e != math.Trunc(e) || vs.Share >= 1 {
+		t.Fatalf("share %v is not a power of two below 1", vs.Share)
+	}
+	if !slices.Equal(a.ValidX.Data, b.ValidX.Data) || !slices.Equal(a.ValidLabels, b.ValidLabels) {
+		t.Fatal("two builds with one seed sampled different validation rows")
+	}
+	// Each sampled row is a row of the window, in order, with its label.
+	nf := full.ValidX.Cols
+	j := 0
+	for k := range len(a.Valid) {
+		row := a.ValidX.Data[k*nf : (k+1)*nf]
+		for j < n && (full.Table.Time[full.Valid[j]] != a.Table.Time[k] || !slices.Equal(full.ValidX.Data[j*nf:(j+1)*nf], row)) {
+			j++
+		}
+		if j == n {
+			t.Fatalf("sampled validation row %d is not a row of the window after the previous one", k)
+		}
+		if a.ValidLabels[k] != full.ValidLabels[j] {
+			t.Fatalf("sampled validation row %d has label %v, the window's %v", k, a.ValidLabels[k], full.ValidLabels[j])
+		}
+		j++
+	}
+}
+
+// TestPresampleKeepsTheSameRows: lowering the share from the window's
+// first eighth bins fewer rows on the way, and keeps the rows the final
+// share keeps without it, byte for byte.
+func TestPresampleKeepsTheSameRows(t *testing.T) {
+	ds, err := pipeline.OpenDataset(history(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := fastConfig("", "unused")
+	cfg.MaxTrainRows = 700 // of 1728 rows, 480 failed: a share of 1/8
+	build := func(presample bool) (*Tables, *streamSet) {
+		t.Helper()
+		tr := newTrainer(cfg)
+		w := cfg.Windows()
+		set := tr.newStreamSet(w)
+		set.edgeRows = 100 // the edges are known before an eighth of the window
+		set.presampled = !presample
+		// Chunks of 50 rows: the share can change between them.
+		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error {
+			for lo := 0; lo < p.Rows; lo += 50 {
+				var rows []int
+				for i := lo; i < min(lo+50, p.Rows); i++ {
+					rows = append(rows, i)
+				}
+				if err := set.add(ctx, p.SelectRows(rows)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := set.finish(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, set
+	}
+	with, ws := build(true)
+	without, wos := build(false)
+	t.Logf("sampling %+v, binned %d and %d", *with.Sampling, ws.binnedRows, wos.binnedRows)
+	if ws.binnedRows >= wos.binnedRows {
+		t.Fatalf("binned %d rows with the estimated share, %d without: want fewer", ws.binnedRows, wos.binnedRows)
+	}
+	if *with.Sampling != *without.Sampling {
+		t.Fatalf("sampling with the estimate %+v, without %+v", *with.Sampling, *without.Sampling)
+	}
+	a, b := with.Binned, without.Binned
+	if a.X.Rows != b.X.Rows || !slices.Equal(a.Weight, b.Weight) || !slices.Equal(a.Y, b.Y) {
+		t.Fatalf("binned %d rows with the estimate, %d without, or other weights or labels", a.X.Rows, b.X.Rows)
+	}
+	p := newTrainer(cfg).gbdtParams()
+	p.EarlyStoppingRounds, p.NumRounds = 0, 5
+	ma, _ := gbdt.Fit(ctx, p, *a, nil)
+	mb, _ := gbdt.Fit(ctx, p, *b, nil)
+	wa, _ := ma.MarshalBinary()
+	wb, _ := mb.MarshalBinary()
+	if !bytes.Equal(wa, wb) {
+		t.Fatal("the model trained with the estimated share differs")
 	}
 }

@@ -77,6 +77,10 @@ type Tables struct {
 	// When nil the model trains on TrainX.
 	Binned   *gbdt.Dataset
 	Sampling *artifact.Sampling // nil: every training row was kept
+	// ValidSampling, when set, says that the validation rows are a
+	// seeded uniform sample of the validation window (Config.MaxValidRows);
+	// nil: they are the whole window.
+	ValidSampling *ValidSampling
 
 	// Sample is a seeded uniform sample of the training rows (up to the
 	// larger baseline row cap), what the baselines train on; streamed
@@ -97,6 +101,18 @@ type Tables struct {
 	// LikelyCodes maps a family name to its most frequent error code
 	// among all failed training rows.
 	LikelyCodes map[string]int32
+}
+
+// ValidSampling is how a streamed run sampled its validation window:
+// every row kept while its seeded draw is below Share, a power of two
+// halved until at most MaxRows were kept. The sample is uniform (not by
+// outcome), so metrics, calibration and thresholds on it estimate the
+// window's own without bias.
+type ValidSampling struct {
+	Share      float64 `json:"share"`       // share of the window's rows kept, in (0, 1)
+	MaxRows    int     `json:"max_rows"`    // the cap (Config.MaxValidRows)
+	RowsBefore int     `json:"rows_before"` // rows in the validation window
+	RowsKept   int     `json:"rows_kept"`   // rows validated on
 }
 
 // BuildTables builds the features of every send of history in the
@@ -138,7 +154,16 @@ func BuildTables(ctx context.Context, history features.Source, cfg Config) (*Tab
 func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w Windows, out *features.ParquetWriter) (*Tables, error) {
 	set := t.newStreamSet(w)
 	defer set.release()
-	if _, err := t.buildFeatures(ctx, history, w, out, func(part *features.Table) error { return set.add(ctx, t.rules.drop(part)) }); err != nil {
+	// The set takes the chunks on a goroutine of its own: sampling and
+	// binning them then runs beside the feature build's classifier, which
+	// hands the chunks on, instead of after it. Chunks keep their order,
+	// so the set is the same as one built inline.
+	h := startHandOff(handOffDepth, func(part *features.Table) error { return set.add(ctx, t.rules.drop(part)) })
+	_, err := t.buildFeatures(ctx, history, w, out, h.send)
+	if cerr := h.close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	tabs, err := set.finish(ctx)
@@ -298,6 +323,9 @@ func (t *trainer) checkSplit(s *Tables) error {
 	case s.ValidFailures == valid:
 		return exitcode.Inputf("every one of the %d validation rows failed: the validation window cannot rank models", valid)
 	}
+	if vs := s.ValidSampling; vs != nil {
+		t.log.Info("validation rows sampled uniformly", "share", vs.Share, "rows_kept", vs.RowsKept, "rows", vs.RowsBefore, "max_valid_rows", vs.MaxRows)
+	}
 	if sp := s.Sampling; sp != nil {
 		t.log.Info("training rows down-sampled", "success_share", sp.SuccessShare, "success_weight", sp.SuccessWeight,
 			"rows_kept", sp.RowsKept, "rows", sp.RowsBefore, "failures_kept", sp.FailuresKept, "max_train_rows", sp.MaxRows)
@@ -331,4 +359,59 @@ func count(b []bool) int {
 		}
 	}
 	return n
+}
+
+// handOffDepth is how many built chunks may wait for the training set's
+// goroutine (ChunkRows rows each).
+const handOffDepth = 4
+
+// handOff runs fn over the values sent to it, in order, on a goroutine of
+// its own. After fn fails, it is not called again, and send and close
+// return its error.
+type handOff[T any] struct {
+	ch     chan T
+	failed chan struct{} // closed when fn has failed; err is set before
+	done   chan struct{} // closed when the goroutine has returned
+	err    error
+}
+
+func startHandOff[T any](depth int, fn func(T) error) *handOff[T] {
+	h := &handOff[T]{ch: make(chan T, depth), failed: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		for v := range h.ch {
+			if h.err != nil {
+				continue // drain what was sent before send saw the failure
+			}
+			if err := fn(v); err != nil {
+				h.err = err
+				close(h.failed)
+			}
+		}
+	}()
+	return h
+}
+
+// send hands v on, waiting while depth values wait; it returns fn's error
+// once fn has failed.
+func (h *handOff[T]) send(v T) error {
+	select {
+	case <-h.failed:
+		return h.err
+	default:
+	}
+	select {
+	case h.ch <- v:
+		return nil
+	case <-h.failed:
+		return h.err
+	}
+}
+
+// close waits for every value sent to be taken and returns fn's error.
+// It must be called once, after the last send.
+func (h *handOff[T]) close() error {
+	close(h.ch)
+	<-h.done
+	return h.err
 }

@@ -2,12 +2,14 @@ package training
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -113,5 +115,75 @@ func TestSampleRows(t *testing.T) {
 	}
 	if slices.Equal(a, SampleRows(rows, 10, 2)) {
 		t.Error("seeds 1 and 2 drew the same sample")
+	}
+}
+
+func TestHandOffKeepsOrderAndStopsAtTheFirstError(t *testing.T) {
+	var got []int
+	boom := errors.New("boom")
+	h := startHandOff(2, func(v int) error {
+		got = append(got, v)
+		if v == 5 {
+			return boom
+		}
+		return nil
+	})
+	var sendErr error
+	for v := range 100 {
+		if sendErr = h.send(v); sendErr != nil {
+			break
+		}
+	}
+	if err := h.close(); !errors.Is(err, boom) {
+		t.Fatalf("close returned %v, want %v", err, boom)
+	}
+	if sendErr != nil && !errors.Is(sendErr, boom) {
+		t.Fatalf("send returned %v, want nil or %v", sendErr, boom)
+	}
+	if !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
+		t.Fatalf("fn saw %v, want 0..5 in order and nothing after the error", got)
+	}
+
+	got = got[:0]
+	h = startHandOff(1, func(v int) error { got = append(got, v); return nil })
+	for v := range 50 {
+		if err := h.send(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.close(); err != nil || len(got) != 50 || !slices.IsSorted(got) {
+		t.Fatalf("close %v, fn saw %d values (sorted %v), want 50 in order", err, len(got), slices.IsSorted(got))
+	}
+}
+
+// TestStoppingSetSamplesAboveTheCap: early stopping scores every
+// validation row up to the cap, and a seeded uniform sample above it,
+// with each row's own label.
+func TestStoppingSetSamplesAboveTheCap(t *testing.T) {
+	const n, nf = 1000, 3
+	s := &Tables{ValidX: models.Matrix{Rows: n, Cols: nf, Data: make([]float32, n*nf)}, Valid: indexes(n), ValidLabels: make([]bool, n)}
+	for i := range n {
+		s.ValidX.Data[i*nf] = float32(i)
+		s.ValidLabels[i] = i%7 == 0
+	}
+	tr := newTrainer(fastConfig("", "unused"))
+	if d := tr.stoppingSet(s); d.X.Rows != n || &d.X.Data[0] != &s.ValidX.Data[0] {
+		t.Fatalf("under the cap: %d rows (a copy: %v), want the %d rows themselves", d.X.Rows, &d.X.Data[0] != &s.ValidX.Data[0], n)
+	}
+	tr.stoppingRows = 100
+	a, b := tr.stoppingSet(s), tr.stoppingSet(s)
+	if a.X.Rows != 100 || !slices.Equal(a.X.Data, b.X.Data) {
+		t.Fatalf("above the cap: %d rows, equal for one seed %v; want 100, equal", a.X.Rows, slices.Equal(a.X.Data, b.X.Data))
+	}
+	prev := float32(-1)
+	for k := range a.X.Rows {
+		i := a.X.Data[k*nf]
+		if i <= prev {
+			t.Fatalf("sampled rows out of order: %v after %v", i, prev)
+		}
+		prev = i
+		if want := s.ValidLabels[int(i)]; (a.Y[k] == 1) != want {
+			t.Fatalf("sampled row %v has label %v, want %v", i, a.Y[k], want)
+		}
 	}
 }
