@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/internal/lowerbound"
 )
 
 // Defaults and thresholds of the index (see the package doc).
@@ -108,29 +109,9 @@ func Fit(X models.Matrix, names []string, bins int) (*Reference, error) {
 }
 
 // bin returns the bin of v: the first edge at or above v, or the last bin.
-// It is slices.BinarySearch written out for float64: Meter.Add calls it
-// once per feature value (tens of millions of times for a 1M-send plan),
-// where the generic search's cmp.Compare costs twice as much.
-func bin(edges []float64, v float64) int {
-	n := len(edges)
-	if n == 0 {
-		return 0
-	}
-	// Branch-free lower bound: the data's values land in unpredictable
-	// bins, so a conditional move beats a branch.
-	base := 0
-	for n > 1 {
-		half := n >> 1
-		if edges[base+half-1] < v {
-			base += half
-		}
-		n -= half
-	}
-	if edges[base] < v {
-		base++
-	}
-	return base
-}
+// Meter.Add calls it once per feature value (tens of millions of times
+// for a 1M-send plan), hence the branch-free search.
+func bin(edges []float64, v float64) int { return lowerbound.Search(edges, v) }
 
 // Check verifies a reference read back from a file: shares and edges
 // agree in length, edges increase, shares are within [0, 1].

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/internal/lowerbound"
 )
 
 // binMapper holds, per feature, the upper edges of every bin but the last:
@@ -24,21 +25,8 @@ func (bm *binMapper) numBins(f int) int { return len(bm.edges[f]) + 1 }
 func (bm *binMapper) bin(f int, v float32) uint8 { return binOf(bm.edges[f], v) }
 
 // binOf returns the index of the first edge >= v, or len(edges) when v is
-// above them all. The search is branch-free (the comparison feeds a flag
-// move): the answer stays in [base, base+n] while n halves.
-func binOf(edges []float32, v float32) uint8 {
-	n := len(edges)
-	if n == 0 {
-		return 0
-	}
-	base := 0
-	for n > 1 {
-		half := n >> 1
-		base += half & -int(b2i(edges[base+half-1] < v))
-		n -= half
-	}
-	return uint8(base + int(b2i(edges[base] < v)))
-}
+// above them all.
+func binOf(edges []float32, v float32) uint8 { return uint8(lowerbound.Search(edges, v)) }
 
 // binSeedStream separates the binning sample's random stream from the
 // per-round streams.
