@@ -11,6 +11,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/internal/memlimit"
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/drift"
@@ -90,6 +91,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var res *Result
 	err := cfg.Validate()
 	if err == nil {
+		limit := cfg.MemoryLimit
+		if limit == 0 {
+			limit = memlimit.Auto()
+		}
+		if limit > 0 {
+			log.Debug("soft memory limit", "bytes", limit)
+		}
+		defer memlimit.Set(limit)()
 		t := newTrainer(cfg)
 		res, err = t.run(ctx)
 		err = classify(err)

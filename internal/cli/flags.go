@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/internal/memlimit"
 	"github.com/spf13/pflag"
 )
 
@@ -210,4 +211,31 @@ func (v *envNameValue) String() string { return *v.p }
 func LookupSecret(name string) (string, bool) {
 	v, ok := os.LookupEnv(name)
 	return v, ok && v != ""
+}
+
+// sizeValue is a memory size flag in bytes, read by memlimit.Parse.
+type sizeValue int64
+
+func (v *sizeValue) Set(s string) error {
+	n, err := memlimit.Parse(s)
+	if err != nil {
+		return err
+	}
+	*v = sizeValue(n)
+	return nil
+}
+
+func (v *sizeValue) Type() string { return "size" }
+func (v *sizeValue) String() string {
+	if *v == 0 {
+		return ""
+	}
+	return memlimit.Format(int64(*v))
+}
+
+// SizeVar binds a memory size flag ("2GiB", "1500MB", bytes) to p, in
+// bytes.
+func SizeVar(f *pflag.FlagSet, p *int64, name string, value int64, usage string) {
+	*p = value
+	f.Var((*sizeValue)(p), name, usage)
 }

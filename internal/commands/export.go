@@ -15,7 +15,7 @@ import (
 // Parquet.
 func NewExport() *cobra.Command {
 	cfg := ingest.DefaultExportConfig()
-	var mapping, hashKeyEnv, memoryLimit string
+	var mapping, hashKeyEnv string
 	return cli.Command(cli.Spec{
 		Use:   "export",
 		Short: "merge a send log and Meta's webhooks into a history dataset (Parquet)",
@@ -47,18 +47,13 @@ docs/export.md.`,
 			f.Float64Var(&cfg.MaxRejectRate, "max-reject-rate", cfg.MaxRejectRate, "fail (exit 3, history untouched) when more than this share of lines is rejected")
 			f.StringVar(&cfg.Timezone, "timezone", "", "IANA time zone of send-log times written without one, e.g. UTC or America/Sao_Paulo (default: reject such times)")
 			f.IntVar(&cfg.MaxLineBytes, "max-line-bytes", cfg.MaxLineBytes, "longest input line or CSV record in bytes; longer ones are rejected")
-			f.StringVar(&memoryLimit, "memory-limit", "", "memory the export aims to stay under, e.g. 2GiB (default: 1.5GiB, less under a smaller GOMEMLIMIT or cgroup limit); events beyond it are joined from disk")
+			cli.SizeVar(f, &cfg.MemoryLimit, "memory-limit", 0, "memory the export aims to stay under, e.g. 2GiB (default: 1.5GiB, less under a smaller GOMEMLIMIT or cgroup limit); events beyond it are joined from disk")
 			cli.HashKeyEnvVar(f, &hashKeyEnv)
 		},
 		func(ctx context.Context, env cli.Env) error {
 			var err error
 			if cfg.Mapping, err = ingest.ParseMapping(mapping); err != nil {
 				return exitcode.Usagef("--map: %w", err)
-			}
-			if memoryLimit != "" {
-				if cfg.MemoryLimit, err = ingest.ParseSize(memoryLimit); err != nil {
-					return exitcode.Usagef("--memory-limit: %w", err)
-				}
 			}
 			if key, ok := cli.LookupSecret(hashKeyEnv); ok {
 				cfg.HashKey = []byte(key)

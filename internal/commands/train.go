@@ -102,6 +102,7 @@ func bindTrain(f *pflag.FlagSet, c *training.Config, progress *string) {
 	f.IntVar(&c.BaselineRows, "baseline-rows", c.BaselineRows, "row cap for the random forest baseline, sampled with the seed")
 	f.IntVar(&c.LogRegRows, "logreg-rows", c.LogRegRows, "row cap for the logistic regression baseline, sampled with the seed")
 	f.IntVar(&c.MaxTrainRows, "max-train-rows", c.MaxTrainRows, "down-sample: keep every failed training send and a seeded share of the successful ones (weighted back by 1/share) so that at most about this many rows train the failure model; 0 keeps every row")
+	cli.SizeVar(f, &c.MemoryLimit, "memory-limit", c.MemoryLimit, "soft memory limit of the run, e.g. 3500MiB: the collector works harder near it (default: GOMEMLIMIT, else 3/4 of a container's memory limit, else none)")
 	f.IntVar(&c.MaxValidRows, "max-valid-rows", c.MaxValidRows, "evaluate, calibrate and set thresholds on a seeded uniform sample of at most this many validation sends when the window holds more; 0 keeps every row")
 	f.IntVar(&c.MaxFamilyRows, "max-family-rows", c.MaxFamilyRows, "the error-family model trains on at most this many failed sends, sampled with the seed; 0 uses them all")
 	f.Float64Var(&c.TargetPrecision, "target-precision", c.TargetPrecision, `precision the "high" threshold is chosen for on validation`)

@@ -64,6 +64,9 @@ func TestTrainConfig(t *testing.T) {
 		{"missing file", func() []string { return append([]string{"--config", filepath.Join(dir, "none.yaml")}, req...) }, nil, "none.yaml"},
 		{"bad as-of", func() []string { return append([]string{"--as-of", "yesterday"}, req...) }, nil, "as-of"},
 		{"no registry", func() []string { return []string{"--history", "/h"} }, nil, "registry"},
+		{"bad memory limit", func() []string { return append([]string{"--memory-limit", "3.5 gigs"}, req...) }, nil, "memory-limit"},
+		{"memory limit in the file", func() []string { return append([]string{"--config", file("memory-limit: 2GiB\n")}, req...) },
+			func(c training.Config) bool { return c.MemoryLimit == 2<<30 }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +93,7 @@ func TestTrainFlagsReachTheConfig(t *testing.T) {
 	got, code, stderr := trainConfigOf(t, "--history", "/h", "--registry", "/r", "--as-of", "2026-11-01", "--train-days", "9", "--valid-days", "4",
 		"--lead", "2h", "--refresh", "12h", "--warmup", "24h", "--seed", "7", "--tolerance", "0.01", "--force", "--backtest-folds", "2", "--backtest-rows", "500", "--keep", "3", "--wait", "1m",
 		"--metrics-file", "/m.prom", "--features-out", "/f.parquet", "--rounds", "50", "--depth", "5", "--learning-rate", "0.2", "--early-stop", "6",
-		"--baselines=false", "--baseline-rows", "100", "--logreg-rows", "200", "--max-train-rows", "3000", "--max-valid-rows", "5000", "--max-family-rows", "40", "--target-precision", "0.7", "--alert-budget", "0.2",
+		"--baselines=false", "--baseline-rows", "100", "--logreg-rows", "200", "--max-train-rows", "3000", "--max-valid-rows", "5000", "--max-family-rows", "40", "--memory-limit", "3500MiB", "--target-precision", "0.7", "--alert-budget", "0.2",
 		"--min-rows", "11", "--min-failures", "12")
 	if code != exitcode.OK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -98,7 +101,7 @@ func TestTrainFlagsReachTheConfig(t *testing.T) {
 	want := training.Config{History: "/h", Registry: "/r", AsOf: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), TrainDays: 9, ValidDays: 4,
 		Lead: 2 * time.Hour, Refresh: 12 * time.Hour, Warmup: 24 * time.Hour, Seed: 7, Tolerance: 0.01, Force: true, BacktestFolds: 2, BacktestRows: 500, Keep: 3, Wait: time.Minute,
 		MetricsFile: "/m.prom", FeaturesOut: "/f.parquet", Rounds: 50, Depth: 5, LearningRate: 0.2, EarlyStop: 6,
-		Baselines: false, BaselineRows: 100, LogRegRows: 200, MaxTrainRows: 3000, MaxValidRows: 5000, MaxFamilyRows: 40, TargetPrecision: 0.7, AlertBudget: 0.2, MinRows: 11, MinFailures: 12}
+		Baselines: false, BaselineRows: 100, LogRegRows: 200, MaxTrainRows: 3000, MaxValidRows: 5000, MaxFamilyRows: 40, MemoryLimit: 3500 << 20, TargetPrecision: 0.7, AlertBudget: 0.2, MinRows: 11, MinFailures: 12}
 	got.Now, got.HashKey, got.HashKeyFrom = nil, nil, ""
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("config\n got %+v\nwant %+v", got, want)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/internal/atomicfile"
+	"github.com/failcast/failcast/internal/memlimit"
 	"github.com/failcast/failcast/pipeline"
 	"golang.org/x/sync/errgroup"
 )
@@ -218,10 +218,9 @@ func Export(ctx context.Context, cfg ExportConfig) (*ExportSummary, error) {
 		return nil, err
 	}
 	limit := MemoryBudget(cfg.MemoryLimit)
-	if prev := debug.SetMemoryLimit(-1); prev == math.MaxInt64 {
+	if memlimit.Soft() == 0 {
 		// No GOMEMLIMIT: let the collector keep the heap under the budget.
-		debug.SetMemoryLimit(limit)
-		defer debug.SetMemoryLimit(prev)
+		defer memlimit.Set(limit)()
 	}
 	if os.Getenv("GOGC") == "" {
 		// Collect less often than by default: the soft limit above (or
