@@ -62,7 +62,11 @@ func (c Config) Windows() Windows {
 // the failure model trains on Binned.
 type Tables struct {
 	Windows Windows
-	Table   *features.Table // every send in [From (after warm-up), AsOf), in time order; streamed: the validation rows
+	Table   *features.Table // every send in [From (after warm-up), AsOf) no rule decides, in time order; streamed: the validation rows
+	// RuleRows counts the sends in the windows a deterministic rule
+	// decides (features/mechanism), left out of Table and of the models'
+	// rows: scoring decides them by the rule.
+	RuleRows int
 
 	Train, Valid                 []int         // rows of Table
 	TrainX, ValidX               models.Matrix // those rows' features (views of Table when they are contiguous)
@@ -170,6 +174,7 @@ func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w 
 	if err != nil {
 		return nil, err
 	}
+	tabs.RuleRows = t.rules.total()
 	if err := t.checkSplit(tabs); err != nil {
 		return nil, err
 	}
@@ -283,7 +288,7 @@ func (t *trainer) split(tab *features.Table, w Windows) (*Tables, error) {
 		return nil, exitcode.AsInput(fmt.Errorf("time split at %s: %w", evaluate.FormatMicros(validFrom), err))
 	}
 	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
-	s := &Tables{Windows: w, Table: tab, Train: train, Valid: valid, TrainX: selectRows(X, train), ValidX: selectRows(X, valid)}
+	s := &Tables{Windows: w, Table: tab, RuleRows: t.rules.total(), Train: train, Valid: valid, TrainX: selectRows(X, train), ValidX: selectRows(X, valid)}
 	s.TrainLabels = pick(tab.Failed, train)
 	s.ValidLabels = pick(tab.Failed, valid)
 	s.TrainFailures, s.ValidFailures = count(s.TrainLabels), count(s.ValidLabels)
