@@ -156,9 +156,14 @@ func TestTrainingLossDecreases(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := fit(t, tc.p, tc.d, nil)
-			h := m.History().Train
-			if len(h) != tc.p.NumRounds {
-				t.Fatalf("%d training losses, want %d", len(h), tc.p.NumRounds)
+			h, at := m.History().Train, m.History().TrainRounds
+			var want []int
+			for r := trainLossEvery - 1; r < tc.p.NumRounds-1; r += trainLossEvery {
+				want = append(want, r)
+			}
+			want = append(want, tc.p.NumRounds-1)
+			if !slices.Equal(at, want) || len(h) != len(at) {
+				t.Fatalf("%d training losses after rounds %v, want after rounds %v", len(h), at, want)
 			}
 			for i := 1; i < len(h); i++ {
 				if h[i] > h[i-1]+1e-12 {

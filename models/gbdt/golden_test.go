@@ -163,7 +163,7 @@ func TestMatchesExactGreedy(t *testing.T) {
 				scores[i] = base[0]
 			}
 			grads := [][]gradPair{make([]gradPair, tc.rows)}
-			computeGradients(Binary, 1, scores, y, w, grads, 1)
+			computeGradients(Binary, 1, scores, y, w, grads, true, 1)
 			rows := make([]int, tc.rows)
 			for i := range rows {
 				rows[i] = i

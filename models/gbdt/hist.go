@@ -228,18 +228,36 @@ func (hb *histBuilder) buildGroup(dst []int64, group []int, rows []int32, ordere
 	// Fill four features per pass over the rows: each row's gradient is
 	// loaded once for the four bins it updates. Bins are uint8, so with
 	// 256-entry views the compiler drops the histogram bounds checks (the
-	// layout pads the flat histogram so every view fits).
+	// layout pads the flat histogram so every view fits). Odd rows add
+	// into a second copy of the four histograms (see evenOdd).
+	var odd evenOdd
 	i := 0
 	for ; i+4 <= len(group); i += 4 {
 		c0, c1, c2, c3 := hb.bins.cols[group[i]], hb.bins.cols[group[i+1]], hb.bins.cols[group[i+2]], hb.bins.cols[group[i+3]]
 		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
-		for k, r := range rows {
-			v := ordered[k]
+		clear(odd[:])
+		o0, o1, o2, o3 := &odd[0], &odd[1], &odd[2], &odd[3]
+		k := 0
+		for ; k+2 <= len(rows); k += 2 {
+			r, s := rows[k], rows[k+1]
+			v, w := ordered[k], ordered[k+1]
+			h0[c0[r]] += v
+			o0[c0[s]] += w
+			h1[c1[r]] += v
+			o1[c1[s]] += w
+			h2[c2[r]] += v
+			o2[c2[s]] += w
+			h3[c3[r]] += v
+			o3[c3[s]] += w
+		}
+		for ; k < len(rows); k++ {
+			r, v := rows[k], ordered[k]
 			h0[c0[r]] += v
 			h1[c1[r]] += v
 			h2[c2[r]] += v
 			h3[c3[r]] += v
 		}
+		hb.addOdd(dst, group[i:i+4], &odd)
 	}
 	for ; i < len(group); i++ {
 		col, hv := hb.bins.cols[group[i]], hb.view(dst, group[i])
@@ -249,21 +267,55 @@ func (hb *histBuilder) buildGroup(dst []int64, group []int, rows []int32, ordere
 	}
 }
 
+// evenOdd is the second copy of four features' histograms that odd rows
+// add into. With few distinct bins, consecutive rows often hit the same
+// bin, and each add to a bin waits for the previous one to be stored;
+// alternating copies makes two independent chains. The sums are integers,
+// so adding the copies up gives the same histogram in any order.
+type evenOdd [4][256]int64
+
+// addOdd adds odd's histograms into dst's for features.
+func (hb *histBuilder) addOdd(dst []int64, features []int, odd *evenOdd) {
+	for j, f := range features {
+		d := dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]]
+		for b, v := range odd[j][:len(d)] {
+			d[b] += v
+		}
+	}
+}
+
 // buildGroupAll is buildGroup for a node holding every row.
 func (hb *histBuilder) buildGroupAll(dst []int64, group []int, grads []int64) {
 	hb.clearGroup(dst, group)
 	n := hb.bins.rows
 	grads = grads[:n]
+	var odd evenOdd
 	i := 0
 	for ; i+4 <= len(group); i += 4 {
 		c0, c1, c2, c3 := hb.bins.cols[group[i]][:n], hb.bins.cols[group[i+1]][:n], hb.bins.cols[group[i+2]][:n], hb.bins.cols[group[i+3]][:n]
 		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
-		for r, v := range grads {
+		clear(odd[:])
+		o0, o1, o2, o3 := &odd[0], &odd[1], &odd[2], &odd[3]
+		r := 0
+		for ; r+2 <= n; r += 2 {
+			v, w := grads[r], grads[r+1]
+			h0[c0[r]] += v
+			o0[c0[r+1]] += w
+			h1[c1[r]] += v
+			o1[c1[r+1]] += w
+			h2[c2[r]] += v
+			o2[c2[r+1]] += w
+			h3[c3[r]] += v
+			o3[c3[r+1]] += w
+		}
+		for ; r < n; r++ {
+			v := grads[r]
 			h0[c0[r]] += v
 			h1[c1[r]] += v
 			h2[c2[r]] += v
 			h3[c3[r]] += v
 		}
+		hb.addOdd(dst, group[i:i+4], &odd)
 	}
 	for ; i < len(group); i++ {
 		col, hv := hb.bins.cols[group[i]][:n], hb.view(dst, group[i])

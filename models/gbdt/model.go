@@ -23,13 +23,16 @@ type Model struct {
 	workers       int
 }
 
-// EvalHistory is the loss after every trained round, including rounds
-// dropped by early stopping. Train is the training log-loss weighted by
-// row and class weights; Valid (empty without a validation set) is the
-// validation log-loss weighted by the validation rows' weights. It is not
-// saved with the model.
+// EvalHistory is the losses of training, including rounds dropped by
+// early stopping. Valid (empty without a validation set) is the
+// validation log-loss, weighted by the validation rows' weights, after
+// every trained round. Train is the training log-loss weighted by row and
+// class weights after the rounds TrainRounds names (0-based, ascending):
+// it costs a log per row and output, so Fit takes it only every tenth
+// round and after the last. It is not saved with the model.
 type EvalHistory struct {
 	Train, Valid []float64
+	TrainRounds  []int
 }
 
 // Params returns the parameters the model was trained with (Workers is
@@ -60,7 +63,7 @@ func (m *Model) BestIteration() int { return m.bestIteration }
 // History returns the per-round training and validation losses of Fit
 // (empty for a model read from a file).
 func (m *Model) History() EvalHistory {
-	return EvalHistory{Train: slices.Clone(m.history.Train), Valid: slices.Clone(m.history.Valid)}
+	return EvalHistory{Train: slices.Clone(m.history.Train), TrainRounds: slices.Clone(m.history.TrainRounds), Valid: slices.Clone(m.history.Valid)}
 }
 
 // SetWorkers sets how many goroutines prediction uses (0: GOMAXPROCS).

@@ -111,9 +111,14 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gbdt: fit stopped before round %d: %w", round, err)
 		}
-		loss := computeGradients(p.Objective, k, scores, train.Y, weights, grads, workers) / sumW
-		if round > 0 {
+		// The training loss costs a log per row and output, about a tenth
+		// of a round: it is taken every trainLossEvery rounds.
+		withLoss := round > 0 && round%trainLossEvery == 0
+		loss := computeGradients(p.Objective, k, scores, train.Y, weights, grads, withLoss, workers) / sumW
+		if withLoss {
 			m.history.Train = append(m.history.Train, loss)
+			m.history.TrainRounds = append(m.history.TrainRounds, round-1)
+			slog.DebugContext(ctx, "gbdt: training loss", "round", round-1, "train_logloss", loss)
 		}
 		rng := rand.New(rand.NewPCG(p.Seed, uint64(round)+1))
 		rowIdx = sampleRound(rowIdx[:0], n, p.Subsample, rng)
@@ -139,7 +144,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 			addTreesToScores(m.trees[len(m.trees)-k:], valid.X, validScores, workers)
 			vloss := logLoss(p.Objective, k, validScores, valid.Y, valid.Weight, workers)
 			m.history.Valid = append(m.history.Valid, vloss)
-			slog.DebugContext(ctx, "gbdt: round", "round", round, "train_logloss_before", loss, "valid_logloss_after", vloss)
+			slog.DebugContext(ctx, "gbdt: round", "round", round, "valid_logloss", vloss)
 			if vloss < bestLoss {
 				bestRound, bestLoss = round, vloss
 			}
@@ -148,8 +153,11 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 			}
 		}
 	}
-	m.history.Train = append(m.history.Train,
-		computeGradients(p.Objective, k, scores, train.Y, weights, grads, workers)/sumW)
+	if rounds > 0 && (len(m.history.TrainRounds) == 0 || m.history.TrainRounds[len(m.history.TrainRounds)-1] != rounds-1) {
+		m.history.Train = append(m.history.Train,
+			computeGradients(p.Objective, k, scores, train.Y, weights, grads, true, workers)/sumW)
+		m.history.TrainRounds = append(m.history.TrainRounds, rounds-1)
+	}
 
 	m.bestIteration = rounds - 1
 	if p.EarlyStoppingRounds > 0 && bestRound >= 0 {
@@ -241,11 +249,23 @@ func absentClasses(p Params, y []float32, w []float64) []bool {
 // minHessian keeps hessians positive when probabilities saturate.
 const minHessian = 1e-16
 
-// computeGradients fills grads from the current scores and returns the
-// weighted log-loss sum of those scores.
-func computeGradients(obj Objective, k int, scores []float64, y []float32, w []float64, grads [][]gradPair, workers int) float64 {
+// trainLossEvery is how often (in rounds) Fit records the training loss.
+const trainLossEvery = 10
+
+// computeGradients fills grads from the current scores and, withLoss,
+// returns the weighted log-loss sum of those scores (otherwise 0).
+func computeGradients(obj Objective, k int, scores []float64, y []float32, w []float64, grads [][]gradPair, withLoss bool, workers int) float64 {
 	return parallelSum(len(y), workers, func(lo, hi int) float64 {
 		loss := 0.0
+		if obj == Binary && !withLoss {
+			g := grads[0]
+			for i := lo; i < hi; i++ {
+				p := sigmoidProb(scores[i])
+				label := float64(y[i])
+				g[i] = gradPair{float32((p - label) * w[i]), float32(max(p*(1-p), minHessian) * w[i])}
+			}
+			return 0
+		}
 		if obj == Binary {
 			g := grads[0]
 			for i := lo; i < hi; i++ {
@@ -324,6 +344,15 @@ func sigmoidLoss(s float64) (p, loss0, loss1 float64) {
 	e := math.Exp(s) // in (0, 1)
 	l := math.Log1p(e)
 	return e / (1 + e), l, l - s
+}
+
+// sigmoidProb is sigmoidLoss's p alone (the same value, bit for bit).
+func sigmoidProb(s float64) float64 {
+	if s >= 0 {
+		return 1 / (1 + math.Exp(-s))
+	}
+	e := math.Exp(s)
+	return e / (1 + e)
 }
 
 // softplus is log(1+exp(x)), computed without overflow.
