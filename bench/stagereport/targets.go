@@ -57,7 +57,6 @@ type target struct {
 	met   func(v float64) bool
 }
 
-
 var targets = []target{
 	{
 		name: "export: NDJSON end to end, MB/s (target 4)", want: ">= 200",
