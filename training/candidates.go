@@ -71,6 +71,7 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	// P(fail): binary GBDT with early stopping on the validation window.
 	p := t.gbdtParams()
 	p.Objective = gbdt.Binary
+	p.StopOnShiftedLoss = true
 	train := gbdt.Dataset{X: s.TrainX, Y: boolsToY(s.TrainLabels)}
 	trainRows, note := s.TrainRows, ""
 	if s.Binned != nil {

@@ -76,6 +76,15 @@ type Params struct {
 	// not improved for this many rounds; the model keeps the rounds up to
 	// the best one. 0 disables early stopping. It needs a validation set.
 	EarlyStoppingRounds int
+	// StopOnShiftedLoss (Binary only) makes early stopping, and
+	// History().Valid, use the validation log-loss after the one intercept
+	// that minimises it is added to every score: the loss of the ranking
+	// and of the relative risks, blind to a base rate that differs between
+	// the training and validation windows. Under such a shift the plain
+	// log-loss prefers the rounds that stay near the training base rate
+	// and stops a model early; a calibration fitted afterwards sets the
+	// level.
+	StopOnShiftedLoss bool
 	// ClassWeights multiplies the weight of every row of class c by
 	// ClassWeights[c] during training (for Binary, ClassWeights[1] is
 	// scale_pos_weight). nil means all 1. Length must be 2 for Binary and

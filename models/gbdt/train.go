@@ -106,6 +106,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 	absent := absentClasses(p, train.Y, weights)
 
 	bestRound, bestLoss := -1, math.Inf(1)
+	shift := 0.0 // StopOnShiftedLoss: the last round's intercept
 	rounds := 0
 	for round := 0; round < p.NumRounds; round++ {
 		if err := ctx.Err(); err != nil {
@@ -142,7 +143,12 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 
 		if valid != nil {
 			addTreesToScores(m.trees[len(m.trees)-k:], valid.X, validScores, workers)
-			vloss := logLoss(p.Objective, k, validScores, valid.Y, valid.Weight, workers)
+			var vloss float64
+			if p.StopOnShiftedLoss && p.Objective == Binary {
+				vloss, shift = shiftedLogLoss(validScores, valid.Y, valid.Weight, shift)
+			} else {
+				vloss = logLoss(p.Objective, k, validScores, valid.Y, valid.Weight, workers)
+			}
 			m.history.Valid = append(m.history.Valid, vloss)
 			slog.DebugContext(ctx, "gbdt: round", "round", round, "valid_logloss", vloss)
 			if vloss < bestLoss {
@@ -332,6 +338,46 @@ func logLoss(obj Objective, k int, scores []float64, y []float32, w []float32, w
 }
 
 func sigmoid(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
+
+// shiftedLogLoss returns the binary log-loss of scores + b for the b that
+// minimises it, found by Newton's method from b0 (the previous round's,
+// a few steps away), and that b.
+func shiftedLogLoss(scores []float64, y, w []float32, b0 float64) (loss, b float64) {
+	b = b0
+	for range 20 {
+		var g, h float64
+		for i, s := range scores {
+			wi := 1.0
+			if w != nil {
+				wi = float64(w[i])
+			}
+			q := sigmoid(s + b)
+			g += wi * (q - float64(y[i]))
+			h += wi * q * (1 - q)
+		}
+		if !(h > 0) {
+			break
+		}
+		step := g / h
+		b -= max(-4, min(4, step))
+		if math.Abs(step) < 1e-7 {
+			break
+		}
+	}
+	var sum, sumW float64
+	for i, s := range scores {
+		wi := 1.0
+		if w != nil {
+			wi = float64(w[i])
+		}
+		sum += wi * binaryLoss(s+b, float64(y[i]))
+		sumW += wi
+	}
+	if sumW == 0 {
+		return 0, b
+	}
+	return sum / sumW, b
+}
 
 // sigmoidLoss returns p = sigmoid(s) and the log-losses of s for labels 0
 // (-log(1-p)) and 1 (-log p), with one exp and one log1p and no overflow.
