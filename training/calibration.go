@@ -30,6 +30,12 @@ type calibration struct {
 	lossBefore, lossAfter float64
 	check                 calibrationCheck
 	ruleRows, mechRows    int // validation rows a rule decides; rows a mechanism touches
+	// certainRows are the validation rows a share-1 mechanism fails for
+	// sure (scoring's P(fail) is 1 whatever the map), certainFailed of
+	// them failed. The log-losses above leave them out: the map cannot
+	// move them, and a share-1 mechanism that does not hold on this
+	// history (the tally says which) would swamp every other row.
+	certainRows, certainFailed int
 	tally                 mechanismTally
 }
 
@@ -174,7 +180,15 @@ func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) cal
 	c := calibration{lossAfter: math.NaN(), tally: tally}
 	c.before = combined(valid, ruled, outer, nil)
 	c.after, c.model = c.before, valid
-	c.lossBefore, _ = metrics.LogLoss(c.before, labels)
+	c.lossBefore = movableLogLoss(c.before, labels, outer)
+	for k, o := range outer {
+		if certain(o) {
+			c.certainRows++
+			if labels[k] {
+				c.certainFailed++
+			}
+		}
+	}
 	var fitRows []int
 	for k := range valid {
 		if ruled[k] {
@@ -205,7 +219,7 @@ func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) cal
 	}
 	c.check = t.checkOutOfTime(s, valid, labels, ruled, outer, fitRows, fit)
 	after := combined(valid, ruled, outer, &p)
-	loss, _ := metrics.LogLoss(after, labels)
+	loss := movableLogLoss(after, labels, outer)
 	kept := false
 	switch {
 	case c.check.done:
@@ -278,8 +292,8 @@ func (t *trainer) checkOutOfTime(s *Tables, valid []float64, labels, ruled []boo
 	}
 	without, with := combined(sc, rl, ou, nil), combined(sc, rl, ou, &p)
 	ck.done, ck.fitRows, ck.testRows, ck.a, ck.b = true, len(first), len(second), p.A, p.B
-	ck.lossWithout, _ = metrics.LogLoss(without, lb)
-	ck.lossWith, _ = metrics.LogLoss(with, lb)
+	ck.lossWithout = movableLogLoss(without, lb, ou)
+	ck.lossWith = movableLogLoss(with, lb, ou)
 	ck.expectedWithout, ck.expWith, ck.failures = sum(without), sum(with), count(lb)
 	// Per campaign: does the map lower its log-loss?
 	type cell struct {
@@ -304,6 +318,29 @@ func (t *trainer) checkOutOfTime(s *Tables, valid []float64, labels, ruled []boo
 	}
 	ck.broad = float64(helped) / float64(len(second))
 	return ck
+}
+
+// certain reports whether a row's known mechanisms fail it for sure:
+// scoring's P(fail) is 1 whatever the map.
+func certain(o calibrate.Outer) bool { return o.C >= 1 }
+
+// movableLogLoss is the log-loss of p over the rows the map can move (not
+// certain). Rows that stay equal with and without a map add the same to
+// both sides, so comparing two of these losses decides as comparing the
+// losses of every row does.
+func movableLogLoss(p []float64, labels []bool, outer []calibrate.Outer) float64 {
+	var kp []float64
+	var kl []bool
+	for k := range p {
+		if !certain(outer[k]) {
+			kp, kl = append(kp, p[k]), append(kl, labels[k])
+		}
+	}
+	loss, err := metrics.LogLoss(kp, kl)
+	if err != nil {
+		return math.NaN()
+	}
+	return loss
 }
 
 // rowLoss is one row's log-loss (metrics.LogLoss's clipping).
@@ -334,6 +371,9 @@ func (c *calibration) describe(failures float64) string {
 	} else if ck.reason != "" {
 		out += " No out-of-time check: " + ck.reason + "."
 	}
+	if c.certainRows > 0 {
+		out += fmt.Sprintf(" The log-losses leave out the %d validation sends a share-1 mechanism fails for sure (scoring's P(fail) is 1 with or without a map; %d of them failed).", c.certainRows, c.certainFailed)
+	}
 	return out
 }
 
@@ -346,6 +386,7 @@ func (c *calibration) metadata(failures float64) map[string]any {
 		"kept": c.platt != nil, "failures": failures, "expected_without_map": sum(c.before), "expected_with_map": sum(c.after),
 		"log_loss_without_map": nullable(c.lossBefore), "log_loss_with_map": nullable(c.lossAfter),
 		"rule_rows": c.ruleRows, "mechanism_rows": c.mechRows, "mechanisms": c.tally.String(),
+		"certain_rows": c.certainRows, "certain_rows_failed": c.certainFailed,
 	}
 	if ck := c.check; ck.done {
 		m["out_of_time"] = map[string]any{"fit_rows": ck.fitRows, "test_rows": ck.testRows, "a": ck.a, "b": ck.b, "failures": ck.failures,

@@ -8,6 +8,8 @@ import (
 
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/features/mechanism"
+	"github.com/failcast/failcast/models/calibrate"
+	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -131,5 +133,33 @@ func TestRuleFilter(t *testing.T) {
 	}
 	if again := f.drop(out); again != out {
 		t.Fatal("a part without rule sends was copied")
+	}
+}
+
+// TestMovableLogLoss: rows a share-1 mechanism fails for sure stay out of
+// the calibration's log-losses (one such send that did not fail would
+// otherwise add -log(1e-15)/n to every figure), and leaving them out does
+// not change which of two probability sets has the lower loss.
+func TestMovableLogLoss(t *testing.T) {
+	sure := calibrate.Outer{C: 1, D: 0}
+	outer := []calibrate.Outer{calibrate.IdentityOuter, calibrate.IdentityOuter, sure, calibrate.IdentityOuter}
+	labels := []bool{true, false, false, false}
+	a := []float64{0.8, 0.1, 1, 0.2}
+	b := []float64{0.6, 0.3, 1, 0.3}
+	la, lb := movableLogLoss(a, labels, outer), movableLogLoss(b, labels, outer)
+	want, _ := metrics.LogLoss([]float64{0.8, 0.1, 0.2}, []bool{true, false, false})
+	if math.Abs(la-want) > 1e-12 {
+		t.Errorf("movableLogLoss = %.6f, want %.6f (the certain row left out)", la, want)
+	}
+	allA, _ := metrics.LogLoss(a, labels)
+	allB, _ := metrics.LogLoss(b, labels)
+	if allA < 5 {
+		t.Fatalf("fixture: the certain row that did not fail should swamp the plain loss, got %.3f", allA)
+	}
+	if (la < lb) != (allA < allB) {
+		t.Errorf("order changed: movable %.4f vs %.4f, all rows %.4f vs %.4f", la, lb, allA, allB)
+	}
+	if got := movableLogLoss([]float64{1}, []bool{false}, []calibrate.Outer{sure}); !math.IsNaN(got) {
+		t.Errorf("no movable rows: %v, want NaN", got)
 	}
 }
