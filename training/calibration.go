@@ -36,7 +36,7 @@ type calibration struct {
 	// move them, and a share-1 mechanism that does not hold on this
 	// history (the tally says which) would swamp every other row.
 	certainRows, certainFailed int
-	tally                 mechanismTally
+	tally                      mechanismTally
 }
 
 // calibrationCheck is the out-of-time check of the map: fitted on the
