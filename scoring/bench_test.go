@@ -105,6 +105,15 @@ func trainBenchBundle(history, dir string) error {
 	return trainBundleWith(history, dir, "bench", features.SchemaHash(), 100, 20, 6, 3)
 }
 
+// benchScoreConfig is the score configuration of the 1M-send benchmarks:
+// the bench world's plan, one number's throughput, 8192-send batches.
+func benchScoreConfig(b *testing.B) Config {
+	w := buildBenchWorld(b)
+	cfg := scoreConfig(w.testWorld, filepath.Join(b.TempDir(), "score"), w.plan)
+	cfg.ThroughputMPS, cfg.ThrottleSafety, cfg.BatchSize = 80, 0.9, 8192
+	return cfg
+}
+
 // BenchmarkScore1M scores a 1M-send plan end to end (plan reading,
 // features, both models, CSV writing, campaign aggregation) and reports
 // sends/s and the heap in use at the end.
@@ -112,9 +121,7 @@ func BenchmarkScore1M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a 1M-send plan and a full-size model")
 	}
-	w := buildBenchWorld(b)
-	cfg := scoreConfig(w.testWorld, filepath.Join(b.TempDir(), "score"), w.plan)
-	cfg.ThroughputMPS, cfg.ThrottleSafety, cfg.BatchSize = 80, 0.9, 8192
+	cfg := benchScoreConfig(b)
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.ResetTimer()
 	var peak uint64
@@ -142,9 +149,7 @@ func BenchmarkScore1MWarm(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a 1M-send plan and a full-size model")
 	}
-	w := buildBenchWorld(b)
-	cfg := scoreConfig(w.testWorld, filepath.Join(b.TempDir(), "score"), w.plan)
-	cfg.ThroughputMPS, cfg.ThrottleSafety, cfg.BatchSize = 80, 0.9, 8192
+	cfg := benchScoreConfig(b)
 	cfg.StateCache = filepath.Join(b.TempDir(), "state")
 	var plan planTimer
 	cfg.Logger = slog.New(&plan)
