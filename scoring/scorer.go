@@ -169,6 +169,8 @@ type Scorer struct {
 	fx       featureIndex
 	stale    string // warning suffix of stale sends
 	staleLow string // warning of stale low-risk sends
+	// tier is the plan's refused sends, for the tier limit (applyMechanisms).
+	tier tierLedger
 }
 
 // NewScorer returns a Scorer for cfg.
@@ -227,9 +229,7 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		s.calibrate(&p)
 		expiry, expired := s.tokenExpired(&p.Send)
 		known, isKnown := knownFailureOf(r)
-		if !expired && !isKnown {
-			applyMechanisms(&p, r)
-		}
+		s.applyMechanisms(&p, r, expired || isKnown)
 		switch {
 		case expired:
 			s.decideTokenExpired(&p, expiry)

@@ -30,6 +30,7 @@ func mechanismValidation(n int, seed uint64) (*Tables, []float64) {
 		panic(name)
 	}
 	typ, cat, tpl, param := col(features.NameSendTypeIndex), col(features.NameSendCategoryIndex), col(features.NameSendHasTemplate), col(features.NameTemplateParamErrorRate24h)
+	persist := col(features.NameTemplateParamErrorsPersist)
 	tab := &features.Table{Names: names, Rows: n, X: make([]float32, n*len(names))}
 	start := time.Date(2026, 10, 29, 0, 0, 0, 0, time.UTC).UnixMicro()
 	valid := make([]float64, n)
@@ -46,7 +47,7 @@ func mechanismValidation(n int, seed uint64) (*Tables, []float64) {
 			x[cat] = 0 // marketing, to the US
 			country, fail = "US", true
 		case i%7 < 1:
-			x[param] = 0.7
+			x[param], x[persist] = 0.7, 1 // the template's error episode holds
 			fail = fail || rng.Float64() < 0.7
 		}
 		valid[i] = p
