@@ -16,22 +16,24 @@ import (
 // error share (the template's recent parameter error rate, as the
 // feature template_param_error_rate_24h) would have produced about
 // paramEpisodeEndErrors errors among them (at least paramEpisodeMinClean
-// sends, at most paramEpisodeMaxClean). Its duration is the
-// time from its first to its last parameter error. From the durations of
-// the episodes ended before the cutoff, the survival
+// sends, at most paramEpisodeMaxClean). Its duration is the time from its
+// first to its last parameter error. From the episodes before the cutoff,
+// the survival
 //
-//	S(x) = (#{ended episodes lasting more than x} + w exp(-x/μ0)) / (#ended + w)
+//	S(x) = (n S_KM(x) + w exp(-x/μ0)) / (n + w)
 //
-// is the empirical survival of the episodes, shrunk to a prior of
-// exponential durations of mean paramEpisodePriorHours with the weight of
-// paramEpisodePriorWeight episodes (a sender without ended episodes uses
-// the prior alone). The feature template_param_errors_persist of a send
-// is the probability that the template's ongoing episode at the cutoff
-// still holds at the send, given that it lasted from its first to its
-// last error known at the cutoff: S(t - first) / S(last - first); 0 when
-// the template has no ongoing episode at the cutoff. Episodes still
-// ongoing at the cutoff do not enter S (their durations are not known
-// yet): S leans to the shorter episodes while the history is short.
+// is the Kaplan-Meier estimate S_KM of the episodes' durations (the n
+// ended episodes are events; the ones still ongoing at the cutoff are
+// censored at the time from their first to their last error, so the long
+// episodes a short history has not seen end yet still count), shrunk to a
+// prior of exponential durations of mean paramEpisodePriorHours with the
+// weight of paramEpisodePriorWeight episodes (a sender without ended
+// episodes uses the prior alone). The feature
+// template_param_errors_persist of a send is the probability that the
+// template's ongoing episode at the cutoff still holds at the send, given
+// that it lasted from its first to its last error known at the cutoff:
+// S(t - first) / S(last - first); 0 when the template has no ongoing
+// episode at the cutoff.
 
 const (
 	// paramEpisodeEndErrors is how many errors the sends since an
@@ -62,7 +64,13 @@ type paramEpisode struct {
 type paramEpisodes struct {
 	tpl   []paramEpisode
 	ended []float64 // durations of ended episodes, hours, sorted
+	// The Kaplan-Meier steps (event time, S_KM after it), rebuilt when
+	// an episode starts, grows or ends (fresh false).
+	steps []kmStep
+	fresh bool
 }
+
+type kmStep struct{ at, s float64 }
 
 func (p *paramEpisodes) at(tpl int32) *paramEpisode {
 	for int(tpl) >= len(p.tpl) {
@@ -90,6 +98,7 @@ func (p *paramEpisodes) send(tpl int32, rate float32) {
 		copy(p.ended[i+1:], p.ended[i:])
 		p.ended[i] = d
 		*e = paramEpisode{}
+		p.fresh = false
 	}
 }
 
@@ -101,6 +110,40 @@ func (p *paramEpisodes) fail(tpl int32, ts int64) {
 	}
 	e.last = max(e.last, ts)
 	e.clean = 0
+	p.fresh = false
+}
+
+// km rebuilds the Kaplan-Meier steps of the episodes' durations.
+func (p *paramEpisodes) km() {
+	p.fresh = true
+	p.steps = p.steps[:0]
+	if len(p.ended) == 0 {
+		return
+	}
+	var censored []float64
+	for i := range p.tpl {
+		if e := &p.tpl[i]; e.first != 0 {
+			censored = append(censored, float64(e.last-e.first)/float64(usPerHour))
+		}
+	}
+	sort.Float64s(censored)
+	surv, c := 1.0, 0
+	for i := 0; i < len(p.ended); {
+		at := p.ended[i]
+		deaths := 0
+		for i < len(p.ended) && p.ended[i] == at {
+			deaths++
+			i++
+		}
+		// At risk at at: the events at or after it, and the censored
+		// observations at or after it (a censoring tie counts as later).
+		for c < len(censored) && censored[c] < at {
+			c++
+		}
+		atRisk := len(p.ended) - i + deaths + len(censored) - c
+		surv *= 1 - float64(deaths)/float64(atRisk)
+		p.steps = append(p.steps, kmStep{at: at, s: surv})
+	}
 }
 
 // survival is S(x), x in hours.
@@ -108,9 +151,16 @@ func (p *paramEpisodes) survival(x float64) float64 {
 	if x <= 0 {
 		return 1
 	}
-	longer := len(p.ended) - sort.Search(len(p.ended), func(i int) bool { return p.ended[i] > x })
+	if !p.fresh {
+		p.km()
+	}
+	km := 1.0 // S_KM(x): the step of the last event at or before x
+	if k := sort.Search(len(p.steps), func(i int) bool { return p.steps[i].at > x }); k > 0 {
+		km = p.steps[k-1].s
+	}
+	n := float64(len(p.ended))
 	prior := paramEpisodePriorWeight * math.Exp(-x/paramEpisodePriorHours)
-	return (float64(longer) + prior) / (float64(len(p.ended)) + paramEpisodePriorWeight)
+	return (n*km + prior) / (n + paramEpisodePriorWeight)
 }
 
 // persist is the probability that template tpl's episode ongoing at the

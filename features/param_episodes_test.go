@@ -33,16 +33,21 @@ func TestParamEpisodes(t *testing.T) {
 	tests := []struct {
 		name        string
 		ended       []int
-		first, last int64 // the ongoing episode of template 1, hours
-		at          int64 // the send, hours
+		ongoing     []int64 // other templates' episodes still going, from their first to their last error, hours
+		first, last int64   // the ongoing episode of template 1, hours
+		at          int64   // the send, hours
 		want        float64
 	}{
-		{"at the last error", six, 0, 2, 2, 1},
-		{"prior alone, a day on", nil, 0, 0, 24, math.Exp(-1)},
-		{"episodes of 6 h, 10 h after the last error", six,
+		{"at the last error", six, nil, 0, 2, 2, 1},
+		{"prior alone, a day on", nil, nil, 0, 0, 24, math.Exp(-1)},
+		{"episodes of 6 h, 10 h after the last error", six, nil,
 			0, 2, 12, (2 * math.Exp(-12.0/24)) / (10 + 2*math.Exp(-2.0/24))},
-		{"episodes of 6 h, 2 h after the last error", six,
+		{"episodes of 6 h, 2 h after the last error", six, nil,
 			0, 2, 4, (10 + 2*math.Exp(-4.0/24)) / (10 + 2*math.Exp(-2.0/24))},
+		// Two episodes ended after 6 h, two others are still going after
+		// 30 h: Kaplan-Meier S(6) = 1/2 (2 deaths of 4 at risk), not 0.
+		{"long episodes not ended yet", []int{6, 6}, []int64{30, 30},
+			0, 2, 12, (2*0.5 + 2*math.Exp(-12.0/24)) / (2 + 2*math.Exp(-2.0/24))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +57,10 @@ func TestParamEpisodes(t *testing.T) {
 				t.Fatalf("%d episodes ended, want %d", len(p.ended), len(tc.ended))
 			}
 			const t0 = 1000 * h // time 0 means none
+			for i, d := range tc.ongoing {
+				p.fail(int32(200+i), t0-d*h)
+				p.fail(int32(200+i), t0)
+			}
 			p.fail(1, t0+tc.first*h)
 			p.fail(1, t0+tc.last*h)
 			got := float64(p.persist(1, t0+tc.at*h))
