@@ -163,7 +163,9 @@ func (r row) facts() sendFacts {
 }
 
 // Scorer turns batches of model outputs into predictions. It is not safe
-// for concurrent use.
+// for concurrent use, and takes one plan's sends in scheduled order across
+// its batches: the tier limit counts the conversations the earlier sends
+// open (applyMechanisms).
 type Scorer struct {
 	cfg      ScorerConfig
 	fx       featureIndex
