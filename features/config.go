@@ -92,7 +92,7 @@ func (c Config) MaxHorizon() time.Duration { return c.Lead + c.Refresh }
 const (
 	// FeatureVersion changes whenever a feature's meaning changes without
 	// its name changing; it is part of SchemaHash.
-	FeatureVersion = "4" // 2: send_media_over_limit covers template media headers; 3: phone_tier_limit waits for 131048s; 4: account events (phone_tier_limit is the announced limit when known)
+	FeatureVersion = "5" // 2: send_media_over_limit covers template media headers; 3: phone_tier_limit waits for 131048s; 4: account events (phone_tier_limit is the announced limit when known); 5: template_param_errors_persist
 	// NeverHours is the value of a "hours since X" feature when X never
 	// happened (its count is then 0 too).
 	NeverHours = 1e6

@@ -34,6 +34,7 @@ const (
 	NameTemplateHoursSincePause       = "template_hours_since_pause"
 	NameTemplateDisabled              = "template_disabled"
 	NameTemplateParamErrorRate24h     = "template_param_error_rate_24h"
+	NameTemplateParamErrorsPersist    = "template_param_errors_persist"
 	NameWABAHoursSinceTokenExpired    = "waba_hours_since_token_expired"
 
 	// From account-level events (Meta's webhooks besides statuses).
@@ -388,6 +389,7 @@ func registerBlocks() []block {
 	to.add(NameTemplateHoursSincePause, "", "hours", "hours since the template's last 132015 (paused); NeverHours if none")
 	to.add(NameTemplateDisabled, "", "flag", "1 if the template ever failed with 132016 (permanently disabled)")
 	to.add(NameTemplateParamErrorRate24h, "24h", "ratio", "parameter failures (132000, 132012) / (sends + 1) of the template, decayed counts (time constant 24 h)")
+	to.add(NameTemplateParamErrorsPersist, "", "ratio", "probability that the template's parameter error episode ongoing at the cutoff still holds at the send, from how long the sender's earlier episodes lasted (their survival, shrunk to a prior of mean 24 h); 0 when none is ongoing")
 	bs = append(bs, block{kind: Outcome, specs: to.specs, outcome: func(v *view, o *outcomeState, out []float32) {
 		g := &o.tpl[v.r.ids.tpl]
 		f := groupFactors(g, v.cutoff)
@@ -401,6 +403,7 @@ func registerBlocks() []block {
 		out[k+1] = hoursSinceUS(v.t, g.groupLast[grpPause])
 		out[k+2] = b2f(g.groupLast[grpDisabled] != 0)
 		out[k+3] = rate(g.group[grpParam], g.sends[1], f[1])
+		out[k+4] = o.param.persist(v.r.ids.tpl, v.t)
 	}})
 
 	ta := newSpecs(Outcome, "template")

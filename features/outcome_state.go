@@ -280,6 +280,7 @@ type outcomeState struct {
 	waba    []groupOutcome
 	country []groupOutcome
 	acct    accountState
+	param   paramEpisodes // the templates' parameter error episodes
 }
 
 // grow extends s with zero values to hold index id. It keeps append's
@@ -312,6 +313,7 @@ func (o *outcomeState) apply(r *record) {
 	case recSend:
 		o.phone[r.ids.phone].addSend(r.ts)
 		o.tpl[r.ids.tpl].addSend(r.ts)
+		o.param.send(r.ids.tpl, o.tpl[r.ids.tpl].group[grpParam]/(o.tpl[r.ids.tpl].sends[1]+1))
 		o.camp[r.ids.camp].addSend(r.ts)
 		o.waba[r.ids.waba].addSend(r.ts)
 		o.country[r.ids.country].addSend(r.ts)
@@ -362,6 +364,9 @@ func (o *outcomeState) apply(r *record) {
 				p.spam131048, p.pendPrev, p.pendCurrent = r.ts, 0, 0
 			}
 			o.tpl[r.ids.tpl].addFailure(r.ts, r.family, r.groups)
+			if r.groups&(1<<grpParam) != 0 {
+				o.param.fail(r.ids.tpl, r.ts)
+			}
 			o.camp[r.ids.camp].addFailure(r.ts, r.family, r.groups)
 			o.waba[r.ids.waba].addFailure(r.ts, r.family, r.groups)
 			o.country[r.ids.country].addFailure(r.ts, r.family, r.groups)

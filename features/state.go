@@ -39,12 +39,12 @@ var ErrStateMismatch = errors.New("features: saved state does not match this bui
 
 // stateLayout names everything the raw arrays depend on.
 func stateLayout() string {
-	return fmt.Sprintf("v%s schema=%s arch=%s le=%v sizes=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d",
+	return fmt.Sprintf("v%s schema=%s arch=%s le=%v sizes=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d",
 		FeatureVersion, SchemaHash(), runtime.GOARCH, binary.NativeEndian.Uint16([]byte{1, 0}) == 1,
 		unsafe.Sizeof(recipSchedule{}), unsafe.Sizeof(groupSchedule{}), unsafe.Sizeof(phoneDay{}),
 		unsafe.Sizeof(sendRef{}), unsafe.Sizeof(pairSend{}), unsafe.Sizeof(record{}),
 		unsafe.Sizeof(recipOutcome{}), unsafe.Sizeof(groupOutcome{}), pageSize, numFeatures,
-		unsafe.Sizeof(tplAccount{}), unsafe.Sizeof(limitAccount{}), unsafe.Sizeof(prefAccount{}))
+		unsafe.Sizeof(tplAccount{}), unsafe.Sizeof(limitAccount{}), unsafe.Sizeof(prefAccount{}), unsafe.Sizeof(paramEpisode{}))
 }
 
 // stateConfig is the part of Config the folded state depends on, as
@@ -107,6 +107,8 @@ func (s *Scorer) WriteState(w io.Writer) error {
 	writeRaw(sw, o.state.acct.phone)
 	writeRaw(sw, o.state.acct.waba)
 	writeMap(sw, o.state.acct.pref)
+	writeRaw(sw, o.state.param.tpl)
+	writeRaw(sw, o.state.param.ended)
 	writeRaw(sw, o.fifo[o.fifoHead:])
 	return sw.finish()
 }
@@ -179,6 +181,8 @@ func ReadScorer(r io.Reader, cfg Config, asOf int64) (*Scorer, error) {
 	o.state.acct.phone = readRaw[limitAccount](sr)
 	o.state.acct.waba = readRaw[limitAccount](sr)
 	o.state.acct.pref = readMap[int32, prefAccount](sr)
+	o.state.param.tpl = readRaw[paramEpisode](sr)
+	o.state.param.ended = readRaw[float64](sr)
 	o.fifo = readRaw[record](sr)
 	if err := sr.finish(); err != nil {
 		return nil, err

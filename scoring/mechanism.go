@@ -38,10 +38,23 @@ func (r row) mechanismInputs() (*mechanism.Columns, mechanism.Send, []float32) {
 }
 
 // applyMechanisms combines p's model probabilities (P(fail) and the
-// family split, calibrated) with the known mechanisms of the send. It
-// reports whether a mechanism changed p.
-func applyMechanisms(p *Prediction, r row) bool {
-	cols, s, x := r.mechanismInputs()
-	sh := cols.Shares(&s, x, r.throughput)
+// family split, calibrated) with the known mechanisms of the send, unless
+// decided (a token expiry or a deterministic rule decides the send). It
+// reports whether a mechanism changed p. Every send passes through it in
+// scheduled order, the decided ones too: the tier limit counts the
+// conversations the plan's earlier sends open, and a decided send opens
+// none (mechanism.TierLedger).
+func (s *Scorer) applyMechanisms(p *Prediction, r row, decided bool) bool {
+	cols, ms, x := r.mechanismInputs()
+	ts := mechanism.TierSend{Phone: r.send.PhoneNumberID, Recipient: r.send.Recipient, Refused: decided}
+	if decided {
+		s.tier.Tier(cols, &ms, x, ts, nil)
+		return false
+	}
+	sh := cols.Shares(&ms, x, r.throughput)
+	s.tier.Tier(cols, &ms, x, ts, &sh)
 	return mechanism.Combine(&p.PFail, &p.PFamily, &sh)
 }
+
+// tierLedger is the Scorer's ledger of the plan's refused sends.
+type tierLedger = mechanism.TierLedger

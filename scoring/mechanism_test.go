@@ -84,3 +84,51 @@ func TestScorerAppliesCalibration(t *testing.T) {
 		t.Fatal("a decreasing calibration map was accepted")
 	}
 }
+
+// TestScorerTierLedger: the tier limit counts conversations. The plan's
+// sends the limit refuses open none, so when the number's admitted sends
+// age out of the 24-hour window their slots are free again, although
+// the feature (which counts every send) still counts the refused ones.
+// Before, every send whose feature count reached the limit was scored as
+// refused: the day-2 sends of the demo's limited number, which went out
+// fine, at p_fail 1. The sends come in two batches, as scoring's do.
+func TestScorerTierLedger(t *testing.T) {
+	names := []string{featureNames[fPhoneUnique24h], featureNames[fPhoneTierLimit], featureNames[fPairHoursSincePrev]}
+	const h = int64(3600e6)
+	steps := []struct {
+		at     int64 // hours after the first send
+		recip  string
+		unique float32 // the feature's count, refused sends included
+		want   float64
+	}{
+		{0, "a", 0, 0.1}, {0, "b", 1, 0.1}, {0, "c", 2, 0.1},
+		{12, "d", 3, 1}, {12, "e", 4, 1}, {12, "f", 5, 1},
+		// a, b, c left the window; the feature still counts d, e, f.
+		{25, "g", 3, 0.1}, {25, "h", 4, 0.1}, {25, "i", 5, 0.1}, {25, "j", 6, 1},
+	}
+	s, err := NewScorer(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Prediction
+	for _, part := range [][2]int{{0, 4}, {4, len(steps)}} {
+		var b Batch
+		b.Features.Names = names
+		for _, st := range steps[part[0]:part[1]] {
+			send := testSend(st.recip)
+			send.Recipient, send.ScheduledAt = "h:"+st.recip, testAsOf+st.at*h
+			b.Sends = append(b.Sends, send)
+			b.Features.X = append(b.Features.X, st.unique, 3, 1e6)
+			b.PFail = append(b.PFail, 0.1)
+			b.PFamily = append(b.PFamily, familyProbs(pipeline.FamilyRecipient, 0.1))
+		}
+		if got, err = s.Score(got, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, st := range steps {
+		if math.Abs(got[i].PFail-st.want) > 1e-9 {
+			t.Errorf("send to %s at %d h (feature count %v): p_fail %v, want %v", st.recip, st.at, st.unique, got[i].PFail, st.want)
+		}
+	}
+}

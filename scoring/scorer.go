@@ -163,12 +163,16 @@ func (r row) facts() sendFacts {
 }
 
 // Scorer turns batches of model outputs into predictions. It is not safe
-// for concurrent use.
+// for concurrent use, and takes one plan's sends in scheduled order across
+// its batches: the tier limit counts the conversations the earlier sends
+// open (applyMechanisms).
 type Scorer struct {
 	cfg      ScorerConfig
 	fx       featureIndex
 	stale    string // warning suffix of stale sends
 	staleLow string // warning of stale low-risk sends
+	// tier is the plan's refused sends, for the tier limit (applyMechanisms).
+	tier tierLedger
 }
 
 // NewScorer returns a Scorer for cfg.
@@ -227,9 +231,7 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		s.calibrate(&p)
 		expiry, expired := s.tokenExpired(&p.Send)
 		known, isKnown := knownFailureOf(r)
-		if !expired && !isKnown {
-			applyMechanisms(&p, r)
-		}
+		s.applyMechanisms(&p, r, expired || isKnown)
 		switch {
 		case expired:
 			s.decideTokenExpired(&p, expiry)

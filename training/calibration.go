@@ -64,25 +64,45 @@ func (ck *calibrationCheck) helps() bool {
 // validationInputs are, for every validation row, what scoring will
 // combine with the calibrated probability: whether a deterministic rule
 // decides the row, and the outer map of its known mechanisms
-// (mechanism.Shares.Outer).
+// (mechanism.Shares.Outer). The rows pass through a tier ledger in time
+// order, as the plan's sends do in scoring (mechanism.TierLedger).
 func validationInputs(s *Tables, pFamily [][]float64) (ruled []bool, outer []calibrate.Outer, tally mechanismTally) {
 	tab := s.Table
 	cols := mechanism.Bind(tab.Names)
 	ruled = make([]bool, len(s.Valid))
 	outer = make([]calibrate.Outer, len(s.Valid))
-	for k, i := range s.Valid {
+	order := make([]int, len(s.Valid))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool { return tab.Time[s.Valid[order[a]]] < tab.Time[s.Valid[order[b]]] })
+	var ledger mechanism.TierLedger
+	ids := len(tab.PhoneNumberID) == tab.Rows && len(tab.Recipient) == tab.Rows
+	for _, k := range order {
+		i := s.Valid[k]
 		x := tab.Row(i)
 		country := ""
 		if i < len(tab.Country) {
 			country = tab.Country[i]
 		}
 		send := cols.SendFromRow(x, tab.Time[i], country)
+		var ts mechanism.TierSend
+		if ids {
+			ts = mechanism.TierSend{Phone: tab.PhoneNumberID[i], Recipient: tab.Recipient[i]}
+		}
 		if r := cols.Decide(&send, x).Rule; r != mechanism.NoRule {
 			ruled[k] = true
 			tally.rules[r].add(mechanism.KnownFailurePFail, s.ValidLabels[k])
+			if ids {
+				ts.Refused = true
+				ledger.Tier(&cols, &send, x, ts, nil)
+			}
 			continue
 		}
 		sh := cols.Shares(&send, x, mechanism.DefaultThroughputMPS)
+		if ids {
+			ledger.Tier(&cols, &send, x, ts, &sh)
+		}
 		for m, v := range sh {
 			if v > 0 {
 				tally.mechanisms[m].add(v, s.ValidLabels[k])

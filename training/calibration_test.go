@@ -1,6 +1,7 @@
 package training
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -30,6 +31,7 @@ func mechanismValidation(n int, seed uint64) (*Tables, []float64) {
 		panic(name)
 	}
 	typ, cat, tpl, param := col(features.NameSendTypeIndex), col(features.NameSendCategoryIndex), col(features.NameSendHasTemplate), col(features.NameTemplateParamErrorRate24h)
+	persist := col(features.NameTemplateParamErrorsPersist)
 	tab := &features.Table{Names: names, Rows: n, X: make([]float32, n*len(names))}
 	start := time.Date(2026, 10, 29, 0, 0, 0, 0, time.UTC).UnixMicro()
 	valid := make([]float64, n)
@@ -46,7 +48,7 @@ func mechanismValidation(n int, seed uint64) (*Tables, []float64) {
 			x[cat] = 0 // marketing, to the US
 			country, fail = "US", true
 		case i%7 < 1:
-			x[param] = 0.7
+			x[param], x[persist] = 0.7, 1 // the template's error episode holds
 			fail = fail || rng.Float64() < 0.7
 		}
 		valid[i] = p
@@ -161,5 +163,60 @@ func TestMovableLogLoss(t *testing.T) {
 	}
 	if got := movableLogLoss([]float64{1}, []bool{false}, []calibrate.Outer{sure}); !math.IsNaN(got) {
 		t.Errorf("no movable rows: %v, want NaN", got)
+	}
+}
+
+// TestValidationTierLedger: training decides the tier limit on its
+// validation rows as scoring does on a plan, in time order through a
+// tier ledger: a send the limit refused opens no conversation, so once
+// the admitted sends leave the 24-hour window the later ones pass,
+// although the feature (which counts every send) still counts the
+// refused ones. The rows come out of time order in s.Valid; before the
+// ledger every row whose feature count reached the limit was refused.
+func TestValidationTierLedger(t *testing.T) {
+	names := features.Names()
+	col := func(name string) int {
+		for j, v := range names {
+			if v == name {
+				return j
+			}
+		}
+		panic(name)
+	}
+	typ, cat, tpl := col(features.NameSendTypeIndex), col(features.NameSendCategoryIndex), col(features.NameSendHasTemplate)
+	uniq, limit, pair := col(features.NamePhoneUniqueRecipients24h), col(features.NamePhoneTierLimit), col(features.NamePairHoursSincePrevSend)
+	rows := []struct {
+		hours  int64
+		unique float32
+		want   float64 // the tier_limit share
+	}{
+		{0, 0, 0}, {1, 1, 0}, {12, 2, 1}, {13, 3, 1},
+		// the sends at 0 and 1 h left the window: two free slots.
+		{25, 2, 0}, {26, 3, 0}, {27, 4, 1},
+	}
+	n := len(rows)
+	tab := &features.Table{Names: names, Rows: n, X: make([]float32, n*len(names))}
+	start := time.Date(2026, 10, 29, 0, 0, 0, 0, time.UTC).UnixMicro()
+	for i, r := range rows {
+		x := tab.Row(i)
+		x[typ], x[cat], x[tpl] = 1, 1, 1 // a utility template
+		x[uniq], x[limit], x[pair] = r.unique, 2, features.NeverHours
+		tab.Time = append(tab.Time, start+r.hours*3600e6)
+		tab.Country = append(tab.Country, "BR")
+		tab.PhoneNumberID = append(tab.PhoneNumberID, "p")
+		tab.Recipient = append(tab.Recipient, fmt.Sprintf("r%d", i))
+		tab.Failed = append(tab.Failed, r.want == 1)
+	}
+	valid := []int{6, 5, 4, 3, 2, 1, 0} // not in time order
+	labels := make([]bool, n)
+	for k, i := range valid {
+		labels[k] = tab.Failed[i]
+	}
+	s := &Tables{Table: tab, Valid: valid, ValidLabels: labels}
+	_, outer, _ := validationInputs(s, nil)
+	for k, i := range valid {
+		if got := outer[k].C; got != rows[i].want {
+			t.Errorf("row at %d h, feature count %v: tier share %v, want %v", rows[i].hours, rows[i].unique, got, rows[i].want)
+		}
 	}
 }

@@ -19,6 +19,9 @@ const (
 	// validation failure rates (either way) before train warns: precision
 	// at a fixed threshold moves with the base rate.
 	maxBaseRateShift = 1.5
+	// precisionZ is the normal quantile of the precision interval the
+	// warnings read (a two-sided 95% Wilson interval).
+	precisionZ = 1.96
 )
 
 // thresholds chooses the stored decision thresholds on the validation
@@ -65,6 +68,12 @@ func (t *trainer) thresholds(scores []float64, labels []bool, trainRate float64)
 		if hits < minHighHits {
 			warn("validation cannot support the target precision: the high threshold flags too few failed sends for its precision to be measured",
 				"target_precision", target, "flagged", high.Flagged, "failed_flagged", hits, "want_at_least", minHighHits)
+		} else if lo := wilsonLower(hits, high.Flagged, precisionZ); lo < target {
+			// The threshold is the lowest that reaches the target, so its
+			// precision often sits just above it: within its sampling
+			// error, new sends may well come out below the target.
+			warn("validation cannot support the target precision: the 95% interval of the high threshold's validation precision reaches below the target, so on new sends it may come out below it",
+				"target_precision", target, "valid_precision", round4(high.Precision), "flagged", high.Flagged, "precision_lower_bound", round4(lo))
 		}
 	}
 	pos := count(labels)
@@ -79,6 +88,17 @@ func (t *trainer) thresholds(scores []float64, labels []bool, trainRate float64)
 		}
 	}
 	return map[string]metrics.Threshold{bundle.ThresholdHigh: high, bundle.ThresholdMedium: medium}, warnings
+}
+
+// wilsonLower is the lower end of the Wilson score interval of a
+// proportion of hits in n at normal quantile z (0 when n is 0).
+func wilsonLower(hits, n int, z float64) float64 {
+	if n <= 0 {
+		return 0
+	}
+	p, nf := float64(hits)/float64(n), float64(n)
+	z2 := z * z
+	return (p + z2/(2*nf) - z*math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))) / (1 + z2/nf)
 }
 
 // below returns the threshold at the largest score below v (flagging

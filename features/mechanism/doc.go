@@ -7,6 +7,11 @@
 // running parameter error rate, a closed 24-hour window, the messaging
 // tier limit, media above the size limit).
 //
+// The tier limit counts conversations, which a refused send does not open:
+// a TierLedger follows a sender's sends in time order and leaves the
+// refused ones out of the number's unique recipients (tier.go); scoring
+// runs one over the plan, training one over its validation window.
+//
 // Scoring and training use the same decisions: scoring combines them with
 // the model's calibrated probability (Combine), and training fits the
 // calibration so that the combined probability, what scoring outputs, is

@@ -73,6 +73,7 @@ const (
 	inPhoneSends1s
 	inCampaignSends1s
 	inTemplateParamRate
+	inTemplateParamPersist
 	inTemplatePausedAtSend
 	inTemplatePauseLeft
 	inTemplateDisabledKnown
@@ -96,6 +97,7 @@ var inputNames = [numInputs]string{
 	inPhoneSends1s:           features.NamePhoneSends1s,
 	inCampaignSends1s:        features.NameCampaignSends1s,
 	inTemplateParamRate:      features.NameTemplateParamErrorRate24h,
+	inTemplateParamPersist:   features.NameTemplateParamErrorsPersist,
 	inTemplatePausedAtSend:   features.NameTemplatePausedAtSend,
 	inTemplatePauseLeft:      features.NameTemplatePauseHoursLeft,
 	inTemplateDisabledKnown:  features.NameTemplateDisabledAnnounced,

@@ -33,9 +33,9 @@ import (
 // The shares:
 //
 //	throughput (130429)  1 - throughput/rate, rate the campaign's planned rate or the campaign's or number's scheduled sends in one second, when above the throughput
-//	template_params      the template's recent parameter error share (132000/132012, decayed 24 h): its sends keep failing at that rate until it is fixed
+//	template_params      the template's recent parameter error share (132000/132012, decayed 24 h) times the probability that its error episode still holds at the send (template_param_errors_persist: the survival of the sender's own earlier episodes; senders fix broken parameters after hours or days)
 //	window_closed        1 for a free-form send whose recipient's 24-hour window is closed at the send (131047)
-//	tier_limit           1 for a send to a recipient new to the number in 24 h once the number's unique recipients reach its tier limit (131048)
+//	tier_limit           1 for a template send to a recipient new to the number in 24 h once the number's unique recipients reach its tier limit (131048); with a TierLedger (scoring, training's validation) the unique recipients are the admitted ones: a send the limit or a rule refuses opens no conversation and uses no slot (tier.go)
 //	media_too_large      1 for media above the type's size limit (131053)
 
 // Mechanism is a failure cause whose share of failing sends follows from
@@ -88,7 +88,15 @@ func (c *Columns) Shares(s *Send, x []float32, throughputMPS float64) Shares {
 	}
 	template := s.IsTemplateSend()
 	if v, ok := r.get(inTemplateParamRate); ok && v >= MinParamErrorRate && template {
-		sh[TemplateParams] = math.Min(v, 1)
+		// The rate holds while the template stays broken: the sender
+		// fixes it some time later (features: the survival of the
+		// sender's own parameter error episodes). A row without the
+		// feature keeps the rate.
+		persist := 1.0
+		if q, ok := r.get(inTemplateParamPersist); ok {
+			persist = math.Max(0, math.Min(q, 1))
+		}
+		sh[TemplateParams] = math.Min(v, 1) * persist
 	}
 	if h, ok := r.get(inRcptHoursSinceInbound); ok && !template && h > ServiceWindowHours {
 		sh[WindowClosed] = 1
@@ -99,7 +107,7 @@ func (c *Columns) Shares(s *Send, x []float32, throughputMPS float64) Shares {
 		// A recipient the number already messaged in the last 24 h is
 		// counted already: the limit does not refuse it.
 		h, ok3 := r.get(inPairHoursSincePrev)
-		if ok1 && ok2 && l > 0 && l < UnlimitedTier && u >= l && !(ok3 && h < 24) {
+		if ok1 && ok2 && l > 0 && l < UnlimitedTier && u >= l && !(ok3 && h < TierWindowHours) {
 			sh[TierLimit] = 1
 		}
 	}
