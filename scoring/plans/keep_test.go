@@ -124,7 +124,7 @@ func TestKeepBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := len(set.files[0].kept.rows)
+		n := set.files[0].kept.n
 		if set.kept != tt.kept || (tt.kept && n != 50) || (!tt.kept && n != 0) {
 			t.Errorf("budget of %d rows: kept %v, %d rows", tt.keep/row, set.kept, n)
 		}

@@ -15,7 +15,8 @@ import (
 // strings Stream hands over point into them without a copy and stay
 // valid after the set lets go of them.
 type keptRows struct {
-	rows   []keptRow
+	pages  [][]keptRow // keptPage rows each (the last one fills up): never copied to grow
+	n      int
 	arena  [][]byte
 	names  []string
 	index  map[string]uint32
@@ -46,8 +47,11 @@ type keptRow struct {
 type arenaRef struct{ chunk, off, n uint32 }
 
 // keptChunk is the size of an arena chunk; a longer string gets a chunk
-// of its own.
-const keptChunk = 1 << 20
+// of its own. keptPage is the number of rows of a page.
+const (
+	keptChunk = 1 << 20
+	keptPage  = 8192
+)
 
 // keptRowBytes is the memory a kept row takes, roughly.
 func keptRowBytes(s *pipeline.PlannedSend) int {
@@ -59,7 +63,12 @@ func (k *keptRows) add(s *pipeline.PlannedSend) {
 	for f, v := range [numNamed]string{s.CampaignID, s.WABAID, s.PhoneNumberID, s.Country, s.Template, s.Language, s.Category, s.MessageType} {
 		r.named[f] = k.name(f, v)
 	}
-	k.rows = append(k.rows, r)
+	if k.n%keptPage == 0 {
+		k.pages = append(k.pages, make([]keptRow, 0, keptPage))
+	}
+	last := len(k.pages) - 1
+	k.pages[last] = append(k.pages[last], r)
+	k.n++
 }
 
 // name returns the index of v in names, adding it when new.
@@ -99,14 +108,13 @@ func (k *keptRows) str(r arenaRef) string {
 }
 
 // batches calls fn with the kept rows in batches of size sends (the
-// batch is reused after fn returns); with release, every batch's rows
-// are let go of once handed over.
+// batch is reused after fn returns); with release, every page of rows is
+// let go of once handed over, and the strings when all are.
 func (k *keptRows) batches(size int, release bool, fn func([]pipeline.PlannedSend) error) error {
-	buf := make([]pipeline.PlannedSend, 0, min(size, len(k.rows)))
-	for lo := 0; lo < len(k.rows); lo += size {
-		buf = buf[:0]
-		for i := lo; i < min(lo+size, len(k.rows)); i++ {
-			r := &k.rows[i]
+	buf := make([]pipeline.PlannedSend, 0, min(size, k.n))
+	for pi := range k.pages {
+		for i := range k.pages[pi] {
+			r := &k.pages[pi][i]
 			n := &r.named
 			buf = append(buf, pipeline.PlannedSend{
 				SendID: k.str(r.id), CampaignID: k.names[n[namedCampaign]], WABAID: k.names[n[namedWABA]],
@@ -114,7 +122,18 @@ func (k *keptRows) batches(size int, release bool, fn func([]pipeline.PlannedSen
 				Template: k.names[n[namedTemplate]], Language: k.names[n[namedLanguage]], Category: k.names[n[namedCategory]],
 				MessageType: k.names[n[namedType]], MediaBytes: r.media, ScheduledAt: r.at, CampaignRateMPS: r.rate,
 			})
+			if len(buf) == size {
+				if err := fn(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
 		}
+		if release {
+			k.pages[pi] = nil
+		}
+	}
+	if len(buf) > 0 {
 		if err := fn(buf); err != nil {
 			return err
 		}
