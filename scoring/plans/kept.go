@@ -7,17 +7,19 @@ import (
 )
 
 // keptRows holds the valid rows of a file that Survey keeps for Stream,
-// compactly and without pointers per row (about 110 bytes a send instead
+// compactly and without pointers per row (about 100 bytes a send instead
 // of a PlannedSend's 184 plus its strings, and nothing for the collector
-// to scan): the fixed fields in rows, the send id and recipient in byte
-// chunks (arena), the other strings, which repeat, as indexes into
-// names. Chunks are only appended to within their capacity, so the
-// strings Stream hands over point into them without a copy and stay
-// valid after the set lets go of them.
+// to scan): the fixed fields in pages, the recipient in byte chunks
+// (arena), the send id where the survey's send-id table stored it (ids:
+// its chunks outlive the table), the other strings, which repeat, as
+// indexes into names. Chunks are only appended to within their capacity,
+// so the strings Stream hands over point into them without a copy and
+// stay valid after the set lets go of them.
 type keptRows struct {
 	pages  [][]keptRow // keptPage rows each (the last one fills up): never copied to grow
 	n      int
 	arena  [][]byte
+	ids    [][]byte // the send-id chunks (sendIDs.arena), set when the survey ends
 	names  []string
 	index  map[string]uint32
 	last   [numNamed]string // the previous row's named strings and their indexes:
@@ -53,13 +55,15 @@ const (
 	keptPage  = 8192
 )
 
-// keptRowBytes is the memory a kept row takes, roughly.
+// keptRowBytes is the memory a kept row takes beyond its send id (which
+// the survey keeps anyway), roughly.
 func keptRowBytes(s *pipeline.PlannedSend) int {
-	return int(unsafe.Sizeof(keptRow{})) + len(s.SendID) + len(s.Recipient)
+	return int(unsafe.Sizeof(keptRow{})) + len(s.Recipient)
 }
 
-func (k *keptRows) add(s *pipeline.PlannedSend) {
-	r := keptRow{id: k.store(s.SendID), recipient: k.store(s.Recipient), media: s.MediaBytes, at: s.ScheduledAt, rate: s.CampaignRateMPS}
+// add keeps s, whose send id is at id in the survey's send-id chunks.
+func (k *keptRows) add(s *pipeline.PlannedSend, id arenaRef) {
+	r := keptRow{id: id, recipient: k.store(s.Recipient), media: s.MediaBytes, at: s.ScheduledAt, rate: s.CampaignRateMPS}
 	for f, v := range [numNamed]string{s.CampaignID, s.WABAID, s.PhoneNumberID, s.Country, s.Template, s.Language, s.Category, s.MessageType} {
 		r.named[f] = k.name(f, v)
 	}
@@ -100,11 +104,12 @@ func (k *keptRows) store(s string) arenaRef {
 	return arenaRef{chunk: uint32(last), off: uint32(off), n: uint32(len(s))}
 }
 
-func (k *keptRows) str(r arenaRef) string {
+// str returns the string at r in chunks, without a copy.
+func str(chunks [][]byte, r arenaRef) string {
 	if r.n == 0 {
 		return ""
 	}
-	return unsafe.String(&k.arena[r.chunk][r.off], int(r.n))
+	return unsafe.String(&chunks[r.chunk][r.off], int(r.n))
 }
 
 // batches calls fn with the kept rows in batches of size sends (the
@@ -117,8 +122,8 @@ func (k *keptRows) batches(size int, release bool, fn func([]pipeline.PlannedSen
 			r := &k.pages[pi][i]
 			n := &r.named
 			buf = append(buf, pipeline.PlannedSend{
-				SendID: k.str(r.id), CampaignID: k.names[n[namedCampaign]], WABAID: k.names[n[namedWABA]],
-				PhoneNumberID: k.names[n[namedPhone]], Recipient: k.str(r.recipient), Country: k.names[n[namedCountry]],
+				SendID: str(k.ids, r.id), CampaignID: k.names[n[namedCampaign]], WABAID: k.names[n[namedWABA]],
+				PhoneNumberID: k.names[n[namedPhone]], Recipient: str(k.arena, r.recipient), Country: k.names[n[namedCountry]],
 				Template: k.names[n[namedTemplate]], Language: k.names[n[namedLanguage]], Category: k.names[n[namedCategory]],
 				MessageType: k.names[n[namedType]], MediaBytes: r.media, ScheduledAt: r.at, CampaignRateMPS: r.rate,
 			})

@@ -136,7 +136,7 @@ func surveyKeeping(ctx context.Context, paths []string, opts pipeline.PlanOption
 
 // keep adds a valid row of f to the rows kept for Stream, unless the set
 // keeps none (any more); past keepMax it drops every kept row.
-func (p *Set) keepRow(f *planFile, s *pipeline.PlannedSend) {
+func (p *Set) keepRow(f *planFile, s *pipeline.PlannedSend, id arenaRef) {
 	if !p.kept {
 		return
 	}
@@ -146,7 +146,7 @@ func (p *Set) keepRow(f *planFile, s *pipeline.PlannedSend) {
 		f.kept = keptRows{}
 		return
 	}
-	f.kept.add(s)
+	f.kept.add(s, id)
 }
 
 // Release drops the rows Survey kept: later Streams read the files again.
@@ -212,7 +212,7 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 				if !strings.HasPrefix(s.Recipient, pipeline.HashedPrefix) {
 					f.unhashed++
 				}
-				p.keepRow(f, s)
+				p.keepRow(f, s, seen.lastRef())
 			}
 			return nil
 		})
@@ -220,6 +220,11 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 			return err
 		}
 		p.files = append(p.files, f)
+	}
+	if p.kept {
+		for _, f := range p.files {
+			f.kept.ids = seen.arena // the kept rows' send ids, without the table
+		}
 	}
 	return nil
 }
