@@ -26,10 +26,12 @@ func (s *Scorer) Recycle(t *Table) {
 	clear(t.CampaignID)
 	clear(t.PhoneNumberID)
 	clear(t.Recipient)
+	clear(t.Country)
 	*t = Table{
 		Names: t.Names[:0],
 		Time:  t.Time[:0], ID: t.ID[:0], CampaignID: t.CampaignID[:0], PhoneNumberID: t.PhoneNumberID[:0], Recipient: t.Recipient[:0],
-		Failed: t.Failed[:0], Family: t.Family[:0], Code: t.Code[:0], Exploration: t.Exploration[:0], Stale: t.Stale[:0],
+		Country: t.Country[:0],
+		Failed:  t.Failed[:0], Family: t.Family[:0], Code: t.Code[:0], Exploration: t.Exploration[:0], Stale: t.Stale[:0],
 	}
 	tablePool.Put(t)
 }

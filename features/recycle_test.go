@@ -35,7 +35,8 @@ func TestScorerRecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.Rows != want.Rows || !slices.Equal(got.Names, want.Names) || !slices.Equal(got.ID, want.ID) ||
-			!slices.Equal(got.Stale, want.Stale) || !slices.Equal(got.Time, want.Time) || !slices.Equal(got.Recipient, want.Recipient) {
+			!slices.Equal(got.Stale, want.Stale) || !slices.Equal(got.Time, want.Time) || !slices.Equal(got.Recipient, want.Recipient) ||
+			!slices.Equal(got.Country, want.Country) {
 			t.Fatalf("batch at %d: recycled table differs from a fresh one in its rows, names or identity", lo)
 		}
 		for i := range want.X {
@@ -50,6 +51,14 @@ func TestScorerRecycle(t *testing.T) {
 			got.Stale[i] = !got.Stale[i]
 		}
 		got.Names[0] = "scribbled"
+		rows := got.Rows
 		recycled.Recycle(got)
+		// Every identity column keeps its memory for the next batch.
+		for name, col := range map[string][]string{"id": got.ID, "campaign": got.CampaignID, "phone": got.PhoneNumberID,
+			"recipient": got.Recipient, "country": got.Country} {
+			if len(col) != 0 || cap(col) < rows {
+				t.Fatalf("batch at %d: recycled %s column has length %d, capacity %d (want 0 and >= %d)", lo, name, len(col), cap(col), rows)
+			}
+		}
 	}
 }

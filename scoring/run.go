@@ -11,6 +11,7 @@ import (
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/pipeline"
 	"github.com/failcast/failcast/scoring/plans"
 )
@@ -404,6 +405,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 	}()
 	go func() { // models and policy
 		defer close(scored)
+		var scratch bundle.Scratch
 		for j := range jobs {
 			if ctx.Err() != nil {
 				free <- j.sends[:0]
@@ -413,8 +415,9 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 			select {
 			case preds = <-freePreds:
 			default:
+				preds = make([]Prediction, 0, p.BatchSize())
 			}
-			preds, err := predictBatch(ctx, preds[:0], j, m, sc)
+			preds, err := predictBatch(ctx, preds[:0], j, m, sc, &scratch)
 			if err != nil {
 				fail(err)
 				free <- j.sends[:0]
@@ -441,7 +444,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 		}
 	}()
 
-	streamErr := p.Stream(ctx, func(batch []pipeline.PlannedSend) error {
+	streamErr := p.StreamOnce(ctx, func(batch []pipeline.PlannedSend) error {
 		var buf []pipeline.PlannedSend
 		select {
 		case buf = <-free:
@@ -463,12 +466,14 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 	return ctx.Err()
 }
 
-func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+// predictBatch appends the predictions of a batch to dst; the family
+// probabilities go through scratch.
+func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer, scratch *bundle.Scratch) ([]Prediction, error) {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
 		return dst, err
 	}
-	pFail, pFamily := m.Predict(X)
+	pFail, pFamily := m.PredictInto(scratch, X)
 	if m.drift != nil {
 		if err := m.drift.Add(X); err != nil {
 			return dst, err

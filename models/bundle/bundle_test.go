@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,15 @@ func TestSaveLoadPredict(t *testing.T) {
 	// The models learned something: failing rows score higher.
 	if sepHigh/180 < 2*sepLow/420 {
 		t.Fatalf("fail model does not separate: mean %.3f vs %.3f", sepHigh/180, sepLow/420)
+	}
+	// PredictInto gives the same, batch after batch, in buffers it reuses.
+	var s Scratch
+	for _, rows := range [][2]int{{0, X.Rows}, {0, 7}, {100, 350}, {X.Rows - 1, X.Rows}} {
+		sub := models.Matrix{Rows: rows[1] - rows[0], Cols: X.Cols, Data: X.Data[rows[0]*X.Cols : rows[1]*X.Cols]}
+		gotFail, gotFamily := b.PredictInto(&s, sub)
+		if !slices.Equal(gotFail, pFail[rows[0]:rows[1]]) || !slices.EqualFunc(gotFamily, pFamily[rows[0]:rows[1]], slices.Equal) {
+			t.Fatalf("rows %v: PredictInto differs from Predict", rows)
+		}
 	}
 }
 

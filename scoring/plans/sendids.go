@@ -10,11 +10,12 @@ import "hash/maphash"
 // about as much memory, a million objects for the collector to scan and
 // twice the time).
 type sendIDs struct {
-	seed    maphash.Seed
-	slots   []idSlot
-	arena   [][]byte // chunks of arenaChunk bytes (or one id, when longer)
-	n       int
-	maxLoad int
+	seed     maphash.Seed
+	slots    []idSlot
+	arena    [][]byte // chunks of arenaChunk bytes (or one id, when longer)
+	n        int
+	maxLoad  int
+	lastSlot int // the slot add filled last
 }
 
 // idSlot is a slot of sendIDs; hash 0 marks an empty one.
@@ -83,8 +84,15 @@ func (s *sendIDs) add(id string, file int32, row int) (firstFile int32, firstRow
 	}
 	chunk, off := s.store(id)
 	s.slots[i] = idSlot{hash: h, chunk: chunk, off: off, size: int32(len(id)), file: file, row: row}
+	s.lastSlot = i
 	s.n++
 	return 0, 0, false
+}
+
+// lastRef returns where the id add stored last is in the arena.
+func (s *sendIDs) lastRef() arenaRef {
+	sl := &s.slots[s.lastSlot]
+	return arenaRef{chunk: uint32(sl.chunk), off: uint32(sl.off), n: uint32(sl.size)}
 }
 
 // grow doubles the table.
