@@ -384,7 +384,9 @@ func (x *Exporter) writeFile(ctx context.Context, cfg ExportConfig, rejects *ato
 		}
 		existing = []string{target}
 	}
-	w, err := pipeline.NewHistoryWriter(target, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
+	// One file: its columns are encoded on every core (the days of a
+	// partitioned output are written in parallel instead).
+	w, err := pipeline.NewHistoryWriter(target, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint(), Workers: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		return err
 	}
