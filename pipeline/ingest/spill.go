@@ -59,6 +59,11 @@ const spillBytesFactor = 7
 // takes (to size a group's slices).
 const spillBytesPerEvent = 64
 
+// spillEventsPerMessage is about how many events a message id has (its
+// send and statuses: 3.6 in the simulator's world), to size a group's
+// message ids.
+const spillEventsPerMessage = 4
+
 // Record kinds of the bucket files.
 const (
 	spillSend    = 1
@@ -512,6 +517,13 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 		size += buckets[i].n
 	}
 	x.recs = make([]rec, 0, size/spillBytesPerEvent)
+	// About one message id per spillEventsPerMessage events: the map is
+	// made at about its final size, not grown (and rehashed) all along.
+	msgs := size / spillBytesPerEvent / spillEventsPerMessage
+	x.msgs.idx = make(map[string]uint32, msgs)
+	x.msgs.idx[""] = 0
+	x.msgs.s = slices.Grow(x.msgs.s, int(msgs))
+	x.sendOf = slices.Grow(x.sendOf, int(msgs))
 	var reader *bufio.Reader
 	var recBuf []byte
 	for i := range buckets {
