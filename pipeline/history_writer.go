@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -25,6 +27,11 @@ type WriteOptions struct {
 	// under HashKeyMetaKey: HashKeyFingerprint of the key recipients were
 	// hashed with, or UnhashedFingerprint. "" records nothing.
 	HashKeyFingerprint string
+	// Workers is how many goroutines a Write shares the columns of its
+	// events among (0 or 1: the caller's alone). Write still returns only
+	// once the events are written, and the file is the same whatever the
+	// number: it takes one writer's encoding off a single core.
+	Workers int
 }
 
 func (o WriteOptions) rowGroupRows() int {
@@ -58,7 +65,8 @@ type HistoryWriter struct {
 	lastTS       int64
 	finished     bool
 	err          error // sticky: a failed write poisons the writer
-	values       []parquet.Value
+	workers      int
+	values       [][]parquet.Value // per worker: scratch values of one column
 }
 
 // NewHistoryWriter creates a writer of a history file at path.
@@ -72,7 +80,9 @@ func NewHistoryWriter(path string, opts WriteOptions) (*HistoryWriter, error) {
 		file:         f,
 		rowGroupRows: opts.rowGroupRows(),
 		lastTS:       minInt64,
+		workers:      max(1, opts.Workers),
 	}
+	w.values = make([][]parquet.Value, w.workers)
 	w.pw = parquet.NewWriter(f,
 		historySchema,
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
@@ -167,21 +177,77 @@ func (w *HistoryWriter) write(events []Event) error {
 // into its own buffers.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// writeColumns writes events column by column, avoiding reflection.
+// writeColumns writes events column by column, avoiding reflection. With
+// more than one worker the columns are shared out among that many
+// goroutines (each column is written by one of them, so the file is the
+// same byte for byte): the writer's cost is mostly per column (value
+// building, dictionary lookups, page statistics, compression).
 func (w *HistoryWriter) writeColumns(events []Event) error {
-	if cap(w.values) < len(events) {
-		w.values = make([]parquet.Value, len(events))
+	if w.workers <= 1 || len(events) < minParallelRows {
+		vals := w.scratch(0, len(events))
+		var errs []error
+		for col := range numHistoryColumns {
+			errs = append(errs, w.writeColumn(col, events, vals))
+		}
+		clear(vals) // drop references to the callers' strings
+		return errors.Join(errs...)
 	}
-	vals := w.values[:len(events)]
-	cols := w.pw.ColumnWriters()
-	str := func(col int, get func(e *Event) string) error {
+	var next atomic.Int32
+	var errs [numHistoryColumns]error
+	work := func(worker int) {
+		vals := w.scratch(worker, len(events))
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(columnWriteOrder) {
+				break
+			}
+			col := columnWriteOrder[i]
+			errs[col] = w.writeColumn(col, events, vals)
+		}
+		clear(vals)
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w.workers; k++ {
+		wg.Go(func() { work(k) })
+	}
+	work(0)
+	wg.Wait()
+	return errors.Join(errs[:]...)
+}
+
+// minParallelRows is the smallest batch whose columns are written in
+// parallel: below it the goroutines cost more than they save.
+const minParallelRows = 1024
+
+// columnWriteOrder lists the columns most costly first (unique strings,
+// then dictionary strings), so the workers that take them in this order
+// finish at about the same time.
+var columnWriteOrder = [numHistoryColumns]int{
+	hcEventID, hcMessageID, hcRecipient, hcTimestamp, hcCampaignID, hcTemplate, hcPhoneNumberID, hcWABAID,
+	hcCountry, hcLanguage, hcCategory, hcMessageType, hcStatus, hcErrorTitle, hcErrorDetails, hcMediaBytes,
+	hcErrorCode, hcExploration, hcAccountValue, hcAccountNumber, hcAccountUntil,
+}
+
+// scratch returns worker's value buffer, of n values.
+func (w *HistoryWriter) scratch(worker, n int) []parquet.Value {
+	if cap(w.values[worker]) < n {
+		w.values[worker] = make([]parquet.Value, n)
+	}
+	return w.values[worker][:n]
+}
+
+// writeColumn writes the values of one column of events, using vals
+// (len(events) values) as scratch space.
+func (w *HistoryWriter) writeColumn(col int, events []Event, vals []parquet.Value) error {
+	cw := w.pw.ColumnWriters()[col]
+	str := func(get func(e *Event) string) error {
 		for i := range events {
 			vals[i] = parquet.ByteArrayValue(bytesOf(get(&events[i]))).Level(0, 0, col)
 		}
-		_, err := cols[col].WriteRowValues(vals)
+		_, err := cw.WriteRowValues(vals)
 		return err
 	}
-	optStr := func(col int, get func(e *Event) string) error {
+	optStr := func(get func(e *Event) string) error {
 		for i := range events {
 			if s := get(&events[i]); s != "" {
 				vals[i] = parquet.ByteArrayValue(bytesOf(s)).Level(0, 1, col)
@@ -189,79 +255,88 @@ func (w *HistoryWriter) writeColumns(events []Event) error {
 				vals[i] = parquet.NullValue().Level(0, 0, col)
 			}
 		}
-		_, err := cols[col].WriteRowValues(vals)
+		_, err := cw.WriteRowValues(vals)
 		return err
 	}
-	var errs []error
-	errs = append(errs,
-		str(hcEventID, func(e *Event) string { return e.EventID }),
-		str(hcMessageID, func(e *Event) string { return e.MessageID }))
-	for i := range events {
-		vals[i] = parquet.Int64Value(events[i].Timestamp).Level(0, 0, hcTimestamp)
-	}
-	_, err := cols[hcTimestamp].WriteRowValues(vals)
-	errs = append(errs, err,
-		str(hcWABAID, func(e *Event) string { return e.WABAID }),
-		str(hcPhoneNumberID, func(e *Event) string { return e.PhoneNumberID }),
-		str(hcRecipient, func(e *Event) string { return e.Recipient }),
-		str(hcCountry, func(e *Event) string { return e.Country }),
-		str(hcCampaignID, func(e *Event) string { return e.CampaignID }),
-		str(hcTemplate, func(e *Event) string { return e.Template }),
-		str(hcLanguage, func(e *Event) string { return e.Language }),
-		str(hcCategory, func(e *Event) string { return e.Category }),
-		str(hcMessageType, func(e *Event) string { return e.MessageType }))
-	for i := range events {
-		if m := events[i].MediaBytes; m != NoMediaBytes {
-			vals[i] = parquet.Int64Value(m).Level(0, 1, hcMediaBytes)
-		} else {
-			vals[i] = parquet.NullValue().Level(0, 0, hcMediaBytes)
+	switch col {
+	case hcEventID:
+		return str(func(e *Event) string { return e.EventID })
+	case hcMessageID:
+		return str(func(e *Event) string { return e.MessageID })
+	case hcTimestamp:
+		for i := range events {
+			vals[i] = parquet.Int64Value(events[i].Timestamp).Level(0, 0, col)
 		}
-	}
-	_, err = cols[hcMediaBytes].WriteRowValues(vals)
-	errs = append(errs, err)
-	for i := range events {
-		vals[i] = parquet.ByteArrayValue(statusBytes[events[i].Status]).Level(0, 0, hcStatus)
-	}
-	_, err = cols[hcStatus].WriteRowValues(vals)
-	errs = append(errs, err)
-	for i := range events {
-		if c := events[i].ErrorCode; c != NoErrorCode {
-			vals[i] = parquet.Int32Value(c).Level(0, 1, hcErrorCode)
-		} else {
-			vals[i] = parquet.NullValue().Level(0, 0, hcErrorCode)
+	case hcWABAID:
+		return str(func(e *Event) string { return e.WABAID })
+	case hcPhoneNumberID:
+		return str(func(e *Event) string { return e.PhoneNumberID })
+	case hcRecipient:
+		return str(func(e *Event) string { return e.Recipient })
+	case hcCountry:
+		return str(func(e *Event) string { return e.Country })
+	case hcCampaignID:
+		return str(func(e *Event) string { return e.CampaignID })
+	case hcTemplate:
+		return str(func(e *Event) string { return e.Template })
+	case hcLanguage:
+		return str(func(e *Event) string { return e.Language })
+	case hcCategory:
+		return str(func(e *Event) string { return e.Category })
+	case hcMessageType:
+		return str(func(e *Event) string { return e.MessageType })
+	case hcMediaBytes:
+		for i := range events {
+			if m := events[i].MediaBytes; m != NoMediaBytes {
+				vals[i] = parquet.Int64Value(m).Level(0, 1, col)
+			} else {
+				vals[i] = parquet.NullValue().Level(0, 0, col)
+			}
 		}
-	}
-	_, err = cols[hcErrorCode].WriteRowValues(vals)
-	errs = append(errs, err,
-		optStr(hcErrorTitle, func(e *Event) string { return e.ErrorTitle }),
-		optStr(hcErrorDetails, func(e *Event) string { return e.ErrorDetails }))
-	for i := range events {
-		vals[i] = parquet.BooleanValue(events[i].Exploration).Level(0, 0, hcExploration)
-	}
-	_, err = cols[hcExploration].WriteRowValues(vals)
-	errs = append(errs, err,
-		optStr(hcAccountValue, func(e *Event) string { return e.AccountValue }))
-	for i := range events {
-		e := &events[i]
-		if n := e.AccountNumber; e.Status.IsAccountEvent() && n != NoAccountNumber {
-			vals[i] = parquet.Int64Value(n).Level(0, 1, hcAccountNumber)
-		} else {
-			vals[i] = parquet.NullValue().Level(0, 0, hcAccountNumber)
+	case hcStatus:
+		for i := range events {
+			vals[i] = parquet.ByteArrayValue(statusBytes[events[i].Status]).Level(0, 0, col)
 		}
-	}
-	_, err = cols[hcAccountNumber].WriteRowValues(vals)
-	errs = append(errs, err)
-	for i := range events {
-		if t := events[i].AccountUntil; t != 0 {
-			vals[i] = parquet.Int64Value(t).Level(0, 1, hcAccountUntil)
-		} else {
-			vals[i] = parquet.NullValue().Level(0, 0, hcAccountUntil)
+	case hcErrorCode:
+		for i := range events {
+			if c := events[i].ErrorCode; c != NoErrorCode {
+				vals[i] = parquet.Int32Value(c).Level(0, 1, col)
+			} else {
+				vals[i] = parquet.NullValue().Level(0, 0, col)
+			}
 		}
+	case hcErrorTitle:
+		return optStr(func(e *Event) string { return e.ErrorTitle })
+	case hcErrorDetails:
+		return optStr(func(e *Event) string { return e.ErrorDetails })
+	case hcExploration:
+		for i := range events {
+			vals[i] = parquet.BooleanValue(events[i].Exploration).Level(0, 0, col)
+		}
+	case hcAccountValue:
+		return optStr(func(e *Event) string { return e.AccountValue })
+	case hcAccountNumber:
+		for i := range events {
+			e := &events[i]
+			if n := e.AccountNumber; e.Status.IsAccountEvent() && n != NoAccountNumber {
+				vals[i] = parquet.Int64Value(n).Level(0, 1, col)
+			} else {
+				vals[i] = parquet.NullValue().Level(0, 0, col)
+			}
+		}
+	case hcAccountUntil:
+		for i := range events {
+			if t := events[i].AccountUntil; t != 0 {
+				vals[i] = parquet.Int64Value(t).Level(0, 1, col)
+			} else {
+				vals[i] = parquet.NullValue().Level(0, 0, col)
+			}
+		}
+	default:
+		return fmt.Errorf("history column %d: no such column", col)
 	}
-	_, err = cols[hcAccountUntil].WriteRowValues(vals)
-	errs = append(errs, err)
-	clear(vals) // drop references to the callers' strings
-	return errors.Join(errs...)
+	_, err := cw.WriteRowValues(vals)
+	return err
 }
 
 // finish writes the footer and flushes the temporary file without

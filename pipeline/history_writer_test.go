@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -187,5 +188,50 @@ func TestPartitionedWriterMemoryFlat(t *testing.T) {
 	// buffer alone is 1 MiB); 27 more days must cost far less than that.
 	if many > few+8<<20 {
 		t.Fatalf("live heap grows with days: 3 days %d bytes, 30 days %d bytes", few, many)
+	}
+}
+
+// A writer that shares the columns among goroutines writes the same file,
+// byte for byte, as one that writes them all itself: small batches
+// (written by the caller alone) and large ones, several row groups, and
+// account events (their optional columns set).
+func TestHistoryWriterWorkersSameFile(t *testing.T) {
+	g := newEventGen(7, day0, 1000, 500)
+	events := make([]Event, 30_000)
+	g.next(events)
+	for i := 0; i < len(events); i += 97 {
+		e := &events[i]
+		e.Status, e.AccountValue, e.AccountNumber, e.AccountUntil = StatusTemplateStatus, "PAUSED", int64(i%3), e.Timestamp+1
+		e.ErrorCode, e.ErrorTitle, e.ErrorDetails = NoErrorCode, "", ""
+	}
+	batches := []int{10, 3000, 500, 12_000, 1, 4096}
+	write := func(workers int) []byte {
+		path := filepath.Join(t.TempDir(), "h.parquet")
+		w, err := NewHistoryWriter(path, WriteOptions{RowGroupRows: 7000, Workers: workers, HashKeyFingerprint: "k"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := events
+		for i := 0; len(rest) > 0; i++ {
+			n := min(len(rest), batches[i%len(batches)])
+			if err := w.Write(rest[:n]); err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	one := write(1)
+	for _, workers := range []int{2, 5} {
+		if got := write(workers); !bytes.Equal(got, one) {
+			t.Errorf("Workers %d: file differs from Workers 1 (%d vs %d bytes)", workers, len(got), len(one))
+		}
 	}
 }

@@ -384,7 +384,9 @@ func (x *Exporter) writeFile(ctx context.Context, cfg ExportConfig, rejects *ato
 		}
 		existing = []string{target}
 	}
-	w, err := pipeline.NewHistoryWriter(target, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint()})
+	// One file: its columns are encoded on every core (the days of a
+	// partitioned output are written in parallel instead).
+	w, err := pipeline.NewHistoryWriter(target, pipeline.WriteOptions{HashKeyFingerprint: x.fingerprint(), Workers: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		return err
 	}
@@ -627,7 +629,22 @@ func (x *Exporter) merge(ctx context.Context, existing []string, src *newEvents,
 			return existingErr(err)
 		}
 	}
-	batch := make([]pipeline.Event, 0, 1<<14)
+	// Batches are written on another goroutine while the next is built:
+	// two batch slices take turns, and a batch is built again only once
+	// its write has returned.
+	batches := [2][]pipeline.Event{make([]pipeline.Event, 0, 1<<14), make([]pipeline.Event, 0, 1<<14)}
+	cur := 0
+	batch := batches[cur]
+	var writing chan error // the write in flight, if any
+	wait := func() error {
+		if writing == nil {
+			return nil
+		}
+		err := <-writing
+		writing = nil
+		return err
+	}
+	defer wait() // on an error, w is aborted only once no write runs
 	// The new events' ids and message ids, as strings in one array per
 	// batch, never written to again once used.
 	var arena []byte
@@ -635,10 +652,16 @@ func (x *Exporter) merge(ctx context.Context, existing []string, src *newEvents,
 		if len(batch) == 0 {
 			return nil
 		}
+		if err := wait(); err != nil {
+			return err
+		}
 		sum.Written += int64(len(batch))
-		err := w.Write(batch)
-		batch, arena = batch[:0], nil
-		return err
+		done, b := make(chan error, 1), batch
+		go func() { done <- w.Write(b) }()
+		writing = done
+		cur ^= 1
+		batch, arena = batches[cur][:0], nil
+		return nil
 	}
 	add := func(e pipeline.Event) error {
 		batch = append(batch, e)
@@ -695,7 +718,10 @@ func (x *Exporter) merge(ctx context.Context, existing []string, src *newEvents,
 	sum.Duplicates += src.Duplicates
 	sum.Events -= src.Duplicates
 	sum.OrphanStatuses -= src.Orphans
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	return wait()
 }
 
 // existingErr classes an error reading the existing history: a file that

@@ -3,6 +3,7 @@ package ingest
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -102,7 +103,7 @@ type Exporter struct {
 	msgs    interner         // message ids: wamids, request ids of refused sends
 	sendOf  []int32          // per message id: index of its accepted send, or -1
 	refused map[uint32]int32 // per request id of a refused send: index of its send
-	recips  interner         // recipient numbers as read
+	recips  recipientIndex   // recipient numbers as read
 	recipID []string         // per recipient: the hashed (or normalised) value
 	country []uint32         // per recipient: country, interned in strs
 	sends   []sendRec
@@ -191,7 +192,6 @@ func New(opts Options) (*Exporter, error) {
 		opts:       opts,
 		strs:       newInterner(),
 		msgs:       newInterner(),
-		recips:     newInterner(),
 		recipID:    []string{""},
 		country:    []uint32{0},
 		sendOf:     []int32{-1},
@@ -304,11 +304,14 @@ func (x *Exporter) message(id []byte) uint32 {
 
 // recipient interns a recipient number, hashing it the first time.
 func (x *Exporter) recipient(number []byte) uint32 {
-	r := x.recips.bytes(number)
-	if int(r) < len(x.recipID) {
+	if len(number) == 0 {
+		return 0
+	}
+	r, added := x.recips.index(number, uint32(len(x.recipID)))
+	if !added {
 		return r
 	}
-	raw := x.recips.s[r]
+	raw := string(number)
 	var id, country string
 	switch {
 	case strings.HasPrefix(raw, pipeline.HashedPrefix):
@@ -324,6 +327,88 @@ func (x *Exporter) recipient(number []byte) uint32 {
 	x.recipID = append(x.recipID, id)
 	x.country = append(x.country, x.strs.str(country))
 	return r
+}
+
+// recipientIndex numbers the distinct recipient numbers. A number is
+// looked up for every send and status (on the goroutine that commits
+// lines in order), so numbers of up to 23 bytes (all phone numbers) are
+// kept in place in an open-addressing table and compared as three words:
+// a map with string keys sends each lookup to the number's bytes
+// elsewhere in memory (half of that goroutine's time went to it).
+type recipientIndex struct {
+	slots []recipientSlot // a power of two; idx 0: empty
+	n     int
+	long  map[string]uint32 // longer values (recipients hashed upstream)
+	last  recipientSlot     // the number looked up last (a recipient's statuses come in runs)
+}
+
+// recipientSlot is a number of up to 23 bytes (its length in the last
+// byte) and its index.
+type recipientSlot struct {
+	a, b, c uint64
+	idx     uint32
+}
+
+// index returns the index of number (not empty), giving it next (> 0),
+// and reporting added, when it is new.
+func (t *recipientIndex) index(number []byte, next uint32) (r uint32, added bool) {
+	if len(number) >= 24 {
+		if t.long == nil {
+			t.long = map[string]uint32{}
+		}
+		if r, ok := t.long[string(number)]; ok {
+			return r, false
+		}
+		t.long[string(number)] = next
+		return next, true
+	}
+	var k [24]byte
+	copy(k[:], number)
+	k[23] = byte(len(number))
+	a, b, c := binary.LittleEndian.Uint64(k[:]), binary.LittleEndian.Uint64(k[8:]), binary.LittleEndian.Uint64(k[16:])
+	if l := &t.last; l.idx != 0 && l.a == a && l.b == b && l.c == c {
+		return l.idx, false
+	}
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := recipientHash(a, b, c) & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.idx == 0 {
+			*s = recipientSlot{a: a, b: b, c: c, idx: next}
+			t.n++
+			t.last = *s
+			return next, true
+		}
+		if s.a == a && s.b == b && s.c == c {
+			t.last = *s
+			return s.idx, false
+		}
+	}
+}
+
+func recipientHash(a, b, c uint64) uint64 {
+	h := (a ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	h = (h ^ b ^ h>>31) * 0x94d049bb133111eb
+	h = (h ^ c ^ h>>29) * 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+func (t *recipientIndex) grow() {
+	old := t.slots
+	t.slots = make([]recipientSlot, max(1024, 2*len(old)))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.idx == 0 {
+			continue
+		}
+		i := recipientHash(s.a, s.b, s.c) & mask
+		for t.slots[i].idx != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
 }
 
 // minMaskedDigits is the shortest digit run masked in free text: phone

@@ -28,9 +28,11 @@ import (
 //     spillBuckets bucket files chosen by a hash of its message id (account
 //     events: of their time), so every event of a message, and every
 //     duplicate of an event, lands in the same bucket.
-//  2. Buckets are joined a group at a time: a group is as many consecutive
-//     buckets as fit the memory budget (all of them for small inputs). A
-//     group is loaded into the Exporter's in-memory structures and joined
+//  2. Buckets are joined a group at a time, one group per core at once:
+//     groups are runs of consecutive buckets of about equal size, each
+//     within its share of the memory budget, as many as a multiple of the
+//     cores (one per core for small inputs; groupBuckets). A group is
+//     loaded into the Exporter's in-memory structures and joined
 //     by the same code as Exporter.Events (Exporter.join); its events,
 //     ordered by (timestamp, event id), go to one run file, with the offset
 //     of each UTC day.
@@ -56,6 +58,11 @@ const spillBytesFactor = 7
 // spillBytesPerEvent is about how many bytes of bucket file an event
 // takes (to size a group's slices).
 const spillBytesPerEvent = 64
+
+// spillEventsPerMessage is about how many events a message id has (its
+// send and statuses: 3.6 in the simulator's world), to size a group's
+// message ids.
+const spillEventsPerMessage = 4
 
 // Record kinds of the bucket files.
 const (
@@ -385,17 +392,7 @@ func (x *Exporter) joinSpill(ctx context.Context) error {
 	}
 	s.seen = fingerprints{} // not needed any more
 	workers := parseWorkers()
-	budget := s.budget / int64(workers)
-	var groups [][]bucketFile
-	for lo := 0; lo < len(s.buckets); {
-		hi, size := lo, int64(0)
-		for hi < len(s.buckets) && (hi == lo || (size+s.buckets[hi].n)*spillBytesFactor <= budget) {
-			size += s.buckets[hi].n
-			hi++
-		}
-		groups = append(groups, s.buckets[lo:hi])
-		lo = hi
-	}
+	groups := groupBuckets(s.buckets, s.budget/int64(workers), workers)
 	// Each group is joined by its own worker Exporter, which reads x's
 	// interned strings and adds its own (joinWorker); they are interned
 	// into x, in group order, once all are done.
@@ -435,6 +432,44 @@ func (x *Exporter) joinSpill(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// groupBuckets cuts the buckets into groups of consecutive buckets, each
+// within budget when joined (a bucket larger than the budget is a group of
+// its own), of about the same size, in a number that is a multiple of
+// workers: the groups are joined workers at a time, and none waits alone
+// at the end.
+func groupBuckets(buckets []bucketFile, budget int64, workers int) [][]bucketFile {
+	var total int64
+	for i := range buckets {
+		total += buckets[i].n
+	}
+	n := int(min(total*spillBytesFactor/max(budget, 1)+1, int64(len(buckets))))
+	for {
+		n = min((n+workers-1)/workers*workers, len(buckets))
+		var groups [][]bucketFile
+		fits := true
+		lo, cum := 0, int64(0)
+		for k := 1; k <= n && lo < len(buckets); k++ {
+			// Group k ends once the buckets so far hold k/n of the bytes.
+			end := total * int64(k) / int64(n)
+			hi, size := lo, int64(0)
+			for hi < len(buckets) && (hi == lo || cum+buckets[hi].n <= end || k == n) {
+				size += buckets[hi].n
+				cum += buckets[hi].n
+				hi++
+			}
+			if hi-lo > 1 && size*spillBytesFactor > budget {
+				fits = false
+			}
+			groups = append(groups, buckets[lo:hi])
+			lo = hi
+		}
+		if fits || n == len(buckets) {
+			return groups
+		}
+		n += workers
+	}
 }
 
 // joinWorker returns an Exporter that joins a group of spill buckets on
@@ -482,6 +517,13 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 		size += buckets[i].n
 	}
 	x.recs = make([]rec, 0, size/spillBytesPerEvent)
+	// About one message id per spillEventsPerMessage events: the map is
+	// made at about its final size, not grown (and rehashed) all along.
+	msgs := size / spillBytesPerEvent / spillEventsPerMessage
+	x.msgs.idx = make(map[string]uint32, msgs)
+	x.msgs.idx[""] = 0
+	x.msgs.s = slices.Grow(x.msgs.s, int(msgs))
+	x.sendOf = slices.Grow(x.sendOf, int(msgs))
 	var reader *bufio.Reader
 	var recBuf []byte
 	for i := range buckets {

@@ -83,3 +83,66 @@ func TestNewEventsMergesRuns(t *testing.T) {
 		}
 	}
 }
+
+// Buckets are grouped within the budget, in a multiple of the workers
+// (one group per worker when all fit), of about equal size, every bucket
+// in one group, in order.
+func TestGroupBuckets(t *testing.T) {
+	sizes := func(n int, f func(i int) int64) []bucketFile {
+		b := make([]bucketFile, n)
+		for i := range b {
+			b[i].n = f(i)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name          string
+		buckets       []bucketFile
+		budget        int64
+		workers       int
+		groups        int // 0: any multiple of workers
+		maxOverBudget bool
+	}{
+		{"all fit, 2 workers", sizes(128, func(int) int64 { return 100 }), 1 << 30, 2, 2, false},
+		{"all fit, 1 worker", sizes(128, func(int) int64 { return 100 }), 1 << 30, 1, 1, false},
+		{"7 budgets' worth, 2 workers", sizes(128, func(int) int64 { return 1000 }), 128 * 1000 * spillBytesFactor / 7, 2, 8, false},
+		{"uneven", sizes(128, func(i int) int64 { return int64(500 + 37*(i%11)) }), 9000 * spillBytesFactor, 2, 0, false},
+		{"empty buckets", sizes(128, func(i int) int64 { return int64(i % 2 * 700) }), 5000 * spillBytesFactor, 3, 0, false},
+		{"a bucket above the budget", sizes(16, func(i int) int64 { return int64(1 + 10000*(i/15)) }), 100 * spillBytesFactor, 2, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			groups := groupBuckets(tc.buckets, tc.budget, tc.workers)
+			if tc.groups > 0 && len(groups) != tc.groups {
+				t.Errorf("%d groups, want %d", len(groups), tc.groups)
+			}
+			if len(groups)%tc.workers != 0 && len(groups) != len(tc.buckets) {
+				t.Errorf("%d groups: not a multiple of %d workers", len(groups), tc.workers)
+			}
+			n, lo, hi := 0, int64(1<<62), int64(0)
+			for _, g := range groups {
+				var size int64
+				for i := range g {
+					if &g[i] != &tc.buckets[n] {
+						t.Fatalf("bucket %d not in order", n)
+					}
+					size += g[i].n
+					n++
+				}
+				if len(g) > 1 && size*spillBytesFactor > tc.budget {
+					t.Errorf("a group of %d buckets, %d bytes: above the budget", len(g), size)
+				}
+				lo, hi = min(lo, size), max(hi, size)
+			}
+			if n != len(tc.buckets) {
+				t.Fatalf("%d of %d buckets grouped", n, len(tc.buckets))
+			}
+			var largest int64
+			for i := range tc.buckets {
+				largest = max(largest, tc.buckets[i].n)
+			}
+			if !tc.maxOverBudget && hi-lo > 2*largest {
+				t.Errorf("group sizes %d to %d: uneven", lo, hi)
+			}
+		})
+	}
+}
