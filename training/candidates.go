@@ -69,9 +69,6 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	set := &candidateSet{}
 
 	// P(fail): binary GBDT with early stopping on the validation window.
-	p := t.gbdtParams()
-	p.Objective = gbdt.Binary
-	p.StopOnShiftedLoss = true
 	train := gbdt.Dataset{X: s.TrainX, Y: boolsToY(s.TrainLabels)}
 	trainRows, note := s.TrainRows, ""
 	if s.Binned != nil {
@@ -81,13 +78,9 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 		trainRows = sp.RowsKept
 		note = fmt.Sprintf("; successes down-sampled to %.4g, weighted %.4g", sp.SuccessShare, sp.SuccessWeight)
 	}
-	if n := train.X.Rows; n > maxTreeRows {
-		// Each tree grows on a seeded sample of about maxTreeRows of the
-		// rows (stochastic gradient boosting); every row's score still
-		// moves with every tree.
-		p.Subsample = float64(maxTreeRows) / float64(n)
-		note += fmt.Sprintf("; each tree grown on a seeded %.3g of the rows", p.Subsample)
-	}
+	p := t.gbdtParams()
+	p.Objective = gbdt.Binary
+	p.StopOnShiftedLoss = true
 	valid := t.stoppingSet(s)
 	if valid.X.Rows < len(s.Valid) {
 		note += fmt.Sprintf("; early stopping on %d of the %d validation rows", valid.X.Rows, len(s.Valid))
@@ -117,7 +110,7 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 		return nil, fmt.Errorf("fit the failure model: %w", err)
 	}
 	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds,
-		"rows", train.X.Rows, "subsample", p.Subsample, "seconds", math.Round(time.Since(began).Seconds()*100)/100)
+		"rows", train.X.Rows, "seconds", math.Round(time.Since(began).Seconds()*100)/100)
 	set.fail = fail
 	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), trainRows, fmt.Sprintf("%d rounds kept%s", fail.NumRounds(), note))
 	if err != nil {
@@ -155,13 +148,6 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	}
 	return set, nil
 }
-
-// maxTreeRows is about how many rows each tree of the failure model
-// grows on (gbdt.Params.Subsample) when its training set holds more: the
-// histograms of a tree cost in proportion to its rows. At 50M history
-// events the failed sends alone are 1.44M rows, which down-sampling the
-// successes cannot go below.
-const maxTreeRows = 1_000_000
 
 // maxStoppingRows caps the validation rows the failure model's early
 // stopping scores after every round (a seeded uniform sample of them when

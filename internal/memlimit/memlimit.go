@@ -103,17 +103,19 @@ func memTotal(meminfo []byte) int64 {
 }
 
 // GCTime returns the CPU seconds the process has spent on garbage
-// collection and in all, as the runtime estimates them at each
-// collection (runtime/metrics); the share between two readings tells a run whose
-// soft limit is below its live heap, where the collector runs nearly
-// all the time.
-func GCTime() (gc, total float64) {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+// collection and in all (the time its GOMAXPROCS threads were not idle),
+// as the runtime estimates them at each collection (runtime/metrics);
+// the share between two readings tells a run whose soft limit is below
+// its live heap, where the collector runs nearly all the time.
+func GCTime() (gc, used float64) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}, {Name: "/cpu/classes/idle:cpu-seconds"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() == metrics.KindFloat64 && s[1].Value.Kind() == metrics.KindFloat64 {
-		return s[0].Value.Float64(), s[1].Value.Float64()
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindFloat64 {
+			return 0, 0
+		}
 	}
-	return 0, 0
+	return s[0].Value.Float64(), s[1].Value.Float64() - s[2].Value.Float64()
 }
 
 // Auto is the soft limit a long run sets when its user gave none: the
