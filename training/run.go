@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // --memory-limit, GOMEMLIMIT nor a container's memory limit gives one:
 // a 50M-event run's live heap tops out at about 2.8 GB, and the Go
 // collector, left to let the heap grow to twice what is live, peaks at
-// 5.6 GB resident; under this limit it peaks below 4 GB. A run whose
+// 5.6-6.2 GB resident; under this limit it peaks at 3.6 GB. A run whose
 // live heap is bigger than the limit slows down (the collector runs
 // more; Run warns when it took more than gcWarnShare of the CPU), it
 // does not fail.
