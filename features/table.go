@@ -255,8 +255,13 @@ func (s *rowStore) label(row int32, code int32) {
 // SelectRows returns a new table of the given rows of t, in the order
 // given.
 func (t *Table) SelectRows(rows []int) *Table {
-	nf := len(t.Names)
-	out := &Table{Names: t.Names, Rows: len(rows), X: make([]float32, 0, len(rows)*nf)}
+	nf, n := len(t.Names), len(rows)
+	// Every column sized at once: growing them row by row cost about as
+	// much as copying the rows.
+	out := &Table{Names: t.Names, Rows: n, X: make([]float32, 0, n*nf), Time: make([]int64, 0, n),
+		ID: make([]string, 0, n), CampaignID: make([]string, 0, n), PhoneNumberID: make([]string, 0, n),
+		Recipient: make([]string, 0, n), Country: make([]string, 0, n), Failed: make([]bool, 0, n),
+		Family: make([]uint8, 0, n), Code: make([]int32, 0, n), Exploration: make([]bool, 0, n), Stale: make([]bool, 0, n)}
 	for _, i := range rows {
 		out.X = append(out.X, t.X[i*nf:(i+1)*nf]...)
 		out.Time = append(out.Time, t.Time[i])

@@ -69,9 +69,6 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	set := &candidateSet{}
 
 	// P(fail): binary GBDT with early stopping on the validation window.
-	p := t.gbdtParams()
-	p.Objective = gbdt.Binary
-	p.StopOnShiftedLoss = true
 	train := gbdt.Dataset{X: s.TrainX, Y: boolsToY(s.TrainLabels)}
 	trainRows, note := s.TrainRows, ""
 	if s.Binned != nil {
@@ -81,19 +78,44 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 		trainRows = sp.RowsKept
 		note = fmt.Sprintf("; successes down-sampled to %.4g, weighted %.4g", sp.SuccessShare, sp.SuccessWeight)
 	}
+	p := t.gbdtParams()
+	p.Objective = gbdt.Binary
+	p.StopOnShiftedLoss = true
 	valid := t.stoppingSet(s)
 	if valid.X.Rows < len(s.Valid) {
 		note += fmt.Sprintf("; early stopping on %d of the %d validation rows", valid.X.Rows, len(s.Valid))
 	}
+	// The error-family model fits beside the failure model: each fit
+	// leaves the cores idle part of the time (split search, the
+	// validation scores of every round), and neither needs the other
+	// until the family model is evaluated.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		family     *gbdt.Model
+		familyErr  error
+		familyDone = make(chan struct{})
+	)
+	fitsBegan := time.Now()
+	familyValid := familyValid(s)
+	go func() {
+		defer close(familyDone)
+		family, familyErr = t.fitFamily(fctx, s, familyValid)
+	}()
 	began := time.Now()
 	fail, err := gbdt.Fit(ctx, p, train, &valid)
 	if err != nil {
+		cancel()
+		<-familyDone
 		return nil, fmt.Errorf("fit the failure model: %w", err)
 	}
-	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds)
+	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds,
+		"rows", train.X.Rows, "seconds", math.Round(time.Since(began).Seconds()*100)/100)
 	set.fail = fail
 	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), trainRows, fmt.Sprintf("%d rounds kept%s", fail.NumRounds(), note))
 	if err != nil {
+		cancel()
+		<-familyDone
 		return nil, err
 	}
 	set.main = main
@@ -101,8 +123,11 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 
 	// P(family | fail): softmax GBDT on the failed rows.
 	bar.step("family model")
-	familyBegan := time.Now()
-	family, eval, err := t.fitFamily(ctx, s, main.valid)
+	<-familyDone
+	if familyErr != nil {
+		return nil, familyErr
+	}
+	eval, err := t.evalFamily(s, family, familyValid, main.valid)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +137,7 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	if t.cfg.Baselines {
 		bar.step("baselines")
 		// The baselines may take as long as the production models took.
-		budget := time.Duration(main.fitSeconds*float64(time.Second)) + time.Since(familyBegan)
+		budget := time.Since(fitsBegan)
 		base, err := t.fitBaselines(ctx, s, budget)
 		if err != nil {
 			return nil, err
@@ -157,30 +182,45 @@ func (t *trainer) stoppingSet(s *Tables) gbdt.Dataset {
 // (SampleRows draws the baselines' samples with the seed itself).
 const stoppingSampleSeed = 0x73746f70 // "stop"
 
-// fitFamily trains the error-family model on the failed training rows and
-// evaluates it on the validation window.
-func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64) (*gbdt.Model, familyEval, error) {
-	tab := s.Table
-	failedValid := failedRows(tab, s.Valid)
-	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
+// fitFamily trains the error-family model on the failed training rows,
+// with early stopping on the failed validation rows.
+func (t *trainer) fitFamily(ctx context.Context, s *Tables, valid *gbdt.Dataset) (*gbdt.Model, error) {
 	p := t.gbdtParams()
 	p.Objective = gbdt.Softmax
 	p.NumClass = pipeline.NumFamilies
-	train := gbdt.Dataset{X: s.FamilyX, Y: s.FamilyY}
-	var valid *gbdt.Dataset
-	if len(failedValid) > 0 {
-		valid = &gbdt.Dataset{X: X.SelectRows(failedValid), Y: familyY(tab, failedValid)}
-	} else {
+	train := gbdt.Dataset{X: s.FamilyX, Y: s.FamilyY, Weight: s.FamilyWeight}
+	if valid == nil {
 		p.EarlyStoppingRounds = 0
 	}
 	began := time.Now()
 	model, err := gbdt.Fit(ctx, p, train, valid)
 	if err != nil {
-		return nil, familyEval{}, fmt.Errorf("fit the error-family model: %w", err)
+		return nil, fmt.Errorf("fit the error-family model: %w", err)
 	}
-	t.log.Info("error-family model trained", "failed_train_rows", s.FamilyX.Rows, "failed_train_rows_all", s.TrainFailures, "rounds_kept", model.NumRounds(),
+	t.log.Info("error-family model trained", "failed_train_rows", s.FamilyX.Rows, "failed_train_rows_all", s.TrainFailures,
+		"max_rows_per_family", t.cfg.MaxFamilyRows, "weighted", s.FamilyWeight != nil, "rounds_kept", model.NumRounds(),
 		"seconds", math.Round(time.Since(began).Seconds()*100)/100)
+	return model, nil
+}
 
+// familyValid returns the failed validation rows with their families,
+// nil when there are none.
+func familyValid(s *Tables) *gbdt.Dataset {
+	tab := s.Table
+	failedValid := failedRows(tab, s.Valid)
+	if len(failedValid) == 0 {
+		return nil
+	}
+	X := models.Matrix{Rows: tab.Rows, Cols: len(tab.Names), Data: tab.X}
+	return &gbdt.Dataset{X: X.SelectRows(failedValid), Y: familyY(tab, failedValid)}
+}
+
+// evalFamily evaluates the error-family model on the validation window:
+// on its failed rows (valid, from familyValid), and one-vs-rest with the
+// failure model's P(fail) (validFail) on all of them.
+func (t *trainer) evalFamily(s *Tables, model *gbdt.Model, valid *gbdt.Dataset, validFail []float64) (familyEval, error) {
+	tab := s.Table
+	failedValid := failedRows(tab, s.Valid)
 	var eval familyEval
 	names := familyNames()
 	if valid != nil {
@@ -191,7 +231,7 @@ func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64)
 		}
 		ms, err := metrics.ComputeMulti(probs, pipeline.NumFamilies, truth, names)
 		if err != nil {
-			return nil, familyEval{}, fmt.Errorf("evaluate the error-family model: %w", err)
+			return familyEval{}, fmt.Errorf("evaluate the error-family model: %w", err)
 		}
 		eval.summary = &ms
 	}
@@ -218,7 +258,7 @@ func (t *trainer) fitFamily(ctx context.Context, s *Tables, validFail []float64)
 		}
 		eval.perFamily = append(eval.perFamily, r)
 	}
-	return model, eval, nil
+	return eval, nil
 }
 
 func failedRows(tab *features.Table, rows []int) []int {

@@ -59,12 +59,16 @@ type Config struct {
 	// MemoryLimit (--memory-limit) is the soft memory limit of the run in
 	// bytes: the Go collector works harder near it instead of letting
 	// the heap grow to twice what is live (a 50M-event run peaks at 3.6
-	// GB under 3500MiB, 5.6 GB without). 0: memlimit.Auto (GOMEMLIMIT,
-	// else 3/4 of a container's cgroup limit, else none). Below the live
-	// heap the run slows down; it does not fail.
+	// GB under 3500MiB, 5.6 GB without). 0: MemoryLimit (GOMEMLIMIT,
+	// else 3/4 of a container's cgroup limit, else DefaultMemoryLimit or
+	// 3/4 of the machine's memory, whichever is smaller). Below the live
+	// heap the run slows down (Run warns); it does not fail.
 	MemoryLimit int64
 	// MaxFamilyRows (--max-family-rows) caps the failed training sends
-	// the error-family model trains on (a seeded uniform sample); 0: all.
+	// of each family the error-family model trains on: a family with more
+	// keeps a seeded uniform sample of them, each weighted by the
+	// family's rows over those kept, so that rare families keep every
+	// row while the common ones are thinned; 0: all.
 	MaxFamilyRows int
 
 	Baselines    bool // --baselines: also train and report the baselines
@@ -188,7 +192,7 @@ func (c Config) validateSettings() error {
 	case c.MemoryLimit < 0:
 		return usagef("--memory-limit is %d, want a positive size or 0 (automatic)", c.MemoryLimit)
 	case c.MaxFamilyRows < 0:
-		return usagef("--max-family-rows is %d, want 0 (every failed send) or more", c.MaxFamilyRows)
+		return usagef("--max-family-rows is %d, want 0 (every failed send) or more (per family)", c.MaxFamilyRows)
 	case c.BaselineRows < 1:
 		return usagef("--baseline-rows is %d, want at least 1", c.BaselineRows)
 	case c.LogRegRows < 1:

@@ -91,17 +91,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var res *Result
 	err := cfg.Validate()
 	if err == nil {
-		limit := cfg.MemoryLimit
-		if limit == 0 {
-			limit = memlimit.Auto()
-		}
+		limit := MemoryLimit(cfg.MemoryLimit)
 		if limit > 0 {
 			log.Debug("soft memory limit", "bytes", limit)
 		}
 		defer memlimit.Set(limit)()
+		gc0, cpu0 := memlimit.GCTime()
 		t := newTrainer(cfg)
 		res, err = t.run(ctx)
 		err = classify(err)
+		if gc1, cpu1 := memlimit.GCTime(); limit > 0 && cpu1-cpu0 > 0 && (gc1-gc0)/(cpu1-cpu0) > gcWarnShare {
+			log.Warn("the garbage collector took much of the run's CPU under the soft memory limit: the live heap came near or above it; raise --memory-limit (or GOMEMLIMIT) if the machine has the memory",
+				"gc_cpu_share", math.Round(100*(gc1-gc0)/(cpu1-cpu0))/100, "memory_limit", memlimit.Format(limit))
+		}
 	}
 	code := exitcode.Of(err)
 	logOutcome(log, res, err, code, time.Since(start))
@@ -119,6 +121,38 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// DefaultMemoryLimit is the soft memory limit of a run when neither
+// --memory-limit, GOMEMLIMIT nor a container's memory limit gives one:
+// a 50M-event run's live heap tops out at about 2.8 GB, and the Go
+// collector, left to let the heap grow to twice what is live, peaks at
+// 5.6-6.2 GB resident; under this limit it peaks at 3.6 GB. A run whose
+// live heap is bigger than the limit slows down (the collector runs
+// more; Run warns when it took more than gcWarnShare of the CPU), it
+// does not fail.
+const DefaultMemoryLimit int64 = 3500 << 20
+
+// gcWarnShare is the share of a run's CPU time spent collecting garbage
+// above which Run warns that the soft memory limit is too low.
+const gcWarnShare = 0.25
+
+// MemoryLimit returns the soft memory limit of a run given
+// Config.MemoryLimit: limit when positive, else GOMEMLIMIT, else three
+// quarters of the container's memory limit (memlimit.Auto), else
+// DefaultMemoryLimit or three quarters of the machine's memory,
+// whichever is smaller.
+func MemoryLimit(limit int64) int64 {
+	if limit > 0 {
+		return limit
+	}
+	if auto := memlimit.Auto(); auto > 0 {
+		return auto
+	}
+	if phys := memlimit.Physical() / 4 * 3; phys > 0 {
+		return min(DefaultMemoryLimit, phys)
+	}
+	return DefaultMemoryLimit
 }
 
 // classify gives err its exit class where the code below did not: an

@@ -31,11 +31,13 @@ const (
 	// sends a day fit it whole.
 	DefaultMaxValidRows = 1_000_000
 	// DefaultMaxFamilyRows is the default cap of the error-family
-	// model's rows (Config.MaxFamilyRows). 100k fit as well as 297k on
-	// the scale-6 demo world, but at 50M events (1.44M failed sends) it
-	// lost the rare families: validation F1 of auth 0.22 -> 0.12, of
-	// transient 0.37 -> 0.24 against 500k.
-	DefaultMaxFamilyRows = 500_000
+	// model's rows of each family (Config.MaxFamilyRows). A uniform
+	// sample of all failed sends lost the rare families at 50M events
+	// (1.44M failed sends): validation F1 of auth 0.22 -> 0.12, of
+	// transient 0.37 -> 0.24 with 100k rows against 500k. Capped per
+	// family, the rare ones keep every row (auth 41k, transient 47k at
+	// 50M events) and the model fits on about 240k rows.
+	DefaultMaxFamilyRows = 30_000
 	// edgeSampleRows is how many kept training rows are held as float
 	// values, as Arrow record batches, before the bin edges are computed
 	// from them; every later row is binned as it arrives. With fewer
@@ -80,7 +82,8 @@ type streamSet struct {
 	presampled bool
 	binnedRows int // rows binned, those dropped since included
 
-	sample, family reservoir
+	sample reservoir
+	family [pipeline.NumFamilies]reservoir // per family: the error-family model's rows
 
 	// Validation window: a uniform sample of its rows, kept while their
 	// draw is below validShare (halved while more than maxValid are kept).
@@ -149,6 +152,36 @@ func (r *reservoir) backtestTable(valid *features.Table) (tab *features.Table, t
 	return tab, train, validRows
 }
 
+// familySet joins the per-family samples into the error-family model's
+// rows: each row's features, its family and its weight, the family's
+// rows seen over those kept (1 when the family was not sampled); nil
+// weights when no family was.
+func familySet(fams []reservoir) (models.Matrix, []float32, []float32) {
+	var rows, nf int
+	sampled := false
+	for _, r := range fams {
+		rows += len(r.label)
+		nf = max(nf, r.nf)
+		sampled = sampled || r.seen > len(r.label)
+	}
+	x := make([]float32, 0, rows*nf)
+	y := make([]float32, 0, rows)
+	var w []float32
+	if sampled {
+		w = make([]float32, 0, rows)
+	}
+	for _, r := range fams {
+		x = append(x, r.x...)
+		for _, l := range r.label {
+			y = append(y, float32(l))
+			if sampled {
+				w = append(w, float32(r.seen)/float32(len(r.label)))
+			}
+		}
+	}
+	return models.Matrix{Rows: rows, Cols: nf, Data: x}, y, w
+}
+
 func (r *reservoir) matrix() models.Matrix {
 	return models.Matrix{Rows: len(r.label), Cols: r.nf, Data: r.x}
 }
@@ -171,7 +204,9 @@ func (t *trainer) newStreamSet(w Windows) *streamSet {
 		maxRows: t.cfg.MaxTrainRows, edgeRows: edgeSampleRows, share: 1, maxValid: t.cfg.MaxValidRows, validShare: 1,
 		first: math.MaxInt64, last: math.MinInt64, codes: map[pipeline.Family]map[int32]int{},
 		sample: newReservoir(max(t.cfg.LogRegRows, t.cfg.BaselineRows), len(names), t.cfg.Seed, baselineSampleStream),
-		family: newReservoir(t.cfg.MaxFamilyRows, len(names), t.cfg.Seed, familySampleStream),
+	}
+	for f := range s.family {
+		s.family[f] = newReservoir(t.cfg.MaxFamilyRows, len(names), t.cfg.Seed, familySampleStream+uint64(f))
 	}
 	if s.maxRows > 0 {
 		s.edgeRows = min(s.edgeRows, s.maxRows)
@@ -233,7 +268,7 @@ func (s *streamSet) add(ctx context.Context, part *features.Table) error {
 		keep = append(keep, int32(i))
 		s.u = append(s.u, -1)
 		fam := pipeline.Family(part.Family[i])
-		s.family.offer(row, uint8(fam), ts)
+		s.family[fam].offer(row, uint8(fam), ts)
 		if code := part.Code[i]; code != pipeline.NoErrorCode {
 			if s.codes[fam] == nil {
 				s.codes[fam] = map[int32]int{}
@@ -501,11 +536,8 @@ func (s *streamSet) finish(ctx context.Context) (*Tables, error) {
 	for i, l := range s.sample.label {
 		tabs.SampleLabels[i] = l == 1
 	}
-	tabs.FamilyX = s.family.matrix()
-	tabs.FamilyY = make([]float32, len(s.family.label))
-	for i, l := range s.family.label {
-		tabs.FamilyY[i] = float32(l)
-	}
+	tabs.FamilyX, tabs.FamilyY, tabs.FamilyWeight = familySet(s.family[:])
+	clear(s.family[:])
 	tabs.LikelyCodes = likelyFromCounts(s.codes)
 	return tabs, nil
 }

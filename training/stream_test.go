@@ -13,6 +13,36 @@ import (
 	"github.com/failcast/failcast/pipeline"
 )
 
+// familyWeights returns the weight of the error-family rows of each
+// family, rounded.
+func familyWeights(s *Tables) []int {
+	w := make([]float64, pipeline.NumFamilies)
+	for i, y := range s.FamilyY {
+		if s.FamilyWeight == nil {
+			w[int(y)]++
+		} else {
+			w[int(y)] += float64(s.FamilyWeight[i])
+		}
+	}
+	out := make([]int, len(w))
+	for f, v := range w {
+		out[f] = int(math.Round(v))
+	}
+	return out
+}
+
+// familyCounts returns the failed training rows of each family of a
+// whole-table set.
+func familyCounts(s *Tables) []int {
+	out := make([]int, pipeline.NumFamilies)
+	for _, i := range s.Train {
+		if s.Table.Failed[i] {
+			out[s.Table.Family[i]]++
+		}
+	}
+	return out
+}
+
 // TestStreamedMatchesBuildTables checks the streamed training set of Run
 // against the whole tables of BuildTables on the same history: the same
 // validation rows, training counts and window, every failure kept, and
@@ -33,9 +63,12 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 		{"no sampling, edges from the first rows", 0, 700, false},
 		{"down-sampled", 1500, edgeSampleRows, true},
 	} {
+		// fastConfig's family cap thins the common families: both sets
+		// weigh their rows back to every failed training row.
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fastConfig("", "unused")
 			cfg.MaxTrainRows = tc.maxRows
+			cfg.MaxFamilyRows = 30
 			ctx := context.Background()
 			full, err := BuildTables(ctx, ds, cfg)
 			if err != nil {
@@ -64,6 +97,11 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 			}
 			if !maps2Equal(s.LikelyCodes, full.LikelyCodes) {
 				t.Fatalf("likely codes %v, want %v", s.LikelyCodes, full.LikelyCodes)
+			}
+			for name, set := range map[string]*Tables{"streamed": s, "whole": full} {
+				if got, want := familyWeights(set), familyCounts(full); !slices.Equal(got, want) {
+					t.Errorf("%s: family rows weigh %v, want the failed training rows of each family %v", name, got, want)
+				}
 			}
 			if s.FamilyX.Rows != full.FamilyX.Rows || s.Sample.Rows != min(full.TrainX.Rows, max(cfg.LogRegRows, cfg.BaselineRows)) {
 				t.Fatalf("family rows %d (want %d), baseline sample %d", s.FamilyX.Rows, full.FamilyX.Rows, s.Sample.Rows)

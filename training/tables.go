@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/failcast/failcast/exitcode"
@@ -98,10 +99,14 @@ type Tables struct {
 	Backtest                     *features.Table
 	BacktestTrain, BacktestValid []int
 	// FamilyX and FamilyY are the failed training rows the error-family
-	// model trains on (a seeded sample of up to Config.MaxFamilyRows)
-	// and their families.
-	FamilyX models.Matrix
-	FamilyY []float32
+	// model trains on and their families: of each family a seeded
+	// uniform sample of up to Config.MaxFamilyRows rows. FamilyWeight,
+	// when some family was sampled, weighs each row by its family's rows
+	// over those kept, so that the model's P(family | fail) is the
+	// window's own; nil when every failed row was kept.
+	FamilyX      models.Matrix
+	FamilyY      []float32
+	FamilyWeight []float32
 	// LikelyCodes maps a family name to its most frequent error code
 	// among all failed training rows.
 	LikelyCodes map[string]int32
@@ -295,16 +300,39 @@ func (t *trainer) split(tab *features.Table, w Windows) (*Tables, error) {
 	s.TrainRows = len(train)
 	s.TrainFrom, s.TrainLast = evaluate.Window(tab.Time, train)
 	s.Sample, s.SampleLabels = s.TrainX, s.TrainLabels
-	failedTrain := SampleRows(failedRows(tab, train), t.cfg.MaxFamilyRows, t.cfg.Seed)
-	if t.cfg.MaxFamilyRows == 0 {
-		failedTrain = failedRows(tab, train)
-	}
-	s.FamilyX, s.FamilyY = X.SelectRows(failedTrain), familyY(tab, failedTrain)
+	s.FamilyX, s.FamilyY, s.FamilyWeight = t.familyRows(tab, X, failedRows(tab, train))
 	s.LikelyCodes = likelyCodes(tab, train)
 	if err := t.checkSplit(s); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// familyRows returns the error-family model's rows of the failed rows of
+// tab: of each family up to Config.MaxFamilyRows (0: all) drawn with the
+// seed, with the weights of Tables.FamilyWeight.
+func (t *trainer) familyRows(tab *features.Table, X models.Matrix, failed []int) (models.Matrix, []float32, []float32) {
+	var byFamily [pipeline.NumFamilies][]int
+	for _, i := range failed {
+		f := tab.Family[i]
+		byFamily[f] = append(byFamily[f], i)
+	}
+	var rows []int
+	var fw []float32
+	for f, fr := range byFamily {
+		kept := fr
+		if t.cfg.MaxFamilyRows > 0 {
+			kept = SampleRows(fr, t.cfg.MaxFamilyRows, t.cfg.Seed+uint64(f))
+		}
+		if len(kept) < len(fr) && fw == nil {
+			fw = slices.Repeat([]float32{1}, len(rows)) // the families before were kept whole
+		}
+		rows = append(rows, kept...)
+		if fw != nil {
+			fw = append(fw, slices.Repeat([]float32{float32(len(fr)) / float32(len(kept))}, len(kept))...)
+		}
+	}
+	return X.SelectRows(rows), familyY(tab, rows), fw
 }
 
 // checkSplit logs the time split and checks that both sides can train

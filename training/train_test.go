@@ -17,6 +17,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/internal/memlimit"
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/registry"
@@ -440,5 +441,29 @@ func TestInterruptedByContext(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(reg, registry.LockFile)); !os.IsNotExist(err) {
 		t.Fatal("an interrupted run left its lock")
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	if got := MemoryLimit(1 << 30); got != 1<<30 {
+		t.Errorf("MemoryLimit(1GiB) = %d, want the given limit", got)
+	}
+	restore := memlimit.Set(2 << 30)
+	if got := MemoryLimit(0); got != 2<<30 {
+		t.Errorf("MemoryLimit(0) under GOMEMLIMIT 2GiB = %d, want 2GiB", got)
+	}
+	restore()
+	if memlimit.Soft() != 0 {
+		t.Skip("the test process runs under GOMEMLIMIT")
+	}
+	want := DefaultMemoryLimit
+	if phys := memlimit.Physical() / 4 * 3; phys > 0 {
+		want = min(want, phys)
+	}
+	if cg := memlimit.Cgroup(); cg > 0 {
+		want = cg / 4 * 3
+	}
+	if got := MemoryLimit(0); got != want || got <= 0 {
+		t.Errorf("MemoryLimit(0) = %d, want %d (a default, never none)", got, want)
 	}
 }

@@ -4,10 +4,13 @@
 package memlimit
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"math"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 )
@@ -73,6 +76,46 @@ func Cgroup() int64 {
 		return n
 	}
 	return 0
+}
+
+// Physical returns the machine's memory (MemTotal of /proc/meminfo), or 0
+// where it cannot be read.
+func Physical() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	return memTotal(b)
+}
+
+// memTotal reads MemTotal (in kB) from the text of /proc/meminfo.
+func memTotal(meminfo []byte) int64 {
+	sc := bufio.NewScanner(bytes.NewReader(meminfo))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 3 && f[0] == "MemTotal:" && f[2] == "kB" {
+			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil && n > 0 {
+				return n << 10
+			}
+		}
+	}
+	return 0
+}
+
+// GCTime returns the CPU seconds the process has spent on garbage
+// collection and in all (the time its GOMAXPROCS threads were not idle),
+// as the runtime estimates them at each collection (runtime/metrics);
+// the share between two readings tells a run whose soft limit is below
+// its live heap, where the collector runs nearly all the time.
+func GCTime() (gc, used float64) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}, {Name: "/cpu/classes/idle:cpu-seconds"}}
+	metrics.Read(s)
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindFloat64 {
+			return 0, 0
+		}
+	}
+	return s[0].Value.Float64(), s[1].Value.Float64() - s[2].Value.Float64()
 }
 
 // Auto is the soft limit a long run sets when its user gave none: the

@@ -2,6 +2,7 @@ package memlimit
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -58,6 +59,31 @@ func TestSetRestores(t *testing.T) {
 	Set(0)() // no limit: nothing set, nothing to restore
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Errorf("Set(0) changed the limit to %d", got)
+	}
+}
+
+func TestMemTotal(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+	}{
+		{"MemTotal:       24567520 kB\nMemFree:         1234 kB\n", 24567520 << 10},
+		{"MemFree:         1234 kB\nMemTotal: 2048 kB\n", 2048 << 10},
+		{"MemTotal: lots kB\n", 0},
+		{"MemTotal: 2048 MB\n", 0}, // not the unit /proc/meminfo writes
+		{"", 0},
+	} {
+		if got := memTotal([]byte(tc.in)); got != tc.want {
+			t.Errorf("memTotal(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestGCTime(t *testing.T) {
+	runtime.GC() // the runtime updates its CPU estimates at collections
+	gc, total := GCTime()
+	if gc < 0 || total <= 0 || gc > total {
+		t.Errorf("GCTime() = %g, %g; want 0 <= gc <= total, total > 0", gc, total)
 	}
 }
 
