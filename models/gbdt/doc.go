@@ -8,12 +8,15 @@
 // subtracting it from the parent for the sibling) and stops early on a
 // caller-supplied, time-ordered validation set. Histograms sum gradients
 // quantised to integers, gradient and hessian packed in one int64 per bin
-// (one add per row and bin; about 11 bits per row's gradient at a million
-// rows, like LightGBM's quantised training), so sums are exact and do not
-// depend on their order: large nodes are built column-wise in parallel
-// over feature groups, small ones row-wise in parallel over row blocks
-// (rowhist.go), and a seed gives byte-identical models whatever the
-// number of workers. Leaf values are summed from the float gradients.
+// (one add per row and bin; units sized so that the sum of every row's
+// absolute value fits, which leaves a typical row 2^10 levels or more at
+// a million rows, like LightGBM's quantised training), so sums are exact
+// and do not depend on their order: large nodes are built column-wise in
+// parallel over feature groups, small ones row-wise in parallel over row
+// blocks (rowhist.go), features with most rows in one bin from lists of
+// their other rows (sparse.go), and a seed gives byte-identical models
+// whatever the number of workers. Leaf values are summed from the float
+// gradients.
 //
 // A trained Model predicts from flat arrays (feature, threshold, children,
 // leaf value per node), never from pointer trees, and is saved in the

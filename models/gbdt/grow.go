@@ -97,7 +97,7 @@ func (gr *grower) grow(rows []int32, grads []int64, sc gradScale, fine []gradPai
 	var closed []nodeWork // finished leaves
 	if gr.canSplit(0) && len(rows) >= 2 {
 		root.hist = gr.getHist()
-		gr.hb.build(root.hist, rows, grads)
+		gr.hb.build(root.hist, rows, grads, packed)
 		if gr.evaluate(&root) {
 			open = append(open, root)
 		} else {
@@ -144,7 +144,7 @@ func (gr *grower) grow(rows []int32, grads []int64, sc gradScale, fine []gradPai
 			small, large = &r, &l
 		}
 		small.hist = gr.getHist()
-		gr.hb.build(small.hist, rows[small.start:small.end], grads)
+		gr.hb.build(small.hist, rows[small.start:small.end], grads, packStat(small.sum))
 		large.hist = p.hist
 		gr.hb.subtract(large.hist, p.hist, small.hist)
 		for _, c := range []*nodeWork{&l, &r} {
@@ -194,7 +194,7 @@ func (gr *grower) leafValue(g, h float64) float64 {
 
 // partitionBlockRows is the block size of parallel partitioning; nodes
 // with fewer than two blocks of rows are partitioned on one goroutine.
-const partitionBlockRows = 32768
+const partitionBlockRows = 8192
 
 // partition reorders rows (ascending) so that rows whose bin in feature
 // is <= bin come first, both halves staying ascending, and returns the

@@ -34,10 +34,14 @@ const quantiseBlockRows = 65536
 // add instead of two and a bin takes 8 bytes instead of 16. Adding packed
 // values adds both fields exactly as long as the true sums fit: |G| <
 // 2^31 and 0 <= H < 2^32. packGrads chooses each tree's units so that
-// they do for every node (see gradScale), which leaves about 31-log2(n)
-// bits per row's gradient and 32-log2(n) per hessian (11 and 12 at a
-// million rows). Only split search reads these sums; leaf values are
-// summed from the float gradients (see grower.grow).
+// they do for every node: the sum of the absolute quantised gradients of
+// all rows (and of their hessians) fits, so the sums of any subset of rows
+// do. Sized by the sums rather than by rows x the largest value, the units
+// are as fine as the fields allow: on a 1M-row, 5%-positive binary task the
+// typical row's gradient gets about 2^14 levels instead of 2^7 (the rows
+// far from the largest gradient are most of them). Only split search reads
+// these sums; leaf values are summed from the float gradients (see
+// grower.grow).
 
 // packStat packs a gradient and hessian sum.
 func packStat(s binStat) int64 { return s.g<<32 + s.h }
@@ -51,27 +55,20 @@ func unpackStat(v int64) binStat {
 // packGrads writes grads quantised to dst for packed histograms and
 // returns their units: gradients and hessians are rounded to the nearest
 // unit (a positive hessian to at least one unit), the units chosen so
-// that len(grads) rows of the largest magnitude fit a packed sum.
+// that the sums of the absolute quantised values of all rows fit a packed
+// sum (see unitFor).
 func packGrads(dst []int64, grads []gradPair, workers int) gradScale {
 	n := len(grads)
-	mg, mh := maxGrads(grads, workers)
-	levels := func(limit float64) float64 { return max(1, math.Floor(limit/float64(max(n, 1)))-1) }
-	qg, qh := levels(1<<31-1), levels(1<<32-1)
-	sc := gradScale{gUnit: 1, hUnit: 1}
-	if mg > 0 {
-		sc.gUnit = float64(mg) / qg
-	}
-	if mh > 0 {
-		sc.hUnit = float64(mh) / qh
-	}
+	sg, sh := gradSums(grads, workers)
+	sc := gradScale{gUnit: unitFor(sg, n, 1<<31-1, 0.5), hUnit: unitFor(sh, n, 1<<32-1, 1)}
 	gs, hs := 1/sc.gUnit, 1/sc.hUnit
 	dst = dst[:n]
 	blocks := (n + quantiseBlockRows - 1) / quantiseBlockRows
 	parallelFor(blocks, workers, func(b int) {
 		lo, hi := b*quantiseBlockRows, min((b+1)*quantiseBlockRows, n)
 		for i, gp := range grads[lo:hi] {
-			g := min(max(math.Round(float64(gp.g)*gs), -qg), qg)
-			h := min(math.Round(float64(gp.h)*hs), qh)
+			g := math.RoundToEven(float64(gp.g) * gs)
+			h := math.RoundToEven(float64(gp.h) * hs)
 			if h < 1 && gp.h > 0 {
 				h = 1
 			}
@@ -81,31 +78,40 @@ func packGrads(dst []int64, grads []gradPair, workers int) gradScale {
 	return sc
 }
 
-// maxGrads returns the largest absolute gradient and the largest hessian.
-func maxGrads(grads []gradPair, workers int) (float32, float32) {
-	n := len(grads)
-	blocks := (n + quantiseBlockRows - 1) / quantiseBlockRows
-	maxG, maxH := make([]float32, blocks), make([]float32, blocks)
-	parallelFor(blocks, workers, func(b int) {
-		var mg, mh float32
-		for _, gp := range grads[b*quantiseBlockRows : min((b+1)*quantiseBlockRows, n)] {
-			mg = max(mg, abs32(gp.g))
-			mh = max(mh, gp.h)
-		}
-		maxG[b], maxH[b] = mg, mh
-	})
-	var mg, mh float32
-	for b := range maxG {
-		mg, mh = max(mg, maxG[b]), max(mh, maxH[b])
+// unitFor returns the unit that quantises n values whose absolute values
+// sum to sum so that their rounded absolute values sum to at most limit:
+// each exceeds its exact quotient by at most excess units (half a unit
+// when rounding; one for a positive hessian raised to one unit). Row
+// indices are int32, so n < 2^31 and limit - excess*n stays positive for
+// both fields. A relative 1e-6 covers the float sum's rounding.
+func unitFor(sum float64, n int, limit, excess float64) float64 {
+	room := limit - excess*float64(n) - 1024
+	if !(sum > 0) || room < 1 {
+		return 1
 	}
-	return mg, mh
+	return sum * (1 + 1e-6) / room
 }
 
-func abs32(v float32) float32 {
-	if v < 0 {
-		return -v
+// gradSums returns the sum of the absolute gradients and the sum of the
+// hessians, in float64, added in fixed blocks in block order (the same for
+// any worker count).
+func gradSums(grads []gradPair, workers int) (float64, float64) {
+	n := len(grads)
+	blocks := (n + quantiseBlockRows - 1) / quantiseBlockRows
+	sg, sh := make([]float64, blocks), make([]float64, blocks)
+	parallelFor(blocks, workers, func(b int) {
+		var g, h float64
+		for _, gp := range grads[b*quantiseBlockRows : min((b+1)*quantiseBlockRows, n)] {
+			g += math.Abs(float64(gp.g))
+			h += float64(gp.h)
+		}
+		sg[b], sh[b] = g, h
+	})
+	var g, h float64
+	for b := range sg {
+		g, h = g+sg[b], h+sh[b]
 	}
-	return v
+	return g, h
 }
 
 // histLayout places every feature's bins in one flat histogram: feature f
@@ -179,13 +185,20 @@ type histBuilder struct {
 	// row-wise (see rowhist.go); 0 never does.
 	rowWise int
 	private []rowHist // per-worker histograms of row-wise building
+	// sparse holds, per feature, its sparse column (see sparse.go) or
+	// nil; features with one are filled from it in every-row
+	// histograms.
+	sparse  []*sparseCol
+	mask    []uint8 // scratch: 1 for the rows of the node being built
+	taskBuf [][]int // scratch of tasks
 }
 
 // build fills dst (zeroing it first) with the gradient sums of rows
-// (ascending row indices), for every active feature. Each feature's sums
+// (ascending row indices), for every active feature; total is the packed
+// sum of the rows' gradients. Each feature's sums
 // are taken in row order by a single goroutine, so the result does not
 // depend on the worker count.
-func (hb *histBuilder) build(dst []int64, rows []int32, grads []int64) {
+func (hb *histBuilder) build(dst []int64, rows []int32, grads []int64, total int64) {
 	if hb.useRows(len(rows)) {
 		hb.buildRows(dst, rows, grads)
 		return
@@ -197,27 +210,87 @@ func (hb *histBuilder) build(dst []int64, rows []int32, grads []int64) {
 	if len(rows) == hb.bins.rows {
 		// Every row, in order (rows is ascending without duplicates):
 		// read bins and gradients sequentially.
-		parallelFor(len(hb.groups), workers, func(gi int) {
-			hb.buildGroupAll(dst, hb.groups[gi], grads)
-		})
+		hb.buildAll(dst, grads, total, workers)
 		return
 	}
 	// Gather the node's gradients once so every group reads them
-	// sequentially; only the bins are gathered per group.
+	// sequentially; only the bins are gathered per group. Sparse columns
+	// (see sparse.go) with fewer entries than half the node's rows are
+	// read instead of the node's bins, through a mask of its rows.
 	if cap(hb.ordered) < len(rows) {
 		hb.ordered = make([]int64, len(rows), hb.bins.rows)
 	}
 	ordered := hb.ordered[:len(rows)]
+	tasks, anySparse := hb.tasks(func(sc *sparseCol) bool { return 2*len(sc.rows) < len(rows) })
+	if anySparse && len(hb.mask) < hb.bins.rows {
+		hb.mask = make([]uint8, hb.bins.rows)
+	}
 	blocks := (len(rows) + gatherBlockRows - 1) / gatherBlockRows
 	parallelFor(blocks, workers, func(b int) {
 		lo, hi := b*gatherBlockRows, min((b+1)*gatherBlockRows, len(rows))
 		for i, r := range rows[lo:hi] {
 			ordered[lo+i] = grads[r]
 		}
+		if anySparse {
+			for _, r := range rows[lo:hi] {
+				hb.mask[r] = 1
+			}
+		}
 	})
-	parallelFor(len(hb.groups), workers, func(gi int) {
-		hb.buildGroup(dst, hb.groups[gi], rows, ordered)
+	parallelFor(len(tasks), workers, func(i int) {
+		task := tasks[i]
+		if f := task[0]; hb.isSparse(f) && len(task) == 1 && 2*len(hb.sparse[f].rows) < len(rows) {
+			clear(dst[hb.layout.offset[f] : hb.layout.offset[f]+hb.layout.nbins[f]])
+			addSparseMasked(hb.view(dst, f), hb.sparse[f], hb.layout.nbins[f], grads, hb.mask, total)
+			return
+		}
+		hb.buildGroup(dst, task, rows, ordered)
 	})
+	if anySparse {
+		parallelFor(blocks, workers, func(b int) {
+			for _, r := range rows[b*gatherBlockRows : min((b+1)*gatherBlockRows, len(rows))] {
+				hb.mask[r] = 0
+			}
+		})
+	}
+}
+
+func (hb *histBuilder) isSparse(f int) bool { return f < len(hb.sparse) && hb.sparse[f] != nil }
+
+// tasks returns the histogram tasks of a node: the active features that
+// are not filled from their sparse columns four to a task (each task one
+// pass over the node's rows), then one task per feature that is, those
+// whose sparse column use accepts. It reports whether there are any of
+// the latter. The slice is reused by the next call.
+func (hb *histBuilder) tasks(use func(*sparseCol) bool) ([][]int, bool) {
+	hb.taskBuf = hb.taskBuf[:0]
+	sparse := func(f int) bool { return hb.isSparse(f) && use(hb.sparse[f]) }
+	var quad []int
+	for _, g := range hb.groups {
+		for _, f := range g {
+			if sparse(f) {
+				continue
+			}
+			quad = append(quad, f)
+			if len(quad) == 4 {
+				hb.taskBuf = append(hb.taskBuf, quad)
+				quad = nil
+			}
+		}
+	}
+	if len(quad) > 0 {
+		hb.taskBuf = append(hb.taskBuf, quad)
+	}
+	any := false
+	for _, g := range hb.groups {
+		for _, f := range g {
+			if sparse(f) {
+				hb.taskBuf = append(hb.taskBuf, []int{f})
+				any = true
+			}
+		}
+	}
+	return hb.taskBuf, any
 }
 
 // buildGroup fills the histograms of group's features from the node's
@@ -284,45 +357,62 @@ func (hb *histBuilder) addOdd(dst []int64, features []int, odd *evenOdd) {
 	}
 }
 
-// buildGroupAll is buildGroup for a node holding every row.
-func (hb *histBuilder) buildGroupAll(dst []int64, group []int, grads []int64) {
-	hb.clearGroup(dst, group)
+// buildAll fills dst with every row's gradient sums (rows in order) for
+// every active feature: dense features four per pass over the rows,
+// sparse ones (see sparse.go) from their sparse columns. The passes are
+// independent tasks, dense ones first, so that workers taking the next
+// task finish together.
+func (hb *histBuilder) buildAll(dst, grads []int64, total int64, workers int) {
+	tasks, _ := hb.tasks(func(*sparseCol) bool { return true })
+	parallelFor(len(tasks), workers, func(i int) {
+		task := tasks[i]
+		hb.clearGroup(dst, task)
+		if f := task[0]; hb.isSparse(f) {
+			addSparseAll(hb.view(dst, f), hb.sparse[f], hb.layout.nbins[f], grads, total)
+			return
+		}
+		hb.buildDenseAll(dst, task, grads)
+	})
+}
+
+// buildDenseAll fills the histograms of up to four features (cleared)
+// from every row, in order.
+func (hb *histBuilder) buildDenseAll(dst []int64, quad []int, grads []int64) {
 	n := hb.bins.rows
 	grads = grads[:n]
+	if len(quad) < 4 {
+		for _, f := range quad {
+			col, hv := hb.bins.cols[f][:n], hb.view(dst, f)
+			for r, v := range grads {
+				hv[col[r]] += v
+			}
+		}
+		return
+	}
 	var odd evenOdd
-	i := 0
-	for ; i+4 <= len(group); i += 4 {
-		c0, c1, c2, c3 := hb.bins.cols[group[i]][:n], hb.bins.cols[group[i+1]][:n], hb.bins.cols[group[i+2]][:n], hb.bins.cols[group[i+3]][:n]
-		h0, h1, h2, h3 := hb.view(dst, group[i]), hb.view(dst, group[i+1]), hb.view(dst, group[i+2]), hb.view(dst, group[i+3])
-		clear(odd[:])
-		o0, o1, o2, o3 := &odd[0], &odd[1], &odd[2], &odd[3]
-		r := 0
-		for ; r+2 <= n; r += 2 {
-			v, w := grads[r], grads[r+1]
-			h0[c0[r]] += v
-			o0[c0[r+1]] += w
-			h1[c1[r]] += v
-			o1[c1[r+1]] += w
-			h2[c2[r]] += v
-			o2[c2[r+1]] += w
-			h3[c3[r]] += v
-			o3[c3[r+1]] += w
-		}
-		for ; r < n; r++ {
-			v := grads[r]
-			h0[c0[r]] += v
-			h1[c1[r]] += v
-			h2[c2[r]] += v
-			h3[c3[r]] += v
-		}
-		hb.addOdd(dst, group[i:i+4], &odd)
+	c0, c1, c2, c3 := hb.bins.cols[quad[0]][:n], hb.bins.cols[quad[1]][:n], hb.bins.cols[quad[2]][:n], hb.bins.cols[quad[3]][:n]
+	h0, h1, h2, h3 := hb.view(dst, quad[0]), hb.view(dst, quad[1]), hb.view(dst, quad[2]), hb.view(dst, quad[3])
+	o0, o1, o2, o3 := &odd[0], &odd[1], &odd[2], &odd[3]
+	r := 0
+	for ; r+2 <= n; r += 2 {
+		v, w := grads[r], grads[r+1]
+		h0[c0[r]] += v
+		o0[c0[r+1]] += w
+		h1[c1[r]] += v
+		o1[c1[r+1]] += w
+		h2[c2[r]] += v
+		o2[c2[r+1]] += w
+		h3[c3[r]] += v
+		o3[c3[r+1]] += w
 	}
-	for ; i < len(group); i++ {
-		col, hv := hb.bins.cols[group[i]][:n], hb.view(dst, group[i])
-		for r, v := range grads {
-			hv[col[r]] += v
-		}
+	for ; r < n; r++ {
+		v := grads[r]
+		h0[c0[r]] += v
+		h1[c1[r]] += v
+		h2[c2[r]] += v
+		h3[c3[r]] += v
 	}
+	hb.addOdd(dst, quad, &odd)
 }
 
 func (hb *histBuilder) clearGroup(dst []int64, group []int) {

@@ -39,6 +39,20 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 			features = append(features, f)
 		}
 	}
+	allSparse := sparseColumns(bins, features, 1, 2)
+	someSparse := sparseColumns(bins, features, sparseMaxShare, 1)
+	sparseCount := 0
+	for _, f := range features {
+		if someSparse[f] != nil {
+			sparseCount++
+		}
+		if allSparse[f] == nil {
+			t.Fatalf("feature %d has no sparse column at share 1", f)
+		}
+	}
+	if sparseCount == 0 || sparseCount == len(features) {
+		t.Fatalf("%d of %d features sparse at share %v: want some of each", sparseCount, len(features), sparseMaxShare)
+	}
 	all := make([]int32, n)
 	for i := range all {
 		all[i] = int32(i)
@@ -55,30 +69,35 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var ref []int64
-			for _, rowWise := range []int{0, n} {
-				for _, workers := range []int{1, 2, 3} {
-					hb := &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWise}
-					hb.groups = [][]int{features[:histGroupSize], features[histGroupSize:]}
-					hist := make([]int64, layout.size)
-					for i := range hist {
-						hist[i] = 7 // build must clear
-					}
-					hb.build(hist, tc.rows, packed)
-					if ref == nil {
-						ref = hist
-						continue
-					}
-					if !slices.Equal(hist[:layout.size-256], ref[:layout.size-256]) {
-						t.Fatalf("row-wise up to %d rows, %d workers: histogram differs from column-wise on one worker", rowWise, workers)
-					}
-				}
-			}
-			// Every feature's bins add up to the node's sum.
 			var want int64
 			for _, r := range tc.rows {
 				want += packed[r]
 			}
+			var ref []int64
+			for _, sparse := range []struct {
+				name string
+				cols []*sparseCol
+			}{{"dense", nil}, {"sparse where a bin holds 70%", someSparse}, {"all sparse", allSparse}} {
+				for _, rowWise := range []int{0, n} {
+					for _, workers := range []int{1, 2, 3} {
+						hb := &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWise, sparse: sparse.cols}
+						hb.groups = [][]int{features[:histGroupSize], features[histGroupSize:]}
+						hist := make([]int64, layout.size)
+						for i := range hist {
+							hist[i] = 7 // build must clear
+						}
+						hb.build(hist, tc.rows, packed, want)
+						if ref == nil {
+							ref = hist
+							continue
+						}
+						if !slices.Equal(hist[:layout.size-256], ref[:layout.size-256]) {
+							t.Fatalf("%s, row-wise up to %d rows, %d workers: histogram differs from dense column-wise on one worker", sparse.name, rowWise, workers)
+						}
+					}
+				}
+			}
+			// Every feature's bins add up to the node's sum.
 			for _, f := range features {
 				var got int64
 				for _, s := range ref[layout.offset[f] : layout.offset[f]+layout.nbins[f]] {
@@ -206,5 +225,30 @@ func TestEdgeIndex(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPackGradsPrecision checks the units on a binary task's first-round
+// gradients (1M rows, 5% positives): the typical row, a negative with a
+// gradient 18 times below the positives', keeps three significant digits.
+// Units sized by rows x the largest gradient left it about 2^7 levels (an
+// error of 0.4%); sized by the sum of the gradients, 2^10 or more.
+func TestPackGradsPrecision(t *testing.T) {
+	const n = 1 << 20
+	grads := make([]gradPair, n)
+	for i := range grads {
+		grads[i] = gradPair{0.0525, 0.0497}
+		if i%20 == 0 {
+			grads[i] = gradPair{-0.9475, 0.0497}
+		}
+	}
+	dst := make([]int64, n)
+	sc := packGrads(dst, grads, 2)
+	g, h := sc.decode(unpackStat(dst[1]))
+	if rel := math.Abs(g-0.0525) / 0.0525; rel > 1e-3 {
+		t.Errorf("gradient 0.0525 decodes to %v (relative error %.2g, unit %v)", g, rel, sc.gUnit)
+	}
+	if rel := math.Abs(h-0.0497) / 0.0497; rel > 1e-3 {
+		t.Errorf("hessian 0.0497 decodes to %v (relative error %.2g, unit %v)", h, rel, sc.hUnit)
 	}
 }

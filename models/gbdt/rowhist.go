@@ -14,9 +14,14 @@ package gbdt
 // the histograms are then added up. Sums are integers (packed, see packStat), so the
 // result does not depend on which worker took which block.
 
-// rowBlockRows is the number of rows a worker takes at a time when
-// building a histogram row-wise.
-const rowBlockRows = 8192
+// rowBlockRows is the most rows a worker takes at a time when building a
+// histogram row-wise; nodes of a few blocks are cut into smaller ones (at
+// least minRowBlockRows), four per worker, so that workers finish
+// together.
+const (
+	rowBlockRows    = 8192
+	minRowBlockRows = 1024
+)
 
 // rowWiseShare is the largest share of the training rows (1 in
 // rowWiseShare) a node may hold to have its histogram built
@@ -63,7 +68,8 @@ type rowHist = *[maxRowWidth * 256]int64
 // (ascending row indices) for every splittable feature.
 func (hb *histBuilder) buildRows(dst []int64, rows []int32, grads []int64) {
 	rb := &hb.bins.byRow
-	blocks := (len(rows) + rowBlockRows - 1) / rowBlockRows
+	block := min(rowBlockRows, max(minRowBlockRows, (len(rows)+4*hb.workers-1)/(4*hb.workers)))
+	blocks := (len(rows) + block - 1) / block
 	workers := max(1, min(hb.workers, blocks))
 	if len(rows) < minParallelHistRows {
 		workers = 1
@@ -78,7 +84,7 @@ func (hb *histBuilder) buildRows(dst []int64, rows []int32, grads []int64) {
 	} else {
 		parallelFor(workers, workers, func(w int) { clear(hb.private[w][:used]) })
 		parallelForWorker(blocks, workers, func(w, b int) {
-			addRows(hb.private[w], rb.data, rb.width, rows[b*rowBlockRows:min((b+1)*rowBlockRows, len(rows))], grads)
+			addRows(hb.private[w], rb.data, rb.width, rows[b*block:min((b+1)*block, len(rows))], grads)
 		})
 	}
 	// Add the workers' histograms into dst's layout, in parallel over

@@ -91,7 +91,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		learningRate: p.LearningRate,
 		rule:         splitRule{lambda: p.Lambda, minChildWeight: p.MinChildWeight, minSplitGain: p.MinSplitGain},
 		bm:           bm,
-		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWiseLimit(n)},
+		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWiseLimit(n), sparse: sparseColumns(bins, splittable, sparseMaxShare, workers)},
 		workers:      workers,
 	}
 	packed := make([]int64, n) // one output's gradients, quantised for packed histograms
