@@ -16,14 +16,15 @@ import (
 // so the strings Stream hands over point into them without a copy and
 // stay valid after the set lets go of them.
 type keptRows struct {
-	pages  [][]keptRow // keptPage rows each (the last one fills up): never copied to grow
-	n      int
-	arena  [][]byte
-	ids    [][]byte // the send-id chunks (sendIDs.arena), set when the survey ends
-	names  []string
-	index  map[string]uint32
-	last   [numNamed]string // the previous row's named strings and their indexes:
-	lastIx [numNamed]uint32 // consecutive rows mostly repeat them
+	pages   [][]keptRow // keptPage rows each (the last one fills up): never copied to grow
+	n       int
+	arena   [][]byte
+	ids     [][]byte // the send-id chunks (sendIDs.arena), set when the survey ends
+	names   []string
+	index   map[string]uint32
+	last    [numNamed]string // the previous row's named strings and their indexes:
+	lastIx  [numNamed]uint32 // consecutive rows mostly repeat them
+	hasLast [numNamed]bool   // whether last holds a row's string (an empty one too)
 }
 
 // The named (repeating) string fields of a kept row.
@@ -77,7 +78,7 @@ func (k *keptRows) add(s *pipeline.PlannedSend, id arenaRef) {
 
 // name returns the index of v in names, adding it when new.
 func (k *keptRows) name(field int, v string) uint32 {
-	if len(k.names) > 0 && v == k.last[field] {
+	if k.hasLast[field] && v == k.last[field] {
 		return k.lastIx[field]
 	}
 	if k.index == nil {
@@ -89,7 +90,7 @@ func (k *keptRows) name(field int, v string) uint32 {
 		k.names = append(k.names, v)
 		k.index[v] = i
 	}
-	k.last[field], k.lastIx[field] = v, i
+	k.last[field], k.lastIx[field], k.hasLast[field] = v, i, true
 	return i
 }
 
