@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,14 +23,7 @@ import (
 func mechanismValidation(n int, seed uint64) (*Tables, []float64) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	names := features.Names()
-	col := func(name string) int {
-		for j, v := range names {
-			if v == name {
-				return j
-			}
-		}
-		panic(name)
-	}
+	col := featureColumn
 	typ, cat, tpl, param := col(features.NameSendTypeIndex), col(features.NameSendCategoryIndex), col(features.NameSendHasTemplate), col(features.NameTemplateParamErrorRate24h)
 	persist := col(features.NameTemplateParamErrorsPersist)
 	tab := &features.Table{Names: names, Rows: n, X: make([]float32, n*len(names))}
@@ -175,14 +169,7 @@ func TestMovableLogLoss(t *testing.T) {
 // ledger every row whose feature count reached the limit was refused.
 func TestValidationTierLedger(t *testing.T) {
 	names := features.Names()
-	col := func(name string) int {
-		for j, v := range names {
-			if v == name {
-				return j
-			}
-		}
-		panic(name)
-	}
+	col := featureColumn
 	typ, cat, tpl := col(features.NameSendTypeIndex), col(features.NameSendCategoryIndex), col(features.NameSendHasTemplate)
 	uniq, limit, pair := col(features.NamePhoneUniqueRecipients24h), col(features.NamePhoneTierLimit), col(features.NamePairHoursSincePrevSend)
 	rows := []struct {
@@ -219,4 +206,12 @@ func TestValidationTierLedger(t *testing.T) {
 			t.Errorf("row at %d h, feature count %v: tier share %v, want %v", rows[i].hours, rows[i].unique, got, rows[i].want)
 		}
 	}
+}
+
+// featureColumn is the index of the named feature in features.Names().
+func featureColumn(name string) int {
+	if j := slices.Index(features.Names(), name); j >= 0 {
+		return j
+	}
+	panic("no feature " + name)
 }
