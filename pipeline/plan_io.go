@@ -858,3 +858,22 @@ func PlanTimesSorted(ctx context.Context, path string, opts PlanOptions) (sorted
 	}
 	return true
 }
+
+// PlanRowsHint returns the number of rows of a Parquet plan file from its
+// footer, or 0 when it cannot tell cheaply (a CSV file, a file it cannot
+// read): a size hint for the caller's tables, never a count to trust.
+func PlanRowsHint(path string) (rows int) {
+	if kind, err := fileFormat(path); err != nil || kind != "parquet" {
+		return 0
+	}
+	f, err := openRegular(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	pf, err := openParquet(f)
+	if err != nil {
+		return 0
+	}
+	return int(max(pf.NumRows(), 0))
+}

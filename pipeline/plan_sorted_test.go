@@ -110,3 +110,26 @@ func TestPlanTimesSorted(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanRowsHint: a Parquet plan's row count comes from its footer;
+// anything else is 0 (unknown), never an error.
+func TestPlanRowsHint(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		rows int
+		want int
+	}{{"plan.parquet", 3, 3}, {"empty.parquet", 0, 0}, {"plan.csv", 3, 0}}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.name)
+		if err := WritePlan(path, samplePlan()[:tt.rows]); err != nil {
+			t.Fatal(err)
+		}
+		if got := PlanRowsHint(path); got != tt.want {
+			t.Errorf("%s: PlanRowsHint = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if got := PlanRowsHint(filepath.Join(dir, "missing.parquet")); got != 0 {
+		t.Errorf("missing file: %d", got)
+	}
+}
