@@ -201,33 +201,62 @@ func TestFaultHashKeyMismatch(t *testing.T) {
 		{"numbers against a --no-hash history", numbers, raw, "", 0, "compared as digits", false},
 		{"pre-hashed with another key", hashed, other, "", 0, "few plan recipients are found in the history", true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := scoreConfig(w, filepath.Join(dir, "out"), tt.plan)
-			cfg.History, cfg.HashKey, cfg.HashKeyFrom = tt.history, []byte(tt.key), from
-			res, err, log := runScore(t, cfg)
-			if tt.exit != 0 {
-				if exitcode.Of(err) != tt.exit || !strings.Contains(fmt.Sprint(err), tt.contains) {
-					t.Fatalf("err %v (exit %d), want exit %d containing %q", err, exitcode.Of(err), tt.exit, tt.contains)
+	// Each case runs twice: with the plan read in two passes, and read
+	// once (a Parquet plan in time order against a saved feature state),
+	// where the keying is decided before the survey.
+	parquetOf := map[string]string{}
+	for _, plan := range []string{raw, other} {
+		pq := strings.TrimSuffix(plan, ".csv") + ".parquet"
+		rows := sends
+		if plan == other {
+			rows = strangers
+		}
+		if err := pipeline.WritePlan(pq, rows); err != nil {
+			t.Fatal(err)
+		}
+		parquetOf[plan] = pq
+	}
+	caches := map[string]string{}
+	for _, warm := range []struct{ history, key string }{{hashed, "key-one"}, {numbers, ""}} {
+		caches[warm.history] = filepath.Join(dir, "cache-"+filepath.Base(warm.history))
+		cfg := scoreConfig(w, filepath.Join(dir, "warm"), raw)
+		cfg.History, cfg.HashKey, cfg.HashKeyFrom, cfg.StateCache = warm.history, []byte(warm.key), from, caches[warm.history]
+		if _, err, log := runScore(t, cfg); err != nil {
+			t.Fatalf("warming the state cache: %v\n%s", err, log)
+		}
+	}
+	for _, readOnce := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/read once %v", tt.name, readOnce), func(t *testing.T) {
+				cfg := scoreConfig(w, filepath.Join(dir, "out"), tt.plan)
+				cfg.History, cfg.HashKey, cfg.HashKeyFrom = tt.history, []byte(tt.key), from
+				if readOnce {
+					cfg.Plans, cfg.StateCache = []string{parquetOf[tt.plan]}, caches[tt.history]
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("run: %v\n%s", err, log)
-			}
-			if !strings.Contains(log, tt.contains) {
-				t.Errorf("log lacks %q:\n%s", tt.contains, log)
-			}
-			low := float64(res.RecipientsFound) < MinKnownRecipientShare*float64(res.RecipientsChecked)
-			if res.RecipientsChecked != len(sends) || low != tt.lowShare {
-				t.Errorf("found %d of %d recipients; want all %d checked, low share %v", res.RecipientsFound, res.RecipientsChecked, len(sends), tt.lowShare)
-			}
-			var summary strings.Builder
-			res.WriteSummary(&summary, 0)
-			if strings.Contains(summary.String(), "recipients the history knows") != tt.lowShare {
-				t.Errorf("summary:\n%s", summary.String())
-			}
-		})
+				res, err, log := runScore(t, cfg)
+				if tt.exit != 0 {
+					if exitcode.Of(err) != tt.exit || !strings.Contains(fmt.Sprint(err), tt.contains) {
+						t.Fatalf("err %v (exit %d), want exit %d containing %q", err, exitcode.Of(err), tt.exit, tt.contains)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("run: %v\n%s", err, log)
+				}
+				if !strings.Contains(log, tt.contains) || !strings.Contains(log, fmt.Sprint("read_once=", readOnce)) {
+					t.Errorf("log lacks %q or read_once=%v:\n%s", tt.contains, readOnce, log)
+				}
+				low := float64(res.RecipientsFound) < MinKnownRecipientShare*float64(res.RecipientsChecked)
+				if res.RecipientsChecked != len(sends) || low != tt.lowShare {
+					t.Errorf("found %d of %d recipients; want all %d checked, low share %v", res.RecipientsFound, res.RecipientsChecked, len(sends), tt.lowShare)
+				}
+				var summary strings.Builder
+				res.WriteSummary(&summary, 0)
+				if strings.Contains(summary.String(), "recipients the history knows") != tt.lowShare {
+					t.Errorf("summary:\n%s", summary.String())
+				}
+			})
+		}
 	}
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
@@ -108,7 +111,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	foldCtx, cancelFold := context.WithCancel(ctx)
-	defer cancelFold()
 	type folded struct {
 		fs  *features.Scorer
 		err error
@@ -122,20 +124,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		foldDone <- folded{fs, err}
 	}()
+	var (
+		foldOnce sync.Once
+		fold     folded
+	)
 	waitFold := func() (*features.Scorer, error) {
-		f := <-foldDone
-		if f.err != nil {
-			return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, f.err))
+		foldOnce.Do(func() { fold = <-foldDone })
+		if fold.err != nil {
+			return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, fold.err))
 		}
-		return f.fs, nil
+		return fold.fs, nil
 	}
 	// On an early return, stop the fold and wait for it.
-	foldWaited := false
 	defer func() {
-		if !foldWaited {
-			cancelFold()
-			<-foldDone
-		}
+		cancelFold()
+		waitFold()
 	}()
 
 	// First pass: validate every plan row once.
@@ -166,44 +169,59 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := plans.SurveyWith(ctx, o.Plans, planOpts, asOf, o.BatchSize, reject)
-	if err != nil {
-		return nil, err
-	}
-	valid, rejected, unhashed := p.Counts()
-	if rejected > 0 {
-		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
-	}
-	if valid == 0 {
-		return nil, exitcode.Inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
-	}
-	if !p.Sorted() {
-		if o.RequireSorted {
-			return nil, exitcode.Inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.UnsortedFile())
+
+	// Read once (readOnce): a single Parquet plan in time order, scored
+	// against a saved feature state without outcomes, is surveyed and
+	// scored in one pass (plans.SurveyStreaming): scoring starts with its
+	// first batch instead of after the whole survey. Anything else is
+	// read in two passes, as below. The rekeying is decided before the
+	// survey as if some recipients were raw numbers (when none are it is
+	// never called). When that decision is an error, raw recipients are
+	// scored as they are, and the decision taken after the survey with
+	// the real count (afterSurvey) fails the run, as it would have before
+	// scoring, if there were any: no output is committed.
+	var rekey func(string) string
+	readOnce := len(o.Plans) == 1 && o.Outcomes == "" && cache != nil && cache.saved() &&
+		pipeline.PlanTimesSorted(ctx, o.Plans[0], planOpts)
+	if readOnce {
+		if rekey, err = recipientKeying(ds, o, 1, slog.New(slog.DiscardHandler)); err != nil {
+			rekey = nil
 		}
-		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
-			"approx_mb", valid*300>>20)
 	}
-	rekey, err := recipientKeying(ds, o, unhashed, log)
-	if err != nil {
-		return nil, err
+	var p *plans.Set
+	afterSurvey := func() error {
+		valid, rejected, unhashed := p.Counts()
+		if rejected > 0 {
+			log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
+		}
+		if valid == 0 {
+			return exitcode.Inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
+		}
+		if !p.Sorted() {
+			if o.RequireSorted {
+				return exitcode.Inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.UnsortedFile())
+			}
+			log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
+				"approx_mb", valid*300>>20)
+		}
+		rk, err := recipientKeying(ds, o, unhashed, log)
+		if !readOnce {
+			rekey = rk
+		}
+		return err
+	}
+	if !readOnce {
+		if p, err = plans.SurveyWith(ctx, o.Plans, planOpts, asOf, o.BatchSize, reject); err != nil {
+			return nil, err
+		}
+		if err := afterSurvey(); err != nil {
+			return nil, err
+		}
 	}
 
-	var tokenExpiry map[string]int64
-	if o.Tokens != "" {
-		tokens, err := pipeline.ReadTokenExpiries(o.Tokens)
-		if err != nil {
-			return nil, exitcode.Inputf("tokens: %w", err)
-		}
-		tokenExpiry = make(map[string]int64, len(tokens))
-		expired := 0
-		for _, tk := range tokens {
-			tokenExpiry[tk.WABAID] = tk.ExpiresAt
-			if tk.ExpiresAt != pipeline.TokenNeverExpires && tk.ExpiresAt <= asOf {
-				expired++
-			}
-		}
-		log.Info("token inventory", "file", o.Tokens, "wabas", len(tokens), "expired_at_as_of", expired)
+	tokenExpiry, err := readTokenExpiries(o, asOf, log)
+	if err != nil {
+		return nil, err
 	}
 
 	var evaluator *Evaluator
@@ -213,12 +231,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		evaluator = NewEvaluator(outcomes)
-	}
-
-	foldWaited = true
-	fs, err := waitFold()
-	if err != nil {
-		return nil, err
 	}
 
 	sc, err := NewScorer(ScorerConfig{
@@ -250,19 +262,41 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return nil
 	}
+	stream := func(ctx context.Context, fn func([]pipeline.PlannedSend) error) error {
+		if !readOnce {
+			return p.StreamOnce(ctx, fn)
+		}
+		var err error
+		p, err = plans.SurveyStreaming(ctx, o.Plans[0], planOpts, asOf, o.BatchSize, reject, fn)
+		return err
+	}
+	// Read once, the survey is the reading stage: while the saved state
+	// is read (about 0.4 s for 180k recipients), it may run up to
+	// readAheadBytes of rows ahead instead of waiting with the plan mostly
+	// unread.
+	ahead := 0
+	if readOnce {
+		ahead = max(readAheadBytes/(o.BatchSize*int(unsafe.Sizeof(pipeline.PlannedSend{}))), 1)
+	}
 	t1 := time.Now()
-	if err := scorePlans(ctx, p, fs, m, sc, rekey, sink); err != nil {
+	if err := scorePlans(ctx, stream, o.BatchSize, ahead, waitFold, m, sc, rekey, sink); err != nil {
 		return nil, err
+	}
+	if readOnce {
+		if err := afterSurvey(); err != nil {
+			return nil, err
+		}
 	}
 	if err := pw.Flush(); err != nil {
 		return nil, err
 	}
+	_, rejected, _ := p.Counts()
 	res.Model, res.AsOf, res.Out, res.Rejected = m.version, o.AsOf, o.Out, rejected
 	res.Totals = camps.Totals()
 	res.RecipientsChecked, res.RecipientsFound = known.checked, known.found
 	known.warn(log, o)
 	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
-	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(),
+	log.Info("plan scored", "sends", res.Sends, "seconds", time.Since(t1).Seconds(), "read_once", readOnce,
 		"sends_per_second", float64(res.Sends)/max(time.Since(t1).Seconds(), 1e-9))
 	if res.Stale > 0 {
 		log.Warn("sends further ahead than the model was trained for were scored with the features as of --as-of (stale_features=true)",
@@ -307,6 +341,33 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	log.Info("outputs written", "predictions", out.Path(PredictionsFile), "campaigns", out.Path(CampaignsFile),
 		"rejected_rows", out.Path(RejectedFile), "seconds", res.Elapsed.Seconds())
 	return res, nil
+}
+
+// readAheadBytes bounds the plan rows (PlannedSend structs, without
+// their strings) a read-once survey hands over before the feature state
+// is ready.
+const readAheadBytes = 64 << 20
+
+// readTokenExpiries reads Config.Tokens (nil without one): each WABA's
+// token expiry.
+func readTokenExpiries(o Config, asOf int64, log *slog.Logger) (map[string]int64, error) {
+	if o.Tokens == "" {
+		return nil, nil
+	}
+	tokens, err := pipeline.ReadTokenExpiries(o.Tokens)
+	if err != nil {
+		return nil, exitcode.Inputf("tokens: %w", err)
+	}
+	tokenExpiry := make(map[string]int64, len(tokens))
+	expired := 0
+	for _, tk := range tokens {
+		tokenExpiry[tk.WABAID] = tk.ExpiresAt
+		if tk.ExpiresAt != pipeline.TokenNeverExpires && tk.ExpiresAt <= asOf {
+			expired++
+		}
+	}
+	log.Info("token inventory", "file", o.Tokens, "wabas", len(tokens), "expired_at_as_of", expired)
+	return tokenExpiry, nil
 }
 
 func createRejected(out *OutputDir) (*RejectedWriter, error) {
@@ -356,32 +417,44 @@ type scoredBatch struct {
 }
 
 // scorePlans streams the plans through four stages, each on its own
-// goroutine and in plan order: reading (the calling goroutine),
-// features (rekeying raw recipients, see recipientKeying, then fs.Next: the feature state is
-// sequential), the models and the policy (predictBatch, which spreads
-// rows over the cores), and sink (CSV writing and aggregation). A
-// failure in any stage stops the others; the first error is returned.
-func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model, sc *Scorer,
+// goroutine and in plan order: reading (stream, on the calling
+// goroutine: batches of at most batchSize sends, up to ahead batches
+// more than the stages hold while the feature state is not ready), features (fsReady's
+// feature state, which it waits for; rekeying raw recipients, see
+// recipientKeying, then fs.Next: the feature state is sequential), the
+// models and the policy (predictBatch, which spreads rows over the
+// cores), and sink (CSV writing and aggregation). A failure in any stage
+// stops the others; the first error is returned.
+func scorePlans(ctx context.Context, stream func(context.Context, func([]pipeline.PlannedSend) error) error, batchSize, ahead int,
+	fsReady func() (*features.Scorer, error), m *model, sc *Scorer,
 	rekey func(string) string, sink func([]Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	const depth = 2 // batches waiting between two stages
 	// Send buffers circulate: reader -> features -> model -> sink -> reader.
+	// Up to ahead more are made when the reader is ahead of the features
+	// stage, which waits for the feature state first (fsReady).
 	const buffers = 3*depth + 3
-	free := make(chan []pipeline.PlannedSend, buffers)
+	free := make(chan []pipeline.PlannedSend, buffers+ahead)
 	for range buffers {
-		free <- make([]pipeline.PlannedSend, 0, p.BatchSize())
+		free <- make([]pipeline.PlannedSend, 0, batchSize)
 	}
+	made := buffers
 	freePreds := make(chan []Prediction, buffers)
 	read := make(chan []pipeline.PlannedSend, depth)
 	jobs := make(chan batchJob, depth)
 	scored := make(chan scoredBatch, depth)
 	fail := func(err error) { cancel(err) }
 
+	var fs *features.Scorer // set by the features stage before its first job
 	featuresDone := make(chan struct{})
 	go func() { // features
 		defer close(featuresDone)
 		defer close(jobs)
+		var err error
+		if fs, err = fsReady(); err != nil {
+			fail(err)
+		}
 		for buf := range read {
 			if ctx.Err() != nil {
 				free <- buf[:0]
@@ -415,7 +488,7 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 			select {
 			case preds = <-freePreds:
 			default:
-				preds = make([]Prediction, 0, p.BatchSize())
+				preds = make([]Prediction, 0, batchSize)
 			}
 			preds, err := predictBatch(ctx, preds[:0], j, m, sc, &scratch)
 			if err != nil {
@@ -444,12 +517,21 @@ func scorePlans(ctx context.Context, p *plans.Set, fs *features.Scorer, m *model
 		}
 	}()
 
-	streamErr := p.StreamOnce(ctx, func(batch []pipeline.PlannedSend) error {
+	streamErr := stream(ctx, func(batch []pipeline.PlannedSend) error {
 		var buf []pipeline.PlannedSend
 		select {
 		case buf = <-free:
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		default:
+			if made < buffers+ahead {
+				buf = make([]pipeline.PlannedSend, 0, batchSize)
+				made++
+				break
+			}
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
 		}
 		read <- append(buf[:0], batch...)
 		return nil

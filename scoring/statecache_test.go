@@ -2,11 +2,18 @@ package scoring
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/pipeline"
 )
 
 // TestStateCache scores one plan again and again against one history
@@ -31,9 +38,21 @@ func TestStateCache(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(cache, stateFilePrefix+"*"))
 		return m
 	}
+	// The same plan as Parquet, in time order: read once (survey and
+	// scoring in one pass) when the saved state is there.
+	planParquet := filepath.Join(dir, "plan.parquet")
+	sorted := demoPlan()
+	slices.SortStableFunc(sorted, func(a, b pipeline.PlannedSend) int { return cmp.Compare(a.ScheduledAt, b.ScheduledAt) })
+	if err := pipeline.WritePlan(planParquet, sorted); err != nil {
+		t.Fatal(err)
+	}
 	var want []byte
 	run := func(name string, asOf time.Time) string {
 		t.Helper()
+		plan := plan
+		if strings.HasSuffix(name, "parquet") {
+			plan = planParquet
+		}
 		cfg := scoreConfig(w, filepath.Join(dir, name), plan)
 		cfg.History, cfg.StateCache, cfg.AsOf = history, cache, asOf
 		_, _, log := mustRun(t, cfg)
@@ -60,7 +79,29 @@ func TestStateCache(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("%d saved states, want 1", len(first))
 	}
-	mustSay(run("read", worldAsOf), "feature state read from the cache")
+	mustSay(run("read", worldAsOf), "read_once=false")
+	log := run("read-parquet", worldAsOf)
+	mustSay(log, "feature state read from the cache")
+	mustSay(log, "read_once=true")
+
+	// Read once, a bad row with --bad-rows fail still fails the run
+	// (after some batches were scored) and leaves the earlier outputs.
+	bad := slices.Clone(sorted)
+	bad[len(bad)/2].Category = "promo"
+	badPlan := filepath.Join(dir, "bad.parquet")
+	if err := pipeline.WritePlan(badPlan, bad); err != nil {
+		t.Fatal(err)
+	}
+	cfg := scoreConfig(w, filepath.Join(dir, "read-parquet"), badPlan)
+	cfg.History, cfg.StateCache, cfg.BadRows = history, cache, FailOnBadRows
+	before := snapshotDir(t, cfg.Out)
+	_, err, _ = runScore(t, cfg)
+	if exitcode.Of(err) != exitcode.Input || !strings.Contains(fmt.Sprint(err), "column category") {
+		t.Fatalf("--bad-rows fail, read once: %v (exit %d), want an input error naming the column", err, exitcode.Of(err))
+	}
+	if after := snapshotDir(t, cfg.Out); !maps.Equal(after, before) {
+		t.Fatal("the failed run changed the earlier outputs")
+	}
 
 	// A changed history (here: its modification time) has another state;
 	// the old one goes.
@@ -68,7 +109,8 @@ func TestStateCache(t *testing.T) {
 	if err := os.Chtimes(history, later, later); err != nil {
 		t.Fatal(err)
 	}
-	mustSay(run("changed", worldAsOf), "no saved feature state")
+	mustSay(run("changed-parquet", worldAsOf), "read_once=false") // no saved state: two passes
+	mustSay(run("changed", worldAsOf), "feature state read from the cache")
 	if now := states(); len(now) != 1 || now[0] == first[0] {
 		t.Fatalf("states after the history changed: %v (before: %v), want one other", now, first)
 	}

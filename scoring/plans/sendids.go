@@ -89,6 +89,23 @@ func (s *sendIDs) add(id string, file int32, row int) (firstFile int32, firstRow
 	return 0, 0, false
 }
 
+// reserve grows the table for n ids in all without growing again
+// (n is a hint: at most maxReserve are reserved).
+func (s *sendIDs) reserve(n int) {
+	size := len(s.slots)
+	for size*3/4 < min(n, maxReserve) {
+		size *= 2
+	}
+	if size > len(s.slots) {
+		s.resize(size)
+	}
+}
+
+// maxReserve bounds what reserve believes of a hint (a corrupt footer
+// may claim any number of rows): 2M ids, a 128 MB table; past it the
+// table grows as ids come.
+const maxReserve = 1 << 21
+
 // lastRef returns where the id add stored last is in the arena.
 func (s *sendIDs) lastRef() arenaRef {
 	sl := &s.slots[s.lastSlot]
@@ -96,9 +113,12 @@ func (s *sendIDs) lastRef() arenaRef {
 }
 
 // grow doubles the table.
-func (s *sendIDs) grow() {
+func (s *sendIDs) grow() { s.resize(2 * len(s.slots)) }
+
+// resize moves the ids into a table of size slots (a power of two).
+func (s *sendIDs) resize(size int) {
 	old := s.slots
-	s.slots = make([]idSlot, 2*len(old))
+	s.slots = make([]idSlot, size)
 	s.maxLoad = len(s.slots) * 3 / 4
 	mask := len(s.slots) - 1
 	for _, sl := range old {
