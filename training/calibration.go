@@ -37,6 +37,11 @@ type calibration struct {
 	// history (the tally says which) would swamp every other row.
 	certainRows, certainFailed int
 	tally                      mechanismTally
+	// ruled and shares are, per validation row, whether a rule decides it
+	// and its mechanisms' shares (validationShares).
+	ruled  []bool
+	shares []mechanism.Shares
+	family familyCalibration
 }
 
 // calibrationCheck is the out-of-time check of the map: fitted on the
@@ -67,10 +72,18 @@ func (ck *calibrationCheck) helps() bool {
 // (mechanism.Shares.Outer). The rows pass through a tier ledger in time
 // order, as the plan's sends do in scoring (mechanism.TierLedger).
 func validationInputs(s *Tables, pFamily [][]float64) (ruled []bool, outer []calibrate.Outer, tally mechanismTally) {
+	ruled, outer, _, tally = validationShares(s, pFamily)
+	return ruled, outer, tally
+}
+
+// validationShares is validationInputs with every row's mechanism shares
+// (zero for a row a rule decides).
+func validationShares(s *Tables, pFamily [][]float64) (ruled []bool, outer []calibrate.Outer, shares []mechanism.Shares, tally mechanismTally) {
 	tab := s.Table
 	cols := mechanism.Bind(tab.Names)
 	ruled = make([]bool, len(s.Valid))
 	outer = make([]calibrate.Outer, len(s.Valid))
+	shares = make([]mechanism.Shares, len(s.Valid))
 	order := make([]int, len(s.Valid))
 	for k := range order {
 		order[k] = k
@@ -103,6 +116,7 @@ func validationInputs(s *Tables, pFamily [][]float64) (ruled []bool, outer []cal
 		if ids {
 			ledger.Tier(&cols, &send, x, ts, &sh)
 		}
+		shares[k] = sh
 		for m, v := range sh {
 			if v > 0 {
 				tally.mechanisms[m].add(v, s.ValidLabels[k])
@@ -115,7 +129,7 @@ func validationInputs(s *Tables, pFamily [][]float64) (ruled []bool, outer []cal
 		c, d := sh.Outer(split)
 		outer[k] = calibrate.Outer{C: c, D: d}
 	}
-	return ruled, outer, tally
+	return ruled, outer, shares, tally
 }
 
 // mechanismTally counts, on the validation window, the sends each rule
@@ -194,10 +208,17 @@ func combined(valid []float64, ruled []bool, outer []calibrate.Outer, c *calibra
 // the thresholds with its P(fail), which a mechanism only raises and a
 // rule sets to KnownFailurePFail), which the report and metadata say.
 func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) calibration {
+	c := t.calibrateFail(s, valid, pFamily)
+	c.family = t.calibrateFamily(s, c.model, pFamily, c.ruled, c.shares)
+	return c
+}
+
+// calibrateFail fits the Platt map of P(fail) (calibrate's doc).
+func (t *trainer) calibrateFail(s *Tables, valid []float64, pFamily [][]float64) calibration {
 	labels := s.ValidLabels
-	ruled, outer, tally := validationInputs(s, pFamily)
+	ruled, outer, shares, tally := validationShares(s, pFamily)
 	t.log.Info("known failure mechanisms on the validation window", "applied", tally.String())
-	c := calibration{lossAfter: math.NaN(), tally: tally}
+	c := calibration{lossAfter: math.NaN(), tally: tally, ruled: ruled, shares: shares}
 	c.before = combined(valid, ruled, outer, nil)
 	c.after, c.model = c.before, valid
 	c.lossBefore = movableLogLoss(c.before, labels, outer)
@@ -421,6 +442,9 @@ func (c *calibration) metadata(failures float64) map[string]any {
 // serving adds the calibration to s.
 func (c calibration) serving(s bundle.Serving) bundle.Serving {
 	s.Calibration, s.CalibrationRows = c.platt, c.rows
+	if c.family.kept {
+		s.FamilyWeights, s.FamilyWeightRows = c.family.weights, c.family.rows
+	}
 	return s
 }
 

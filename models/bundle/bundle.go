@@ -33,6 +33,7 @@ const (
 	ExtraLead        = "lead"
 	ExtraRefresh     = "refresh"
 	ExtraCalibration = "probability_calibration"
+	ExtraFamilyCal   = "family_calibration"
 )
 
 // Serving are the settings a bundle must be scored with, besides its
@@ -52,6 +53,14 @@ type Serving struct {
 	Calibration *calibrate.Platt
 	// CalibrationRows is the number of rows the map was fitted on.
 	CalibrationRows int
+	// FamilyWeights reweight the family model's P(class | fail) (by class
+	// index, fitted on the validation window, calibrate.FamilyWeights):
+	// Predict applies them. nil when the bundle stores none. In
+	// metadata.json it is extra.family_calibration, an object
+	// {"method": "class_weights", "weights": [w0, w1, ...], "rows": N}.
+	FamilyWeights calibrate.FamilyWeights
+	// FamilyWeightRows is the number of rows the weights were fitted on.
+	FamilyWeightRows int
 }
 
 // Bundle is a loaded, verified model bundle.
@@ -127,6 +136,12 @@ func Load(dir, schemaHash string) (*Bundle, error) {
 	}
 	if b.Calibration, b.CalibrationRows, err = parseCalibration(a.Metadata.Extra); err != nil {
 		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
+	}
+	if b.FamilyWeights, b.FamilyWeightRows, err = parseFamilyCalibration(a.Metadata.Extra); err != nil {
+		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
+	}
+	if len(b.FamilyWeights) > b.NumClass() {
+		return nil, fmt.Errorf("bundle %s: %s: extra.%s has %d weights for a family model of %d classes", dir, artifact.MetadataFile, ExtraFamilyCal, len(b.FamilyWeights), b.NumClass())
 	}
 	return b, nil
 }
@@ -226,7 +241,7 @@ func (b *Bundle) NumClass() int { return b.Family.NumClass() }
 // does not have the bundle's number of features, like gbdt's Predict.
 func (b *Bundle) Predict(X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)
-	return pFail, CombineFamily(pFail, b.Family.PredictProbaMulti(X))
+	return pFail, combineFamilyInto(nil, pFail, b.Family.PredictProbaMulti(X), b.FamilyWeights)
 }
 
 // Threshold returns the value of a stored threshold ("high", "medium").
@@ -245,11 +260,19 @@ func (b *Bundle) Threshold(name string) (value float64, ok bool) {
 // renormalised over c >= 1. A row whose conditional mass on c >= 1 is 0
 // spreads P(fail) evenly over those classes.
 func CombineFamily(pFail []float64, cond [][]float64) [][]float64 {
-	return combineFamilyInto(nil, pFail, cond)
+	return combineFamilyInto(nil, pFail, cond, nil)
 }
 
-// combineFamilyInto is CombineFamily into s's buffers (nil: new ones).
-func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64) [][]float64 {
+// CombineFamilyWeighted is CombineFamily with the family split reweighted
+// by w first (calibrate.FamilyWeights; nil: none): what Predict returns
+// for a bundle storing w.
+func CombineFamilyWeighted(pFail []float64, cond [][]float64, w calibrate.FamilyWeights) [][]float64 {
+	return combineFamilyInto(nil, pFail, cond, w)
+}
+
+// combineFamilyInto is CombineFamilyWeighted into s's buffers (nil: new
+// ones).
+func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, w calibrate.FamilyWeights) [][]float64 {
 	if len(cond) != len(pFail) {
 		panic(fmt.Sprintf("bundle: %d P(fail) values for %d family rows", len(pFail), len(cond)))
 	}
@@ -267,11 +290,11 @@ func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64) [][]float6
 		row[0] = 1 - p
 		mass := 0.0
 		for c := 1; c < k; c++ {
-			mass += cond[i][c]
+			mass += w.Weight(c) * cond[i][c]
 		}
 		for c := 1; c < k; c++ {
 			if mass > 0 {
-				row[c] = p * cond[i][c] / mass
+				row[c] = p * w.Weight(c) * cond[i][c] / mass
 			} else {
 				row[c] = p / float64(k-1)
 			}
@@ -295,7 +318,7 @@ type Scratch struct {
 // plan about 110 MB).
 func (b *Bundle) PredictInto(s *Scratch, X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)
-	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X))
+	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X), b.FamilyWeights)
 }
 
 // grow returns (*buf)[:n], reallocating *buf when it is too short.
@@ -325,6 +348,54 @@ func SetServing(md *artifact.Metadata, s Serving) {
 	} else {
 		delete(md.Extra, ExtraCalibration)
 	}
+	if len(s.FamilyWeights) > 0 && !s.FamilyWeights.Identity() {
+		md.Extra[ExtraFamilyCal] = map[string]any{"method": "class_weights", "weights": []float64(slices.Clone(s.FamilyWeights)), "rows": s.FamilyWeightRows}
+	} else {
+		delete(md.Extra, ExtraFamilyCal)
+	}
+}
+
+// parseFamilyCalibration reads what SetServing wrote for
+// Serving.FamilyWeights: nil when absent; an error for an unknown method
+// or a weight that is not finite and positive.
+func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyWeights, int, error) {
+	raw, ok := extra[ExtraFamilyCal]
+	if !ok || raw == nil {
+		return nil, 0, nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"class_weights\", \"weights\": [...]}", ExtraFamilyCal, raw)
+	}
+	if m["method"] != "class_weights" {
+		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"class_weights\"", ExtraFamilyCal, m["method"])
+	}
+	var w calibrate.FamilyWeights
+	switch ws := m["weights"].(type) {
+	case []float64: // as SetServing left it
+		w = slices.Clone(ws)
+	case []any: // from JSON
+		for i, v := range ws {
+			f, ok := v.(float64)
+			if !ok {
+				return nil, 0, fmt.Errorf("extra.%s.weights[%d] is %T, want a number", ExtraFamilyCal, i, v)
+			}
+			w = append(w, f)
+		}
+	default:
+		return nil, 0, fmt.Errorf("extra.%s.weights is %T, want an array of numbers", ExtraFamilyCal, m["weights"])
+	}
+	if err := w.Valid(); err != nil {
+		return nil, 0, fmt.Errorf("extra.%s: %w", ExtraFamilyCal, err)
+	}
+	rows := 0
+	switch v := m["rows"].(type) {
+	case float64:
+		rows = int(v)
+	case int:
+		rows = v
+	}
+	return w, rows, nil
 }
 
 // parseCalibration reads what SetServing wrote for Serving.Calibration:
