@@ -41,6 +41,12 @@ type calibration struct {
 	// and its mechanisms' shares (validationShares).
 	ruled  []bool
 	shares []mechanism.Shares
+	// raw and split are the model's P(fail) and family split of every
+	// validation row, before any calibration.
+	raw   []float64
+	split [][]float64
+	// family is the family weights' calibration, applied to the model's
+	// P(fail) before the Platt map (calibrateFamily).
 	family familyCalibration
 }
 
@@ -187,8 +193,11 @@ func combined(valid []float64, ruled []bool, outer []calibrate.Outer, c *calibra
 	return out
 }
 
-// calibrate fits a Platt map of the fail model's P(fail) on the
-// validation window such that what scoring outputs is calibrated: scoring
+// calibrate calibrates the model's probabilities on the validation
+// window in two steps. First the family weights (calibrateFamily): the
+// probability of each family a known mechanism covers, where no
+// mechanism applies, is scaled down to what the window shows, which
+// lowers P(fail) with it. Then a Platt map of that P(fail), fitted such that what scoring outputs is calibrated: scoring
 // combines the calibrated probability with the known failure mechanisms
 // and decides some sends by rule (features/mechanism), so the map is
 // fitted through those (calibrate.FitPlattOuter) on the rows no rule
@@ -203,13 +212,20 @@ func combined(valid []float64, ruled []bool, outer []calibrate.Outer, c *calibra
 // template paused before its pause was announced, fails one campaign's
 // sends: a map lifting every send for it over-forecasts all the others);
 // it is then refitted on the whole window. It is monotone, so every ranking metric is the
-// model's. The same rows also stop the boosting early and choose the
-// thresholds, on the model's P(fail) through the map (scoring compares
+// weighted model's. The same rows also stop the boosting early and choose the
+// thresholds, on the model's P(fail) through the weights and the map (scoring compares
 // the thresholds with its P(fail), which a mechanism only raises and a
 // rule sets to KnownFailurePFail), which the report and metadata say.
 func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) calibration {
+	raw, split := valid, pFamily
+	fc := t.calibrateFamily(s, valid, pFamily)
+	if fc.kept {
+		valid, pFamily = fc.apply(valid, pFamily)
+	}
 	c := t.calibrateFail(s, valid, pFamily)
-	c.family = t.calibrateFamily(s, c.model, pFamily, c.ruled, c.shares)
+	c.raw, c.split = raw, split
+	fc.report(s, c)
+	c.family = fc
 	return c
 }
 

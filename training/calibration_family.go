@@ -1,9 +1,7 @@
 package training
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 
@@ -12,157 +10,148 @@ import (
 	"github.com/failcast/failcast/pipeline"
 )
 
-// familyCalibration is the calibration of the family split: one weight
-// per family on the family model's P(family | fail)
-// (calibrate.FamilyWeights), fitted on the validation window so that
-// scoring's expected failures per family (the model's split of the
-// calibrated P(fail), combined with the known mechanisms) match the
-// window's, in proportion.
+// familyCalibration is the calibration of the families' probabilities:
+// one weight (at most 1) per family a known mechanism covers, on the
+// model's P(fail with family f) = P(fail) P(f | fail)
+// (calibrate.FamilyWeights); P(fail) becomes their sum.
 //
-// The family model learns the split of the training window's failures.
-// Where a known mechanism explains a family on the plan (the tier limit
-// for quality, the throughput for throttle), scoring replaces the model's
-// probability of that family on the sends the mechanism touches, but the
-// model still spreads that family's probability thinly over every other
-// send, where it learned it from the sends the mechanism explained in
-// training: summed over a plan, that thin mass over-forecasts the family.
-// The weights take it off where the validation window shows it.
+// Why those families, and why only down: the models learn from the
+// training window's failures, including those a known mechanism explains
+// (a campaign above its number's throughput, the tier limit, a template's
+// broken parameters, a closed window, media above the limit). Scoring
+// replaces the model's probability of that family wherever the mechanism
+// applies (mechanism.Combine), but the model also spreads it thinly over
+// every other send, which resembles the sends the mechanism failed in
+// training without being limited: summed over a plan, that thin mass
+// over-forecasts the family (the demo's recipient and seed 3's throttle
+// families by a quarter to a third). The weight is the family's actual
+// failures over its expected ones on the validation sends no rule and no
+// mechanism touches. A family the mechanisms do not cover (an outage's
+// transient errors, a paused template) is left as the model learned it:
+// one window's count of such bursts says little about the next.
 //
-// Kept only when it helps out of time, like the Platt map: weights fitted
-// on the first half of the validation window (by time) must bring the
-// second half's expected failures of a family closer to its actual
-// failures; only the families for which they do are weighted (the others
-// keep weight 1), refitted on the whole window.
+// A weight is kept only when it helps out of time, like the Platt map: the
+// weight fitted on the first half of those sends (by time) must lower the
+// family's log-loss on the second half, in campaigns holding most of its
+// sends; it is then refitted on the whole window.
 type familyCalibration struct {
 	kept    bool
 	weights calibrate.FamilyWeights
-	rows    int    // validation rows fitted on (no rule decides them)
+	rows    int    // validation rows fitted on (no rule decides them, no mechanism touches them)
 	note    string // for the report
-	// On the fitted rows: failures per family, and scoring's expected
-	// failures without and with the weights.
-	actual, before, after []float64
-	check                 familyCheck
+	// On the fitting rows, per family: failures and summed probability.
+	actual, expected []float64
+	check            familyCheck
+	// Per family, on the validation rows no rule decides: failures, and
+	// scoring's expected failures (through the mechanisms) from the model
+	// as it is and as stored (the weights and the Platt map). Set by report.
+	byActual, byBefore, byAfter []float64
 }
 
 // familyCheck is the out-of-time check of the family weights.
 type familyCheck struct {
-	done                  bool
-	fitRows, testRows     int
-	weights               calibrate.FamilyWeights // fitted on the first half
-	actual, without, with []float64               // on the second half, per family
-	helped                []bool                  // per family: with is closer to actual than without
-	reason                string                  // why it was not done
+	done              bool
+	fitRows, testRows int
+	weights           calibrate.FamilyWeights // fitted on the first half
+	// On the second half, per family: failures, expected failures without
+	// and with the first half's weight, log-loss without and with it, and
+	// the share of its sends in campaigns whose log-loss it lowers.
+	actual, without, with []float64
+	lossWithout, lossWith []float64
+	broad                 []float64
+	helped                []bool
+	reason                string // why it was not done
 }
 
-// familyExpected sums, over rows, scoring's P(fail with family f) under
-// family weights w: the calibrated P(fail) q split by the family model
-// (split: any scale per row), reweighted, then combined with the row's
-// mechanisms (mechanism.Combine), as the Scorer does.
-func familyExpected(rows []int, q []float64, split [][]float64, shares []mechanism.Shares, w calibrate.FamilyWeights) []float64 {
-	out := make([]float64, pipeline.NumFamilies)
-	for _, k := range rows {
-		pf := q[k]
-		var fam [pipeline.NumFamilies]float64
-		copy(fam[1:], split[k][min(1, len(split[k])):])
-		w.Apply(fam[:])
-		mass := 0.0
-		for f := 1; f < len(fam); f++ {
-			mass += fam[f]
-		}
-		for f := 1; f < len(fam); f++ {
-			if mass > 0 {
-				fam[f] *= pf / mass
-			}
-		}
-		fam[0] = 1 - pf
-		mechanism.Combine(&pf, &fam, &shares[k])
-		for f := 1; f < len(fam); f++ {
-			out[f] += fam[f]
-		}
+// mechanismFamilies are the families a known mechanism covers.
+func mechanismFamilies() []bool {
+	out := make([]bool, pipeline.NumFamilies)
+	for m := mechanism.Mechanism(0); m < mechanism.NumMechanisms; m++ {
+		out[m.Family()] = true
 	}
 	return out
 }
 
-// familyActual counts the failures of rows per family.
-func familyActual(s *Tables, rows []int) []float64 {
-	out := make([]float64, pipeline.NumFamilies)
-	for _, k := range rows {
-		i := s.Valid[k]
-		if s.ValidLabels[k] && int(s.Table.Family[i]) < len(out) {
-			out[s.Table.Family[i]]++
-		}
-	}
-	return out
-}
-
-// calibrateFamily fits the family weights on the validation rows no rule
-// decides (familyCalibration). q is the calibrated P(fail) of every
-// validation row (the model's through the Platt map, when kept), split
-// its family split (nil: no family head, nothing to fit), ruled and
-// shares from validationShares.
-func (t *trainer) calibrateFamily(s *Tables, q []float64, split [][]float64, ruled []bool, shares []mechanism.Shares) familyCalibration {
+// calibrateFamily fits the family weights (familyCalibration) on the
+// model's P(fail) valid and family split pFamily (nil: no family head,
+// nothing to fit) of the validation rows.
+func (t *trainer) calibrateFamily(s *Tables, valid []float64, pFamily [][]float64) familyCalibration {
 	var fc familyCalibration
-	if split == nil || len(split) != len(q) || len(s.Table.Family) != s.Table.Rows {
+	if pFamily == nil || len(pFamily) != len(valid) || len(s.Table.Family) != s.Table.Rows {
 		fc.note = "No family calibration: no family split on the validation window."
 		return fc
 	}
+	ruled, _, shares, _ := validationShares(s, pFamily)
 	var rows []int
-	for k := range q {
-		if !ruled[k] {
+	for k := range valid {
+		if !ruled[k] && !shares[k].Any() {
 			rows = append(rows, k)
 		}
 	}
 	fc.rows = len(rows)
-	fc.actual = familyActual(s, rows)
-	fc.before = familyExpected(rows, q, split, shares, nil)
-	fc.after = fc.before
-	fit := func(rows []int, fixed []bool) (calibrate.FamilyWeights, error) {
-		return calibrate.FitFamilyWeights(pipeline.NumFamilies, func(w calibrate.FamilyWeights) []float64 {
-			return familyExpected(rows, q, split, shares, w)
-		}, familyActual(s, rows), fixed)
-	}
-	fc.check = t.checkFamilyOutOfTime(s, rows, q, split, shares, fit)
+	fc.expected, fc.actual = familySums(s, rows, valid, pFamily)
+	fc.check = checkFamilyOutOfTime(s, rows, valid, pFamily)
 	if !fc.check.done {
 		fc.note = "No family calibration: " + fc.check.reason + "."
 		t.log.Info("no family calibration", "reason", fc.check.reason)
 		return fc
 	}
-	fixed := make([]bool, pipeline.NumFamilies)
-	helpedAny := false
-	for f := 1; f < pipeline.NumFamilies; f++ {
-		fixed[f] = !fc.check.helped[f]
-		helpedAny = helpedAny || fc.check.helped[f]
+	w := make(calibrate.FamilyWeights, pipeline.NumFamilies)
+	for f := range w {
+		w[f] = 1
+		if f > 0 && fc.check.helped[f] {
+			w[f] = calibrate.FitFamilyWeight(fc.expected[f], fc.actual[f])
+		}
 	}
-	if !helpedAny {
-		fc.note = "No family calibration: weights fitted on the first half of the validation window bring no family's expected failures closer to its actual failures on the second half. " + fc.describe()
+	if w.Identity() {
+		fc.note = "No family calibration: no family's weight fitted on the first half of the validation window lowers its log-loss on the second half in campaigns holding most of its sends. " + fc.check.String()
 		t.log.Info("family calibration does not help out of time; none stored", "check", fc.check.String())
 		return fc
 	}
-	w, err := fit(rows, fixed)
-	if err != nil {
-		fc.note = fmt.Sprintf("No family calibration: %v.", err)
-		if !errors.Is(err, calibrate.ErrNoFamilies) {
-			t.log.Warn("no family calibration", "err", err)
-		}
-		return fc
-	}
 	fc.kept, fc.weights = true, w
-	fc.after = familyExpected(rows, q, split, shares, w)
-	fc.note = fmt.Sprintf("The family split is calibrated: the family model's P(family | fail) is reweighted per family (%s), fitted on the %d validation sends no rule decides "+
-		"so that scoring's expected failures per family, after the known mechanisms, match the window's in proportion; a family is weighted only when weights fitted on the first half "+
-		"of the window bring its expected failures closer to its actual failures on the second half. %s", familyWeightsString(w), len(rows), fc.describe())
-	t.log.Info("family calibration fitted on validation", "weights", familyWeightsString(w), "rows", len(rows), "by_family", fc.byFamily(), "check", fc.check.String())
+	t.log.Info("family calibration fitted on validation", "weights", familyWeightsString(w), "rows", len(rows), "check", fc.check.String())
 	return fc
 }
 
+// apply returns valid and pFamily with the weights applied (new slices).
+func (fc *familyCalibration) apply(valid []float64, pFamily [][]float64) ([]float64, [][]float64) {
+	v := make([]float64, len(valid))
+	pf := make([][]float64, len(pFamily))
+	for k := range valid {
+		row := make([]float64, len(pFamily[k]))
+		for f := 1; f < len(row); f++ {
+			row[f] = fc.weights.Weight(f) * pFamily[k][f]
+		}
+		v[k] = fc.weights.Apply(valid[k], pFamily[k])
+		row[0] = 1 - v[k]
+		pf[k] = row
+	}
+	return v, pf
+}
+
+// familySums returns, per family, the summed P(fail with f) (pFamily) of
+// rows and their failures of f.
+func familySums(s *Tables, rows []int, valid []float64, pFamily [][]float64) (expected, actual []float64) {
+	expected, actual = make([]float64, pipeline.NumFamilies), make([]float64, pipeline.NumFamilies)
+	for _, k := range rows {
+		for f := 1; f < len(pFamily[k]) && f < pipeline.NumFamilies; f++ {
+			expected[f] += pFamily[k][f]
+		}
+		if s.ValidLabels[k] {
+			if f := int(s.Table.Family[s.Valid[k]]); f < pipeline.NumFamilies {
+				actual[f]++
+			}
+		}
+	}
+	return expected, actual
+}
+
 // checkFamilyOutOfTime fits the weights on the first half (by time) of
-// rows and measures, per family, the expected failures of the second
-// half with and without them.
-func (t *trainer) checkFamilyOutOfTime(s *Tables, rows []int, q []float64, split [][]float64, shares []mechanism.Shares,
-	fit func([]int, []bool) (calibrate.FamilyWeights, error)) familyCheck {
+// rows and measures each on the second.
+func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]float64) familyCheck {
 	var ck familyCheck
 	if len(rows) == 0 {
-		ck.reason = "no validation rows outside the rules"
+		ck.reason = "no validation rows outside the rules and mechanisms"
 		return ck
 	}
 	times := make([]int64, len(rows))
@@ -180,23 +169,135 @@ func (t *trainer) checkFamilyOutOfTime(s *Tables, rows []int, q []float64, split
 			second = append(second, k)
 		}
 	}
-	w, err := fit(first, nil)
-	if err != nil {
-		ck.reason = fmt.Sprintf("the first half of the validation window cannot fit family weights: %v", err)
+	if len(first) == 0 || len(second) == 0 {
+		ck.reason = "the validation window's sends outside the rules and mechanisms do not span two halves"
 		return ck
 	}
-	ck.done, ck.fitRows, ck.testRows, ck.weights = true, len(first), len(second), w
-	ck.actual = familyActual(s, second)
-	ck.without = familyExpected(second, q, split, shares, nil)
-	ck.with = familyExpected(second, q, split, shares, w)
-	ck.helped = make([]bool, pipeline.NumFamilies)
-	for f := 1; f < pipeline.NumFamilies; f++ {
-		if w.Weight(f) == 1 {
+	e1, a1 := familySums(s, first, valid, pFamily)
+	eligible := mechanismFamilies()
+	n := pipeline.NumFamilies
+	ck.done, ck.fitRows, ck.testRows = true, len(first), len(second)
+	ck.weights = make(calibrate.FamilyWeights, n)
+	ck.actual, ck.without, ck.with = make([]float64, n), make([]float64, n), make([]float64, n)
+	ck.lossWithout, ck.lossWith, ck.broad = make([]float64, n), make([]float64, n), make([]float64, n)
+	ck.helped = make([]bool, n)
+	for f := range ck.weights {
+		ck.weights[f] = 1
+		if f > 0 && eligible[f] {
+			ck.weights[f] = calibrate.FitFamilyWeight(e1[f], a1[f])
+		}
+	}
+	type cell struct {
+		n    int
+		gain float64
+	}
+	for f := 1; f < n; f++ {
+		w := ck.weights[f]
+		byCampaign := map[string]*cell{}
+		for _, k := range second {
+			p := 0.0
+			if f < len(pFamily[k]) {
+				p = pFamily[k][f]
+			}
+			y := s.ValidLabels[k] && int(s.Table.Family[s.Valid[k]]) == f
+			if y {
+				ck.actual[f]++
+			}
+			ck.without[f] += p
+			ck.with[f] += w * p
+			if w == 1 {
+				continue
+			}
+			l0, l1 := rowLoss(p, y), rowLoss(w*p, y)
+			ck.lossWithout[f] += l0
+			ck.lossWith[f] += l1
+			id := s.Table.CampaignID[s.Valid[k]]
+			c := byCampaign[id]
+			if c == nil {
+				c = &cell{}
+				byCampaign[id] = c
+			}
+			c.n++
+			c.gain += l0 - l1
+		}
+		if w == 1 {
 			continue
 		}
-		ck.helped[f] = math.Abs(ck.with[f]-ck.actual[f]) < math.Abs(ck.without[f]-ck.actual[f])
+		helped := 0
+		for _, c := range byCampaign {
+			if c.gain > 0 {
+				helped += c.n
+			}
+		}
+		ck.lossWithout[f] /= float64(len(second))
+		ck.lossWith[f] /= float64(len(second))
+		ck.broad[f] = float64(helped) / float64(len(second))
+		ck.helped[f] = ck.lossWith[f] < ck.lossWithout[f] && ck.broad[f] > 0.5
 	}
 	return ck
+}
+
+// report fills the per-family figures of the report from the stored
+// calibration c (the weights, when kept, are already in c's P(fail)):
+// scoring's expected failures per family on the validation rows no rule
+// decides, without any calibration and as stored.
+func (fc *familyCalibration) report(s *Tables, c calibration) {
+	if len(c.shares) != len(s.Valid) {
+		return
+	}
+	var rows []int
+	for k := range s.Valid {
+		if !c.ruled[k] {
+			rows = append(rows, k)
+		}
+	}
+	fc.byActual = familyActual(s, rows)
+	fc.byBefore = make([]float64, pipeline.NumFamilies)
+	fc.byAfter = make([]float64, pipeline.NumFamilies)
+	for _, k := range rows {
+		if len(c.split) <= k || len(c.raw) <= k {
+			return
+		}
+		combine := func(p float64, w calibrate.FamilyWeights, platt *calibrate.Platt, into []float64) {
+			split := c.split[k]
+			q := w.Apply(p, split)
+			if platt != nil {
+				q = platt.Apply(q)
+			}
+			var fam [pipeline.NumFamilies]float64
+			mass := 0.0
+			for f := 1; f < len(split) && f < pipeline.NumFamilies; f++ {
+				fam[f] = w.Weight(f) * split[f]
+				mass += fam[f]
+			}
+			for f := 1; f < len(fam); f++ {
+				if mass > 0 {
+					fam[f] *= q / mass
+				}
+			}
+			fam[0] = 1 - q
+			mechanism.Combine(&q, &fam, &c.shares[k])
+			for f := 1; f < len(fam); f++ {
+				into[f] += fam[f]
+			}
+		}
+		combine(c.raw[k], nil, nil, fc.byBefore)
+		combine(c.raw[k], fc.weights, c.platt, fc.byAfter)
+	}
+	fc.note = fc.describe()
+}
+
+// familyActual counts the failures of rows per family.
+func familyActual(s *Tables, rows []int) []float64 {
+	out := make([]float64, pipeline.NumFamilies)
+	for _, k := range rows {
+		if s.ValidLabels[k] {
+			if f := int(s.Table.Family[s.Valid[k]]); f < len(out) {
+				out[f]++
+			}
+		}
+	}
+	return out
 }
 
 // familyWeightsString lists the weights other than 1 by family name.
@@ -213,46 +314,52 @@ func familyWeightsString(w calibrate.FamilyWeights) string {
 	return strings.Join(parts, ", ")
 }
 
-// byFamily lists, per family with failures or expected failures, the
-// validation window's actual failures and the expected ones without and
-// with the weights.
-func (fc *familyCalibration) byFamily() string {
-	var parts []string
-	for f := 1; f < len(fc.actual); f++ {
-		if fc.actual[f] < 1 && fc.before[f] < 1 && fc.after[f] < 1 {
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s %.0f -> %.0f vs %.0f", pipeline.Family(f), fc.before[f], fc.after[f], fc.actual[f]))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// String is the check's figures per weighted family: expected on the
-// second half without -> with the first half's weight, against actual.
+// String is the check's figures per family it weighted.
 func (ck *familyCheck) String() string {
 	if !ck.done {
 		return "not done: " + ck.reason
 	}
 	var parts []string
-	for f := 1; f < len(ck.actual); f++ {
-		if ck.weights.Weight(f) == 1 {
+	for f := 1; f < len(ck.weights); f++ {
+		if ck.weights[f] == 1 {
 			continue
 		}
-		verdict := "worse"
+		verdict := "does not help"
 		if ck.helped[f] {
 			verdict = "helps"
 		}
-		parts = append(parts, fmt.Sprintf("%s w=%.3f %.0f -> %.0f vs %.0f (%s)", pipeline.Family(f), ck.weights.Weight(f), ck.without[f], ck.with[f], ck.actual[f], verdict))
+		parts = append(parts, fmt.Sprintf("%s weight %.3f: expected %.0f -> %.0f vs %.0f failures, log-loss %.5f -> %.5f, lower in campaigns holding %.0f%% of the sends (%s)",
+			pipeline.Family(f), ck.weights[f], ck.without[f], ck.with[f], ck.actual[f], ck.lossWithout[f], ck.lossWith[f], 100*ck.broad[f], verdict))
+	}
+	if len(parts) == 0 {
+		return "no family a mechanism covers has enough failures on the first half"
 	}
 	return strings.Join(parts, "; ")
 }
 
-// describe is the report's account of the family calibration: expected
-// failures per family on the validation window, and the out-of-time check.
+// describe is the report's account of the family calibration.
 func (fc *familyCalibration) describe() string {
-	out := "Expected failures per family on the validation window without -> with the weights, against actual: " + fc.byFamily() + "."
+	var out string
+	if fc.kept {
+		out = fmt.Sprintf("Family calibration: the model's probability of each family a known mechanism covers is scaled by a weight fitted on the %d validation sends no rule or mechanism touches "+
+			"(their failures of the family over its summed probability), and P(fail) is the weighted families' sum: %s. ", fc.rows, familyWeightsString(fc.weights))
+	} else {
+		out = "No family calibration. "
+	}
 	if fc.check.done {
-		out += fmt.Sprintf(" Out of time (weights fitted on the first half, %d sends; measured on the second, %d sends): %s.", fc.check.fitRows, fc.check.testRows, fc.check.String())
+		out += fmt.Sprintf("Out of time (fitted on the first half of those sends, %d; measured on the second, %d): %s. ", fc.check.fitRows, fc.check.testRows, fc.check.String())
+	} else if fc.check.reason != "" {
+		out += "No out-of-time check: " + fc.check.reason + ". "
+	}
+	if fc.byActual != nil {
+		var parts []string
+		for f := 1; f < len(fc.byActual); f++ {
+			if fc.byActual[f] < 1 && fc.byBefore[f] < 1 && fc.byAfter[f] < 1 {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s %.0f -> %.0f vs %.0f", pipeline.Family(f), fc.byBefore[f], fc.byAfter[f], fc.byActual[f]))
+		}
+		out += "Scoring's expected failures per family on the validation sends no rule decides, uncalibrated -> as stored, against actual: " + strings.Join(parts, "; ") + "."
 	}
 	return out
 }
@@ -269,13 +376,15 @@ func (fc *familyCalibration) metadata() map[string]any {
 		}
 		return m
 	}
-	m := map[string]any{"kept": fc.kept, "rows": fc.rows, "actual": names(fc.actual), "expected_without": names(fc.before), "expected_with": names(fc.after)}
+	m := map[string]any{"kept": fc.kept, "rows": fc.rows, "actual": names(fc.actual), "expected": names(fc.expected),
+		"validation_actual": names(fc.byActual), "validation_expected_uncalibrated": names(fc.byBefore), "validation_expected_stored": names(fc.byAfter)}
 	if fc.kept {
 		m["weights"] = names(fc.weights)
 	}
 	if ck := fc.check; ck.done {
 		m["out_of_time"] = map[string]any{"fit_rows": ck.fitRows, "test_rows": ck.testRows, "weights": names(ck.weights),
-			"actual": names(ck.actual), "expected_without": names(ck.without), "expected_with": names(ck.with)}
+			"actual": names(ck.actual), "expected_without": names(ck.without), "expected_with": names(ck.with),
+			"log_loss_without": names(ck.lossWithout), "log_loss_with": names(ck.lossWith), "share_of_sends_helped": names(ck.broad)}
 	} else {
 		m["out_of_time"] = map[string]any{"not_done": ck.reason}
 	}

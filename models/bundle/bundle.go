@@ -263,9 +263,11 @@ func CombineFamily(pFail []float64, cond [][]float64) [][]float64 {
 	return combineFamilyInto(nil, pFail, cond, nil)
 }
 
-// CombineFamilyWeighted is CombineFamily with the family split reweighted
-// by w first (calibrate.FamilyWeights; nil: none): what Predict returns
-// for a bundle storing w.
+// CombineFamilyWeighted is CombineFamily with every class's probability
+// scaled by w (calibrate.FamilyWeights; nil: none): P(class c) =
+// w[c] * P(fail) * P(c | fail) (renormalised over c >= 1), and pFail[i]
+// is set, in place, to their sum. It is what Predict returns for a bundle
+// storing w.
 func CombineFamilyWeighted(pFail []float64, cond [][]float64, w calibrate.FamilyWeights) [][]float64 {
 	return combineFamilyInto(nil, pFail, cond, w)
 }
@@ -287,18 +289,25 @@ func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, w calibrat
 	flat := grow(&s.flat, len(pFail)*k)
 	for i, p := range pFail {
 		row := flat[i*k : (i+1)*k : (i+1)*k]
-		row[0] = 1 - p
 		mass := 0.0
 		for c := 1; c < k; c++ {
-			mass += w.Weight(c) * cond[i][c]
+			mass += cond[i][c]
 		}
+		sum := 0.0
 		for c := 1; c < k; c++ {
 			if mass > 0 {
 				row[c] = p * w.Weight(c) * cond[i][c] / mass
 			} else {
 				row[c] = p / float64(k-1)
 			}
+			sum += row[c]
 		}
+		if len(w) > 0 && mass > 0 {
+			// The weights take probability away: P(fail) is what is left.
+			p = min(sum, p)
+			pFail[i] = p
+		}
+		row[0] = 1 - p
 		out[i] = row
 	}
 	return out

@@ -1,35 +1,30 @@
 package calibrate
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
 
-// FamilyWeights reweight a family model's P(class | fail): the
-// recalibrated split is P'(c | fail) = W[c] P(c | fail) / sum over c' >= 1
-// of W[c'] P(c' | fail), for classes c >= 1 (class 0, no failure, is not
-// reweighted). It moves failure mass between the classes and leaves
-// P(fail) alone: it is the family split's calibration, as Platt is
-// P(fail)'s. A nil or empty FamilyWeights is the identity; a class past
-// the end of W keeps weight 1.
+// FamilyWeights scale a model's probability of failing with each class:
+// P'(fail with c) = W[c] P(fail with c) for classes c >= 1, and P'(fail)
+// is their sum (class 0, no failure, takes the rest). The family model's
+// split P(c | fail) and P(fail) give P(fail with c) = P(fail) P(c | fail);
+// a weight below 1 takes part of class c's probability away from every
+// row, and so from P(fail). A nil or empty FamilyWeights is the identity;
+// a class past the end of W keeps weight 1.
 type FamilyWeights []float64
 
-// Limits of a fitted weight: a class's share moves by at most this factor
-// either way, whatever one window's counts say.
-const (
-	MaxFamilyWeight = 4.0
-	MinFamilyWeight = 1 / MaxFamilyWeight
-)
+// Limits of a fitted weight (FitFamilyWeight): a class's probability
+// drops by at most this factor. Weights above 1 are not fitted.
+const MinFamilyWeight = 0.25
 
 // MinFamilyFailures is the fewest failures (actual or expected) of a class
-// in the fitting window for FitFamilyWeights to give it a weight of its
-// own; a rarer class keeps weight 1.
+// in the fitting rows for FitFamilyWeight to move its weight off 1.
 const MinFamilyFailures = 30
 
-// FamilyPseudoCount shrinks a weight toward 1: the fit matches
-// (actual + k) / (expected + k) rather than actual / expected, so that a
-// class with few failures moves less than its counts say.
+// FamilyPseudoCount shrinks a weight toward 1: FitFamilyWeight is
+// (actual + k) / (expected + k), so that a class with few failures moves
+// less than its counts say.
 const FamilyPseudoCount = 20.0
 
 // Weight returns the weight of class c (1 when W does not set it).
@@ -50,108 +45,44 @@ func (w FamilyWeights) Identity() bool {
 	return true
 }
 
-// Valid reports whether every weight of a class c >= 1 is finite and
-// positive.
+// Valid reports whether every weight of a class c >= 1 is within
+// (0, 1]: a weight only takes probability away (a larger one could make
+// P'(fail) exceed 1).
 func (w FamilyWeights) Valid() error {
 	for c := 1; c < len(w); c++ {
-		if !(w[c] > 0) || math.IsInf(w[c], 0) {
-			return fmt.Errorf("calibrate: family weight %d is %g, want a finite positive number", c, w[c])
+		if !(w[c] > 0 && w[c] <= 1) {
+			return fmt.Errorf("calibrate: family weight %d is %g, want a number in (0, 1]", c, w[c])
 		}
 	}
 	return nil
 }
 
-// Apply reweights row in place: row[c] for c >= 1 is P(class c | fail)
-// or P(fail with class c) (any scale); their sum is kept, so a row of
-// unconditional probabilities still sums to P(fail). row[0] is left as it
-// is. A row whose reweighted mass is 0 is left as it is.
-func (w FamilyWeights) Apply(row []float64) {
+// Apply returns P'(fail) of a row with P(fail) pFail and family split
+// cond (P(class c | fail) for c >= 1, any scale; cond[0] is ignored):
+// pFail times the weighted mean of the weights over the split. A row
+// whose split has no mass keeps pFail.
+func (w FamilyWeights) Apply(pFail float64, cond []float64) float64 {
 	if len(w) == 0 {
-		return
+		return pFail
 	}
-	before, after := 0.0, 0.0
-	for c := 1; c < len(row); c++ {
-		before += row[c]
-		after += w.Weight(c) * row[c]
+	mass, weighted := 0.0, 0.0
+	for c := 1; c < len(cond); c++ {
+		mass += cond[c]
+		weighted += w.Weight(c) * cond[c]
 	}
-	if !(after > 0) || !(before > 0) {
-		return
+	if !(mass > 0) {
+		return pFail
 	}
-	k := before / after
-	for c := 1; c < len(row); c++ {
-		row[c] *= w.Weight(c) * k
-	}
+	return pFail * weighted / mass
 }
 
-// ErrNoFamilies is returned (wrapped) by FitFamilyWeights when no class
-// has enough failures to be weighted.
-var ErrNoFamilies = errors.New("calibrate: no family has enough failures to fit a weight")
-
-// FitFamilyWeights fits one weight per class so that the expected
-// failures of every class match its actual failures, in proportion:
-// expected(w)[c] is the summed P(fail with class c) of the fitting rows
-// under weights w (the caller's whole pipeline, mechanisms included), and
-// actual[c] the rows' failures of class c. Only the split is fitted: the
-// targets are the actual counts scaled to the expected total, so a P(fail)
-// that over- or under-forecasts every class alike leaves the weights at 1.
-// Classes with fewer than MinFamilyFailures failures, actual and
-// expected, keep weight 1, and so do the classes fixed names (nil: none;
-// a class c >= len(fixed) is not fixed); the others are fitted by
-// iterative proportional fitting with FamilyPseudoCount and clamped to
-// [MinFamilyWeight, MaxFamilyWeight].
-func FitFamilyWeights(classes int, expected func(FamilyWeights) []float64, actual []float64, fixed []bool) (FamilyWeights, error) {
-	if len(actual) != classes {
-		return nil, fmt.Errorf("calibrate: %d actual counts for %d classes", len(actual), classes)
+// FitFamilyWeight is the weight of a class with expected failures
+// (its summed probability over the fitting rows) and actual failures:
+// (actual + FamilyPseudoCount) / (expected + FamilyPseudoCount), within
+// [MinFamilyWeight, 1]; 1 when both are below MinFamilyFailures.
+func FitFamilyWeight(expected, actual float64) float64 {
+	if math.IsNaN(expected) || math.IsNaN(actual) || (expected < MinFamilyFailures && actual < MinFamilyFailures) {
+		return 1
 	}
-	w := make(FamilyWeights, classes)
-	for c := range w {
-		w[c] = 1
-	}
-	e := expected(w)
-	if len(e) != classes {
-		return nil, fmt.Errorf("calibrate: %d expected counts for %d classes", len(e), classes)
-	}
-	free := make([]bool, classes)
-	n := 0
-	for c := 1; c < classes; c++ {
-		if c < len(fixed) && fixed[c] {
-			continue
-		}
-		if actual[c] >= MinFamilyFailures || e[c] >= MinFamilyFailures {
-			free[c] = true
-			n++
-		}
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%w (none with at least %d failures)", ErrNoFamilies, MinFamilyFailures)
-	}
-	for iter := 0; iter < 200; iter++ {
-		totE, totA := 0.0, 0.0
-		for c := 1; c < classes; c++ {
-			totE += e[c]
-			totA += actual[c]
-		}
-		if !(totE > 0) || !(totA > 0) {
-			return nil, fmt.Errorf("calibrate: %g expected and %g actual failures, want both positive", totE, totA)
-		}
-		moved := 0.0
-		for c := 1; c < classes; c++ {
-			if !free[c] {
-				continue
-			}
-			target := actual[c] * totE / totA
-			nw := w[c] * (target + FamilyPseudoCount) / (e[c] + FamilyPseudoCount)
-			nw = math.Min(math.Max(nw, MinFamilyWeight), MaxFamilyWeight)
-			moved = math.Max(moved, math.Abs(math.Log(nw/w[c])))
-			w[c] = nw
-		}
-		e = expected(w)
-		if moved < 1e-4 {
-			break
-		}
-	}
-	if err := w.Valid(); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return math.Min(math.Max((actual+FamilyPseudoCount)/(expected+FamilyPseudoCount), MinFamilyWeight), 1)
 }
