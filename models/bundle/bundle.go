@@ -237,7 +237,9 @@ func checkModels(fail, family *gbdt.Model, features int) error {
 func (b *Bundle) NumClass() int { return b.Family.NumClass() }
 
 // Predict returns P(fail) of every row of X and, per row, the probability
-// of every class (class 0 = no failure), which sum to 1. It panics if X
+// of every class (class 0 = no failure), which sum to 1. With family
+// weights (Serving.FamilyWeights) each class's probability is scaled by
+// its weight and P(fail) is their sum (CombineFamilyWeighted). It panics if X
 // does not have the bundle's number of features, like gbdt's Predict.
 func (b *Bundle) Predict(X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)

@@ -403,3 +403,82 @@ func TestCalibrationRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestCombineFamilyWeighted: a weight scales its class's probability and
+// P(fail) becomes the classes' sum.
+func TestCombineFamilyWeighted(t *testing.T) {
+	pFail := []float64{0.5, 0.4}
+	cond := [][]float64{{0.2, 0.4, 0.4}, {1, 0, 0}}
+	got := CombineFamilyWeighted(pFail, cond, calibrate.FamilyWeights{1, 0.5, 1})
+	want := []float64{0.625, 0.125, 0.25}
+	for c := range want {
+		if math.Abs(got[0][c]-want[c]) > 1e-12 {
+			t.Fatalf("weighted row %v, want %v", got[0], want)
+		}
+	}
+	if math.Abs(pFail[0]-0.375) > 1e-12 {
+		t.Errorf("P(fail) %v, want 0.375 (0.25 of the first class taken away)", pFail[0])
+	}
+	// A row without a split keeps P(fail) and spreads it evenly.
+	if pFail[1] != 0.4 || math.Abs(got[1][1]-0.2) > 1e-12 {
+		t.Errorf("zero-mass row: P(fail) %v, row %v", pFail[1], got[1])
+	}
+}
+
+// TestFamilyWeightsRoundTrip: the family weights survive SetServing, Save
+// and Load, and Predict applies them; malformed ones fail Load.
+func TestFamilyWeightsRoundTrip(t *testing.T) {
+	X, fail, family := fitPair(t)
+	w := calibrate.FamilyWeights{1, 0.5, 1, 0.25}
+	md := testMetadata()
+	SetServing(&md, Serving{Lead: time.Hour, FamilyWeights: w, FamilyWeightRows: 99})
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := Save(dir, md, fail, family); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(dir, testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b.FamilyWeights, w) || b.FamilyWeightRows != 99 {
+		t.Fatalf("weights %v (%d rows), want %v", b.FamilyWeights, b.FamilyWeightRows, w)
+	}
+	pFail, pFamily := b.Predict(X)
+	raw := fail.PredictProba(X)
+	want := CombineFamilyWeighted(slices.Clone(raw), family.PredictProbaMulti(X), w)
+	lower := 0
+	for i := range pFail {
+		if pFail[i] < raw[i]-1e-12 {
+			lower++
+		}
+		for c := range pFamily[i] {
+			if math.Abs(pFamily[i][c]-want[i][c]) > 1e-12 {
+				t.Fatalf("row %d: %v, want %v", i, pFamily[i], want[i])
+			}
+		}
+	}
+	if lower == 0 {
+		t.Error("no row's P(fail) was lowered by the weights")
+	}
+	for _, tc := range []struct {
+		name  string
+		extra any
+	}{
+		{"above 1", map[string]any{"method": "class_weights", "weights": []any{1.0, 2.0}}},
+		{"unknown method", map[string]any{"method": "isotonic", "weights": []any{1.0}}},
+		{"too many classes", map[string]any{"method": "class_weights", "weights": []any{1.0, 1.0, 1.0, 1.0, 0.5}}},
+		{"not numbers", map[string]any{"method": "class_weights", "weights": []any{"a"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			md := testMetadata()
+			md.Extra[ExtraFamilyCal] = tc.extra
+			dir := filepath.Join(t.TempDir(), "model")
+			if err := Save(dir, md, fail, family); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load(dir, testSchema); err == nil || !strings.Contains(err.Error(), ExtraFamilyCal) {
+				t.Fatalf("Load: %v, want an error naming %s", err, ExtraFamilyCal)
+			}
+		})
+	}
+}
