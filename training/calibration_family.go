@@ -11,9 +11,10 @@ import (
 )
 
 // familyCalibration is the calibration of the families' probabilities:
-// one weight (at most 1) per family a known mechanism covers, on the
-// model's P(fail with family f) = P(fail) P(f | fail)
-// (calibrate.FamilyWeights); P(fail) becomes their sum.
+// one map per family a known mechanism covers, on the model's
+// P(fail with family f) = P(fail) P(f | fail), which only takes
+// probability away (calibrate.FamilyMaps: min(p, sigmoid(a logit(p) + b)));
+// P(fail) becomes the mapped families' sum.
 //
 // Why those families, and why only down: the models learn from the
 // training window's failures, including those a known mechanism explains
@@ -24,37 +25,42 @@ import (
 // every other send, which resembles the sends the mechanism failed in
 // training without being limited: summed over a plan, that thin mass
 // over-forecasts the family (the demo's recipient and seed 3's throttle
-// families by a quarter to a third). The weight is the family's actual
-// failures over its expected ones on the validation sends no rule and no
-// mechanism touches. A family the mechanisms do not cover (an outage's
-// transient errors, a paused template) is left as the model learned it:
-// one window's count of such bursts says little about the next.
+// families by a quarter to a third). The map is fitted on the validation
+// sends no rule and no mechanism touches, one-vs-rest (failed with the
+// family or not): a Platt map when the family has enough failures there
+// (steeper than the identity, it takes the thin mass and keeps the
+// confident probabilities, where the model sees the family's cause
+// itself), else a constant factor, their failures over their summed
+// probability (calibrate.FitFamilyMap). A family the mechanisms do not
+// cover (an outage's transient errors, a paused template) is left as the
+// model learned it: one window's count of such bursts says little about
+// the next.
 //
-// A weight is kept only when it helps out of time, like the Platt map: the
-// weight fitted on the first half of those sends (by time) must lower the
-// family's log-loss on the second half, in campaigns holding most of its
-// sends; it is then refitted on the whole window.
+// A map is kept only when it helps out of time, like the Platt map of
+// P(fail): the map fitted on the first half of those sends (by time) must
+// lower the family's log-loss on the second half, in campaigns holding
+// most of its sends; it is then refitted on the whole window.
 type familyCalibration struct {
-	kept    bool
-	weights calibrate.FamilyWeights
-	rows    int    // validation rows fitted on (no rule decides them, no mechanism touches them)
-	note    string // for the report
+	kept bool
+	maps calibrate.FamilyMaps
+	rows int    // validation rows fitted on (no rule decides them, no mechanism touches them)
+	note string // for the report
 	// On the fitting rows, per family: failures and summed probability.
 	actual, expected []float64
 	check            familyCheck
 	// Per family, on the validation rows no rule decides: failures, and
 	// scoring's expected failures (through the mechanisms) from the model
-	// as it is and as stored (the weights and the Platt map). Set by report.
+	// as it is and as stored (the maps and the Platt map). Set by report.
 	byActual, byBefore, byAfter []float64
 }
 
-// familyCheck is the out-of-time check of the family weights.
+// familyCheck is the out-of-time check of the family maps.
 type familyCheck struct {
 	done              bool
 	fitRows, testRows int
-	weights           calibrate.FamilyWeights // fitted on the first half
+	maps              calibrate.FamilyMaps // fitted on the first half
 	// On the second half, per family: failures, expected failures without
-	// and with the first half's weight, log-loss without and with it, and
+	// and with the first half's map, log-loss without and with it, and
 	// the share of its sends in campaigns whose log-loss it lowers.
 	actual, without, with []float64
 	lossWithout, lossWith []float64
@@ -72,7 +78,7 @@ func mechanismFamilies() []bool {
 	return out
 }
 
-// calibrateFamily fits the family weights (familyCalibration) on the
+// calibrateFamily fits the family maps (familyCalibration) on the
 // model's P(fail) valid and family split pFamily (nil: no family head,
 // nothing to fit) of the validation rows.
 func (t *trainer) calibrateFamily(s *Tables, valid []float64, pFamily [][]float64) familyCalibration {
@@ -96,37 +102,56 @@ func (t *trainer) calibrateFamily(s *Tables, valid []float64, pFamily [][]float6
 		t.log.Info("no family calibration", "reason", fc.check.reason)
 		return fc
 	}
-	w := make(calibrate.FamilyWeights, pipeline.NumFamilies)
-	for f := range w {
-		w[f] = 1
+	maps := make(calibrate.FamilyMaps, pipeline.NumFamilies)
+	for f := range maps {
+		maps[f] = calibrate.Identity
 		if f > 0 && fc.check.helped[f] {
-			w[f] = calibrate.FitFamilyWeight(fc.expected[f], fc.actual[f])
+			p, y := familyColumn(s, rows, pFamily, f)
+			m, err := calibrate.FitFamilyMap(p, y)
+			if err != nil {
+				t.log.Warn("family calibration: a map does not fit; the family keeps its probability", "family", pipeline.Family(f).String(), "err", err)
+				continue
+			}
+			maps[f] = m
 		}
 	}
-	if w.Identity() {
-		fc.note = "No family calibration: no family's weight fitted on the first half of the validation window lowers its log-loss on the second half in campaigns holding most of its sends. " + fc.check.String()
+	if maps.Identity() {
+		fc.note = "No family calibration: no family's map fitted on the first half of the validation window lowers its log-loss on the second half in campaigns holding most of its sends. " + fc.check.String()
 		t.log.Info("family calibration does not help out of time; none stored", "check", fc.check.String())
 		return fc
 	}
-	fc.kept, fc.weights = true, w
-	t.log.Info("family calibration fitted on validation", "weights", familyWeightsString(w), "rows", len(rows), "check", fc.check.String())
+	fc.kept, fc.maps = true, maps
+	t.log.Info("family calibration fitted on validation", "maps", familyMapsString(maps), "rows", len(rows), "check", fc.check.String())
 	return fc
 }
 
-// apply returns valid and pFamily with the weights applied (new slices).
+// apply returns valid and pFamily with the maps applied (new slices).
 func (fc *familyCalibration) apply(valid []float64, pFamily [][]float64) ([]float64, [][]float64) {
 	v := make([]float64, len(valid))
 	pf := make([][]float64, len(pFamily))
 	for k := range valid {
 		row := make([]float64, len(pFamily[k]))
+		v[k] = fc.maps.Apply(valid[k], pFamily[k])
 		for f := 1; f < len(row); f++ {
-			row[f] = fc.weights.Weight(f) * pFamily[k][f]
+			row[f] = fc.maps.ApplyClass(f, pFamily[k][f])
 		}
-		v[k] = fc.weights.Apply(valid[k], pFamily[k])
 		row[0] = 1 - v[k]
 		pf[k] = row
 	}
 	return v, pf
+}
+
+// familyColumn returns P(fail with f) of rows and whether each failed
+// with f.
+func familyColumn(s *Tables, rows []int, pFamily [][]float64, f int) ([]float64, []bool) {
+	p, y := make([]float64, len(rows)), make([]bool, len(rows))
+	for j, k := range rows {
+		if f < len(pFamily[k]) {
+			p[j] = min(max(pFamily[k][f], 0), 1)
+		}
+		y[j] = s.ValidLabels[k] && int(s.Table.Family[s.Valid[k]]) == f
+	}
+	return p, y
 }
 
 // familySums returns, per family, the summed P(fail with f) (pFamily) of
@@ -146,7 +171,7 @@ func familySums(s *Tables, rows []int, valid []float64, pFamily [][]float64) (ex
 	return expected, actual
 }
 
-// checkFamilyOutOfTime fits the weights on the first half (by time) of
+// checkFamilyOutOfTime fits the maps on the first half (by time) of
 // rows and measures each on the second.
 func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]float64) familyCheck {
 	var ck familyCheck
@@ -173,18 +198,20 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 		ck.reason = "the validation window's sends outside the rules and mechanisms do not span two halves"
 		return ck
 	}
-	e1, a1 := familySums(s, first, valid, pFamily)
 	eligible := mechanismFamilies()
 	n := pipeline.NumFamilies
 	ck.done, ck.fitRows, ck.testRows = true, len(first), len(second)
-	ck.weights = make(calibrate.FamilyWeights, n)
+	ck.maps = make(calibrate.FamilyMaps, n)
 	ck.actual, ck.without, ck.with = make([]float64, n), make([]float64, n), make([]float64, n)
 	ck.lossWithout, ck.lossWith, ck.broad = make([]float64, n), make([]float64, n), make([]float64, n)
 	ck.helped = make([]bool, n)
-	for f := range ck.weights {
-		ck.weights[f] = 1
+	for f := range ck.maps {
+		ck.maps[f] = calibrate.Identity
 		if f > 0 && eligible[f] {
-			ck.weights[f] = calibrate.FitFamilyWeight(e1[f], a1[f])
+			p, y := familyColumn(s, first, pFamily, f)
+			if m, err := calibrate.FitFamilyMap(p, y); err == nil {
+				ck.maps[f] = m
+			}
 		}
 	}
 	type cell struct {
@@ -192,7 +219,7 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 		gain float64
 	}
 	for f := 1; f < n; f++ {
-		w := ck.weights[f]
+		m := ck.maps.Map(f)
 		byCampaign := map[string]*cell{}
 		for _, k := range second {
 			p := 0.0
@@ -204,11 +231,12 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 				ck.actual[f]++
 			}
 			ck.without[f] += p
-			ck.with[f] += w * p
-			if w == 1 {
+			q := ck.maps.ApplyClass(f, p)
+			ck.with[f] += q
+			if m == calibrate.Identity {
 				continue
 			}
-			l0, l1 := rowLoss(p, y), rowLoss(w*p, y)
+			l0, l1 := rowLoss(p, y), rowLoss(q, y)
 			ck.lossWithout[f] += l0
 			ck.lossWith[f] += l1
 			id := s.Table.CampaignID[s.Valid[k]]
@@ -220,7 +248,7 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 			c.n++
 			c.gain += l0 - l1
 		}
-		if w == 1 {
+		if m == calibrate.Identity {
 			continue
 		}
 		helped := 0
@@ -238,7 +266,7 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 }
 
 // report fills the per-family figures of the report from the stored
-// calibration c (the weights, when kept, are already in c's P(fail)):
+// calibration c (the maps, when kept, are already in c's P(fail)):
 // scoring's expected failures per family on the validation rows no rule
 // decides, without any calibration and as stored.
 func (fc *familyCalibration) report(s *Tables, c calibration) {
@@ -258,16 +286,16 @@ func (fc *familyCalibration) report(s *Tables, c calibration) {
 		if len(c.split) <= k || len(c.raw) <= k {
 			return
 		}
-		combine := func(p float64, w calibrate.FamilyWeights, platt *calibrate.Platt, into []float64) {
+		combine := func(p float64, m calibrate.FamilyMaps, platt *calibrate.Platt, into []float64) {
 			split := c.split[k]
-			q := w.Apply(p, split)
+			q := m.Apply(p, split)
 			if platt != nil {
 				q = platt.Apply(q)
 			}
 			var fam [pipeline.NumFamilies]float64
 			mass := 0.0
 			for f := 1; f < len(split) && f < pipeline.NumFamilies; f++ {
-				fam[f] = w.Weight(f) * split[f]
+				fam[f] = m.ApplyClass(f, split[f])
 				mass += fam[f]
 			}
 			for f := 1; f < len(fam); f++ {
@@ -282,7 +310,7 @@ func (fc *familyCalibration) report(s *Tables, c calibration) {
 			}
 		}
 		combine(c.raw[k], nil, nil, fc.byBefore)
-		combine(c.raw[k], fc.weights, c.platt, fc.byAfter)
+		combine(c.raw[k], fc.maps, c.platt, fc.byAfter)
 	}
 	fc.note = fc.describe()
 }
@@ -300,12 +328,12 @@ func familyActual(s *Tables, rows []int) []float64 {
 	return out
 }
 
-// familyWeightsString lists the weights other than 1 by family name.
-func familyWeightsString(w calibrate.FamilyWeights) string {
+// familyMapsString lists the maps other than the identity by family name.
+func familyMapsString(m calibrate.FamilyMaps) string {
 	var parts []string
-	for f := 1; f < len(w); f++ {
-		if w[f] != 1 {
-			parts = append(parts, fmt.Sprintf("%s %.3f", pipeline.Family(f), w[f]))
+	for f := 1; f < len(m); f++ {
+		if mp := m.Map(f); mp != calibrate.Identity {
+			parts = append(parts, fmt.Sprintf("%s min(p, sigmoid(%.3f logit(p) %+.3f))", pipeline.Family(f), mp.A, mp.B))
 		}
 	}
 	if len(parts) == 0 {
@@ -314,22 +342,23 @@ func familyWeightsString(w calibrate.FamilyWeights) string {
 	return strings.Join(parts, ", ")
 }
 
-// String is the check's figures per family it weighted.
+// String is the check's figures per family it mapped.
 func (ck *familyCheck) String() string {
 	if !ck.done {
 		return "not done: " + ck.reason
 	}
 	var parts []string
-	for f := 1; f < len(ck.weights); f++ {
-		if ck.weights[f] == 1 {
+	for f := 1; f < len(ck.maps); f++ {
+		mp := ck.maps.Map(f)
+		if mp == calibrate.Identity {
 			continue
 		}
 		verdict := "does not help"
 		if ck.helped[f] {
 			verdict = "helps"
 		}
-		parts = append(parts, fmt.Sprintf("%s weight %.3f: expected %.0f -> %.0f vs %.0f failures, log-loss %.5f -> %.5f, lower in campaigns holding %.0f%% of the sends (%s)",
-			pipeline.Family(f), ck.weights[f], ck.without[f], ck.with[f], ck.actual[f], ck.lossWithout[f], ck.lossWith[f], 100*ck.broad[f], verdict))
+		parts = append(parts, fmt.Sprintf("%s map (%.3f, %+.3f): expected %.0f -> %.0f vs %.0f failures, log-loss %.5f -> %.5f, lower in campaigns holding %.0f%% of the sends (%s)",
+			pipeline.Family(f), mp.A, mp.B, ck.without[f], ck.with[f], ck.actual[f], ck.lossWithout[f], ck.lossWith[f], 100*ck.broad[f], verdict))
 	}
 	if len(parts) == 0 {
 		return "no family a mechanism covers has enough failures on the first half"
@@ -341,8 +370,8 @@ func (ck *familyCheck) String() string {
 func (fc *familyCalibration) describe() string {
 	var out string
 	if fc.kept {
-		out = fmt.Sprintf("Family calibration: the model's probability of each family a known mechanism covers is scaled by a weight fitted on the %d validation sends no rule or mechanism touches "+
-			"(their failures of the family over its summed probability), and P(fail) is the weighted families' sum: %s. ", fc.rows, familyWeightsString(fc.weights))
+		out = fmt.Sprintf("Family calibration: the model's probability of each family a known mechanism covers goes through a map that only lowers it, fitted on the %d validation sends no rule or mechanism touches "+
+			"(failed with the family or not), and P(fail) is the mapped families' sum: %s. ", fc.rows, familyMapsString(fc.maps))
 	} else {
 		out = "No family calibration. "
 	}
@@ -367,6 +396,15 @@ func (fc *familyCalibration) describe() string {
 // metadata is the family calibration's record in metadata.json
 // (extra.family_calibration_check).
 func (fc *familyCalibration) metadata() map[string]any {
+	pairs := func(m calibrate.FamilyMaps) map[string][2]float64 {
+		out := map[string][2]float64{}
+		for f := 1; f < len(m); f++ {
+			if mp := m.Map(f); mp != calibrate.Identity {
+				out[pipeline.Family(f).String()] = [2]float64{mp.A, mp.B}
+			}
+		}
+		return out
+	}
 	names := func(v []float64) map[string]float64 {
 		m := map[string]float64{}
 		for f := 1; f < len(v); f++ {
@@ -379,10 +417,10 @@ func (fc *familyCalibration) metadata() map[string]any {
 	m := map[string]any{"kept": fc.kept, "rows": fc.rows, "actual": names(fc.actual), "expected": names(fc.expected),
 		"validation_actual": names(fc.byActual), "validation_expected_uncalibrated": names(fc.byBefore), "validation_expected_stored": names(fc.byAfter)}
 	if fc.kept {
-		m["weights"] = names(fc.weights)
+		m["maps"] = pairs(fc.maps)
 	}
 	if ck := fc.check; ck.done {
-		m["out_of_time"] = map[string]any{"fit_rows": ck.fitRows, "test_rows": ck.testRows, "weights": names(ck.weights),
+		m["out_of_time"] = map[string]any{"fit_rows": ck.fitRows, "test_rows": ck.testRows, "maps": pairs(ck.maps),
 			"actual": names(ck.actual), "expected_without": names(ck.without), "expected_with": names(ck.with),
 			"log_loss_without": names(ck.lossWithout), "log_loss_with": names(ck.lossWith), "share_of_sends_helped": names(ck.broad)}
 	} else {

@@ -53,14 +53,14 @@ type Serving struct {
 	Calibration *calibrate.Platt
 	// CalibrationRows is the number of rows the map was fitted on.
 	CalibrationRows int
-	// FamilyWeights reweight the family model's P(class | fail) (by class
-	// index, fitted on the validation window, calibrate.FamilyWeights):
-	// Predict applies them. nil when the bundle stores none. In
-	// metadata.json it is extra.family_calibration, an object
-	// {"method": "class_weights", "weights": [w0, w1, ...], "rows": N}.
-	FamilyWeights calibrate.FamilyWeights
-	// FamilyWeightRows is the number of rows the weights were fitted on.
-	FamilyWeightRows int
+	// FamilyMaps calibrate the probability of each class (by class index,
+	// fitted on the validation window, calibrate.FamilyMaps): Predict
+	// applies them. nil when the bundle stores none. In metadata.json it
+	// is extra.family_calibration, an object {"method": "platt_min",
+	// "maps": [[a0, b0], [a1, b1], ...], "rows": N}.
+	FamilyMaps calibrate.FamilyMaps
+	// FamilyMapRows is the number of rows the maps were fitted on.
+	FamilyMapRows int
 }
 
 // Bundle is a loaded, verified model bundle.
@@ -137,11 +137,11 @@ func Load(dir, schemaHash string) (*Bundle, error) {
 	if b.Calibration, b.CalibrationRows, err = parseCalibration(a.Metadata.Extra); err != nil {
 		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
 	}
-	if b.FamilyWeights, b.FamilyWeightRows, err = parseFamilyCalibration(a.Metadata.Extra); err != nil {
+	if b.FamilyMaps, b.FamilyMapRows, err = parseFamilyCalibration(a.Metadata.Extra); err != nil {
 		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
 	}
-	if len(b.FamilyWeights) > b.NumClass() {
-		return nil, fmt.Errorf("bundle %s: %s: extra.%s has %d weights for a family model of %d classes", dir, artifact.MetadataFile, ExtraFamilyCal, len(b.FamilyWeights), b.NumClass())
+	if len(b.FamilyMaps) > b.NumClass() {
+		return nil, fmt.Errorf("bundle %s: %s: extra.%s has %d weights for a family model of %d classes", dir, artifact.MetadataFile, ExtraFamilyCal, len(b.FamilyMaps), b.NumClass())
 	}
 	return b, nil
 }
@@ -238,12 +238,12 @@ func (b *Bundle) NumClass() int { return b.Family.NumClass() }
 
 // Predict returns P(fail) of every row of X and, per row, the probability
 // of every class (class 0 = no failure), which sum to 1. With family
-// weights (Serving.FamilyWeights) each class's probability is scaled by
-// its weight and P(fail) is their sum (CombineFamilyWeighted). It panics if X
+// maps (Serving.FamilyMaps) each class's probability goes through its map
+// and P(fail) is their sum (CombineFamilyMapped). It panics if X
 // does not have the bundle's number of features, like gbdt's Predict.
 func (b *Bundle) Predict(X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)
-	return pFail, combineFamilyInto(nil, pFail, b.Family.PredictProbaMulti(X), b.FamilyWeights)
+	return pFail, combineFamilyInto(nil, pFail, b.Family.PredictProbaMulti(X), b.FamilyMaps)
 }
 
 // Threshold returns the value of a stored threshold ("high", "medium").
@@ -265,18 +265,18 @@ func CombineFamily(pFail []float64, cond [][]float64) [][]float64 {
 	return combineFamilyInto(nil, pFail, cond, nil)
 }
 
-// CombineFamilyWeighted is CombineFamily with every class's probability
-// scaled by w (calibrate.FamilyWeights; nil: none): P(class c) =
-// w[c] * P(fail) * P(c | fail) (renormalised over c >= 1), and pFail[i]
-// is set, in place, to their sum. It is what Predict returns for a bundle
-// storing w.
-func CombineFamilyWeighted(pFail []float64, cond [][]float64, w calibrate.FamilyWeights) [][]float64 {
-	return combineFamilyInto(nil, pFail, cond, w)
+// CombineFamilyMapped is CombineFamily with every class's probability
+// through its map (calibrate.FamilyMaps; nil: none): P(class c) =
+// m.ApplyClass(c, P(fail) * P(c | fail) renormalised over c >= 1), and
+// pFail[i] is set, in place, to their sum. It is what Predict returns for
+// a bundle storing m.
+func CombineFamilyMapped(pFail []float64, cond [][]float64, m calibrate.FamilyMaps) [][]float64 {
+	return combineFamilyInto(nil, pFail, cond, m)
 }
 
-// combineFamilyInto is CombineFamilyWeighted into s's buffers (nil: new
+// combineFamilyInto is CombineFamilyMapped into s's buffers (nil: new
 // ones).
-func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, w calibrate.FamilyWeights) [][]float64 {
+func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, m calibrate.FamilyMaps) [][]float64 {
 	if len(cond) != len(pFail) {
 		panic(fmt.Sprintf("bundle: %d P(fail) values for %d family rows", len(pFail), len(cond)))
 	}
@@ -298,14 +298,14 @@ func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, w calibrat
 		sum := 0.0
 		for c := 1; c < k; c++ {
 			if mass > 0 {
-				row[c] = p * w.Weight(c) * cond[i][c] / mass
+				row[c] = m.ApplyClass(c, p*cond[i][c]/mass)
 			} else {
 				row[c] = p / float64(k-1)
 			}
 			sum += row[c]
 		}
-		if len(w) > 0 && mass > 0 {
-			// The weights take probability away: P(fail) is what is left.
+		if len(m) > 0 && mass > 0 {
+			// The maps take probability away: P(fail) is what is left.
 			p = min(sum, p)
 			pFail[i] = p
 		}
@@ -329,7 +329,7 @@ type Scratch struct {
 // plan about 110 MB).
 func (b *Bundle) PredictInto(s *Scratch, X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)
-	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X), b.FamilyWeights)
+	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X), b.FamilyMaps)
 }
 
 // grow returns (*buf)[:n], reallocating *buf when it is too short.
@@ -359,44 +359,51 @@ func SetServing(md *artifact.Metadata, s Serving) {
 	} else {
 		delete(md.Extra, ExtraCalibration)
 	}
-	if len(s.FamilyWeights) > 0 && !s.FamilyWeights.Identity() {
-		md.Extra[ExtraFamilyCal] = map[string]any{"method": "class_weights", "weights": []float64(slices.Clone(s.FamilyWeights)), "rows": s.FamilyWeightRows}
+	if len(s.FamilyMaps) > 0 && !s.FamilyMaps.Identity() {
+		maps := make([]any, len(s.FamilyMaps))
+		for c := range s.FamilyMaps {
+			mp := s.FamilyMaps.Map(c)
+			maps[c] = []any{mp.A, mp.B}
+		}
+		md.Extra[ExtraFamilyCal] = map[string]any{"method": "platt_min", "maps": maps, "rows": s.FamilyMapRows}
 	} else {
 		delete(md.Extra, ExtraFamilyCal)
 	}
 }
 
 // parseFamilyCalibration reads what SetServing wrote for
-// Serving.FamilyWeights: nil when absent; an error for an unknown method
-// or a weight that is not finite and positive.
-func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyWeights, int, error) {
+// Serving.FamilyMaps: nil when absent; an error for an unknown method or
+// a map that is not monotone increasing and finite.
+func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyMaps, int, error) {
 	raw, ok := extra[ExtraFamilyCal]
 	if !ok || raw == nil {
 		return nil, 0, nil
 	}
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"class_weights\", \"weights\": [...]}", ExtraFamilyCal, raw)
+		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"platt_min\", \"maps\": [[a, b], ...]}", ExtraFamilyCal, raw)
 	}
-	if m["method"] != "class_weights" {
-		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"class_weights\"", ExtraFamilyCal, m["method"])
+	if m["method"] != "platt_min" {
+		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"platt_min\"", ExtraFamilyCal, m["method"])
 	}
-	var w calibrate.FamilyWeights
-	switch ws := m["weights"].(type) {
-	case []float64: // as SetServing left it
-		w = slices.Clone(ws)
-	case []any: // from JSON
-		for i, v := range ws {
-			f, ok := v.(float64)
-			if !ok {
-				return nil, 0, fmt.Errorf("extra.%s.weights[%d] is %T, want a number", ExtraFamilyCal, i, v)
-			}
-			w = append(w, f)
+	list, ok := m["maps"].([]any)
+	if !ok {
+		return nil, 0, fmt.Errorf("extra.%s.maps is %T, want an array of [a, b] pairs", ExtraFamilyCal, m["maps"])
+	}
+	maps := make(calibrate.FamilyMaps, len(list))
+	for c, v := range list {
+		pair, ok := v.([]any)
+		if !ok || len(pair) != 2 {
+			return nil, 0, fmt.Errorf("extra.%s.maps[%d] is %v, want [a, b]", ExtraFamilyCal, c, v)
 		}
-	default:
-		return nil, 0, fmt.Errorf("extra.%s.weights is %T, want an array of numbers", ExtraFamilyCal, m["weights"])
+		a, okA := pair[0].(float64)
+		b, okB := pair[1].(float64)
+		if !okA || !okB {
+			return nil, 0, fmt.Errorf("extra.%s.maps[%d] is %v, want two numbers", ExtraFamilyCal, c, v)
+		}
+		maps[c] = calibrate.Platt{A: a, B: b}
 	}
-	if err := w.Valid(); err != nil {
+	if err := maps.Valid(); err != nil {
 		return nil, 0, fmt.Errorf("extra.%s: %w", ExtraFamilyCal, err)
 	}
 	rows := 0
@@ -406,7 +413,7 @@ func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyWeights, int,
 	case int:
 		rows = v
 	}
-	return w, rows, nil
+	return maps, rows, nil
 }
 
 // parseCalibration reads what SetServing wrote for Serving.Calibration:
