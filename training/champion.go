@@ -150,7 +150,7 @@ func (t *trainer) compare(ctx context.Context, cs *championState, s *Tables, cha
 		t.log.Info("champion cannot be evaluated on this feature table; promoting the challenger", "champion", version, "err", err)
 		return
 	}
-	scores, _ := champ.Predict(s.ValidX)
+	scores := champ.Fail.PredictProba(s.ValidX) // the fail models, like for like: the challenger's PR-AUC is its fail model's
 	champPR, err := metrics.AveragePrecision(scores, s.ValidLabels)
 	if err != nil {
 		res.Promoted, res.Reason = true, fmt.Sprintf("the champion's PR-AUC cannot be computed (%v)", err)

@@ -104,6 +104,7 @@ func (t *trainer) metadata(res *Result, w Windows, s *Tables, c *candidateSet,
 		}
 	}
 	md.Extra["calibration_check"] = cal.metadata(float64(s.ValidFailures))
+	md.Extra["family_calibration_check"] = cal.family.metadata()
 	if n := t.rules.total(); n > 0 {
 		md.Extra["rule_rows_left_out"] = map[string]any{"rows": n, "rules": t.rules.String()}
 	}
@@ -182,6 +183,9 @@ func (t *trainer) writeReport(dir string, res *Result, w Windows, s *Tables, c *
 		r.Calibrated = reliability(cal.after)
 	}
 	r.CalibrationNote = cal.note
+	if cal.family.note != "" {
+		r.CalibrationNote += " " + cal.family.note
+	}
 	if n := t.rules.total(); n > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d sends a deterministic rule decides (features/mechanism) are left out of the models' training and validation rows, and so of every metric above: scoring decides them by the rule. They were: %s.", n, t.rules.String()))
 	}

@@ -90,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// The metadata is readable JSON with the documented names.
 	raw, _ := os.ReadFile(filepath.Join(dir, MetadataFile))
-	for _, key := range []string{`"format_version": 1`, `"lead_time": "24h0m0s"`, `"feature_schema_hash"`, `"roc_auc"`, `"files"`} {
+	for _, key := range []string{`"format_version": 2`, `"lead_time": "24h0m0s"`, `"feature_schema_hash"`, `"roc_auc"`, `"files"`} {
 		if !strings.Contains(string(raw), key) {
 			t.Errorf("metadata.json lacks %s", key)
 		}
@@ -234,7 +234,7 @@ func TestOpenFormatVersion(t *testing.T) {
 		version any
 		text    string
 	}{
-		{"future", FormatVersion + 1, "this build reads versions up to 1"},
+		{"future", FormatVersion + 1, "this build reads versions up to 2"},
 		{"zero", 0, "unknown format version 0"},
 		{"missing", nil, "no format_version"},
 	}

@@ -15,7 +15,10 @@ import (
 
 // FormatVersion is the metadata format this build writes and the newest it
 // reads. Bump it when a change would make older builds misread a model.
-const FormatVersion = 1
+// 2: extra.family_calibration (models/bundle): P(fail) is the sum of the
+// mapped family probabilities, and the thresholds are chosen on it; a
+// build that ignores the maps would compare the unmapped P(fail) with them.
+const FormatVersion = 2
 
 // MetadataFile is the name of the metadata file in a model directory.
 const MetadataFile = "metadata.json"

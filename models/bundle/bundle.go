@@ -33,6 +33,7 @@ const (
 	ExtraLead        = "lead"
 	ExtraRefresh     = "refresh"
 	ExtraCalibration = "probability_calibration"
+	ExtraFamilyCal   = "family_calibration"
 )
 
 // Serving are the settings a bundle must be scored with, besides its
@@ -52,6 +53,14 @@ type Serving struct {
 	Calibration *calibrate.Platt
 	// CalibrationRows is the number of rows the map was fitted on.
 	CalibrationRows int
+	// FamilyMaps calibrate the probability of each class (by class index,
+	// fitted on the validation window, calibrate.FamilyMaps): Predict
+	// applies them. nil when the bundle stores none. In metadata.json it
+	// is extra.family_calibration, an object {"method": "platt_min",
+	// "maps": [[a0, b0], [a1, b1], ...], "rows": N}.
+	FamilyMaps calibrate.FamilyMaps
+	// FamilyMapRows is the number of rows the maps were fitted on.
+	FamilyMapRows int
 }
 
 // Bundle is a loaded, verified model bundle.
@@ -127,6 +136,12 @@ func Load(dir, schemaHash string) (*Bundle, error) {
 	}
 	if b.Calibration, b.CalibrationRows, err = parseCalibration(a.Metadata.Extra); err != nil {
 		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
+	}
+	if b.FamilyMaps, b.FamilyMapRows, err = parseFamilyCalibration(a.Metadata.Extra); err != nil {
+		return nil, fmt.Errorf("bundle %s: %s: %w", dir, artifact.MetadataFile, err)
+	}
+	if len(b.FamilyMaps) > b.NumClass() {
+		return nil, fmt.Errorf("bundle %s: %s: extra.%s has %d weights for a family model of %d classes", dir, artifact.MetadataFile, ExtraFamilyCal, len(b.FamilyMaps), b.NumClass())
 	}
 	return b, nil
 }
@@ -222,11 +237,13 @@ func checkModels(fail, family *gbdt.Model, features int) error {
 func (b *Bundle) NumClass() int { return b.Family.NumClass() }
 
 // Predict returns P(fail) of every row of X and, per row, the probability
-// of every class (class 0 = no failure), which sum to 1. It panics if X
+// of every class (class 0 = no failure), which sum to 1. With family
+// maps (Serving.FamilyMaps) each class's probability goes through its map
+// and P(fail) is their sum (CombineFamilyMapped). It panics if X
 // does not have the bundle's number of features, like gbdt's Predict.
 func (b *Bundle) Predict(X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)
-	return pFail, CombineFamily(pFail, b.Family.PredictProbaMulti(X))
+	return pFail, combineFamilyInto(nil, pFail, b.Family.PredictProbaMulti(X), b.FamilyMaps)
 }
 
 // Threshold returns the value of a stored threshold ("high", "medium").
@@ -245,11 +262,21 @@ func (b *Bundle) Threshold(name string) (value float64, ok bool) {
 // renormalised over c >= 1. A row whose conditional mass on c >= 1 is 0
 // spreads P(fail) evenly over those classes.
 func CombineFamily(pFail []float64, cond [][]float64) [][]float64 {
-	return combineFamilyInto(nil, pFail, cond)
+	return combineFamilyInto(nil, pFail, cond, nil)
 }
 
-// combineFamilyInto is CombineFamily into s's buffers (nil: new ones).
-func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64) [][]float64 {
+// CombineFamilyMapped is CombineFamily with every class's probability
+// through its map (calibrate.FamilyMaps; nil: none): P(class c) =
+// m.ApplyClass(c, P(fail) * P(c | fail) renormalised over c >= 1), and
+// pFail[i] is set, in place, to their sum. It is what Predict returns for
+// a bundle storing m.
+func CombineFamilyMapped(pFail []float64, cond [][]float64, m calibrate.FamilyMaps) [][]float64 {
+	return combineFamilyInto(nil, pFail, cond, m)
+}
+
+// combineFamilyInto is CombineFamilyMapped into s's buffers (nil: new
+// ones).
+func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, m calibrate.FamilyMaps) [][]float64 {
 	if len(cond) != len(pFail) {
 		panic(fmt.Sprintf("bundle: %d P(fail) values for %d family rows", len(pFail), len(cond)))
 	}
@@ -264,18 +291,25 @@ func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64) [][]float6
 	flat := grow(&s.flat, len(pFail)*k)
 	for i, p := range pFail {
 		row := flat[i*k : (i+1)*k : (i+1)*k]
-		row[0] = 1 - p
 		mass := 0.0
 		for c := 1; c < k; c++ {
 			mass += cond[i][c]
 		}
+		sum := 0.0
 		for c := 1; c < k; c++ {
 			if mass > 0 {
-				row[c] = p * cond[i][c] / mass
+				row[c] = m.ApplyClass(c, p*cond[i][c]/mass)
 			} else {
 				row[c] = p / float64(k-1)
 			}
+			sum += row[c]
 		}
+		if len(m) > 0 && mass > 0 {
+			// The maps take probability away: P(fail) is what is left.
+			p = min(sum, p)
+			pFail[i] = p
+		}
+		row[0] = 1 - p
 		out[i] = row
 	}
 	return out
@@ -295,7 +329,7 @@ type Scratch struct {
 // plan about 110 MB).
 func (b *Bundle) PredictInto(s *Scratch, X models.Matrix) (pFail []float64, pFamily [][]float64) {
 	pFail = b.Fail.PredictProba(X)
-	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X))
+	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X), b.FamilyMaps)
 }
 
 // grow returns (*buf)[:n], reallocating *buf when it is too short.
@@ -325,6 +359,61 @@ func SetServing(md *artifact.Metadata, s Serving) {
 	} else {
 		delete(md.Extra, ExtraCalibration)
 	}
+	if len(s.FamilyMaps) > 0 && !s.FamilyMaps.Identity() {
+		maps := make([]any, len(s.FamilyMaps))
+		for c := range s.FamilyMaps {
+			mp := s.FamilyMaps.Map(c)
+			maps[c] = []any{mp.A, mp.B}
+		}
+		md.Extra[ExtraFamilyCal] = map[string]any{"method": "platt_min", "maps": maps, "rows": s.FamilyMapRows}
+	} else {
+		delete(md.Extra, ExtraFamilyCal)
+	}
+}
+
+// parseFamilyCalibration reads what SetServing wrote for
+// Serving.FamilyMaps: nil when absent; an error for an unknown method or
+// a map that is not monotone increasing and finite.
+func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyMaps, int, error) {
+	raw, ok := extra[ExtraFamilyCal]
+	if !ok || raw == nil {
+		return nil, 0, nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"platt_min\", \"maps\": [[a, b], ...]}", ExtraFamilyCal, raw)
+	}
+	if m["method"] != "platt_min" {
+		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"platt_min\"", ExtraFamilyCal, m["method"])
+	}
+	list, ok := m["maps"].([]any)
+	if !ok {
+		return nil, 0, fmt.Errorf("extra.%s.maps is %T, want an array of [a, b] pairs", ExtraFamilyCal, m["maps"])
+	}
+	maps := make(calibrate.FamilyMaps, len(list))
+	for c, v := range list {
+		pair, ok := v.([]any)
+		if !ok || len(pair) != 2 {
+			return nil, 0, fmt.Errorf("extra.%s.maps[%d] is %v, want [a, b]", ExtraFamilyCal, c, v)
+		}
+		a, okA := pair[0].(float64)
+		b, okB := pair[1].(float64)
+		if !okA || !okB {
+			return nil, 0, fmt.Errorf("extra.%s.maps[%d] is %v, want two numbers", ExtraFamilyCal, c, v)
+		}
+		maps[c] = calibrate.Platt{A: a, B: b}
+	}
+	if err := maps.Valid(); err != nil {
+		return nil, 0, fmt.Errorf("extra.%s: %w", ExtraFamilyCal, err)
+	}
+	rows := 0
+	switch v := m["rows"].(type) {
+	case float64:
+		rows = int(v)
+	case int:
+		rows = v
+	}
+	return maps, rows, nil
 }
 
 // parseCalibration reads what SetServing wrote for Serving.Calibration:

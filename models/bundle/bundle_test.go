@@ -403,3 +403,84 @@ func TestCalibrationRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestCombineFamilyMapped: a class's probability goes through its map
+// and P(fail) becomes the classes' sum.
+func TestCombineFamilyMapped(t *testing.T) {
+	pFail := []float64{0.5, 0.4}
+	cond := [][]float64{{0.2, 0.4, 0.4}, {1, 0, 0}}
+	m := calibrate.FamilyMaps{calibrate.Identity, {A: 1, B: math.Log(0.5)}}
+	got := CombineFamilyMapped(pFail, cond, m)
+	first := m.ApplyClass(1, 0.25)
+	want := []float64{1 - first - 0.25, first, 0.25}
+	for c := range want {
+		if math.Abs(got[0][c]-want[c]) > 1e-12 {
+			t.Fatalf("mapped row %v, want %v", got[0], want)
+		}
+	}
+	if math.Abs(pFail[0]-(first+0.25)) > 1e-12 || first >= 0.25 {
+		t.Errorf("P(fail) %v, want %v (the first class lowered)", pFail[0], first+0.25)
+	}
+	// A row without a split keeps P(fail) and spreads it evenly.
+	if pFail[1] != 0.4 || math.Abs(got[1][1]-0.2) > 1e-12 {
+		t.Errorf("zero-mass row: P(fail) %v, row %v", pFail[1], got[1])
+	}
+}
+
+// TestFamilyMapsRoundTrip: the family maps survive SetServing, Save and
+// Load, and Predict applies them; malformed ones fail Load.
+func TestFamilyMapsRoundTrip(t *testing.T) {
+	X, fail, family := fitPair(t)
+	maps := calibrate.FamilyMaps{calibrate.Identity, {A: 2, B: -1}, calibrate.Identity, {A: 1, B: math.Log(0.25)}}
+	md := testMetadata()
+	SetServing(&md, Serving{Lead: time.Hour, FamilyMaps: maps, FamilyMapRows: 99})
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := Save(dir, md, fail, family); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(dir, testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b.FamilyMaps, maps) || b.FamilyMapRows != 99 {
+		t.Fatalf("maps %v (%d rows), want %v", b.FamilyMaps, b.FamilyMapRows, maps)
+	}
+	pFail, pFamily := b.Predict(X)
+	raw := fail.PredictProba(X)
+	want := CombineFamilyMapped(slices.Clone(raw), family.PredictProbaMulti(X), maps)
+	lower := 0
+	for i := range pFail {
+		if pFail[i] < raw[i]-1e-12 {
+			lower++
+		}
+		for c := range pFamily[i] {
+			if math.Abs(pFamily[i][c]-want[i][c]) > 1e-12 {
+				t.Fatalf("row %d: %v, want %v", i, pFamily[i], want[i])
+			}
+		}
+	}
+	if lower == 0 {
+		t.Error("no row's P(fail) was lowered by the maps")
+	}
+	for _, tc := range []struct {
+		name  string
+		extra any
+	}{
+		{"decreasing", map[string]any{"method": "platt_min", "maps": []any{[]any{1.0, 0.0}, []any{-1.0, 0.0}}}},
+		{"unknown method", map[string]any{"method": "isotonic", "maps": []any{}}},
+		{"too many classes", map[string]any{"method": "platt_min", "maps": []any{[]any{1.0, 0.0}, []any{1.0, 0.0}, []any{1.0, 0.0}, []any{1.0, 0.0}, []any{1.0, -1.0}}}},
+		{"not pairs", map[string]any{"method": "platt_min", "maps": []any{"a"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			md := testMetadata()
+			md.Extra[ExtraFamilyCal] = tc.extra
+			dir := filepath.Join(t.TempDir(), "model")
+			if err := Save(dir, md, fail, family); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load(dir, testSchema); err == nil || !strings.Contains(err.Error(), ExtraFamilyCal) {
+				t.Fatalf("Load: %v, want an error naming %s", err, ExtraFamilyCal)
+			}
+		})
+	}
+}

@@ -17,6 +17,9 @@
 // Class 0 is "no failure". Predict combines the two models:
 // P(class 0) = 1 - P(fail) and, for c >= 1,
 // P(class c) = P(fail) * P(c | fail) / sum over c' >= 1 of P(c' | fail).
+// A bundle storing family maps (Serving.FamilyMaps, extra
+// "family_calibration", calibrate.FamilyMaps) passes each P(class c)
+// through its map, and P(fail) is then their sum.
 //
 // Typed views of the metadata: Serving (Bundle.Lead, Refresh,
 // LikelyCodes), stored as the Extra keys "lead" and "refresh" (durations

@@ -19,4 +19,11 @@
 // known share of the row's sends. Fitting on the scores alone would take
 // that cause's failures for the model's and lift every row, so that the
 // combined probability counts them twice.
+//
+// FamilyWeights calibrate a family model's split: each class's
+// probability P(fail with c) is scaled by a weight in (0, 1] and P(fail)
+// becomes their sum. FitFamilyWeight is a class's actual over expected
+// failures, shrunk toward 1 by a pseudo-count and floored at
+// MinFamilyWeight; which classes are weighted, on which rows, is the
+// caller's (training: the families a known mechanism covers).
 package calibrate
