@@ -208,9 +208,7 @@ func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities,
 		emitErr error // from the consumer of the rows, returned as is
 	)
 	classify := func(batch []pipeline.Event) error {
-		for i := range batch {
-			cl.event(&batch[i])
-		}
+		cl.events(batch)
 		if out != nil {
 			return out.emit(cl.maxTs, false)
 		}

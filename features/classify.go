@@ -186,6 +186,7 @@ type classifier struct {
 	rows        *rowStore // identity and label columns of the rows (nil: no rows)
 	batch       *recBatch
 	emit        func(*recBatch) *recBatch // hands a full batch on, returns an empty one
+	warmed      uint64                    // the sum of what warm read, so that its loads are kept
 }
 
 const recordBatch = 4096
@@ -261,8 +262,50 @@ func (c *classifier) lookup(h uint64, now int64) (*message, msgState) {
 	return nil, msgUnknown
 }
 
-// event classifies one history event.
-func (c *classifier) event(e *pipeline.Event) {
+// events classifies a batch of history events in order. The message and
+// recipient tables run to hundreds of megabytes on big histories, so
+// nearly every lookup is a miss to memory, and one miss at a time keeps
+// the core waiting. So events goes in groups of warmGroup: before it
+// classifies a group, it reads the table slots the group's lookups start
+// at, in a loop whose loads do not depend on one another (warm), so that
+// the group's misses overlap. Warming only reads: what the events do is
+// as before. (Warming the next group ahead, as the stages do, measured
+// no better here.)
+func (c *classifier) events(batch []pipeline.Event) {
+	var hs [warmGroup]uint64
+	for len(batch) > 0 {
+		g := batch[:min(warmGroup, len(batch))]
+		batch = batch[len(g):]
+		c.warm(hs[:len(g)], g)
+		for i := range g {
+			c.event(&g[i], hs[i])
+		}
+	}
+}
+
+// warm sets hs to the hashID of the message ids of g, and reads the
+// first message-table slot of each and the first recipient-table slot
+// of each hashed recipient of g (see events).
+func (c *classifier) warm(hs []uint64, g []pipeline.Event) {
+	for i := range g {
+		hs[i] = hashID(g[i].MessageID)
+	}
+	var sum uint64
+	m := c.msgs
+	for _, h := range hs {
+		sum += m.slots[slotIndex(msgKey(h), m.shift)].key
+	}
+	r := c.en.recip.hashed
+	for i := range g {
+		if k, ok := hashedKey(g[i].Recipient); ok {
+			sum += r.slots[slotIndex(k, r.shift)].key
+		}
+	}
+	c.warmed += sum
+}
+
+// event classifies one history event; h is hashID of its message id.
+func (c *classifier) event(e *pipeline.Event, h uint64) {
 	ts := e.Timestamp
 	if ts > c.maxTs {
 		c.maxTs = ts
@@ -288,7 +331,6 @@ func (c *classifier) event(e *pipeline.Event) {
 	if (e.Status == pipeline.StatusSent && c.sawAccepted) || e.Status == pipeline.StatusUnknown {
 		return // neither a send nor an outcome, whatever the message
 	}
-	h := hashID(e.MessageID)
 	m, state := c.lookup(h, ts)
 	isOutcome := e.Status == pipeline.StatusDelivered || e.Status == pipeline.StatusRead || e.Status == pipeline.StatusFailed
 	if state == msgLate {

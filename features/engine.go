@@ -90,6 +90,7 @@ type schedStage struct {
 	// the caller sets chunk (scoring).
 	newChunk func(first int32) *xChunk
 	v        view
+	warmed   uint8 // what warm read (see pagedState.warm)
 }
 
 type outStage struct {
@@ -100,6 +101,7 @@ type outStage struct {
 	chunks   []*xChunk     // chunks with rows still to finish, in row order
 	done     func(*xChunk) // takes a finished chunk; nil: keep it (scoring)
 	v        view
+	warmed   uint8 // what warm read (see pagedState.warm)
 }
 
 func newEngine(cutoff func(int64) int64) *engine {
@@ -129,9 +131,19 @@ func (s *schedStage) setTime(t int64) {
 	s.curTs = t
 }
 
+// Which records' recipient state a stage looks up (see warmGroup).
+func isSend(r *record) bool    { return r.kind == recSend }
+func isRow(r *record) bool     { return r.kind == recSend && r.row >= 0 }
+func anyRecord(r *record) bool { return true }
+
 // process runs the schedule stage over a batch, in time order.
 func (s *schedStage) process(b *recBatch) {
+	n := len(b.recs)
+	s.warmed += s.state.recip.warmRecips(b.recs[:min(warmGroup, n)], isSend)
 	for i := range b.recs {
+		if i%warmGroup == 0 {
+			s.warmed += s.state.recip.warmRecips(b.recs[min(i+warmGroup, n):min(i+2*warmGroup, n)], isSend)
+		}
 		r := &b.recs[i]
 		s.setTime(r.ts)
 		if r.kind == recSend {
@@ -169,7 +181,12 @@ func (s *schedStage) send(r *record, cutoff int64) {
 func (o *outStage) process(b *recBatch) {
 	o.chunks = append(o.chunks, b.chunks...)
 	b.chunks = b.chunks[:0]
+	n := len(b.recs)
+	o.warmed += o.state.recip.warmRecips(b.recs[:min(warmGroup, n)], isRow)
 	for i := range b.recs {
+		if i%warmGroup == 0 {
+			o.warmed += o.state.recip.warmRecips(b.recs[min(i+warmGroup, n):min(i+2*warmGroup, n)], isRow)
+		}
 		r := &b.recs[i]
 		c := o.cutoff(r.ts)
 		if r.kind == recSend && r.row >= 0 {
@@ -230,6 +247,13 @@ func (o *outStage) finish() {
 // drain applies the outcome-clock records before cutoff.
 func (o *outStage) drain(cutoff int64) {
 	for o.fifoHead < len(o.fifo) && o.fifo[o.fifoHead].ts < cutoff {
+		if h := o.fifoHead; h%warmGroup == 0 {
+			// Applied records are warmed a group ahead (see warmGroup);
+			// records past the cutoff are warmed for nothing, which is
+			// harmless.
+			n := len(o.fifo)
+			o.warmed += o.state.recip.warmRecips(o.fifo[min(h+warmGroup, n):min(h+2*warmGroup, n)], anyRecord)
+		}
 		o.state.apply(&o.fifo[o.fifoHead])
 		o.fifoHead++
 	}

@@ -57,9 +57,7 @@ func TestKindsFollowTheirState(t *testing.T) {
 		b.recs = b.recs[:0]
 		return b
 	})
-	for i := range events[:len(events)/2] {
-		cl.event(&events[i])
-	}
+	cl.events(events[:len(events)/2])
 	cl.flush()
 	r := record{kind: recSend, ts: events[len(events)/2].Timestamp, row: -1, ids: entityIDs{recip: 1, phone: 1, tpl: 1, camp: 1, waba: 1, country: 1}, mtype: 2, media: 1 << 20}
 	eng.sched.state.ensure(&r.ids)
