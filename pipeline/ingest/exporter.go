@@ -558,15 +558,7 @@ func (x *Exporter) join() {
 		}
 		r.id = pipeline.EventIDHash(x.msgs.s[r.msg], r.status, r.ts)
 	}
-	slices.SortFunc(x.recs, func(a, b rec) int {
-		if c := cmp.Compare(a.ts, b.ts); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.id, b.id); c != 0 { // as the ids' hex strings compare
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
+	sortRecs(x.recs)
 	out := x.recs[:0]
 	for _, r := range x.recs {
 		if n := len(out); n > 0 && out[n-1].ts == r.ts && out[n-1].id == r.id {
@@ -581,6 +573,54 @@ func (x *Exporter) join() {
 	clear(x.recs[len(out):])
 	x.recs = out
 	x.sum.Events += int64(len(out))
+}
+
+// recKey is what recs are ordered by, and where the rec is: sorting
+// these a third of a rec's size and permuting the recs once costs less
+// than sorting the recs themselves (a tenth of the join's time went to
+// moving them).
+type recKey struct {
+	ts  int64
+	id  uint64
+	seq uint32
+	at  uint32
+}
+
+// sortRecs orders recs by time, then event id (as the ids' hex strings
+// compare), then input order. seq is unique, so the order is total: any
+// sort gives the same result.
+func sortRecs(recs []rec) {
+	keys := make([]recKey, len(recs))
+	for i := range recs {
+		keys[i] = recKey{ts: recs[i].ts, id: recs[i].id, seq: recs[i].seq, at: uint32(i)}
+	}
+	slices.SortFunc(keys, func(a, b recKey) int {
+		if c := cmp.Compare(a.ts, b.ts); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	// Permute in place, cycle by cycle: position i takes recs[keys[i].at].
+	for i := range keys {
+		if keys[i].at == uint32(i) {
+			continue
+		}
+		tmp := recs[i]
+		j := i
+		for {
+			k := int(keys[j].at)
+			keys[j].at = uint32(j)
+			if k == i {
+				recs[j] = tmp
+				break
+			}
+			recs[j] = recs[k]
+			j = k
+		}
+	}
 }
 
 // orphan reports whether a joined event is a status without its send.

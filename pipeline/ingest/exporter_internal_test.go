@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,6 +41,32 @@ func TestRecipientIndex(t *testing.T) {
 					next++
 				}
 			}
+		}
+	}
+}
+
+// sortRecs (keys sorted, recs permuted in place) orders recs as sorting
+// them by (ts, id, seq) does, whole recs compared: with ties on ts and
+// on (ts, id), sizes with one element, none, and runs already in order.
+func TestSortRecs(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 17, 1000, 5000} {
+		recs := make([]rec, n)
+		for i := range recs {
+			recs[i] = rec{ts: int64(rng.IntN(20)), id: uint64(rng.IntN(5)), seq: uint32(i), msg: uint32(rng.IntN(1 << 20)), recip: uint32(i * 7)}
+		}
+		if n == 5000 {
+			slices.SortFunc(recs[:2500], func(a, b rec) int { return cmp.Compare(a.ts, b.ts) })
+		}
+		rng.Shuffle(len(recs)/2, func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		want := slices.Clone(recs)
+		slices.SortFunc(want, func(a, b rec) int {
+			return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
+		})
+		sortRecs(recs)
+		if !slices.Equal(recs, want) {
+			t.Errorf("%d recs: sortRecs order differs from sorting the recs", n)
 		}
 	}
 }
