@@ -95,6 +95,7 @@ type Exporter struct {
 	opts     Options
 	hasher   *pipeline.RecipientHasher
 	keys     [numFields][]string // JSON keys of each send-log field
+	pathTree *pathNode           // keys as a tree, for fastSendLogFields (nil: not used)
 	paths    [numFields]string
 	mapped   [numFields]bool
 	finished bool
@@ -216,6 +217,7 @@ func New(opts Options) (*Exporter, error) {
 			return nil, fmt.Errorf("ingest: mapping of %s: %w", sendLogFields[f].name, err)
 		}
 	}
+	x.pathTree = newPathTree(&x.keys)
 	for _, c := range pipeline.Categories {
 		x.categories[c] = x.strs.str(c)
 		x.categories[strings.ToUpper(c)] = x.strs.str(c)
