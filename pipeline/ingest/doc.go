@@ -13,7 +13,9 @@
 // NDJSON inputs are parsed in parallel (one parser per GOMAXPROCS, on
 // chunks of lines) and committed in input order, so the result does not
 // depend on the number of cores; the touched day partitions are written in
-// parallel too. Export (the command) keeps events on disk, not in memory:
+// parallel too. The usual webhook and send-log lines are read by one-pass
+// scanners (webhook_fast.go, sendlog_fast.go) that only ever accept: any
+// other line goes to the general fastjson parser, which owns the rejects. Export (the command) keeps events on disk, not in memory:
 // it spills them to bucket files by message id, joins the buckets a group
 // at a time within a memory budget (ExportConfig.MemoryLimit), and merges
 // the joined runs into each day's file (spill.go; docs/export.md, Memory).

@@ -1,7 +1,11 @@
 package ingest
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,6 +42,46 @@ func TestRecipientIndex(t *testing.T) {
 					next++
 				}
 			}
+		}
+	}
+}
+
+// sortRecs (keys sorted, recs permuted in place) orders recs as sorting
+// them by (ts, id, seq) does, whole recs compared: with ties on ts and
+// on (ts, id), sizes with one element, none, and runs already in order,
+// by comparison and by radix (times of a month, of the whole int64 range,
+// all equal).
+func TestSortRecs(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct {
+		n      int
+		lo, hi int64 // times
+	}{
+		{0, 0, 1}, {1, 0, 1}, {2, 0, 1}, {3, 5, 9}, {17, 0, 20}, {1000, 0, 20}, {5000, 0, 20}, // comparison; radix with many ties
+		{5000, 1790000000_000000, 1792592000_000000}, // radix, four digits
+		{3000, -1 << 62, 1<<62 - 1},                  // radix, the whole range of digits
+		{2000, 7, 8},                                 // one time: ties only
+	} {
+		n := c.n
+		recs := make([]rec, n)
+		for i := range recs {
+			recs[i] = rec{ts: c.lo + rng.Int64N(c.hi-c.lo), id: uint64(rng.IntN(5)), seq: uint32(i), msg: uint32(rng.IntN(1 << 20)), recip: uint32(i * 7)}
+		}
+		if n == 3000 { // the extremes: a span of 2^64-1
+			recs[10].ts, recs[20].ts = math.MinInt64, math.MaxInt64
+		}
+		if n == 5000 && c.hi == 20 {
+			slices.SortFunc(recs[:2500], func(a, b rec) int { return cmp.Compare(a.ts, b.ts) })
+		}
+		rng.Shuffle(len(recs)/2, func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		want := slices.Clone(recs)
+		slices.SortFunc(want, func(a, b rec) int {
+			return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
+		})
+		sortRecs(recs)
+		if !slices.Equal(recs, want) {
+			t.Errorf("%d recs in [%d, %d): sortRecs order differs from sorting the recs", n, c.lo, c.hi)
 		}
 	}
 }

@@ -68,7 +68,7 @@ func parseWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
 // scratch space. It must only parse (parseSendLogLine, parseWebhookLine).
 func (x *Exporter) worker() *Exporter {
 	return &Exporter{
-		opts: x.opts, hasher: x.hasher, keys: x.keys, paths: x.paths, mapped: x.mapped,
+		opts: x.opts, hasher: x.hasher, keys: x.keys, pathTree: x.pathTree, paths: x.paths, mapped: x.mapped,
 		strs:       interner{s: slices.Clone(x.strs.s)}, // the contract's categories and types, read by index
 		categories: x.categories, msgTypes: x.msgTypes, statusByte: x.statusByte,
 	}

@@ -75,6 +75,18 @@ func (x *Exporter) parseObjectLine(line []byte, what string) (*fastjson.Value, *
 
 // parseSendLogLine parses one NDJSON send-log line into x.send.
 func (x *Exporter) parseSendLogLine(line []byte) *lineError {
+	if utf8.Valid(line) && rawControlInString(line) == nil && x.fastSendLogFields(line) {
+		x.lineObject = true
+		return x.buildSend()
+	}
+	if le := x.sendLogFieldsGeneral(line); le != nil {
+		return le
+	}
+	return x.buildSend()
+}
+
+// sendLogFieldsGeneral fills x.fields from line with fastjson: any line.
+func (x *Exporter) sendLogFieldsGeneral(line []byte) *lineError {
 	v, le := x.parseObjectLine(line, "a send-log object")
 	if le != nil {
 		return le
@@ -100,7 +112,7 @@ func (x *Exporter) parseSendLogLine(line []byte) *lineError {
 			fv.kind, fv.typ = kindOther, typeName(t)
 		}
 	}
-	return x.buildSend()
+	return nil
 }
 
 // keyCheckLines is how many NDJSON send-log lines (from the start of the

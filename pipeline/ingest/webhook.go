@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/failcast/failcast/pipeline"
 	"github.com/valyala/fastjson"
@@ -135,10 +136,23 @@ func (x *Exporter) commitAccount(p *pendingEvent) {
 	x.sum.AccountEvents[p.status.String()]++
 }
 
-// parseWebhookLine parses one webhook body into x.pending.
+// parseWebhookLine parses one webhook body into x.pending: the usual
+// messages webhook by fastWebhookLine, any other line (and any line that
+// may be a reject) by parseWebhookGeneral.
 func (x *Exporter) parseWebhookLine(line []byte) *lineError {
 	x.pending, x.skipped = x.pending[:0], 0
 	x.pendingFields, x.pendingValues, x.pendingDisplay = x.pendingFields[:0], x.pendingValues[:0], x.pendingDisplay[:0]
+	if utf8.Valid(line) && rawControlInString(line) == nil && x.fastWebhookLine(line) {
+		return nil
+	}
+	x.pending, x.skipped, x.pendingDisplay = x.pending[:0], 0, x.pendingDisplay[:0] // what the fast path left
+	return x.parseWebhookGeneral(line)
+}
+
+// parseWebhookGeneral parses one webhook body into x.pending with
+// fastjson: any body, any field; the rejects and unknown fields are its
+// own. x's pending state must be empty.
+func (x *Exporter) parseWebhookGeneral(line []byte) *lineError {
 	v, le := x.parseObjectLine(line, "a webhook body object")
 	if le != nil {
 		return le
