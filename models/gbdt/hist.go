@@ -482,6 +482,13 @@ func (r splitRule) bestSplitOf(f int, h []int64, node binStat, sc gradScale) spl
 	whole := packStat(node)
 	var left int64
 	for b := 0; b+1 < len(h); b++ {
+		if h[b] == 0 {
+			// An empty bin leaves the left sums, so the gain, as they
+			// were at the bin before, and ties keep the lower bin: it
+			// cannot be the best (an empty first bin has an empty left
+			// side, which gains nothing).
+			continue
+		}
 		left += h[b]
 		ls := unpackStat(left)
 		gl, hl := sc.decode(ls)
