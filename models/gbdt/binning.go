@@ -142,12 +142,11 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 }
 
 // binMatrix is the uint8 bin matrix: the bin of row r in feature f is
-// cols[f][r]. byRow holds the same bins row-major, for the splittable
-// features only (empty when not built).
+// cols[f][r]. (Fit makes the row-major copy small nodes' histograms read,
+// see rowhist.go.)
 type binMatrix struct {
-	rows  int
-	cols  [][]uint8
-	byRow rowBins
+	rows int
+	cols [][]uint8
 }
 
 // binBlockRows is the number of rows binned together: a block of rows
@@ -232,7 +231,6 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 	for f := range out.cols {
 		out.cols[f] = data[f*X.Rows : (f+1)*X.Rows : (f+1)*X.Rows]
 	}
-	out.byRow = newRowBins(bm, X.Rows)
 	index := make([]*edgeIndex, X.Cols)
 	for f, edges := range bm.edges {
 		index[f] = newEdgeIndex(edges)
@@ -249,7 +247,6 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, index[f])
 			}
 		}
-		out.fillRowBins(lo, hi)
 		for r := lo; r < hi; r++ {
 			for f, v := range X.Data[r*X.Cols : (r+1)*X.Cols] {
 				if v != v {
@@ -268,32 +265,6 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		}
 	}
 	return out, nil
-}
-
-// newRowBins returns an empty row-major copy, for rows rows, of the bins
-// of bm's splittable features (those with edges).
-func newRowBins(bm *binMapper, rows int) rowBins {
-	var rb rowBins
-	for f, edges := range bm.edges {
-		if len(edges) > 0 {
-			rb.feature = append(rb.feature, f)
-		}
-	}
-	rb.width = len(rb.feature)
-	rb.data = make([]uint8, rows*rb.width)
-	return rb
-}
-
-// fillRowBins copies the bins of rows [lo, hi) into m.byRow.
-func (m *binMatrix) fillRowBins(lo, hi int) {
-	rb := &m.byRow
-	for j, f := range rb.feature {
-		col := m.cols[f][lo:hi]
-		dst := rb.data[lo*rb.width+j : hi*rb.width]
-		for i, v := range col {
-			dst[i*rb.width] = v
-		}
-	}
 }
 
 // radixSortFloat32 sorts non-NaN values ascending (-0 before +0) with an

@@ -14,8 +14,7 @@ import (
 // set chunk by chunk as it is built (BinnedBuilder), so that the set is
 // never held whole as float values.
 type Binner struct {
-	bm      *binMapper
-	workers int // of BinnedBuilder.Dataset's row-major copy
+	bm *binMapper
 }
 
 // NewBinner computes the bin edges of every feature from a sample of
@@ -84,7 +83,7 @@ func NewBinner(ctx context.Context, p Params, chunks ...[][]float32) (*Binner, e
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Binner{bm: bm, workers: p.workers()}, nil
+	return &Binner{bm: bm}, nil
 }
 
 // Features returns the number of features the Binner bins.
@@ -234,13 +233,6 @@ func (bb *BinnedBuilder) Dataset(weight []float32) Dataset {
 		m.cols[f] = col[:bb.rows:bb.rows]
 	}
 	bb.cols = nil
-	// The row-major copy Fit builds small nodes' histograms from (see
-	// rowhist.go), as binAll makes it for float rows.
-	m.byRow = newRowBins(bb.binner.bm, m.rows)
-	blocks := (m.rows + binBlockRows - 1) / binBlockRows
-	parallelFor(blocks, max(1, bb.binner.workers), func(b int) {
-		m.fillRowBins(b*binBlockRows, min((b+1)*binBlockRows, m.rows))
-	})
 	return Dataset{
 		X:      models.Matrix{Rows: bb.rows, Cols: len(m.cols)},
 		Y:      bb.y,

@@ -81,6 +81,10 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 				for _, rowWise := range []int{0, n} {
 					for _, workers := range []int{1, 2, 3} {
 						hb := &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWise, sparse: sparse.cols}
+						if rowWise > 0 {
+							// Sparse features keep their entries row by row.
+							hb.byRow = newRowBins(bins, features, sparse.cols, workers)
+						}
 						hb.groups = [][]int{features[:histGroupSize], features[histGroupSize:]}
 						hist := make([]int64, layout.size)
 						for i := range hist {
