@@ -68,11 +68,17 @@ type rowBins struct {
 	spBin   []uint8
 }
 
+// rowSparseMinSaved is the fewest adds per row (sparse features less
+// their mean entries per row) for which sparse features keep per-row
+// entries in row-wise histograms; below it they are dense bytes.
+const rowSparseMinSaved = 16
+
 // newRowBins builds the row-major copy of the bins of features (at most
 // maxRowWidth), sparse[f] being feature f's sparse column or nil. Sparse
-// features keep their entries row by row only while the entries fit
-// int32 offsets; otherwise every feature is dense.
-func newRowBins(bins *binMatrix, features []int, sparse []*sparseCol, workers int) *rowBins {
+// features keep their entries row by row when that spares at least
+// minSaved adds per row (Fit passes rowSparseMinSaved) and the entries
+// fit int32 offsets; otherwise every feature is a dense byte.
+func newRowBins(bins *binMatrix, features []int, sparse []*sparseCol, minSaved float64, workers int) *rowBins {
 	rb := &rowBins{}
 	entries := 0
 	for _, f := range features {
@@ -80,7 +86,16 @@ func newRowBins(bins *binMatrix, features []int, sparse []*sparseCol, workers in
 			entries += len(sparse[f].rows)
 		}
 	}
-	useSparse := entries < math.MaxInt32
+	nsparse := 0
+	for _, f := range features {
+		if f < len(sparse) && sparse[f] != nil {
+			nsparse++
+		}
+	}
+	// A row's entries cost a look-up of their place and a cache line
+	// of their own: worth it only when they spare many adds.
+	saved := float64(nsparse) - float64(entries)/float64(max(bins.rows, 1))
+	useSparse := entries < math.MaxInt32 && saved >= minSaved
 	isSparse := func(f int) bool { return useSparse && f < len(sparse) && sparse[f] != nil }
 	for _, f := range features {
 		if !isSparse(f) {
@@ -233,6 +248,7 @@ const rowBatch = 16
 func addRows(h rowHist, rb *rowBins, rows []int32, grads []int64) {
 	var gbuf [rowBatch]int64
 	var bbuf [rowBatch * maxRowWidth]uint8
+	var span [rowBatch][2]int32 // sparse entries of the batch's rows
 	bins, width := rb.data, rb.stride
 	sparse := rb.width > rb.stride
 	for len(rows) > 0 {
@@ -241,14 +257,17 @@ func addRows(h rowHist, rb *rowBins, rows []int32, grads []int64) {
 		for i, r := range batch {
 			gbuf[i] = grads[r]
 			copy(bbuf[i*width:(i+1)*width], bins[int(r)*width:int(r)*width+width])
+			if sparse {
+				span[i] = [2]int32{rb.spStart[r], rb.spStart[r+1]}
+			}
 		}
 		for i := range batch {
 			addRow(h, bbuf[i*width:(i+1)*width], gbuf[i])
 		}
 		if sparse {
-			for i, r := range batch {
+			for i := range batch {
 				gp := gbuf[i]
-				lo, hi := rb.spStart[r], rb.spStart[r+1]
+				lo, hi := span[i][0], span[i][1]
 				slots, sb := rb.spSlot[lo:hi], rb.spBin[lo:hi]
 				for k, j := range slots {
 					h[uint16(j)<<8|uint16(sb[k]+rowSlotShift(int(j)))] += gp

@@ -95,7 +95,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		workers:      workers,
 	}
 	if gr.hb.rowWise > 0 && len(splittable) <= maxRowWidth {
-		gr.hb.byRow = newRowBins(bins, splittable, gr.hb.sparse, workers)
+		gr.hb.byRow = newRowBins(bins, splittable, gr.hb.sparse, rowSparseMinSaved, workers)
 	}
 	packed := make([]int64, n) // one output's gradients, quantised for packed histograms
 	rowIdx := make([]int32, 0, n)
