@@ -54,9 +54,9 @@ func rowWiseLimit(n int) int {
 // row: row r's are spSlot[e], spBin[e] for e in [spStart[r],
 // spStart[r+1]). A histogram adds a row's dense bytes and its few sparse
 // entries, and sets a sparse slot's top bin to the node's total minus
-// its other bins: on failcast's feature table about two fifths of the
-// features are sparse, most of them with a tenth of their rows or fewer
-// outside the top bin.
+// its other bins (on failcast's feature table over two fifths of the
+// features are sparse, see sparse.go). newRowBins keeps the entries only
+// when they spare enough adds per row.
 type rowBins struct {
 	data    []uint8
 	stride  int
