@@ -191,6 +191,7 @@ func setupBenchHist(b *testing.B) {
 			}
 		}
 		hb.groups = featureGroups(nil, features, max(*benchWorkers, 1))
+		hb.byRow = newRowBins(bins, features, nil, 0, 2)
 		benchHist.hb = hb
 		grads := make([]gradPair, d.X.Rows)
 		for i := range grads {

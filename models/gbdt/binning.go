@@ -142,12 +142,11 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 }
 
 // binMatrix is the uint8 bin matrix: the bin of row r in feature f is
-// cols[f][r]. byRow holds the same bins row-major, for the splittable
-// features only (empty when not built).
+// cols[f][r]. (Fit makes the row-major copy small nodes' histograms read,
+// see rowhist.go.)
 type binMatrix struct {
-	rows  int
-	cols  [][]uint8
-	byRow rowBins
+	rows int
+	cols [][]uint8
 }
 
 // binBlockRows is the number of rows binned together: a block of rows
@@ -231,13 +230,7 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 	out := &binMatrix{rows: X.Rows, cols: make([][]uint8, X.Cols)}
 	for f := range out.cols {
 		out.cols[f] = data[f*X.Rows : (f+1)*X.Rows : (f+1)*X.Rows]
-		if len(bm.edges[f]) > 0 {
-			out.byRow.feature = append(out.byRow.feature, f)
-		}
 	}
-	rb := &out.byRow
-	rb.width = len(rb.feature)
-	rb.data = make([]uint8, X.Rows*rb.width)
 	index := make([]*edgeIndex, X.Cols)
 	for f, edges := range bm.edges {
 		index[f] = newEdgeIndex(edges)
@@ -252,13 +245,6 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		for f := 0; f < X.Cols; f++ {
 			if len(bm.edges[f]) > 0 { // constant features stay in bin 0
 				binColumn(out.cols[f][lo:hi], X.Data[lo*X.Cols:hi*X.Cols], X.Cols, f, index[f])
-			}
-		}
-		for j, f := range rb.feature {
-			col := out.cols[f][lo:hi]
-			dst := rb.data[lo*rb.width+j : hi*rb.width]
-			for i, v := range col {
-				dst[i*rb.width] = v
 			}
 		}
 		for r := lo; r < hi; r++ {

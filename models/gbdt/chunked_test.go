@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,16 @@ func TestBinnedBuilderFitsLikeFloatRows(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := Fit(context.Background(), p, bb.Dataset(tc.weight), nil)
+			ds := bb.Dataset(tc.weight)
+			// The bins are those of the float rows.
+			floatBins, err := binAll(context.Background(), X, binner.bm, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(ds.binned.bins.cols, floatBins.cols, slices.Equal) {
+				t.Fatal("binned chunks: bins differ from the float rows'")
+			}
+			got, err := Fit(context.Background(), p, ds, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,8 @@
 // and do not depend on their order: large nodes are built column-wise in
 // parallel over feature groups, small ones row-wise in parallel over row
 // blocks (rowhist.go), features with most rows in one bin from lists of
-// their other rows (sparse.go), and a seed gives byte-identical models
+// their other rows (sparse.go; row-wise, from each row's list of its
+// entries outside those bins), and a seed gives byte-identical models
 // whatever the number of workers. Leaf values are summed from the float
 // gradients.
 //

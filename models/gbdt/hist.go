@@ -182,8 +182,9 @@ type histBuilder struct {
 	workers int
 	ordered []int64 // scratch: a node's packed gradients in row order
 	// rowWise is the largest node (in rows) whose histogram is built
-	// row-wise (see rowhist.go); 0 never does.
+	// row-wise (see rowhist.go) from byRow; 0 (or byRow nil) never does.
 	rowWise int
+	byRow   *rowBins
 	private []rowHist // per-worker histograms of row-wise building
 	// sparse holds, per feature, its sparse column (see sparse.go) or
 	// nil; features with one are filled from it in every-row
@@ -200,7 +201,7 @@ type histBuilder struct {
 // depend on the worker count.
 func (hb *histBuilder) build(dst []int64, rows []int32, grads []int64, total int64) {
 	if hb.useRows(len(rows)) {
-		hb.buildRows(dst, rows, grads)
+		hb.buildRows(dst, rows, grads, total)
 		return
 	}
 	workers := hb.workers
@@ -482,6 +483,13 @@ func (r splitRule) bestSplitOf(f int, h []int64, node binStat, sc gradScale) spl
 	whole := packStat(node)
 	var left int64
 	for b := 0; b+1 < len(h); b++ {
+		if h[b] == 0 {
+			// An empty bin leaves the left sums, so the gain, as they
+			// were at the bin before, and ties keep the lower bin: it
+			// cannot be the best (an empty first bin has an empty left
+			// side, which gains nothing).
+			continue
+		}
 		left += h[b]
 		ls := unpackStat(left)
 		gl, hl := sc.decode(ls)

@@ -81,6 +81,10 @@ func TestHistogramLayoutsAgree(t *testing.T) {
 				for _, rowWise := range []int{0, n} {
 					for _, workers := range []int{1, 2, 3} {
 						hb := &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWise, sparse: sparse.cols}
+						if rowWise > 0 {
+							// Sparse features keep their entries row by row.
+							hb.byRow = newRowBins(bins, features, sparse.cols, 0, workers)
+						}
 						hb.groups = [][]int{features[:histGroupSize], features[histGroupSize:]}
 						hist := make([]int64, layout.size)
 						for i := range hist {
@@ -250,5 +254,81 @@ func TestPackGradsPrecision(t *testing.T) {
 	}
 	if rel := math.Abs(h-0.0497) / 0.0497; rel > 1e-3 {
 		t.Errorf("hessian 0.0497 decodes to %v (relative error %.2g, unit %v)", h, rel, sc.hUnit)
+	}
+}
+
+// TestRowBinsSparseRule checks when newRowBins keeps sparse features as
+// per-row entries: only when they spare enough adds per row, and then
+// with every row's entries, in slot order, and the rest of its bins in the
+// dense bytes.
+func TestRowBinsSparseRule(t *testing.T) {
+	const n = 3000
+	X, _ := synth.Binary(n, 40, 5)
+	// Twenty flags set on one row in ten: sparse, sparing ~18 adds a row.
+	for i := range n {
+		for f := 20; f < 40; f++ {
+			X.Data[i*X.Cols+f] = float32(b2i((i+f)%10 == 0))
+		}
+	}
+	bm, err := newBinMapper(context.Background(), X, sampleRows(n, 0, 1), MaxBinsLimit, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := binAll(context.Background(), X, bm, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var features []int
+	for f := range bm.edges {
+		if len(bm.edges[f]) > 0 {
+			features = append(features, f)
+		}
+	}
+	sparse := sparseColumns(bins, features, sparseMaxShare, 1)
+	nsparse := 0
+	for _, sc := range sparse {
+		if sc != nil {
+			nsparse++
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		minSaved   float64
+		wantSparse int
+	}{
+		{"enough adds spared", rowSparseMinSaved, nsparse},
+		{"too few adds spared", float64(nsparse), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rb := newRowBins(bins, features, sparse, tc.minSaved, 2)
+			if got := rb.width - rb.stride; got != tc.wantSparse || rb.width != len(features) {
+				t.Fatalf("%d sparse slots of %d, want %d of %d", got, rb.width, tc.wantSparse, len(features))
+			}
+			for r := range n {
+				want := make(map[int]uint8) // slot -> bin, for bins outside the slot's top
+				for j, f := range rb.feature {
+					if b := bins.cols[f][r]; j < rb.stride {
+						if rb.data[r*rb.stride+j] != b {
+							t.Fatalf("row %d slot %d: dense byte %d, want %d", r, j, rb.data[r*rb.stride+j], b)
+						}
+					} else if b != rb.top[j] {
+						want[j] = b
+					}
+				}
+				if rb.stride == rb.width {
+					continue
+				}
+				lo, hi := rb.spStart[r], rb.spStart[r+1]
+				if int(hi-lo) != len(want) {
+					t.Fatalf("row %d: %d entries, want %d", r, hi-lo, len(want))
+				}
+				for e := lo; e < hi; e++ {
+					j := int(rb.spSlot[e])
+					if b, ok := want[j]; !ok || b != rb.spBin[e] || (e > lo && rb.spSlot[e-1] >= rb.spSlot[e]) {
+						t.Fatalf("row %d entry %d: slot %d bin %d, want the slots ascending with their bins %v", r, e-lo, j, rb.spBin[e], want)
+					}
+				}
+			}
+		})
 	}
 }

@@ -94,6 +94,9 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		hb:           &histBuilder{layout: layout, bins: bins, workers: workers, rowWise: rowWiseLimit(n), sparse: sparseColumns(bins, splittable, sparseMaxShare, workers)},
 		workers:      workers,
 	}
+	if gr.hb.rowWise > 0 && len(splittable) <= maxRowWidth {
+		gr.hb.byRow = newRowBins(bins, splittable, gr.hb.sparse, rowSparseMinSaved, workers)
+	}
 	packed := make([]int64, n) // one output's gradients, quantised for packed histograms
 	rowIdx := make([]int32, 0, n)
 	work := make([]int32, 0, n)
