@@ -15,7 +15,7 @@ RUN go mod download
 COPY . .
 ARG REVISION=""
 RUN CGO_ENABLED=1 go build -trimpath -tags netgo,osusergo \
-      -ldflags "-linkmode external -extldflags -static -X github.com/failcast/failcast/internal/cli.revision=${REVISION}" \
+      -ldflags "-linkmode external -extldflags -static -X github.com/failcast/failcast/internal/buildinfo.revision=${REVISION}" \
       -o /out/failcast ./cmd/failcast \
  && /out/failcast --version \
  && echo 'failcast:x:10001:10001:failcast:/nonexistent:/sbin/nologin' > /out/passwd \

@@ -12,7 +12,7 @@ PYTHON ?= /usr/bin/python3
 # The VCS revision `failcast --version` prints when the build carries no
 # VCS stamp of its own (GOFLAGS=-buildvcs=false, or a tree without .git).
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
-LDFLAGS := -X github.com/failcast/failcast/internal/cli.revision=$(REVISION)
+LDFLAGS := -X github.com/failcast/failcast/internal/buildinfo.revision=$(REVISION)
 # The container image: built with podman, else buildah (Debian packages).
 IMAGE ?= failcast:dev
 CONTAINER_BUILD ?= $(shell command -v podman >/dev/null 2>&1 && echo "podman build" || echo "buildah bud")

@@ -18,7 +18,7 @@ import (
 func build(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "failcast")
-	cmd := exec.Command("go", "build", "-ldflags", "-X github.com/failcast/failcast/internal/cli.revision=0123456789abcdef0123", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-ldflags", "-X github.com/failcast/failcast/internal/buildinfo.revision=0123456789abcdef0123", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

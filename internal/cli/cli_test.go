@@ -372,22 +372,6 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestBuildInfoString(t *testing.T) {
-	tests := []struct {
-		b    cli.BuildInfo
-		want string
-	}{
-		{cli.BuildInfo{Version: "devel"}, "devel (revision unknown)"},
-		{cli.BuildInfo{Version: "v1.2.0", Revision: "0123456789abcdef", Time: "2026-11-01T02:15:00Z"}, "v1.2.0 (revision 0123456789ab, 2026-11-01T02:15:00Z)"},
-		{cli.BuildInfo{Version: "devel", Revision: "abc", Modified: true}, "devel (revision abc, modified)"},
-	}
-	for _, tc := range tests {
-		if got := tc.b.String(); got != tc.want {
-			t.Errorf("%+v.String() = %q, want %q", tc.b, got, tc.want)
-		}
-	}
-}
-
 func TestLookupSecret(t *testing.T) {
 	t.Setenv("FAILCAST_TEST_KEY", "k1")
 	t.Setenv("FAILCAST_TEST_EMPTY", "")

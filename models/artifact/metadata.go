@@ -5,11 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/internal/buildinfo"
 	"github.com/failcast/failcast/models/metrics"
 )
 
@@ -167,31 +167,12 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// CodeVersion returns the VCS revision the running binary was built from
-// (with "-dirty" if the tree had local changes), or "devel" when the build
-// carries none (go run, go test).
-func CodeVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "devel"
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return rev
-}
+// CodeVersion returns the identity of the running build's code, as
+// package internal/buildinfo defines it: the VCS revision ("-dirty" with
+// local changes), or "devel-" and a digest of the executable when the
+// build carries no revision, so that a new build never looks like the one
+// a model was trained with.
+func CodeVersion() string { return buildinfo.CodeVersion() }
 
 // NewModelVersion returns a model version id: the UTC creation time to
 // the second and the first 8 hex digits of digest, e.g.
