@@ -1,12 +1,14 @@
 package training
 
 import (
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/failcast/failcast/exitcode"
+	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/registry"
 )
 
@@ -62,5 +64,40 @@ func TestTQuantile(t *testing.T) {
 		if got := tQuantile975(tc.dof); got != tc.want {
 			t.Errorf("tQuantile975(%d) = %g, want %g", tc.dof, got, tc.want)
 		}
+	}
+}
+
+// The backtest decides between recipes; in a tie, which model serves
+// depends on the data it saw and on the build that trained it. A champion
+// from another build (an upgrade: new calibration, new mechanisms) used to
+// stay on a tie, so an upgraded failcast kept serving the old build's
+// model on the same data.
+func TestDecideBacktestTie(t *testing.T) {
+	asOf := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	build := artifact.CodeVersion()
+	tests := []struct {
+		name         string
+		verdict      string
+		champAsOf    time.Time
+		champBuild   string
+		wantPromoted bool
+	}{
+		{"tie, same data and build", "tie", asOf, build, false},
+		{"tie, newer data", "tie", asOf.Add(-24 * time.Hour), build, true},
+		{"tie, another build", "tie", asOf, "0123456789abcdef", true},
+		{"tie, build unknown to the champion", "tie", asOf, "devel", true},
+		{"worse, another build", "worse", asOf, "0123456789abcdef", false},
+		{"better, same build", "better", asOf, build, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTrainer(Config{AsOf: asOf, Tolerance: 0.005, Log: slog.New(slog.DiscardHandler)})
+			champ := artifact.Metadata{CodeVersion: tt.champBuild, Extra: map[string]any{"as_of": tt.champAsOf.Format(time.RFC3339)}}
+			res := &Result{Backtest: &BacktestComparison{Verdict: tt.verdict}}
+			tr.decideBacktest(champ, res)
+			if res.Promoted != tt.wantPromoted {
+				t.Errorf("promoted = %v, want %v (%s)", res.Promoted, tt.wantPromoted, res.Reason)
+			}
+		})
 	}
 }

@@ -215,9 +215,15 @@ func (t *trainer) decideBacktest(champ artifact.Metadata, res *Result) {
 			newer = t.cfg.Windows().AsOf.After(champAsOf)
 		}
 	}
+	// Another build's champion: the backtest refits both recipes with this
+	// build's code, so it compares their settings, not what the builds do
+	// beyond the trees (calibration, mechanisms, the saved model's
+	// contents). In a tie the installed build's model serves.
+	build := artifact.CodeVersion()
+	otherBuild := champ.CodeVersion != build
 	t.log.Info("champion compared over the rolling-origin backtest", "folds", len(bc.Folds), "mean_difference", round4(bc.MeanDifference),
 		"difference_95_low", round4(bc.Low), "difference_95_high", round4(bc.High), "verdict", bc.Verdict, "newer_data", newer,
-		"seconds", math.Round(bc.Seconds*10)/10)
+		"other_build", otherBuild, "seconds", math.Round(bc.Seconds*10)/10)
 	what := fmt.Sprintf("over %d backtest folds the challenger's recipe differs from the champion's by %+.4f PR-AUC (95%% interval [%+.4f, %+.4f])",
 		len(bc.Folds), bc.MeanDifference, bc.Low, bc.High)
 	switch {
@@ -228,8 +234,11 @@ func (t *trainer) decideBacktest(champ artifact.Metadata, res *Result) {
 		t.force(res, res.ChampionVersion)
 	case newer:
 		res.Promoted, res.Reason = true, what+": a tie, and the challenger is trained on newer data"
+	case otherBuild:
+		res.Promoted, res.Reason = true, fmt.Sprintf("%s: a tie, and the challenger is this build's (code %s; the champion's: %s)",
+			what, build, champ.CodeVersion)
 	default:
-		res.Reason = what + ": a tie on the same data (as-of); the champion stays"
+		res.Reason = what + ": a tie on the same data (as-of) and build; the champion stays"
 		t.force(res, res.ChampionVersion)
 	}
 }
