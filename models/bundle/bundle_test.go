@@ -57,6 +57,17 @@ func fitPair(t testing.TB) (X models.Matrix, fail, family *gbdt.Model) {
 	return X, fail, family
 }
 
+// saveModel saves a bundle of md and the two models in a new directory
+// and returns it.
+func saveModel(t testing.TB, md artifact.Metadata, fail, family *gbdt.Model) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := Save(dir, md, fail, family); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func testMetadata() artifact.Metadata {
 	md := artifact.Metadata{
 		ModelVersion:      "v1",
@@ -244,11 +255,7 @@ func TestLoadForChecks(t *testing.T) {
 		if edit != nil {
 			edit(&md)
 		}
-		dir := filepath.Join(t.TempDir(), "m")
-		if err := Save(dir, md, fail, family); err != nil {
-			t.Fatal(err)
-		}
-		return dir
+		return saveModel(t, md, fail, family)
 	}
 	threshold := func(v float64) artifact.Threshold {
 		return artifact.Threshold{Threshold: metrics.Threshold{Rule: metrics.RuleBudget, Reached: true, Value: v}}
@@ -380,10 +387,7 @@ func TestCalibrationRoundTrip(t *testing.T) {
 			if tc.extra != nil {
 				md.Extra[ExtraCalibration] = tc.extra
 			}
-			dir := filepath.Join(t.TempDir(), "model")
-			if err := Save(dir, md, fail, family); err != nil {
-				t.Fatal(err)
-			}
+			dir := saveModel(t, md, fail, family)
 			b, err := Load(dir, testSchema)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -434,10 +438,7 @@ func TestFamilyMapsRoundTrip(t *testing.T) {
 	maps := calibrate.FamilyMaps{calibrate.Identity, {A: 2, B: -1}, calibrate.Identity, {A: 1, B: math.Log(0.25)}}
 	md := testMetadata()
 	SetServing(&md, Serving{Lead: time.Hour, FamilyMaps: maps, FamilyMapRows: 99})
-	dir := filepath.Join(t.TempDir(), "model")
-	if err := Save(dir, md, fail, family); err != nil {
-		t.Fatal(err)
-	}
+	dir := saveModel(t, md, fail, family)
 	b, err := Load(dir, testSchema)
 	if err != nil {
 		t.Fatal(err)
@@ -474,10 +475,7 @@ func TestFamilyMapsRoundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			md := testMetadata()
 			md.Extra[ExtraFamilyCal] = tc.extra
-			dir := filepath.Join(t.TempDir(), "model")
-			if err := Save(dir, md, fail, family); err != nil {
-				t.Fatal(err)
-			}
+			dir := saveModel(t, md, fail, family)
 			if _, err := Load(dir, testSchema); err == nil || !strings.Contains(err.Error(), ExtraFamilyCal) {
 				t.Fatalf("Load: %v, want an error naming %s", err, ExtraFamilyCal)
 			}

@@ -15,10 +15,7 @@ func TestDriftReferenceRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	SetDrift(&md, ref)
-	dir := filepath.Join(t.TempDir(), "model")
-	if err := Save(dir, md, fail, family); err != nil {
-		t.Fatal(err)
-	}
+	dir := saveModel(t, md, fail, family)
 	b, err := Load(dir, testSchema)
 	if err != nil {
 		t.Fatal(err)

@@ -86,47 +86,27 @@ func (s *jscan) num() []byte {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i, _ = digits(b, i)
 	default:
 		s.fail()
 		return nil
 	}
+	ok := true
 	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.fail()
-			return nil
-		}
+		i, ok = digits(b, i+1)
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	if ok && i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.fail()
-			return nil
-		}
+		i, ok = digits(b, i)
 	}
 	// What ends a number: white space, a comma, a closing bracket or the
 	// end (fastjson would read on through letters and signs).
-	if i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\r', '\n', ',', '}', ']':
-		default:
-			s.fail()
-			return nil
-		}
+	if !ok || i < len(b) && !endsValue(b[i]) {
+		s.fail()
+		return nil
 	}
 	s.i = i
 	return b[start:i:i]
@@ -140,13 +120,29 @@ func (s *jscan) lit(w string) {
 		return
 	}
 	s.i += len(w)
-	if s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\r', '\n', ',', '}', ']':
-		default:
-			s.fail()
-		}
+	if s.i < len(s.b) && !endsValue(s.b[s.i]) {
+		s.fail()
 	}
+}
+
+// digits returns the index past the ASCII digits from i on, and whether
+// there was at least one.
+func digits(b []byte, i int) (int, bool) {
+	d := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i, i > d
+}
+
+// endsValue reports whether c may follow a number or literal: white space,
+// a comma or a closing bracket.
+func endsValue(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', ',', '}', ']':
+		return true
+	}
+	return false
 }
 
 // open consumes the opening bracket c and reports whether the container
