@@ -375,16 +375,9 @@ func SetServing(md *artifact.Metadata, s Serving) {
 // Serving.FamilyMaps: nil when absent; an error for an unknown method or
 // a map that is not monotone increasing and finite.
 func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyMaps, int, error) {
-	raw, ok := extra[ExtraFamilyCal]
-	if !ok || raw == nil {
-		return nil, 0, nil
-	}
-	m, ok := raw.(map[string]any)
-	if !ok {
-		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"platt_min\", \"maps\": [[a, b], ...]}", ExtraFamilyCal, raw)
-	}
-	if m["method"] != "platt_min" {
-		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"platt_min\"", ExtraFamilyCal, m["method"])
+	m, err := calibrationObject(extra, ExtraFamilyCal, "platt_min", `"maps": [[a, b], ...]`)
+	if m == nil || err != nil {
+		return nil, 0, err
 	}
 	list, ok := m["maps"].([]any)
 	if !ok {
@@ -406,14 +399,38 @@ func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyMaps, int, er
 	if err := maps.Valid(); err != nil {
 		return nil, 0, fmt.Errorf("extra.%s: %w", ExtraFamilyCal, err)
 	}
-	rows := 0
-	switch v := m["rows"].(type) {
-	case float64:
-		rows = int(v)
-	case int:
-		rows = v
+	rows, _ := number(m, "rows")
+	return maps, int(rows), nil
+}
+
+// calibrationObject returns the object extra[key] holds, with its method
+// checked (fields describes the rest, for the error): nil without an
+// error when the key is absent.
+func calibrationObject(extra map[string]any, key, method, fields string) (map[string]any, error) {
+	raw, ok := extra[key]
+	if !ok || raw == nil {
+		return nil, nil
 	}
-	return maps, rows, nil
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("extra.%s is %T, want an object {\"method\": %q, %s}", key, raw, method, fields)
+	}
+	if m["method"] != method {
+		return nil, fmt.Errorf("extra.%s.method is %v, this build knows %q", key, m["method"], method)
+	}
+	return m, nil
+}
+
+// number reads m[key] as a number (float64 from JSON, int as SetServing
+// leaves it).
+func number(m map[string]any, key string) (float64, bool) {
+	switch v := m[key].(type) {
+	case float64:
+		return v, true
+	case int:
+		return float64(v), true
+	}
+	return 0, false
 }
 
 // parseCalibration reads what SetServing wrote for Serving.Calibration:
@@ -421,35 +438,19 @@ func parseFamilyCalibration(extra map[string]any) (calibrate.FamilyMaps, int, er
 // monotone increasing (a bundle is never scored with a map it does not
 // understand).
 func parseCalibration(extra map[string]any) (*calibrate.Platt, int, error) {
-	raw, ok := extra[ExtraCalibration]
-	if !ok || raw == nil {
-		return nil, 0, nil
+	m, err := calibrationObject(extra, ExtraCalibration, "platt", `"a": A, "b": B`)
+	if m == nil || err != nil {
+		return nil, 0, err
 	}
-	m, ok := raw.(map[string]any)
+	a, ok := number(m, "a")
 	if !ok {
-		return nil, 0, fmt.Errorf("extra.%s is %T, want an object {\"method\": \"platt\", \"a\": A, \"b\": B}", ExtraCalibration, raw)
+		return nil, 0, fmt.Errorf("extra.%s.a is %T, want a number", ExtraCalibration, m["a"])
 	}
-	if m["method"] != "platt" {
-		return nil, 0, fmt.Errorf("extra.%s.method is %v, this build knows \"platt\"", ExtraCalibration, m["method"])
+	b, ok := number(m, "b")
+	if !ok {
+		return nil, 0, fmt.Errorf("extra.%s.b is %T, want a number", ExtraCalibration, m["b"])
 	}
-	num := func(k string) (float64, error) {
-		switch v := m[k].(type) {
-		case float64:
-			return v, nil
-		case int:
-			return float64(v), nil
-		}
-		return 0, fmt.Errorf("extra.%s.%s is %T, want a number", ExtraCalibration, k, m[k])
-	}
-	a, err := num("a")
-	if err != nil {
-		return nil, 0, err
-	}
-	b, err := num("b")
-	if err != nil {
-		return nil, 0, err
-	}
-	rows, _ := num("rows")
+	rows, _ := number(m, "rows")
 	c := &calibrate.Platt{A: a, B: b}
 	if err := c.Valid(); err != nil {
 		return nil, 0, fmt.Errorf("extra.%s: %w", ExtraCalibration, err)
