@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/internal/floatsort"
 	"github.com/failcast/failcast/models/internal/lowerbound"
 )
 
@@ -65,47 +69,95 @@ func Fit(X models.Matrix, names []string, bins int) (*Reference, error) {
 	case bins < 2:
 		return nil, fmt.Errorf("drift: want at least 2 bins, got %d", bins)
 	}
-	stride := max(1, (X.Rows+maxFitRows-1)/maxFitRows)
 	ref := &Reference{Rows: X.Rows, Features: make([]Feature, X.Cols)}
-	col := make([]float64, 0, X.Rows/stride+1)
-	for j := 0; j < X.Cols; j++ {
-		col = col[:0]
-		nan := 0
-		n := 0
-		for i := 0; i < X.Rows; i += stride {
-			n++
-			v := float64(X.Data[i*X.Cols+j])
-			if math.IsNaN(v) {
-				nan++
-				continue
-			}
-			col = append(col, v)
-		}
-		sort.Float64s(col)
-		f := Feature{Name: names[j], Missing: float64(nan) / float64(n)}
-		if len(col) > 0 {
-			// An edge just below the minimum and one at the maximum give
-			// the reference two empty outer bins, so values outside its
-			// range show up even for a constant column.
-			f.Edges = append(f.Edges, math.Nextafter(col[0], math.Inf(-1)))
-			for k := 1; k <= bins; k++ {
-				e := col[(len(col)-1)*k/bins]
-				if e > f.Edges[len(f.Edges)-1] {
-					f.Edges = append(f.Edges, e)
+	groups := (X.Cols + fitColumnGroup - 1) / fitColumnGroup
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), groups) {
+		wg.Go(func() {
+			var c fitColumns
+			for g := int(next.Add(1) - 1); g < groups; g = int(next.Add(1) - 1) {
+				lo := g * fitColumnGroup
+				hi := min(lo+fitColumnGroup, X.Cols)
+				c.gather(X, lo, hi)
+				for j := lo; j < hi; j++ {
+					ref.Features[j] = c.feature(j-lo, names[j], bins)
 				}
 			}
-		}
-		counts := make([]float64, len(f.Edges)+1)
-		for _, v := range col {
-			counts[bin(f.Edges, v)]++
-		}
-		for k := range counts {
-			counts[k] /= float64(n)
-		}
-		f.Shares = counts
-		ref.Features[j] = f
+		})
 	}
+	wg.Wait()
 	return ref, nil
+}
+
+// fitColumnGroup is how many adjacent columns Fit gathers in one pass over
+// the rows: 16 float32 values are one 64-byte cache line of a row.
+const fitColumnGroup = 16
+
+// fitColumns holds the sampled, non-NaN values of a group of adjacent
+// columns and each one's count of NaN.
+type fitColumns struct {
+	vals [fitColumnGroup][]float32
+	nan  [fitColumnGroup]int
+	rows int // rows sampled, NaN included
+}
+
+// gather samples columns [lo, hi) of X: at most maxFitRows rows at an
+// even stride (deterministic). -0 is stored as +0, the two being equal to
+// every comparison, so that an edge never depends on which of them a sort
+// puts first.
+func (c *fitColumns) gather(X models.Matrix, lo, hi int) {
+	stride := max(1, (X.Rows+maxFitRows-1)/maxFitRows)
+	c.rows = (X.Rows + stride - 1) / stride
+	for k := range hi - lo {
+		c.vals[k] = slices.Grow(c.vals[k][:0], c.rows)
+		c.nan[k] = 0
+	}
+	for i := 0; i < X.Rows; i += stride {
+		row := X.Data[i*X.Cols+lo : i*X.Cols+hi]
+		for k, v := range row {
+			switch {
+			case v != v:
+				c.nan[k]++
+			case v == 0:
+				c.vals[k] = append(c.vals[k], 0)
+			default:
+				c.vals[k] = append(c.vals[k], v)
+			}
+		}
+	}
+}
+
+// feature summarises gathered column k in at most bins quantile bins plus
+// the two empty outer bins.
+func (c *fitColumns) feature(k int, name string, bins int) Feature {
+	col := c.vals[k]
+	floatsort.Float32s(col)
+	n := float64(c.rows)
+	f := Feature{Name: name, Missing: float64(c.nan[k]) / n}
+	if len(col) > 0 {
+		// An edge just below the minimum and one at the maximum give
+		// the reference two empty outer bins, so values outside its
+		// range show up even for a constant column.
+		f.Edges = append(f.Edges, math.Nextafter(float64(col[0]), math.Inf(-1)))
+		for q := 1; q <= bins; q++ {
+			e := float64(col[(len(col)-1)*q/bins])
+			if e > f.Edges[len(f.Edges)-1] {
+				f.Edges = append(f.Edges, e)
+			}
+		}
+	}
+	// Bin i holds the values in (Edges[i-1], Edges[i]]: in the sorted
+	// column, those after the last value <= Edges[i-1].
+	f.Shares = make([]float64, len(f.Edges)+1)
+	below := 0
+	for i, e := range f.Edges {
+		upTo := below + sort.Search(len(col)-below, func(x int) bool { return float64(col[below+x]) > e })
+		f.Shares[i] = float64(upTo-below) / n
+		below = upTo
+	}
+	f.Shares[len(f.Edges)] = float64(len(col)-below) / n
+	return f
 }
 
 // bin returns the bin of v: the first edge at or above v, or the last bin.

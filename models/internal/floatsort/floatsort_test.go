@@ -1,0 +1,76 @@
+package floatsort
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestFloat32sMatchesSlicesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	inf := float32(math.Inf(1))
+	tests := []struct {
+		name string
+		vals []float32
+	}{
+		{"empty", nil},
+		{"short, insertion path", []float32{3, -1, 2, 0, -0.5}},
+		{"infinities and extremes", append(repeat(300, func(i int) float32 { return float32(i%7) - 3 }),
+			inf, -inf, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32)},
+		{"few distinct", repeat(5000, func(i int) float32 { return float32(i % 3) })},
+		{"random normal", repeat(100_000, func(int) float32 { return float32(rng.NormFloat64() * 1e3) })},
+		{"random bits", repeat(20_000, func(int) float32 {
+			for {
+				if v := math.Float32frombits(rng.Uint32()); v == v {
+					return v
+				}
+			}
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := slices.Clone(tt.vals)
+			Float32s(got)
+			want := slices.Clone(tt.vals)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("Float32s differs from slices.Sort")
+			}
+		})
+	}
+}
+
+func TestFloat32sNegativeZeroFirst(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	vals := repeat(600, func(i int) float32 {
+		if i%2 == 0 {
+			return 0
+		}
+		return negZero
+	})
+	Float32s(vals)
+	for i, v := range vals {
+		if neg := math.Signbit(float64(v)); neg != (i < 300) {
+			t.Fatalf("value %d is %v (sign bit %v), want the 300 -0 before the 300 +0", i, v, neg)
+		}
+	}
+}
+
+func repeat(n int, f func(int) float32) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
+
+func BenchmarkFloat32s(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	src := repeat(200_000, func(int) float32 { return float32(rng.ExpFloat64()) })
+	vals := make([]float32, len(src))
+	for b.Loop() {
+		copy(vals, src)
+		Float32s(vals)
+	}
+}
