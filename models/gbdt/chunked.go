@@ -14,7 +14,8 @@ import (
 // set chunk by chunk as it is built (BinnedBuilder), so that the set is
 // never held whole as float values.
 type Binner struct {
-	bm *binMapper
+	bm      *binMapper
+	workers int // goroutines of AppendColumns
 }
 
 // NewBinner computes the bin edges of every feature from a sample of
@@ -83,7 +84,7 @@ func NewBinner(ctx context.Context, p Params, chunks ...[][]float32) (*Binner, e
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Binner{bm: bm}, nil
+	return &Binner{bm: bm, workers: p.workers()}, nil
 }
 
 // Features returns the number of features the Binner bins.
@@ -132,42 +133,66 @@ func (bb *BinnedBuilder) AppendColumns(cols [][]float32, rows []int32, y []float
 			return fmt.Errorf("gbdt: binned builder: row %d beyond the %d rows of chunk column %d", rows[n-1], len(col), f)
 		}
 	}
-	for f, col := range cols {
-		if rows == nil {
-			for i, v := range col {
-				if v != v {
-					return fmt.Errorf("gbdt: binned builder: chunk row %d column %d is NaN, want a number", i, f)
-				}
-			}
-			continue
-		}
-		for _, i := range rows {
-			if v := col[i]; v != v {
-				return fmt.Errorf("gbdt: binned builder: chunk row %d column %d is NaN, want a number", i, f)
-			}
+	// Columns are binned side by side into space past their ends, and
+	// kept only when no column holds a NaN.
+	grown := make([][]uint8, len(cols))
+	errs := make([]error, len(cols))
+	workers := bb.binner.workers
+	if n*len(cols) < parallelBinValues {
+		workers = 1
+	}
+	parallelFor(len(cols), workers, func(f int) {
+		grown[f], errs[f] = bb.binner.bm.appendColumn(bb.cols[f], f, cols[f], rows, n)
+	})
+	for _, err := range errs { // the first column's error, as a serial pass would find
+		if err != nil {
+			return err
 		}
 	}
-	for f, col := range cols {
-		edges := bb.binner.bm.edges[f]
-		dst := grow(bb.cols[f], n)
-		out := dst[len(bb.cols[f]):]
-		switch {
-		case len(edges) == 0: // a constant feature: every row in bin 0
-			clear(out)
-		case rows == nil:
-			for i, v := range col {
-				out[i] = binOf(edges, v)
-			}
-		default:
-			for k, i := range rows {
-				out[k] = binOf(edges, col[i])
-			}
-		}
-		bb.cols[f] = dst
-	}
+	copy(bb.cols, grown)
 	bb.y = append(bb.y, y...)
 	bb.rows += n
 	return nil
+}
+
+// parallelBinValues is the fewest values (rows times columns) of a chunk
+// that AppendColumns bins on several goroutines.
+const parallelBinValues = 1 << 16
+
+// appendColumn returns dst extended by the bins of feature f of n chunk
+// rows: col's rows in order, or those rows selects. A NaN is an error
+// naming the chunk row and column.
+func (bm *binMapper) appendColumn(dst []uint8, f int, col []float32, rows []int32, n int) ([]uint8, error) {
+	edges := bm.edges[f]
+	dst = grow(dst, n)
+	out := dst[len(dst)-n:]
+	if rows == nil {
+		for i, v := range col {
+			if v != v {
+				return nil, fmt.Errorf("gbdt: binned builder: chunk row %d column %d is NaN, want a number", i, f)
+			}
+			if len(edges) > 0 {
+				out[i] = binOf(edges, v)
+			}
+		}
+		if len(edges) == 0 { // a constant feature: every row in bin 0
+			clear(out)
+		}
+		return dst, nil
+	}
+	for k, i := range rows {
+		v := col[i]
+		if v != v {
+			return nil, fmt.Errorf("gbdt: binned builder: chunk row %d column %d is NaN, want a number", i, f)
+		}
+		if len(edges) > 0 {
+			out[k] = binOf(edges, v)
+		}
+	}
+	if len(edges) == 0 {
+		clear(out)
+	}
+	return dst, nil
 }
 
 // grow extends s by n elements, doubling its capacity when needed.

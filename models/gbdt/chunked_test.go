@@ -145,6 +145,16 @@ func TestBinnedBuilderFilterAndSelect(t *testing.T) {
 	}
 }
 
+// bigColumn is a column of 80,000 counting values with a NaN at row at.
+func bigColumn(nan float32, at int) []float32 {
+	col := make([]float32, 80_000)
+	for i := range col {
+		col[i] = float32(i % 7)
+	}
+	col[at] = nan
+	return col
+}
+
 func TestBinnedBuilderErrors(t *testing.T) {
 	p := DefaultParams()
 	binner, err := NewBinner(context.Background(), p, [][]float32{{1, 2, 3}, {4, 5, 6}})
@@ -164,6 +174,11 @@ func TestBinnedBuilderErrors(t *testing.T) {
 		{"NaN", [][]float32{{1, 2}, {3, nan}}, nil, []float32{0, 1}, "row 1 column 1 is NaN"},
 		{"NaN in a selected row", [][]float32{{1, nan}, {3, 4}}, []int32{1}, []float32{0}, "row 1 column 0 is NaN"},
 		{"row beyond", [][]float32{{1, 2}, {3, 4}}, []int32{2}, []float32{0}, "row 2 beyond"},
+		// Chunks of parallelBinValues values and more are binned column by
+		// column on several goroutines: the error is still the first
+		// column's, and nothing is appended.
+		{"NaN in two columns of a large chunk", [][]float32{bigColumn(nan, 70_000), bigColumn(nan, 40_000)}, nil,
+			make([]float32, 80_000), "row 70000 column 0 is NaN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bb := binner.NewBuilder()
