@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/failcast/failcast/models"
+	"github.com/failcast/failcast/models/internal/floatsort"
 	"github.com/failcast/failcast/models/internal/lowerbound"
 )
 
@@ -99,7 +100,7 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 	if len(vals) == 0 {
 		return nil
 	}
-	radixSortFloat32(vals)
+	floatsort.Float32s(vals)
 	distinct := make([]float32, 0, 64)
 	counts := make([]int, 0, 64)
 	for i, v := range vals {
@@ -265,51 +266,4 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 		}
 	}
 	return out, nil
-}
-
-// radixSortFloat32 sorts non-NaN values ascending (-0 before +0) with an
-// LSD radix sort over their order-preserving integer keys: three passes
-// of 11 bits, much faster than comparison sorting for the bin sample.
-func radixSortFloat32(vals []float32) {
-	if len(vals) < 256 {
-		slices.Sort(vals)
-		return
-	}
-	keys := make([]uint32, len(vals))
-	tmp := make([]uint32, len(vals))
-	for i, v := range vals {
-		b := math.Float32bits(v)
-		if b&0x80000000 != 0 {
-			b = ^b // negative: reverse order
-		} else {
-			b |= 0x80000000
-		}
-		keys[i] = b
-	}
-	var count [2048]int
-	for shift := uint(0); shift < 32; shift += 11 {
-		clear(count[:])
-		for _, k := range keys {
-			count[(k>>shift)&2047]++
-		}
-		sum := 0
-		for d, c := range count {
-			count[d] = sum
-			sum += c
-		}
-		for _, k := range keys {
-			d := (k >> shift) & 2047
-			tmp[count[d]] = k
-			count[d]++
-		}
-		keys, tmp = tmp, keys
-	}
-	for i, k := range keys {
-		if k&0x80000000 != 0 {
-			k &^= 0x80000000
-		} else {
-			k = ^k
-		}
-		vals[i] = math.Float32frombits(k)
-	}
 }

@@ -606,35 +606,6 @@ func TestPredictPanicsOnWrongShape(t *testing.T) {
 	m.PredictProba(uniformMatrix(3, 2, 1))
 }
 
-func TestRadixSortFloat32(t *testing.T) {
-	rng := rand.New(rand.NewPCG(17, 17))
-	for _, n := range []int{0, 5, 255, 256, 5000} {
-		vals := make([]float32, n)
-		for i := range vals {
-			switch i % 5 {
-			case 0:
-				vals[i] = float32(rng.NormFloat64() * 1e6)
-			case 1:
-				vals[i] = float32(rng.IntN(7) - 3)
-			case 2:
-				vals[i] = float32(math.Inf(1 - 2*(i%2)))
-			case 3:
-				vals[i] = float32(math.Copysign(0, float64(i%2)-0.5))
-			default:
-				vals[i] = float32(rng.Float64() * 1e-30)
-			}
-		}
-		want := slices.Clone(vals)
-		slices.Sort(want)
-		radixSortFloat32(vals)
-		for i := range vals {
-			if vals[i] != want[i] {
-				t.Fatalf("n=%d: position %d has %v, want %v", n, i, vals[i], want[i])
-			}
-		}
-	}
-}
-
 // TestFormatHeaderLayout pins the header offsets documented in
 // docs/model-format.md.
 func TestFormatHeaderLayout(t *testing.T) {

@@ -18,6 +18,7 @@ func TestFloat32sMatchesSlicesSort(t *testing.T) {
 		{"short, insertion path", []float32{3, -1, 2, 0, -0.5}},
 		{"infinities and extremes", append(repeat(300, func(i int) float32 { return float32(i%7) - 3 }),
 			inf, -inf, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32)},
+		{"subnormal and tiny", repeat(3000, func(int) float32 { return float32((rng.Float64() - 0.5) * 1e-40) })},
 		{"few distinct", repeat(5000, func(i int) float32 { return float32(i % 3) })},
 		{"random normal", repeat(100_000, func(int) float32 { return float32(rng.NormFloat64() * 1e3) })},
 		{"random bits", repeat(20_000, func(int) float32 {
