@@ -37,12 +37,14 @@
 // ROC-AUC and log-loss.
 //
 // Times: a Go model's fit is the wall time of its Fit call (binning
-// included) and its prediction rate the best of three passes over the
-// validation matrix in memory. XGBoost's fit is the CLI's own "Complete
+// included) and its prediction rate the best of three passes in memory
+// over the validation rows repeated to at least 250,000 rows (a pass of a
+// few tens of milliseconds is decided by the scheduler on a shared
+// machine); every model's prediction is timed on the same rows. XGBoost's fit is the CLI's own "Complete
 // Training loop time" (quantile sketch included, CSV loading excluded).
 // Its prediction is timed as ours is: bench/xgb_predict.py loads the
 // CLI's model with --python's xgboost (Debian package python3-xgboost,
-// the same version as the CLI) and predicts the validation rows in
+// the same version as the CLI) and predicts the same rows in
 // memory, best of three passes (a DMatrix built per pass before the clock
 // starts: XGBoost caches predictions per DMatrix). Without Python's
 // xgboost the CLI is timed instead: the best of three full-model runs

@@ -251,7 +251,8 @@ func parseXGBPredictReport(out []byte) (xgbPredictReport, error) {
 func (x *xgbRunner) predictInMemory(ctx context.Context) (float64, []float64, string, error) {
 	log := filepath.Join(x.dir, "xgb-predict.log")
 	if _, err := runTool(ctx, x.dir, log, x.env, x.python, x.script, "--model", "xgb.model", "--valid", "valid.f32",
-		"--cols", strconv.Itoa(x.cols), "--out", "xgb.pred", "--threads", strconv.Itoa(x.s.threads)); err != nil {
+		"--cols", strconv.Itoa(x.cols), "--out", "xgb.pred", "--threads", strconv.Itoa(x.s.threads),
+		"--timing-repeats", strconv.Itoa(timingRepeats(x.validRows))); err != nil {
 		return 0, nil, "", err
 	}
 	out, err := os.ReadFile(log)
@@ -266,7 +267,7 @@ func (x *xgbRunner) predictInMemory(ctx context.Context) (float64, []float64, st
 	if err != nil {
 		return 0, nil, "", err
 	}
-	return rep.PredictRowsPerS, pred, "predict: in memory (Python xgboost " + rep.Version + "), best of 3 passes", nil
+	return rep.PredictRowsPerS, pred, "predict: in memory (Python xgboost " + rep.Version + "), best of 3 passes as ours", nil
 }
 
 // predictCLI predicts valid.csv with the CLI, and times prediction as
@@ -357,7 +358,7 @@ func runSklearn(ctx context.Context, python, script, dir string, env []string, s
 	if _, err := runTool(ctx, dir, log, env, path, script, "--train", "train.f32", "--valid", "valid.f32",
 		"--cols", strconv.Itoa(cols), "--out", "hgb.pred", "--rounds", strconv.Itoa(s.rounds), "--depth", strconv.Itoa(s.depth),
 		"--eta", strconv.FormatFloat(s.eta, 'g', -1, 64), "--bins", strconv.Itoa(s.bins), "--l2", "1",
-		"--seed", strconv.FormatUint(s.seed, 10)); err != nil {
+		"--seed", strconv.FormatUint(s.seed, 10), "--timing-repeats", strconv.Itoa(timingRepeats(validRows))); err != nil {
 		return result{}, nil, err
 	}
 	out, err := os.ReadFile(log)

@@ -162,7 +162,8 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 	}
 	// failcast's GBDT and XGBoost, o.repeats times in turns.
 	gms := goModels(o.s, sp.Table.Names, sp.TrainX.Rows)
-	repeated := []*repeater{goRepeater(gms[0], sp, o.s.seed)}
+	timing := timingMatrix(sp.ValidX)
+	repeated := []*repeater{goRepeater(gms[0], sp, timing, o.s.seed)}
 	x, err := newXGBRunner(ctx, o.xgboost, o.python, o.xgbPredict, o.dir, env, o.s, rep.TrainRate, sp.ValidX.Rows, len(sp.Table.Names))
 	switch {
 	case errors.Is(err, errNotInstalled):
@@ -200,7 +201,7 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 	// The baselines, once each.
 	for _, m := range gms[1:] {
 		slog.Info("fitting", "model", m.name)
-		r, pred, err := runGo(ctx, m, sp, o.s.seed)
+		r, pred, err := runGo(ctx, m, sp, timing, o.s.seed)
 		if err != nil {
 			return nil, err
 		}

@@ -417,20 +417,20 @@ func TestRunRepeated(t *testing.T) {
 	if err := rep.writeTSV(&b, "1"); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	if len(lines) != 16 {
 		t.Fatalf("%d TSV lines, want 16 (fit and predict of 2 models x 4 repeats):\n%s", len(lines), b.String())
 	}
 	for _, l := range lines {
-		if f := strings.Split(l, "\t"); len(f) != 12 {
-			t.Errorf("%d fields, want 12: %q", len(f), l)
+		if f := strings.Split(l, "\t"); len(f) != 13 {
+			t.Errorf("%d fields, want 13: %q", len(f), l)
 		}
 	}
 	for _, want := range []string{
 		"1\t\tpeers: ours fit\t0\trows\t4.0000\t\t\t",
 		"\tok\tPR-AUC 1.0000\t1",
 		"1\t\tpeers: ours predict\t4\trows\t0.016000\t250.0\t\t",
-		"\tfailed: exit status 1 in repeat 2\t\t2",
+		"\tfailed: exit status 1 in repeat 2\t\t2\t\n",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("TSV lacks %q:\n%s", want, b.String())
@@ -474,5 +474,25 @@ func TestParseXGBPredictReport(t *testing.T) {
 				t.Fatalf("got %+v, %v; want rate %v", r, err, tt.rate)
 			}
 		})
+	}
+}
+
+func TestTimingMatrix(t *testing.T) {
+	small := models.Matrix{Rows: 2, Cols: 2, Data: []float32{1, 2, 3, 4}}
+	got := timingMatrix(small)
+	if got.Rows != predictTimingMinRows || got.Cols != 2 || len(got.Data) != 2*predictTimingMinRows {
+		t.Fatalf("timing matrix of 2 rows: %d rows x %d, %d values; want %d rows", got.Rows, got.Cols, len(got.Data), predictTimingMinRows)
+	}
+	if !slices.Equal(got.Row(0), small.Row(0)) || !slices.Equal(got.Row(3), small.Row(1)) || !slices.Equal(got.Row(got.Rows-1), small.Row(1)) {
+		t.Errorf("rows not repeated in order: %v %v %v", got.Row(0), got.Row(3), got.Row(got.Rows-1))
+	}
+	for _, tt := range []struct{ rows, want int }{{1, predictTimingMinRows}, {52_162, 5}, {predictTimingMinRows, 1}, {3 * predictTimingMinRows, 1}, {0, 1}} {
+		if got := timingRepeats(tt.rows); got != tt.want {
+			t.Errorf("timingRepeats(%d) = %d, want %d", tt.rows, got, tt.want)
+		}
+	}
+	big := models.Matrix{Rows: predictTimingMinRows, Cols: 1, Data: make([]float32, predictTimingMinRows)}
+	if got := timingMatrix(big); &got.Data[0] != &big.Data[0] {
+		t.Error("a matrix large enough was copied")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/training"
 )
@@ -163,10 +164,10 @@ func runRepeated(ctx context.Context, ps []*repeater, repeats int, labels []bool
 }
 
 // goRepeater repeats a Go model (a fresh fit each time).
-func goRepeater(m goModel, sp *training.Tables, seed uint64) *repeater {
+func goRepeater(m goModel, sp *training.Tables, timing models.Matrix, seed uint64) *repeater {
 	p := &repeater{res: result{Model: m.name, Tool: m.tool}, fatal: true}
 	p.once = func(ctx context.Context) (float64, float64, []float64, string, error) {
-		r, pred, err := runGo(ctx, m, sp, seed)
+		r, pred, err := runGo(ctx, m, sp, timing, seed)
 		if err != nil {
 			return 0, 0, nil, "", err
 		}
@@ -213,7 +214,8 @@ func tsvStage(model, what string) string { return "peers: " + model + " " + what
 
 // writeTSV writes every repeat of the repeated models as bench/run's
 // measurement lines (scale events stage items unit seconds rate rss_kb
-// load status note repeat; events left empty), for the targets table.
+// load status note repeat cpu_s; events and CPU seconds left empty), for
+// the targets table.
 func (r *report) writeTSV(w io.Writer, scale string) error {
 	var b strings.Builder
 	for _, x := range r.Results {
@@ -232,8 +234,8 @@ func (r *report) writeTSV(w io.Writer, scale string) error {
 			if status == "ok" && pred == "" {
 				predStatus = "failed: no prediction rate"
 			}
-			fmt.Fprintf(&b, "%s\t\t%s\t%d\trows\t%s\t\t\t%s\t%s\t%s\t%d\n", scale, tsvStage(x.Model, "fit"), x.TrainRows, fit, run.Load, status, note, run.Repeat)
-			fmt.Fprintf(&b, "%s\t\t%s\t%d\trows\t%s\t%s\t\t%s\t%s\t\t%d\n", scale, tsvStage(x.Model, "predict"), r.ValidRows, pred, rate, run.Load, predStatus, run.Repeat)
+			fmt.Fprintf(&b, "%s\t\t%s\t%d\trows\t%s\t\t\t%s\t%s\t%s\t%d\t\n", scale, tsvStage(x.Model, "fit"), x.TrainRows, fit, run.Load, status, note, run.Repeat)
+			fmt.Fprintf(&b, "%s\t\t%s\t%d\trows\t%s\t%s\t\t%s\t%s\t\t%d\t\n", scale, tsvStage(x.Model, "predict"), r.ValidRows, pred, rate, run.Load, predStatus, run.Repeat)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

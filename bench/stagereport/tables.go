@@ -23,10 +23,11 @@ type measurement struct {
 	Load    string  // 1-minute load average when the stage started
 	Status  string  // "ok", or what went wrong
 	Note    string
-	Repeat  int // 1, 2, ... for a repeated stage; 0 for a stage run once
+	Repeat  int     // 1, 2, ... for a repeated stage; 0 for a stage run once
+	CPU     float64 // user + system CPU seconds of a whole command; NaN when not measured
 }
 
-const measurementFields = 12
+const measurementFields = 13
 
 // parseMeasurements reads the tab-separated measurements of bench/run.
 func parseMeasurements(r io.Reader, name string) ([]measurement, error) {
@@ -39,10 +40,10 @@ func parseMeasurements(r io.Reader, name string) ([]measurement, error) {
 		}
 		f := strings.Split(text, "\t")
 		if len(f) != measurementFields {
-			return nil, fmt.Errorf("%s line %d: %d tab-separated fields, want %d (scale events stage items unit seconds rate rss_kb load status note repeat)",
+			return nil, fmt.Errorf("%s line %d: %d tab-separated fields, want %d (scale events stage items unit seconds rate rss_kb load status note repeat cpu_s)",
 				name, line, len(f), measurementFields)
 		}
-		m := measurement{Scale: f[0], Stage: f[2], Unit: f[4], Load: f[8], Status: f[9], Note: f[10], RSSKB: -1, Seconds: math.NaN()}
+		m := measurement{Scale: f[0], Stage: f[2], Unit: f[4], Load: f[8], Status: f[9], Note: f[10], RSSKB: -1, Seconds: math.NaN(), CPU: math.NaN()}
 		bad := func(col string, err error) error {
 			return fmt.Errorf("%s line %d column %s: %w", name, line, col, err)
 		}
@@ -73,6 +74,11 @@ func parseMeasurements(r io.Reader, name string) ([]measurement, error) {
 			return nil, bad("repeat", fmt.Errorf("want 0 (run once) or a repeat number 1..1000, got %q", f[11]))
 		}
 		m.Repeat = int(rep)
+		if f[12] != "" {
+			if m.CPU, err = parseNonNegative(f[12]); err != nil {
+				return nil, bad("cpu_s", err)
+			}
+		}
 		if m.Stage == "" || m.Status == "" {
 			return nil, fmt.Errorf("%s line %d: empty stage or status", name, line)
 		}
@@ -188,6 +194,15 @@ func (s stage) seconds() summary {
 	return summarize(vs)
 }
 
+// cpu summarises the CPU seconds of the finished runs that measured them.
+func (s stage) cpu() summary {
+	var vs []float64
+	for _, m := range s.good() {
+		vs = append(vs, m.CPU)
+	}
+	return summarize(vs)
+}
+
 func (s stage) rates() summary {
 	var vs []float64
 	for _, m := range s.good() {
@@ -272,11 +287,12 @@ func writeTables(w io.Writer, ms []measurement) error {
 	pts := groupPoints(ms)
 	for _, p := range pts {
 		fmt.Fprintf(&b, "### Scale %s: %s history events\n\n", p.scale, thousands(float64(p.events)))
-		b.WriteString("A repeated stage shows the median over its runs and the range (min-max); its note is the median run's.\n\n")
-		b.WriteString("| stage | rows | seconds | range s | rows/s | runs | peak RSS MB | load 1 min | note |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		b.WriteString("A repeated stage shows the median over its runs and the range (min-max); its note is the median run's. " +
+			"CPU s: user + system seconds of a whole command (median), which other work on the machine distorts far less than wall time.\n\n")
+		b.WriteString("| stage | rows | seconds | range s | rows/s | CPU s | runs | peak RSS MB | load 1 min | note |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, s := range p.stages {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.name, rowsOf(s), seconds(s.seconds()),
-				secondsRange(s.seconds()), thousands(s.rates().median), runsOf(s), rssMB(s.maxRSSKB()), loadsOf(s), noteOf(s))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.name, rowsOf(s), seconds(s.seconds()),
+				secondsRange(s.seconds()), thousands(s.rates().median), seconds(s.cpu()), runsOf(s), rssMB(s.maxRSSKB()), loadsOf(s), noteOf(s))
 		}
 		b.WriteString("\n")
 	}

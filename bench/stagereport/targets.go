@@ -114,6 +114,7 @@ type cell struct {
 	judged   bool // false: the figure is shown without met / not met
 	met      bool
 	excluded []string
+	after    string // shown after the verdict, not judged
 }
 
 func (c cell) String() string {
@@ -125,6 +126,7 @@ func (c cell) String() string {
 			s += ": **not met**"
 		}
 	}
+	s += c.after
 	if len(c.excluded) > 0 {
 		s += " (" + strings.Join(c.excluded, "; ") + ")"
 	}
@@ -175,7 +177,24 @@ func ratioCell(p point, a, b []string, met func(float64) bool) (cell, bool) {
 	if !ok {
 		return cell{}, false
 	}
-	return ratioOf(pr, met, func() string { return fmt.Sprintf(" (%.1f s / %.1f s)", sa, sb) }), true
+	c := ratioOf(pr, met, func() string { return fmt.Sprintf(" (%.1f s / %.1f s)", sa, sb) })
+	// The same ratio in CPU seconds, where every stage measured them:
+	// shown beside, not judged (the targets are wall time on 2 cores).
+	cpu, _ := perRepeat(p, append(slices.Clone(a), b...), func(runs []measurement) float64 {
+		var ca, cb float64
+		for i, m := range runs {
+			if i < len(a) {
+				ca += m.CPU
+			} else {
+				cb += m.CPU
+			}
+		}
+		return ca / cb
+	})
+	if cs := summarize(cpu.values); cs.n > 0 && c.shown != "-" {
+		c.after = "; in CPU seconds " + times(cs.median) + rangeNote(cs, times, "repeats") + " (not judged)"
+	}
+	return c, true
 }
 
 // ratioOf turns per-repeat ratios into a cell: the median, and the range
