@@ -53,8 +53,9 @@
 // loading, but it also cancels the per-row work that does not grow with
 // the trees (filling each row's feature vector, the sigmoid, writing the
 // output), which ours and scikit-learn's figures include, so it flatters
-// XGBoost (on the development machine the one-round run's in-memory
-// prediction is 15-20% of a 50-round model's); and it is the small
+// XGBoost (in memory, a one-round model's prediction costs about 7% of
+// the CPU time of a 200-round depth-6 model's, so the rate comes out
+// about 7% high at 200 rounds, more at fewer); and it is the small
 // difference of two runs dominated by CSV parsing (1.5 s of 5.9 s at 200
 // rounds on the scale-1 table), so a few percent of noise in either run
 // moves it by tens of percent. The report says which method was used.
