@@ -34,6 +34,12 @@
 #     loads train.csv (predicting it with a 1-round model). Prediction time
 #     is the best of three full-model prediction runs minus the best of
 #     three 1-round-model runs on the same file, which cancels CSV loading.
+#     It also cancels XGBoost's per-row work that does not grow with the
+#     trees (filling the row's feature vector, the sigmoid, the output:
+#     about 7% of its prediction CPU at 200 depth-6 trees), which our
+#     figure includes, so it flatters XGBoost, and it is a small difference
+#     of two CSV-dominated runs, so it is noisy; bench/peers times XGBoost
+#     in memory instead (bench/xgb_predict.py).
 set -euo pipefail
 
 ROWS=${ROWS:-1250000}

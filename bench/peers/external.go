@@ -158,72 +158,164 @@ func repeatFile(src, dst string, reps int) error {
 	})
 }
 
-// runXGBoost fits XGBoost's CLI on dir/train.csv and predicts
-// dir/valid.csv (see the package documentation for the timing).
-func runXGBoost(ctx context.Context, bin, dir string, env []string, s settings, baseScore float64, trainRows, validRows int) (result, []float64, error) {
+// xgbRunner fits and times XGBoost's CLI on dir/train.csv, one repeat at
+// a time (see the package documentation for the timing).
+type xgbRunner struct {
+	path, version, dir string
+	env                []string
+	s                  settings
+	validRows, cols    int
+	// python and script time prediction in memory (bench/xgb_predict.py);
+	// python is "" when it cannot import xgboost, and the CLI difference
+	// method is used instead.
+	python, script string
+	oneRound       bool // xgb1.model (the CLI method's one-round model) is written
+}
+
+// newXGBRunner finds the CLI (errNotInstalled without it), writes its
+// configuration and checks whether python can import xgboost.
+func newXGBRunner(ctx context.Context, bin, python, script, dir string, env []string, s settings, baseScore float64, validRows, cols int) (*xgbRunner, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
-		return result{}, nil, fmt.Errorf("%w: %s not found (Debian package xgboost)", errNotInstalled, bin)
+		return nil, fmt.Errorf("%w: %s not found (Debian package xgboost)", errNotInstalled, bin)
 	}
-	version := "xgboost"
+	x := &xgbRunner{path: path, version: "xgboost", dir: dir, env: env, s: s, validRows: validRows, cols: cols}
 	if out, err := exec.CommandContext(ctx, path, "-V").CombinedOutput(); err == nil {
-		version = strings.ToLower(strings.Replace(strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0]), ":", "", 1))
+		x.version = strings.ToLower(strings.Replace(strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0]), ":", "", 1))
 	}
 	if err := os.WriteFile(filepath.Join(dir, "xgb.conf"), []byte(xgbConf(s, baseScore)), 0o644); err != nil {
-		return result{}, nil, err
+		return nil, err
 	}
-	const train, valid = "data=train.csv?format=csv&label_column=0", "test:data=valid.csv?format=csv&label_column=0"
-	log := filepath.Join(dir, "xgb.log")
-	if _, err := runTool(ctx, dir, log, env, path, "xgb.conf", train, "model_out=xgb.model", "verbosity=3"); err != nil {
-		return result{}, nil, err
+	if py, err := exec.LookPath(python); err == nil && script != "" && exec.CommandContext(ctx, py, "-c", "import xgboost").Run() == nil {
+		if x.script, err = filepath.Abs(script); err != nil {
+			return nil, err
+		}
+		x.python = py
+	}
+	return x, nil
+}
+
+const xgbTrain = "data=train.csv?format=csv&label_column=0"
+
+// fit trains dir/xgb.model and returns the CLI's training loop time.
+func (x *xgbRunner) fit(ctx context.Context) (float64, error) {
+	log := filepath.Join(x.dir, "xgb.log")
+	if _, err := runTool(ctx, x.dir, log, x.env, x.path, "xgb.conf", xgbTrain, "model_out=xgb.model", "verbosity=3"); err != nil {
+		return 0, err
 	}
 	out, err := os.ReadFile(log)
 	if err != nil {
-		return result{}, nil, err
+		return 0, err
 	}
 	fit, err := parseTrainingLoopTime(out)
 	if err != nil {
-		return result{}, nil, fmt.Errorf("%s: %w", log, err)
+		return 0, fmt.Errorf("%s: %w", log, err)
 	}
-	if _, err := runTool(ctx, dir, log, env, path, "xgb.conf", train, "num_round=1", "model_out=xgb1.model"); err != nil {
-		return result{}, nil, err
+	return fit, nil
+}
+
+// predict returns the prediction rate of dir/xgb.model, its validation
+// predictions and a note on how the rate was taken.
+func (x *xgbRunner) predict(ctx context.Context) (float64, []float64, string, error) {
+	if x.python != "" {
+		return x.predictInMemory(ctx)
 	}
-	if _, err := runTool(ctx, dir, log, env, path, "xgb.conf", "task=pred", "model_in=xgb.model", valid, "name_pred=xgb.pred"); err != nil {
-		return result{}, nil, err
+	return x.predictCLI(ctx)
+}
+
+// xgbPredictReport is the JSON line bench/xgb_predict.py prints.
+type xgbPredictReport struct {
+	PredictRowsPerS float64   `json:"predict_rows_per_s"`
+	PassSeconds     []float64 `json:"pass_seconds"`
+	Version         string    `json:"xgboost_version"`
+}
+
+// parseXGBPredictReport reads the last non-empty line of xgb_predict.py's
+// output.
+func parseXGBPredictReport(out []byte) (xgbPredictReport, error) {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	var r xgbPredictReport
+	if err := json.Unmarshal([]byte(last), &r); err != nil {
+		return r, fmt.Errorf("xgb_predict.py output %q: want a JSON report: %w", tail([]byte(last), 200), err)
 	}
-	pred, err := readPredictionFile(filepath.Join(dir, "xgb.pred"), validRows)
+	if !(r.PredictRowsPerS > 0) || math.IsInf(r.PredictRowsPerS, 0) || len(r.PassSeconds) == 0 {
+		return r, fmt.Errorf("xgb_predict.py report %q: want predict_rows_per_s > 0 and pass_seconds", last)
+	}
+	return r, nil
+}
+
+// predictInMemory runs bench/xgb_predict.py: the model predicts the
+// validation rows in memory, best of three passes, as our GBDT and
+// scikit-learn are timed.
+func (x *xgbRunner) predictInMemory(ctx context.Context) (float64, []float64, string, error) {
+	log := filepath.Join(x.dir, "xgb-predict.log")
+	if _, err := runTool(ctx, x.dir, log, x.env, x.python, x.script, "--model", "xgb.model", "--valid", "valid.f32",
+		"--cols", strconv.Itoa(x.cols), "--out", "xgb.pred", "--threads", strconv.Itoa(x.s.threads),
+		"--timing-repeats", strconv.Itoa(timingRepeats(x.validRows))); err != nil {
+		return 0, nil, "", err
+	}
+	out, err := os.ReadFile(log)
 	if err != nil {
-		return result{}, nil, err
+		return 0, nil, "", err
 	}
-	// Prediction speed: the validation rows repeated to at least
-	// predictTimingRows, so that prediction outweighs the noise of loading.
-	reps := max(1, (predictTimingRows+validRows-1)/max(validRows, 1))
+	rep, err := parseXGBPredictReport(out)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	pred, err := readPredictionFile(filepath.Join(x.dir, "xgb.pred"), x.validRows)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	return rep.PredictRowsPerS, pred, "predict: in memory (Python xgboost " + rep.Version + "), best of 3 passes as ours", nil
+}
+
+// predictCLI predicts valid.csv with the CLI, and times prediction as
+// the best of three full-model runs minus the best of three one-round
+// runs on the validation rows repeated to predictTimingRows (cancelling
+// CSV loading; see xgbPredictRate).
+func (x *xgbRunner) predictCLI(ctx context.Context) (float64, []float64, string, error) {
+	dir, log := x.dir, filepath.Join(x.dir, "xgb.log")
+	if !x.oneRound {
+		if _, err := runTool(ctx, dir, log, x.env, x.path, "xgb.conf", xgbTrain, "num_round=1", "model_out=xgb1.model"); err != nil {
+			return 0, nil, "", err
+		}
+		x.oneRound = true
+	}
+	const valid = "test:data=valid.csv?format=csv&label_column=0"
+	if _, err := runTool(ctx, dir, log, x.env, x.path, "xgb.conf", "task=pred", "model_in=xgb.model", valid, "name_pred=xgb.pred"); err != nil {
+		return 0, nil, "", err
+	}
+	pred, err := readPredictionFile(filepath.Join(dir, "xgb.pred"), x.validRows)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	reps := max(1, (predictTimingRows+x.validRows-1)/max(x.validRows, 1))
 	if err := repeatFile(filepath.Join(dir, "valid.csv"), filepath.Join(dir, "timing.csv"), reps); err != nil {
-		return result{}, nil, err
+		return 0, nil, "", err
 	}
 	defer os.Remove(filepath.Join(dir, "timing.csv"))
+	defer os.Remove(filepath.Join(dir, "timing.pred"))
+	defer os.Remove(filepath.Join(dir, "timing1.pred"))
 	const timing = "test:data=timing.csv?format=csv&label_column=0"
 	bestFull, bestOne := math.Inf(1), math.Inf(1)
 	for range 3 {
-		w, err := runTool(ctx, dir, log, env, path, "xgb.conf", "task=pred", "model_in=xgb.model", timing, "name_pred=timing.pred")
+		w, err := runTool(ctx, dir, log, x.env, x.path, "xgb.conf", "task=pred", "model_in=xgb.model", timing, "name_pred=timing.pred")
 		if err != nil {
-			return result{}, nil, err
+			return 0, nil, "", err
 		}
 		bestFull = min(bestFull, w)
-		if w, err = runTool(ctx, dir, log, env, path, "xgb.conf", "task=pred", "model_in=xgb1.model", timing, "name_pred=timing1.pred"); err != nil {
-			return result{}, nil, err
+		if w, err = runTool(ctx, dir, log, x.env, x.path, "xgb.conf", "task=pred", "model_in=xgb1.model", timing, "name_pred=timing1.pred"); err != nil {
+			return 0, nil, "", err
 		}
 		bestOne = min(bestOne, w)
 	}
-	os.Remove(filepath.Join(dir, "timing.pred"))
-	os.Remove(filepath.Join(dir, "timing1.pred"))
-	r := result{Model: "XGBoost", Tool: version + " CLI, tree_method=hist", TrainRows: trainRows, FitSeconds: fit,
-		PredictRowsPerS: xgbPredictRate(validRows*reps, s.rounds, bestFull, bestOne),
-		Note:            fmt.Sprintf("predict: best full-model run %.2f s minus best 1-round run %.2f s on %d rows", bestFull, bestOne, validRows*reps)}
-	if math.IsNaN(r.PredictRowsPerS) {
-		r.Note += " (not measurable: no difference)"
+	rate := xgbPredictRate(x.validRows*reps, x.s.rounds, bestFull, bestOne)
+	note := fmt.Sprintf("predict: CLI, best full-model run %.2f s minus best 1-round run %.2f s on %d rows (no Python xgboost)", bestFull, bestOne, x.validRows*reps)
+	if math.IsNaN(rate) {
+		note += " (not measurable: no difference)"
 	}
-	return r, pred, nil
+	return rate, pred, note, nil
 }
 
 // hgbReport is the JSON line bench/hgb.py prints.
@@ -266,7 +358,7 @@ func runSklearn(ctx context.Context, python, script, dir string, env []string, s
 	if _, err := runTool(ctx, dir, log, env, path, script, "--train", "train.f32", "--valid", "valid.f32",
 		"--cols", strconv.Itoa(cols), "--out", "hgb.pred", "--rounds", strconv.Itoa(s.rounds), "--depth", strconv.Itoa(s.depth),
 		"--eta", strconv.FormatFloat(s.eta, 'g', -1, 64), "--bins", strconv.Itoa(s.bins), "--l2", "1",
-		"--seed", strconv.FormatUint(s.seed, 10)); err != nil {
+		"--seed", strconv.FormatUint(s.seed, 10), "--timing-repeats", strconv.Itoa(timingRepeats(validRows))); err != nil {
 		return result{}, nil, err
 	}
 	out, err := os.ReadFile(log)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,7 +37,10 @@ type options struct {
 	asOf                 time.Time
 	s                    settings
 	xgboost, python, hgb string
+	xgbPredict           string // bench/xgb_predict.py
 	ompWaitPolicy        string
+	repeats              int
+	tsv, scale           string // measurement lines for bench/run, and the scale point they are of
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -56,6 +60,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.xgboost, "xgboost", "xgboost", "XGBoost CLI binary")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python that has scikit-learn (Debian's sees python3-sklearn)")
 	fs.StringVar(&o.hgb, "sklearn-script", "bench/hgb.py", "the scikit-learn script")
+	fs.StringVar(&o.xgbPredict, "xgb-predict-script", "bench/xgb_predict.py",
+		"the script that times XGBoost's prediction in memory with --python's xgboost (without it: the CLI difference method)")
+	fs.IntVar(&o.repeats, "repeats", 1, "fits and predictions of failcast gbdt and XGBoost, in turns; the tables give medians and ranges")
+	fs.StringVar(&o.tsv, "tsv", "", "also write every repeat of failcast gbdt and XGBoost to this file as bench/run measurement lines")
+	fs.StringVar(&o.scale, "scale", "-", "the scale point the --tsv lines are of")
 	fs.StringVar(&o.ompWaitPolicy, "omp-wait-policy", "PASSIVE",
 		"OMP_WAIT_POLICY of the peers (OpenMP programs): PASSIVE stops idle threads from spinning, which on a shared machine slows them several times; empty keeps the environment's")
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +75,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.history == "" || o.dir == "" || *asOf == "":
 		return o, errors.New("--history, --as-of and --dir are required")
+	case o.repeats < 1 || o.repeats > 100:
+		return o, fmt.Errorf("--repeats is %d, want 1..100", o.repeats)
+	case strings.ContainsAny(o.scale, "\t\n"):
+		return o, fmt.Errorf("--scale %q: no tabs or newlines", o.scale)
 	case o.s.rounds < 2 || o.s.depth < 1 || o.s.threads < 1:
 		return o, fmt.Errorf("--rounds %d, --depth %d, --threads %d: want at least 2, 1 and 1", o.s.rounds, o.s.depth, o.s.threads)
 	case o.s.bins < 2 || o.s.bins > 255:
@@ -101,7 +114,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.out != "" {
-		return writeAtomic(o.out, func(w io.Writer) error { return rep.writeMarkdown(w) })
+		if err := writeAtomic(o.out, func(w io.Writer) error { return rep.writeMarkdown(w) }); err != nil {
+			return err
+		}
+	}
+	if o.tsv != "" {
+		return writeAtomic(o.tsv, func(w io.Writer) error { return rep.writeTSV(w, o.scale) })
 	}
 	return nil
 }
@@ -138,18 +156,52 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 	}
 	rep.WriteSeconds = time.Since(began).Seconds()
 
+	var env []string
+	if o.ompWaitPolicy != "" {
+		env = []string{"OMP_WAIT_POLICY=" + o.ompWaitPolicy}
+	}
+	// failcast's GBDT and XGBoost, o.repeats times in turns.
+	gms := goModels(o.s, sp.Table.Names, sp.TrainX.Rows)
+	timing := timingMatrix(sp.ValidX)
+	repeated := []*repeater{goRepeater(gms[0], sp, timing, o.s.seed)}
+	x, err := newXGBRunner(ctx, o.xgboost, o.python, o.xgbPredict, o.dir, env, o.s, rep.TrainRate, sp.ValidX.Rows, len(sp.Table.Names))
+	switch {
+	case errors.Is(err, errNotInstalled):
+		slog.Warn("peer skipped", "model", "XGBoost", "reason", err)
+		rep.Skipped = append(rep.Skipped, fmt.Sprintf("XGBoost: %v", err))
+	case err != nil:
+		return nil, fmt.Errorf("XGBoost: %w", err)
+	default:
+		repeated = append(repeated, xgbRepeater(x, sp.TrainX.Rows))
+	}
+	slog.Info("fitting in turns", "models", len(repeated), "repeats", o.repeats)
+	rs, err := runRepeated(ctx, repeated, o.repeats, sp.ValidLabels)
+	if err != nil {
+		return nil, err
+	}
+	rep.Repeats = o.repeats
+	byName := map[string]result{}
+	for _, r := range rs {
+		byName[r.Model] = r
+	}
 	add := func(r result, pred []float64) error {
-		if err := score(&r, pred, sp.ValidLabels); err != nil {
-			return err
+		if pred != nil {
+			if err := score(&r, pred, sp.ValidLabels); err != nil {
+				return err
+			}
 		}
 		slog.Info("model compared", "model", r.Model, "fit_seconds", round2(r.FitSeconds), "predict_rows_per_s", int(r.PredictRowsPerS),
 			"pr_auc", round4(r.PRAUC), "roc_auc", round4(r.ROCAUC), "log_loss", round4(r.LogLoss))
 		rep.Results = append(rep.Results, r)
 		return nil
 	}
-	for _, m := range goModels(o.s, sp.Table.Names, sp.TrainX.Rows) {
+	if err := add(byName[gms[0].name], nil); err != nil {
+		return nil, err
+	}
+	// The baselines, once each.
+	for _, m := range gms[1:] {
 		slog.Info("fitting", "model", m.name)
-		r, pred, err := runGo(ctx, m, sp, o.s.seed)
+		r, pred, err := runGo(ctx, m, sp, timing, o.s.seed)
 		if err != nil {
 			return nil, err
 		}
@@ -157,32 +209,20 @@ func compare(ctx context.Context, src features.Source, o options) (*report, erro
 			return nil, err
 		}
 	}
-	var env []string
-	if o.ompWaitPolicy != "" {
-		env = []string{"OMP_WAIT_POLICY=" + o.ompWaitPolicy}
-	}
-	peers := []struct {
-		name string
-		run  func() (result, []float64, error)
-	}{
-		{"XGBoost", func() (result, []float64, error) {
-			return runXGBoost(ctx, o.xgboost, o.dir, env, o.s, rep.TrainRate, sp.TrainX.Rows, sp.ValidX.Rows)
-		}},
-		{"scikit-learn HGB", func() (result, []float64, error) {
-			return runSklearn(ctx, o.python, o.hgb, o.dir, env, o.s, len(sp.Table.Names), sp.TrainX.Rows, sp.ValidX.Rows)
-		}},
-	}
-	for _, p := range peers {
-		slog.Info("fitting", "model", p.name)
-		r, pred, err := p.run()
-		if errors.Is(err, errNotInstalled) {
-			slog.Warn("peer skipped", "model", p.name, "reason", err)
-			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: %v", p.name, err))
-			continue
+	if r, ok := byName["XGBoost"]; ok {
+		if err := add(r, nil); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.name, err)
-		}
+	}
+	slog.Info("fitting", "model", "scikit-learn HGB")
+	r, pred, err := runSklearn(ctx, o.python, o.hgb, o.dir, env, o.s, len(sp.Table.Names), sp.TrainX.Rows, sp.ValidX.Rows)
+	switch {
+	case errors.Is(err, errNotInstalled):
+		slog.Warn("peer skipped", "model", "scikit-learn HGB", "reason", err)
+		rep.Skipped = append(rep.Skipped, fmt.Sprintf("scikit-learn HGB: %v", err))
+	case err != nil:
+		return nil, fmt.Errorf("scikit-learn HGB: %w", err)
+	default:
 		if err := add(r, pred); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -265,7 +266,7 @@ func TestCompareSimulated(t *testing.T) {
 	}
 	o := options{history: "memory", dir: t.TempDir(), asOf: cfg.AsOf,
 		s:       settings{rounds: 20, depth: 4, eta: 0.2, bins: 64, threads: 2, seed: 1},
-		xgboost: "no-such-xgboost-binary", python: "no-such-python", hgb: "hgb.py"}
+		xgboost: "no-such-xgboost-binary", python: "no-such-python", hgb: "hgb.py", repeats: 2}
 	rep, err := compare(context.Background(), events, o)
 	if err != nil {
 		t.Fatal(err)
@@ -286,6 +287,9 @@ func TestCompareSimulated(t *testing.T) {
 	}
 	if ours.PRAUC <= rule.PRAUC {
 		t.Errorf("GBDT PR-AUC %.4f is not above the rule's %.4f", ours.PRAUC, rule.PRAUC)
+	}
+	if len(ours.Runs) != 2 || !strings.Contains(ours.Note, "median of 2 repeats") {
+		t.Errorf("GBDT runs %+v, note %q; want 2 repeats noted", ours.Runs, ours.Note)
 	}
 	if ours.TrainRows != rep.TrainRows || rep.ValidRows == 0 {
 		t.Errorf("GBDT trained on %d rows of %d, %d validation rows", ours.TrainRows, rep.TrainRows, rep.ValidRows)
@@ -333,5 +337,162 @@ func TestRepeatFile(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(dst); string(got) != "1,2\n3,4\n1,2\n3,4\n1,2\n3,4\n" {
 		t.Errorf("repeated file = %q", got)
+	}
+}
+
+func TestSpreadOf(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		in          []float64
+		med, lo, hi float64
+		n           int
+	}{
+		{[]float64{3}, 3, 3, 3, 1},
+		{[]float64{9, 1, 4}, 4, 1, 9, 3},
+		{[]float64{7, 1, 4, 2}, 3, 1, 7, 4},
+		{[]float64{nan, 2, math.Inf(-1), 6}, 4, 2, 6, 2},
+		{nil, nan, nan, nan, 0},
+	}
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	for _, tt := range tests {
+		s := spreadOf(tt.in)
+		if !same(s.median, tt.med) || !same(s.min, tt.lo) || !same(s.max, tt.hi) || s.n != tt.n {
+			t.Errorf("spreadOf(%v) = %+v, want median %v, range %v-%v, n %d", tt.in, s, tt.med, tt.lo, tt.hi, tt.n)
+		}
+	}
+}
+
+// fakeModel is a repeater whose repeats return the given fit seconds, or
+// fail where errs says so, and logs the order it ran in.
+func fakeModel(name string, fits []float64, errs map[int]bool, fatal bool, log *[]string, labels []bool) *repeater {
+	n := 0
+	p := &repeater{res: result{Model: name}, fatal: fatal}
+	p.once = func(context.Context) (float64, float64, []float64, string, error) {
+		n++
+		*log = append(*log, fmt.Sprintf("%s%d", name, n))
+		if errs[n] {
+			return 0, 0, nil, "", fmt.Errorf("exit status 1\tin repeat %d", n)
+		}
+		pred := make([]float64, len(labels))
+		for i, y := range labels {
+			if y {
+				pred[i] = 0.9
+			}
+		}
+		return fits[n-1], 1000 / fits[n-1], pred, "", nil
+	}
+	return p
+}
+
+func TestRunRepeated(t *testing.T) {
+	labels := []bool{true, false, false, true}
+	var order []string
+	ours := fakeModel("ours", []float64{4, 5, 3, 6}, nil, true, &order, labels)
+	theirs := fakeModel("theirs", []float64{8, 1, 6, 12}, map[int]bool{2: true}, false, &order, labels)
+	rs, err := runRepeated(context.Background(), []*repeater{ours, theirs}, 4, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ours1", "theirs1", "theirs2", "ours2", "ours3", "theirs3", "theirs4", "ours4"}; !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v (turns swapped every repeat)", order, want)
+	}
+	o, x := rs[0], rs[1]
+	if o.FitSeconds != 4.5 || len(o.Runs) != 4 || o.PRAUC != 1 {
+		t.Errorf("ours = %+v, want the median 4.5 of 4 repeats and PR-AUC 1", o)
+	}
+	// theirs: repeat 2 failed; 8, 6, 12 left: median 8.
+	if x.FitSeconds != 8 || !strings.Contains(x.Note, "repeat 2 failed: exit status 1 in repeat 2") || !strings.Contains(x.Note, "median of 3 repeats: fit 6.00-12.00 s") {
+		t.Errorf("theirs = %+v", x)
+	}
+	// Per-repeat fit ratios 4/8, 3/6, 6/12 (repeat 2 left out).
+	if got := pairedRatio(o, x, func(r repeatRun) float64 { return r.FitSeconds }, o.FitSeconds, x.FitSeconds); got != "0.500 (0.500-0.500)" {
+		t.Errorf("paired fit ratio = %q", got)
+	}
+	if got := pairedRatio(o, result{FitSeconds: 9}, func(r repeatRun) float64 { return r.FitSeconds }, o.FitSeconds, 9); got != "0.500" {
+		t.Errorf("ratio against a model run once = %q, want ours' median over its value", got)
+	}
+
+	var b strings.Builder
+	rep := &report{ValidRows: 4, Results: rs}
+	if err := rep.writeTSV(&b, "1"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 16 {
+		t.Fatalf("%d TSV lines, want 16 (fit and predict of 2 models x 4 repeats):\n%s", len(lines), b.String())
+	}
+	for _, l := range lines {
+		if f := strings.Split(l, "\t"); len(f) != 13 {
+			t.Errorf("%d fields, want 13: %q", len(f), l)
+		}
+	}
+	for _, want := range []string{
+		"1\t\tpeers: ours fit\t0\trows\t4.0000\t\t\t",
+		"\tok\tPR-AUC 1.0000\t1",
+		"1\t\tpeers: ours predict\t4\trows\t0.016000\t250.0\t\t",
+		"\tfailed: exit status 1 in repeat 2\t\t2\t\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("TSV lacks %q:\n%s", want, b.String())
+		}
+	}
+
+	// Ours failing is a bug: the comparison stops; a peer failing in
+	// every repeat is an error too.
+	order = nil
+	bad := fakeModel("ours", []float64{1}, map[int]bool{1: true}, true, &order, labels)
+	if _, err := runRepeated(context.Background(), []*repeater{bad}, 1, labels); err == nil || !strings.Contains(err.Error(), "ours, repeat 1") {
+		t.Errorf("err = %v, want ours' failure", err)
+	}
+	never := fakeModel("theirs", []float64{1, 1}, map[int]bool{1: true, 2: true}, false, &order, labels)
+	if _, err := runRepeated(context.Background(), []*repeater{never}, 2, labels); err == nil || !strings.Contains(err.Error(), "no repeat finished") {
+		t.Errorf("err = %v, want no repeat finished", err)
+	}
+}
+
+func TestParseXGBPredictReport(t *testing.T) {
+	tests := []struct {
+		name, out, wantErr string
+		rate               float64
+	}{
+		{"report", `{"predict_rows_per_s": 700000.5, "pass_seconds": [0.08, 0.07, 0.075], "xgboost_version": "1.7.4"}`, "", 700000.5},
+		{"warnings before", "WARNING: x\n" + `{"predict_rows_per_s": 5, "pass_seconds": [1], "xgboost_version": "2.0"}` + "\n", "", 5},
+		{"not JSON", "Traceback (most recent call last):", "want a JSON report", 0},
+		{"no passes", `{"predict_rows_per_s": 5, "pass_seconds": []}`, "pass_seconds", 0},
+		{"zero rate", `{"predict_rows_per_s": 0, "pass_seconds": [1]}`, "predict_rows_per_s > 0", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := parseXGBPredictReport([]byte(tt.out))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || r.PredictRowsPerS != tt.rate {
+				t.Fatalf("got %+v, %v; want rate %v", r, err, tt.rate)
+			}
+		})
+	}
+}
+
+func TestTimingMatrix(t *testing.T) {
+	small := models.Matrix{Rows: 2, Cols: 2, Data: []float32{1, 2, 3, 4}}
+	got := timingMatrix(small)
+	if got.Rows != predictTimingMinRows || got.Cols != 2 || len(got.Data) != 2*predictTimingMinRows {
+		t.Fatalf("timing matrix of 2 rows: %d rows x %d, %d values; want %d rows", got.Rows, got.Cols, len(got.Data), predictTimingMinRows)
+	}
+	if !slices.Equal(got.Row(0), small.Row(0)) || !slices.Equal(got.Row(3), small.Row(1)) || !slices.Equal(got.Row(got.Rows-1), small.Row(1)) {
+		t.Errorf("rows not repeated in order: %v %v %v", got.Row(0), got.Row(3), got.Row(got.Rows-1))
+	}
+	for _, tt := range []struct{ rows, want int }{{1, predictTimingMinRows}, {52_162, 5}, {predictTimingMinRows, 1}, {3 * predictTimingMinRows, 1}, {0, 1}} {
+		if got := timingRepeats(tt.rows); got != tt.want {
+			t.Errorf("timingRepeats(%d) = %d, want %d", tt.rows, got, tt.want)
+		}
+	}
+	big := models.Matrix{Rows: predictTimingMinRows, Cols: 1, Data: make([]float32, predictTimingMinRows)}
+	if got := timingMatrix(big); &got.Data[0] != &big.Data[0] {
+		t.Error("a matrix large enough was copied")
 	}
 }

@@ -18,6 +18,7 @@ type result struct {
 	PRAUC, ROCAUC   float64
 	LogLoss         float64
 	Note            string
+	Runs            []repeatRun // every repeat of a model compared repeatedly (FitSeconds and PredictRowsPerS are then their medians)
 }
 
 // score fills r's quality figures from its validation predictions.
@@ -50,6 +51,7 @@ type report struct {
 	Skipped              []string // peers not run, with the reason
 	OursName             string   // the model the ratios divide by theirs
 	PeerNames            []string // the models the ratios compare with
+	Repeats              int      // repeats of ours and XGBoost
 }
 
 // writeMarkdown writes the comparison as Markdown tables.
@@ -76,12 +78,18 @@ func (r *report) writeMarkdown(w io.Writer) error {
 		if !ok || !found {
 			continue
 		}
+		fit := pairedRatio(ours, theirs, func(r repeatRun) float64 { return r.FitSeconds }, ours.FitSeconds, theirs.FitSeconds)
+		pred := pairedRatio(ours, theirs, func(r repeatRun) float64 { return r.PredictRowsPerS }, ours.PredictRowsPerS, theirs.PredictRowsPerS)
 		ratios = append(ratios, fmt.Sprintf("| %s / %s | %s | %s | %s | %s | %s |\n", ours.Model, theirs.Model,
-			ratio(ours.FitSeconds, theirs.FitSeconds), ratio(ours.PredictRowsPerS, theirs.PredictRowsPerS),
-			ratio(ours.PRAUC, theirs.PRAUC), ratio(ours.ROCAUC, theirs.ROCAUC), ratio(ours.LogLoss, theirs.LogLoss)))
+			fit, pred, ratio(ours.PRAUC, theirs.PRAUC), ratio(ours.ROCAUC, theirs.ROCAUC), ratio(ours.LogLoss, theirs.LogLoss)))
 	}
 	if len(ratios) > 0 {
-		b.WriteString("\nRatios ours / theirs, same run (fit s and log-loss: below 1 is better for ours; predict rows/s, PR-AUC, ROC-AUC: above 1 is better):\n\n")
+		b.WriteString("\nRatios ours / theirs, same run (fit s and log-loss: below 1 is better for ours; predict rows/s, PR-AUC, ROC-AUC: above 1 is better)")
+		if r.Repeats > 1 {
+			fmt.Fprintf(&b, "; fit s and predict rows/s are the median of the %d per-repeat ratios (ours and XGBoost in turns, the order swapped every repeat), "+
+				"the range in brackets; against a model run once, ours' median over its value", r.Repeats)
+		}
+		b.WriteString(":\n\n")
 		b.WriteString("| ours / theirs | fit s | predict rows/s | PR-AUC | ROC-AUC | log-loss |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, l := range ratios {
 			b.WriteString(l)
@@ -104,6 +112,32 @@ func (r *report) find(model string) (result, bool) {
 		}
 	}
 	return result{}, false
+}
+
+// pairedRatio formats the median of the per-repeat ratios a/b of two
+// repeated models' figures (repeats paired by number, a repeat either
+// failed left out), with their range; for a model run once, a's median
+// over b's value (or the other way round).
+func pairedRatio(a, b result, fig func(repeatRun) float64, aOnce, bOnce float64) string {
+	if len(a.Runs) == 0 || len(b.Runs) == 0 {
+		return ratio(aOnce, bOnce)
+	}
+	var rs []float64
+	for _, x := range a.Runs {
+		for _, y := range b.Runs {
+			if x.Repeat == y.Repeat && x.ok() && y.ok() && fig(y) != 0 {
+				rs = append(rs, fig(x)/fig(y))
+			}
+		}
+	}
+	s := spreadOf(rs)
+	switch {
+	case s.n == 0:
+		return "-"
+	case s.n == 1:
+		return fmt.Sprintf("%.3f", s.median)
+	}
+	return fmt.Sprintf("%.3f (%.3f-%.3f)", s.median, s.min, s.max)
 }
 
 // ratio formats a/b with three decimals, "-" when undefined.

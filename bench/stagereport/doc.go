@@ -14,12 +14,20 @@
 // It exits 1 when the field is missing.
 //
 // tables reads the tab-separated measurements bench/run appends, one line
-// per stage and scale point:
+// per run of a stage at a scale point:
 //
-//	scale  events  stage  items  unit  seconds  rate  rss_kb  load  status  note
+//	scale  events  stage  items  unit  seconds  rate  rss_kb  load  status  note  repeat  cpu_s
 //
-// (rate and rss_kb may be empty: rate is then items / seconds; status is
-// "ok" or what went wrong), and prints one table per scale point and a table
-// of cost growth: seconds, seconds per million history events and peak
-// RSS of every stage at every point.
+// (rate, rss_kb and cpu_s may be empty: rate is then items / seconds;
+// status is "ok" or what went wrong; repeat is 1, 2, ... for a stage
+// bench/run repeats, 0 for one run once; cpu_s is the user + system CPU
+// seconds of a whole command). It prints one table per scale point, the
+// issue-15 targets table and a table of cost growth. A repeated stage is
+// shown as the median over its finished runs (for an even count, the mean
+// of the middle two) with the range (min-max), each run's load, and the
+// runs that failed named, never dropped silently. A target that is a
+// ratio of ours to a peer's is the median of the per-repeat ratios (the
+// two sides of a ratio run in the same repeat); met / not met reads that
+// median. Where every stage of a time ratio measured its CPU seconds, the
+// same ratio in CPU seconds is shown beside it, not judged.
 package main
