@@ -421,7 +421,7 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 					}
 				}
 			}
-			tab, err := fs.Next(buf)
+			tab, err := fs.NextFeatures(buf)
 			if err != nil {
 				fail(err)
 				free <- buf[:0]
