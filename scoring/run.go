@@ -362,10 +362,15 @@ func classify(ctx context.Context, err error) error {
 }
 
 // batchJob is a batch of planned sends with its features, between the
-// feature stage and the model stage.
+// feature stage and the model stage, and with the models' outputs
+// (pFail, pFamily in scratch) between the model stage and the policy
+// stage.
 type batchJob struct {
-	sends []pipeline.PlannedSend
-	tab   *features.Table
+	sends   []pipeline.PlannedSend
+	tab     *features.Table
+	scratch *bundle.Scratch
+	pFail   []float64
+	pFamily [][]float64
 }
 
 // scoredBatch is a batch's predictions on their way to the sink.
@@ -374,29 +379,37 @@ type scoredBatch struct {
 	preds []Prediction
 }
 
-// scorePlans streams the plans through four stages, each on its own
+// scorePlans streams the plans through five stages, each on its own
 // goroutine and in plan order: reading (stream, on the calling
 // goroutine: batches of at most batchSize sends), features (fsReady's
 // feature state, which it waits for; rekeying raw recipients, see
-// recipientKeying, then fs.Next: the feature state is sequential), the
-// models and the policy (predictBatch, which spreads rows over the
-// cores), and sink (CSV writing and aggregation). A failure in any stage
-// stops the others; the first error is returned.
+// recipientKeying, then fs.NextFeatures: the feature state is
+// sequential), the models (predictModels, which spreads rows over the
+// cores), the policy (applyPolicy: drift, the Scorer, whose tier ledger
+// is sequential, and reasons), and sink (CSV writing and aggregation).
+// The models and the policy were one stage, the longest of the chain
+// (about 2 s of a 1M-send plan's 5 CPU s, of which GBDT prediction
+// runs on both cores): split, the stages on the chain are closer in
+// length and two cores stay busy. A failure in any stage stops the
+// others; the first error is returned.
 func scorePlans(ctx context.Context, stream func(context.Context, func([]pipeline.PlannedSend) error) error, batchSize int,
 	fsReady func() (*features.Scorer, error), m *model, sc *Scorer,
 	rekey func(string) string, sink func([]Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	const depth = 2 // batches waiting between two stages
-	// Send buffers circulate: reader -> features -> model -> sink -> reader.
-	const buffers = 3*depth + 3
+	// Send buffers circulate: reader -> features -> models -> policy ->
+	// sink -> reader; the models' scratch buffers from models to policy.
+	const buffers = 4*depth + 4
 	free := make(chan []pipeline.PlannedSend, buffers)
 	for range buffers {
 		free <- make([]pipeline.PlannedSend, 0, batchSize)
 	}
 	freePreds := make(chan []Prediction, buffers)
+	freeScratch := make(chan *bundle.Scratch, buffers)
 	read := make(chan []pipeline.PlannedSend, depth)
 	jobs := make(chan batchJob, depth)
+	predicted := make(chan batchJob, depth)
 	scored := make(chan scoredBatch, depth)
 	fail := func(err error) { cancel(err) }
 
@@ -430,10 +443,29 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 			jobs <- batchJob{sends: buf, tab: tab}
 		}
 	}()
-	go func() { // models and policy
-		defer close(scored)
-		var scratch bundle.Scratch
+	go func() { // models
+		defer close(predicted)
 		for j := range jobs {
+			if ctx.Err() != nil {
+				free <- j.sends[:0]
+				continue
+			}
+			select {
+			case j.scratch = <-freeScratch:
+			default:
+				j.scratch = new(bundle.Scratch)
+			}
+			if err := predictModels(&j, m); err != nil {
+				fail(err)
+				free <- j.sends[:0]
+				continue
+			}
+			predicted <- j
+		}
+	}()
+	go func() { // policy
+		defer close(scored)
+		for j := range predicted {
 			if ctx.Err() != nil {
 				free <- j.sends[:0]
 				continue
@@ -444,13 +476,14 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 			default:
 				preds = make([]Prediction, 0, batchSize)
 			}
-			preds, err := predictBatch(ctx, preds[:0], j, m, sc, &scratch)
+			preds, err := applyPolicy(ctx, preds[:0], j, m, sc)
 			if err != nil {
 				fail(err)
 				free <- j.sends[:0]
 				continue
 			}
 			fs.Recycle(j.tab) // the predictions hold no part of it
+			freeScratch <- j.scratch
 			scored <- scoredBatch{sends: j.sends, preds: preds}
 		}
 	}()
@@ -493,14 +526,21 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 	return ctx.Err()
 }
 
-// predictBatch appends the predictions of a batch to dst; the family
-// probabilities go through scratch.
-func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer, scratch *bundle.Scratch) ([]Prediction, error) {
+// predictModels fills j's model outputs: P(fail) and the family
+// probabilities (in j.scratch).
+func predictModels(j *batchJob, m *model) error {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
-		return dst, err
+		return err
 	}
-	pFail, pFamily := m.PredictInto(scratch, X)
+	j.pFail, j.pFamily = m.PredictInto(j.scratch, X)
+	return nil
+}
+
+// applyPolicy counts j's features into the drift meter and appends the
+// predictions of its sends to dst (the Scorer, then reasons).
+func applyPolicy(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if m.drift != nil {
 		if err := m.drift.Add(X); err != nil {
 			return dst, err
@@ -510,8 +550,8 @@ func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, s
 		Sends:    j.sends,
 		Features: Features{Names: j.tab.Names, X: j.tab.X},
 		Stale:    j.tab.Stale,
-		PFail:    pFail,
-		PFamily:  pFamily,
+		PFail:    j.pFail,
+		PFamily:  j.pFamily,
 	})
 	if err != nil {
 		return out, err
