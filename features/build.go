@@ -422,6 +422,19 @@ func (s *Scorer) AsOf() int64 { return s.asOf }
 // changes nothing. Each send counts for the schedule features of later
 // sends, so memory grows only with the entity state.
 func (s *Scorer) Next(batch []pipeline.PlannedSend) (*Table, error) {
+	return s.next(batch, true)
+}
+
+// NextFeatures is Next for a caller that reads only the feature values:
+// the table has Names, Rows, X and Stale, and its identity and label
+// columns (Time, ID, CampaignID, PhoneNumberID, Recipient, Country,
+// Failed, Family, Code, Exploration) are empty; the sends it was given
+// say who they are. The feature values are Next's.
+func (s *Scorer) NextFeatures(batch []pipeline.PlannedSend) (*Table, error) {
+	return s.next(batch, false)
+}
+
+func (s *Scorer) next(batch []pipeline.PlannedSend, identity bool) (*Table, error) {
 	last, lastID := s.last, s.lastID
 	for i := range batch {
 		p := &batch[i]
@@ -440,14 +453,24 @@ func (s *Scorer) Next(batch []pipeline.PlannedSend) (*Table, error) {
 	tab := newTable()
 	maxH := s.cfg.MaxHorizon().Microseconds()
 	b := &s.batch
-	b.recs = b.recs[:0]
+	b.recs = slices.Grow(b.recs[:0], len(batch))[:len(batch)]
+	if !identity {
+		tab.Rows = len(batch)
+		tab.Stale = slices.Grow(tab.Stale[:0], len(batch))
+	}
 	for i := range batch {
 		p := &batch[i]
 		ids := s.en.ids(p.Recipient, p.PhoneNumberID, p.Template, p.Language, p.CampaignID, p.WABAID, p.Country)
-		r := sendRecord(ids, p.ScheduledAt, p.Category, p.MessageType, p.Template, p.MediaBytes)
-		r.row = tab.appendIdentity(p.ScheduledAt, p.SendID, s.en.camp.names[ids.camp], s.en.phone.names[ids.phone], s.en.recip.names[ids.recip], s.en.country.names[ids.country], false)
-		tab.Stale[r.row] = p.ScheduledAt-s.asOf > maxH
-		b.recs = append(b.recs, r)
+		r := &b.recs[i]
+		*r = sendRecord(ids, p.ScheduledAt, p.Category, p.MessageType, p.Template, p.MediaBytes)
+		stale := p.ScheduledAt-s.asOf > maxH
+		if identity {
+			r.row = tab.appendIdentity(p.ScheduledAt, p.SendID, s.en.camp.names[ids.camp], s.en.phone.names[ids.phone], s.en.recip.names[ids.recip], s.en.country.names[ids.country], false)
+			tab.Stale[r.row] = stale
+		} else {
+			r.row = int32(i)
+			tab.Stale = append(tab.Stale, stale)
+		}
 	}
 	ch := newXChunk(0, int32(len(batch)))
 	s.eng.sched.chunk = ch

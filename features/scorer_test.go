@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -163,5 +164,49 @@ func TestScorerMemoryBounded(t *testing.T) {
 	}
 	if n := len(sc.eng.sched.deferred); n > 1 {
 		t.Errorf("%d deferred sends, want <= 1", n)
+	}
+}
+
+// TestScorerNextFeatures: NextFeatures gives Next's feature values and
+// stale flags, batch after batch (the tables recycled in between), and
+// no identity columns.
+func TestScorerNextFeatures(t *testing.T) {
+	events := generateAll(smallGen(54))
+	asOf := day0 + 5*usPerDay
+	plan := planOf(events, asOf)
+	if len(plan) < 30 {
+		t.Fatalf("%d plan sends, want at least 30", len(plan))
+	}
+	newScorer := func() *Scorer {
+		sc, err := NewScorer(context.Background(), &memSource{events: events}, DefaultConfig(), asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	full, only := newScorer(), newScorer()
+	for lo := 0; lo < len(plan); lo += 7 {
+		batch := plan[lo:min(lo+7, len(plan))]
+		want, err := full.Next(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := only.NextFeatures(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Rows != want.Rows || len(got.X) != len(want.X) || !slices.Equal(got.Stale, want.Stale) || !slices.Equal(got.Names, want.Names) {
+			t.Fatalf("batch at %d: %d rows, %d values, stale %v; want %d, %d, %v", lo, got.Rows, len(got.X), got.Stale, want.Rows, len(want.X), want.Stale)
+		}
+		for i := range want.X {
+			if math.Float32bits(got.X[i]) != math.Float32bits(want.X[i]) {
+				t.Fatalf("batch at %d: value %d is %v, want %v", lo, i, got.X[i], want.X[i])
+			}
+		}
+		if len(got.ID) != 0 || len(got.Recipient) != 0 || len(got.Time) != 0 || len(want.ID) != want.Rows {
+			t.Fatalf("batch at %d: NextFeatures has %d ids, Next %d", lo, len(got.ID), len(want.ID))
+		}
+		full.Recycle(want)
+		only.Recycle(got)
 	}
 }

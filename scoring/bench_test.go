@@ -144,9 +144,7 @@ func BenchmarkScore1M(b *testing.B) {
 // BenchmarkScore1MWarm is BenchmarkScore1M with a warm state cache
 // (--state-cache): the history's feature state is read back, not folded,
 // as in a nightly run scoring several plans against one history. It
-// reports sends/s of the whole run and of the plan part alone (the
-// plan, one Parquet file in time order, is read once: its survey is
-// part of the plan part here, not before it).
+// reports sends/s of the whole run and of the plan part alone.
 func BenchmarkScore1MWarm(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a 1M-send plan and a full-size model")

@@ -28,6 +28,7 @@ type Campaigns struct {
 	risks              [predictions.NumRisks]int
 	warnings           map[string]int
 	sends, stale       int
+	last               *Campaign // the campaign of the last send added: a plan's sends come in runs of one campaign
 }
 
 // numActions is len(predictions.Actions), as a constant for array sizes.
@@ -113,7 +114,10 @@ func (cs *Campaigns) Add(ps []Prediction) {
 	nan := math.NaN()
 	for i := range ps {
 		p := &ps[i]
-		c := cs.byID[p.Send.CampaignID]
+		c := cs.last
+		if c == nil || c.ID != p.Send.CampaignID {
+			c = cs.byID[p.Send.CampaignID]
+		}
 		if c == nil {
 			c = &Campaign{
 				ID: p.Send.CampaignID, Template: p.Send.Template, Category: p.Send.Category,
@@ -125,6 +129,7 @@ func (cs *Campaigns) Add(ps []Prediction) {
 			}
 			cs.byID[c.ID] = c
 		}
+		cs.last = c
 		c.add(p)
 		cs.sends++
 		cs.actions[actionIndex(p.Action)]++

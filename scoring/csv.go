@@ -100,7 +100,11 @@ type PredictionWriter struct {
 	codes   map[int32]string
 	lastSec int64  // second of the last formatted time
 	lastFmt string // its formatted prefix, "2006-01-02T15:04:05"
-	err     error  // the first write error; every later Write and Flush returns it
+	// lastWarning is the last warning written and lastCell its cell:
+	// consecutive sends (a campaign's) often share one warning sentence.
+	lastWarning string
+	lastCell    []byte
+	err         error // the first write error; every later Write and Flush returns it
 }
 
 // NewPredictionWriter writes the header to w and returns the writer. Every
@@ -151,6 +155,9 @@ func appendCSVField(dst []byte, f string) []byte {
 	return append(dst, '"')
 }
 
+// csvSpecial marks the bytes that make a field quoted wherever they are.
+var csvSpecial = [256]bool{'\n': true, '\r': true, '"': true, ',': true}
+
 // csvNeedsQuotes is encoding/csv's Writer.fieldNeedsQuotes for comma ','.
 func csvNeedsQuotes(f string) bool {
 	if f == "" {
@@ -160,8 +167,7 @@ func csvNeedsQuotes(f string) bool {
 		return true
 	}
 	for i := 0; i < len(f); i++ {
-		switch f[i] {
-		case '\n', '\r', '"', ',':
+		if csvSpecial[f[i]] {
 			return true
 		}
 	}
@@ -203,7 +209,7 @@ func (pw *PredictionWriter) Write(ps []Prediction) error {
 			b = append(b, FormatProb(p.PFamily[f])...)
 		}
 		b = append(b, ',')
-		b = appendCSVField(b, SafeCell(p.Warning))
+		b = pw.appendWarning(b, p.Warning)
 		b = append(b, ',')
 		b = appendCSVField(b, string(p.Action))
 		b = append(b, ',')
@@ -221,6 +227,19 @@ func (pw *PredictionWriter) Write(ps []Prediction) error {
 		return fmt.Errorf("write predictions: %w", err)
 	}
 	return nil
+}
+
+// appendWarning appends the warning cell w: SafeCell and
+// appendCSVField, formatted once for a run of sends with one warning.
+func (pw *PredictionWriter) appendWarning(b []byte, w string) []byte {
+	if w == "" {
+		return b
+	}
+	if w != pw.lastWarning || len(pw.lastCell) == 0 {
+		pw.lastWarning = w
+		pw.lastCell = appendCSVField(pw.lastCell[:0], SafeCell(w))
+	}
+	return append(b, pw.lastCell...)
 }
 
 // flushBuf writes the buffered rows and empties the buffer.

@@ -3,6 +3,7 @@ package scoring
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -201,4 +202,38 @@ func FuzzAppendCSVField(f *testing.F) {
 			t.Fatalf("appendCSVRecord(%q, %q) = %q, encoding/csv writes %q", a, b, got, want.Bytes())
 		}
 	})
+}
+
+// TestPredictionWriterWarningRuns: a warning written for a run of sends
+// (formatted once) reads back as each send's own, across Write calls,
+// empty warnings and warnings that need quoting or SafeCell.
+func TestPredictionWriterWarningRuns(t *testing.T) {
+	warnings := []string{"a, quoted", "a, quoted", "plain", "", "plain", "=formula", "=formula", `say "hi"`, "a, quoted", ""}
+	var buf bytes.Buffer
+	w, err := NewPredictionWriter(&buf, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lo := 0; lo < len(warnings); lo += 3 {
+		var preds []Prediction
+		for i := lo; i < min(lo+3, len(warnings)); i++ {
+			preds = append(preds, Prediction{Send: testSend(fmt.Sprint("s", i)), Warning: warnings[i], Action: ActionSendAsPlanned})
+		}
+		if err := w.Write(preds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(warnings)+1 {
+		t.Fatalf("%d records, want %d", len(recs), len(warnings)+1)
+	}
+	col := slices.Index(recs[0], "warning")
+	for i, want := range warnings {
+		if got := recs[i+1][col]; got != SafeCell(want) {
+			t.Errorf("row %d: warning %q, want %q", i, got, SafeCell(want))
+		}
+	}
 }

@@ -101,6 +101,44 @@ type row struct {
 	i          int
 	send       *pipeline.PlannedSend
 	throughput float64
+	texts      *rowTexts // nil: sentences are built afresh
+}
+
+// rowTexts keeps the sentences of a Scorer's rows that repeat across
+// many sends with the same values (a plan above its numbers' throughput
+// has the throughput warning on most sends, with a few distinct rates),
+// so that each is formatted once. Its size is bounded by maxRowTexts.
+type rowTexts struct {
+	throughput map[throughputKey]string
+}
+
+type throughputKey struct {
+	what      string
+	rate, mps float64
+}
+
+// maxRowTexts bounds the sentences a rowTexts keeps; past it they are
+// built afresh.
+const maxRowTexts = 4096
+
+// throughputText is the throughput rule's sentence.
+func (r row) throughputText(what string, rate float64) string {
+	k := throughputKey{what, rate, r.throughput}
+	if r.texts != nil {
+		if s, ok := r.texts.throughput[k]; ok {
+			return s
+		}
+	}
+	s := what + " " + decimal1(rate) + " mps, above the number's throughput of " + decimal1(r.throughput) + " mps; throughput limit (130429) likely"
+	if r.texts != nil {
+		if r.texts.throughput == nil {
+			r.texts.throughput = make(map[throughputKey]string)
+		}
+		if len(r.texts.throughput) < maxRowTexts {
+			r.texts.throughput[k] = s
+		}
+	}
+	return s
 }
 
 // get returns feature k of the row; ok is false when the model's feature
@@ -193,9 +231,9 @@ var rules = []rule{
 		if rate <= r.throughput {
 			return "", false
 		}
-		// Concatenated, not Sprintf: a plan above its numbers' throughput
-		// has this warning on most of its sends.
-		return what + " " + decimal1(rate) + " mps, above the number's throughput of " + decimal1(r.throughput) + " mps; throughput limit (130429) likely", true
+		// Kept (rowTexts): a plan above its numbers' throughput has this
+		// warning on most of its sends.
+		return r.throughputText(what, rate), true
 	}},
 	{"tier_limit", pipeline.FamilyQuality, 131048, "number above its messaging tier limit (131048)", func(r row) (string, bool) {
 		u, ok1 := r.get(fPhoneUnique24h)

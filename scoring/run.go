@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
@@ -171,53 +170,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	// Read once (readOnce): a single Parquet plan in time order, scored
-	// against a saved feature state without outcomes, is surveyed and
-	// scored in one pass (plans.SurveyStreaming): scoring starts with its
-	// first batch instead of after the whole survey. Anything else is
-	// read in two passes, as below. The rekeying is decided before the
-	// survey as if some recipients were raw numbers (when none are it is
-	// never called). When that decision is an error, raw recipients are
-	// scored as they are, and the decision taken after the survey with
-	// the real count (afterSurvey) fails the run, as it would have before
-	// scoring, if there were any: no output is committed.
-	var rekey func(string) string
-	readOnce := len(o.Plans) == 1 && o.Outcomes == "" && cache != nil && cache.saved() &&
-		pipeline.PlanTimesSorted(ctx, o.Plans[0], planOpts)
-	if readOnce {
-		if rekey, err = recipientKeying(ds, o, 1, slog.New(slog.DiscardHandler)); err != nil {
-			rekey = nil
-		}
+	p, err := plans.SurveyWith(ctx, o.Plans, planOpts, asOf, o.BatchSize, reject)
+	if err != nil {
+		return nil, err
 	}
-	var p *plans.Set
-	afterSurvey := func() error {
-		valid, rejected, unhashed := p.Counts()
-		if rejected > 0 {
-			log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
-		}
-		if valid == 0 {
-			return exitcode.Inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
-		}
-		if !p.Sorted() {
-			if o.RequireSorted {
-				return exitcode.Inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.UnsortedFile())
-			}
-			log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
-				"approx_mb", valid*300>>20)
-		}
-		rk, err := recipientKeying(ds, o, unhashed, log)
-		if !readOnce {
-			rekey = rk
-		}
-		return err
+	valid, rejected, unhashed := p.Counts()
+	if rejected > 0 {
+		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
 	}
-	if !readOnce {
-		if p, err = plans.SurveyWith(ctx, o.Plans, planOpts, asOf, o.BatchSize, reject); err != nil {
-			return nil, err
+	if valid == 0 {
+		return nil, exitcode.Inputf("no plan row can be scored (%d rejected): %s", rejected, strings.Join(firstRejects, "; "))
+	}
+	if !p.Sorted() {
+		if o.RequireSorted {
+			return nil, exitcode.Inputf("plan %s is not in scheduled_at order (--require-sorted): sort it or drop --require-sorted", p.UnsortedFile())
 		}
-		if err := afterSurvey(); err != nil {
-			return nil, err
-		}
+		log.Info("plan is not in scheduled_at order: sorting it in memory", "file", p.UnsortedFile(), "sends", valid,
+			"approx_mb", valid*300>>20)
+	}
+	rekey, err := recipientKeying(ds, o, unhashed, log)
+	if err != nil {
+		return nil, err
 	}
 
 	tokenExpiry, err := readTokenExpiries(o, asOf, log)
@@ -263,35 +236,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return nil
 	}
-	stream := func(ctx context.Context, fn func([]pipeline.PlannedSend) error) error {
-		if !readOnce {
-			return p.StreamOnce(ctx, fn)
-		}
-		var err error
-		p, err = plans.SurveyStreaming(ctx, o.Plans[0], planOpts, asOf, o.BatchSize, reject, fn)
-		return err
-	}
-	// Read once, the survey is the reading stage: while the saved state
-	// is read (about 0.4 s for 180k recipients), it may run up to
-	// readAheadBytes of rows ahead instead of waiting with the plan mostly
-	// unread.
-	ahead := 0
-	if readOnce {
-		ahead = max(readAheadBytes/(o.BatchSize*int(unsafe.Sizeof(pipeline.PlannedSend{}))), 1)
-	}
 	t1 := time.Now()
-	if err := scorePlans(ctx, stream, o.BatchSize, ahead, waitFold, m, sc, rekey, sink); err != nil {
+	if err := scorePlans(ctx, p.StreamOnce, o.BatchSize, waitFold, m, sc, rekey, sink); err != nil {
 		return nil, err
-	}
-	if readOnce {
-		if err := afterSurvey(); err != nil {
-			return nil, err
-		}
 	}
 	if err := pw.Flush(); err != nil {
 		return nil, err
 	}
-	_, rejected, _ := p.Counts()
 	res.Model, res.AsOf, res.Out, res.Rejected = m.version, o.AsOf, o.Out, rejected
 	res.Totals = camps.Totals()
 	res.RecipientsChecked, res.RecipientsFound = known.checked, known.found
@@ -300,7 +251,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The plan's own time: from when both the plan stream and the
 	// feature state were ready (the fold's wait is "feature state built").
 	planSeconds := time.Since(latest(t1, foldAt)).Seconds()
-	log.Info("plan scored", "sends", res.Sends, "seconds", planSeconds, "read_once", readOnce,
+	log.Info("plan scored", "sends", res.Sends, "seconds", planSeconds,
 		"sends_per_second", float64(res.Sends)/max(planSeconds, 1e-9))
 	if res.Stale > 0 {
 		log.Warn("sends further ahead than the model was trained for were scored with the features as of --as-of (stale_features=true)",
@@ -354,11 +305,6 @@ func latest(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-// readAheadBytes bounds the plan rows (PlannedSend structs, without
-// their strings) a read-once survey hands over before the feature state
-// is ready.
-const readAheadBytes = 64 << 20
 
 // readTokenExpiries reads Config.Tokens (nil without one): each WABA's
 // token expiry.
@@ -416,10 +362,15 @@ func classify(ctx context.Context, err error) error {
 }
 
 // batchJob is a batch of planned sends with its features, between the
-// feature stage and the model stage.
+// feature stage and the model stage, and with the models' outputs
+// (pFail, pFamily in scratch) between the model stage and the policy
+// stage.
 type batchJob struct {
-	sends []pipeline.PlannedSend
-	tab   *features.Table
+	sends   []pipeline.PlannedSend
+	tab     *features.Table
+	scratch *bundle.Scratch
+	pFail   []float64
+	pFamily [][]float64
 }
 
 // scoredBatch is a batch's predictions on their way to the sink.
@@ -428,33 +379,37 @@ type scoredBatch struct {
 	preds []Prediction
 }
 
-// scorePlans streams the plans through four stages, each on its own
+// scorePlans streams the plans through five stages, each on its own
 // goroutine and in plan order: reading (stream, on the calling
-// goroutine: batches of at most batchSize sends, up to ahead batches
-// more than the stages hold while the feature state is not ready), features (fsReady's
+// goroutine: batches of at most batchSize sends), features (fsReady's
 // feature state, which it waits for; rekeying raw recipients, see
-// recipientKeying, then fs.Next: the feature state is sequential), the
-// models and the policy (predictBatch, which spreads rows over the
-// cores), and sink (CSV writing and aggregation). A failure in any stage
-// stops the others; the first error is returned.
-func scorePlans(ctx context.Context, stream func(context.Context, func([]pipeline.PlannedSend) error) error, batchSize, ahead int,
+// recipientKeying, then fs.NextFeatures: the feature state is
+// sequential), the models (predictModels, which spreads rows over the
+// cores), the policy (applyPolicy: drift, the Scorer, whose tier ledger
+// is sequential, and reasons), and sink (CSV writing and aggregation).
+// The models and the policy were one stage, the longest of the chain
+// (about 2 s of a 1M-send plan's 5 CPU s, of which GBDT prediction
+// runs on both cores): split, the stages on the chain are closer in
+// length and two cores stay busy. A failure in any stage stops the
+// others; the first error is returned.
+func scorePlans(ctx context.Context, stream func(context.Context, func([]pipeline.PlannedSend) error) error, batchSize int,
 	fsReady func() (*features.Scorer, error), m *model, sc *Scorer,
 	rekey func(string) string, sink func([]Prediction) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	const depth = 2 // batches waiting between two stages
-	// Send buffers circulate: reader -> features -> model -> sink -> reader.
-	// Up to ahead more are made when the reader is ahead of the features
-	// stage, which waits for the feature state first (fsReady).
-	const buffers = 3*depth + 3
-	free := make(chan []pipeline.PlannedSend, buffers+ahead)
+	// Send buffers circulate: reader -> features -> models -> policy ->
+	// sink -> reader; the models' scratch buffers from models to policy.
+	const buffers = 4*depth + 4
+	free := make(chan []pipeline.PlannedSend, buffers)
 	for range buffers {
 		free <- make([]pipeline.PlannedSend, 0, batchSize)
 	}
-	made := buffers
 	freePreds := make(chan []Prediction, buffers)
+	freeScratch := make(chan *bundle.Scratch, buffers)
 	read := make(chan []pipeline.PlannedSend, depth)
 	jobs := make(chan batchJob, depth)
+	predicted := make(chan batchJob, depth)
 	scored := make(chan scoredBatch, depth)
 	fail := func(err error) { cancel(err) }
 
@@ -479,7 +434,7 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 					}
 				}
 			}
-			tab, err := fs.Next(buf)
+			tab, err := fs.NextFeatures(buf)
 			if err != nil {
 				fail(err)
 				free <- buf[:0]
@@ -488,10 +443,29 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 			jobs <- batchJob{sends: buf, tab: tab}
 		}
 	}()
-	go func() { // models and policy
-		defer close(scored)
-		var scratch bundle.Scratch
+	go func() { // models
+		defer close(predicted)
 		for j := range jobs {
+			if ctx.Err() != nil {
+				free <- j.sends[:0]
+				continue
+			}
+			select {
+			case j.scratch = <-freeScratch:
+			default:
+				j.scratch = new(bundle.Scratch)
+			}
+			if err := predictModels(&j, m); err != nil {
+				fail(err)
+				free <- j.sends[:0]
+				continue
+			}
+			predicted <- j
+		}
+	}()
+	go func() { // policy
+		defer close(scored)
+		for j := range predicted {
 			if ctx.Err() != nil {
 				free <- j.sends[:0]
 				continue
@@ -502,13 +476,14 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 			default:
 				preds = make([]Prediction, 0, batchSize)
 			}
-			preds, err := predictBatch(ctx, preds[:0], j, m, sc, &scratch)
+			preds, err := applyPolicy(ctx, preds[:0], j, m, sc)
 			if err != nil {
 				fail(err)
 				free <- j.sends[:0]
 				continue
 			}
 			fs.Recycle(j.tab) // the predictions hold no part of it
+			freeScratch <- j.scratch
 			scored <- scoredBatch{sends: j.sends, preds: preds}
 		}
 	}()
@@ -533,17 +508,8 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 		var buf []pipeline.PlannedSend
 		select {
 		case buf = <-free:
-		default:
-			if made < buffers+ahead {
-				buf = make([]pipeline.PlannedSend, 0, batchSize)
-				made++
-				break
-			}
-			select {
-			case buf = <-free:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
 		read <- append(buf[:0], batch...)
 		return nil
@@ -560,14 +526,21 @@ func scorePlans(ctx context.Context, stream func(context.Context, func([]pipelin
 	return ctx.Err()
 }
 
-// predictBatch appends the predictions of a batch to dst; the family
-// probabilities go through scratch.
-func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer, scratch *bundle.Scratch) ([]Prediction, error) {
+// predictModels fills j's model outputs: P(fail) and the family
+// probabilities (in j.scratch).
+func predictModels(j *batchJob, m *model) error {
 	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if err := X.Validate(); err != nil {
-		return dst, err
+		return err
 	}
-	pFail, pFamily := m.PredictInto(scratch, X)
+	j.pFail, j.pFamily = m.PredictInto(j.scratch, X)
+	return nil
+}
+
+// applyPolicy counts j's features into the drift meter and appends the
+// predictions of its sends to dst (the Scorer, then reasons).
+func applyPolicy(ctx context.Context, dst []Prediction, j batchJob, m *model, sc *Scorer) ([]Prediction, error) {
+	X := models.Matrix{Rows: j.tab.Rows, Cols: len(j.tab.Names), Data: j.tab.X}
 	if m.drift != nil {
 		if err := m.drift.Add(X); err != nil {
 			return dst, err
@@ -577,8 +550,8 @@ func predictBatch(ctx context.Context, dst []Prediction, j batchJob, m *model, s
 		Sends:    j.sends,
 		Features: Features{Names: j.tab.Names, X: j.tab.X},
 		Stale:    j.tab.Stale,
-		PFail:    pFail,
-		PFamily:  pFamily,
+		PFail:    j.pFail,
+		PFamily:  j.pFamily,
 	})
 	if err != nil {
 		return out, err

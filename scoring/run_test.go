@@ -633,7 +633,7 @@ func TestScorePlansStopsOnSinkError(t *testing.T) {
 			calls := 0
 			done := make(chan error, 1)
 			go func() {
-				done <- scorePlans(context.Background(), p.StreamOnce, p.BatchSize(), failAt, func() (*features.Scorer, error) { return fs, nil }, m, sc, nil, func([]Prediction) error {
+				done <- scorePlans(context.Background(), p.StreamOnce, p.BatchSize(), func() (*features.Scorer, error) { return fs, nil }, m, sc, nil, func([]Prediction) error {
 					calls++
 					if calls == failAt {
 						return boom

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,6 +174,8 @@ type Scorer struct {
 	staleLow string // warning of stale low-risk sends
 	// tier is the plan's refused sends, for the tier limit (applyMechanisms).
 	tier tierLedger
+	// texts are the warning sentences that repeat across sends (rowTexts).
+	texts rowTexts
 }
 
 // NewScorer returns a Scorer for cfg.
@@ -206,17 +209,21 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 	if err := s.fx.bind(b.Features, n); err != nil {
 		return dst, err
 	}
+	dst = slices.Grow(dst, n)
 	for i := range b.Sends {
-		p := Prediction{Send: b.Sends[i], PFail: b.PFail[i], Code: pipeline.NoErrorCode}
+		// Filled in place: a Prediction is about 400 bytes.
+		dst = dst[:len(dst)+1]
+		p := &dst[len(dst)-1]
+		*p = Prediction{Send: b.Sends[i], PFail: b.PFail[i], Code: pipeline.NoErrorCode}
 		if b.PFamily != nil && b.PFamily[i] != nil {
 			pf := b.PFamily[i]
 			if len(pf) > pipeline.NumFamilies {
-				return dst, fmt.Errorf("scoring: send %q: want at most %d family probabilities, got %d", p.Send.SendID, pipeline.NumFamilies, len(pf))
+				return dst[:len(dst)-1], fmt.Errorf("scoring: send %q: want at most %d family probabilities, got %d", p.Send.SendID, pipeline.NumFamilies, len(pf))
 			}
 			copy(p.PFamily[:], pf)
 			for _, v := range pf {
 				if !(v >= 0 && v <= 1) {
-					return dst, fmt.Errorf("scoring: send %q: family probability %v is not a probability", p.Send.SendID, v)
+					return dst[:len(dst)-1], fmt.Errorf("scoring: send %q: family probability %v is not a probability", p.Send.SendID, v)
 				}
 			}
 			p.PFamily[pipeline.FamilyNone] = 0
@@ -225,20 +232,20 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 			p.Stale = b.Stale[i]
 		}
 		if !(p.PFail >= 0 && p.PFail <= 1) {
-			return dst, fmt.Errorf("scoring: send %q: P(fail) %v is not a probability", p.Send.SendID, p.PFail)
+			return dst[:len(dst)-1], fmt.Errorf("scoring: send %q: P(fail) %v is not a probability", p.Send.SendID, p.PFail)
 		}
-		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS}
-		s.calibrate(&p)
+		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS, texts: &s.texts}
+		s.calibrate(p)
 		expiry, expired := s.tokenExpired(&p.Send)
 		known, isKnown := knownFailureOf(r)
-		s.applyMechanisms(&p, r, expired || isKnown)
+		s.applyMechanisms(p, r, expired || isKnown)
 		switch {
 		case expired:
-			s.decideTokenExpired(&p, expiry)
+			s.decideTokenExpired(p, expiry)
 		case isKnown:
-			s.decideKnown(&p, known)
+			s.decideKnown(p, known)
 		default:
-			s.decide(&p, r)
+			s.decide(p, r)
 		}
 		p.facts = r.facts()
 		if expired {
@@ -246,7 +253,6 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		} else if isKnown {
 			p.facts.known, p.facts.knownUntil = int8(known.index), known.until
 		}
-		dst = append(dst, p)
 	}
 	return dst, nil
 }

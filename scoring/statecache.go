@@ -65,16 +65,6 @@ func newStateCache(dir string, ds *pipeline.Dataset, cfg features.Config, histor
 	return &stateCache{path: filepath.Join(dir, name), usable: historyEnd < asOf, log: log}, nil
 }
 
-// saved reports whether a saved state for this history is there to be
-// read (load may still find it unusable and fold the history).
-func (c *stateCache) saved() bool {
-	if !c.usable {
-		return false
-	}
-	st, err := os.Stat(c.path)
-	return err == nil && st.Mode().IsRegular()
-}
-
 // load reads the saved state, or returns nil when there is none to use.
 func (c *stateCache) load(cfg features.Config, asOf int64) *features.Scorer {
 	if !c.usable {

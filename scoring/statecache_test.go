@@ -38,8 +38,8 @@ func TestStateCache(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(cache, stateFilePrefix+"*"))
 		return m
 	}
-	// The same plan as Parquet, in time order: read once (survey and
-	// scoring in one pass) when the saved state is there.
+	// The same plan as Parquet, in time order: the same predictions
+	// against the saved state.
 	planParquet := filepath.Join(dir, "plan.parquet")
 	sorted := demoPlan()
 	slices.SortStableFunc(sorted, func(a, b pipeline.PlannedSend) int { return cmp.Compare(a.ScheduledAt, b.ScheduledAt) })
@@ -79,13 +79,11 @@ func TestStateCache(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("%d saved states, want 1", len(first))
 	}
-	mustSay(run("read", worldAsOf), "read_once=false")
-	log := run("read-parquet", worldAsOf)
-	mustSay(log, "feature state read from the cache")
-	mustSay(log, "read_once=true")
+	mustSay(run("read", worldAsOf), "feature state read from the cache")
+	mustSay(run("read-parquet", worldAsOf), "feature state read from the cache")
 
-	// Read once, a bad row with --bad-rows fail still fails the run
-	// (after some batches were scored) and leaves the earlier outputs.
+	// Against the saved state, a bad row with --bad-rows fail still fails
+	// the run and leaves the earlier outputs.
 	bad := slices.Clone(sorted)
 	bad[len(bad)/2].Category = "promo"
 	badPlan := filepath.Join(dir, "bad.parquet")
@@ -97,7 +95,7 @@ func TestStateCache(t *testing.T) {
 	before := snapshotDir(t, cfg.Out)
 	_, err, _ = runScore(t, cfg)
 	if exitcode.Of(err) != exitcode.Input || !strings.Contains(fmt.Sprint(err), "column category") {
-		t.Fatalf("--bad-rows fail, read once: %v (exit %d), want an input error naming the column", err, exitcode.Of(err))
+		t.Fatalf("--bad-rows fail, saved state: %v (exit %d), want an input error naming the column", err, exitcode.Of(err))
 	}
 	if after := snapshotDir(t, cfg.Out); !maps.Equal(after, before) {
 		t.Fatal("the failed run changed the earlier outputs")
@@ -109,7 +107,7 @@ func TestStateCache(t *testing.T) {
 	if err := os.Chtimes(history, later, later); err != nil {
 		t.Fatal(err)
 	}
-	mustSay(run("changed-parquet", worldAsOf), "read_once=false") // no saved state: two passes
+	mustSay(run("changed-parquet", worldAsOf), "no saved feature state")
 	mustSay(run("changed", worldAsOf), "feature state read from the cache")
 	if now := states(); len(now) != 1 || now[0] == first[0] {
 		t.Fatalf("states after the history changed: %v (before: %v), want one other", now, first)

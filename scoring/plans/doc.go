@@ -7,8 +7,6 @@
 // non-decreasing scheduled_at order, merging sorted files that overlap in
 // time and sorting unsorted ones in memory. Survey keeps the valid rows of
 // a plan up to KeepBytes compactly, so that Stream need not read such a
-// plan a second time. SurveyStreaming does both in one pass over one file
-// known to be in time order (pipeline.PlanTimesSorted), handing the valid
-// rows over as it surveys them. Only the sends and their
+// plan a second time. Only the sends and their
 // order come out: features, models and outputs are package scoring's.
 package plans

@@ -130,46 +130,7 @@ func SurveyWith(ctx context.Context, paths []string, opts pipeline.PlanOptions, 
 func surveyKeeping(ctx context.Context, paths []string, opts pipeline.PlanOptions, asOf int64, batchSize, keepMax int, reject func(pipeline.RowError) error) (*Set, error) {
 	p := &Set{asOf: asOf, batchSize: batchSize, opts: opts, keepMax: keepMax, kept: keepMax > 0}
 	p.opts.OnWarning = nil
-	if err := p.survey(ctx, paths, opts, reject, nil); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// SurveyStreaming is SurveyWith for one plan file whose rows are in
-// scheduled_at order (pipeline.PlanTimesSorted), read once: as it
-// surveys the file it hands the valid rows to fn, in the order and the
-// batches StreamOnce would (batchSize sends, the last one shorter), so
-// that scoring starts with the first batch instead of after the whole
-// survey. fn must not keep the batch after it returns; an error of fn
-// (or of reject) stops the survey and is returned. The Set it returns
-// keeps no rows: a later Stream reads the file again. A file whose valid
-// rows turn out not to be in order (changed since it was checked) is an
-// input error: fn has then been given some of its rows.
-func SurveyStreaming(ctx context.Context, path string, opts pipeline.PlanOptions, asOf int64, batchSize int,
-	reject func(pipeline.RowError) error, fn func([]pipeline.PlannedSend) error) (*Set, error) {
-	if batchSize < 1 {
-		return nil, fmt.Errorf("plans: batch size %d, want at least 1", batchSize)
-	}
-	p := &Set{asOf: asOf, batchSize: batchSize, opts: opts}
-	p.opts.OnWarning = nil
-	out := make([]pipeline.PlannedSend, 0, batchSize)
-	emit := func(s *pipeline.PlannedSend) error {
-		if s == nil { // the end of the file
-			if len(out) == 0 {
-				return nil
-			}
-			return fn(out)
-		}
-		out = append(out, *s)
-		if len(out) < batchSize {
-			return nil
-		}
-		err := fn(out)
-		out = out[:0]
-		return err
-	}
-	if err := p.survey(ctx, []string{path}, opts, reject, emit); err != nil {
+	if err := p.survey(ctx, paths, opts, reject); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -200,12 +161,8 @@ func (p *Set) Release() {
 	}
 }
 
-// survey runs the first pass over paths. With emit, each valid row is
-// handed to it as it is surveyed (and nil at the end of each file)
-// instead of kept, and a file whose valid rows are out of order is an
-// error.
-func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOptions, reject func(pipeline.RowError) error,
-	emit func(*pipeline.PlannedSend) error) error {
+// survey runs the first pass over paths.
+func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOptions, reject func(pipeline.RowError) error) error {
 	asOf := time.UnixMicro(p.asOf).UTC().Format(time.RFC3339)
 	seen := newSendIDs()
 	hint := 0
@@ -256,10 +213,6 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 					f.min, f.max = s.ScheduledAt, s.ScheduledAt
 				} else if s.ScheduledAt < last {
 					f.sorted = false
-					if emit != nil {
-						return exitcode.Inputf("plan %s: row %d is scheduled at %s, before the row before it: the file changed while it was read (its times were in order when checked)",
-							path, row, formatTime(s.ScheduledAt))
-					}
 				}
 				f.min, f.max = min(f.min, s.ScheduledAt), max(f.max, s.ScheduledAt)
 				last = s.ScheduledAt
@@ -267,19 +220,10 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 				if !strings.HasPrefix(s.Recipient, pipeline.HashedPrefix) {
 					f.unhashed++
 				}
-				if emit != nil {
-					if err := emit(s); err != nil {
-						return err
-					}
-					continue
-				}
 				p.keepRow(f, s, seen.lastRef())
 			}
 			return nil
 		})
-		if err == nil && emit != nil {
-			err = emit(nil)
-		}
 		if err != nil {
 			return err
 		}
