@@ -103,10 +103,7 @@ type BacktestFold struct {
 // backtestCompare runs the comparison of the two recipes on s's table.
 func (t *trainer) backtestCompare(ctx context.Context, s *Tables, chal, champ recipe) (*BacktestComparison, error) {
 	began := time.Now()
-	tab, trainRows, validRows := s.Table, s.Train, s.Valid
-	if len(trainRows) == 0 && s.Backtest != nil {
-		tab, trainRows, validRows = s.Backtest, s.BacktestTrain, s.BacktestValid // streamed
-	}
+	tab, trainRows, validRows := s.backtestSet()
 	// Only the sends before as-of that this run trained or validated on.
 	rows := make([]int, 0, len(trainRows)+len(validRows))
 	rows = append(append(rows, trainRows...), validRows...)

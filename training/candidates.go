@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/failcast/failcast/features"
@@ -64,8 +66,9 @@ func (t *trainer) evalCandidate(name string, scores []float64, labels []bool, fi
 }
 
 // fitCandidates trains the GBDT fail and family models and, with
-// --baselines, the baselines, and evaluates each on validation.
-func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*candidateSet, error) {
+// --baselines, the baselines, and evaluates each on validation. Once the
+// fail model is trained, prep (when not nil) starts counting its cover.
+func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar, prep *servingPrep) (*candidateSet, error) {
 	set := &candidateSet{}
 
 	// P(fail): binary GBDT with early stopping on the validation window.
@@ -92,15 +95,18 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		family     *gbdt.Model
-		familyErr  error
-		familyDone = make(chan struct{})
+		family       *gbdt.Model
+		familyScored familyScores
+		familyErr    error
+		familyDone   = make(chan struct{})
 	)
 	fitsBegan := time.Now()
-	familyValid := familyValid(s)
 	go func() {
 		defer close(familyDone)
-		family, familyErr = t.fitFamily(fctx, s, familyValid)
+		valid := familyValid(s)
+		if family, familyErr = t.fitFamily(fctx, s, valid); familyErr == nil {
+			familyScored, familyErr = scoreFamily(s, family, valid)
+		}
 	}()
 	began := time.Now()
 	fail, err := gbdt.Fit(ctx, p, train, &valid)
@@ -112,6 +118,9 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds,
 		"rows", train.X.Rows, "seconds", math.Round(time.Since(began).Seconds()*100)/100)
 	set.fail = fail
+	if prep != nil {
+		prep.startCover(ctx, s, fail)
+	}
 	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), trainRows, fmt.Sprintf("%d rounds kept%s", fail.NumRounds(), note))
 	if err != nil {
 		cancel()
@@ -127,11 +136,7 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*cand
 	if familyErr != nil {
 		return nil, familyErr
 	}
-	eval, err := t.evalFamily(s, family, familyValid, main.valid)
-	if err != nil {
-		return nil, err
-	}
-	set.family, set.familyEval = family, eval
+	set.family, set.familyEval = family, t.evalFamily(s, familyScored, main.valid)
 	set.likelyCode = s.LikelyCodes
 
 	if t.cfg.Baselines {
@@ -215,29 +220,50 @@ func familyValid(s *Tables) *gbdt.Dataset {
 	return &gbdt.Dataset{X: X.SelectRows(failedValid), Y: familyY(tab, failedValid)}
 }
 
-// evalFamily evaluates the error-family model on the validation window:
-// on its failed rows (valid, from familyValid), and one-vs-rest with the
-// failure model's P(fail) (validFail) on all of them.
-func (t *trainer) evalFamily(s *Tables, model *gbdt.Model, valid *gbdt.Dataset, validFail []float64) (familyEval, error) {
-	tab := s.Table
-	failedValid := failedRows(tab, s.Valid)
-	var eval familyEval
-	names := familyNames()
+// familyScores are the error-family model's validation results that do
+// not need the failure model: its summary on the failed validation rows
+// and its P(family | fail) of every validation row.
+type familyScores struct {
+	summary *metrics.MultiSummary
+	cond    [][]float64 // P(family | fail) of every validation row
+}
+
+// scoreFamily scores the error-family model on the validation window: on
+// its failed rows (valid, from familyValid) and on all of them. It runs on
+// the family model's goroutine, beside the failure model's fit.
+func scoreFamily(s *Tables, model *gbdt.Model, valid *gbdt.Dataset) (familyScores, error) {
+	var fs familyScores
 	if valid != nil {
+		tab := s.Table
+		failedValid := failedRows(tab, s.Valid)
 		probs := flatten(model.PredictProbaMulti(valid.X))
 		truth := make([]int, len(failedValid))
 		for k, i := range failedValid {
 			truth[k] = int(tab.Family[i])
 		}
-		ms, err := metrics.ComputeMulti(probs, pipeline.NumFamilies, truth, names)
+		ms, err := metrics.ComputeMulti(probs, pipeline.NumFamilies, truth, familyNames())
 		if err != nil {
-			return familyEval{}, fmt.Errorf("evaluate the error-family model: %w", err)
+			return familyScores{}, fmt.Errorf("evaluate the error-family model: %w", err)
 		}
-		eval.summary = &ms
+		fs.summary = &ms
 	}
+	fs.cond = model.PredictProbaMulti(s.ValidX)
+	return fs, nil
+}
+
+// evalFamily evaluates the error-family model on the validation window:
+// its scores (from scoreFamily), and one-vs-rest with the failure model's
+// P(fail) (validFail) on every validation row. The families' rankings
+// are independent and are computed on up to GOMAXPROCS goroutines.
+func (t *trainer) evalFamily(s *Tables, fs familyScores, validFail []float64) familyEval {
+	tab := s.Table
+	eval := familyEval{summary: fs.summary}
 	// One-vs-rest on every validation row with P(family) = P(fail) * P(family | fail).
-	pFamily := bundle.CombineFamily(validFail, model.PredictProbaMulti(s.ValidX))
+	pFamily := bundle.CombineFamily(validFail, fs.cond)
 	eval.pFamily = pFamily
+	results := make([]familyResult, pipeline.NumFamilies)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for f := 1; f < pipeline.NumFamilies; f++ {
 		scores := make([]float64, len(s.Valid))
 		labels := make([]bool, len(s.Valid))
@@ -249,16 +275,26 @@ func (t *trainer) evalFamily(s *Tables, model *gbdt.Model, valid *gbdt.Dataset, 
 		if support == 0 {
 			continue
 		}
-		r := familyResult{family: pipeline.Family(f), support: support, precision: math.NaN(), recall: math.NaN()}
-		r.prAUC, _ = metrics.AveragePrecision(scores, labels)
-		r.rocAUC, _ = metrics.ROCAUC(scores, labels)
+		r := &results[f]
+		*r = familyResult{family: pipeline.Family(f), support: support, precision: math.NaN(), recall: math.NaN()}
 		if eval.summary != nil && f < len(eval.summary.PerClass) {
 			c := eval.summary.PerClass[f]
 			r.precision, r.recall = c.Precision, c.Recall
 		}
-		eval.perFamily = append(eval.perFamily, r)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r.prAUC, _ = metrics.AveragePrecision(scores, labels)
+			r.rocAUC, _ = metrics.ROCAUC(scores, labels)
+		})
 	}
-	return eval, nil
+	wg.Wait()
+	for _, r := range results[1:] {
+		if r.support > 0 {
+			eval.perFamily = append(eval.perFamily, r)
+		}
+	}
+	return eval
 }
 
 func failedRows(tab *features.Table, rows []int) []int {

@@ -11,39 +11,97 @@ import (
 	"github.com/failcast/failcast/models/gbdt"
 )
 
-// prepareServing readies the fail model and the metadata for what scoring
+// servingPrep readies the fail model and the metadata for what scoring
 // reports besides predictions: the fail model's node cover over its
 // training rows (TreeSHAP reasons per send need it, and it is saved with
 // the model) and the training rows' feature distributions (scoring's
-// drift check reads them). It also measures the validation window's
-// drift from the training window into res.Drift and logs the drifted
-// features.
-func (t *trainer) prepareServing(ctx context.Context, s *Tables, c *candidateSet, md *artifact.Metadata, res *Result) error {
-	// Cover over the rows the model was fitted on: the binned,
-	// down-sampled set of a streamed run, or the training rows.
-	fitted := gbdt.Dataset{X: s.TrainX}
-	if s.Binned != nil {
-		fitted = *s.Binned
+// drift check reads them), with the validation window's drift from the
+// training window. Neither needs the calibration or the thresholds, so
+// each runs on a goroutine of its own beside the run's other work: the
+// drift from when the tables are built (it needs no model), the cover
+// from when the fail model is trained. finish waits for both.
+type servingPrep struct {
+	driftDone chan struct{}
+	ref       *drift.Reference
+	drift     []drift.FeatureDrift
+	driftErr  error
+
+	coverDone chan struct{} // nil until startCover
+	coverErr  error
+}
+
+// startServing starts measuring the training rows' feature distributions
+// and the validation window's drift from them.
+func (t *trainer) startServing(s *Tables) *servingPrep {
+	p := &servingPrep{driftDone: make(chan struct{})}
+	go func() {
+		defer close(p.driftDone)
+		// Distributions of the training window: its rows, or when they
+		// were streamed, their uniform sample (taken before down-sampling).
+		trainRows := s.TrainX
+		if trainRows.Rows == 0 {
+			trainRows = s.Sample
+		}
+		ref, err := drift.Fit(trainRows, s.Table.Names, drift.Bins)
+		if err != nil {
+			p.driftErr = fmt.Errorf("training feature distributions: %w", err)
+			return
+		}
+		m := drift.NewMeter(ref)
+		if err := m.Add(s.ValidX); err != nil {
+			p.driftErr = fmt.Errorf("validation drift: %w", err)
+			return
+		}
+		p.ref, p.drift = ref, m.Result()
+	}()
+	return p
+}
+
+// startCover starts counting the fail model's node cover over the rows it
+// was fitted on: the binned, down-sampled set of a streamed run, or the
+// training rows. Nothing may use the model's cover until finish.
+func (p *servingPrep) startCover(ctx context.Context, s *Tables, fail *gbdt.Model) {
+	p.coverDone = make(chan struct{})
+	go func() {
+		defer close(p.coverDone)
+		fitted := gbdt.Dataset{X: s.TrainX}
+		if s.Binned != nil {
+			fitted = *s.Binned
+		}
+		if err := fail.SetCoverDataset(ctx, fitted); err != nil {
+			p.coverErr = fmt.Errorf("fail model: node cover for reasons: %w", err)
+		}
+	}()
+}
+
+// wait waits for what was started (on every return path of a run, so
+// that no goroutine outlives it).
+func (p *servingPrep) wait() {
+	if p == nil {
+		return
 	}
-	if err := c.fail.SetCoverDataset(ctx, fitted); err != nil {
-		return fmt.Errorf("fail model: node cover for reasons: %w", err)
+	<-p.driftDone
+	if p.coverDone != nil {
+		<-p.coverDone
 	}
-	// Distributions of the training window: its rows, or when they were
-	// streamed, their uniform sample (taken before down-sampling).
-	trainRows := s.TrainX
-	if trainRows.Rows == 0 {
-		trainRows = s.Sample
+}
+
+// finish waits for the cover and the drift, stores the training
+// distributions in md and the validation drift in res.Drift, and logs the
+// drifted features.
+func (t *trainer) finishServing(ctx context.Context, p *servingPrep, s *Tables, c *candidateSet, md *artifact.Metadata, res *Result) error {
+	if p.coverDone == nil {
+		p.startCover(ctx, s, c.fail)
 	}
-	ref, err := drift.Fit(trainRows, s.Table.Names, drift.Bins)
-	if err != nil {
-		return fmt.Errorf("training feature distributions: %w", err)
+	p.wait()
+	if p.coverErr != nil {
+		return p.coverErr
 	}
-	bundle.SetDrift(md, ref)
-	m := drift.NewMeter(ref)
-	if err := m.Add(s.ValidX); err != nil {
-		return fmt.Errorf("validation drift: %w", err)
+	if p.driftErr != nil {
+		return p.driftErr
 	}
-	res.Drift = m.Result()
+	bundle.SetDrift(md, p.ref)
+	res.Drift = p.drift
 	if d := drift.DriftedOf(res.Drift); len(d) > 0 {
 		t.log.Warn("features drifted between the training and validation windows (PSI > 0.2)",
 			"features", drift.Format(d, 0), "threshold", drift.Drifted)

@@ -269,7 +269,9 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	}
 
 	// 2. Candidates.
-	cands, err := t.fitCandidates(ctx, split, bar)
+	prep := t.startServing(split)
+	defer prep.wait()
+	cands, err := t.fitCandidates(ctx, split, bar, prep)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +302,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	thresholds, warnings := t.thresholds(cal.model, split.ValidLabels, split.trainFailureRate())
 	res.Warnings = append(res.Warnings, warnings...)
 	meta := t.metadata(res, w, split, cands, thresholds, cal, started)
-	if err := t.prepareServing(ctx, split, cands, &meta, res); err != nil {
+	if err := t.finishServing(ctx, prep, split, cands, &meta, res); err != nil {
 		return nil, err
 	}
 	// artifact.Write creates the directory itself, atomically.

@@ -531,7 +531,8 @@ func (s *streamSet) finish(ctx context.Context) (*Tables, error) {
 			RowsBefore: s.rows, RowsKept: ds.X.Rows, FailuresKept: s.failures}
 	}
 	tabs.Sample = s.sample.matrix()
-	tabs.Backtest, tabs.BacktestTrain, tabs.BacktestValid = s.sample.backtestTable(valid)
+	sample := s.sample
+	tabs.buildBacktest = func() (*features.Table, []int, []int) { return sample.backtestTable(valid) }
 	tabs.SampleLabels = make([]bool, len(s.sample.label))
 	for i, l := range s.sample.label {
 		tabs.SampleLabels[i] = l == 1

@@ -106,6 +106,16 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 			if s.FamilyX.Rows != full.FamilyX.Rows || s.Sample.Rows != min(full.TrainX.Rows, max(cfg.LogRegRows, cfg.BaselineRows)) {
 				t.Fatalf("family rows %d (want %d), baseline sample %d", s.FamilyX.Rows, full.FamilyX.Rows, s.Sample.Rows)
 			}
+			// The backtest table waits for a champion comparison.
+			if s.Backtest != nil {
+				t.Fatal("the backtest table is built before a comparison needs it")
+			}
+			bt, btTrain, btValid := s.backtestSet()
+			if len(btTrain) != s.Sample.Rows || len(btValid) != s.ValidX.Rows || bt.Rows != s.Sample.Rows+s.ValidX.Rows ||
+				!slices.Equal(bt.X[len(bt.X)-len(s.ValidX.Data):], s.ValidX.Data) || !slices.IsSorted(bt.Time[:s.Sample.Rows]) {
+				t.Fatalf("backtest table of %d rows (%d training, %d validation); want the %d sampled rows in time order and the %d validation rows",
+					bt.Rows, len(btTrain), len(btValid), s.Sample.Rows, s.ValidX.Rows)
+			}
 			b := s.Binned
 			failures := 0
 			for i, y := range b.Y {

@@ -95,9 +95,14 @@ type Tables struct {
 	// Backtest, for a streamed set, is Sample in time order followed by
 	// the validation rows, with the indexes of each part: what the
 	// champion comparison's rolling-origin backtest refits on (a
-	// whole-table set backtests on Table, Train and Valid).
+	// whole-table set backtests on Table, Train and Valid). It is built
+	// when the comparison first needs it (backtestSet): a run without a
+	// comparable champion never holds this second copy of the validation
+	// rows.
 	Backtest                     *features.Table
 	BacktestTrain, BacktestValid []int
+	// buildBacktest, when set, fills Backtest (streamed sets).
+	buildBacktest func() (*features.Table, []int, []int)
 	// FamilyX and FamilyY are the failed training rows the error-family
 	// model trains on and their families: of each family a seeded
 	// uniform sample of up to Config.MaxFamilyRows rows. FamilyWeight,
@@ -282,6 +287,20 @@ func (e *featuresOutError) Error() string { return e.err.Error() }
 type consumerError struct{ err error }
 
 func (e *consumerError) Error() string { return e.err.Error() }
+
+// backtestSet returns the rows the champion comparison's backtest refits
+// on: Backtest for a streamed set (built on the first call), else Table
+// with Train and Valid.
+func (s *Tables) backtestSet() (tab *features.Table, train, valid []int) {
+	if s.Backtest == nil && s.buildBacktest != nil {
+		s.Backtest, s.BacktestTrain, s.BacktestValid = s.buildBacktest()
+		s.buildBacktest = nil
+	}
+	if len(s.Train) == 0 && s.Backtest != nil {
+		return s.Backtest, s.BacktestTrain, s.BacktestValid
+	}
+	return s.Table, s.Train, s.Valid
+}
 
 // split splits tab in time at the validation window and checks that both
 // sides can train and rank models.
