@@ -364,10 +364,7 @@ func (t *recipientIndex) index(number []byte, next uint32) (r uint32, added bool
 		t.long[string(number)] = next
 		return next, true
 	}
-	var k [24]byte
-	copy(k[:], number)
-	k[23] = byte(len(number))
-	a, b, c := binary.LittleEndian.Uint64(k[:]), binary.LittleEndian.Uint64(k[8:]), binary.LittleEndian.Uint64(k[16:])
+	a, b, c := numberWords(number)
 	if l := &t.last; l.idx != 0 && l.a == a && l.b == b && l.c == c {
 		return l.idx, false
 	}
@@ -388,6 +385,40 @@ func (t *recipientIndex) index(number []byte, next uint32) (r uint32, added bool
 			return s.idx, false
 		}
 	}
+}
+
+// numberWords returns the words of a recipientSlot for a number of up to
+// 23 bytes: its bytes in little-endian order, zero-padded, its length in
+// the last byte. They are loaded from the number itself: copied to a
+// 24-byte array first, the words were read before the copy's stores had
+// reached memory (a stall costing a tenth of the committer's lookups).
+func numberWords(n []byte) (a, b, c uint64) {
+	switch {
+	case len(n) >= 16:
+		a, b, c = binary.LittleEndian.Uint64(n), binary.LittleEndian.Uint64(n[8:]), tailWord(n[16:])
+	case len(n) >= 8:
+		a, b = binary.LittleEndian.Uint64(n), tailWord(n[8:])
+	default:
+		a = tailWord(n)
+	}
+	return a, b, c | uint64(len(n))<<56
+}
+
+// tailWord returns up to 7 bytes as a little-endian word, zero-padded.
+func tailWord(b []byte) uint64 {
+	var v uint64
+	i := 0
+	if len(b)&4 != 0 {
+		v, i = uint64(binary.LittleEndian.Uint32(b)), 4
+	}
+	if len(b)&2 != 0 {
+		v |= uint64(binary.LittleEndian.Uint16(b[i:])) << (8 * i)
+		i += 2
+	}
+	if len(b)&1 != 0 {
+		v |= uint64(b[i]) << (8 * i)
+	}
+	return v
 }
 
 func recipientHash(a, b, c uint64) uint64 {
@@ -789,92 +820,4 @@ func (x *Exporter) Events() ([]pipeline.Event, Summary) {
 		events[i] = x.event(&x.recs[i])
 	}
 	return events, x.Summary()
-}
-
-// interner stores each distinct string once and names it by index; index
-// 0 is the empty string.
-type interner struct {
-	idx  map[string]uint32
-	s    []string
-	last uint32 // the index returned last, tried first (ids repeat in runs)
-	// An overlay's: the map of the interner it extends, read only (its
-	// strings are s[:n0]); idx holds the overlay's own.
-	base  map[string]uint32
-	n0    int
-	slots [numSlots]uint32 // per field: the index at returned last
-}
-
-// Slots of interner.at: fields whose values repeat in runs of records, but
-// alternate with each other.
-const (
-	slotWABA = iota
-	slotPhone
-	slotCampaign
-	slotTemplate
-	slotLanguage
-	slotTitle
-	slotDetail
-	numSlots
-)
-
-// at returns bytes(b), trying first what it returned last for the same
-// slot (a field: the same account, number or campaign comes in runs).
-func (t *interner) at(slot int, b []byte) uint32 {
-	if len(b) == 0 {
-		return 0
-	}
-	if i := t.slots[slot]; string(b) == t.s[i] {
-		return i
-	}
-	i := t.bytes(b)
-	t.slots[slot] = i
-	return i
-}
-
-// overlay returns an interner that extends t without changing it: t's
-// strings keep their indices, new ones are the overlay's own. t must not
-// change while the overlay is used (it is read from other goroutines).
-func (t *interner) overlay() interner {
-	return interner{idx: map[string]uint32{}, s: slices.Clone(t.s), base: t.idx, n0: len(t.s)}
-}
-
-func newInterner() interner {
-	return interner{idx: map[string]uint32{"": 0}, s: []string{""}}
-}
-
-// bytes returns the index of string(b), adding it if new. Looking up an
-// existing string does not allocate.
-func (t *interner) bytes(b []byte) uint32 {
-	if len(b) == 0 {
-		return 0
-	}
-	if string(b) == t.s[t.last] {
-		return t.last
-	}
-	i, ok := t.base[string(b)]
-	if !ok {
-		i, ok = t.idx[string(b)]
-	}
-	if !ok {
-		i = t.add(string(b))
-	}
-	t.last = i
-	return i
-}
-
-func (t *interner) str(s string) uint32 {
-	if i, ok := t.base[s]; ok {
-		return i
-	}
-	if i, ok := t.idx[s]; ok {
-		return i
-	}
-	return t.add(s)
-}
-
-func (t *interner) add(s string) uint32 {
-	i := uint32(len(t.s))
-	t.idx[s] = i
-	t.s = append(t.s, s)
-	return i
 }

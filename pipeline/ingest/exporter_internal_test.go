@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -41,6 +42,29 @@ func TestRecipientIndex(t *testing.T) {
 					want[n] = r
 					next++
 				}
+			}
+		}
+	}
+}
+
+// numberWords gives the words of the number copied into 24 zeroed bytes
+// with its length in the last, for every length it takes.
+func TestNumberWords(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 24 {
+		for range 20 {
+			num := make([]byte, n, n+8) // bytes past the end must not be read
+			for i := range num {
+				num[i] = byte(rng.IntN(256))
+			}
+			num[:cap(num)][n] = 0xff // a byte after the number, never in its words
+			var k [24]byte
+			copy(k[:], num)
+			k[23] = byte(n)
+			wa, wb, wc := binary.LittleEndian.Uint64(k[:]), binary.LittleEndian.Uint64(k[8:]), binary.LittleEndian.Uint64(k[16:])
+			if a, b, c := numberWords(num); a != wa || b != wb || c != wc {
+				t.Fatalf("numberWords(% x) = %x %x %x, want %x %x %x", num, a, b, c, wa, wb, wc)
 			}
 		}
 	}

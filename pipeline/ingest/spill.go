@@ -520,9 +520,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 	// About one message id per spillEventsPerMessage events: the map is
 	// made at about its final size, not grown (and rehashed) all along.
 	msgs := size / spillBytesPerEvent / spillEventsPerMessage
-	x.msgs.idx = make(map[string]uint32, msgs)
-	x.msgs.idx[""] = 0
-	x.msgs.s = slices.Grow(x.msgs.s, int(msgs))
+	x.msgs.reserve(int(msgs))
 	x.sendOf = slices.Grow(x.sendOf, int(msgs))
 	var reader *bufio.Reader
 	var recBuf []byte
