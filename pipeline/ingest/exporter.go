@@ -576,6 +576,13 @@ func (x *Exporter) join() {
 			s.waba = x.phoneWABA[s.phone]
 		}
 	}
+	// Each message id is hashed once for the event ids of its events (a
+	// send and its statuses: FNV-1a over the id was a third of the join's
+	// own time when hashed per event).
+	msgHash := make([]uint64, len(x.msgs.s))
+	for m, id := range x.msgs.s {
+		msgHash[m] = pipeline.MessageIDHash(id)
+	}
 	for i := range x.recs {
 		r := &x.recs[i]
 		if r.acct != 0 {
@@ -589,7 +596,7 @@ func (x *Exporter) join() {
 			}
 			continue
 		}
-		r.id = pipeline.EventIDHash(x.msgs.s[r.msg], r.status, r.ts)
+		r.id = pipeline.EventIDHashOf(msgHash[r.msg], r.status, r.ts)
 	}
 	sortRecs(x.recs)
 	out := x.recs[:0]
