@@ -70,7 +70,7 @@ func TestNumberWords(t *testing.T) {
 	}
 }
 
-// sortRecs (keys sorted, recs permuted in place) orders recs as sorting
+// sortedRecKeys (keys sorted, recs left in place) orders recs as sorting
 // them by (ts, id, seq) does, whole recs compared: with ties on ts and
 // on (ts, id), sizes with one element, none, and runs already in order,
 // by comparison and by radix (times of a month, of the whole int64 range,
@@ -103,9 +103,16 @@ func TestSortRecs(t *testing.T) {
 		slices.SortFunc(want, func(a, b rec) int {
 			return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
 		})
-		sortRecs(recs)
-		if !slices.Equal(recs, want) {
-			t.Errorf("%d recs in [%d, %d): sortRecs order differs from sorting the recs", n, c.lo, c.hi)
+		keys := sortedRecKeys(recs)
+		got := make([]rec, 0, n)
+		for _, k := range keys {
+			if k.ts != recs[k.at].ts {
+				t.Fatalf("%d recs in [%d, %d): key of time %d for a rec of time %d", n, c.lo, c.hi, k.ts, recs[k.at].ts)
+			}
+			got = append(got, recs[k.at])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%d recs in [%d, %d): sortedRecKeys order differs from sorting the recs", n, c.lo, c.hi)
 		}
 	}
 }
