@@ -11,7 +11,7 @@ import (
 // Strings are found by a 64-bit hash of their bytes in an open-addressing
 // table (strTable) and confirmed by comparing the bytes, and their bytes
 // are kept in arena chunks: the join interns every message id of a group
-// (about a million per scale-1 export), and a map with string keys cost
+// (half a million per scale-1 export), and a map with string keys cost
 // a lookup of the key's bytes elsewhere in memory for every probe and an
 // allocation per new id.
 type interner struct {
