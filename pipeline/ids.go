@@ -16,12 +16,23 @@ func MakeEventID(messageID string, status Status, timestamp int64) string {
 // EventIDHash returns the hash MakeEventID writes in hex: ids compare as
 // their hashes do (FormatEventID pads to a fixed width).
 func EventIDHash(messageID string, status Status, timestamp int64) uint64 {
+	return EventIDHashOf(MessageIDHash(messageID), status, timestamp)
+}
+
+// MessageIDHash returns the part of EventIDHash that depends on the
+// message id alone, for EventIDHashOf: the events of one message (a send
+// and its statuses) hash its id once.
+func MessageIDHash(messageID string) uint64 { return fnv1a(fnvOffset, messageID) }
+
+// EventIDHashOf returns EventIDHash(messageID, status, timestamp) given
+// MessageIDHash(messageID).
+func EventIDHashOf(messageIDHash uint64, status Status, timestamp int64) uint64 {
 	var buf [32]byte
 	b := append(buf[:0], '|')
 	b = append(b, status.String()...)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, timestamp, 10)
-	return fnv1a(fnv1a(fnvOffset, messageID), string(b))
+	return fnv1a(messageIDHash, string(b))
 }
 
 // FNV-1a, 64 bits (hash/fnv's, without its allocations).

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -46,7 +47,30 @@ func TestRecipientIndex(t *testing.T) {
 	}
 }
 
-// sortRecs (keys sorted, recs permuted in place) orders recs as sorting
+// numberWords gives the words of the number copied into 24 zeroed bytes
+// with its length in the last, for every length it takes.
+func TestNumberWords(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 24 {
+		for range 20 {
+			num := make([]byte, n, n+8) // bytes past the end must not be read
+			for i := range num {
+				num[i] = byte(rng.IntN(256))
+			}
+			num[:cap(num)][n] = 0xff // a byte after the number, never in its words
+			var k [24]byte
+			copy(k[:], num)
+			k[23] = byte(n)
+			wa, wb, wc := binary.LittleEndian.Uint64(k[:]), binary.LittleEndian.Uint64(k[8:]), binary.LittleEndian.Uint64(k[16:])
+			if a, b, c := numberWords(num); a != wa || b != wb || c != wc {
+				t.Fatalf("numberWords(% x) = %x %x %x, want %x %x %x", num, a, b, c, wa, wb, wc)
+			}
+		}
+	}
+}
+
+// sortedRecKeys (keys sorted, recs left in place) orders recs as sorting
 // them by (ts, id, seq) does, whole recs compared: with ties on ts and
 // on (ts, id), sizes with one element, none, and runs already in order,
 // by comparison and by radix (times of a month, of the whole int64 range,
@@ -79,9 +103,16 @@ func TestSortRecs(t *testing.T) {
 		slices.SortFunc(want, func(a, b rec) int {
 			return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.id, b.id), cmp.Compare(a.seq, b.seq))
 		})
-		sortRecs(recs)
-		if !slices.Equal(recs, want) {
-			t.Errorf("%d recs in [%d, %d): sortRecs order differs from sorting the recs", n, c.lo, c.hi)
+		keys := sortedRecKeys(recs)
+		got := make([]rec, 0, n)
+		for _, k := range keys {
+			if k.ts != recs[k.at].ts {
+				t.Fatalf("%d recs in [%d, %d): key of time %d for a rec of time %d", n, c.lo, c.hi, k.ts, recs[k.at].ts)
+			}
+			got = append(got, recs[k.at])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%d recs in [%d, %d): sortedRecKeys order differs from sorting the recs", n, c.lo, c.hi)
 		}
 	}
 }

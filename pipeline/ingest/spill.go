@@ -405,7 +405,7 @@ func (x *Exporter) joinSpill(ctx context.Context) error {
 			w := x.joinWorker()
 			run, err := w.joinGroup(gctx, group, i)
 			// Keep what is added up below, not the group's events.
-			w.msgs, w.sendOf, w.refused, w.sends, w.recs, w.accts = interner{}, nil, nil, nil, nil, nil
+			w.msgs, w.sendOf, w.refused, w.sends, w.recs, w.order, w.accts = interner{}, nil, nil, nil, nil, nil, nil
 			s.runs[i], joined[i] = run, w
 			return err
 		})
@@ -520,9 +520,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 	// About one message id per spillEventsPerMessage events: the map is
 	// made at about its final size, not grown (and rehashed) all along.
 	msgs := size / spillBytesPerEvent / spillEventsPerMessage
-	x.msgs.idx = make(map[string]uint32, msgs)
-	x.msgs.idx[""] = 0
-	x.msgs.s = slices.Grow(x.msgs.s, int(msgs))
+	x.msgs.reserve(int(msgs))
 	x.sendOf = slices.Grow(x.sendOf, int(msgs))
 	var reader *bufio.Reader
 	var recBuf []byte
@@ -561,7 +559,7 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 		os.Remove(name) // its disk space, as soon as it is read
 	}
 	x.join()
-	x.joinedEvents = len(x.recs)
+	x.joinedEvents = len(x.order)
 	f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("run-%04d", n)))
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
@@ -570,8 +568,8 @@ func (x *Exporter) joinGroup(ctx context.Context, buckets []bucketFile, n int) (
 	w := bufio.NewWriterSize(f, 256<<10)
 	var off int64
 	var buf []byte
-	for i := range x.recs {
-		o := x.row(&x.recs[i])
+	for _, k := range x.order {
+		o := x.row(&x.recs[k.at])
 		if d := dayOf(o.ts); len(run.days) == 0 || run.days[len(run.days)-1].day != d {
 			if n := len(run.days); n > 0 {
 				run.days[n-1].end = off
