@@ -209,7 +209,7 @@ func (f *forest) addHeapTree(i int, block []float32, n int, out []float64, strid
 	for j := range rows {
 		rows[j] = 2 - b2u8(*(*float32)(unsafe.Add(col, 4*j)) <= t)
 	}
-	for d := depth - 1; d > 0; d-- {
+	for d := depth - 1; d > 1; d-- {
 		for j := 0; j+4 <= len(rows); j += 4 {
 			xj := unsafe.Add(x, 4*j)
 			q := (*[4]uint8)(rows[j : j+4])
@@ -226,8 +226,18 @@ func (f *forest) addHeapTree(i int, block []float32, n int, out []float64, strid
 		}
 	}
 	inner := uint8(1<<depth - 1)
+	if depth == 1 {
+		for j, k := range rows[:n] {
+			out[j*stride+offset] += leaves[k-inner]
+		}
+		return
+	}
+	// The last step, from the parents of the leaves, adds the leaf.
+	inner -= 2 // leaf l is heap index inner+l, 2k+2-b-inner = 2k-b-(inner-2)
+	o := out[offset:]
 	for j, k := range rows[:n] {
-		out[j*stride+offset] += leaves[k-inner]
+		v := *(*float32)(unsafe.Add(x, uintptr(offs[k])+uintptr(4*j)))
+		o[j*stride] += leaves[2*k-b2u8(v <= thrs[k])-inner]
 	}
 }
 
