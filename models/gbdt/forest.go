@@ -23,6 +23,10 @@ type packedNode struct {
 // heap indexes, up to 2^(d+1)-2, fit in a uint8.
 const maxHeapDepth = 7
 
+// maxHeapCols is the most features a forest laid out complete may split
+// on: byte offsets into a transposed block are uint32.
+const maxHeapCols = math.MaxUint32 / (predictBlockRows * 4)
+
 // heapSlots is the length of every complete tree's arrays as prediction
 // addresses them: fixed, and indexed by a uint8, so the walk needs no
 // bounds checks. The arrays of the last tree are padded to it.
@@ -91,7 +95,7 @@ func packForest(trees []tree) forest {
 		if t.numNodes() > 1 || t.value[0] != 0 {
 			f.live = append(f.live, int32(i))
 		}
-		if depth <= maxHeapDepth {
+		if depth <= maxHeapDepth && len(f.cols) <= maxHeapCols {
 			f.heapRoot = append(f.heapRoot, int32(len(f.offs)))
 			f.leafBase = append(f.leafBase, int32(len(f.leaves)))
 			inner := 1<<depth - 1
