@@ -209,11 +209,28 @@ func (f *forest) addHeapTree(i int, block []float32, n int, out []float64, strid
 	// Rows past n (stale ones of the block, or zeros) walk too, four at a
 	// time, and are not added.
 	rows := idx[:(n+3)&^3]
+	d := depth - 1 // steps before the last
 	col, t := unsafe.Add(x, offs[0]), thrs[0]
-	for j := range rows {
-		rows[j] = 2 - b2u8(*(*float32)(unsafe.Add(col, 4*j)) <= t)
+	if d >= 2 {
+		// The first pass takes the root's and its children's steps: three
+		// columns read in order, and the child's outcome picked by the
+		// root's without a branch.
+		col1, t1 := unsafe.Add(x, offs[1]), thrs[1]
+		col2, t2 := unsafe.Add(x, offs[2]), thrs[2]
+		for j := range rows {
+			right := 1 - b2u8(*(*float32)(unsafe.Add(col, 4*j)) <= t)
+			l1 := b2u8(*(*float32)(unsafe.Add(col1, 4*j)) <= t1)
+			l2 := b2u8(*(*float32)(unsafe.Add(col2, 4*j)) <= t2)
+			left := l1 ^ ((l1 ^ l2) & -right)
+			rows[j] = 4 + 2*right - left // node 1 or 2, then its child 2k+1 or 2k+2
+		}
+		d--
+	} else {
+		for j := range rows {
+			rows[j] = 2 - b2u8(*(*float32)(unsafe.Add(col, 4*j)) <= t)
+		}
 	}
-	for d := depth - 1; d > 1; d-- {
+	for ; d > 1; d-- {
 		for j := 0; j+4 <= len(rows); j += 4 {
 			xj := unsafe.Add(x, 4*j)
 			q := (*[4]uint8)(rows[j : j+4])
