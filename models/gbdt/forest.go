@@ -187,9 +187,9 @@ func (f *forest) transposeBlock(block, data []float32, cols, lo, hi int) {
 
 // addHeapTree adds tree i's leaf value for the n rows of block (see
 // transposeBlock) to out[j*stride+offset]. The tree must be laid out
-// complete. It walks level by level: one step of every row, then the
-// next level, so the rows' steps are independent and the CPU overlaps
-// them.
+// complete. It walks level by level: a step of every row, then the next
+// level (the first pass takes two, the last adds the leaf), so the rows'
+// steps are independent and the CPU overlaps them.
 func (f *forest) addHeapTree(i int, block []float32, n int, out []float64, stride, offset int) {
 	depth := int(f.depths[i])
 	r, lb := int(f.heapRoot[i]), int(f.leafBase[i])
