@@ -268,8 +268,9 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 }
 
 // radixSortFloat32 sorts non-NaN values ascending (-0 before +0) with an
-// LSD radix sort over their order-preserving integer keys: three passes
-// of 11 bits, much faster than comparison sorting for the bin sample.
+// LSD radix sort over their order-preserving integer keys: up to three
+// passes of 11 bits, much faster than comparison sorting for the bin
+// sample.
 func radixSortFloat32(vals []float32) {
 	if len(vals) < 256 {
 		slices.Sort(vals)
@@ -286,21 +287,29 @@ func radixSortFloat32(vals []float32) {
 		}
 		keys[i] = b
 	}
-	var count [2048]int
-	for shift := uint(0); shift < 32; shift += 11 {
-		clear(count[:])
-		for _, k := range keys {
-			count[(k>>shift)&2047]++
+	// One read counts all three digits; a digit every key shares (the
+	// high bits of a feature with few distinct values, say) needs no
+	// pass.
+	var count [3][2048]int
+	for _, k := range keys {
+		count[0][k&2047]++
+		count[1][(k>>11)&2047]++
+		count[2][k>>22]++
+	}
+	for p, shift := range [3]uint{0, 11, 22} {
+		c := &count[p]
+		if c[(keys[0]>>shift)&2047] == len(keys) {
+			continue
 		}
 		sum := 0
-		for d, c := range count {
-			count[d] = sum
-			sum += c
+		for d, n := range c {
+			c[d] = sum
+			sum += n
 		}
 		for _, k := range keys {
 			d := (k >> shift) & 2047
-			tmp[count[d]] = k
-			count[d]++
+			tmp[c[d]] = k
+			c[d]++
 		}
 		keys, tmp = tmp, keys
 	}

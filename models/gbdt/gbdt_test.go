@@ -633,6 +633,27 @@ func TestRadixSortFloat32(t *testing.T) {
 			}
 		}
 	}
+	// Keys sharing digits: passes over a digit every key shares are
+	// skipped, the others must still sort.
+	for name, draw := range map[string]func(i int) float32{
+		"constant":    func(int) float32 { return 3 },
+		"two values":  func(i int) float32 { return float32(rng.IntN(2)) },
+		"small ints":  func(int) float32 { return float32(rng.IntN(40)) },
+		"narrow":      func(int) float32 { return 1 + float32(rng.IntN(1<<12))*(1.0/(1<<23)) },
+		"signs":       func(int) float32 { return float32(rng.IntN(3) - 1) },
+		"high digits": func(int) float32 { return math.Float32frombits(uint32(rng.IntN(4))<<22 | 0x3f800000) },
+	} {
+		vals := make([]float32, 3000)
+		for i := range vals {
+			vals[i] = draw(i)
+		}
+		want := slices.Clone(vals)
+		slices.Sort(want)
+		radixSortFloat32(vals)
+		if !slices.Equal(vals, want) {
+			t.Errorf("%s: sorted to %v..., want %v...", name, vals[:8], want[:8])
+		}
+	}
 }
 
 // TestFormatHeaderLayout pins the header offsets documented in
