@@ -20,7 +20,7 @@
 // gradients.
 //
 // A trained Model predicts from flat arrays, never from pointer trees: in
-// blocks of 64 rows, copied column-major (only the features the forest
+// blocks of 128 rows, copied column-major (only the features the forest
 // splits on), each tree laid out complete as a heap (children of node j
 // at 2j+1 and 2j+2, shallower leaves padded) and walked one level of
 // every row of the block at a time, so the rows' steps are independent

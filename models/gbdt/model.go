@@ -100,8 +100,10 @@ func (m *Model) FeatureImportance() []float64 {
 }
 
 // predictBlockRows is the row block of parallel prediction: a block's
-// rows walk one tree after another while the tree stays in cache.
-const predictBlockRows = 64
+// rows walk one tree after another while the tree stays in cache. 128
+// measured a little faster than 64 and much faster than 256, whose
+// transposed block (113 features) no longer fits the L1 cache.
+const predictBlockRows = 128
 
 // PredictRaw returns the raw scores (margins) of every row of X,
 // row-major with NumClass() values per row for Softmax and one per row
