@@ -19,9 +19,16 @@
 // whatever the number of workers. Leaf values are summed from the float
 // gradients.
 //
-// A trained Model predicts from flat arrays (feature, threshold, children,
-// leaf value per node), never from pointer trees, and is saved in the
-// checksummed binary format described in docs/model-format.md.
+// A trained Model predicts from flat arrays, never from pointer trees: in
+// blocks of 128 rows, copied column-major (only the features the forest
+// splits on), each tree laid out complete as a heap (children of node j
+// at 2j+1 and 2j+2, shallower leaves padded) and walked one level of
+// every row of the block at a time, so the rows' steps are independent
+// and need no bounds checks (forest.go); trees deeper than 7 (leaf-wise
+// growth) walk a packed node array instead. Scores are added tree by tree
+// in the same order either way, so they do not depend on the layout or
+// the number of workers. A Model is saved in the checksummed binary
+// format described in docs/model-format.md.
 //
 // Contributions explains predictions: exact TreeSHAP values (Lundberg et
 // al. 2018, path-dependent) of every feature to a row's raw score, which

@@ -14,8 +14,9 @@ type grower struct {
 	scale               gradScale // units of the current tree's packed gradients
 	workers             int
 
-	pool    [][]int64
-	scratch []int32
+	pool     [][]int64
+	scratch  []int32 // partition's output, and the serial pass's right rows
+	scratch2 []int32 // the parallel blocks' right rows
 }
 
 // nodeWork is a node of the tree being grown: its rows are
@@ -199,8 +200,9 @@ const partitionBlockRows = 8192
 // partition reorders rows (ascending) so that rows whose bin in feature
 // is <= bin come first, both halves staying ascending, and returns the
 // number of those rows. Large nodes are partitioned in parallel blocks:
-// each block counts its left rows, then scatters its rows to offsets
-// from those counts, which gives the same order as the serial pass.
+// each block partitions its own rows in place, then copies its two halves
+// to offsets from every block's count, which gives the same order as the
+// serial pass.
 func (gr *grower) partition(rows []int32, feature int, bin uint8) int {
 	col := gr.hb.bins.cols[feature]
 	if cap(gr.scratch) < len(rows) {
@@ -208,55 +210,57 @@ func (gr *grower) partition(rows []int32, feature int, bin uint8) int {
 	}
 	blocks := (len(rows) + partitionBlockRows - 1) / partitionBlockRows
 	if blocks < 2 || gr.workers < 2 {
-		right := gr.scratch[:0]
-		nl := 0
-		for _, r := range rows {
-			if col[r] <= bin {
-				rows[nl] = r
-				nl++
-			} else {
-				right = append(right, r)
-			}
-		}
-		copy(rows[nl:], right)
-		return nl
+		return partitionRows(rows, gr.scratch, col, bin)
 	}
-	block := func(b int) []int32 {
-		return rows[b*partitionBlockRows : min((b+1)*partitionBlockRows, len(rows))]
+	if cap(gr.scratch2) < len(rows) {
+		gr.scratch2 = make([]int32, len(rows))
+	}
+	block := func(b int) (lo, hi int) {
+		return b * partitionBlockRows, min((b+1)*partitionBlockRows, len(rows))
 	}
 	lefts := make([]int, blocks)
 	parallelFor(blocks, gr.workers, func(b int) {
-		n := 0
-		for _, r := range block(b) {
-			n += int(b2i(col[r] <= bin))
-		}
-		lefts[b] = n
+		lo, hi := block(b)
+		lefts[b] = partitionRows(rows[lo:hi], gr.scratch2[lo:hi], col, bin)
 	})
 	nl := 0
 	for _, n := range lefts {
 		nl += n
 	}
+	out := gr.scratch[:len(rows)]
 	leftAt, rightAt := make([]int, blocks), make([]int, blocks)
 	l, r := 0, nl
 	for b := range lefts {
+		lo, hi := block(b)
 		leftAt[b], rightAt[b] = l, r
 		l += lefts[b]
-		r += len(block(b)) - lefts[b]
+		r += hi - lo - lefts[b]
 	}
-	out := gr.scratch[:len(rows)]
 	parallelFor(blocks, gr.workers, func(b int) {
-		li, ri := leftAt[b], rightAt[b]
-		for _, row := range block(b) {
-			if col[row] <= bin {
-				out[li] = row
-				li++
-			} else {
-				out[ri] = row
-				ri++
-			}
-		}
+		lo, hi := block(b)
+		copy(out[leftAt[b]:], rows[lo:lo+lefts[b]])
+		copy(out[rightAt[b]:], rows[lo+lefts[b]:hi])
 	})
 	copy(rows, out)
+	return nl
+}
+
+// partitionRows is partition's serial pass over rows, with tmp (at least
+// as long) for the right rows. It does not branch on the data: every row
+// is written to both sides and only its side's count advances. The left
+// write lands at or before the row being read, so it never overwrites a
+// row still to be read.
+func partitionRows(rows, tmp []int32, col []uint8, bin uint8) int {
+	tmp = tmp[:len(rows)]
+	nl, nr := 0, 0
+	for _, r := range rows {
+		left := int(b2i(col[r] <= bin))
+		rows[nl] = r
+		tmp[nr] = r
+		nl += left
+		nr += 1 - left
+	}
+	copy(rows[nl:], tmp[:nr])
 	return nl
 }
 

@@ -100,8 +100,10 @@ func (m *Model) FeatureImportance() []float64 {
 }
 
 // predictBlockRows is the row block of parallel prediction: a block's
-// rows walk one tree after another while the tree stays in cache.
-const predictBlockRows = 64
+// rows walk one tree after another while the tree stays in cache. 128
+// measured a little faster than 64 and much faster than 256, whose
+// transposed block (113 features) no longer fits the L1 cache.
+const predictBlockRows = 128
 
 // PredictRaw returns the raw scores (margins) of every row of X,
 // row-major with NumClass() values per row for Softmax and one per row
@@ -115,14 +117,34 @@ func (m *Model) PredictRaw(X models.Matrix) []float64 {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	parallelFor(blocks, workers, func(b int) {
+	workers = min(workers, blocks)
+	// Each worker transposes a block once for the trees laid out complete
+	// (see forest) and walks them over it.
+	var bufs [][]float32
+	if f := &m.forest; f.blockLen() > 0 {
+		bufs = make([][]float32, max(workers, 1))
+	}
+	parallelForWorker(blocks, workers, func(w, b int) {
 		lo, hi := b*predictBlockRows, min((b+1)*predictBlockRows, X.Rows)
 		scores := out[lo*k : hi*k]
 		for r := lo; r < hi; r++ {
 			copy(scores[(r-lo)*k:(r-lo+1)*k], m.baseScore)
 		}
-		for _, i := range m.forest.live {
-			m.forest.addTree(int(i), X.Data, X.Cols, lo, hi, scores, k, int(i)%k)
+		f := &m.forest
+		var block []float32
+		if bufs != nil {
+			if bufs[w] == nil {
+				bufs[w] = make([]float32, f.blockLen())
+			}
+			block = bufs[w]
+			f.transposeBlock(block, X.Data, X.Cols, lo, hi)
+		}
+		for _, i := range f.live {
+			if f.heapRoot[i] >= 0 {
+				f.addHeapTree(int(i), block, hi-lo, scores, k, int(i)%k)
+			} else {
+				f.addTree(int(i), X.Data, X.Cols, lo, hi, scores, k, int(i)%k)
+			}
 		}
 	})
 	return out

@@ -13,9 +13,10 @@ import (
 const radixBits = 11
 
 // Float32s sorts vals ascending with an LSD radix sort over their
-// order-preserving integer keys; -0 sorts before +0 and equal values keep
-// no particular order (they are equal bits or ±0). vals must hold no NaN
-// (the caller drops them; a NaN would sort by its bits).
+// order-preserving integer keys (up to three passes of 11 bits; slices
+// under 256 values go to slices.Sort). Equal values keep no particular
+// order, and -0 and +0 count as equal. vals must hold no NaN (the caller
+// drops them; a NaN would sort by its bits).
 func Float32s(vals []float32) {
 	if len(vals) < 256 {
 		slices.Sort(vals)
@@ -26,21 +27,30 @@ func Float32s(vals []float32) {
 	for i, v := range vals {
 		keys[i] = key(v)
 	}
-	var count [1 << radixBits]int
-	for shift := uint(0); shift < 32; shift += radixBits {
-		clear(count[:])
-		for _, k := range keys {
-			count[(k>>shift)&(1<<radixBits-1)]++
+	// One read counts all three digits; a digit every key shares (the
+	// high bits of a feature with few distinct values, say) needs no
+	// pass.
+	const mask = 1<<radixBits - 1
+	var count [3][1 << radixBits]int
+	for _, k := range keys {
+		count[0][k&mask]++
+		count[1][(k>>radixBits)&mask]++
+		count[2][k>>(2*radixBits)]++
+	}
+	for p, shift := range [3]uint{0, radixBits, 2 * radixBits} {
+		c := &count[p]
+		if c[(keys[0]>>shift)&mask] == len(keys) {
+			continue
 		}
 		sum := 0
-		for d, c := range count {
-			count[d] = sum
-			sum += c
+		for d, n := range c {
+			c[d] = sum
+			sum += n
 		}
 		for _, k := range keys {
-			d := (k >> shift) & (1<<radixBits - 1)
-			tmp[count[d]] = k
-			count[d]++
+			d := (k >> shift) & mask
+			tmp[c[d]] = k
+			c[d]++
 		}
 		keys, tmp = tmp, keys
 	}

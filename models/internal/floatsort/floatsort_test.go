@@ -19,6 +19,14 @@ func TestFloat32sMatchesSlicesSort(t *testing.T) {
 		{"infinities and extremes", append(repeat(300, func(i int) float32 { return float32(i%7) - 3 }),
 			inf, -inf, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32)},
 		{"subnormal and tiny", repeat(3000, func(int) float32 { return float32((rng.Float64() - 0.5) * 1e-40) })},
+		// Keys sharing digits: a pass over a digit every key shares is
+		// skipped, the others must still sort.
+		{"constant", repeat(3000, func(int) float32 { return 3 })},
+		{"two values", repeat(3000, func(int) float32 { return float32(rng.IntN(2)) })},
+		{"small ints", repeat(3000, func(int) float32 { return float32(rng.IntN(40)) })},
+		{"narrow", repeat(3000, func(int) float32 { return 1 + float32(rng.IntN(1<<12))*(1.0/(1<<23)) })},
+		{"signs", repeat(3000, func(int) float32 { return float32(rng.IntN(3) - 1) })},
+		{"high digits", repeat(3000, func(int) float32 { return math.Float32frombits(uint32(rng.IntN(4))<<22 | 0x3f800000) })},
 		{"few distinct", repeat(5000, func(i int) float32 { return float32(i % 3) })},
 		{"random normal", repeat(100_000, func(int) float32 { return float32(rng.NormFloat64() * 1e3) })},
 		{"random bits", repeat(20_000, func(int) float32 {
