@@ -50,22 +50,6 @@ func TestFloat32sMatchesSlicesSort(t *testing.T) {
 	}
 }
 
-func TestFloat32sNegativeZeroFirst(t *testing.T) {
-	negZero := float32(math.Copysign(0, -1))
-	vals := repeat(600, func(i int) float32 {
-		if i%2 == 0 {
-			return 0
-		}
-		return negZero
-	})
-	Float32s(vals)
-	for i, v := range vals {
-		if neg := math.Signbit(float64(v)); neg != (i < 300) {
-			t.Fatalf("value %d is %v (sign bit %v), want the 300 -0 before the 300 +0", i, v, neg)
-		}
-	}
-}
-
 func repeat(n int, f func(int) float32) []float32 {
 	out := make([]float32, n)
 	for i := range out {
