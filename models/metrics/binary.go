@@ -1,11 +1,11 @@
 package metrics
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
+
+	"github.com/failcast/failcast/models/internal/floatsort"
 )
 
 // ErrOneClass is returned by metrics that need positive and negative rows
@@ -43,30 +43,51 @@ type step struct {
 	tp, fp int
 }
 
-// ranking sorts the rows by descending score and returns one step per
-// distinct score, plus the class totals.
+// ranking returns one step per distinct score, in descending order, plus
+// the class totals. It sorts the positive and the negative rows' scores
+// apart (by radix: no row structs, no comparisons) and merges them: a step's counts do not depend on the order of the rows
+// within a tie.
 func ranking(scores []float64, labels []bool) (steps []step, pos, neg int) {
-	type row struct {
-		score float64
-		label bool
+	for _, l := range labels {
+		if l {
+			pos++
+		}
 	}
-	rows := make([]row, len(scores))
+	neg = len(labels) - pos
+	ps, ns := make([]float64, 0, pos), make([]float64, 0, neg)
 	for i, s := range scores {
-		rows[i] = row{s, labels[i]}
-	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.score, a.score) })
-	tp, fp := 0, 0
-	for k, r := range rows {
-		if r.label {
-			tp++
+		if labels[i] {
+			ps = append(ps, s)
 		} else {
-			fp++
-		}
-		if k+1 == len(rows) || rows[k+1].score != r.score {
-			steps = append(steps, step{score: r.score, tp: tp, fp: fp})
+			ns = append(ns, s)
 		}
 	}
-	return steps, tp, fp
+	floatsort.Float64s(ps)
+	floatsort.Float64s(ns)
+	// Walk both from their largest score down.
+	i, j := len(ps)-1, len(ns)-1
+	tp, fp := 0, 0
+	for i >= 0 || j >= 0 {
+		var s float64
+		switch {
+		case j < 0:
+			s = ps[i]
+		case i < 0:
+			s = ns[j]
+		default:
+			s = max(ps[i], ns[j])
+		}
+		for i >= 0 && ps[i] == s {
+			tp++
+			i--
+		}
+		for j >= 0 && ns[j] == s {
+			fp++
+			j--
+		}
+		steps = append(steps, step{score: s, tp: tp, fp: fp})
+	}
+	return steps, pos, neg
 }
 
 // ROCAUC returns the area under the ROC curve: the probability that a

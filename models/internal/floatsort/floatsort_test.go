@@ -50,6 +50,44 @@ func TestFloat32sMatchesSlicesSort(t *testing.T) {
 	}
 }
 
+func TestFloat64sMatchesSlicesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	tests := []struct {
+		name string
+		f    func(i int) float64
+		n    int
+	}{
+		{"short, insertion path", func(i int) float64 { return float64(i%5) - 2 }, 10},
+		{"probabilities", func(int) float64 { return rng.Float64() }, 100_000},
+		{"probabilities with ties", func(int) float64 { return math.Round(rng.Float64()*100) / 100 }, 50_000},
+		{"one value", func(int) float64 { return 0.25 }, 3000},
+		{"signs and infinities", func(i int) float64 {
+			return []float64{math.Inf(1), math.Inf(-1), -1e300, 1e-310, -1e-310, 0}[i%6] * float64(1+i%3)
+		}, 3000},
+		{"random bits", func(int) float64 {
+			for {
+				if v := math.Float64frombits(rng.Uint64()); v == v {
+					return v
+				}
+			}
+		}, 20_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vals := make([]float64, tt.n)
+			for i := range vals {
+				vals[i] = tt.f(i)
+			}
+			want := slices.Clone(vals)
+			slices.Sort(want)
+			Float64s(vals)
+			if !slices.Equal(vals, want) {
+				t.Fatal("Float64s differs from slices.Sort")
+			}
+		})
+	}
+}
+
 func repeat(n int, f func(int) float32) []float32 {
 	out := make([]float32, n)
 	for i := range out {
