@@ -110,17 +110,29 @@ func (m *Model) setCover(ctx context.Context, rows int, row func(r int, buf []fl
 				}
 			}
 			x := row(r, buf)
+			// Only the leaf is counted here, the walk stepping without a
+			// branch on the row's data (right = left+1, as the format
+			// requires); the nodes above get their leaves' sums below.
 			for i := range m.trees {
-				t, base := &m.trees[i], offsets[i]
+				t := &m.trees[i]
 				n := int32(0)
-				c[base]++
-				for t.left[n] >= 0 {
-					if x[t.feature[n]] <= t.threshold[n] {
-						n = t.left[n]
-					} else {
-						n = t.right[n]
+				for {
+					l := t.left[n]
+					if l < 0 {
+						break
 					}
-					c[base+int(n)]++
+					n = l + b2i(!(x[t.feature[n]] <= t.threshold[n]))
+				}
+				c[offsets[i]+int(n)]++
+			}
+		}
+		// Children follow their parent, so a backward pass over a tree's
+		// nodes sums every subtree before its root.
+		for i := range m.trees {
+			t, tc := &m.trees[i], c[offsets[i]:offsets[i+1]]
+			for n := len(tc) - 1; n >= 0; n-- {
+				if l := t.left[n]; l >= 0 {
+					tc[n] = tc[l] + tc[t.right[n]]
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -115,5 +116,47 @@ func TestReadRejectsBadCover(t *testing.T) {
 	}
 	if _, err := Read(bytes.NewReader(good)); err != nil {
 		t.Fatalf("unmutated file rejected: %v", err)
+	}
+}
+
+// TestSetCoverCountsPaths: a node's cover is the number of reference rows
+// whose walk passes through it, for float rows and for the binned set the
+// model was fitted on, binary and softmax.
+func TestSetCoverCountsPaths(t *testing.T) {
+	X := uniformMatrix(3000, 5, 21)
+	for _, obj := range []Objective{Binary, Softmax} {
+		p := DefaultParams()
+		p.NumRounds, p.MaxDepth, p.Objective = 12, 5, obj
+		y := labelBy(X, func(x []float32) bool { return x[0]+x[1] > 1 })
+		if obj == Softmax {
+			p.NumClass = 3
+			for i := range y {
+				y[i] = float32(int(math.Abs(float64(X.At(i, 2)))*3) % 3)
+			}
+		}
+		m := fit(t, p, Dataset{X: X, Y: y}, nil)
+		if err := m.SetCover(context.Background(), X); err != nil {
+			t.Fatal(err)
+		}
+		for i := range m.trees {
+			tr := &m.trees[i]
+			want := make([]uint64, tr.numNodes())
+			for r := range X.Rows {
+				x := X.Row(r)
+				n := int32(0)
+				want[0]++
+				for tr.left[n] >= 0 {
+					if x[tr.feature[n]] <= tr.threshold[n] {
+						n = tr.left[n]
+					} else {
+						n = tr.right[n]
+					}
+					want[n]++
+				}
+			}
+			if !slices.Equal(tr.cover, want) {
+				t.Fatalf("%v: tree %d cover %v, want the path counts %v", obj, i, tr.cover, want)
+			}
+		}
 	}
 }
