@@ -2,8 +2,10 @@ package training
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/failcast/failcast/features/mechanism"
 	"github.com/failcast/failcast/models/calibrate"
@@ -103,16 +105,23 @@ func (t *trainer) calibrateFamily(s *Tables, valid []float64, pFamily [][]float6
 		return fc
 	}
 	maps := make(calibrate.FamilyMaps, pipeline.NumFamilies)
+	errs := make([]error, pipeline.NumFamilies)
 	for f := range maps {
 		maps[f] = calibrate.Identity
-		if f > 0 && fc.check.helped[f] {
+	}
+	eachFamily(func(f int) {
+		if fc.check.helped[f] {
 			p, y := familyColumn(s, rows, pFamily, f)
-			m, err := calibrate.FitFamilyMap(p, y)
-			if err != nil {
-				t.log.Warn("family calibration: a map does not fit; the family keeps its probability", "family", pipeline.Family(f).String(), "err", err)
-				continue
+			if m, err := calibrate.FitFamilyMap(p, y); err != nil {
+				errs[f] = err
+			} else {
+				maps[f] = m
 			}
-			maps[f] = m
+		}
+	})
+	for f, err := range errs {
+		if err != nil {
+			t.log.Warn("family calibration: a map does not fit; the family keeps its probability", "family", pipeline.Family(f).String(), "err", err)
 		}
 	}
 	if maps.Identity() {
@@ -207,18 +216,20 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 	ck.helped = make([]bool, n)
 	for f := range ck.maps {
 		ck.maps[f] = calibrate.Identity
-		if f > 0 && eligible[f] {
+	}
+	eachFamily(func(f int) {
+		if eligible[f] {
 			p, y := familyColumn(s, first, pFamily, f)
 			if m, err := calibrate.FitFamilyMap(p, y); err == nil {
 				ck.maps[f] = m
 			}
 		}
-	}
+	})
 	type cell struct {
 		n    int
 		gain float64
 	}
-	for f := 1; f < n; f++ {
+	eachFamily(func(f int) {
 		m := ck.maps.Map(f)
 		byCampaign := map[string]*cell{}
 		for _, k := range second {
@@ -249,7 +260,7 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 			c.gain += l0 - l1
 		}
 		if m == calibrate.Identity {
-			continue
+			return
 		}
 		helped := 0
 		for _, c := range byCampaign {
@@ -261,8 +272,23 @@ func checkFamilyOutOfTime(s *Tables, rows []int, valid []float64, pFamily [][]fl
 		ck.lossWith[f] /= float64(len(second))
 		ck.broad[f] = float64(helped) / float64(len(second))
 		ck.helped[f] = ck.lossWith[f] < ck.lossWithout[f] && ck.broad[f] > 0.5
-	}
+	})
 	return ck
+}
+
+// eachFamily runs fn for every failure family (1 to NumFamilies-1) on up
+// to GOMAXPROCS goroutines; fn writes only its own family's slots.
+func eachFamily(fn func(f int)) {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for f := 1; f < pipeline.NumFamilies; f++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(f)
+		})
+	}
+	wg.Wait()
 }
 
 // report fills the per-family figures of the report from the stored

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/failcast/failcast/features"
@@ -262,9 +260,7 @@ func (t *trainer) evalFamily(s *Tables, fs familyScores, validFail []float64) fa
 	pFamily := bundle.CombineFamily(validFail, fs.cond)
 	eval.pFamily = pFamily
 	results := make([]familyResult, pipeline.NumFamilies)
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for f := 1; f < pipeline.NumFamilies; f++ {
+	eachFamily(func(f int) {
 		scores := make([]float64, len(s.Valid))
 		labels := make([]bool, len(s.Valid))
 		for k, i := range s.Valid {
@@ -273,7 +269,7 @@ func (t *trainer) evalFamily(s *Tables, fs familyScores, validFail []float64) fa
 		}
 		support := count(labels)
 		if support == 0 {
-			continue
+			return
 		}
 		r := &results[f]
 		*r = familyResult{family: pipeline.Family(f), support: support, precision: math.NaN(), recall: math.NaN()}
@@ -281,14 +277,9 @@ func (t *trainer) evalFamily(s *Tables, fs familyScores, validFail []float64) fa
 			c := eval.summary.PerClass[f]
 			r.precision, r.recall = c.Precision, c.Recall
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			r.prAUC, _ = metrics.AveragePrecision(scores, labels)
-			r.rocAUC, _ = metrics.ROCAUC(scores, labels)
-		})
-	}
-	wg.Wait()
+		r.prAUC, _ = metrics.AveragePrecision(scores, labels)
+		r.rocAUC, _ = metrics.ROCAUC(scores, labels)
+	})
 	for _, r := range results[1:] {
 		if r.support > 0 {
 			eval.perFamily = append(eval.perFamily, r)
