@@ -30,7 +30,9 @@ type WriteOptions struct {
 	// Workers is how many goroutines a Write shares the columns of its
 	// events among (0 or 1: the caller's alone). Write still returns only
 	// once the events are written, and the file is the same whatever the
-	// number: it takes one writer's encoding off a single core.
+	// number: it takes one writer's encoding off a single core. The pages
+	// each column still holds when a row group is cut or the file closed
+	// are flushed on the workers too.
 	Workers int
 }
 
@@ -164,6 +166,9 @@ func (w *HistoryWriter) write(events []Event) error {
 		w.lastTS = events[n-1].Timestamp
 		events = events[n:]
 		if w.inGroup == w.rowGroupRows {
+			if err := w.flushPages(); err != nil {
+				return err
+			}
 			if err := w.pw.Flush(); err != nil {
 				return err
 			}
@@ -192,19 +197,32 @@ func (w *HistoryWriter) writeColumns(events []Event) error {
 		clear(vals) // drop references to the callers' strings
 		return errors.Join(errs...)
 	}
+	err := w.eachColumn(func(worker, col int) error {
+		return w.writeColumn(col, events, w.scratch(worker, len(events)))
+	})
+	for _, vals := range w.values {
+		clear(vals[:min(len(vals), len(events))]) // drop references to the callers' strings
+	}
+	return err
+}
+
+// eachColumn calls fn for every column, shared out among the writer's
+// workers (fn is called with the worker's number, 0 being the caller's
+// goroutine), most costly columns first, and returns the errors joined.
+// Each column writer of parquet-go is used by one goroutine at a time, so
+// what is written is the same whatever the number of workers.
+func (w *HistoryWriter) eachColumn(fn func(worker, col int) error) error {
 	var next atomic.Int32
 	var errs [numHistoryColumns]error
 	work := func(worker int) {
-		vals := w.scratch(worker, len(events))
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= len(columnWriteOrder) {
 				break
 			}
 			col := columnWriteOrder[i]
-			errs[col] = w.writeColumn(col, events, vals)
+			errs[col] = fn(worker, col)
 		}
-		clear(vals)
 	}
 	var wg sync.WaitGroup
 	for k := 1; k < w.workers; k++ {
@@ -213,6 +231,20 @@ func (w *HistoryWriter) writeColumns(events []Event) error {
 	work(0)
 	wg.Wait()
 	return errors.Join(errs[:]...)
+}
+
+// flushPages encodes and compresses the page each column has buffered,
+// on the writer's workers, before a row group is cut or the file closed:
+// parquet-go's Writer.Flush and Close flush the columns one after the
+// other on one goroutine (about a page of each of the 21 columns, while
+// nothing else is written), and find nothing left to flush after this.
+// The pages are the same as theirs, cut at the same rows.
+func (w *HistoryWriter) flushPages() error {
+	if w.workers <= 1 {
+		return nil
+	}
+	cws := w.pw.ColumnWriters()
+	return w.eachColumn(func(_, col int) error { return cws[col].Flush() })
 }
 
 // minParallelRows is the smallest batch whose columns are written in
@@ -362,7 +394,11 @@ func (w *HistoryWriter) finish() error {
 		w.file.Abort()
 		return w.err
 	}
-	if err := w.pw.Close(); err != nil {
+	err := w.flushPages()
+	if err == nil {
+		err = w.pw.Close()
+	}
+	if err != nil {
 		w.err = fmt.Errorf("write %s: %w", w.path, err)
 		w.file.Abort()
 		return w.err
