@@ -392,6 +392,23 @@ type Scorer struct {
 	lastID       string
 	scored       bool // Next was called: the state holds plan sends
 	batch        recBatch
+	warmed       uint64 // what warmRecipients read
+}
+
+// warmRecipients reads the recipient table slots the look-ups of the
+// hashed recipients of g start at, in a loop whose loads do not depend
+// on one another, so that their cache misses overlap (as
+// classifier.warm does for the history; see warmGroup). It changes
+// nothing.
+func (s *Scorer) warmRecipients(g []pipeline.PlannedSend) {
+	t := s.en.recip.hashed
+	var sum uint64
+	for i := range g {
+		if k, ok := hashedKey(g[i].Recipient); ok {
+			sum += t.slots[slotIndex(k, t.shift)].key
+		}
+	}
+	s.warmed += sum
 }
 
 // NewScorer folds the history before asOf (Unix µs) into the state.
@@ -458,7 +475,12 @@ func (s *Scorer) next(batch []pipeline.PlannedSend, identity bool) (*Table, erro
 		tab.Rows = len(batch)
 		tab.Stale = slices.Grow(tab.Stale[:0], len(batch))
 	}
+	n := len(batch)
+	s.warmRecipients(batch[:min(warmGroup, n)])
 	for i := range batch {
+		if i%warmGroup == 0 {
+			s.warmRecipients(batch[min(i+warmGroup, n):min(i+2*warmGroup, n)])
+		}
 		p := &batch[i]
 		ids := s.en.ids(p.Recipient, p.PhoneNumberID, p.Template, p.Language, p.CampaignID, p.WABAID, p.Country)
 		r := &b.recs[i]

@@ -225,7 +225,16 @@ func (o *outStage) featurize(r *record, cutoff int64) {
 func (o *outStage) score(b *recBatch) {
 	o.chunks = append(o.chunks, b.chunks...)
 	b.chunks = b.chunks[:0]
+	// Warmed a group ahead, as in process: a plan's recipients are
+	// scattered over the outcome state, and without warming each row's
+	// first look-up waited for its cache miss (~0.25 CPU s of a 1M-send
+	// plan at scale 3).
+	n := len(b.recs)
+	o.warmed += o.state.recip.warmRecips(b.recs[:min(warmGroup, n)], isRow)
 	for i := range b.recs {
+		if i%warmGroup == 0 {
+			o.warmed += o.state.recip.warmRecips(b.recs[min(i+warmGroup, n):min(i+2*warmGroup, n)], isRow)
+		}
 		r := &b.recs[i]
 		o.featurize(r, o.cutoff(r.ts))
 	}

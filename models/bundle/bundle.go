@@ -242,8 +242,7 @@ func (b *Bundle) NumClass() int { return b.Family.NumClass() }
 // and P(fail) is their sum (CombineFamilyMapped). It panics if X
 // does not have the bundle's number of features, like gbdt's Predict.
 func (b *Bundle) Predict(X models.Matrix) (pFail []float64, pFamily [][]float64) {
-	pFail = b.Fail.PredictProba(X)
-	return pFail, combineFamilyInto(nil, pFail, b.Family.PredictProbaMulti(X), b.FamilyMaps)
+	return b.PredictInto(&Scratch{}, X)
 }
 
 // Threshold returns the value of a stored threshold ("high", "medium").
@@ -283,22 +282,39 @@ func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, m calibrat
 	if s == nil {
 		s = &Scratch{}
 	}
+	k := 0
+	if len(cond) > 0 {
+		k = len(cond[0])
+	}
+	flat := make([]float64, len(cond)*k)
+	for i, row := range cond {
+		copy(flat[i*k:(i+1)*k], row[:k])
+	}
+	return combineFamilyFlat(s, pFail, flat, k, m)
+}
+
+// combineFamilyFlat is combineFamilyInto with cond row-major, k values
+// per row (as gbdt's PredictProbaMultiInto returns them).
+func combineFamilyFlat(s *Scratch, pFail, cond []float64, k int, m calibrate.FamilyMaps) [][]float64 {
+	if len(cond) != len(pFail)*k {
+		panic(fmt.Sprintf("bundle: %d P(fail) values for %d family values of %d classes", len(pFail), len(cond), k))
+	}
 	out := grow(&s.rows, len(pFail))
 	if len(pFail) == 0 {
 		return out
 	}
-	k := len(cond[0])
 	flat := grow(&s.flat, len(pFail)*k)
 	for i, p := range pFail {
 		row := flat[i*k : (i+1)*k : (i+1)*k]
+		ci := cond[i*k : (i+1)*k : (i+1)*k]
 		mass := 0.0
 		for c := 1; c < k; c++ {
-			mass += cond[i][c]
+			mass += ci[c]
 		}
 		sum := 0.0
 		for c := 1; c < k; c++ {
 			if mass > 0 {
-				row[c] = m.ApplyClass(c, p*cond[i][c]/mass)
+				row[c] = m.ApplyClass(c, p*ci[c]/mass)
 			} else {
 				row[c] = p / float64(k-1)
 			}
@@ -321,15 +337,20 @@ func combineFamilyInto(s *Scratch, pFail []float64, cond [][]float64, m calibrat
 type Scratch struct {
 	flat []float64
 	rows [][]float64
+	// The models' outputs: P(fail), the family model's raw scores and
+	// its class probabilities.
+	pFail, raw, cond []float64
 }
 
-// PredictInto is Predict with pFamily in s's buffers: its rows are valid
-// until the next PredictInto with s. A scorer calling it batch after
-// batch allocates no per-row family slices (Predict's cost a 1M-send
-// plan about 110 MB).
+// PredictInto is Predict with pFail and pFamily in s's buffers: they are
+// valid until the next PredictInto with s. A scorer calling it batch
+// after batch allocates nothing once the buffers have grown (Predict's
+// outputs and the models' raw scores, allocated anew for every batch,
+// came to a few hundred MB for a 1M-send plan).
 func (b *Bundle) PredictInto(s *Scratch, X models.Matrix) (pFail []float64, pFamily [][]float64) {
-	pFail = b.Fail.PredictProba(X)
-	return pFail, combineFamilyInto(s, pFail, b.Family.PredictProbaMulti(X), b.FamilyMaps)
+	s.pFail = b.Fail.PredictProbaInto(s.pFail, X)
+	s.cond, s.raw = b.Family.PredictProbaMultiInto(s.cond, s.raw, X)
+	return s.pFail, combineFamilyFlat(s, s.pFail, s.cond, b.Family.NumClass(), b.FamilyMaps)
 }
 
 // grow returns (*buf)[:n], reallocating *buf when it is too short.

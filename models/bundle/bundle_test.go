@@ -129,12 +129,19 @@ func TestSaveLoadPredict(t *testing.T) {
 		t.Fatalf("fail model does not separate: mean %.3f vs %.3f", sepHigh/180, sepLow/420)
 	}
 	// PredictInto gives the same, batch after batch, in buffers it reuses.
+	// P(fail) too: after the first, largest batch no output is allocated.
 	var s Scratch
+	var first *float64
 	for _, rows := range [][2]int{{0, X.Rows}, {0, 7}, {100, 350}, {X.Rows - 1, X.Rows}} {
 		sub := models.Matrix{Rows: rows[1] - rows[0], Cols: X.Cols, Data: X.Data[rows[0]*X.Cols : rows[1]*X.Cols]}
 		gotFail, gotFamily := b.PredictInto(&s, sub)
 		if !slices.Equal(gotFail, pFail[rows[0]:rows[1]]) || !slices.EqualFunc(gotFamily, pFamily[rows[0]:rows[1]], slices.Equal) {
 			t.Fatalf("rows %v: PredictInto differs from Predict", rows)
+		}
+		if first == nil {
+			first = &gotFail[0]
+		} else if &gotFail[0] != first {
+			t.Fatalf("rows %v: PredictInto allocated a new P(fail) slice", rows)
 		}
 	}
 }

@@ -109,9 +109,17 @@ const predictBlockRows = 128
 // row-major with NumClass() values per row for Softmax and one per row
 // for Binary. It panics if X does not have NumFeatures() columns.
 func (m *Model) PredictRaw(X models.Matrix) []float64 {
+	return m.PredictRawInto(nil, X)
+}
+
+// PredictRawInto is PredictRaw into dst's memory: it returns
+// dst[:X.Rows*k] (k values per row, as PredictRaw), reallocated when dst
+// is shorter, with PredictRaw's values. A caller predicting batch after
+// batch passes the previous result back and allocates no output.
+func (m *Model) PredictRawInto(dst []float64, X models.Matrix) []float64 {
 	m.mustMatch(X)
 	k := m.numOutputs
-	out := make([]float64, X.Rows*k)
+	out := growFloats(dst, X.Rows*k)
 	blocks := (X.Rows + predictBlockRows - 1) / predictBlockRows
 	workers := m.workers
 	if workers <= 0 {
@@ -163,14 +171,29 @@ func (m *Model) PredictProba(X models.Matrix) []float64 {
 	return out
 }
 
-// PredictProbaMulti returns, for every row of X, one probability per
-// class (summing to 1); the rows share one backing array. For a Binary
-// model the classes are [0, 1]. It panics if X does not have
-// NumFeatures() columns.
-func (m *Model) PredictProbaMulti(X models.Matrix) [][]float64 {
+// PredictProbaInto is PredictProba into dst's memory (see
+// PredictRawInto): it returns dst[:X.Rows], reallocated when dst is
+// shorter, with PredictProba's values.
+func (m *Model) PredictProbaInto(dst []float64, X models.Matrix) []float64 {
+	if m.params.Objective != Binary {
+		panic(fmt.Sprintf("gbdt: PredictProbaInto on a %v model, use PredictProbaMultiInto", m.params.Objective))
+	}
+	out := m.PredictRawInto(dst, X)
+	for i, s := range out {
+		out[i] = sigmoid(s)
+	}
+	return out
+}
+
+// PredictProbaMultiInto is PredictProbaMulti with the probabilities
+// row-major in one slice, NumClass() per row: it returns dst[:X.Rows*k],
+// reallocated when dst is shorter, with PredictProbaMulti's values. raw
+// is the buffer of the raw scores (see PredictRawInto), returned for the
+// next call.
+func (m *Model) PredictProbaMultiInto(dst, raw []float64, X models.Matrix) (probs, rawOut []float64) {
 	k := m.NumClass()
-	flat := make([]float64, X.Rows*k)
-	raw := m.PredictRaw(X)
+	raw = m.PredictRawInto(raw, X)
+	flat := growFloats(dst, X.Rows*k)
 	if m.params.Objective == Binary {
 		for i, s := range raw {
 			p := sigmoid(s)
@@ -181,6 +204,24 @@ func (m *Model) PredictProbaMulti(X models.Matrix) [][]float64 {
 			softmaxInto(flat[i*k:(i+1)*k], raw[i*k:(i+1)*k])
 		}
 	}
+	return flat, raw
+}
+
+// growFloats returns buf[:n], or a new slice when buf is shorter.
+func growFloats(buf []float64, n int) []float64 {
+	if cap(buf) < n {
+		return make([]float64, n)
+	}
+	return buf[:n]
+}
+
+// PredictProbaMulti returns, for every row of X, one probability per
+// class (summing to 1); the rows share one backing array. For a Binary
+// model the classes are [0, 1]. It panics if X does not have
+// NumFeatures() columns.
+func (m *Model) PredictProbaMulti(X models.Matrix) [][]float64 {
+	k := m.NumClass()
+	flat, _ := m.PredictProbaMultiInto(nil, nil, X)
 	out := make([][]float64, X.Rows)
 	for i := range out {
 		out[i] = flat[i*k : (i+1)*k : (i+1)*k]
