@@ -10,8 +10,11 @@ import (
 )
 
 // radixBits is the digit width: three passes of 11 bits cover 32 bits
-// with a 2048-entry count table that stays in L1.
-const radixBits = 11
+// with a 2048-entry count table that stays in L1; mask selects a digit.
+const (
+	radixBits = 11
+	mask      = 1<<radixBits - 1
+)
 
 // Float32s sorts vals ascending with an LSD radix sort over their
 // order-preserving integer keys (up to three passes of 11 bits; slices
@@ -23,38 +26,17 @@ func Float32s(vals []float32) {
 		slices.Sort(vals)
 		return
 	}
+	// Each key's three digits are counted as it is made.
 	keys := make([]uint32, len(vals))
-	tmp := make([]uint32, len(vals))
-	for i, v := range vals {
-		keys[i] = key(v)
-	}
-	// One read counts all three digits; a digit every key shares (the
-	// high bits of a feature with few distinct values, say) needs no
-	// pass.
-	const mask = 1<<radixBits - 1
 	var count [3][1 << radixBits]int
-	for _, k := range keys {
+	for i, v := range vals {
+		k := key(v)
+		keys[i] = k
 		count[0][k&mask]++
 		count[1][(k>>radixBits)&mask]++
 		count[2][k>>(2*radixBits)]++
 	}
-	for p, shift := range [3]uint{0, radixBits, 2 * radixBits} {
-		c := &count[p]
-		if c[(keys[0]>>shift)&mask] == len(keys) {
-			continue
-		}
-		sum := 0
-		for d, n := range c {
-			c[d] = sum
-			sum += n
-		}
-		for _, k := range keys {
-			d := (k >> shift) & mask
-			tmp[c[d]] = k
-			c[d]++
-		}
-		keys, tmp = tmp, keys
-	}
+	keys = sortKeys(keys, count[:])
 	for i, k := range keys {
 		vals[i] = value(k)
 	}
@@ -87,36 +69,16 @@ func Float64s(vals []float64) {
 		slices.Sort(vals)
 		return
 	}
-	const mask = 1<<radixBits - 1
-	const digits = (64 + radixBits - 1) / radixBits
 	keys := make([]uint64, len(vals))
-	tmp := make([]uint64, len(vals))
-	var count [digits][1 << radixBits]int
+	var count [(64 + radixBits - 1) / radixBits][1 << radixBits]int
 	for i, v := range vals {
 		k := key64(v)
 		keys[i] = k
-		for d := range digits {
+		for d := range count {
 			count[d][(k>>(d*radixBits))&mask]++
 		}
 	}
-	for d := range digits {
-		shift := uint(d * radixBits)
-		c := &count[d]
-		if c[(keys[0]>>shift)&mask] == len(keys) {
-			continue
-		}
-		sum := 0
-		for x, n := range c {
-			c[x] = sum
-			sum += n
-		}
-		for _, k := range keys {
-			x := (k >> shift) & mask
-			tmp[c[x]] = k
-			c[x]++
-		}
-		keys, tmp = tmp, keys
-	}
+	keys = sortKeys(keys, count[:])
 	for i, k := range keys {
 		vals[i] = value64(k)
 	}
@@ -136,4 +98,32 @@ func value64(k uint64) float64 {
 		return math.Float64frombits(k &^ (1 << 63))
 	}
 	return math.Float64frombits(^k)
+}
+
+// sortKeys sorts keys with an LSD radix sort, one pass per digit of
+// radixBits, given count[d][x], the number of keys whose digit d is x.
+// A digit every key shares (the high bits of a column with few distinct
+// values, the sign and exponent of probabilities) needs no pass. It
+// returns the sorted keys: keys itself or a slice of the same length.
+func sortKeys[K ~uint32 | ~uint64](keys []K, count [][1 << radixBits]int) []K {
+	tmp := make([]K, len(keys))
+	for d := range count {
+		shift := d * radixBits
+		c := &count[d]
+		if c[(keys[0]>>shift)&mask] == len(keys) {
+			continue
+		}
+		sum := 0
+		for x, n := range c {
+			c[x] = sum
+			sum += n
+		}
+		for _, k := range keys {
+			x := (k >> shift) & mask
+			tmp[c[x]] = k
+			c[x]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
 }
