@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/failcast/failcast/bench/internal/stats"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/metrics"
 	"github.com/failcast/failcast/training"
@@ -35,17 +36,8 @@ type spread struct {
 // spreadOf returns the median (the mean of the middle two for an even
 // count), minimum and maximum of the finite values of vs.
 func spreadOf(vs []float64) spread {
-	xs := slices.DeleteFunc(slices.Clone(vs), func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
-	if len(xs) == 0 {
-		return spread{median: math.NaN(), min: math.NaN(), max: math.NaN()}
-	}
-	slices.Sort(xs)
-	n := len(xs)
-	med := xs[n/2]
-	if n%2 == 0 {
-		med = (xs[n/2-1] + xs[n/2]) / 2
-	}
-	return spread{median: med, min: xs[0], max: xs[n-1], n: n}
+	median, lo, hi, n := stats.Spread(vs)
+	return spread{median: median, min: lo, max: hi, n: n}
 }
 
 // loadAverage is the 1-minute load average, "" where /proc/loadavg is

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/failcast/failcast/bench/internal/stats"
 )
 
 // measurement is one run of one stage at one scale point.
@@ -134,22 +136,8 @@ type summary struct {
 // summarize returns the median (the mean of the two middle values for an
 // even count), minimum and maximum of the finite values of vs.
 func summarize(vs []float64) summary {
-	var xs []float64
-	for _, v := range vs {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			xs = append(xs, v)
-		}
-	}
-	if len(xs) == 0 {
-		return summary{median: math.NaN(), min: math.NaN(), max: math.NaN()}
-	}
-	slices.Sort(xs)
-	n := len(xs)
-	med := xs[n/2]
-	if n%2 == 0 {
-		med = (xs[n/2-1] + xs[n/2]) / 2
-	}
-	return summary{median: med, min: xs[0], max: xs[n-1], n: n}
+	median, lo, hi, n := stats.Spread(vs)
+	return summary{median: median, min: lo, max: hi, n: n}
 }
 
 // stage is one stage of a scale point with every run of it.
