@@ -41,15 +41,10 @@ def main():
         print(f"hgb.py: scikit-learn is not available ({e}); on Debian: apt-get install python3-sklearn", file=sys.stderr)
         sys.exit(3)
 
-    def load(path):
-        m = np.fromfile(path, dtype="<f4")
-        if m.size % (args.cols + 1) != 0:
-            sys.exit(f"hgb.py: {path}: {m.size} values is not a whole number of rows of {args.cols + 1}")
-        m = m.reshape(-1, args.cols + 1)
-        return m[:, 1:], m[:, 0].astype(np.int8)
+    from f32matrix import load
 
-    X, y = load(args.train)
-    VX, _ = load(args.valid)
+    X, y = load(args.train, args.cols, "hgb.py")
+    VX, _ = load(args.valid, args.cols, "hgb.py")
     model = HistGradientBoostingClassifier(
         loss="log_loss",
         learning_rate=args.eta,

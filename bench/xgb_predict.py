@@ -39,10 +39,9 @@ def main():
         print(f"xgb_predict.py: xgboost is not available ({e}); on Debian: apt-get install python3-xgboost", file=sys.stderr)
         sys.exit(3)
 
-    m = np.fromfile(args.valid, dtype="<f4")
-    if m.size % (args.cols + 1) != 0:
-        sys.exit(f"xgb_predict.py: {args.valid}: {m.size} values is not a whole number of rows of {args.cols + 1}")
-    X = m.reshape(-1, args.cols + 1)[:, 1:]
+    from f32matrix import load
+
+    X, _ = load(args.valid, args.cols, "xgb_predict.py")
     booster = xgb.Booster(model_file=args.model)
     booster.set_param({"nthread": args.threads})
     p = booster.predict(xgb.DMatrix(X, missing=float("nan"), nthread=args.threads))
