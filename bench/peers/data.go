@@ -70,7 +70,7 @@ func writeCSV(path string, X models.Matrix, y []bool) error {
 }
 
 // writeF32 writes every row as little-endian float32 values, the label
-// first: the layout bench/hgb.py reads with numpy.fromfile.
+// first: the layout bench/f32matrix.py reads with numpy.fromfile.
 func writeF32(path string, X models.Matrix, y []bool) error {
 	return writeAtomic(path, func(w io.Writer) error {
 		buf := make([]byte, 4*(X.Cols+1))
