@@ -240,7 +240,8 @@ func run(ctx context.Context, src Source, cfg Config, eng *engine, en *entities,
 						failed <- err
 					}
 				}
-				clear(b)
+				// Not cleared: the next batch overwrites it, and the few
+				// spare batches keep only their last events' strings alive.
 				select {
 				case free <- b[:0]:
 				default:

@@ -18,10 +18,7 @@ func (s *Scorer) Recycle(t *Table) {
 	if t == nil {
 		return
 	}
-	if t.X != nil {
-		x := t.X[:0]
-		xPool.Put(&x)
-	}
+	recycleX(t)
 	clear(t.ID)
 	clear(t.CampaignID)
 	clear(t.PhoneNumberID)
@@ -34,6 +31,27 @@ func (s *Scorer) Recycle(t *Table) {
 		Failed:  t.Failed[:0], Family: t.Family[:0], Code: t.Code[:0], Exploration: t.Exploration[:0], Stale: t.Stale[:0],
 	}
 	tablePool.Put(t)
+}
+
+// RecycleFeatures hands back the feature matrix (X) of a table a training
+// build handed on (BuildTrainingChunks), once the caller is done with it
+// and with every slice of it: a later chunk of a build may reuse its
+// memory instead of allocating and clearing a fresh one. The table's
+// other columns are left to the collector. Tables not handed back are
+// simply collected.
+func RecycleFeatures(t *Table) {
+	if t != nil {
+		recycleX(t)
+		t.X = nil
+	}
+}
+
+// recycleX puts t's feature matrix in the pool newXChunk takes from.
+func recycleX(t *Table) {
+	if t.X != nil {
+		x := t.X[:0]
+		xPool.Put(&x)
+	}
 }
 
 // newTable returns an empty table with the registry's feature names: a

@@ -28,15 +28,31 @@ type ruleFilter struct {
 // drop returns part without the rows a rule decides (part itself when
 // there are none).
 func (f *ruleFilter) drop(part *features.Table) *features.Table {
-	if part.Rows == 0 || len(part.Names) == 0 {
+	ruled := f.decide(part)
+	if ruled == nil {
 		return part
+	}
+	keep := make([]int, 0, part.Rows)
+	for i, r := range ruled {
+		if !r {
+			keep = append(keep, i)
+		}
+	}
+	return part.SelectRows(keep)
+}
+
+// decide counts the rows of part a rule decides and returns which they
+// are (nil when there are none), leaving part as it is.
+func (f *ruleFilter) decide(part *features.Table) []bool {
+	if part.Rows == 0 || len(part.Names) == 0 {
+		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.bound) != len(part.Names) || &f.bound[0] != &part.Names[0] {
 		f.cols, f.bound = mechanism.Bind(part.Names), part.Names
 	}
-	var keep []int
+	var ruled []bool
 	for i := range part.Rows {
 		x := part.Row(i)
 		country := ""
@@ -45,26 +61,17 @@ func (f *ruleFilter) drop(part *features.Table) *features.Table {
 		}
 		s := f.cols.SendFromRow(x, part.Time[i], country)
 		if r := f.cols.Decide(&s, x).Rule; r != mechanism.NoRule {
-			if keep == nil {
-				keep = make([]int, 0, part.Rows)
-				for j := range i {
-					keep = append(keep, j)
-				}
+			if ruled == nil {
+				ruled = make([]bool, part.Rows)
 			}
+			ruled[i] = true
 			f.dropped[r]++
 			if part.Failed[i] {
 				f.failures[r]++
 			}
-			continue
-		}
-		if keep != nil {
-			keep = append(keep, i)
 		}
 	}
-	if keep == nil {
-		return part
-	}
-	return part.SelectRows(keep)
+	return ruled
 }
 
 // String lists the rows each rule decided.

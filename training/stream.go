@@ -224,14 +224,19 @@ func draw(seed uint64, row int) float32 {
 	return float32(z>>40) / (1 << 24)
 }
 
-// add takes one chunk of the feature build.
-func (s *streamSet) add(ctx context.Context, part *features.Table) error {
+// add takes one chunk of the feature build, without the rows ruled marks
+// (those a deterministic rule decides; nil: none): the set is the one a
+// part without them would give.
+func (s *streamSet) add(ctx context.Context, part *features.Table, ruled []bool) error {
 	trainTo, validFrom := s.w.TrainTo.UnixMicro(), s.w.ValidFrom.UnixMicro()
 	nf := len(s.names)
 	var keep []int32
 	var valid []int
 	var validU []float32
 	for i := range part.Rows {
+		if ruled != nil && ruled[i] {
+			continue
+		}
 		ts := part.Time[i]
 		switch {
 		case ts >= validFrom:

@@ -69,7 +69,7 @@ func BenchmarkTrainingSet(b *testing.B) {
 		rows := 0
 		for b.Loop() {
 			set := tr.newStreamSet(w)
-			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p) }); err != nil {
+			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p, nil) }); err != nil {
 				b.Fatal(err)
 			}
 			s, err := set.finish(ctx)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/failcast/failcast/features"
 	"github.com/failcast/failcast/models/gbdt"
@@ -78,7 +79,7 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 			w := cfg.Windows()
 			set := tr.newStreamSet(w)
 			set.edgeRows = min(set.edgeRows, tc.edgeRows)
-			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p) }); err != nil {
+			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p, nil) }); err != nil {
 				t.Fatal(err)
 			}
 			s, err := set.finish(ctx)
@@ -254,7 +255,7 @@ func TestStreamedValidationSample(t *testing.T) {
 		w := c.Windows()
 		set := tr.newStreamSet(w)
 		defer set.release()
-		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p) }); err != nil {
+		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p, nil) }); err != nil {
 			t.Fatal(err)
 		}
 		s, err := set.finish(ctx)
@@ -321,7 +322,7 @@ func TestPresampleKeepsTheSameRows(t *testing.T) {
 				for i := lo; i < min(lo+50, p.Rows); i++ {
 					rows = append(rows, i)
 				}
-				if err := set.add(ctx, p.SelectRows(rows)); err != nil {
+				if err := set.add(ctx, p.SelectRows(rows), nil); err != nil {
 					return err
 				}
 			}
@@ -356,5 +357,56 @@ func TestPresampleKeepsTheSameRows(t *testing.T) {
 	wb, _ := mb.MarshalBinary()
 	if !bytes.Equal(wa, wb) {
 		t.Fatal("the model trained with the estimated share differs")
+	}
+}
+
+// TestStreamSetSkipsRuledRows: a part handed on with the rows a rule
+// decides marked gives the set that part without them gives, row for row,
+// and the rule filter counts them as dropping them does.
+func TestStreamSetSkipsRuledRows(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mechanismValidation(1000, 4)
+	part := s.Table
+	cfg := fastConfig("", "unused")
+	cfg.MaxTrainRows = 400 // down-sampled: the draws follow the rows kept
+	start := time.UnixMicro(part.Time[0]).UTC()
+	w := cfg.Windows()
+	w.From, w.TrainTo, w.ValidFrom, w.AsOf = start, start.Add(600*time.Second), start.Add(700*time.Second), start.Add(time.Hour)
+	build := func(marked bool) (*Tables, *ruleFilter) {
+		t.Helper()
+		tr := newTrainer(cfg)
+		set := tr.newStreamSet(w)
+		var err error
+		if marked {
+			ruled := tr.rules.decide(part)
+			if ruled == nil {
+				t.Fatal("no row of the table is decided by a rule")
+			}
+			err = set.add(ctx, part, ruled)
+		} else {
+			err = set.add(ctx, tr.rules.drop(part), nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tabs, err := set.finish(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tabs, tr.rules
+	}
+	got, gotRules := build(true)
+	want, wantRules := build(false)
+	if gotRules.total() == 0 || gotRules.String() != wantRules.String() {
+		t.Fatalf("rules counted %q, dropping counts %q", gotRules.String(), wantRules.String())
+	}
+	if got.TrainRows != want.TrainRows || got.TrainFailures != want.TrainFailures || got.TrainRows == 0 ||
+		!slices.Equal(got.ValidX.Data, want.ValidX.Data) || !slices.Equal(got.ValidLabels, want.ValidLabels) || len(got.ValidLabels) == 0 {
+		t.Fatalf("marked: %d training rows (%d failed), %d validation rows; dropped: %d (%d), %d",
+			got.TrainRows, got.TrainFailures, len(got.ValidLabels), want.TrainRows, want.TrainFailures, len(want.ValidLabels))
+	}
+	a, b := got.Binned, want.Binned
+	if a.X.Rows != b.X.Rows || !slices.Equal(a.Y, b.Y) || !slices.Equal(a.Weight, b.Weight) {
+		t.Fatalf("binned %d rows marked, %d dropped, or other labels or weights", a.X.Rows, b.X.Rows)
 	}
 }

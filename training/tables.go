@@ -172,7 +172,11 @@ func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w 
 	// binning them then runs beside the feature build's classifier, which
 	// hands the chunks on, instead of after it. Chunks keep their order,
 	// so the set is the same as one built inline.
-	h := startHandOff(handOffDepth, func(part *features.Table) error { return set.add(ctx, t.rules.drop(part)) })
+	h := startHandOff(handOffDepth, func(part *features.Table) error {
+		err := set.add(ctx, part, t.rules.decide(part))
+		features.RecycleFeatures(part) // the set copied what it keeps
+		return err
+	})
 	_, err := t.buildFeatures(ctx, history, w, out, h.send)
 	if cerr := h.close(); err == nil && cerr != nil {
 		err = cerr
