@@ -237,8 +237,9 @@ func (s *Scorer) Score(dst []Prediction, b Batch) ([]Prediction, error) {
 		r := row{fx: &s.fx, i: i, send: &b.Sends[i], throughput: s.cfg.ThroughputMPS, texts: &s.texts}
 		s.calibrate(p)
 		expiry, expired := s.tokenExpired(&p.Send)
-		known, isKnown := knownFailureOf(r)
-		s.applyMechanisms(p, r, expired || isKnown)
+		in := r.mechanismInputs()
+		known, isKnown := knownFailureOf(r, &in)
+		s.applyMechanisms(p, r, &in, expired || isKnown)
 		switch {
 		case expired:
 			s.decideTokenExpired(p, expiry)
