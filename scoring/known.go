@@ -66,9 +66,8 @@ type knownFailure struct {
 
 // knownFailureOf returns the deterministic rule that fails the send, if
 // any (mechanism.Columns.Decide), with its warning.
-func knownFailureOf(r row) (knownFailure, bool) {
-	cols, ms, x := r.mechanismInputs()
-	d := cols.Decide(&ms, x)
+func knownFailureOf(r row, in *mechInputs) (knownFailure, bool) {
+	d := in.cols.Decide(&in.send, in.x)
 	if d.Rule == mechanism.NoRule {
 		return knownFailure{}, false
 	}

@@ -27,14 +27,23 @@ import (
 // unbound locates no feature: the rules of a row without features.
 var unbound = mechanism.Bind(nil)
 
-// mechanismInputs returns what the mechanism package reads of the row:
-// its columns, the send and its feature values.
-func (r row) mechanismInputs() (*mechanism.Columns, mechanism.Send, []float32) {
+// mechInputs is what the mechanism package reads of a row: its columns,
+// the send and its feature values.
+type mechInputs struct {
+	cols *mechanism.Columns
+	send mechanism.Send
+	x    []float32
+}
+
+// mechanismInputs returns what the mechanism package reads of the row.
+// Score makes them once per send for the rules and the shares (making
+// them twice cost a 1M-send plan about 0.05 CPU seconds).
+func (r row) mechanismInputs() mechInputs {
 	s := mechanism.FromPlanned(r.send)
 	if r.fx == nil || !r.fx.bound {
-		return &unbound, s, nil
+		return mechInputs{cols: &unbound, send: s}
 	}
-	return &r.fx.mech, s, r.fx.x[r.i*r.fx.width : (r.i+1)*r.fx.width]
+	return mechInputs{cols: &r.fx.mech, send: s, x: r.fx.x[r.i*r.fx.width : (r.i+1)*r.fx.width]}
 }
 
 // applyMechanisms combines p's model probabilities (P(fail) and the
@@ -44,15 +53,15 @@ func (r row) mechanismInputs() (*mechanism.Columns, mechanism.Send, []float32) {
 // scheduled order, the decided ones too: the tier limit counts the
 // conversations the plan's earlier sends open, and a decided send opens
 // none (mechanism.TierLedger).
-func (s *Scorer) applyMechanisms(p *Prediction, r row, decided bool) bool {
-	cols, ms, x := r.mechanismInputs()
+func (s *Scorer) applyMechanisms(p *Prediction, r row, in *mechInputs, decided bool) bool {
+	cols, ms, x := in.cols, &in.send, in.x
 	ts := mechanism.TierSend{Phone: r.send.PhoneNumberID, Recipient: r.send.Recipient, Refused: decided}
 	if decided {
-		s.tier.Tier(cols, &ms, x, ts, nil)
+		s.tier.Tier(cols, ms, x, ts, nil)
 		return false
 	}
-	sh := cols.Shares(&ms, x, r.throughput)
-	s.tier.Tier(cols, &ms, x, ts, &sh)
+	sh := cols.Shares(ms, x, r.throughput)
+	s.tier.Tier(cols, ms, x, ts, &sh)
 	return mechanism.Combine(&p.PFail, &p.PFamily, &sh)
 }
 

@@ -127,9 +127,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		foldOnce sync.Once
 		fold     folded
 		foldAt   time.Time // when the feature state was ready
+		foldCPU  float64   // the process's CPU seconds then
 	)
 	waitFold := func() (*features.Scorer, error) {
-		foldOnce.Do(func() { fold = <-foldDone; foldAt = time.Now() })
+		foldOnce.Do(func() { fold = <-foldDone; foldAt, foldCPU = time.Now(), cpuSeconds() })
 		if fold.err != nil {
 			return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, fold.err))
 		}
@@ -236,7 +237,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return nil
 	}
-	t1 := time.Now()
+	t1, cpu1 := time.Now(), cpuSeconds()
 	if err := scorePlans(ctx, p.StreamOnce, o.BatchSize, waitFold, m, sc, rekey, sink); err != nil {
 		return nil, err
 	}
@@ -249,10 +250,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	known.warn(log, o)
 	res.Sends, res.Stale = res.Totals.Sends, res.Totals.Stale
 	// The plan's own time: from when both the plan stream and the
-	// feature state were ready (the fold's wait is "feature state built").
+	// feature state were ready (the fold's wait is "feature state built");
+	// its CPU seconds (user+system of the whole process, 0 where not
+	// measured) from then on are the plan's alone, a figure less at the
+	// mercy of a busy machine than the seconds.
 	planSeconds := time.Since(latest(t1, foldAt)).Seconds()
+	planCPU := cpuSeconds() - cpu1
+	if foldAt.After(t1) {
+		planCPU += cpu1 - foldCPU
+	}
 	log.Info("plan scored", "sends", res.Sends, "seconds", planSeconds,
-		"sends_per_second", float64(res.Sends)/max(planSeconds, 1e-9))
+		"sends_per_second", float64(res.Sends)/max(planSeconds, 1e-9), "cpu_seconds", planCPU)
 	if res.Stale > 0 {
 		log.Warn("sends further ahead than the model was trained for were scored with the features as of --as-of (stale_features=true)",
 			"sends", res.Stale, "max_horizon", m.cfg.MaxHorizon().String(), "as_of", o.AsOf.Format(time.RFC3339))

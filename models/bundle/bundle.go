@@ -304,6 +304,12 @@ func combineFamilyFlat(s *Scratch, pFail, cond []float64, k int, m calibrate.Fam
 		return out
 	}
 	flat := grow(&s.flat, len(pFail)*k)
+	// Which classes a map changes, looked up once: the others keep their
+	// probability (ApplyClass of an identity map).
+	mapped := grow(&s.mapped, k)
+	for c := range mapped {
+		mapped[c] = m.Map(c) != calibrate.Identity
+	}
 	for i, p := range pFail {
 		row := flat[i*k : (i+1)*k : (i+1)*k]
 		ci := cond[i*k : (i+1)*k : (i+1)*k]
@@ -314,7 +320,10 @@ func combineFamilyFlat(s *Scratch, pFail, cond []float64, k int, m calibrate.Fam
 		sum := 0.0
 		for c := 1; c < k; c++ {
 			if mass > 0 {
-				row[c] = m.ApplyClass(c, p*ci[c]/mass)
+				row[c] = p * ci[c] / mass
+				if mapped[c] {
+					row[c] = m.ApplyClass(c, row[c])
+				}
 			} else {
 				row[c] = p / float64(k-1)
 			}
@@ -335,8 +344,9 @@ func combineFamilyFlat(s *Scratch, pFail, cond []float64, k int, m calibrate.Fam
 // next. The zero value is ready to use; a Scratch is used by one
 // goroutine at a time.
 type Scratch struct {
-	flat []float64
-	rows [][]float64
+	flat   []float64
+	mapped []bool // per class, whether the family maps change it
+	rows   [][]float64
 	// The models' outputs: P(fail), the family model's raw scores and
 	// its class probabilities.
 	pFail, raw, cond []float64

@@ -213,16 +213,23 @@ type Meter struct {
 	counts [][]int64 // per column: bins, then NaN
 	rows   int64
 	// Per column, the last value binned and its bin: consecutive rows of
-	// a plan (a campaign's sends) repeat most values, and a repeat needs
-	// no search. NaN never matches, so the cache starts empty.
+	// a plan (a campaign's sends) repeat most values (three in four on a
+	// 1M-send plan at scale 3), and a repeat needs no search, nor a
+	// count of its own (see runFrom). NaN never matches, so the cache
+	// starts empty.
 	last    []float32
 	lastBin []int32
+	// runFrom is, per column, the row (numbered over every Add) from
+	// which the column has held last: the run is counted into lastBin
+	// at once when it ends, or at the end of Add. (Counting each repeat
+	// as it came made Add about 15% slower on that plan's rows.)
+	runFrom []int64
 }
 
 // NewMeter returns a Meter for ref.
 func NewMeter(ref *Reference) *Meter {
 	n := len(ref.Features)
-	m := &Meter{ref: ref, counts: make([][]int64, n), last: make([]float32, n), lastBin: make([]int32, n)}
+	m := &Meter{ref: ref, counts: make([][]int64, n), last: make([]float32, n), lastBin: make([]int32, n), runFrom: make([]int64, n)}
 	for j, f := range ref.Features {
 		m.counts[j] = make([]int64, len(f.Edges)+2)
 		m.last[j] = float32(math.NaN())
@@ -239,25 +246,32 @@ func (m *Meter) Add(X models.Matrix) error {
 		return fmt.Errorf("drift: matrix has %d columns, the reference %d", X.Cols, len(m.ref.Features))
 	}
 	feats := m.ref.Features
-	last, lastBin := m.last[:len(feats)], m.lastBin[:len(feats)]
-	for i := 0; i < X.Rows; i++ {
+	n := len(feats)
+	last, lastBin, runFrom, counts := m.last[:n], m.lastBin[:n], m.runFrom[:n], m.counts[:n]
+	g := m.rows // the row's number over every Add
+	for i := 0; i < X.Rows; i, g = i+1, g+1 {
 		row := X.Row(i)
-		row = row[:len(feats)]
+		row = row[:n]
 		for j, v := range row {
 			if v == last[j] { // -0 and +0 share their bins too
-				m.counts[j][lastBin[j]]++
+				continue // counted when the run ends
+			}
+			c := counts[j]
+			c[lastBin[j]] += g - runFrom[j]
+			if v != v { // NaN: never cached
+				c[len(c)-1]++
+				runFrom[j] = g + 1
 				continue
 			}
-			edges := feats[j].Edges
-			k := len(edges) + 1 // NaN
-			if v == v {
-				k = bin(edges, float64(v))
-				last[j], lastBin[j] = v, int32(k)
-			}
-			m.counts[j][k]++
+			k := bin(feats[j].Edges, float64(v))
+			last[j], lastBin[j], runFrom[j] = v, int32(k), g
 		}
 	}
-	m.rows += int64(X.Rows)
+	m.rows = g
+	for j := range counts { // the runs so far
+		counts[j][lastBin[j]] += g - runFrom[j]
+		runFrom[j] = g
+	}
 	return nil
 }
 

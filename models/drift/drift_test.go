@@ -231,15 +231,22 @@ func TestMeterCountsEveryValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewMeter(ref)
-	half := models.Matrix{Rows: rows / 2, Cols: cols, Data: X.Data[:rows/2*cols]}
-	rest := models.Matrix{Rows: rows - rows/2, Cols: cols, Data: X.Data[rows/2*cols:]}
-	if err := m.Add(half); err != nil {
-		t.Fatal(err)
+	// Runs of repeats span the calls, one of them a single row; the
+	// counts are whole after each call.
+	for _, cut := range [][2]int{{0, 1}, {1, rows / 2}, {rows / 2, rows/2 + 1}, {rows/2 + 1, rows}} {
+		part := models.Matrix{Rows: cut[1] - cut[0], Cols: cols, Data: X.Data[cut[0]*cols : cut[1]*cols]}
+		if err := m.Add(part); err != nil {
+			t.Fatal(err)
+		}
+		checkCounts(t, m, X, cut[1])
 	}
-	if err := m.Add(rest); err != nil {
-		t.Fatal(err)
-	}
-	for j, f := range ref.Features {
+}
+
+// checkCounts compares m's counts with those of binning each value of
+// the first rows of X on its own.
+func checkCounts(t *testing.T, m *Meter, X models.Matrix, rows int) {
+	t.Helper()
+	for j, f := range m.ref.Features {
 		want := make([]int64, len(f.Edges)+2)
 		for i := range rows {
 			v := float64(X.At(i, j))
@@ -251,7 +258,7 @@ func TestMeterCountsEveryValue(t *testing.T) {
 			want[k]++
 		}
 		if !slices.Equal(m.counts[j], want) {
-			t.Errorf("column %d: counts %v, want %v", j, m.counts[j], want)
+			t.Errorf("after %d rows: column %d: counts %v, want %v", rows, j, m.counts[j], want)
 		}
 	}
 }

@@ -170,6 +170,7 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 		hint += pipeline.PlanRowsHint(path)
 	}
 	seen.reserve(hint) // growing the table as ids come cost a 1M-send plan 0.1-0.3 CPU seconds
+	var hs []uint64    // the hashes of a batch's send ids
 	for fileIndex, path := range paths {
 		f := &planFile{path: path, sorted: true}
 		rows := rowNumbers{next: firstDataRow(path)}
@@ -181,12 +182,19 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 			return reject(e)
 		}
 		err := readAhead(ctx, path, opts, onBad, func(batch []pipeline.PlannedSend) error {
+			// The send ids' slots are warmed a group ahead (sendIDs.warm).
+			hs = seen.hashes(hs[:0], batch)
+			n := len(batch)
+			seen.warm(hs[:min(idGroup, n)])
 			for i := range batch {
+				if i%idGroup == 0 {
+					seen.warm(hs[min(i+idGroup, n):min(i+2*idGroup, n)])
+				}
 				s := &batch[i]
 				row := rows.validRow()
 				k := ordinal
 				ordinal++
-				if firstFile, firstRow, dup := seen.add(s.SendID, int32(fileIndex), row); dup {
+				if firstFile, firstRow, dup := seen.addHashed(s.SendID, hs[i], int32(fileIndex), row); dup {
 					f.dups = append(f.dups, k)
 					f.rejected++
 					where := fmt.Sprintf("row %d", firstRow)
@@ -236,6 +244,12 @@ func (p *Set) survey(ctx context.Context, paths []string, opts pipeline.PlanOpti
 	}
 	return nil
 }
+
+// idGroup is how many send ids ahead survey warms the send-id table's
+// slots (sendIDs.warm): on 1M random ids, looking each up after its
+// slot was read a group ahead took about 0.09 CPU seconds instead of
+// 0.12-0.18.
+const idGroup = 16
 
 // readAhead is readPlan with the reading (Parquet decoding, validation)
 // on a goroutine of its own, a few batches ahead of fn and onBad, which
