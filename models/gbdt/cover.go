@@ -52,6 +52,29 @@ func (m *Model) SetCover(ctx context.Context, X models.Matrix) error {
 	return m.setCover(ctx, X.Rows, func(r int, _ []float32) []float32 { return X.Row(r) })
 }
 
+// SetFitCover records as the node cover the counts Fit took of its
+// training rows while it grew the trees: the cover SetCoverDataset (or
+// SetCover with the float rows) computes over the training set, without
+// a pass over its rows. It fails, leaving the model unchanged, for a
+// model that was not fitted in this process (one read from a file) and,
+// as SetCover does, when some node has no training row.
+func (m *Model) SetFitCover() error {
+	if len(m.fitCover) != len(m.trees) || len(m.trees) == 0 {
+		return errors.New("gbdt: set fit cover: the model has no counts from Fit (it was read from a file): call SetCover with its training rows")
+	}
+	for i := range m.trees {
+		for n, v := range m.fitCover[i] {
+			if v == 0 {
+				return fmt.Errorf("gbdt: set fit cover: no training row reaches tree %d node %d", i, n)
+			}
+		}
+	}
+	for i := range m.trees {
+		m.trees[i].cover = m.fitCover[i]
+	}
+	return nil
+}
+
 // SetCoverDataset is SetCover over the training set d: its float rows or,
 // for a set binned chunk by chunk (BinnedBuilder), rows rebuilt from its
 // bins. A bin stands for its upper edge: every split of the trees is made
