@@ -13,7 +13,7 @@ import (
 
 // ErrNoCover is returned by Contributions and NewExplainer for a model
 // without node cover: one read from a version 1 file, or fitted and not
-// yet given its reference rows with SetCover.
+// yet given its cover with SetFitCover or SetCover.
 var ErrNoCover = errors.New("gbdt: model has no node cover (call SetCover with the training rows, or retrain: version 1 model files carry none)")
 
 // HasCover reports whether every tree knows its node cover, which

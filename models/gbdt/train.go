@@ -358,19 +358,24 @@ func sigmoid(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
 // fixed block of rows and added in block order, so they do not depend
 // on the number of workers.
 func shiftedLogLoss(scores []float64, y, w []float32, b0 float64, workers int) (loss, b float64) {
-	weight := func(i int) float64 {
-		if w == nil {
-			return 1
-		}
-		return float64(w[i])
-	}
 	b = b0
 	for range 20 {
+		at := b // the closure reads a copy: b changes below
 		g, h := parallelSum2(len(scores), workers, func(lo, hi int) (g, h float64) {
+			ys := y[lo:hi]
+			if w == nil {
+				for i, s := range scores[lo:hi] {
+					q := sigmoid(s + at)
+					g += q - float64(ys[i])
+					h += q * (1 - q)
+				}
+				return g, h
+			}
+			ws := w[lo:hi]
 			for i, s := range scores[lo:hi] {
-				wi := weight(lo + i)
-				q := sigmoid(s + b)
-				g += wi * (q - float64(y[lo+i]))
+				wi := float64(ws[i])
+				q := sigmoid(s + at)
+				g += wi * (q - float64(ys[i]))
 				h += wi * q * (1 - q)
 			}
 			return g, h
@@ -384,10 +389,19 @@ func shiftedLogLoss(scores []float64, y, w []float32, b0 float64, workers int) (
 			break
 		}
 	}
+	at := b
 	sum, sumW := parallelSum2(len(scores), workers, func(lo, hi int) (sum, sumW float64) {
+		ys := y[lo:hi]
+		if w == nil {
+			for i, s := range scores[lo:hi] {
+				sum += binaryLoss(s+at, float64(ys[i]))
+			}
+			return sum, float64(hi - lo)
+		}
+		ws := w[lo:hi]
 		for i, s := range scores[lo:hi] {
-			wi := weight(lo + i)
-			sum += wi * binaryLoss(s+b, float64(y[lo+i]))
+			wi := float64(ws[i])
+			sum += wi * binaryLoss(s+at, float64(ys[i]))
 			sumW += wi
 		}
 		return sum, sumW
