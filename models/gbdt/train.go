@@ -530,7 +530,8 @@ func sumSubtrees(t *tree, cover []uint64) []uint64 {
 }
 
 // addTreesToScores adds one round's trees (one per output) to the raw
-// scores of X, walking them on raw values.
+// scores of X, walking them on raw values. (Fit walks the validation rows'
+// bins instead, validBins.addTrees; the tests hold it to this walk.)
 func addTreesToScores(trees []tree, X models.Matrix, scores []float64, workers int) {
 	k := len(trees)
 	blocks := (X.Rows + sumBlockRows - 1) / sumBlockRows
