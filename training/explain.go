@@ -16,10 +16,11 @@ import (
 // training rows (TreeSHAP reasons per send need it, and it is saved with
 // the model) and the training rows' feature distributions (scoring's
 // drift check reads them), with the validation window's drift from the
-// training window. Neither needs the calibration or the thresholds, so
-// each runs on a goroutine of its own beside the run's other work: the
-// drift from when the tables are built (it needs no model), the cover
-// from when the fail model is trained. finish waits for both.
+// training window. Neither needs the calibration or the thresholds: the
+// drift runs on a goroutine of its own beside the run's other work from
+// when the tables are built (it needs no model); the cover, which Fit
+// counted as it grew the trees, is recorded when the fail model is
+// trained. finish waits for the drift.
 type servingPrep struct {
 	driftDone chan struct{}
 	ref       *drift.Reference
@@ -57,21 +58,19 @@ func (t *trainer) startServing(s *Tables) *servingPrep {
 	return p
 }
 
-// startCover starts counting the fail model's node cover over the rows it
-// was fitted on: the binned, down-sampled set of a streamed run, or the
-// training rows. Nothing may use the model's cover until finish.
-func (p *servingPrep) startCover(ctx context.Context, s *Tables, fail *gbdt.Model) {
+// startCover records the fail model's node cover over the rows it was
+// fitted on (the binned, down-sampled set of a streamed run, or the
+// training rows): the counts Fit took of those rows as it grew the trees
+// (gbdt.SetFitCover), which equal what SetCoverDataset would count in a
+// pass over them. It takes no such pass, so it finishes before it
+// returns; ctx and s are not needed. Nothing may use the model's cover
+// until finish.
+func (p *servingPrep) startCover(_ context.Context, _ *Tables, fail *gbdt.Model) {
 	p.coverDone = make(chan struct{})
-	go func() {
-		defer close(p.coverDone)
-		fitted := gbdt.Dataset{X: s.TrainX}
-		if s.Binned != nil {
-			fitted = *s.Binned
-		}
-		if err := fail.SetCoverDataset(ctx, fitted); err != nil {
-			p.coverErr = fmt.Errorf("fail model: node cover for reasons: %w", err)
-		}
-	}()
+	defer close(p.coverDone)
+	if err := fail.SetFitCover(); err != nil {
+		p.coverErr = fmt.Errorf("fail model: node cover for reasons: %w", err)
+	}
 }
 
 // wait waits for what was started (on every return path of a run, so

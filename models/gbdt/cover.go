@@ -13,7 +13,7 @@ import (
 
 // ErrNoCover is returned by Contributions and NewExplainer for a model
 // without node cover: one read from a version 1 file, or fitted and not
-// yet given its reference rows with SetCover.
+// yet given its cover with SetFitCover or SetCover.
 var ErrNoCover = errors.New("gbdt: model has no node cover (call SetCover with the training rows, or retrain: version 1 model files carry none)")
 
 // HasCover reports whether every tree knows its node cover, which
@@ -50,6 +50,29 @@ func (m *Model) SetCover(ctx context.Context, X models.Matrix) error {
 		return fmt.Errorf("gbdt: set cover: matrix has %d columns, the model expects %d", X.Cols, m.numFeatures)
 	}
 	return m.setCover(ctx, X.Rows, func(r int, _ []float32) []float32 { return X.Row(r) })
+}
+
+// SetFitCover records as the node cover the counts Fit took of its
+// training rows while it grew the trees: the cover SetCoverDataset (or
+// SetCover with the float rows) computes over the training set, without
+// a pass over its rows. It fails, leaving the model unchanged, for a
+// model that was not fitted in this process (one read from a file) and,
+// as SetCover does, when some node has no training row.
+func (m *Model) SetFitCover() error {
+	if len(m.fitCover) != len(m.trees) || len(m.trees) == 0 {
+		return errors.New("gbdt: set fit cover: the model has no counts from Fit (it was read from a file): call SetCover with its training rows")
+	}
+	for i := range m.trees {
+		for n, v := range m.fitCover[i] {
+			if v == 0 {
+				return fmt.Errorf("gbdt: set fit cover: no training row reaches tree %d node %d", i, n)
+			}
+		}
+	}
+	for i := range m.trees {
+		m.trees[i].cover = m.fitCover[i]
+	}
+	return nil
 }
 
 // SetCoverDataset is SetCover over the training set d: its float rows or,

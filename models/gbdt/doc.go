@@ -34,7 +34,8 @@
 // al. 2018, path-dependent) of every feature to a row's raw score, which
 // add up with the model's expected score to that score; TopReasons picks
 // the largest. It needs each node's cover, the number of training rows
-// reaching it, which SetCover records after training and the model file
+// reaching it, which Fit counts as it grows the trees (SetFitCover
+// records those counts; SetCover counts any rows) and the model file
 // keeps.
 //
 // Like everything under models/, gbdt knows only matrices, labels and

@@ -21,6 +21,10 @@ type Model struct {
 	bestIteration int
 	history       EvalHistory
 	workers       int
+
+	// fitCover is, per tree, the training rows' node counts Fit took as
+	// it grew the trees (see SetFitCover); nil for a model read from a file.
+	fitCover [][]uint64
 }
 
 // EvalHistory is the losses of training, including rounds dropped by

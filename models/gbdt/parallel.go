@@ -62,3 +62,18 @@ func parallelSum(n, workers int, fn func(lo, hi int) float64) float64 {
 	}
 	return total
 }
+
+// parallelSum2 is parallelSum for two sums taken in the same pass.
+func parallelSum2(n, workers int, fn func(lo, hi int) (a, b float64)) (a, b float64) {
+	blocks := (n + sumBlockRows - 1) / sumBlockRows
+	parts := make([][2]float64, blocks)
+	parallelFor(blocks, workers, func(i int) {
+		x, y := fn(i*sumBlockRows, min((i+1)*sumBlockRows, n))
+		parts[i] = [2]float64{x, y}
+	})
+	for _, p := range parts {
+		a += p[0]
+		b += p[1]
+	}
+	return a, b
+}

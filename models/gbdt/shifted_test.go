@@ -21,7 +21,7 @@ func TestShiftedLogLoss(t *testing.T) {
 		w[i] = float32(1 + rng.IntN(3))
 	}
 	for _, weights := range [][]float32{nil, w} {
-		loss, b := shiftedLogLoss(scores, y, weights, 0)
+		loss, b := shiftedLogLoss(scores, y, weights, 0, 2)
 		at := func(b float64) float64 {
 			var s, sw float64
 			for i := range scores {
@@ -46,7 +46,7 @@ func TestShiftedLogLoss(t *testing.T) {
 		for i, s := range scores {
 			moved[i] = s - 2.5
 		}
-		loss2, b2 := shiftedLogLoss(moved, y, weights, 0)
+		loss2, b2 := shiftedLogLoss(moved, y, weights, 0, 2)
 		if math.Abs(loss2-loss) > 1e-9 || math.Abs(b2-(b+2.5)) > 1e-6 {
 			t.Errorf("scores moved by -2.5: loss %.9f (was %.9f), b %.6f (was %.6f)", loss2, loss, b2, b)
 		}

@@ -75,7 +75,11 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		scores[i] = m.baseScore[i%k]
 	}
 	var validScores []float64
+	var vb *validBins // the validation rows' bins, which every round's trees walk
 	if valid != nil {
+		if vb, err = binValid(ctx, valid.X, bm, workers); err != nil {
+			return nil, fmt.Errorf("gbdt: binning the validation set: %w", err)
+		}
 		validScores = make([]float64, valid.X.Rows*k)
 		for i := range validScores {
 			validScores[i] = m.baseScore[i%k]
@@ -107,6 +111,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 	var noRows tree
 	noRows.addLeaf()
 	absent := absentClasses(p, train.Y, weights)
+	roundBins := make([][]uint8, k) // the split bins of the round's trees
 
 	bestRound, bestLoss := -1, math.Inf(1)
 	shift := 0.0 // StopOnShiftedLoss: the last round's intercept
@@ -132,6 +137,8 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 		for c := 0; c < k; c++ {
 			if absent[c] {
 				m.trees = append(m.trees, noRows)
+				m.fitCover = append(m.fitCover, []uint64{uint64(n)})
+				roundBins[c] = []uint8{0}
 				continue
 			}
 			// grow reorders its rows; every output starts from the same
@@ -139,16 +146,18 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 			work = append(work[:0], rowIdx...)
 			sc := packGrads(packed, grads[c], workers)
 			gt := gr.grow(work, packed, sc, grads[c])
-			addTreeToTrainScores(&gt, work, bins, scores, k, c, len(work) < n, workers)
+			cover := addTreeToTrainScores(&gt, work, bins, scores, k, c, len(work) < n, workers)
 			m.trees = append(m.trees, gt.t)
+			m.fitCover = append(m.fitCover, cover)
+			roundBins[c] = gt.splitBin
 		}
 		rounds++
 
 		if valid != nil {
-			addTreesToScores(m.trees[len(m.trees)-k:], valid.X, validScores, workers)
+			vb.addTrees(m.trees[len(m.trees)-k:], roundBins, validScores, workers)
 			var vloss float64
 			if p.StopOnShiftedLoss && p.Objective == Binary {
-				vloss, shift = shiftedLogLoss(validScores, valid.Y, valid.Weight, shift)
+				vloss, shift = shiftedLogLoss(validScores, valid.Y, valid.Weight, shift, workers)
 			} else {
 				vloss = logLoss(p.Objective, k, validScores, valid.Y, valid.Weight, workers)
 			}
@@ -172,6 +181,7 @@ func Fit(ctx context.Context, p Params, train Dataset, valid *Dataset) (*Model, 
 	if p.EarlyStoppingRounds > 0 && bestRound >= 0 {
 		m.bestIteration = bestRound
 		m.trees = m.trees[:(bestRound+1)*k]
+		m.fitCover = m.fitCover[:(bestRound+1)*k]
 	}
 	m.forest = packForest(m.trees)
 	slog.DebugContext(ctx, "gbdt: fit done",
@@ -344,20 +354,32 @@ func sigmoid(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
 
 // shiftedLogLoss returns the binary log-loss of scores + b for the b that
 // minimises it, found by Newton's method from b0 (the previous round's,
-// a few steps away), and that b.
-func shiftedLogLoss(scores []float64, y, w []float32, b0 float64) (loss, b float64) {
+// a few steps away), and that b. Its sums are parallelSum's: taken per
+// fixed block of rows and added in block order, so they do not depend
+// on the number of workers.
+func shiftedLogLoss(scores []float64, y, w []float32, b0 float64, workers int) (loss, b float64) {
 	b = b0
 	for range 20 {
-		var g, h float64
-		for i, s := range scores {
-			wi := 1.0
-			if w != nil {
-				wi = float64(w[i])
+		at := b // the closure reads a copy: b changes below
+		g, h := parallelSum2(len(scores), workers, func(lo, hi int) (g, h float64) {
+			ys := y[lo:hi]
+			if w == nil {
+				for i, s := range scores[lo:hi] {
+					q := sigmoid(s + at)
+					g += q - float64(ys[i])
+					h += q * (1 - q)
+				}
+				return g, h
 			}
-			q := sigmoid(s + b)
-			g += wi * (q - float64(y[i]))
-			h += wi * q * (1 - q)
-		}
+			ws := w[lo:hi]
+			for i, s := range scores[lo:hi] {
+				wi := float64(ws[i])
+				q := sigmoid(s + at)
+				g += wi * (q - float64(ys[i]))
+				h += wi * q * (1 - q)
+			}
+			return g, h
+		})
 		if !(h > 0) {
 			break
 		}
@@ -367,15 +389,23 @@ func shiftedLogLoss(scores []float64, y, w []float32, b0 float64) (loss, b float
 			break
 		}
 	}
-	var sum, sumW float64
-	for i, s := range scores {
-		wi := 1.0
-		if w != nil {
-			wi = float64(w[i])
+	at := b
+	sum, sumW := parallelSum2(len(scores), workers, func(lo, hi int) (sum, sumW float64) {
+		ys := y[lo:hi]
+		if w == nil {
+			for i, s := range scores[lo:hi] {
+				sum += binaryLoss(s+at, float64(ys[i]))
+			}
+			return sum, float64(hi - lo)
 		}
-		sum += wi * binaryLoss(s+b, float64(y[i]))
-		sumW += wi
-	}
+		ws := w[lo:hi]
+		for i, s := range scores[lo:hi] {
+			wi := float64(ws[i])
+			sum += wi * binaryLoss(s+at, float64(ys[i]))
+			sumW += wi
+		}
+		return sum, sumW
+	})
 	if sumW == 0 {
 		return 0, b
 	}
@@ -445,10 +475,15 @@ func softmaxInto(dst, s []float64) float64 {
 }
 
 // addTreeToTrainScores adds a freshly grown tree (output c of k) to the
-// training scores. Without subsampling every row is in rows (as grow left
-// them) and gets its leaf's value through the leaf ranges; otherwise every
-// row walks the tree on its bins.
-func addTreeToTrainScores(gt *grownTree, rows []int32, bins *binMatrix, scores []float64, k, c int, subsampled bool, workers int) {
+// training scores and returns the tree's cover over the training set: the
+// number of training rows reaching each node. Without subsampling every
+// row is in rows (as grow left them) and gets its leaf's value through the
+// leaf ranges, whose lengths are the leaves' covers; otherwise every row
+// walks the tree on its bins and is counted in its leaf. (Training rows
+// hold no NaN, and a split "bin <= b" is "value <= edges[b]": the counts
+// are those SetCover takes over the float rows.)
+func addTreeToTrainScores(gt *grownTree, rows []int32, bins *binMatrix, scores []float64, k, c int, subsampled bool, workers int) []uint64 {
+	cover := make([]uint64, gt.t.numNodes())
 	if !subsampled {
 		// Leaves hold disjoint rows, so they can be added in parallel.
 		parallelFor(len(gt.leaves), workers, func(i int) {
@@ -458,18 +493,45 @@ func addTreeToTrainScores(gt *grownTree, rows []int32, bins *binMatrix, scores [
 				scores[int(r)*k+c] += v
 			}
 		})
-		return
+		for _, l := range gt.leaves {
+			cover[l.node] = uint64(l.end - l.start)
+		}
+		return sumSubtrees(&gt.t, cover)
 	}
 	blocks := (bins.rows + sumBlockRows - 1) / sumBlockRows
+	counts := make([][]uint64, blocks)
 	parallelFor(blocks, workers, func(b int) {
+		bc := make([]uint64, len(cover))
 		for r := b * sumBlockRows; r < min((b+1)*sumBlockRows, bins.rows); r++ {
-			scores[r*k+c] += gt.t.value[gt.leafOfBinnedRow(bins, r)]
+			leaf := gt.leafOfBinnedRow(bins, r)
+			scores[r*k+c] += gt.t.value[leaf]
+			bc[leaf]++
 		}
+		counts[b] = bc
 	})
+	for _, bc := range counts {
+		for j, v := range bc {
+			cover[j] += v
+		}
+	}
+	return sumSubtrees(&gt.t, cover)
+}
+
+// sumSubtrees sets every internal node's count in cover (leaves' counts
+// set) to the sum of its children's and returns cover. Children follow
+// their parent, so a backward pass sums every subtree before its root.
+func sumSubtrees(t *tree, cover []uint64) []uint64 {
+	for n := len(cover) - 1; n >= 0; n-- {
+		if l := t.left[n]; l >= 0 {
+			cover[n] = cover[l] + cover[t.right[n]]
+		}
+	}
+	return cover
 }
 
 // addTreesToScores adds one round's trees (one per output) to the raw
-// scores of X, walking them on raw values.
+// scores of X, walking them on raw values. (Fit walks the validation rows'
+// bins instead, validBins.addTrees; the tests hold it to this walk.)
 func addTreesToScores(trees []tree, X models.Matrix, scores []float64, workers int) {
 	k := len(trees)
 	blocks := (X.Rows + sumBlockRows - 1) / sumBlockRows
