@@ -64,9 +64,9 @@ func (t *trainer) evalCandidate(name string, scores []float64, labels []bool, fi
 }
 
 // fitCandidates trains the GBDT fail and family models and, with
-// --baselines, the baselines, and evaluates each on validation. Once the
-// fail model is trained, prep (when not nil) starts counting its cover.
-func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar, prep *servingPrep) (*candidateSet, error) {
+// --baselines, the baselines, and evaluates each on validation. The fail
+// model carries its node cover.
+func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar) (*candidateSet, error) {
 	set := &candidateSet{}
 
 	// P(fail): binary GBDT with early stopping on the validation window.
@@ -116,8 +116,13 @@ func (t *trainer) fitCandidates(ctx context.Context, s *Tables, bar *bar, prep *
 	t.log.Info("failure model trained", "rounds_kept", fail.NumRounds(), "best_round", fail.BestIteration()+1, "max_rounds", p.NumRounds,
 		"rows", train.X.Rows, "seconds", math.Round(time.Since(began).Seconds()*100)/100)
 	set.fail = fail
-	if prep != nil {
-		prep.startCover(ctx, s, fail)
+	// The node cover reasons use: the counts Fit took of the rows it was
+	// fitted on as it grew the trees (equal to what SetCoverDataset would
+	// count in a pass over them).
+	if err := fail.SetFitCover(); err != nil {
+		cancel()
+		<-familyDone
+		return nil, fmt.Errorf("fail model: node cover for reasons: %w", err)
 	}
 	main, err := t.evalCandidate("gbdt", fail.PredictProba(s.ValidX), s.ValidLabels, time.Since(began), trainRows, fmt.Sprintf("%d rounds kept%s", fail.NumRounds(), note))
 	if err != nil {

@@ -1,14 +1,12 @@
 package training
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/models/drift"
-	"github.com/failcast/failcast/models/gbdt"
 )
 
 // servingPrep readies the fail model and the metadata for what scoring
@@ -18,17 +16,12 @@ import (
 // drift check reads them), with the validation window's drift from the
 // training window. Neither needs the calibration or the thresholds: the
 // drift runs on a goroutine of its own beside the run's other work from
-// when the tables are built (it needs no model); the cover, which Fit
-// counted as it grew the trees, is recorded when the fail model is
-// trained. finish waits for the drift.
+// when the tables are built (it needs no model). finish waits for it.
 type servingPrep struct {
 	driftDone chan struct{}
 	ref       *drift.Reference
 	drift     []drift.FeatureDrift
 	driftErr  error
-
-	coverDone chan struct{} // nil until startCover
-	coverErr  error
 }
 
 // startServing starts measuring the training rows' feature distributions
@@ -58,21 +51,6 @@ func (t *trainer) startServing(s *Tables) *servingPrep {
 	return p
 }
 
-// startCover records the fail model's node cover over the rows it was
-// fitted on (the binned, down-sampled set of a streamed run, or the
-// training rows): the counts Fit took of those rows as it grew the trees
-// (gbdt.SetFitCover), which equal what SetCoverDataset would count in a
-// pass over them. It takes no such pass, so it finishes before it
-// returns; ctx and s are not needed. Nothing may use the model's cover
-// until finish.
-func (p *servingPrep) startCover(_ context.Context, _ *Tables, fail *gbdt.Model) {
-	p.coverDone = make(chan struct{})
-	defer close(p.coverDone)
-	if err := fail.SetFitCover(); err != nil {
-		p.coverErr = fmt.Errorf("fail model: node cover for reasons: %w", err)
-	}
-}
-
 // wait waits for what was started (on every return path of a run, so
 // that no goroutine outlives it).
 func (p *servingPrep) wait() {
@@ -80,22 +58,12 @@ func (p *servingPrep) wait() {
 		return
 	}
 	<-p.driftDone
-	if p.coverDone != nil {
-		<-p.coverDone
-	}
 }
 
-// finish waits for the cover and the drift, stores the training
-// distributions in md and the validation drift in res.Drift, and logs the
-// drifted features.
-func (t *trainer) finishServing(ctx context.Context, p *servingPrep, s *Tables, c *candidateSet, md *artifact.Metadata, res *Result) error {
-	if p.coverDone == nil {
-		p.startCover(ctx, s, c.fail)
-	}
+// finish waits for the drift, stores the training distributions in md
+// and the validation drift in res.Drift, and logs the drifted features.
+func (t *trainer) finishServing(p *servingPrep, md *artifact.Metadata, res *Result) error {
 	p.wait()
-	if p.coverErr != nil {
-		return p.coverErr
-	}
 	if p.driftErr != nil {
 		return p.driftErr
 	}

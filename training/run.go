@@ -271,7 +271,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	// 2. Candidates.
 	prep := t.startServing(split)
 	defer prep.wait()
-	cands, err := t.fitCandidates(ctx, split, bar, prep)
+	cands, err := t.fitCandidates(ctx, split, bar)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 	thresholds, warnings := t.thresholds(cal.model, split.ValidLabels, split.trainFailureRate())
 	res.Warnings = append(res.Warnings, warnings...)
 	meta := t.metadata(res, w, split, cands, thresholds, cal, started)
-	if err := t.finishServing(ctx, prep, split, cands, &meta, res); err != nil {
+	if err := t.finishServing(prep, &meta, res); err != nil {
 		return nil, err
 	}
 	// artifact.Write creates the directory itself, atomically.
