@@ -219,22 +219,31 @@ func combined(valid []float64, ruled []bool, outer []calibrate.Outer, c *calibra
 // rule sets to KnownFailurePFail), which the report and metadata say.
 func (t *trainer) calibrate(s *Tables, valid []float64, pFamily [][]float64) calibration {
 	raw, split := valid, pFamily
+	// Whether P(fail) needs a map is decided on the model's P(fail)
+	// before the family maps (below): that fit reads nothing the family
+	// calibration makes, so it runs beside it.
+	var needed bool
+	neededDone := make(chan struct{})
+	go func() {
+		defer close(neededDone)
+		quiet := *t
+		quiet.log = slog.New(slog.DiscardHandler)
+		needed = quiet.calibrateFail(s, valid, pFamily).platt != nil
+	}()
 	fc := t.calibrateFamily(s, valid, pFamily)
+	<-neededDone
 	var c calibration
 	if !fc.kept {
 		c = t.calibrateFail(s, valid, pFamily)
 	} else {
-		// Whether P(fail) needs a map is decided on the model's P(fail)
-		// before the family maps. After them, the window's failures of
-		// the families no map touches (its incidents: a paused template,
-		// an outage) are a larger part of what is left unexplained, and a
-		// map lifting every send for them is what the out-of-time rule
-		// is there to refuse; it does not always (seed 1: +2.7 points on
-		// the plan's total, payload +7% -> +24%). When one is needed it is
-		// fitted on the mapped P(fail), which scoring maps.
-		quiet := *t
-		quiet.log = slog.New(slog.DiscardHandler)
-		needed := quiet.calibrateFail(s, valid, pFamily).platt != nil
+		// After the family maps, the window's failures of the families no
+		// map touches (its incidents: a paused template, an outage) are a
+		// larger part of what is left unexplained, and a map lifting
+		// every send for them is what the out-of-time rule is there to
+		// refuse; it does not always (seed 1: +2.7 points on the plan's
+		// total, payload +7% -> +24%). So a map is stored only when the
+		// model's P(fail) needs one; it is fitted on the mapped P(fail),
+		// which scoring maps.
 		valid, pFamily = fc.apply(valid, pFamily)
 		c = t.calibrateFail(s, valid, pFamily)
 		if c.platt != nil && !needed {
