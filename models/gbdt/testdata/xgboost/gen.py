@@ -5,12 +5,11 @@ TestMatchesXGBoost (golden_xgboost_test.go). Needs numpy and xgboost 1.7.4:
 
 table.csv: label then four features, one row per line. The features are
 a rate on a grid of 1,001 values (more distinct values than bins, so the
-bin edges are rank quantiles), a normal score rounded to 2 decimals, a
+bin edges are rank quantiles), a normal score rounded to 3 decimals (more
+than 8 x max_bin distinct values, so XGBoost prunes its summary twice), a
 count (fewer distinct values than bins: one bin each) and a rate with
-point masses at both ends (0 and 1). Every feature has at most 8 x max_bin
-distinct values, so XGBoost's summary of each is exact (its sketch prunes
-larger ones to 8 x max_bin entries before choosing the cuts, an
-approximation failcast does not copy).
+point masses at both ends (0 and 1). No value in the middle of a range
+holds more rows than a bin (where failcast would respread the bins).
 trees.json: XGBoost's JSON dump (with_stats) of every tree, trained with
 tree_method=hist and the parameters in params below.
 """
@@ -22,7 +21,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(15)
 n = 4000
 rate = np.round(rng.random(n), 3)
-score = np.round(rng.normal(size=n), 2)
+score = np.round(rng.normal(size=n), 3)
 count = rng.poisson(1.5, n).astype(float)
 ends = np.where(rng.random(n) < 0.4, 0.0, np.where(rng.random(n) < 0.2, 1.0, np.round(rng.random(n), 3)))
 logit = -2.5 + 1.6 * (rate > 0.8) + 1.2 * (score > 0) + 0.35 * np.minimum(count, 6) - 0.8 * (ends == 0) + 0.5 * ends
