@@ -200,10 +200,12 @@ func rankEdges(distinct []float32, counts []int, maxBins int) []float32 {
 		i = j
 		if j == last {
 			// This value's rows hold the previous target too: spread the
-			// cuts still to place over the ranks above it.
+			// cuts still to place over the ranks above it, on the entries
+			// after it (with a pruned summary the nearest entry to a
+			// target just above this one's rows can be this one again).
 			begin, span = entries[j].hi, entries[n-1].lo-entries[j].hi
 			parts = float32(maxBins - 1 - len(edges) + 1)
-			k = 1
+			k, i = 1, j+1
 			if !(span > 0) {
 				break
 			}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/gbdt/synth"
@@ -730,5 +731,41 @@ func TestQuantileEdgesRespreadAfterMass(t *testing.T) {
 	above := counts[heavy+1:]
 	if slices.Max(above) > 2*slices.Min(above)+1 {
 		t.Errorf("bins above the heavy value are uneven: %v", above)
+	}
+}
+
+// TestQuantileEdgesHeavyValueAfterPrune checks that edges are found, and
+// valid, when a heavy value near the top of a range swallows targets
+// after the summary was pruned (more than 8 x maxBins values): the entry
+// nearest the respread's first target can be the heavy value again,
+// which once made the respread repeat forever.
+func TestQuantileEdgesHeavyValueAfterPrune(t *testing.T) {
+	const maxBins = 4
+	var vals []float32
+	for v := range 33 {
+		vals = append(vals, float32(v))
+	}
+	for range 330 {
+		vals = append(vals, 30)
+	}
+	done := make(chan []float32, 1)
+	go func() { done <- quantileEdges(slices.Clone(vals), maxBins) }()
+	var edges []float32
+	select {
+	case edges = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("quantileEdges did not return in 10 s")
+	}
+	if len(edges) == 0 || len(edges) > maxBins-1 {
+		t.Fatalf("%d edges, want 1..%d: %v", len(edges), maxBins-1, edges)
+	}
+	for i := 1; i < len(edges); i++ {
+		if !(edges[i] > edges[i-1]) {
+			t.Fatalf("edges not increasing: %v", edges)
+		}
+	}
+	bm := &binMapper{edges: [][]float32{edges}}
+	if bm.bin(0, 29) == bm.bin(0, 30) {
+		t.Errorf("the heavy value 30 shares its bin with 29: edges %v", edges)
 	}
 }
