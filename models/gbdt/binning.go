@@ -94,9 +94,9 @@ func nanError(row, col int) error {
 // quantileEdges sorts vals and returns at most maxBins-1 increasing edges
 // that split them into bins of roughly equal counts. When there are at
 // most maxBins distinct values every value gets its own bin; otherwise
-// rankEdges places the edges at evenly spaced ranks, as XGBoost does. Edges lie between
-// consecutive distinct values (their midpoint when representable) so
-// unseen values in between are split sensibly.
+// rankEdges places the edges at evenly spaced ranks, as XGBoost does.
+// Edges lie between consecutive distinct values (their midpoint when
+// representable) so unseen values in between are split sensibly.
 func quantileEdges(vals []float32, maxBins int) []float32 {
 	if len(vals) == 0 {
 		return nil
