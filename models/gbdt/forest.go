@@ -6,18 +6,23 @@ import (
 	"unsafe"
 )
 
-// packedNode is one node of the general prediction layout: the three
-// fields a walk reads, in 12 bytes. A walk steps from node n to left+1
-// when the row's value of feature is not <= threshold (NaN included), else
-// to left. Internal nodes hold the absolute index of their left child (the
-// right child is left+1: the format requires adjacent children). A leaf
-// is a fixed point: threshold NaN and left = its own index - 1, so every
-// row walks exactly depth steps with no branch on the row's data.
-type packedNode struct {
-	feature   int32
-	threshold float32
-	left      int32
+// splitNode is one node of a tree packed for walking rows of values of
+// type T (float32 feature values, or uint8 bins): the three fields a walk
+// reads, in 12 bytes. A walk steps from node n to left+1 when the row's
+// value of feature is not <= split (NaN included), else to left. Internal
+// nodes hold the index of their left child (the right child is left+1:
+// the format requires adjacent children). A leaf is a fixed point (split
+// NaN and left = its own index - 1, or split 255 over bins and left = its
+// own index), so every row walks exactly depth steps with no branch on
+// the row's data.
+type splitNode[T uint8 | float32] struct {
+	feature int32
+	split   T
+	left    int32
 }
+
+// packedNode is a node of the general prediction layout.
+type packedNode = splitNode[float32]
 
 // maxHeapDepth is the deepest tree laid out complete (see forest): its
 // heap indexes, up to 2^(d+1)-2, fit in a uint8.
@@ -112,9 +117,9 @@ func packForest(trees []tree) forest {
 		base := int32(len(f.nodes))
 		f.roots = append(f.roots, base)
 		for n := range t.feature {
-			p := packedNode{feature: t.feature[n], threshold: t.threshold[n], left: base + t.left[n]}
+			p := packedNode{feature: t.feature[n], split: t.threshold[n], left: base + t.left[n]}
 			if t.left[n] < 0 {
-				p = packedNode{feature: 0, threshold: nan, left: base + int32(n) - 1}
+				p = packedNode{feature: 0, split: nan, left: base + int32(n) - 1}
 			}
 			f.nodes = append(f.nodes, p)
 			f.values = append(f.values, t.value[n])
@@ -266,8 +271,13 @@ func (f *forest) addHeapTree(i int, block []float32, n int, out []float64, strid
 // matrix data (cols wide) to out[(r-lo)*stride+offset], walking the
 // general layout.
 func (f *forest) addTree(i int, data []float32, cols, lo, hi int, out []float64, stride, offset int) {
-	nodes, values := f.nodes, f.values
-	root, depth := f.roots[i], f.depths[i]
+	walkRows(f.nodes, f.values, f.roots[i], int(f.depths[i]), data, cols, lo, hi, out, stride, offset)
+}
+
+// walkRows adds the leaf value (values[leaf]) of the tree at root, depth
+// steps deep, for rows [lo, hi) of the row-major matrix data (cols wide)
+// to out[(r-lo)*stride+offset].
+func walkRows[T uint8 | float32](nodes []splitNode[T], values []float64, root int32, depth int, data []T, cols, lo, hi int, out []float64, stride, offset int) {
 	r := lo
 	// Eight rows walk together: their steps are independent, so the CPU
 	// overlaps their loads.
@@ -284,14 +294,14 @@ func (f *forest) addTree(i int, data []float32, cols, lo, hi int, out []float64,
 		for d := depth; d > 0; d-- {
 			p0, p1, p2, p3 := nodes[n0], nodes[n1], nodes[n2], nodes[n3]
 			p4, p5, p6, p7 := nodes[n4], nodes[n5], nodes[n6], nodes[n7]
-			n0 = p0.left + b2i(!(x0[p0.feature] <= p0.threshold))
-			n1 = p1.left + b2i(!(x1[p1.feature] <= p1.threshold))
-			n2 = p2.left + b2i(!(x2[p2.feature] <= p2.threshold))
-			n3 = p3.left + b2i(!(x3[p3.feature] <= p3.threshold))
-			n4 = p4.left + b2i(!(x4[p4.feature] <= p4.threshold))
-			n5 = p5.left + b2i(!(x5[p5.feature] <= p5.threshold))
-			n6 = p6.left + b2i(!(x6[p6.feature] <= p6.threshold))
-			n7 = p7.left + b2i(!(x7[p7.feature] <= p7.threshold))
+			n0 = p0.left + b2i(!(x0[p0.feature] <= p0.split))
+			n1 = p1.left + b2i(!(x1[p1.feature] <= p1.split))
+			n2 = p2.left + b2i(!(x2[p2.feature] <= p2.split))
+			n3 = p3.left + b2i(!(x3[p3.feature] <= p3.split))
+			n4 = p4.left + b2i(!(x4[p4.feature] <= p4.split))
+			n5 = p5.left + b2i(!(x5[p5.feature] <= p5.split))
+			n6 = p6.left + b2i(!(x6[p6.feature] <= p6.split))
+			n7 = p7.left + b2i(!(x7[p7.feature] <= p7.split))
 		}
 		j := (r-lo)*stride + offset
 		out[j] += values[n0]
@@ -308,7 +318,7 @@ func (f *forest) addTree(i int, data []float32, cols, lo, hi int, out []float64,
 		n := root
 		for d := depth; d > 0; d-- {
 			p := nodes[n]
-			n = p.left + b2i(!(x[p.feature] <= p.threshold))
+			n = p.left + b2i(!(x[p.feature] <= p.split))
 		}
 		out[(r-lo)*stride+offset] += values[n]
 	}
