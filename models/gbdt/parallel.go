@@ -51,16 +51,8 @@ const sumBlockRows = 16384
 // parallelSum returns the sum over rows [0, n) of fn(lo, hi), computed
 // per fixed-size block in parallel and added in block order.
 func parallelSum(n, workers int, fn func(lo, hi int) float64) float64 {
-	blocks := (n + sumBlockRows - 1) / sumBlockRows
-	parts := make([]float64, blocks)
-	parallelFor(blocks, workers, func(b int) {
-		parts[b] = fn(b*sumBlockRows, min((b+1)*sumBlockRows, n))
-	})
-	total := 0.0
-	for _, p := range parts {
-		total += p
-	}
-	return total
+	a, _ := parallelSum2(n, workers, func(lo, hi int) (float64, float64) { return fn(lo, hi), 0 })
+	return a
 }
 
 // parallelSum2 is parallelSum for two sums taken in the same pass.
