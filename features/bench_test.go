@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/failcast/failcast/internal/cputime"
 	"github.com/failcast/failcast/pipeline"
 )
 
@@ -123,7 +124,7 @@ func BenchmarkBuildTraining(b *testing.B) {
 			cfg.Workers = workers
 			var rows int
 			b.ResetTimer()
-			cpu0 := cpuSeconds()
+			cpu0 := cputime.Seconds()
 			for range b.N {
 				tab, err := BuildTraining(context.Background(), src, cfg, 0, 0)
 				if err != nil {
@@ -134,7 +135,7 @@ func BenchmarkBuildTraining(b *testing.B) {
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(len(src.events))/sec, "events/s")
 			b.ReportMetric(float64(rows)/sec, "examples/s")
-			b.ReportMetric(float64(len(src.events))*float64(b.N)/(cpuSeconds()-cpu0), "events/cpu-s")
+			b.ReportMetric(float64(len(src.events))*float64(b.N)/(cputime.Seconds()-cpu0), "events/cpu-s")
 		})
 	}
 }
@@ -162,10 +163,10 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 	}
 	g := benchGen(msgs, max(msgs*36/100, 1))
 	var events int
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	src := &genSource{cfg: g}
 	src.Scan(context.Background(), pipeline.ScanOptions{}, func(batch []pipeline.Event) error { events += len(batch); return nil })
-	genCPU := cpuSeconds() - cpu0
+	genCPU := cputime.Seconds() - cpu0
 	if s := os.Getenv("FAILCAST_BENCH_MEMLIMIT_MB"); s != "" {
 		limitMB, _ := strconv.Atoi(s)
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(limitMB) << 20))
@@ -219,7 +220,7 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 				}
 			}()
 			b.ResetTimer()
-			cpu0 := cpuSeconds()
+			cpu0 := cputime.Seconds()
 			var rows int
 			for range b.N {
 				n, err := builds[name](cfg)
@@ -229,7 +230,7 @@ func BenchmarkBuildTrainingStream(b *testing.B) {
 				rows = n
 			}
 			sec := b.Elapsed().Seconds() / float64(b.N)
-			cpu := (cpuSeconds() - cpu0) / float64(b.N)
+			cpu := (cputime.Seconds() - cpu0) / float64(b.N)
 			b.ReportMetric(float64(events)/sec, "events/s")
 			b.ReportMetric(float64(rows)/sec, "examples/s")
 			b.ReportMetric(float64(events)/cpu, "events/cpu-s")
@@ -267,7 +268,7 @@ func BenchmarkBuildTrainingHistory(b *testing.B) {
 		cfg.Workers, _ = strconv.Atoi(s)
 	}
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	var events, rows int
 	for range b.N {
 		src := &countingSource{src: ds}
@@ -283,7 +284,7 @@ func BenchmarkBuildTrainingHistory(b *testing.B) {
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(events)/sec, "events/s")
-	b.ReportMetric(float64(events)/((cpuSeconds()-cpu0)/float64(b.N)), "events/cpu-s")
+	b.ReportMetric(float64(events)/((cputime.Seconds()-cpu0)/float64(b.N)), "events/cpu-s")
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(float64(rows), "examples")
 	var ru syscall.Rusage
@@ -303,14 +304,4 @@ func (c *countingSource) Scan(ctx context.Context, opts pipeline.ScanOptions, fn
 		c.events += len(batch)
 		return fn(batch)
 	})
-}
-
-// cpuSeconds is the user + system CPU time of the process so far: the
-// machine is shared, so CPU time measures the engine better than the
-// wall clock.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }

@@ -6,21 +6,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// cpuTime returns the CPU time (user + system) the process used so far. On
-// a shared machine rows per CPU second is steadier than rows per wall
-// second; both are reported.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/failcast/failcast/internal/cputime"
+)
 
 // Benchmark dataset: benchRows events over ~1M hashed recipients, written
 // once per test binary run into a temporary directory.
@@ -85,7 +75,7 @@ func benchScan(b *testing.B, columns []string) {
 	st, _ := os.Stat(path)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Seconds()
 	var rows int64
 	for i := 0; i < b.N; i++ {
 		err := d.Scan(context.Background(), ScanOptions{Columns: columns}, func(batch []Event) error {
@@ -100,7 +90,7 @@ func benchScan(b *testing.B, columns []string) {
 		b.Fatalf("scanned %d rows, want %d", rows, int64(b.N)*benchRows)
 	}
 	b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
-	b.ReportMetric(float64(rows)/(cpuTime()-cpu0).Seconds(), "rows/cpu_s")
+	b.ReportMetric(float64(rows)/(cputime.Seconds()-cpu0), "rows/cpu_s")
 	b.ReportMetric(float64(st.Size())/benchRows, "file_bytes/row")
 }
 
@@ -122,7 +112,7 @@ func BenchmarkWrite(b *testing.B) {
 	dir := b.TempDir()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Seconds()
 	var size int64
 	for i := 0; i < b.N; i++ {
 		path := filepath.Join(dir, "h.parquet")
@@ -142,7 +132,7 @@ func BenchmarkWrite(b *testing.B) {
 		size = st.Size()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(n)*float64(b.N)/(cpuTime()-cpu0).Seconds(), "rows/cpu_s")
+	b.ReportMetric(float64(n)*float64(b.N)/(cputime.Seconds()-cpu0), "rows/cpu_s")
 	b.ReportMetric(float64(size)/n, "file_bytes/row")
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/failcast/failcast/internal/cputime"
 )
 
 // writeDays writes about perDay synthetic events on each of days UTC days
@@ -55,7 +57,7 @@ func BenchmarkPartitionedWriteDays(b *testing.B) {
 		b.Run("days="+strconv.Itoa(days), func(b *testing.B) {
 			var peak, live uint64
 			var rows int64
-			cpu0 := cpuTime()
+			cpu0 := cputime.Seconds()
 			for i := 0; i < b.N; i++ {
 				runtime.GC()
 				stop, done := make(chan struct{}), make(chan uint64)
@@ -93,7 +95,7 @@ func BenchmarkPartitionedWriteDays(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-inuse-MB")
 			b.ReportMetric(float64(live)/(1<<20), "live-heap-before-close-MB")
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(rows)/(cpuTime()-cpu0).Seconds(), "rows/cpu_s")
+			b.ReportMetric(float64(rows)/(cputime.Seconds()-cpu0), "rows/cpu_s")
 		})
 	}
 }

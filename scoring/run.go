@@ -12,6 +12,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/internal/cputime"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/bundle"
 	"github.com/failcast/failcast/pipeline"
@@ -130,7 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		foldCPU  float64   // the process's CPU seconds then
 	)
 	waitFold := func() (*features.Scorer, error) {
-		foldOnce.Do(func() { fold = <-foldDone; foldAt, foldCPU = time.Now(), cpuSeconds() })
+		foldOnce.Do(func() { fold = <-foldDone; foldAt, foldCPU = time.Now(), cputime.Seconds() })
 		if fold.err != nil {
 			return nil, classify(ctx, fmt.Errorf("history %s: %w", o.History, fold.err))
 		}
@@ -237,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return nil
 	}
-	t1, cpu1 := time.Now(), cpuSeconds()
+	t1, cpu1 := time.Now(), cputime.Seconds()
 	if err := scorePlans(ctx, p.StreamOnce, o.BatchSize, waitFold, m, sc, rekey, sink); err != nil {
 		return nil, err
 	}
@@ -255,7 +256,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// measured) from then on are the plan's alone, a figure less at the
 	// mercy of a busy machine than the seconds.
 	planSeconds := time.Since(latest(t1, foldAt)).Seconds()
-	planCPU := cpuSeconds() - cpu1
+	planCPU := cputime.Seconds() - cpu1
 	if foldAt.After(t1) {
 		planCPU += cpu1 - foldCPU
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failcast/failcast/internal/cputime"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/gbdt"
 	"github.com/failcast/failcast/models/gbdt/synth"
@@ -174,12 +175,12 @@ func runFit(args []string) error {
 			return err
 		}
 	}
-	start, cpu := time.Now(), cpuSeconds()
+	start, cpu := time.Now(), cputime.Seconds()
 	m, err := gbdt.Fit(context.Background(), p, gbdt.Dataset{X: X, Y: y}, nil)
 	if err != nil {
 		return err
 	}
-	fitSeconds, fitCPU := time.Since(start).Seconds(), cpuSeconds()-cpu
+	fitSeconds, fitCPU := time.Since(start).Seconds(), cputime.Seconds()-cpu
 	pprof.StopCPUProfile()
 	if err := m.WriteFile(filepath.Join(*dir, "ours.model")); err != nil {
 		return err

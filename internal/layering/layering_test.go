@@ -26,6 +26,7 @@ var rules = []struct {
 	{"internal/colmatch", nil, "leaf: closest-name suggestions for --map"},
 	{"internal/memlimit", nil, "leaf: memory sizes, GOMEMLIMIT and cgroup limits"},
 	{"internal/buildinfo", nil, "leaf: which build is running (version, revision, code identity)"},
+	{"internal/cputime", nil, "leaf: the process's CPU seconds"},
 	{"pipeline", []string{"exitcode", "internal/atomicfile", "internal/boundedread", "internal/colmatch"}, "the contract: bottom"},
 	{"pipeline/", []string{"pipeline", "exitcode", "internal/atomicfile", "internal/boundedread", "internal/colmatch", "internal/memlimit"}, "export and the receiver: above the contract only"},
 	{"features", []string{"pipeline", "exitcode", "internal/atomicfile", "internal/boundedread", "internal/colmatch"}, "above pipeline"},
@@ -35,7 +36,7 @@ var rules = []struct {
 	{"scoring/predictions", []string{"pipeline"}, "the CSV contract: a leaf others read"},
 	{"scoring/plans", []string{"pipeline", "exitcode", "scoring/predictions"}, "plan reading"},
 	{"scoring/outcomes", []string{"pipeline", "exitcode", "internal/atomicfile", "internal/boundedread"}, "a plan's outcomes from a later history"},
-	{"scoring", []string{"pipeline", "pipeline/", "features", "features/mechanism", "models", "models/", "exitcode", "internal/atomicfile", "internal/boundedread", "scoring/"}, "stage"},
+	{"scoring", []string{"pipeline", "pipeline/", "features", "features/mechanism", "models", "models/", "exitcode", "internal/atomicfile", "internal/boundedread", "internal/cputime", "scoring/"}, "stage"},
 	{"training", []string{"pipeline", "pipeline/", "features", "features/mechanism", "models", "models/", "exitcode", "internal/atomicfile", "internal/boundedread", "internal/memlimit"}, "stage"},
 	{"inspect", []string{"pipeline", "exitcode"}, "stage"},
 	{"simulate", []string{"pipeline", "exitcode", "internal/atomicfile", "scoring/predictions"}, "a tool: writes the contracts, reads scoring's outputs"},
@@ -44,7 +45,7 @@ var rules = []struct {
 	{"internal/layering", nil, "this test"},
 	{"cmd/featuredoc", []string{"features", "internal/atomicfile"}, "doc generator"},
 	{"cmd/", []string{"internal/cli", "internal/commands"}, "binaries: flags are the commands'"},
-	{"bench/", []string{"pipeline", "pipeline/", "features", "features/", "models", "models/", "training", "scoring", "scoring/", "simulate", "exitcode", "internal/atomicfile", "bench/"}, "benchmarks"},
+	{"bench/", []string{"pipeline", "pipeline/", "features", "features/", "models", "models/", "training", "scoring", "scoring/", "simulate", "exitcode", "internal/atomicfile", "internal/cputime", "bench/"}, "benchmarks"},
 }
 
 func ruleFor(pkg string) (allowed []string, ok bool) {

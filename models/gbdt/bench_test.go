@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failcast/failcast/internal/cputime"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/gbdt/synth"
 )
@@ -49,7 +50,7 @@ func benchFit(b *testing.B, rows, rounds int) {
 		rowWiseShare = *benchRowShare
 	}
 	b.ResetTimer()
-	start, cpu := time.Now(), cpuSeconds()
+	start, cpu := time.Now(), cputime.Seconds()
 	for range b.N {
 		if _, err := Fit(context.Background(), p, d, nil); err != nil {
 			b.Fatal(err)
@@ -57,7 +58,7 @@ func benchFit(b *testing.B, rows, rounds int) {
 	}
 	sec := time.Since(start).Seconds() / float64(b.N)
 	b.ReportMetric(sec, "fit-s")
-	b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "fit-cpu-s")
+	b.ReportMetric((cputime.Seconds()-cpu)/float64(b.N), "fit-cpu-s")
 	b.ReportMetric(sec/float64(rounds)*1000, "ms/round")
 }
 
@@ -112,13 +113,13 @@ func BenchmarkPredict(b *testing.B) {
 		benchModel.m, benchModel.X = m, d.X
 	})
 	b.ResetTimer()
-	start, cpu := time.Now(), cpuSeconds()
+	start, cpu := time.Now(), cputime.Seconds()
 	for range b.N {
 		benchModel.m.PredictProba(benchModel.X)
 	}
 	rows := float64(benchModel.X.Rows * b.N)
 	b.ReportMetric(rows/time.Since(start).Seconds(), "rows/s")
-	b.ReportMetric(rows/(cpuSeconds()-cpu), "rows/cpu-s")
+	b.ReportMetric(rows/(cputime.Seconds()-cpu), "rows/cpu-s")
 }
 
 var benchHist struct {
@@ -158,13 +159,13 @@ func BenchmarkHistogram(b *testing.B) {
 		}{{"col", 0}, {"row", len(benchHist.rows)}} {
 			b.Run(tc.name+"/"+layout.name, func(b *testing.B) {
 				hb.rowWise = layout.rowWise
-				start, cpu := time.Now(), cpuSeconds()
+				start, cpu := time.Now(), cputime.Seconds()
 				for range b.N {
 					hb.build(hist, tc.rows, benchHist.grads, sumPacked(tc.rows, benchHist.grads))
 				}
 				n := float64(b.N * len(tc.rows) * features)
 				b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/row-feature")
-				b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/row-feature")
+				b.ReportMetric((cputime.Seconds()-cpu)*1e9/n, "cpu-ns/row-feature")
 			})
 		}
 	}
@@ -242,7 +243,7 @@ func BenchmarkBinning(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	start, cpu := time.Now(), cpuSeconds()
+	start, cpu := time.Now(), cputime.Seconds()
 	for range b.N {
 		if _, err := binAll(context.Background(), d.X, bm, workers); err != nil {
 			b.Fatal(err)
@@ -250,5 +251,5 @@ func BenchmarkBinning(b *testing.B) {
 	}
 	n := float64(b.N * len(d.X.Data))
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/value")
-	b.ReportMetric((cpuSeconds()-cpu)*1e9/n, "cpu-ns/value")
+	b.ReportMetric((cputime.Seconds()-cpu)*1e9/n, "cpu-ns/value")
 }

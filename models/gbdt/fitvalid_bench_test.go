@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failcast/failcast/internal/cputime"
 	"github.com/failcast/failcast/models/gbdt/synth"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkFitValidCover(b *testing.B) {
 	p := DefaultParams()
 	p.NumRounds, p.StopOnShiftedLoss, p.Workers = 40, true, *benchWorkers
 	b.ResetTimer()
-	start, cpu := time.Now(), cpuSeconds()
+	start, cpu := time.Now(), cputime.Seconds()
 	for range b.N {
 		m, err := Fit(ctx, p, d, &valid)
 		if err != nil {
@@ -31,7 +32,7 @@ func BenchmarkFitValidCover(b *testing.B) {
 		}
 	}
 	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "fit-s")
-	b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "fit-cpu-s")
+	b.ReportMetric((cputime.Seconds()-cpu)/float64(b.N), "fit-cpu-s")
 }
 
 // fitCoverOf gives m its node cover over its training set d as training

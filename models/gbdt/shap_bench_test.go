@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failcast/failcast/internal/cputime"
 	"github.com/failcast/failcast/models"
 )
 
@@ -45,16 +46,16 @@ func BenchmarkContributions(b *testing.B) {
 	b.ResetTimer()
 	var shapWall, shapCPU, predWall, predCPU float64
 	for range b.N {
-		start, cpu := time.Now(), cpuSeconds()
+		start, cpu := time.Now(), cputime.Seconds()
 		if err := m.Contributions(context.Background(), explain, &c); err != nil {
 			b.Fatal(err)
 		}
 		shapWall += time.Since(start).Seconds()
-		shapCPU += cpuSeconds() - cpu
-		start, cpu = time.Now(), cpuSeconds()
+		shapCPU += cputime.Seconds() - cpu
+		start, cpu = time.Now(), cputime.Seconds()
 		m.PredictRaw(X)
 		predWall += time.Since(start).Seconds()
-		predCPU += cpuSeconds() - cpu
+		predCPU += cputime.Seconds() - cpu
 	}
 	perM := func(sec float64, rows int) float64 { return sec / float64(b.N*rows) * 1e6 }
 	b.ReportMetric(perM(shapWall, explain.Rows), "shap-s/1M-rows")

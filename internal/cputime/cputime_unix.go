@@ -1,11 +1,12 @@
 //go:build unix
 
-package main
+package cputime
 
 import "syscall"
 
-// cpuSeconds is the process's user+system CPU time so far.
-func cpuSeconds() float64 {
+// Seconds returns the process's user+system CPU time so far, in seconds,
+// or 0 when it cannot be read.
+func Seconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

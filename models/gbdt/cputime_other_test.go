@@ -1,6 +1,0 @@
-//go:build !unix
-
-package gbdt
-
-// cpuSeconds is not measured on this platform.
-func cpuSeconds() float64 { return 0 }
