@@ -118,28 +118,41 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 		}
 		return m
 	}
-	edges := make([]float32, 0, min(len(distinct)-1, maxBins-1))
-	if len(distinct) <= maxBins {
-		for i := 0; i+1 < len(distinct); i++ {
-			edges = append(edges, between(i))
-		}
-		return edges
+	after := greedyEdges(counts, len(vals), maxBins)
+	edges := make([]float32, len(after))
+	for k, i := range after {
+		edges[k] = between(i)
 	}
-	// Greedy equal-count bins: close the current bin once it holds its
-	// share of what is left, or whenever every remaining distinct value
-	// can still get a bin of its own.
-	rest, binsLeft, acc := len(vals), maxBins, 0
-	for i := 0; i+1 < len(distinct) && binsLeft > 1; i++ {
+	return edges
+}
+
+// greedyEdges places at most maxBins-1 edges among distinct values with
+// these counts (total in all), in increasing order, and returns after
+// which distinct value each goes. When there are at most maxBins distinct
+// values every value gets its own bin; otherwise bins are closed greedily
+// at equal counts: once the current bin holds its share of what is left,
+// or whenever every remaining distinct value can still get a bin of its
+// own.
+func greedyEdges(counts []int, total, maxBins int) []int {
+	after := make([]int, 0, max(0, min(len(counts)-1, maxBins-1)))
+	if len(counts) <= maxBins {
+		for i := 0; i+1 < len(counts); i++ {
+			after = append(after, i)
+		}
+		return after
+	}
+	rest, binsLeft, acc := total, maxBins, 0
+	for i := 0; i+1 < len(counts) && binsLeft > 1; i++ {
 		acc += counts[i]
-		remainingDistinct := len(distinct) - i - 1
+		remainingDistinct := len(counts) - i - 1
 		if float64(acc) >= float64(rest)/float64(binsLeft) || remainingDistinct <= binsLeft-1 {
-			edges = append(edges, between(i))
+			after = append(after, i)
 			rest -= acc
 			acc = 0
 			binsLeft--
 		}
 	}
-	return edges
+	return after
 }
 
 // binMatrix is the uint8 bin matrix: the bin of row r in feature f is
