@@ -111,13 +111,6 @@ func quantileEdges(vals []float32, maxBins int) []float32 {
 		}
 		counts[len(counts)-1]++
 	}
-	if len(distinct) <= maxBins {
-		edges := make([]float32, 0, len(distinct)-1)
-		for i := 1; i < len(distinct); i++ {
-			edges = append(edges, edgeBelow(distinct, i))
-		}
-		return edges
-	}
 	return rankEdges(distinct, counts, maxBins)
 }
 
@@ -171,7 +164,27 @@ const summaryFactor = 8
 // would cost bins the rest of the feature needs.) Without such a value the
 // edges are XGBoost's.
 func rankEdges(distinct []float32, counts []int, maxBins int) []float32 {
-	entries := make([]rankEntry, len(distinct))
+	starts := rankStarts(counts, maxBins)
+	edges := make([]float32, len(starts))
+	for k, i := range starts {
+		edges[k] = edgeBelow(distinct, i)
+	}
+	return edges
+}
+
+// rankStarts returns, in increasing order, the indices of the distinct
+// values (counts[i] rows holding the i-th) that start a bin other than
+// the first: every value when there are at most maxBins, else the values
+// rankEdges documents.
+func rankStarts(counts []int, maxBins int) []int {
+	if len(counts) <= maxBins {
+		starts := make([]int, 0, max(0, len(counts)-1))
+		for i := 1; i < len(counts); i++ {
+			starts = append(starts, i)
+		}
+		return starts
+	}
+	entries := make([]rankEntry, len(counts))
 	var below float32
 	for i, c := range counts {
 		entries[i] = rankEntry{lo: below, hi: below + float32(c), v: i}
@@ -181,17 +194,17 @@ func rankEdges(distinct []float32, counts []int, maxBins int) []float32 {
 	n := len(entries)
 	if n <= maxBins {
 		// The first prune left few enough entries: each starts a bin.
-		edges := make([]float32, 0, n-1)
+		starts := make([]int, 0, n-1)
 		for _, e := range entries[1:] {
-			edges = append(edges, edgeBelow(distinct, e.v))
+			starts = append(starts, e.v)
 		}
-		return edges
+		return starts
 	}
-	edges := make([]float32, 0, maxBins-1)
+	starts := make([]int, 0, maxBins-1)
 	begin, span := entries[0].hi, entries[n-1].lo-entries[0].hi
 	parts := float32(maxBins) // t_k = begin + k*span/parts, k = 1..parts-1
 	k, i, last := 1, 1, 0     // last: the entry that starts the current bin
-	for len(edges) < maxBins-1 && float32(k) < parts {
+	for len(starts) < maxBins-1 && float32(k) < parts {
 		dx2 := 2 * (float32(k)*span/parts + begin)
 		j := holding(entries, i, dx2)
 		if j == n-1 {
@@ -204,23 +217,23 @@ func rankEdges(distinct []float32, counts []int, maxBins int) []float32 {
 			// after it (with a pruned summary the nearest entry to a
 			// target just above this one's rows can be this one again).
 			begin, span = entries[j].hi, entries[n-1].lo-entries[j].hi
-			parts = float32(maxBins - 1 - len(edges) + 1)
+			parts = float32(maxBins - 1 - len(starts) + 1)
 			k, i = 1, j+1
 			if !(span > 0) {
 				break
 			}
 			continue
 		}
-		edges = append(edges, edgeBelow(distinct, entries[j].v))
+		starts = append(starts, entries[j].v)
 		last = j
 		k++
 	}
-	if len(edges) < maxBins-1 && last < n-1 {
+	if len(starts) < maxBins-1 && last < n-1 {
 		// Cuts are left (the spread ran out of ranks): the largest value
 		// gets a bin of its own, as in XGBoost when a target is dropped.
-		edges = append(edges, edgeBelow(distinct, entries[n-1].v))
+		starts = append(starts, entries[n-1].v)
 	}
-	return edges
+	return starts
 }
 
 // holding returns the index, from i on, of the entry XGBoost's SetPrune

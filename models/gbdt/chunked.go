@@ -115,23 +115,9 @@ func (bb *BinnedBuilder) Rows() int { return bb.rows }
 // y[k] is the label of the k-th appended row. A NaN value is an error
 // naming the chunk row and column; nothing is appended then.
 func (bb *BinnedBuilder) AppendColumns(cols [][]float32, rows []int32, y []float32) error {
-	if len(cols) != len(bb.cols) {
-		return fmt.Errorf("gbdt: binned builder: chunk has %d columns, want %d", len(cols), len(bb.cols))
-	}
-	n := len(rows)
-	if rows == nil && len(cols) > 0 {
-		n = len(cols[0])
-	}
-	if len(y) != n {
-		return fmt.Errorf("gbdt: binned builder: %d labels for %d rows", len(y), n)
-	}
-	for f, col := range cols {
-		if rows == nil && len(col) != n {
-			return fmt.Errorf("gbdt: binned builder: chunk column %d has %d rows, want %d", f, len(col), n)
-		}
-		if rows != nil && n > 0 && int(rows[n-1]) >= len(col) {
-			return fmt.Errorf("gbdt: binned builder: row %d beyond the %d rows of chunk column %d", rows[n-1], len(col), f)
-		}
+	n, err := checkChunk("binned builder", len(bb.cols), cols, rows, y)
+	if err != nil {
+		return err
 	}
 	// Columns are binned side by side into space past their ends, and
 	// kept only when no column holds a NaN.
@@ -164,7 +150,7 @@ const parallelBinValues = 1 << 16
 // naming the chunk row and column.
 func (bm *binMapper) appendColumn(dst []uint8, f int, col []float32, rows []int32, n int) ([]uint8, error) {
 	edges := bm.edges[f]
-	dst = grow(dst, n)
+	dst = growTo(dst, n)
 	out := dst[len(dst)-n:]
 	if rows == nil {
 		for i, v := range col {
@@ -195,16 +181,6 @@ func (bm *binMapper) appendColumn(dst []uint8, f int, col []float32, rows []int3
 	return dst, nil
 }
 
-// grow extends s by n elements, doubling its capacity when needed.
-func grow(s []uint8, n int) []uint8 {
-	if len(s)+n <= cap(s) {
-		return s[:len(s)+n]
-	}
-	out := make([]uint8, len(s)+n, max(2*cap(s), len(s)+n, 1024))
-	copy(out, s)
-	return out
-}
-
 // AppendRows bins and appends the rows of a row-major matrix with their
 // labels.
 func (bb *BinnedBuilder) AppendRows(X models.Matrix, y []float32) error {
@@ -225,26 +201,7 @@ func (bb *BinnedBuilder) AppendRows(X models.Matrix, y []float32) error {
 // others (a down-sample tightened after rows were appended). It returns
 // the number of rows kept.
 func (bb *BinnedBuilder) Filter(keep func(row int) bool) int {
-	sel := make([]int32, 0, bb.rows)
-	for r := range bb.rows {
-		if keep(r) {
-			sel = append(sel, int32(r))
-		}
-	}
-	if len(sel) == bb.rows {
-		return bb.rows
-	}
-	for f, col := range bb.cols {
-		for k, r := range sel {
-			col[k] = col[r]
-		}
-		bb.cols[f] = col[:len(sel)]
-	}
-	for k, r := range sel {
-		bb.y[k] = bb.y[r]
-	}
-	bb.y = bb.y[:len(sel)]
-	bb.rows = len(sel)
+	bb.rows = filterRows(bb.cols, &bb.y, bb.rows, keep)
 	return bb.rows
 }
 
