@@ -408,3 +408,27 @@ func binAll(ctx context.Context, X models.Matrix, bm *binMapper, workers int) (*
 	}
 	return out, nil
 }
+
+// binnedData is a training set's bins, computed before Fit.
+type binnedData struct {
+	bm   *binMapper
+	bins *binMatrix
+}
+
+// trainBins returns the bin edges and the bin matrix Fit trains on:
+// those a CodedBuilder made, or those of train's float rows, with the
+// edges from a seeded sample of BinSampleRows rows.
+func trainBins(ctx context.Context, p Params, train Dataset, workers int) (*binMapper, *binMatrix, error) {
+	if b := train.binned; b != nil {
+		return b.bm, b.bins, nil
+	}
+	bm, err := newBinMapper(ctx, train.X, sampleRows(train.X.Rows, p.BinSampleRows, p.Seed), p.MaxBins, workers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gbdt: binning: %w", err)
+	}
+	bins, err := binAll(ctx, train.X, bm, workers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gbdt: binning: %w", err)
+	}
+	return bm, bins, nil
+}

@@ -45,9 +45,9 @@ func NewCodedBuilder(p Params, features int) (*CodedBuilder, error) {
 // Rows returns the number of rows appended (and kept by Filter).
 func (cb *CodedBuilder) Rows() int { return cb.rows }
 
-// AppendColumns appends rows of a column-major chunk, as
-// BinnedBuilder.AppendColumns does: cols[f][i] is feature f of chunk row
-// i, rows selects the chunk rows to append, in order (nil: all of them),
+// AppendColumns appends rows of a column-major chunk: cols[f][i] is
+// feature f of chunk row i (an Arrow float32 column's values, say), rows
+// selects the chunk rows to append, in order (nil: all of them),
 // y[k] is the label of the k-th appended row. A NaN value is an error
 // naming the chunk row and column; nothing is appended then.
 func (cb *CodedBuilder) AppendColumns(cols [][]float32, rows []int32, y []float32) error {
@@ -58,7 +58,7 @@ func (cb *CodedBuilder) AppendColumns(cols [][]float32, rows []int32, y []float3
 	grown := make([][]uint16, len(cols))
 	errs := make([]error, len(cols))
 	workers := cb.workers
-	if n*len(cols) < parallelBinValues {
+	if n*len(cols) < parallelCodeValues {
 		workers = 1
 	}
 	parallelFor(len(cols), workers, func(f int) {
@@ -105,9 +105,10 @@ func (cb *CodedBuilder) Filter(keep func(row int) bool) int {
 // rows (every distinct code its own bin when there are at most MaxBins,
 // else cuts at evenly spaced ranks, as Fit places them on values: see
 // rankEdges) and returns the binned rows as
-// a training set for Fit (with weight, when not nil, one per row), as
-// BinnedBuilder.Dataset does. The codes are released feature by feature;
-// the builder must not be used afterwards.
+// a training set for Fit (with weight, when not nil, one per row): its X
+// has the rows' shape but no values, and Fit trains on the bins it
+// carries. The codes are released feature by feature; the builder must
+// not be used afterwards.
 func (cb *CodedBuilder) Dataset(ctx context.Context, weight []float32) (Dataset, error) {
 	if cb.rows == 0 {
 		return Dataset{}, fmt.Errorf("gbdt: coded builder: no rows")
@@ -173,6 +174,10 @@ func binCodes(codes []uint16, maxBins int) ([]float32, []uint8) {
 	}
 	return edges, out
 }
+
+// parallelCodeValues is the fewest values (rows times columns) of a chunk
+// that AppendColumns codes on several goroutines.
+const parallelCodeValues = 1 << 16
 
 // ValueCode returns the 16-bit code of v that CodedBuilder keeps: the top
 // half of v's bits, mapped so that codes order as values do (a < b
