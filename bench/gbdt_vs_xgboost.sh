@@ -8,6 +8,12 @@
 #   ROWS [1250000]  total rows; the last VALID_FRAC of them are validation
 #   VALID_FRAC [0.2] COLS [80] ROUNDS [200] DEPTH [6] ETA [0.1] BINS [255]
 #   THREADS [2]     XGBoost nthread and our Workers
+#   BIN_SAMPLE [0]  rows our bin edges are computed from (gbdtbench fit
+#                   -bin-sample; 0: every training row). XGBoost's hist
+#                   sketches every row, so 0 is the equal setting;
+#                   failcast's default (gbdt.DefaultParams().BinSampleRows,
+#                   200000) draws a sample, whose noise moves edges by a
+#                   value or so
 #   SEED [1]        dataset seed
 #   REPEATS [1]     fits of each learner, interleaved (ours, XGBoost, ours, ...):
 #                   on a shared machine the load changes during a run, so
@@ -52,6 +58,7 @@ BINS=${BINS:-255}
 THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 REPEATS=${REPEATS:-1}
+BIN_SAMPLE=${BIN_SAMPLE:-0}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,8 +95,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 # ours_fits and ours_cpus.
 ours_fits=() ours_cpus=()
 fit_ours() {
-	echo "== failcast gbdt: $ROUNDS rounds, depth $DEPTH, eta $ETA, $BINS bins, $THREADS workers"
-	ours_out=$("$work/gbdtbench" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -workers "$THREADS")
+	echo "== failcast gbdt: $ROUNDS rounds, depth $DEPTH, eta $ETA, $BINS bins (edges from $BIN_SAMPLE rows, 0: all), $THREADS workers"
+	ours_out=$("$work/gbdtbench" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -bin-sample "$BIN_SAMPLE" -workers "$THREADS")
 	echo "$ours_out"
 	ours_fits+=("$(kv fit_seconds "$ours_out")")
 	ours_cpus+=("$(kv fit_cpu_seconds "$ours_out")")
@@ -103,7 +110,7 @@ fit_before() {
 	[[ -n "${BEFORE:-}" ]] || return 0
 	echo "== failcast gbdt at $BEFORE: same parameters"
 	local out
-	out=$("$work/gbdtbench-before" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -workers "$THREADS")
+	out=$("$work/gbdtbench-before" fit -dir "$work" -rounds "$ROUNDS" -depth "$DEPTH" -eta "$ETA" -bins "$BINS" -bin-sample "$BIN_SAMPLE" -workers "$THREADS")
 	echo "$out"
 	before_fits+=("$(kv fit_seconds "$out")")
 	before_cpus+=("$(kv fit_cpu_seconds "$out")")

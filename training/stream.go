@@ -38,49 +38,39 @@ const (
 	// family, the rare ones keep every row (auth 41k, transient 47k at
 	// 50M events) and the model fits on about 240k rows.
 	DefaultMaxFamilyRows = 30_000
-	// edgeSampleRows is how many kept training rows are held as float
-	// values, as Arrow record batches, before the bin edges are computed
-	// from them; every later row is binned as it arrives. With fewer
-	// rows in all, the edges come from every kept row (a sample of
-	// gbdt's BinSampleRows of them), as gbdt.Fit would compute them.
-	edgeSampleRows = 1 << 20
 	// minSuccessShare is the smallest share of successful sends
 	// down-sampling keeps, however many failures there are.
 	minSuccessShare = 1.0 / 1024
 )
 
 // streamSet collects the training set of a run as the feature build
-// hands its chunks on: the training window's rows down-sampled and
-// binned chunk by chunk (never whole as floats), a uniform sample of
+// hands its chunks on: the training window's rows down-sampled and kept
+// chunk by chunk as 16-bit codes (never whole as floats; binned once all
+// are in, so that the bin edges cover the whole window), a uniform sample of
 // them as floats for the baselines, the failed ones (capped) for the
 // error-family model, and the validation rows whole.
 type streamSet struct {
-	cfg      Config
-	w        Windows
-	params   gbdt.Params // of the failure model: bins
-	names    []string
-	schema   *arrow.Schema
-	mem      memory.Allocator
-	maxRows  int
-	edgeRows int
+	cfg     Config
+	w       Windows
+	params  gbdt.Params // of the failure model: bins
+	names   []string
+	schema  *arrow.Schema
+	mem     memory.Allocator
+	maxRows int
 
 	// Training window, all rows.
 	rows, failures int
 	first, last    int64
 	codes          map[pipeline.Family]map[int32]int
 
-	// Down-sampled rows: buffered as records until the edges are known,
-	// then binned.
-	share    float64
-	buffered []arrow.Record
-	bufRows  int
-	binner   *gbdt.Binner
-	binned   *gbdt.BinnedBuilder
-	u        []float32 // per kept row: its draw (-1 for a failure, always kept)
-	kept     int
+	// Down-sampled rows, as codes (gbdt.CodedBuilder).
+	share float64
+	coded *gbdt.CodedBuilder
+	u     []float32 // per kept row: its draw (-1 for a failure, always kept)
+	kept  int
 	// presampled: the share was estimated from the window's first rows.
 	presampled bool
-	binnedRows int // rows binned, those dropped since included
+	codedRows  int // rows coded, those dropped since included
 
 	sample reservoir
 	family [pipeline.NumFamilies]reservoir // per family: the error-family model's rows
@@ -196,22 +186,23 @@ const (
 // (the training rows' draws use the seed itself).
 const validSampleSeed = 0x76616c6964000000 // "valid"
 
-func (t *trainer) newStreamSet(w Windows) *streamSet {
+func (t *trainer) newStreamSet(w Windows) (*streamSet, error) {
 	p := t.gbdtParams()
 	names := features.Names()
-	s := &streamSet{
+	coded, err := gbdt.NewCodedBuilder(p, len(names))
+	if err != nil {
+		return nil, fmt.Errorf("training: %w", err)
+	}
+	s := &streamSet{coded: coded,
 		cfg: t.cfg, w: w, params: p, names: names, schema: features.TrainingSchema(names), mem: memory.DefaultAllocator,
-		maxRows: t.cfg.MaxTrainRows, edgeRows: edgeSampleRows, share: 1, maxValid: t.cfg.MaxValidRows, validShare: 1,
+		maxRows: t.cfg.MaxTrainRows, share: 1, maxValid: t.cfg.MaxValidRows, validShare: 1,
 		first: math.MaxInt64, last: math.MinInt64, codes: map[pipeline.Family]map[int32]int{},
 		sample: newReservoir(max(t.cfg.LogRegRows, t.cfg.BaselineRows), len(names), t.cfg.Seed, baselineSampleStream),
 	}
 	for f := range s.family {
 		s.family[f] = newReservoir(t.cfg.MaxFamilyRows, len(names), t.cfg.Seed, familySampleStream+uint64(f))
 	}
-	if s.maxRows > 0 {
-		s.edgeRows = min(s.edgeRows, s.maxRows)
-	}
-	return s
+	return s, nil
 }
 
 // draw is the uniform [0, 1) draw of the training row with this index:
@@ -228,6 +219,9 @@ func draw(seed uint64, row int) float32 {
 // (those a deterministic rule decides; nil: none): the set is the one a
 // part without them would give.
 func (s *streamSet) add(ctx context.Context, part *features.Table, ruled []bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	trainTo, validFrom := s.w.TrainTo.UnixMicro(), s.w.ValidFrom.UnixMicro()
 	nf := len(s.names)
 	var keep []int32
@@ -290,30 +284,21 @@ func (s *streamSet) add(ctx context.Context, part *features.Table, ruled []bool)
 	if len(keep) == 0 {
 		return nil
 	}
-	// The kept rows go on as an Arrow record batch: buffered until the
-	// bin edges are known, binned at once after.
+	// The kept rows go on as an Arrow record batch, whose float columns
+	// are coded at once.
 	rec, err := part.TrainingRecord(s.mem, s.schema, keep)
 	if err != nil {
 		return err
 	}
 	s.kept += len(keep)
-	if s.binner == nil {
-		s.buffered = append(s.buffered, rec)
-		s.bufRows += len(keep)
-		if s.bufRows >= s.edgeRows {
-			if err := s.fixEdges(ctx); err != nil {
-				return err
-			}
-		}
-	} else {
-		err := s.bin(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
+	err = s.code(rec)
+	rec.Release()
+	if err != nil {
+		return err
 	}
 	s.presample()
-	return s.tighten()
+	s.tighten()
+	return nil
 }
 
 // presampleAfter is the share of the training window whose rows the
@@ -321,16 +306,16 @@ func (s *streamSet) add(ctx context.Context, part *features.Table, ruled []bool)
 // will keep (presample).
 const presampleAfter = 8 // 1/8
 
-// presample, once an eighth of the training window has been seen (and
-// the bin edges are known), extrapolates the window's rows and failures
+// presample, once an eighth of the training window has been seen,
+// extrapolates the window's rows and failures
 // from it and lowers the share of successes kept to twice the share they
-// need: rows that a later halving would drop are then never binned. The
+// need: rows that a later halving would drop are then never coded. The
 // kept rows are those of the final share either way, unless the window's
 // first eighth had more than twice its share of the sends (then fewer
 // rows than --max-train-rows are kept, still a uniform sample of the
 // successes, weighted back).
 func (s *streamSet) presample() {
-	if s.presampled || s.binner == nil || s.maxRows <= 0 || s.rows == 0 {
+	if s.presampled || s.maxRows <= 0 || s.rows == 0 {
 		return
 	}
 	window := float64(s.w.TrainTo.UnixMicro() - s.first)
@@ -355,9 +340,9 @@ func (s *streamSet) presample() {
 // the target, dropping the kept successes whose draw is no longer below
 // it: what is left is what sampling at the final share from the start
 // would have kept.
-func (s *streamSet) tighten() error {
+func (s *streamSet) tighten() {
 	if s.maxRows <= 0 || s.kept <= s.maxRows {
-		return nil
+		return
 	}
 	share := s.share
 	kept := s.kept
@@ -370,15 +355,9 @@ func (s *streamSet) tighten() error {
 			}
 		}
 	}
-	if share == s.share {
-		return nil
+	if share < s.share {
+		s.filter(share)
 	}
-	if s.binner == nil {
-		// Not reached: rows are binned before the target (edgeRows <= maxRows).
-		return fmt.Errorf("training: down-sampling before the bin edges are known")
-	}
-	s.filter(share)
-	return nil
 }
 
 // filter lowers the share of successes kept to share, dropping the kept
@@ -386,7 +365,7 @@ func (s *streamSet) tighten() error {
 func (s *streamSet) filter(share float64) {
 	s.share = share
 	u := s.u
-	n := s.binned.Filter(func(k int) bool { return u[k] < float32(share) })
+	n := s.coded.Filter(func(k int) bool { return u[k] < float32(share) })
 	j := 0
 	for _, v := range u {
 		if v < float32(share) {
@@ -441,39 +420,17 @@ func (s *streamSet) tightenValid() {
 	s.validParts, s.validU = parts, draws
 }
 
-// fixEdges computes the bin edges from the buffered rows and bins them.
-func (s *streamSet) fixEdges(ctx context.Context) error {
-	chunks := make([][][]float32, len(s.buffered))
-	for c, rec := range s.buffered {
-		chunks[c] = featureColumns(rec)
-	}
-	b, err := gbdt.NewBinner(ctx, s.params, chunks...)
-	if err != nil {
-		return fmt.Errorf("training: bin edges: %w", err)
-	}
-	s.binner, s.binned = b, b.NewBuilder()
-	for _, rec := range s.buffered {
-		err := s.bin(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-	}
-	s.buffered, s.bufRows = nil, 0
-	return nil
-}
-
-// bin appends the rows of a training record to the binned set.
-func (s *streamSet) bin(rec arrow.Record) error {
+// code appends the rows of a training record to the coded set.
+func (s *streamSet) code(rec arrow.Record) error {
 	failed := rec.Column(1).(*array.Boolean)
-	s.binnedRows += int(rec.NumRows())
+	s.codedRows += int(rec.NumRows())
 	y := make([]float32, rec.NumRows())
 	for i := range y {
 		if failed.Value(i) {
 			y[i] = 1
 		}
 	}
-	return s.binned.AppendColumns(featureColumns(rec), nil, y)
+	return s.coded.AppendColumns(featureColumns(rec), nil, y)
 }
 
 // featureColumns returns the feature columns of a training record: its
@@ -487,17 +444,9 @@ func featureColumns(rec arrow.Record) [][]float32 {
 	return cols
 }
 
-// release drops buffered records (on error).
-func (s *streamSet) release() {
-	for _, rec := range s.buffered {
-		rec.Release()
-	}
-	s.buffered = nil
-}
-
-// finish bins what is still buffered and returns the Tables of the run:
-// the validation rows whole, the training rows as the binned,
-// down-sampled set.
+// finish returns the Tables of the run: the validation rows whole, the
+// training rows as the binned, down-sampled set, its bin edges computed
+// from every row kept.
 func (s *streamSet) finish(ctx context.Context) (*Tables, error) {
 	valid := features.ConcatTables(s.validParts)
 	s.validParts, s.validU = nil, nil
@@ -506,11 +455,6 @@ func (s *streamSet) finish(ctx context.Context) (*Tables, error) {
 			evaluate.FormatMicros(s.w.ValidFrom.UnixMicro()), evaluate.ErrEmptySide, s.rows, evaluate.FormatMicros(s.w.TrainTo.UnixMicro()),
 			s.w.Gap, valid.Rows, evaluate.FormatMicros(s.w.ValidFrom.UnixMicro())))
 	}
-	if s.binner == nil {
-		if err := s.fixEdges(ctx); err != nil {
-			return nil, err
-		}
-	}
 	weight := make([]float32, len(s.u))
 	for k, u := range s.u {
 		weight[k] = 1
@@ -518,8 +462,11 @@ func (s *streamSet) finish(ctx context.Context) (*Tables, error) {
 			weight[k] = float32(1 / s.share)
 		}
 	}
-	ds := s.binned.Dataset(weight)
-	s.binned, s.u = nil, nil
+	ds, err := s.coded.Dataset(ctx, weight)
+	if err != nil {
+		return nil, fmt.Errorf("training: binning the training rows: %w", err)
+	}
+	s.coded, s.u = nil, nil
 
 	tabs := &Tables{Windows: s.w, Table: valid, Valid: indexes(valid.Rows)}
 	tabs.ValidX = models.Matrix{Rows: valid.Rows, Cols: len(valid.Names), Data: valid.X}

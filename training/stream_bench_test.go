@@ -68,7 +68,10 @@ func BenchmarkTrainingSet(b *testing.B) {
 	b.Run("streamed", func(b *testing.B) {
 		rows := 0
 		for b.Loop() {
-			set := tr.newStreamSet(w)
+			set, err := tr.newStreamSet(w)
+			if err != nil {
+				b.Fatal(err)
+			}
 			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p, nil) }); err != nil {
 				b.Fatal(err)
 			}

@@ -55,14 +55,12 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name     string
-		maxRows  int
-		edgeRows int
-		sampled  bool
+		name    string
+		maxRows int
+		sampled bool
 	}{
-		{"no sampling, edges from every row", 0, edgeSampleRows, false},
-		{"no sampling, edges from the first rows", 0, 700, false},
-		{"down-sampled", 1500, edgeSampleRows, true},
+		{"no sampling", 0, false},
+		{"down-sampled", 1500, true},
 	} {
 		// fastConfig's family cap thins the common families: both sets
 		// weigh their rows back to every failed training row.
@@ -77,8 +75,10 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 			}
 			tr := newTrainer(cfg)
 			w := cfg.Windows()
-			set := tr.newStreamSet(w)
-			set.edgeRows = min(set.edgeRows, tc.edgeRows)
+			set, err := tr.newStreamSet(w)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p, nil) }); err != nil {
 				t.Fatal(err)
 			}
@@ -134,14 +134,28 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 				if s.Sampling != nil || b.X.Rows != len(full.Train) {
 					t.Fatalf("sampling %+v, %d rows binned of %d", s.Sampling, b.X.Rows, len(full.Train))
 				}
-				if tc.edgeRows < len(full.Train) {
-					return
-				}
-				// Edges from every row: the model Fit trains on the whole
-				// float table, byte for byte.
+				// The model Fit trains on the whole float table coded at
+				// once, byte for byte: chunks change nothing.
 				p := tr.gbdtParams()
 				p.EarlyStoppingRounds = 0
-				want, err := gbdt.Fit(ctx, p, gbdt.Dataset{X: full.TrainX, Y: boolsToY(full.TrainLabels)}, nil)
+				whole, err := gbdt.NewCodedBuilder(p, full.TrainX.Cols)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cols := make([][]float32, full.TrainX.Cols)
+				for f := range cols {
+					for r := range full.TrainX.Rows {
+						cols[f] = append(cols[f], full.TrainX.At(r, f))
+					}
+				}
+				if err := whole.AppendColumns(cols, nil, boolsToY(full.TrainLabels)); err != nil {
+					t.Fatal(err)
+				}
+				wd, err := whole.Dataset(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := gbdt.Fit(ctx, p, wd, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -152,7 +166,7 @@ func TestStreamedMatchesBuildTables(t *testing.T) {
 				wb, _ := want.MarshalBinary()
 				gb, _ := got.MarshalBinary()
 				if !bytes.Equal(wb, gb) {
-					t.Fatal("the model trained on the streamed bins differs from the one trained on the whole table")
+					t.Fatal("the model trained on the streamed set differs from the one trained on the whole table")
 				}
 				return
 			}
@@ -253,8 +267,10 @@ func TestStreamedValidationSample(t *testing.T) {
 		c.MaxValidRows = maxValid
 		tr := newTrainer(c)
 		w := c.Windows()
-		set := tr.newStreamSet(w)
-		defer set.release()
+		set, err := tr.newStreamSet(w)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error { return set.add(ctx, p, nil) }); err != nil {
 			t.Fatal(err)
 		}
@@ -312,8 +328,10 @@ func TestPresampleKeepsTheSameRows(t *testing.T) {
 		t.Helper()
 		tr := newTrainer(cfg)
 		w := cfg.Windows()
-		set := tr.newStreamSet(w)
-		set.edgeRows = 100 // the edges are known before an eighth of the window
+		set, err := tr.newStreamSet(w)
+		if err != nil {
+			t.Fatal(err)
+		}
 		set.presampled = !presample
 		// Chunks of 50 rows: the share can change between them.
 		if _, err := tr.buildFeatures(ctx, ds, w, nil, func(p *features.Table) error {
@@ -338,9 +356,9 @@ func TestPresampleKeepsTheSameRows(t *testing.T) {
 	}
 	with, ws := build(true)
 	without, wos := build(false)
-	t.Logf("sampling %+v, binned %d and %d", *with.Sampling, ws.binnedRows, wos.binnedRows)
-	if ws.binnedRows >= wos.binnedRows {
-		t.Fatalf("binned %d rows with the estimated share, %d without: want fewer", ws.binnedRows, wos.binnedRows)
+	t.Logf("sampling %+v, coded %d and %d", *with.Sampling, ws.codedRows, wos.codedRows)
+	if ws.codedRows >= wos.codedRows {
+		t.Fatalf("coded %d rows with the estimated share, %d without: want fewer", ws.codedRows, wos.codedRows)
 	}
 	if *with.Sampling != *without.Sampling {
 		t.Fatalf("sampling with the estimate %+v, without %+v", *with.Sampling, *without.Sampling)
@@ -375,8 +393,10 @@ func TestStreamSetSkipsRuledRows(t *testing.T) {
 	build := func(marked bool) (*Tables, *ruleFilter) {
 		t.Helper()
 		tr := newTrainer(cfg)
-		set := tr.newStreamSet(w)
-		var err error
+		set, err := tr.newStreamSet(w)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if marked {
 			ruled := tr.rules.decide(part)
 			if ruled == nil {

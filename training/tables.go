@@ -78,7 +78,8 @@ type Tables struct {
 	TrainFrom, TrainLast int64 // first and last training send, Unix µs
 
 	// Binned, when set, is the failure model's training set: the
-	// training window down-sampled (Sampling) and binned chunk by chunk.
+	// training window down-sampled (Sampling), coded chunk by chunk and
+	// binned over the whole window (gbdt.CodedBuilder).
 	// When nil the model trains on TrainX.
 	Binned   *gbdt.Dataset
 	Sampling *artifact.Sampling // nil: every training row was kept
@@ -161,13 +162,15 @@ func BuildTables(ctx context.Context, history features.Source, cfg Config) (*Tab
 
 // buildStreamed builds the features of every send of history in the
 // windows w and splits them in time as they are built: the training rows
-// are down-sampled (Config.MaxTrainRows) and binned chunk by chunk,
+// are down-sampled (Config.MaxTrainRows) and coded chunk by chunk,
 // through Arrow record batches, into the failure model's training set,
 // never held whole as float values; the validation rows are kept whole.
 // With out, every row is also written to out as it is built.
 func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w Windows, out *features.ParquetWriter) (*Tables, error) {
-	set := t.newStreamSet(w)
-	defer set.release()
+	set, err := t.newStreamSet(w)
+	if err != nil {
+		return nil, err
+	}
 	// The set takes the chunks on a goroutine of its own: sampling and
 	// binning them then runs beside the feature build's classifier, which
 	// hands the chunks on, instead of after it. Chunks keep their order,
@@ -177,7 +180,7 @@ func (t *trainer) buildStreamed(ctx context.Context, history features.Source, w 
 		features.RecycleFeatures(part) // the set copied what it keeps
 		return err
 	})
-	_, err := t.buildFeatures(ctx, history, w, out, h.send)
+	_, err = t.buildFeatures(ctx, history, w, out, h.send)
 	if cerr := h.close(); err == nil && cerr != nil {
 		err = cerr
 	}

@@ -76,7 +76,7 @@ func (m *Model) SetFitCover() error {
 }
 
 // SetCoverDataset is SetCover over the training set d: its float rows or,
-// for a set binned chunk by chunk (BinnedBuilder), rows rebuilt from its
+// for a set binned before Fit (CodedBuilder), rows rebuilt from its
 // bins. A bin stands for its upper edge: every split of the trees is made
 // at a bin edge, so it sends the edge the way it sends every value of the
 // bin, and the counts are those of the original rows.

@@ -17,7 +17,7 @@ type Dataset struct {
 	// holds one finite weight >= 0 per row.
 	Weight []float32
 
-	// binned, when set, holds the rows' bins (BinnedBuilder.Dataset);
+	// binned, when set, holds the rows' bins (CodedBuilder.Dataset);
 	// X then has the rows' shape and no values.
 	binned *binnedData
 }

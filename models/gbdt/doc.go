@@ -3,7 +3,10 @@
 // error family of a failure).
 //
 // Training quantile-bins every feature into at most 255 bins (a uint8 bin
-// matrix, held column-major and row-major), grows each tree best-first
+// matrix, held column-major and row-major; edges at evenly spaced ranks
+// of a row sample, as XGBoost's hist method places its cuts: from the
+// same rows the trees are XGBoost's up to ties, TestMatchesXGBoost), grows
+// each tree best-first
 // from per-node gradient histograms (building the smaller child and
 // subtracting it from the parent for the sibling) and stops early on a
 // caller-supplied, time-ordered validation set. Histograms sum gradients

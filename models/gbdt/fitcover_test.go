@@ -41,7 +41,7 @@ func edgyValid(rows, cols int, seed uint64) models.Matrix {
 // fitCoverCases are the fits whose counts must equal SetCover's: binary
 // and softmax (with a class no row has), subsampled rows and features,
 // weighted, early-stopped (trees dropped after the fit), and trained on a
-// BinnedBuilder's set.
+// CodedBuilder's set.
 func fitCoverCases(t *testing.T) []struct {
 	name  string
 	p     Params
@@ -78,12 +78,15 @@ func fitCoverCases(t *testing.T) []struct {
 	stop.NumRounds, stop.EarlyStoppingRounds, stop.StopOnShiftedLoss = 60, 3, true
 
 	ctx := context.Background()
-	binner, err := NewBinner(ctx, base, columns(X))
+	cb, err := NewCodedBuilder(base, X.Cols)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bb := binner.NewBuilder()
-	if err := bb.AppendColumns(columns(X), nil, y); err != nil {
+	if err := cb.AppendColumns(columns(X), nil, y); err != nil {
+		t.Fatal(err)
+	}
+	coded, err := cb.Dataset(ctx, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return []struct {
@@ -99,7 +102,7 @@ func fitCoverCases(t *testing.T) []struct {
 		{"subsampled softmax", func() Params { p := sub; p.Objective, p.NumClass = Softmax, 4; return p }(), Dataset{X: X, Y: y3}, nil, X},
 		{"leaf-wise, weighted", leafy, Dataset{X: X, Y: y, Weight: w}, nil, X},
 		{"early stopped on NaN rows", stop, Dataset{X: X, Y: y}, &Dataset{X: V, Y: vy}, X},
-		{"binned builder", base, bb.Dataset(nil), &Dataset{X: V, Y: vy}, X},
+		{"coded builder", base, coded, &Dataset{X: V, Y: vy}, X},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/gbdt/synth"
@@ -668,5 +669,103 @@ func TestParallelPartitionMatchesSerial(t *testing.T) {
 		if !slices.IsSorted(a[:na]) || !slices.IsSorted(a[na:]) {
 			t.Fatalf("bin %d: halves not ascending", bin)
 		}
+	}
+}
+
+// TestQuantileEdgesAtEvenRanks checks that every edge sits within one
+// value of its evenly spaced rank on a feature with a few more distinct
+// values than bins (a rate rounded to 3 decimals: 1,001 values, 255
+// bins). A greedy pass that closes each bin once it holds its share of
+// the rows left drifted 34 values from the 80% quantile there.
+func TestQuantileEdgesAtEvenRanks(t *testing.T) {
+	const values, perValue, maxBins = 1001, 40, 255
+	vals := make([]float32, 0, values*perValue)
+	for v := range values {
+		for range perValue {
+			vals = append(vals, float32(v)/1000)
+		}
+	}
+	edges := quantileEdges(slices.Clone(vals), maxBins)
+	if len(edges) != maxBins-1 {
+		t.Fatalf("%d edges, want %d", len(edges), maxBins-1)
+	}
+	for k, e := range edges {
+		// Rows at or below the edge, as a fraction of the rows between
+		// the smallest and the largest value's (the range the ranks
+		// span), against the k+1-th of maxBins.
+		below := float64(perValue) * (math.Floor(float64(e)*1000) + 1)
+		got := (below - perValue) / float64(len(vals)-2*perValue)
+		want := float64(k+1) / maxBins
+		if d := math.Abs(got-want) * float64(values-2); d > 1 {
+			t.Fatalf("edge %d at %v: quantile %.4f, want %.4f (%.1f values off)", k, e, got, want, d)
+		}
+	}
+}
+
+// TestQuantileEdgesRespreadAfterMass checks that a value holding many
+// rows in the middle of the range starts one bin and that the bins it
+// would have swallowed are spread over the values above it.
+func TestQuantileEdgesRespreadAfterMass(t *testing.T) {
+	var vals []float32
+	for v := range 1000 {
+		vals = append(vals, float32(v))
+	}
+	for range 2000 { // value 300 holds two thirds of the rows
+		vals = append(vals, 300)
+	}
+	const maxBins = 32
+	edges := quantileEdges(slices.Clone(vals), maxBins)
+	if len(edges) != maxBins-1 {
+		t.Fatalf("%d edges, want %d: a heavy value must not cost bins", len(edges), maxBins-1)
+	}
+	bm := &binMapper{edges: [][]float32{edges}}
+	heavy := bm.bin(0, 300)
+	if bm.bin(0, 299) == heavy || bm.bin(0, 301) != heavy {
+		t.Errorf("value 300 is not the first of its bin: bins of 299, 300, 301: %d %d %d", bm.bin(0, 299), heavy, bm.bin(0, 301))
+	}
+	// Above the heavy value the bins hold about equal numbers of values.
+	counts := make([]int, maxBins)
+	for v := 301; v < 1000; v++ {
+		counts[bm.bin(0, float32(v))]++
+	}
+	above := counts[heavy+1:]
+	if slices.Max(above) > 2*slices.Min(above)+1 {
+		t.Errorf("bins above the heavy value are uneven: %v", above)
+	}
+}
+
+// TestQuantileEdgesHeavyValueAfterPrune checks that edges are found, and
+// valid, when a heavy value near the top of a range swallows targets
+// after the summary was pruned (more than 8 x maxBins values): the entry
+// nearest the respread's first target can be the heavy value again,
+// which once made the respread repeat forever.
+func TestQuantileEdgesHeavyValueAfterPrune(t *testing.T) {
+	const maxBins = 4
+	var vals []float32
+	for v := range 33 {
+		vals = append(vals, float32(v))
+	}
+	for range 330 {
+		vals = append(vals, 30)
+	}
+	done := make(chan []float32, 1)
+	go func() { done <- quantileEdges(slices.Clone(vals), maxBins) }()
+	var edges []float32
+	select {
+	case edges = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("quantileEdges did not return in 10 s")
+	}
+	if len(edges) == 0 || len(edges) > maxBins-1 {
+		t.Fatalf("%d edges, want 1..%d: %v", len(edges), maxBins-1, edges)
+	}
+	for i := 1; i < len(edges); i++ {
+		if !(edges[i] > edges[i-1]) {
+			t.Fatalf("edges not increasing: %v", edges)
+		}
+	}
+	bm := &binMapper{edges: [][]float32{edges}}
+	if bm.bin(0, 29) == bm.bin(0, 30) {
+		t.Errorf("the heavy value 30 shares its bin with 29: edges %v", edges)
 	}
 }

@@ -70,7 +70,9 @@ type Params struct {
 	// MaxBins is the number of quantile bins per feature, 2..255.
 	MaxBins int
 	// BinSampleRows is how many rows (drawn with the seed) the bin edges
-	// are computed from; 0 uses every row.
+	// are computed from; 0 uses every row, as XGBoost's hist method does
+	// (its cuts and ours are then the same). A sample's noise moves an
+	// edge by about sqrt(q(1-q)/BinSampleRows) in quantile q.
 	BinSampleRows int
 	// EarlyStoppingRounds stops training when the validation log-loss has
 	// not improved for this many rounds; the model keeps the rounds up to
