@@ -177,6 +177,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	valid, rejected, unhashed := p.Counts()
+	if m.drift != nil {
+		m.drift.SetShare(DriftShare(valid))
+	}
 	if rejected > 0 {
 		log.Warn("plan rows rejected", "rows", rejected, "file", out.Path(RejectedFile), "first", firstRejects[0])
 	}

@@ -211,7 +211,10 @@ func PSI(expected, actual []float64) float64 {
 type Meter struct {
 	ref    *Reference
 	counts [][]int64 // per column: bins, then NaN
-	rows   int64
+	rows   int64     // rows counted
+	given  int64     // rows given to Add, counted or not
+	share  float64   // SetShare's
+	below  uint64    // a given row is counted when its rowDraw is below
 	// Per column, the last value binned and its bin: consecutive rows of
 	// a plan (a campaign's sends) repeat most values (three in four on a
 	// 1M-send plan at scale 3), and a repeat needs no search, nor a
@@ -229,7 +232,7 @@ type Meter struct {
 // NewMeter returns a Meter for ref.
 func NewMeter(ref *Reference) *Meter {
 	n := len(ref.Features)
-	m := &Meter{ref: ref, counts: make([][]int64, n), last: make([]float32, n), lastBin: make([]int32, n), runFrom: make([]int64, n)}
+	m := &Meter{ref: ref, counts: make([][]int64, n), share: 1, below: math.MaxUint64, last: make([]float32, n), lastBin: make([]int32, n), runFrom: make([]int64, n)}
 	for j, f := range ref.Features {
 		m.counts[j] = make([]int64, len(f.Edges)+2)
 		m.last[j] = float32(math.NaN())
@@ -237,10 +240,36 @@ func NewMeter(ref *Reference) *Meter {
 	return m
 }
 
+// SetShare makes m count a share (0, 1] of the rows it is given: row r
+// (numbered over every Add since the start) is counted when a hash of r
+// falls below the share, so the sample is the same on every run, holds
+// about that share of any run of rows, and follows no period of the rows
+// (a plan's bursts repeat with one: every k-th row could alias with them).
+// A share outside (0, 1) counts every row. Call it before the first Add.
+func (m *Meter) SetShare(share float64) {
+	if !(share > 0 && share < 1) {
+		m.share, m.below = 1, math.MaxUint64
+		return
+	}
+	m.share, m.below = share, uint64(share*(1<<63))<<1
+}
+
+// Share returns the share of SetShare: 1 when every row is counted.
+func (m *Meter) Share() float64 { return m.share }
+
+// rowDraw is row r's draw for SetShare: a SplitMix64 output.
+func rowDraw(r int64) uint64 {
+	z := uint64(r) + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
 // Rows returns the number of rows counted.
 func (m *Meter) Rows() int64 { return m.rows }
 
-// Add counts the rows of X, which must have the reference's columns.
+// Add counts the rows of X (those SetShare draws), which must have the
+// reference's columns.
 func (m *Meter) Add(X models.Matrix) error {
 	if X.Cols != len(m.ref.Features) {
 		return fmt.Errorf("drift: matrix has %d columns, the reference %d", X.Cols, len(m.ref.Features))
@@ -248,8 +277,13 @@ func (m *Meter) Add(X models.Matrix) error {
 	feats := m.ref.Features
 	n := len(feats)
 	last, lastBin, runFrom, counts := m.last[:n], m.lastBin[:n], m.runFrom[:n], m.counts[:n]
-	g := m.rows // the row's number over every Add
-	for i := 0; i < X.Rows; i, g = i+1, g+1 {
+	g := m.rows // the counted row's number over every Add
+	given := m.given
+	m.given += int64(X.Rows)
+	for i := 0; i < X.Rows; i++ {
+		if m.below != math.MaxUint64 && rowDraw(given+int64(i)) >= m.below {
+			continue
+		}
 		row := X.Row(i)
 		row = row[:n]
 		for j, v := range row {
@@ -266,6 +300,7 @@ func (m *Meter) Add(X models.Matrix) error {
 			k := bin(feats[j].Edges, float64(v))
 			last[j], lastBin[j], runFrom[j] = v, int32(k), g
 		}
+		g++
 	}
 	m.rows = g
 	for j := range counts { // the runs so far

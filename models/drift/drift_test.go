@@ -202,7 +202,8 @@ func BenchmarkMeterAdd(b *testing.B) {
 
 // TestMeterCountsEveryValue: the meter's per-column cache of the last
 // value (rows that repeat values, NaN, -0 after +0) gives the counts of
-// binning every value on its own, over several Add calls.
+// binning every value on its own, over several Add calls; with SetShare
+// those of the rows drawn, numbered across the calls.
 func TestMeterCountsEveryValue(t *testing.T) {
 	const rows, cols = 3000, 4
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -230,25 +231,35 @@ func TestMeterCountsEveryValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewMeter(ref)
-	// Runs of repeats span the calls, one of them a single row; the
-	// counts are whole after each call.
-	for _, cut := range [][2]int{{0, 1}, {1, rows / 2}, {rows / 2, rows/2 + 1}, {rows/2 + 1, rows}} {
-		part := models.Matrix{Rows: cut[1] - cut[0], Cols: cols, Data: X.Data[cut[0]*cols : cut[1]*cols]}
-		if err := m.Add(part); err != nil {
-			t.Fatal(err)
+	for _, share := range []float64{1, 0.25, 0.6} {
+		m := NewMeter(ref)
+		m.SetShare(share)
+		// Runs of repeats span the calls, one of them a single row; the
+		// counts are whole after each call.
+		for _, cut := range [][2]int{{0, 1}, {1, rows / 2}, {rows / 2, rows/2 + 1}, {rows/2 + 1, rows}} {
+			part := models.Matrix{Rows: cut[1] - cut[0], Cols: cols, Data: X.Data[cut[0]*cols : cut[1]*cols]}
+			if err := m.Add(part); err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, m, X, cut[1], share)
 		}
-		checkCounts(t, m, X, cut[1])
+		// The draw keeps about the share, whatever the chunking.
+		if got := float64(m.Rows()) / rows; math.Abs(got-share) > 0.05 {
+			t.Errorf("share %v: counted %d of %d rows", share, m.Rows(), rows)
+		}
 	}
 }
 
 // checkCounts compares m's counts with those of binning each value of
-// the first rows of X on its own.
-func checkCounts(t *testing.T, m *Meter, X models.Matrix, rows int) {
+// the first rows of X that share draws (all when share is 1) on its own.
+func checkCounts(t *testing.T, m *Meter, X models.Matrix, rows int, share float64) {
 	t.Helper()
 	for j, f := range m.ref.Features {
 		want := make([]int64, len(f.Edges)+2)
 		for i := range rows {
+			if share < 1 && rowDraw(int64(i)) >= uint64(share*(1<<63))<<1 {
+				continue
+			}
 			v := float64(X.At(i, j))
 			if math.IsNaN(v) {
 				want[len(f.Edges)+1]++
@@ -258,7 +269,7 @@ func checkCounts(t *testing.T, m *Meter, X models.Matrix, rows int) {
 			want[k]++
 		}
 		if !slices.Equal(m.counts[j], want) {
-			t.Errorf("after %d rows: column %d: counts %v, want %v", rows, j, m.counts[j], want)
+			t.Errorf("share %v, after %d rows: column %d: counts %v, want %v", share, rows, j, m.counts[j], want)
 		}
 	}
 }
