@@ -138,8 +138,9 @@ type rankEntry struct {
 // in a feature's summary before it chooses the cuts (WQSketch::kFactor).
 const summaryFactor = 8
 
-// rankEdges returns the edges of maxBins bins of the sorted distinct
-// values (more than maxBins of them, counts[i] rows holding distinct[i]),
+// rankEdges returns the edges of at most maxBins bins of the sorted
+// distinct values (counts[i] rows holding distinct[i]): a bin per value
+// when there are at most maxBins of them, else bins whose edges are
 // placed where XGBoost's hist method places its cuts on the same rows
 // (XGBoost 1.7, HostSketchContainer::MakeCuts on an exact summary): the
 // summary is pruned to summaryFactor x maxBins entries, then to maxBins+1
