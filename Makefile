@@ -58,6 +58,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -short -count=1 ./...
 
+## fuzz: every fuzz target (FuzzX in any package) for FUZZTIME each (default 10s), one after another.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
 ## test-faults: the fault suite (issue 12): every input or crash case that once gave a quietly
 ## wrong answer, each showing its defined outcome (TestFault* tests, next to the code they test).
 test-faults:

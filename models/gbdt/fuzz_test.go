@@ -142,3 +142,60 @@ func FuzzQuantileEdges(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCodedBuilder: whatever the values (extremes, ±0, ±Inf), a coded
+// set's edges increase, number at most MaxBins-1, and every row's bin is
+// the one its raw value falls in against them; NaN is refused.
+func FuzzCodedBuilder(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 0, 64, 0, 0, 128, 255}, uint8(4))
+	f.Add([]byte{0, 0, 0, 128, 0, 0, 0, 0}, uint8(2))
+	f.Fuzz(func(t *testing.T, raw []byte, maxBins uint8) {
+		if maxBins < 2 {
+			return
+		}
+		var vals []float32
+		hasNaN := false
+		for i := 0; i+4 <= len(raw); i += 4 {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(raw[i:]))
+			hasNaN = hasNaN || v != v
+			vals = append(vals, v)
+		}
+		if len(vals) == 0 {
+			return
+		}
+		p := DefaultParams()
+		p.MaxBins = int(maxBins)
+		cb, err := NewCodedBuilder(p, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cb.AppendColumns([][]float32{vals}, nil, make([]float32, len(vals)))
+		if hasNaN {
+			if err == nil {
+				t.Fatalf("values %v with a NaN: no error", vals)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := cb.Dataset(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edges, bins := d.binned.bm.edges[0], d.binned.bins.cols[0]
+		if len(edges) > int(maxBins)-1 {
+			t.Fatalf("%d edges for %d bins", len(edges), maxBins)
+		}
+		for i := 1; i < len(edges); i++ {
+			if !(edges[i] > edges[i-1]) {
+				t.Fatalf("edges not increasing: %v", edges)
+			}
+		}
+		for r, v := range vals {
+			if want := binOf(edges, v); bins[r] != want {
+				t.Fatalf("row %d value %v: bin %d, its value falls in bin %d (edges %v)", r, v, bins[r], want, edges)
+			}
+		}
+	})
+}

@@ -16,6 +16,14 @@ func oneLine(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte("\r"), []byte(" "))
 }
 
+// opensJSONArray reports whether line, as an input's first line, opens a
+// JSON array it does not close ("[", "[{...},"): the input is then
+// refused whole as pretty-printed JSON, not read line by line.
+func opensJSONArray(line []byte) bool {
+	t := bytes.Trim(line, " \t")
+	return len(t) > 0 && t[0] == '[' && (len(t) == 1 || t[len(t)-1] != ']')
+}
+
 func seedLines(f *testing.F, files ...string) {
 	for _, name := range files {
 		for line := range strings.SplitSeq(string(readTestdata(f, name)), "\n") {
@@ -34,6 +42,7 @@ func FuzzParseWebhookLine(f *testing.F) {
 		status(`"id":"wamid.G","status":"failed","timestamp":1790000010,"recipient_id":5511,"errors":[{"code":"131026"}]`),
 		status(`"id":"wamid.G","status":"sent","timestamp":"1790000010.5","recipient_id":"h:00ff","biz_opaque_callback_data":"campaign=x"`),
 		`{"entry":[{"id":880,"changes":[{"field":"messages","value":{"messages":[{"from":"5511","id":"wamid.I","timestamp":"1790000010","type":"image"}]}}]}]}`,
+		"[", "[{},",
 	} {
 		f.Add([]byte(s))
 	}
@@ -41,6 +50,9 @@ func FuzzParseWebhookLine(f *testing.F) {
 		line = oneLine(line)
 		x := newExporter(t, ingest.Options{})
 		if err := x.AddWebhooks(context.Background(), "fuzz", bytes.NewReader(line)); err != nil {
+			if opensJSONArray(line) && strings.Contains(err.Error(), "JSON array") {
+				return
+			}
 			t.Fatal(err)
 		}
 		events, sum := x.Events()
@@ -74,7 +86,7 @@ func FuzzParseWebhookLine(f *testing.F) {
 func FuzzParseSendLogLine(f *testing.F) {
 	seedLines(f, "send-log.ndjson")
 	for _, s := range []string{
-		"null", "{}", "1", sendLine(goodAnswer),
+		"null", "{}", "1", "[", "[{},", sendLine(goodAnswer),
 		sendLine(`"response":{"error":{"code":"131048","message":"(#131048) Spam rate limit hit"}}`),
 		sendLine(`"media_bytes":"1024","exploration":"true",` + goodAnswer),
 		`{"request_id":7,"sent_at":1790000000123,"request":{"to":5511987654321},"response":{"messages":[{"id":"wamid.N"}]}}`,
@@ -85,6 +97,9 @@ func FuzzParseSendLogLine(f *testing.F) {
 		line = oneLine(line)
 		x := newExporter(t, ingest.Options{})
 		if err := x.AddSendLogNDJSON(context.Background(), "fuzz", bytes.NewReader(line)); err != nil {
+			if opensJSONArray(line) && strings.Contains(err.Error(), "JSON array") {
+				return
+			}
 			t.Fatal(err)
 		}
 		events, sum := x.Events()
