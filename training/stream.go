@@ -307,9 +307,9 @@ func (s *streamSet) add(ctx context.Context, part *features.Table, ruled []bool)
 const presampleAfter = 8 // 1/8
 
 // presample, once an eighth of the training window has been seen,
-// extrapolates the window's rows and failures
-// from it and lowers the share of successes kept to twice the share they
-// need: rows that a later halving would drop are then never coded. The
+// extrapolates the window's rows and failures from it and lowers the
+// share of successes kept to twice the share they need: rows that a
+// later halving would drop are then never coded. The
 // kept rows are those of the final share either way, unless the window's
 // first eighth had more than twice its share of the sends (then fewer
 // rows than --max-train-rows are kept, still a uniform sample of the
