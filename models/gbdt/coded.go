@@ -51,7 +51,7 @@ func (cb *CodedBuilder) Rows() int { return cb.rows }
 // y[k] is the label of the k-th appended row. A NaN value is an error
 // naming the chunk row and column; nothing is appended then.
 func (cb *CodedBuilder) AppendColumns(cols [][]float32, rows []int32, y []float32) error {
-	n, err := checkChunk("coded builder", len(cb.cols), cols, rows, y)
+	n, err := checkChunk(len(cb.cols), cols, rows, y)
 	if err != nil {
 		return err
 	}
@@ -150,23 +150,20 @@ func binCodes(codes []uint16, maxBins int) ([]float32, []uint8) {
 			n = append(n, int(k))
 		}
 	}
-	starts := rankStarts(n, maxBins) // edge k closes distinct code starts[k]-1
-	after := make([]int, len(starts))
-	for k, s := range starts {
-		after[k] = s - 1
-	}
-	edges := make([]float32, len(after))
+	starts := rankStarts(n, maxBins) // bin k+1 starts at distinct code starts[k]
+	edges := make([]float32, len(starts))
 	// bin[c] for every code: how many edges lie below it.
 	var bin [1 << 16]uint8
 	k := 0
-	for i, d := range after {
-		edges[i] = CodeTop(distinct[d])
-		for ; k <= int(distinct[d]); k++ {
+	for i, s := range starts {
+		last := int(distinct[s-1]) // the last code of bin i
+		edges[i] = CodeTop(uint16(last))
+		for ; k <= last; k++ {
 			bin[k] = uint8(i)
 		}
 	}
 	for ; k < len(bin); k++ {
-		bin[k] = uint8(len(after))
+		bin[k] = uint8(len(starts))
 	}
 	out := make([]uint8, len(codes))
 	for r, c := range codes {
@@ -218,23 +215,23 @@ func CodeTop(c uint16) float32 {
 
 // checkChunk validates a column-major chunk against a builder of nf
 // features and returns the number of rows it appends.
-func checkChunk(who string, nf int, cols [][]float32, rows []int32, y []float32) (int, error) {
+func checkChunk(nf int, cols [][]float32, rows []int32, y []float32) (int, error) {
 	if len(cols) != nf {
-		return 0, fmt.Errorf("gbdt: %s: chunk has %d columns, want %d", who, len(cols), nf)
+		return 0, fmt.Errorf("gbdt: coded builder: chunk has %d columns, want %d", len(cols), nf)
 	}
 	n := len(rows)
 	if rows == nil && len(cols) > 0 {
 		n = len(cols[0])
 	}
 	if len(y) != n {
-		return 0, fmt.Errorf("gbdt: %s: %d labels for %d rows", who, len(y), n)
+		return 0, fmt.Errorf("gbdt: coded builder: %d labels for %d rows", len(y), n)
 	}
 	for f, col := range cols {
 		if rows == nil && len(col) != n {
-			return 0, fmt.Errorf("gbdt: %s: chunk column %d has %d rows, want %d", who, f, len(col), n)
+			return 0, fmt.Errorf("gbdt: coded builder: chunk column %d has %d rows, want %d", f, len(col), n)
 		}
 		if rows != nil && n > 0 && int(rows[n-1]) >= len(col) {
-			return 0, fmt.Errorf("gbdt: %s: row %d beyond the %d rows of chunk column %d", who, rows[n-1], len(col), f)
+			return 0, fmt.Errorf("gbdt: coded builder: row %d beyond the %d rows of chunk column %d", rows[n-1], len(col), f)
 		}
 	}
 	return n, nil
@@ -242,7 +239,7 @@ func checkChunk(who string, nf int, cols [][]float32, rows []int32, y []float32)
 
 // filterRows keeps the rows r < rows of cols and y with keep(r) true, in
 // order, and returns how many there are.
-func filterRows[T uint8 | uint16](cols [][]T, y *[]float32, rows int, keep func(row int) bool) int {
+func filterRows(cols [][]uint16, y *[]float32, rows int, keep func(row int) bool) int {
 	sel := make([]int32, 0, rows)
 	for r := range rows {
 		if keep(r) {
