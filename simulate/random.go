@@ -3,6 +3,8 @@ package simulate
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/failcast/failcast/internal/mix"
 )
 
 // Random streams. World-level decisions (entities, schedules, the
@@ -31,13 +33,8 @@ func newStream(seed, key uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, key))
 }
 
-// mix64 is SplitMix64's finaliser: a bijective scramble of x.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
+// mix64 is SplitMix64's output from state x: a bijective scramble of x.
+func mix64(x uint64) uint64 { return mix.Finalize(x + mix.Golden) }
 
 // hashString returns the 64-bit FNV-1a hash of s.
 func hashString(s string) uint64 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/failcast/failcast/exitcode"
 	"github.com/failcast/failcast/features"
+	"github.com/failcast/failcast/internal/mix"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/artifact"
 	"github.com/failcast/failcast/models/evaluate"
@@ -208,10 +209,7 @@ func (t *trainer) newStreamSet(w Windows) (*streamSet, error) {
 // draw is the uniform [0, 1) draw of the training row with this index:
 // a success is kept while its draw is below the share.
 func draw(seed uint64, row int) float32 {
-	z := seed ^ (uint64(row)+1)*0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	z ^= z >> 31
+	z := mix.Finalize(seed ^ (uint64(row)+1)*mix.Golden)
 	return float32(z>>40) / (1 << 24)
 }
 

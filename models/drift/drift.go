@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/failcast/failcast/internal/mix"
 	"github.com/failcast/failcast/models"
 	"github.com/failcast/failcast/models/internal/floatsort"
 	"github.com/failcast/failcast/models/internal/lowerbound"
@@ -258,12 +259,7 @@ func (m *Meter) SetShare(share float64) {
 func (m *Meter) Share() float64 { return m.share }
 
 // rowDraw is row r's draw for SetShare: a SplitMix64 output.
-func rowDraw(r int64) uint64 {
-	z := uint64(r) + 0x9e3779b97f4a7c15
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
+func rowDraw(r int64) uint64 { return mix.Finalize(uint64(r) + mix.Golden) }
 
 // Rows returns the number of rows counted.
 func (m *Meter) Rows() int64 { return m.rows }
