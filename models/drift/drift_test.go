@@ -257,7 +257,7 @@ func checkCounts(t *testing.T, m *Meter, X models.Matrix, rows int, share float6
 	for j, f := range m.ref.Features {
 		want := make([]int64, len(f.Edges)+2)
 		for i := range rows {
-			if share < 1 && rowDraw(int64(i)) >= uint64(share*(1<<63))<<1 {
+			if rowDraw(int64(i)) >= m.below && m.below != math.MaxUint64 {
 				continue
 			}
 			v := float64(X.At(i, j))
